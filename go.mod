@@ -1,0 +1,5 @@
+module github.com/dockaudit/dockaudit
+
+go 1.26.8
+
+require golang.org/x/sys v0.33.0

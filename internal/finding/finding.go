@@ -1,0 +1,199 @@
+package finding
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Status is the outcome of one rule for one target.
+type Status int
+
+// Statuses, ordered from least to most urgent so that the aggregate status of a rule
+// over many targets is the maximum (see Worse).
+const (
+	Skip   Status = iota // could not be decided or does not apply: the message says why
+	Pass                 // the recommendation is met
+	Info                 // nothing wrong; facts worth knowing
+	Manual               // needs human judgement; evidence attached where there is any
+	Error                // the audit could not read this target
+	Warn                 // not met, but may be intended: review
+	Fail                 // not met
+)
+
+var statusNames = [...]string{"skip", "pass", "info", "manual", "error", "warn", "fail"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) && s >= 0 {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("status(%d)", int(s))
+}
+
+// ParseStatus is the inverse of String.
+func ParseStatus(s string) (Status, error) {
+	for i, n := range statusNames {
+		if n == s {
+			return Status(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown status %q (want one of %s)", s, strings.Join(statusNames[:], ", "))
+}
+
+// Statuses lists every status from least to most urgent.
+func Statuses() []Status {
+	out := make([]Status, len(statusNames))
+	for i := range out {
+		out[i] = Status(i)
+	}
+	return out
+}
+
+// Problem reports whether the status is one that --fail-on counts: fail or warn.
+func (s Status) Problem() bool { return s == Fail || s == Warn }
+
+// Worse returns the more urgent of two statuses.
+func Worse(a, b Status) Status {
+	if b > a {
+		return b
+	}
+	return a
+}
+
+func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Status) UnmarshalText(b []byte) error {
+	v, err := ParseStatus(string(b))
+	*s = v
+	return err
+}
+
+// Severity ranks how bad a problem is. Pass findings carry the rule's severity too.
+type Severity int
+
+const (
+	SevInfo Severity = iota
+	Low
+	Medium
+	High
+	Critical
+)
+
+var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
+
+func (s Severity) String() string {
+	if int(s) < len(severityNames) && s >= 0 {
+		return severityNames[s]
+	}
+	return fmt.Sprintf("severity(%d)", int(s))
+}
+
+// ParseSeverity accepts the names above, case-insensitively.
+func ParseSeverity(s string) (Severity, error) {
+	l := strings.ToLower(s)
+	for i, n := range severityNames {
+		if n == l {
+			return Severity(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames[:], ", "))
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	*s = v
+	return err
+}
+
+// Kind is what a target is.
+type Kind string
+
+const (
+	KindHost      Kind = "host"
+	KindDaemon    Kind = "daemon"
+	KindContainer Kind = "container"
+	KindImage     Kind = "image"
+	KindEndpoint  Kind = "endpoint"
+	KindRegistry  Kind = "registry"
+	KindProfile   Kind = "profile"
+)
+
+// Target names what a finding is about.
+type Target struct {
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
+	ID   string `json:"id,omitempty"`
+}
+
+func (t Target) String() string {
+	if t.Name == "" {
+		return string(t.Kind)
+	}
+	return string(t.Kind) + " " + t.Name
+}
+
+// Evidence is one observed fact behind a finding: what was looked at, what it was and,
+// where there is a single right answer, what it should be.
+type Evidence struct {
+	Key      string `json:"key"`
+	Actual   string `json:"actual"`
+	Expected string `json:"expected,omitempty"`
+}
+
+// Location points inside a target: a file on the host, a file in an image layer.
+type Location struct {
+	Path  string `json:"path,omitempty"`
+	Layer string `json:"layer,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+// IsZero reports whether the location says nothing.
+func (l Location) IsZero() bool { return l == Location{} }
+
+// Vuln describes a known vulnerability in a package; only vulnerability rules set it.
+type Vuln struct {
+	ID        string   `json:"id"`
+	Aliases   []string `json:"aliases,omitempty"`
+	Package   string   `json:"package"`
+	Ecosystem string   `json:"ecosystem"`
+	Installed string   `json:"installed"`
+	Fixed     string   `json:"fixed,omitempty"`
+	Status    string   `json:"status,omitempty"`
+	Source    string   `json:"source,omitempty"`
+}
+
+// Finding is the result of one rule for one target (the JSON contract in DESIGN.md).
+type Finding struct {
+	Rule     string     `json:"rule"`
+	Status   Status     `json:"status"`
+	Severity Severity   `json:"severity"`
+	Target   Target     `json:"target"`
+	Message  string     `json:"message"`
+	Evidence []Evidence `json:"evidence,omitempty"`
+	Location *Location  `json:"location,omitempty"`
+	Vuln     *Vuln      `json:"vuln,omitempty"`
+}
+
+// CIS ties a rule to the CIS Docker Benchmark.
+type CIS struct {
+	Version   string `json:"version"`          // benchmark version the ID belongs to, "1.6.0"
+	ID        string `json:"id"`               // "5.4"
+	Level     int    `json:"level"`            // profile level 1 or 2
+	Automated bool   `json:"automated"`        // CIS assessment status
+	V180      string `json:"v1_8_0,omitempty"` // the same item's number in v1.8.0, where known
+}
+
+// Rule is a check's metadata: everything a report needs to explain a finding.
+type Rule struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Remediation string   `json:"remediation"`
+	Severity    Severity `json:"severity"`
+	Section     string   `json:"section"` // human section name, used to group the table view
+	Scope       Kind     `json:"scope"`   // the kind of target the rule is evaluated for
+	Tags        []string `json:"tags,omitempty"`
+	References  []string `json:"references,omitempty"`
+	CIS         *CIS     `json:"cis,omitempty"`
+}
