@@ -1,0 +1,460 @@
+package facts
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// SchemaVersion changes whenever a field changes meaning; --from-facts refuses other versions.
+const SchemaVersion = 1
+
+// Snapshot is everything the host audit looked at, collected once.
+type Snapshot struct {
+	SchemaVersion int       `json:"schemaVersion"`
+	CollectedAt   time.Time `json:"collectedAt"`
+	// Endpoint is the daemon address the collector talked to (DOCKER_HOST or the default socket).
+	Endpoint string `json:"endpoint"`
+	// IncludesStopped is true when created and stopped containers were collected too (--all).
+	IncludesStopped bool `json:"includesStopped"`
+
+	Engine Engine `json:"engine"`
+	// HostAccess says whether the host's files and processes were readable. When it is false,
+	// Daemon and Host are nil and host-only checks report skip with HostAccess.Reason.
+	HostAccess HostAccess     `json:"hostAccess"`
+	Daemon     *DaemonProcess `json:"daemon,omitempty"`
+	Host       *Host          `json:"host,omitempty"`
+	Client     Client         `json:"client"`
+
+	Containers []Container `json:"containers"`
+	Images     []Image     `json:"images"`
+	Networks   []Network   `json:"networks"`
+	Swarm      *Swarm      `json:"swarm,omitempty"`
+}
+
+// HostAccess records whether the audit runs on the daemon's host.
+type HostAccess struct {
+	Local  bool   `json:"local"`
+	Root   string `json:"root,omitempty"`   // --host-root the files were read under
+	Reason string `json:"reason,omitempty"` // why not, when Local is false
+}
+
+// Engine is the daemon as the Engine API describes it (/info and /version).
+type Engine struct {
+	ID                    string      `json:"id"`
+	Name                  string      `json:"name"`
+	ServerVersion         string      `json:"serverVersion"`
+	APIVersion            string      `json:"apiVersion"`
+	OSType                string      `json:"osType"`
+	OperatingSystem       string      `json:"operatingSystem"`
+	Architecture          string      `json:"architecture"`
+	KernelVersion         string      `json:"kernelVersion"`
+	Driver                string      `json:"driver"`
+	DriverStatus          [][2]string `json:"driverStatus,omitempty"`
+	DockerRootDir         string      `json:"dockerRootDir"`
+	LoggingDriver         string      `json:"loggingDriver"`
+	CgroupDriver          string      `json:"cgroupDriver"`
+	CgroupVersion         string      `json:"cgroupVersion"`
+	SecurityOptions       []string    `json:"securityOptions"`
+	LiveRestoreEnabled    bool        `json:"liveRestoreEnabled"`
+	ExperimentalBuild     bool        `json:"experimentalBuild"`
+	Debug                 bool        `json:"debug"`
+	InsecureRegistryCIDRs []string    `json:"insecureRegistryCIDRs"`
+	InsecureRegistries    []string    `json:"insecureRegistries"` // index names marked not secure
+	RegistryMirrors       []string    `json:"registryMirrors,omitempty"`
+	AuthorizationPlugins  []string    `json:"authorizationPlugins"`
+	Warnings              []string    `json:"warnings,omitempty"`
+	DefaultRuntime        string      `json:"defaultRuntime"`
+	ContainersTotal       int         `json:"containersTotal"`
+	ContainersRunning     int         `json:"containersRunning"`
+	ImagesTotal           int         `json:"imagesTotal"`
+	Swarm                 SwarmInfo   `json:"swarm"`
+}
+
+// SecurityOption returns the key=value pairs of the /info SecurityOptions entry called name
+// ("seccomp", "apparmor", "selinux", "userns", "rootless"), and whether it is there.
+func (e Engine) SecurityOption(name string) (map[string]string, bool) {
+	for _, opt := range e.SecurityOptions {
+		kv := map[string]string{}
+		for _, part := range strings.Split(opt, ",") {
+			k, v, _ := strings.Cut(part, "=")
+			kv[k] = v
+		}
+		if kv["name"] == name {
+			return kv, true
+		}
+	}
+	return nil, false
+}
+
+// SwarmInfo is the swarm part of /info.
+type SwarmInfo struct {
+	LocalNodeState   string `json:"localNodeState"` // inactive, pending, active, error, locked
+	NodeID           string `json:"nodeID,omitempty"`
+	NodeAddr         string `json:"nodeAddr,omitempty"`
+	ControlAvailable bool   `json:"controlAvailable"`
+	Managers         int    `json:"managers,omitempty"`
+	Nodes            int    `json:"nodes,omitempty"`
+}
+
+// Active reports whether this node takes part in a swarm.
+func (s SwarmInfo) Active() bool { return s.LocalNodeState == "active" || s.LocalNodeState == "locked" }
+
+// DaemonProcess is the dockerd process behind the socket, read from the host.
+type DaemonProcess struct {
+	PID     int      `json:"pid"`
+	UID     int      `json:"uid"`
+	Exe     string   `json:"exe"`     // resolved /proc/PID/exe
+	Args    []string `json:"args"`    // argv
+	FoundBy string   `json:"foundBy"` // how PID was tied to the socket
+	// ConfigFile is the daemon.json that daemon reads: its --config-file, or the default path.
+	ConfigFile       string `json:"configFile"`
+	ConfigFileExists bool   `json:"configFileExists"`
+	ConfigError      string `json:"configError,omitempty"`
+	// Config is the effective configuration: flags and daemon.json merged, keyed by the
+	// daemon.json name of each option. Options set nowhere are absent.
+	Config map[string]Setting `json:"config"`
+	// TLS is the daemon's effective TLS setup for its TCP listeners.
+	TLS TLS `json:"tls"`
+	// ContainerdSocket is the containerd socket this daemon uses.
+	ContainerdSocket string `json:"containerdSocket"`
+	// Listeners are the sockets this process is listening on (TCP and unix).
+	Listeners []Listener `json:"listeners"`
+	// DataRootMount is the mount that holds DockerRootDir, in the daemon's mount namespace.
+	DataRootMount *Mountpoint `json:"dataRootMount,omitempty"`
+	// RootMount is the mount of "/" in the same namespace, to tell a bind mount of a
+	// directory of the root filesystem from a separate filesystem.
+	RootMount *Mountpoint `json:"rootMount,omitempty"`
+}
+
+// Setting is one effective daemon option and where it came from.
+type Setting struct {
+	Values []string `json:"values"`
+	Source string   `json:"source"` // "flag --icc=false", "daemon.json"
+}
+
+// Value is the last value of the setting (the one that wins for scalar options).
+func (s Setting) Value() string {
+	if len(s.Values) == 0 {
+		return ""
+	}
+	return s.Values[len(s.Values)-1]
+}
+
+// Lookup returns an option of the effective configuration.
+func (d *DaemonProcess) Lookup(name string) (Setting, bool) {
+	if d == nil {
+		return Setting{}, false
+	}
+	s, ok := d.Config[name]
+	return s, ok
+}
+
+// Bool returns a boolean option, def when unset, and whether the stored value parsed.
+func (d *DaemonProcess) Bool(name string, def bool) bool {
+	s, ok := d.Lookup(name)
+	if !ok {
+		return def
+	}
+	switch strings.ToLower(s.Value()) {
+	case "true", "1":
+		return true
+	case "false", "0":
+		return false
+	}
+	return def
+}
+
+// TLS is how the daemon secures TCP: whether TLS is on, whether client certificates are
+// verified, and the files it uses (dockerd's defaults filled in when TLS is on).
+type TLS struct {
+	Enabled bool   `json:"enabled"`
+	Verify  bool   `json:"verify"`
+	CACert  string `json:"cacert,omitempty"`
+	Cert    string `json:"cert,omitempty"`
+	Key     string `json:"key,omitempty"`
+}
+
+// Listener is a listening socket of the daemon process.
+type Listener struct {
+	Network string `json:"network"` // tcp, tcp6, unix
+	Address string `json:"address"` // ip:port, [ip]:port, or a path
+}
+
+// Mountpoint is one line of mountinfo.
+type Mountpoint struct {
+	MountPoint string `json:"mountPoint"`
+	Source     string `json:"source"`
+	FSType     string `json:"fsType"`
+	Device     string `json:"device"` // major:minor of the filesystem
+	Root       string `json:"root"`   // the directory of that filesystem mounted here ("/" unless a bind mount)
+}
+
+// Host is what was read from the daemon's host filesystem.
+type Host struct {
+	Hostname string `json:"hostname"`
+	// Files holds every file the checks look at, keyed by absolute host path. A file that
+	// does not exist is present with Exists false.
+	Files map[string]File `json:"files"`
+	// Locations of files whose path differs between distributions, resolved once.
+	Paths HostPaths `json:"paths"`
+	// CertsD lists every file under /etc/docker/certs.d.
+	CertsD []string `json:"certsD"`
+
+	Audit       Audit       `json:"audit"`
+	DockerGroup DockerGroup `json:"dockerGroup"`
+	AppArmor    LSM         `json:"apparmor"`
+	SELinux     LSM         `json:"selinux"`
+}
+
+// HostPaths are where the daemon's parts live on this host (zero when not found).
+type HostPaths struct {
+	DockerService    Located `json:"dockerService"`
+	DockerSocketUnit Located `json:"dockerSocketUnit"`
+	DockerSock       Located `json:"dockerSock"`
+	Containerd       Located `json:"containerd"`
+	ContainerdShim   Located `json:"containerdShim"`
+	ShimRuncV1       Located `json:"shimRuncV1"`
+	ShimRuncV2       Located `json:"shimRuncV2"`
+	Runc             Located `json:"runc"`
+}
+
+// Located is a path found on the host and, when it is a symlink, the path it resolves to.
+type Located struct {
+	Path string `json:"path,omitempty"`
+	Real string `json:"real,omitempty"`
+}
+
+// Found reports whether the path was found.
+func (l Located) Found() bool { return l.Path != "" }
+
+// File is the stat of one host path (not following a final symlink unless noted).
+type File struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	Type   string `json:"type,omitempty"` // file, dir, socket, symlink, other
+	Mode   uint32 `json:"mode,omitempty"` // permission bits only (0o7777)
+	UID    int    `json:"uid"`
+	GID    int    `json:"gid"`
+	User   string `json:"user,omitempty"`  // name of UID, if the host's passwd has it
+	Group  string `json:"group,omitempty"` // name of GID
+	Err    string `json:"error,omitempty"` // could not stat (other than not existing)
+}
+
+// Audit is the host's audit configuration.
+type Audit struct {
+	// Loaded are the rules in the kernel (auditctl -l); nil when they could not be listed.
+	Loaded []string `json:"loaded"`
+	// LoadedError says why the loaded rules could not be listed.
+	LoadedError string `json:"loadedError,omitempty"`
+	// Files are the rules in /etc/audit/audit.rules and /etc/audit/rules.d/*.rules.
+	Files []string `json:"files"`
+}
+
+// DockerGroup is the group that owns the daemon socket and its members.
+type DockerGroup struct {
+	Name    string   `json:"name"`
+	GID     int      `json:"gid"`
+	Exists  bool     `json:"exists"`
+	Members []string `json:"members"` // secondary members and users whose primary group it is, sorted
+}
+
+// LSM is whether a Linux security module is active on the host.
+type LSM struct {
+	Enabled  bool   `json:"enabled"`
+	Evidence string `json:"evidence"`
+}
+
+// Client is the auditing client's own environment.
+type Client struct {
+	ContentTrust string `json:"contentTrust"` // DOCKER_CONTENT_TRUST
+}
+
+// Container is one container, from a single inspect plus its process list.
+type Container struct {
+	ID              string       `json:"id"`
+	Name            string       `json:"name"`
+	Image           string       `json:"image"`
+	ImageID         string       `json:"imageID"`
+	State           string       `json:"state"` // created, running, paused, restarting, exited, dead
+	Health          string       `json:"health,omitempty"`
+	User            string       `json:"user"`
+	Healthcheck     []string     `json:"healthcheck,omitempty"` // Config.Healthcheck.Test
+	Labels          Labels       `json:"labels,omitempty"`
+	Privileged      bool         `json:"privileged"`
+	CapAdd          []string     `json:"capAdd"`
+	CapDrop         []string     `json:"capDrop"`
+	SecurityOpt     []string     `json:"securityOpt"`
+	AppArmorProfile string       `json:"apparmorProfile"`
+	ProcessLabel    string       `json:"processLabel"`
+	Mounts          []Mount      `json:"mounts"`
+	Ports           []Port       `json:"ports"`
+	PublishAll      bool         `json:"publishAll"`
+	NetworkMode     string       `json:"networkMode"`
+	Networks        []string     `json:"networks"` // network IDs the container is attached to
+	Memory          int64        `json:"memory"`
+	CPUShares       int64        `json:"cpuShares"`
+	NanoCPUs        int64        `json:"nanoCPUs"`
+	CPUQuota        int64        `json:"cpuQuota"`
+	CpusetCpus      string       `json:"cpusetCpus,omitempty"`
+	ReadonlyRootfs  bool         `json:"readonlyRootfs"`
+	RestartPolicy   string       `json:"restartPolicy"`
+	RestartRetries  int          `json:"restartRetries"`
+	PidMode         string       `json:"pidMode"`
+	IpcMode         string       `json:"ipcMode"`
+	UTSMode         string       `json:"utsMode"`
+	UsernsMode      string       `json:"usernsMode"`
+	Devices         []Device     `json:"devices"`
+	Ulimits         []Ulimit     `json:"ulimits"`
+	CgroupParent    string       `json:"cgroupParent"`
+	PidsLimit       int64        `json:"pidsLimit"` // 0 or negative: unlimited
+	Processes       *ProcessList `json:"processes,omitempty"`
+	ProcessesError  string       `json:"processesError,omitempty"`
+	// Error is set when the container could not be read (it vanished mid-audit, say).
+	Error string `json:"error,omitempty"`
+}
+
+// Running reports whether the container's processes exist.
+func (c Container) Running() bool {
+	return c.State == "running" || c.State == "paused" || c.State == "restarting"
+}
+
+// SecurityOptValue returns the value of a --security-opt key ("seccomp", "apparmor",
+// "label", "no-new-privileges"), accepting both key=value and the legacy key:value.
+// A bare key (no-new-privileges) returns "true".
+func (c Container) SecurityOptValues(key string) []string {
+	var out []string
+	for _, opt := range c.SecurityOpt {
+		k, v, ok := strings.Cut(opt, "=")
+		if !ok {
+			k, v, ok = strings.Cut(opt, ":")
+		}
+		if k != key {
+			continue
+		}
+		if !ok {
+			v = "true"
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Labels is a sorted list of label pairs (a slice, so the facts file is stable).
+type Labels [][2]string
+
+// Get returns a label's value.
+func (l Labels) Get(k string) (string, bool) {
+	i := slices.IndexFunc(l, func(p [2]string) bool { return p[0] == k })
+	if i < 0 {
+		return "", false
+	}
+	return l[i][1], true
+}
+
+// Mount is one mount of a container.
+type Mount struct {
+	Type        string `json:"type"` // bind, volume, tmpfs, npipe
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	RW          bool   `json:"rw"`
+	Propagation string `json:"propagation,omitempty"`
+}
+
+// Port is one published port. HostIP "" means every address (IPv4 and IPv6).
+type Port struct {
+	ContainerPort string `json:"containerPort"` // "80/tcp"
+	HostIP        string `json:"hostIP"`
+	HostPort      string `json:"hostPort"` // a number, a range "8000-8010", or "" (random)
+}
+
+// Device is a host device passed to a container.
+type Device struct {
+	PathOnHost        string `json:"pathOnHost"`
+	PathInContainer   string `json:"pathInContainer"`
+	CgroupPermissions string `json:"cgroupPermissions"`
+}
+
+// Ulimit is one resource limit of a container.
+type Ulimit struct {
+	Name string `json:"name"`
+	Soft int64  `json:"soft"`
+	Hard int64  `json:"hard"`
+}
+
+// ProcessList is the Engine API's top for a container.
+type ProcessList struct {
+	Titles    []string   `json:"titles"`
+	Processes [][]string `json:"processes"`
+}
+
+// Commands returns the command column of every process.
+func (p *ProcessList) Commands() []string {
+	if p == nil {
+		return nil
+	}
+	col := -1
+	for i, t := range p.Titles {
+		if t == "CMD" || t == "COMMAND" || t == "ARGS" {
+			col = i
+		}
+	}
+	if col < 0 {
+		return nil
+	}
+	out := make([]string, 0, len(p.Processes))
+	for _, row := range p.Processes {
+		if col < len(row) {
+			out = append(out, row[col])
+		}
+	}
+	return out
+}
+
+// Image is one image of the daemon, listed once per image ID.
+type Image struct {
+	ID          string    `json:"id"`
+	Tags        []string  `json:"tags"`
+	Digests     []string  `json:"digests"`
+	Created     string    `json:"created,omitempty"`
+	User        string    `json:"user"`
+	Healthcheck []string  `json:"healthcheck,omitempty"`
+	Env         []string  `json:"env,omitempty"`
+	History     []History `json:"history"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// History is one entry of an image's history, oldest first.
+type History struct {
+	CreatedBy  string `json:"createdBy"`
+	EmptyLayer bool   `json:"emptyLayer"`
+}
+
+// Network is one daemon network.
+type Network struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Driver  string `json:"driver"`
+	Scope   string `json:"scope"`
+	Options Labels `json:"options,omitempty"`
+}
+
+// Swarm is the cluster as a manager sees it; only collected on an active manager.
+type Swarm struct {
+	Managers       int    `json:"managers"`
+	Nodes          []Node `json:"nodes"`
+	Secrets        int    `json:"secrets"`
+	AutoLock       bool   `json:"autoLock"`
+	NodeCertExpiry string `json:"nodeCertExpiry"` // a Go duration
+	RootRotation   bool   `json:"rootRotationInProgress"`
+	Error          string `json:"error,omitempty"`
+}
+
+// Node is one swarm node.
+type Node struct {
+	ID       string `json:"id"`
+	Hostname string `json:"hostname"`
+	Role     string `json:"role"`
+	Leader   bool   `json:"leader"`
+	Addr     string `json:"addr"`
+}
