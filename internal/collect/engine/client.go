@@ -1,0 +1,274 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultHost is the daemon address when DOCKER_HOST is not set.
+const DefaultHost = "unix:///var/run/docker.sock"
+
+// maxAPIVersion is the newest Engine API version whose responses this client knows.
+// Older daemons are spoken to in their own version.
+const maxAPIVersion = "1.47"
+
+// maxBody bounds any single response: /info and inspect bodies are kilobytes.
+const maxBody = 64 << 20
+
+// Env is the part of the environment that selects and secures the daemon connection,
+// as the docker CLI reads it.
+type Env struct {
+	Host      string // DOCKER_HOST
+	TLSVerify string // DOCKER_TLS_VERIFY
+	CertPath  string // DOCKER_CERT_PATH
+	Home      string // for the default cert path ~/.docker
+}
+
+// EnvFromOS reads Env from the process environment.
+func EnvFromOS() Env {
+	home, _ := os.UserHomeDir()
+	return Env{
+		Host:      os.Getenv("DOCKER_HOST"),
+		TLSVerify: os.Getenv("DOCKER_TLS_VERIFY"),
+		CertPath:  os.Getenv("DOCKER_CERT_PATH"),
+		Home:      home,
+	}
+}
+
+// Client is a read-only Engine API client. It only issues GET requests.
+type Client struct {
+	// Host is the daemon address in URL form (unix:///path, tcp://host:port).
+	Host string
+	// SocketPath is set for unix hosts.
+	SocketPath string
+	// TLS reports whether the connection uses TLS.
+	TLS bool
+
+	http    *http.Client
+	base    string // scheme://authority for requests
+	version string // negotiated API version, "" before Negotiate
+}
+
+// New builds a client for env. It does not connect.
+func New(env Env) (*Client, error) {
+	host := env.Host
+	if host == "" {
+		host = DefaultHost
+	}
+	u, err := url.Parse(host)
+	if err != nil || u.Scheme == "" {
+		return nil, fmt.Errorf("DOCKER_HOST %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", host)
+	}
+	c := &Client{Host: host}
+	tr := &http.Transport{
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	switch u.Scheme {
+	case "unix":
+		if u.Path == "" {
+			return nil, fmt.Errorf("DOCKER_HOST %q has no socket path", host)
+		}
+		c.SocketPath = u.Path
+		c.base = "http://docker"
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", c.SocketPath)
+		}
+	case "tcp", "http", "https":
+		if u.Host == "" {
+			return nil, fmt.Errorf("DOCKER_HOST %q has no host:port", host)
+		}
+		hostport := u.Host
+		if u.Port() == "" {
+			port := "2375"
+			if env.TLSVerify != "" || env.CertPath != "" || u.Scheme == "https" {
+				port = "2376"
+			}
+			hostport = net.JoinHostPort(u.Hostname(), port)
+		}
+		tlsConf, err := tlsConfig(env, u.Scheme == "https")
+		if err != nil {
+			return nil, err
+		}
+		scheme := "http"
+		if tlsConf != nil {
+			scheme = "https"
+			tr.TLSClientConfig = tlsConf
+			c.TLS = true
+		}
+		c.base = scheme + "://" + hostport
+	case "ssh", "npipe", "fd":
+		return nil, fmt.Errorf("DOCKER_HOST %q: the %s:// transport is not supported; use unix:// or tcp://", host, u.Scheme)
+	default:
+		return nil, fmt.Errorf("DOCKER_HOST %q: unknown scheme %q", host, u.Scheme)
+	}
+	c.http = &http.Client{Transport: tr}
+	return c, nil
+}
+
+// tlsConfig follows the docker CLI: DOCKER_TLS_VERIFY set means TLS with server
+// verification; DOCKER_CERT_PATH alone means TLS without verifying the server.
+func tlsConfig(env Env, https bool) (*tls.Config, error) {
+	verify := env.TLSVerify != ""
+	if !verify && env.CertPath == "" && !https {
+		return nil, nil
+	}
+	dir := env.CertPath
+	if dir == "" {
+		dir = filepath.Join(env.Home, ".docker")
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- the docker CLI's own rule: DOCKER_TLS_VERIFY unset means no verification
+	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", filepath.Join(dir, "ca.pem"))
+		}
+		conf.RootCAs = pool
+	} else if verify {
+		return nil, fmt.Errorf("DOCKER_TLS_VERIFY is set but the CA certificate cannot be read: %w", err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if _, err := os.Stat(certFile); err == nil {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate from %s: %w", dir, err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	return conf, nil
+}
+
+// Negotiate pings the daemon and settles the API version to speak.
+func (c *Client) Negotiate(ctx context.Context) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/_ping", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.connErr(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(body))
+		return fmt.Errorf("daemon at %s answered /_ping with %s: %s", c.Host, resp.Status, firstLine(msg))
+	}
+	v := resp.Header.Get("Api-Version")
+	if v == "" {
+		v = "1.24"
+	}
+	if versionLess(maxAPIVersion, v) {
+		v = maxAPIVersion
+	}
+	c.version = v
+	return nil
+}
+
+// APIVersion is the negotiated version.
+func (c *Client) APIVersion() string { return c.version }
+
+func (c *Client) connErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("cannot reach the Docker daemon at %s: no answer before the timeout", c.Host)
+	}
+	return fmt.Errorf("cannot reach the Docker daemon at %s: %v", c.Host, err)
+}
+
+// StatusError is a non-2xx answer from the daemon.
+type StatusError struct {
+	Path    string
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("GET %s: %d %s", e.Path, e.Code, e.Message)
+}
+
+// IsNotFound reports whether err is the daemon saying the object does not exist.
+func IsNotFound(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == http.StatusNotFound
+}
+
+// Get fetches an API path and decodes the JSON answer into out.
+func (c *Client) Get(ctx context.Context, path string, query url.Values, out any) error {
+	if c.version == "" {
+		return errors.New("engine client: Negotiate was not called")
+	}
+	u := c.base + "/v" + c.version + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return c.connErr(err)
+	}
+	defer resp.Body.Close()
+	body := io.LimitReader(resp.Body, maxBody)
+	if resp.StatusCode/100 != 2 {
+		var m struct{ Message string }
+		b, _ := io.ReadAll(io.LimitReader(body, 8192))
+		if json.Unmarshal(b, &m) != nil || m.Message == "" {
+			m.Message = firstLine(strings.TrimSpace(string(b)))
+		}
+		return &StatusError{Path: path, Code: resp.StatusCode, Message: m.Message}
+	}
+	if err := json.NewDecoder(body).Decode(out); err != nil {
+		return fmt.Errorf("GET %s: decode: %w", path, err)
+	}
+	return nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// versionLess compares dotted API versions numerically ("1.9" < "1.41").
+func versionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}

@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// API is the one call the collector needs: a GET of an Engine API path decoded into out.
+// *Client implements it; tests use a fake that serves recorded responses.
+type API interface {
+	Get(ctx context.Context, path string, query url.Values, out any) error
+}
+
+// Options control what is collected.
+type Options struct {
+	// All includes created, exited and dead containers, not only running ones.
+	All bool
+	// Concurrency bounds the Engine API requests in flight (0 means 16).
+	Concurrency int
+}
+
+// Result is what the Engine API told us.
+type Result struct {
+	Engine     facts.Engine
+	Containers []facts.Container
+	Images     []facts.Image
+	Networks   []facts.Network
+	Swarm      *facts.Swarm
+}
+
+// Collect reads the daemon: /version and /info, every container (one inspect, plus top
+// when it is running), every image (inspect and history), networks and, on a swarm
+// manager, the cluster. A container or image that cannot be read is kept with its Error
+// set; only daemon-wide failures return an error.
+func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
+	res := &Result{}
+	var info wireInfo
+	if err := api.Get(ctx, "/info", nil, &info); err != nil {
+		return nil, fmt.Errorf("read daemon info: %w", err)
+	}
+	var ver wireVersion
+	if err := api.Get(ctx, "/version", nil, &ver); err != nil {
+		return nil, fmt.Errorf("read daemon version: %w", err)
+	}
+	res.Engine = info.facts(ver)
+
+	var list []wireContainerSummary
+	if err := api.Get(ctx, "/containers/json", url.Values{"all": {"1"}}, &list); err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	var imgs []wireImageSummary
+	if err := api.Get(ctx, "/images/json", nil, &imgs); err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	var nets []wireNetwork
+	if err := api.Get(ctx, "/networks", nil, &nets); err != nil {
+		return nil, fmt.Errorf("list networks: %w", err)
+	}
+	for _, n := range nets {
+		res.Networks = append(res.Networks, facts.Network{
+			ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Options: sortedPairs(n.Options),
+		})
+	}
+	slices.SortFunc(res.Networks, func(a, b facts.Network) int { return cmp.Compare(a.Name, b.Name) })
+
+	var selected []wireContainerSummary
+	for _, c := range list {
+		if opts.All || isRunningState(c.State) {
+			selected = append(selected, c)
+		}
+	}
+	res.Containers = make([]facts.Container, len(selected))
+	res.Images = make([]facts.Image, len(imgs))
+
+	n := opts.Concurrency
+	if n <= 0 {
+		n = 16
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	do := func(f func()) {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f()
+		}()
+	}
+	for i, c := range selected {
+		do(func() { res.Containers[i] = container(ctx, api, c) })
+	}
+	for i, im := range imgs {
+		do(func() { res.Images[i] = image(ctx, api, im) })
+	}
+	if res.Engine.Swarm.Active() && res.Engine.Swarm.ControlAvailable {
+		do(func() { res.Swarm = swarm(ctx, api) })
+	}
+	wg.Wait()
+
+	slices.SortFunc(res.Containers, func(a, b facts.Container) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	slices.SortFunc(res.Images, func(a, b facts.Image) int {
+		return cmp.Or(cmp.Compare(firstTag(a), firstTag(b)), cmp.Compare(a.ID, b.ID))
+	})
+	return res, nil
+}
+
+func firstTag(im facts.Image) string {
+	if len(im.Tags) == 0 {
+		return "\uffff" // untagged images after tagged ones
+	}
+	return im.Tags[0]
+}
+
+func isRunningState(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
+
+func container(ctx context.Context, api API, sum wireContainerSummary) facts.Container {
+	name := sum.ID
+	if len(sum.Names) > 0 {
+		name = strings.TrimPrefix(sum.Names[0], "/")
+	}
+	var w wireContainer
+	if err := api.Get(ctx, "/containers/"+sum.ID+"/json", nil, &w); err != nil {
+		msg := fmt.Sprintf("inspect container %s: %v", name, err)
+		if IsNotFound(err) {
+			msg = fmt.Sprintf("container %s disappeared during the audit (it was listed, then removed before it could be inspected)", name)
+		}
+		return facts.Container{ID: sum.ID, Name: name, State: sum.State, Error: msg}
+	}
+	c := w.facts()
+	if c.Running() && c.State != "paused" {
+		var top facts.ProcessList
+		if err := api.Get(ctx, "/containers/"+sum.ID+"/top", nil, &top); err != nil {
+			c.ProcessesError = fmt.Sprintf("list processes: %v", err)
+		} else {
+			c.Processes = &top
+		}
+	}
+	return c
+}
+
+func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {
+	im := facts.Image{ID: sum.ID, Tags: realTags(sum.RepoTags), Digests: realTags(sum.RepoDigests)}
+	var w wireImage
+	if err := api.Get(ctx, "/images/"+sum.ID+"/json", nil, &w); err != nil {
+		im.Error = fmt.Sprintf("inspect image %s: %v", sum.ID, err)
+		if IsNotFound(err) {
+			im.Error = fmt.Sprintf("image %s disappeared during the audit", sum.ID)
+		}
+		return im
+	}
+	im.Created = w.Created
+	im.User = w.Config.User
+	if w.Config.Healthcheck != nil {
+		im.Healthcheck = w.Config.Healthcheck.Test
+	}
+	im.Env = w.Config.Env
+	var hist []wireHistory
+	if err := api.Get(ctx, "/images/"+sum.ID+"/history", nil, &hist); err != nil {
+		im.Error = fmt.Sprintf("read history of image %s: %v", sum.ID, err)
+		return im
+	}
+	for i := len(hist) - 1; i >= 0; i-- { // the API lists newest first
+		im.History = append(im.History, facts.History{CreatedBy: hist[i].CreatedBy, EmptyLayer: hist[i].Size == 0})
+	}
+	return im
+}
+
+func realTags(tags []string) []string {
+	out := []string{}
+	for _, t := range tags {
+		if t != "<none>:<none>" && t != "<none>@<none>" {
+			out = append(out, t)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func swarm(ctx context.Context, api API) *facts.Swarm {
+	out := &facts.Swarm{}
+	var sw wireSwarm
+	if err := api.Get(ctx, "/swarm", nil, &sw); err != nil {
+		out.Error = fmt.Sprintf("inspect swarm: %v", err)
+		return out
+	}
+	out.AutoLock = sw.Spec.EncryptionConfig.AutoLockManagers
+	out.NodeCertExpiry = time.Duration(sw.Spec.CAConfig.NodeCertExpiry).String()
+	out.RootRotation = sw.RootRotationInProgress
+	var nodes []wireNode
+	if err := api.Get(ctx, "/nodes", nil, &nodes); err != nil {
+		out.Error = fmt.Sprintf("list swarm nodes: %v", err)
+		return out
+	}
+	for _, n := range nodes {
+		node := facts.Node{ID: n.ID, Hostname: n.Description.Hostname, Role: n.Spec.Role, Addr: n.Status.Addr}
+		if n.ManagerStatus != nil {
+			out.Managers++
+			node.Leader = n.ManagerStatus.Leader
+			node.Addr = n.ManagerStatus.Addr
+		}
+		out.Nodes = append(out.Nodes, node)
+	}
+	slices.SortFunc(out.Nodes, func(a, b facts.Node) int { return cmp.Compare(a.Hostname+a.ID, b.Hostname+b.ID) })
+	var secrets []struct{ ID string }
+	if err := api.Get(ctx, "/secrets", nil, &secrets); err != nil {
+		out.Error = fmt.Sprintf("list swarm secrets: %v", err)
+		return out
+	}
+	out.Secrets = len(secrets)
+	return out
+}
+
+func sortedPairs(m map[string]string) facts.Labels {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(facts.Labels, 0, len(m))
+	for k, v := range m {
+		out = append(out, [2]string{k, v})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return cmp.Compare(a[0], b[0]) })
+	return out
+}

@@ -1,0 +1,7 @@
+// Package engine reads the Docker daemon through the Engine API: a small read-only HTTP
+// client (unix socket or TCP with the docker CLI's TLS environment) and a collector that
+// issues one inspect per container (plus top when it runs) and per image, concurrently.
+//
+// It decodes only the fields the checks use, into its own wire types, so a daemon of any
+// API version since 1.24 can be read. It never sends anything but GET.
+package engine
