@@ -1,0 +1,330 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// Proc reads process facts under a procfs mount (normally /proc; the PID namespace must be
+// the daemon's, so in a container run with --pid=host).
+type Proc struct{ Root string }
+
+// PeerPID dials a unix socket and returns the PID of the process that listens on it,
+// from the kernel's peer credentials (SO_PEERCRED). With systemd socket activation this
+// is systemd (PID 1), not dockerd: OwnerPIDs resolves that case.
+func PeerPID(ctx context.Context, socket string) (int, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	raw, err := c.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var serr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, serr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	}); err != nil {
+		return 0, err
+	}
+	if serr != nil {
+		return 0, fmt.Errorf("SO_PEERCRED on %s: %w", socket, serr)
+	}
+	return int(cred.Pid), nil
+}
+
+// Exe returns the resolved executable path of a process.
+func (p Proc) Exe(pid int) (string, error) {
+	return os.Readlink(filepath.Join(p.Root, strconv.Itoa(pid), "exe"))
+}
+
+// Args returns the argv of a process.
+func (p Proc) Args(pid int) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return nil, err
+	}
+	b = []byte(strings.TrimRight(string(b), "\x00"))
+	if len(b) == 0 {
+		return nil, fmt.Errorf("process %d has an empty command line", pid)
+	}
+	return strings.Split(string(b), "\x00"), nil
+}
+
+// UID returns the real UID of a process.
+func (p Proc) UID(pid int) (int, error) {
+	b, err := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				return strconv.Atoi(f[0])
+			}
+		}
+	}
+	return 0, fmt.Errorf("no Uid line in /proc/%d/status", pid)
+}
+
+// IsDockerd reports whether an executable looks like the Docker daemon.
+func IsDockerd(exe string) bool {
+	b := path.Base(strings.TrimSuffix(exe, " (deleted)"))
+	return b == "dockerd" || strings.HasPrefix(b, "dockerd-")
+}
+
+// socketInodes returns the inodes of every socket a process holds open.
+func (p Proc) socketInodes(pid int) (map[uint64]bool, error) {
+	dir := filepath.Join(p.Root, strconv.Itoa(pid), "fd")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint64]bool{}
+	for _, e := range ents {
+		l, err := os.Readlink(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue
+		}
+		if s, ok := strings.CutPrefix(l, "socket:["); ok {
+			if n, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				out[n] = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// OwnerPIDs returns the processes holding a listening unix socket bound at path (as the
+// kernel recorded it). It scans every process's file descriptors, so it is the slow path.
+func (p Proc) OwnerPIDs(socketPath string) ([]int, error) {
+	inodes, err := p.listeningUnix(0, socketPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(inodes) == 0 {
+		return nil, fmt.Errorf("no process listens on %s", socketPath)
+	}
+	ents, err := os.ReadDir(p.Root)
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		held, err := p.socketInodes(pid)
+		if err != nil {
+			continue
+		}
+		for ino := range inodes {
+			if held[ino] {
+				pids = append(pids, pid)
+				break
+			}
+		}
+	}
+	slices.Sort(pids)
+	return pids, nil
+}
+
+// listeningUnix returns inode → path of listening unix sockets in a process's network
+// namespace (pid 0: the reader's own), restricted to one path when path is not "".
+func (p Proc) listeningUnix(pid int, only string) (map[uint64]string, error) {
+	file := filepath.Join(p.Root, "net", "unix")
+	if pid > 0 {
+		file = filepath.Join(p.Root, strconv.Itoa(pid), "net", "unix")
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[uint64]string{}
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		// Num RefCount Protocol Flags Type St Inode Path
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 8 {
+			continue
+		}
+		flags, err := strconv.ParseUint(fields[3], 16, 32)
+		if err != nil || flags&0x10000 == 0 { // __SO_ACCEPTCON: listening
+			continue
+		}
+		if only != "" && fields[7] != only {
+			continue
+		}
+		ino, err := strconv.ParseUint(fields[6], 10, 64)
+		if err != nil {
+			continue
+		}
+		out[ino] = fields[7]
+	}
+	return out, sc.Err()
+}
+
+// Listeners returns the sockets a process listens on, read in its own network namespace.
+func (p Proc) Listeners(pid int) ([]facts.Listener, error) {
+	held, err := p.socketInodes(pid)
+	if err != nil {
+		return nil, err
+	}
+	var out []facts.Listener
+	for _, proto := range []string{"tcp", "tcp6"} {
+		socks, err := p.listeningTCP(pid, proto)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		for ino, addr := range socks {
+			if held[ino] {
+				out = append(out, facts.Listener{Network: proto, Address: addr})
+			}
+		}
+	}
+	unixSocks, err := p.listeningUnix(pid, "")
+	if err == nil {
+		for ino, path := range unixSocks {
+			if held[ino] && path != "" && !strings.HasPrefix(path, "@") {
+				out = append(out, facts.Listener{Network: "unix", Address: path})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b facts.Listener) int {
+		return strings.Compare(a.Network+" "+a.Address, b.Network+" "+b.Address)
+	})
+	return slices.Compact(out), nil
+}
+
+// listeningTCP parses /proc/PID/net/tcp or tcp6 and returns inode → "ip:port" of sockets
+// in state LISTEN.
+func (p Proc) listeningTCP(pid int, proto string) (map[uint64]string, error) {
+	f, err := os.Open(filepath.Join(p.Root, strconv.Itoa(pid), "net", proto))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[uint64]string{}
+	sc := bufio.NewScanner(f)
+	sc.Scan()
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 10 || fields[3] != "0A" { // 0A = TCP_LISTEN
+			continue
+		}
+		addr, err := ParseProcAddr(fields[1])
+		if err != nil {
+			continue
+		}
+		ino, err := strconv.ParseUint(fields[9], 10, 64)
+		if err != nil {
+			continue
+		}
+		out[ino] = addr
+	}
+	return out, sc.Err()
+}
+
+// ParseProcAddr decodes a /proc/net/tcp{,6} address ("0100007F:0CEA") into "ip:port".
+// The kernel prints each 32-bit word of the address in host (little-endian) byte order.
+func ParseProcAddr(s string) (string, error) {
+	hexIP, hexPort, ok := strings.Cut(s, ":")
+	if !ok {
+		return "", fmt.Errorf("bad address %q", s)
+	}
+	raw, err := hex.DecodeString(hexIP)
+	if err != nil || (len(raw) != 4 && len(raw) != 16) {
+		return "", fmt.Errorf("bad address %q", s)
+	}
+	for i := 0; i < len(raw); i += 4 {
+		raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
+	}
+	port, err := strconv.ParseUint(hexPort, 16, 16)
+	if err != nil {
+		return "", fmt.Errorf("bad port in %q", s)
+	}
+	return net.JoinHostPort(net.IP(raw).String(), strconv.FormatUint(port, 10)), nil
+}
+
+// MountOf returns the mount that holds dir in a process's mount namespace: the longest
+// mount point that is dir or one of its parents.
+func (p Proc) MountOf(pid int, dir string) (*facts.Mountpoint, error) {
+	b, err := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "mountinfo"))
+	if err != nil {
+		return nil, err
+	}
+	return MountFromInfo(b, dir)
+}
+
+// MountFromInfo picks the mountinfo entry holding dir (the last one wins for a path
+// mounted over more than once, as in the kernel).
+func MountFromInfo(mountinfo []byte, dir string) (*facts.Mountpoint, error) {
+	dir = path.Clean(dir)
+	var best *facts.Mountpoint
+	for _, line := range strings.Split(string(mountinfo), "\n") {
+		// id parent maj:min root mountpoint options [optional...] - fstype source superopts
+		pre, post, ok := strings.Cut(line, " - ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(pre)
+		g := strings.Fields(post)
+		if len(f) < 5 || len(g) < 2 {
+			continue
+		}
+		mp := unescapeMount(f[4])
+		if mp != "/" && dir != mp && !strings.HasPrefix(dir, mp+"/") {
+			continue
+		}
+		if best == nil || len(mp) >= len(best.MountPoint) {
+			best = &facts.Mountpoint{MountPoint: mp, FSType: g[0], Source: unescapeMount(g[1]), Device: f[2], Root: unescapeMount(f[3])}
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no mount holds %s", dir)
+	}
+	return best, nil
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,290 @@
+package hostfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// MaxRead bounds every file read from the host: configuration files are small, and a
+// huge or endless file (a FIFO, /dev/zero behind a symlink) must not stall the audit.
+const MaxRead = 4 << 20
+
+const maxLinks = 40
+
+// FS reads the host's files under Root. Paths given to it are absolute host paths
+// ("/etc/docker/daemon.json"); symlinks are resolved inside Root, so an absolute link
+// target points into Root too, as it would for a process on that host.
+type FS struct {
+	Root string
+
+	users, groups map[int]string
+}
+
+// New returns an FS rooted at root ("/" for the local host).
+func New(root string) *FS {
+	if root == "" {
+		root = "/"
+	}
+	f := &FS{Root: filepath.Clean(root)}
+	f.users = parseIDNames(f.readSmall("/etc/passwd"))
+	f.groups = parseIDNames(f.readSmall("/etc/group"))
+	return f
+}
+
+func (f *FS) readSmall(p string) []byte {
+	b, _ := f.ReadFile(p)
+	return b
+}
+
+// parseIDNames reads name:x:id: lines of passwd or group files.
+func parseIDNames(b []byte) map[int]string {
+	m := map[int]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		parts := strings.Split(line, ":")
+		if len(parts) < 3 || strings.HasPrefix(parts[0], "#") {
+			continue
+		}
+		if id, err := strconv.Atoi(parts[2]); err == nil {
+			if _, dup := m[id]; !dup {
+				m[id] = parts[0]
+			}
+		}
+	}
+	return m
+}
+
+// Resolve maps a host path to the real path under Root, following symlinks (the final
+// one too when follow is set) without ever leaving Root.
+func (f *FS) Resolve(p string, follow bool) (string, error) {
+	if !path.IsAbs(p) {
+		return "", fmt.Errorf("host path %q is not absolute", p)
+	}
+	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	cur := "/"
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		if len(rest) == 0 && !follow {
+			cur = next
+			break
+		}
+		fi, err := os.Lstat(f.real(next))
+		if err != nil {
+			if len(rest) == 0 {
+				cur = next // let the caller's stat report it
+				break
+			}
+			return "", err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		links++
+		if links > maxLinks {
+			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
+		}
+		target, err := os.Readlink(f.real(next))
+		if err != nil {
+			return "", err
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(cur, target)
+		}
+		rest = append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), rest...)
+		cur = "/"
+	}
+	return cur, nil
+}
+
+func (f *FS) real(hostPath string) string {
+	return filepath.Join(f.Root, filepath.FromSlash(hostPath))
+}
+
+// ReadFile reads a host file, following symlinks inside Root. Files over MaxRead are an error.
+func (f *FS) ReadFile(p string) ([]byte, error) {
+	r, err := f.Resolve(p, true)
+	if err != nil {
+		return nil, err
+	}
+	fh, err := os.Open(f.real(r))
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	fi, err := fh.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	b, err := io.ReadAll(io.LimitReader(fh, MaxRead+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxRead {
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxRead)
+	}
+	return b, nil
+}
+
+// ReadDir lists a host directory, sorted by name.
+func (f *FS) ReadDir(p string) ([]os.DirEntry, error) {
+	r, err := f.Resolve(p, true)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadDir(f.real(r))
+}
+
+// Stat describes a host path, following symlinks (a link to daemon.json is judged by the
+// file it points to). A missing file is not an error: it comes back with Exists false.
+func (f *FS) Stat(p string) facts.File {
+	out := facts.File{Path: p}
+	r, err := f.Resolve(p, true)
+	if err == nil {
+		var fi os.FileInfo
+		fi, err = os.Stat(f.real(r))
+		if err == nil {
+			out.Exists = true
+			out.Mode = uint32(fi.Mode().Perm())
+			if fi.Mode()&fs.ModeSetuid != 0 {
+				out.Mode |= 0o4000
+			}
+			if fi.Mode()&fs.ModeSetgid != 0 {
+				out.Mode |= 0o2000
+			}
+			if fi.Mode()&fs.ModeSticky != 0 {
+				out.Mode |= 0o1000
+			}
+			out.Type = fileType(fi.Mode())
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				out.UID, out.GID = int(st.Uid), int(st.Gid)
+				out.User, out.Group = f.users[out.UID], f.groups[out.GID]
+			}
+			return out
+		}
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		out.Err = err.Error()
+	}
+	return out
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "file"
+	case m.IsDir():
+		return "dir"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	}
+	return "other"
+}
+
+// Walk lists every non-directory path under a host directory (sorted, links not followed
+// below the top), up to limit entries. A missing directory yields nil and no error.
+func (f *FS) Walk(dir string, limit int) ([]string, error) {
+	r, err := f.Resolve(dir, true)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	base := f.real(r)
+	var out []string
+	err = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == base {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(base, p)
+		out = append(out, path.Join(dir, filepath.ToSlash(rel)))
+		if len(out) >= limit {
+			return fmt.Errorf("more than %d files under %s", limit, dir)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// LookupGroup returns a group's GID and its explicit members from the host's /etc/group.
+func (f *FS) LookupGroup(name string) (gid int, members []string, ok bool) {
+	for _, line := range strings.Split(string(f.readSmall("/etc/group")), "\n") {
+		parts := strings.Split(line, ":")
+		if len(parts) < 4 || parts[0] != name {
+			continue
+		}
+		id, err := strconv.Atoi(parts[2])
+		if err != nil {
+			continue
+		}
+		for _, m := range strings.Split(parts[3], ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				members = append(members, m)
+			}
+		}
+		return id, members, true
+	}
+	return 0, nil, false
+}
+
+// UsersWithPrimaryGroup lists the passwd users whose primary group is gid.
+func (f *FS) UsersWithPrimaryGroup(gid int) []string {
+	var out []string
+	for _, line := range strings.Split(string(f.readSmall("/etc/passwd")), "\n") {
+		parts := strings.Split(line, ":")
+		if len(parts) < 4 {
+			continue
+		}
+		if id, err := strconv.Atoi(parts[3]); err == nil && id == gid {
+			out = append(out, parts[0])
+		}
+	}
+	return out
+}
+
+// GroupName returns the name of a GID on the host, if it has one.
+func (f *FS) GroupName(gid int) string { return f.groups[gid] }
+
+// HomeOf returns the home directory of a UID from the host's /etc/passwd.
+func (f *FS) HomeOf(uid int) string {
+	for _, line := range strings.Split(string(f.readSmall("/etc/passwd")), "\n") {
+		parts := strings.Split(line, ":")
+		if len(parts) >= 6 && parts[2] == strconv.Itoa(uid) {
+			return parts[5]
+		}
+	}
+	return ""
+}
