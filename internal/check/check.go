@@ -1,0 +1,102 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// Check is a rule plus the one small function that decides it. Rule.Scope says what it
+// is evaluated for: once per snapshot (host, daemon) or once per container or image.
+type Check struct {
+	finding.Rule
+	// NeedsHost marks checks that read the daemon's host (files, processes, audit rules).
+	// When the audit has no host access the runner reports skip without calling Run.
+	NeedsHost bool
+	Run       func(p *Pass)
+}
+
+// Config is what the user told the checks (as opposed to what was collected).
+type Config struct {
+	// TrustedUsers are the accounts allowed in the docker group (CIS-1.1.2); nil means
+	// the user gave no list, so membership needs a person's review.
+	TrustedUsers []string
+}
+
+// Pass is what one evaluation of a check sees and reports into.
+type Pass struct {
+	Facts  *facts.Snapshot
+	Config *Config
+	// Container or Image is the target for container- and image-scoped checks.
+	Container *facts.Container
+	Image     *facts.Image
+
+	rule    *finding.Rule
+	target  finding.Target
+	results []*finding.Finding
+}
+
+// Result is a finding being reported; its methods adjust it before the runner takes it.
+type Result struct{ f *finding.Finding }
+
+// Sev overrides the rule's severity for this one finding.
+func (r Result) Sev(s finding.Severity) Result { r.f.Severity = s; return r }
+
+// At sets the finding's location.
+func (r Result) At(path string) Result {
+	if path != "" {
+		r.f.Location = &finding.Location{Path: path}
+	}
+	return r
+}
+
+func (p *Pass) add(s finding.Status, msg string, ev []finding.Evidence) Result {
+	f := &finding.Finding{
+		Rule:     p.rule.ID,
+		Status:   s,
+		Severity: p.rule.Severity,
+		Target:   p.target,
+		Message:  msg,
+		Evidence: ev,
+	}
+	p.results = append(p.results, f)
+	return Result{f}
+}
+
+// Fail reports that the recommendation is not met.
+func (p *Pass) Fail(msg string, ev ...finding.Evidence) Result { return p.add(finding.Fail, msg, ev) }
+
+// Warn reports something not met that may be intended and needs review.
+func (p *Pass) Warn(msg string, ev ...finding.Evidence) Result { return p.add(finding.Warn, msg, ev) }
+
+// OK reports that the recommendation is met, with the evidence that shows it.
+func (p *Pass) OK(msg string, ev ...finding.Evidence) Result { return p.add(finding.Pass, msg, ev) }
+
+// Info reports facts worth knowing that are not a problem.
+func (p *Pass) Info(msg string, ev ...finding.Evidence) Result { return p.add(finding.Info, msg, ev) }
+
+// Manual reports that a person must decide; the evidence helps them.
+func (p *Pass) Manual(msg string, ev ...finding.Evidence) Result {
+	return p.add(finding.Manual, msg, ev)
+}
+
+// Skip reports that the check cannot be decided here, and why.
+func (p *Pass) Skip(reason string, ev ...finding.Evidence) Result {
+	return p.add(finding.Skip, reason, ev)
+}
+
+// Error reports that this target could not be evaluated.
+func (p *Pass) Error(msg string, ev ...finding.Evidence) Result {
+	return p.add(finding.Error, msg, ev)
+}
+
+// Errorf is Error with formatting.
+func (p *Pass) Errorf(format string, args ...any) Result {
+	return p.Error(fmt.Sprintf(format, args...))
+}
+
+// Ev builds one evidence entry.
+func Ev(key, actual, expected string) finding.Evidence {
+	return finding.Evidence{Key: key, Actual: actual, Expected: expected}
+}

@@ -1,0 +1,213 @@
+package check
+
+import (
+	"cmp"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// CollectRule carries the error findings for targets the collectors could not read (a
+// container that vanished mid-audit). It is reported whatever the selection.
+var CollectRule = finding.Rule{
+	ID:          "AUDIT-COLLECT",
+	Title:       "Every target could be read",
+	Description: "A target that could not be read was not audited; its other rules have no findings.",
+	Remediation: "Re-run the audit. A container that disappears between listing and inspection is normal on a busy host.",
+	Severity:    finding.Medium,
+	Section:     "Audit",
+	Tags:        []string{"audit"},
+}
+
+// Options tune the runner.
+type Options struct {
+	// Concurrency bounds how many evaluations run at once; 0 means GOMAXPROCS.
+	Concurrency int
+	Config      Config
+}
+
+// Run evaluates every check against every target in its scope and returns the findings,
+// sorted by rule order (the order of checks), target and location. A check that reports
+// nothing for a target yields pass; a check that panics yields error for that target.
+func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
+	type job struct {
+		c  *Check
+		ci int
+		p  *Pass
+	}
+	var jobs []job
+	var collectErrors []finding.Finding
+	host := HostTarget(snap)
+	daemon := DaemonTarget(snap)
+	for i := range checks {
+		c := &checks[i]
+		switch c.Scope {
+		case finding.KindHost, finding.KindDaemon:
+			t := daemon
+			if c.Scope == finding.KindHost {
+				t = host
+			}
+			jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, rule: &c.Rule, target: t}})
+		case finding.KindContainer:
+			for k := range snap.Containers {
+				ct := &snap.Containers[k]
+				if ct.Error != "" {
+					continue
+				}
+				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Container: ct, rule: &c.Rule, target: ContainerTarget(ct)}})
+			}
+		case finding.KindImage:
+			for k := range snap.Images {
+				im := &snap.Images[k]
+				if im.Error != "" {
+					continue
+				}
+				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Image: im, rule: &c.Rule, target: ImageTarget(im)}})
+			}
+		}
+	}
+	for k := range snap.Containers {
+		if ct := &snap.Containers[k]; ct.Error != "" {
+			collectErrors = append(collectErrors, collectError(ContainerTarget(ct), ct.Error))
+		}
+	}
+	for k := range snap.Images {
+		if im := &snap.Images[k]; im.Error != "" {
+			collectErrors = append(collectErrors, collectError(ImageTarget(im), im.Error))
+		}
+	}
+
+	n := opts.Concurrency
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, n)
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			evaluate(j.c, j.p)
+		}()
+	}
+	wg.Wait()
+
+	order := make(map[string]int, len(checks))
+	for i, c := range checks {
+		order[c.ID] = i
+	}
+	out := collectErrors
+	for _, j := range jobs {
+		for _, f := range j.p.results {
+			out = append(out, *f)
+		}
+	}
+	Sort(out, func(rule string) int {
+		if i, ok := order[rule]; ok {
+			return i
+		}
+		return -1 // AUDIT-COLLECT first
+	})
+	return out
+}
+
+// evaluate runs one check for one target, turning "nothing reported" into pass, a missing
+// host into skip and a panic into error.
+func evaluate(c *Check, p *Pass) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.results = nil
+			p.Error(fmt.Sprintf("check %s failed internally: %v", c.ID, r))
+		}
+	}()
+	if c.NeedsHost && !p.Facts.HostAccess.Local {
+		p.Skip("needs access to the daemon's host: " + p.Facts.HostAccess.Reason)
+		return
+	}
+	c.Run(p)
+	if len(p.results) == 0 {
+		p.OK(c.Title)
+	}
+}
+
+func collectError(t finding.Target, msg string) finding.Finding {
+	return finding.Finding{
+		Rule:     CollectRule.ID,
+		Status:   finding.Error,
+		Severity: CollectRule.Severity,
+		Target:   t,
+		Message:  msg,
+	}
+}
+
+var kindOrder = map[finding.Kind]int{
+	finding.KindHost: 0, finding.KindDaemon: 1, finding.KindEndpoint: 2, finding.KindRegistry: 3,
+	finding.KindContainer: 4, finding.KindImage: 5, finding.KindProfile: 6,
+}
+
+// Sort orders findings deterministically: by rule rank, target kind, target name and ID,
+// location, then message.
+func Sort(fs []finding.Finding, rank func(rule string) int) {
+	slices.SortStableFunc(fs, func(a, b finding.Finding) int {
+		return cmp.Or(
+			cmp.Compare(rank(a.Rule), rank(b.Rule)),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(kindOrder[a.Target.Kind], kindOrder[b.Target.Kind]),
+			cmp.Compare(a.Target.Name, b.Target.Name),
+			cmp.Compare(a.Target.ID, b.Target.ID),
+			cmp.Compare(locPath(a), locPath(b)),
+			cmp.Compare(a.Message, b.Message),
+		)
+	})
+}
+
+func locPath(f finding.Finding) string {
+	if f.Location == nil {
+		return ""
+	}
+	return f.Location.Path
+}
+
+// HostTarget names the daemon's host.
+func HostTarget(s *facts.Snapshot) finding.Target {
+	name := s.Engine.Name
+	if s.Host != nil && s.Host.Hostname != "" {
+		name = s.Host.Hostname
+	}
+	return finding.Target{Kind: finding.KindHost, Name: name}
+}
+
+// DaemonTarget names the daemon.
+func DaemonTarget(s *facts.Snapshot) finding.Target {
+	return finding.Target{Kind: finding.KindDaemon, Name: s.Engine.Name, ID: s.Engine.ID}
+}
+
+// ContainerTarget names a container.
+func ContainerTarget(c *facts.Container) finding.Target {
+	return finding.Target{Kind: finding.KindContainer, Name: c.Name, ID: c.ID}
+}
+
+// ImageTarget names an image by its first tag, or its short ID when untagged.
+func ImageTarget(im *facts.Image) finding.Target {
+	name := ShortID(im.ID)
+	if len(im.Tags) > 0 {
+		name = im.Tags[0]
+	}
+	return finding.Target{Kind: finding.KindImage, Name: name, ID: im.ID}
+}
+
+// ShortID is the 12-hex-digit form of a container or image ID ("sha256:" dropped).
+func ShortID(id string) string {
+	if len(id) > 7 && id[:7] == "sha256:" {
+		id = id[7:]
+	}
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
