@@ -1,0 +1,251 @@
+package cis
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// Version is the CIS Docker Benchmark version the rule IDs belong to.
+const Version = "1.6.0"
+
+const (
+	host      = finding.KindHost
+	daemon    = finding.KindDaemon
+	container = finding.KindContainer
+	image     = finding.KindImage
+)
+
+var sections = map[string]string{
+	"1": "1 Host configuration",
+	"2": "2 Docker daemon configuration",
+	"3": "3 Docker daemon configuration files",
+	"4": "4 Container images and build files",
+	"5": "5 Container runtime",
+	"6": "6 Docker security operations",
+	"7": "7 Docker swarm configuration",
+}
+
+var sectionTags = map[string]string{
+	"1": "host", "2": "daemon", "3": "files", "4": "images", "5": "runtime", "6": "operations", "7": "swarm",
+}
+
+// Checks returns every CIS Docker Benchmark v1.6.0 check of sections 1–7, in benchmark order.
+func Checks() []check.Check {
+	var all []check.Check
+	for _, s := range [][]check.Check{section1(), section2(), section3(), section4(), section5(), section6(), section7()} {
+		all = append(all, s...)
+	}
+	for i := range all {
+		finish(&all[i])
+	}
+	return all
+}
+
+// finish derives what follows from the CIS number: the rule ID, section, tags and reference.
+func finish(c *check.Check) {
+	c.CIS.Version = Version
+	c.ID = "CIS-" + c.CIS.ID
+	sec, _, _ := strings.Cut(c.CIS.ID, ".")
+	c.Section = sections[sec]
+	level := fmt.Sprintf("level%d", c.CIS.Level)
+	assess := "manual"
+	if c.CIS.Automated {
+		assess = "automated"
+	}
+	c.Tags = []string{"cis", sectionTags[sec], level, assess, string(c.Scope)}
+	if c.NeedsHost {
+		c.Tags = append(c.Tags, "needs-host")
+	}
+	c.References = []string{"https://www.cisecurity.org/benchmark/docker"}
+}
+
+var ev = check.Ev
+
+// daemonConfig returns the daemon process when its configuration could be read, and
+// reports an error finding otherwise.
+func daemonConfig(p *check.Pass) (*facts.DaemonProcess, bool) {
+	d := p.Facts.Daemon
+	if d == nil {
+		p.Skip("the daemon process was not found: " + p.Facts.HostAccess.Reason)
+		return nil, false
+	}
+	if d.ConfigError != "" {
+		p.Error("cannot read the daemon's configuration: " + d.ConfigError)
+		return nil, false
+	}
+	return d, true
+}
+
+// setting describes an option's effective value and where it came from, for evidence.
+func setting(d *facts.DaemonProcess, name, def string) string {
+	if s, ok := d.Lookup(name); ok {
+		return strings.Join(s.Values, ", ") + " (" + s.Source + ")"
+	}
+	return def + " (default)"
+}
+
+// perm formats permission bits the way chmod takes them.
+func perm(m uint32) string { return fmt.Sprintf("%04o", m) }
+
+// named describes a file as "what (path)", or just the path when what is the path.
+func named(what, filePath string) string {
+	if what == filePath {
+		return filePath
+	}
+	return what + " (" + filePath + ")"
+}
+
+// hostFile reports skip for a file that is not there and returns it otherwise.
+func hostFile(p *check.Pass, filePath, what string) (facts.File, bool) {
+	if filePath == "" {
+		p.Skip(what + " was not found on this host")
+		return facts.File{}, false
+	}
+	f, ok := p.Facts.Host.Files[filePath]
+	switch {
+	case !ok:
+		p.Error(named(what, filePath) + " was not collected").At(filePath)
+		return f, false
+	case f.Err != "":
+		p.Error(fmt.Sprintf("cannot stat %s: %s", filePath, f.Err)).At(filePath)
+		return f, false
+	case !f.Exists:
+		p.Skip(named(what, filePath) + " is not present on this host").At(filePath)
+		return f, false
+	}
+	return f, true
+}
+
+func owner(f facts.File) string {
+	u, g := f.User, f.Group
+	if u == "" {
+		u = fmt.Sprint(f.UID)
+	}
+	if g == "" {
+		g = fmt.Sprint(f.GID)
+	}
+	return u + ":" + g
+}
+
+// ownedByRoot checks a file is owned by root:root, or by root and the group named (for
+// the docker socket, owned by root:docker).
+func ownedByRoot(p *check.Pass, filePath, what string, groupName string, groupGID int) {
+	f, ok := hostFile(p, filePath, what)
+	if !ok {
+		return
+	}
+	want := "root:root"
+	groupOK := f.GID == 0
+	if groupName != "" {
+		want = "root:" + groupName
+		groupOK = groupOK || f.GID == groupGID
+	}
+	if f.UID == 0 && groupOK {
+		p.OK(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), ev("owner", owner(f), want)).At(filePath)
+		return
+	}
+	p.Fail(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), ev("owner", owner(f), want)).At(filePath)
+}
+
+// modeAtMost checks a file's permission bits grant nothing beyond max. Modes are compared
+// bit by bit: 0477 is not "at most 0644" even though 477 < 644.
+func modeAtMost(p *check.Pass, filePath, what string, max uint32) {
+	f, ok := hostFile(p, filePath, what)
+	if !ok {
+		return
+	}
+	if extra := f.Mode &^ max; extra != 0 {
+		p.Fail(fmt.Sprintf("%s has mode %s, which also grants %s", filePath, perm(f.Mode), perm(extra)),
+			ev("mode", perm(f.Mode), perm(max)+" or stricter")).At(filePath)
+		return
+	}
+	p.OK(fmt.Sprintf("%s has mode %s", filePath, perm(f.Mode)), ev("mode", perm(f.Mode), perm(max)+" or stricter")).At(filePath)
+}
+
+// auditRuleCovers reports whether an audit rule line watches target (or real, the path
+// it resolves to): "-w PATH" (recursive for a directory), "-F path=PATH" or "-F dir=DIR".
+func auditRuleCovers(rule string, targets ...string) bool {
+	f := strings.Fields(rule)
+	for i := 0; i < len(f); i++ {
+		var watched string
+		recursive := false
+		switch {
+		case f[i] == "-w" && i+1 < len(f):
+			watched, recursive = f[i+1], true
+			i++
+		case f[i] == "-F" && i+1 < len(f):
+			k, v, _ := strings.Cut(f[i+1], "=")
+			switch k {
+			case "path":
+				watched = v
+			case "dir":
+				watched, recursive = v, true
+			}
+			i++
+		case strings.HasPrefix(f[i], "-w") && len(f[i]) > 2:
+			watched, recursive = f[i][2:], true
+		default:
+			continue
+		}
+		watched = path.Clean(watched)
+		for _, t := range targets {
+			if t == "" {
+				continue
+			}
+			if t == watched || (recursive && strings.HasPrefix(t, watched+"/")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// audited checks that some audit rule watches a path. Rules loaded in the kernel are
+// the truth; rules only in files are not active until loaded.
+func audited(p *check.Pass, loc facts.Located, what string) {
+	if !loc.Found() {
+		p.Skip(what + " was not found on this host")
+		return
+	}
+	if f, ok := p.Facts.Host.Files[loc.Path]; ok && !f.Exists {
+		p.Skip(named(what, loc.Path) + " is not present on this host").At(loc.Path)
+		return
+	}
+	targets := []string{loc.Path, loc.Real}
+	a := p.Facts.Host.Audit
+	inFiles := ""
+	for _, r := range a.Files {
+		if auditRuleCovers(r, targets...) {
+			inFiles = r
+			break
+		}
+	}
+	if a.Loaded == nil {
+		if inFiles != "" {
+			p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", loc.Path, a.LoadedError),
+				ev("rule file", inFiles, "")).At(loc.Path)
+			return
+		}
+		p.Fail(fmt.Sprintf("no audit rule watches %s", loc.Path),
+			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), "-w "+loc.Path+" -k docker")).At(loc.Path)
+		return
+	}
+	for _, r := range a.Loaded {
+		if auditRuleCovers(r, targets...) {
+			p.OK(fmt.Sprintf("a loaded audit rule watches %s", loc.Path), ev("loaded rule", r, "")).At(loc.Path)
+			return
+		}
+	}
+	if inFiles != "" {
+		p.Fail(fmt.Sprintf("a rule file watches %s but the rule is not loaded", loc.Path),
+			ev("rule file", inFiles, ""), ev("loaded rules", fmt.Sprint(len(a.Loaded)), "the same rule loaded (augenrules --load)")).At(loc.Path)
+		return
+	}
+	p.Fail(fmt.Sprintf("no audit rule watches %s", loc.Path),
+		ev("loaded rules", fmt.Sprint(len(a.Loaded)), "-w "+loc.Path+" -k docker")).At(loc.Path)
+}

@@ -1,0 +1,399 @@
+package cis
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func section1() []check.Check {
+	return []check.Check{
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure a separate partition for containers has been created",
+				Description: "Images, containers and volumes live under Docker's data root; if it shares a filesystem with / or /var, runaway container data can fill the disk and take down both Docker and the host.",
+				Remediation: "Mount Docker's data root (`docker info -f '{{ .DockerRootDir }}'`, default /var/lib/docker) on its own partition or LVM logical volume; on existing hosts create a new LV and migrate the directory. Verify with `mountpoint -- \"$(docker info -f '{{ .DockerRootDir }}')\"`.",
+				Severity:    finding.Medium,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.1", Level: 1, Automated: false, V180: "1.1.1"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				d := p.Facts.Daemon
+				root := p.Facts.Engine.DockerRootDir
+				m := d.DataRootMount
+				if m == nil {
+					p.Error(fmt.Sprintf("cannot tell which mount holds %s: the daemon's mount table was not readable", root))
+					return
+				}
+				mount := ev("mount", describeMountpoint(m), root+" on its own filesystem")
+				_, userns := p.Facts.Engine.SecurityOption("userns")
+				sameAsRoot := d.RootMount != nil && d.RootMount.Device == m.Device
+				switch {
+				case m.MountPoint == "/":
+					p.Fail(root+" is on the root filesystem", mount).At(root)
+				case sameAsRoot:
+					p.Fail(fmt.Sprintf("%s is a bind mount of a directory of the root filesystem (%s), not a separate partition", root, m.Source), mount,
+						ev("root filesystem", describeMountpoint(d.RootMount), "a different device")).At(root)
+				case m.MountPoint == root || (userns && m.MountPoint == path.Dir(root)):
+					p.OK(root+" is on its own filesystem", mount).At(root)
+				default:
+					p.Warn(fmt.Sprintf("%s shares the filesystem mounted at %s", root, m.MountPoint), mount).At(root)
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure only trusted users are allowed to control Docker daemon",
+				Description: "Anyone who can use the Docker socket can start a container that mounts the host's root filesystem, so every member of the docker group is effectively root on the host.",
+				Remediation: "Review `getent group docker` and remove every user who is not an approved administrator (`gpasswd -d <user> docker`); avoid mapping sensitive host paths into containers.",
+				Severity:    finding.High,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.2", Level: 1, Automated: false, V180: "1.1.2"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				g := p.Facts.Host.DockerGroup
+				if !g.Exists {
+					p.OK(fmt.Sprintf("there is no %s group: only root can use the daemon socket", g.Name))
+					return
+				}
+				members := ev("members of "+g.Name, strings.Join(g.Members, ", "), "")
+				if len(g.Members) == 0 {
+					p.OK(fmt.Sprintf("the %s group has no members", g.Name), members)
+					return
+				}
+				if p.Config.TrustedUsers == nil {
+					p.Manual(fmt.Sprintf("%d users can control the daemon through the %s group (each is effectively root): confirm they are trusted, or pass --trusted-users",
+						len(g.Members), g.Name), members)
+					return
+				}
+				var untrusted []string
+				for _, m := range g.Members {
+					if !slices.Contains(p.Config.TrustedUsers, m) {
+						untrusted = append(untrusted, m)
+					}
+				}
+				if len(untrusted) > 0 {
+					p.Fail(fmt.Sprintf("%s in the %s group %s not in --trusted-users", strings.Join(untrusted, ", "), g.Name, plural(len(untrusted), "is", "are")),
+						ev("members of "+g.Name, strings.Join(g.Members, ", "), strings.Join(p.Config.TrustedUsers, ", ")))
+					return
+				}
+				p.OK(fmt.Sprintf("every member of the %s group is trusted", g.Name), members)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for the Docker daemon",
+				Description: "dockerd runs as root and controls every container, so its execution and changes to its binary should leave an audit trail.",
+				Remediation: "Watch the dockerd binary the daemon actually runs (Debian: /usr/sbin/dockerd; others: /usr/bin/dockerd) with an audit rule such as `-w /usr/sbin/dockerd -k docker` in /etc/audit/rules.d/docker.rules, then load it with `augenrules --load`.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.3", Level: 1, Automated: true, V180: "1.1.3"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located(p.Facts.Daemon.Exe), "the dockerd binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /run/containerd",
+				Description: "/run/containerd holds containerd's runtime state and sockets; recording reads, writes and attribute changes there helps reconstruct tampering with running containers.",
+				Remediation: "Add the audit rule `-a exit,always -F path=/run/containerd -F perm=war -k docker` and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.4", Level: 1, Automated: true, V180: "1.1.4"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located("/run/containerd"), "/run/containerd")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /var/lib/docker",
+				Description: "The Docker data root holds every image layer, container filesystem and volume, so changes there are security-relevant and should be auditable.",
+				Remediation: "Add the audit rule `-a exit,always -F path=/var/lib/docker -F perm=war -k docker` (use the actual DockerRootDir if relocated) and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.5", Level: 1, Automated: false, V180: "1.1.5"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located(p.Facts.Engine.DockerRootDir), "the Docker data root")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /etc/docker",
+				Description: "/etc/docker contains daemon configuration, TLS material and registry certificates; unauthorised edits there change the daemon's security posture.",
+				Remediation: "Add the audit rule `-w /etc/docker -k docker` and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.6", Level: 1, Automated: true, V180: "1.1.6"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located("/etc/docker"), "/etc/docker")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - docker.service",
+				Description: "The docker.service unit defines how and with which flags dockerd is started, so modifying it can silently weaken the daemon.",
+				Remediation: "Locate the unit with `systemctl show -p FragmentPath docker.service` and add a watch such as `-w /usr/lib/systemd/system/docker.service -k docker`, then reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.7", Level: 2, Automated: true, V180: "1.1.7"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.DockerService, "the docker.service unit")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - containerd.sock",
+				Description: "containerd.sock is the control channel for containerd; access to it allows creating and manipulating containers beneath Docker.",
+				Remediation: "If the socket exists, add `-w /run/containerd/containerd.sock -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.8", Level: 2, Automated: true, V180: "1.1.8"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located(p.Facts.Daemon.ContainerdSocket), "the containerd socket")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - docker.socket",
+				Description: "The docker.socket unit/socket governs access to the Docker API, which is root-equivalent, so changes and use of it should be audited.",
+				Remediation: "Locate the unit with `systemctl show -p FragmentPath docker.socket` and watch it, for example `-w /lib/systemd/system/docker.socket -k docker`, then load the rules with `augenrules --load`.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.9", Level: 2, Automated: true, V180: "1.1.9"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.DockerSocketUnit, "the docker.socket unit")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /etc/default/docker",
+				Description: "/etc/default/docker (Debian-style) can inject daemon options; editing it changes how dockerd runs.",
+				Remediation: "If the file exists, add `-w /etc/default/docker -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.10", Level: 2, Automated: true, V180: "1.1.10"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located("/etc/default/docker"), "/etc/default/docker")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /etc/docker/daemon.json",
+				Description: "daemon.json is the main daemon configuration; a change there can disable isolation features daemon-wide.",
+				Remediation: "If present, add `-w /etc/docker/daemon.json -k docker` to the audit rules (use the --config-file path if different) and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.11", Level: 2, Automated: true, V180: "1.1.11"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located(p.Facts.Daemon.ConfigFile), "the daemon configuration file")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /etc/containerd/config.toml",
+				Description: "containerd's config.toml controls the runtime underneath Docker (runtimes, plugins, socket paths), so tampering affects every container.",
+				Remediation: "If present, add `-w /etc/containerd/config.toml -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.12", Level: 2, Automated: true, V180: "1.1.12"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located("/etc/containerd/config.toml"), "/etc/containerd/config.toml")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /etc/sysconfig/docker",
+				Description: "/etc/sysconfig/docker (RHEL-style) injects daemon options; unrecorded edits can weaken the daemon.",
+				Remediation: "If present, add `-w /etc/sysconfig/docker -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.13", Level: 2, Automated: true, V180: "1.1.13"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, located("/etc/sysconfig/docker"), "/etc/sysconfig/docker")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd",
+				Description: "The containerd binary runs as root and launches all containers; replacing or executing it out of band should be visible in the audit log.",
+				Remediation: "Add `-w /usr/bin/containerd -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.14", Level: 2, Automated: true, V180: "1.1.14"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.Containerd, "the containerd binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim",
+				Description: "containerd-shim processes parent each container's process; a tampered shim compromises container isolation.",
+				Remediation: "If present, add `-w /usr/bin/containerd-shim -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.15", Level: 2, Automated: false, V180: "1.1.15"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.ContainerdShim, "the containerd-shim binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim-runc-v1",
+				Description: "The runc v1 shim is part of the privileged container launch path, so its modification or use should be traceable.",
+				Remediation: "If present, add `-w /usr/bin/containerd-shim-runc-v1 -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.16", Level: 2, Automated: false, V180: "1.1.16"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.ShimRuncV1, "the containerd-shim-runc-v1 binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /usr/bin/containerd-shim-runc-v2",
+				Description: "The runc v2 shim (the current default shim) supervises container processes with root privileges; changes to it must be traceable.",
+				Remediation: "If present, add `-w /usr/bin/containerd-shim-runc-v2 -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.17", Level: 2, Automated: false, V180: "1.1.17"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.ShimRuncV2, "the containerd-shim-runc-v2 binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure auditing is configured for Docker files and directories - /usr/bin/runc",
+				Description: "runc is the low-level OCI runtime that creates namespaces and cgroups; a replaced runc binary defeats container isolation (cf. CVE-2019-5736).",
+				Remediation: "Add `-w /usr/bin/runc -k docker` to the audit rules and reload auditd.",
+				Severity:    finding.Low,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.1.18", Level: 2, Automated: false, V180: "1.1.18"},
+			},
+			NeedsHost: true,
+			Run: func(p *check.Pass) {
+				audited(p, p.Facts.Host.Paths.Runc, "the runc binary")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure the container host has been Hardened",
+				Description: "Containers share the host kernel, so a weakly configured host undermines every container-level control.",
+				Remediation: "Harden the host OS following its own CIS benchmark (or equivalent guidance): minimal packages, patched kernel, restricted services and accounts.",
+				Severity:    finding.SevInfo,
+				Scope:       host,
+				CIS:         &finding.CIS{ID: "1.2.1", Level: 1, Automated: false, V180: "1.2.1"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("host hardening (packages, services, accounts, kernel) is outside what dockaudit reads; follow the CIS benchmark for this host's operating system",
+					ev("operating system", p.Facts.Engine.OperatingSystem, ""), ev("kernel", p.Facts.Engine.KernelVersion, ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the version of Docker is up to date",
+				Description: "Older Docker releases contain known, exploitable vulnerabilities (e.g. runc/containerd escapes); staying current closes them.",
+				Remediation: "Track Docker Engine releases and upgrade dockerd, containerd and runc to a supported, patched version; check with `docker version`.",
+				Severity:    finding.Medium,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "1.2.2", Level: 1, Automated: false, V180: "1.2.2"},
+			},
+			Run: func(p *check.Pass) {
+				v := p.Facts.Engine.ServerVersion
+				major, ok := engineMajor(v)
+				version := ev("server version", v, "a supported release line")
+				switch {
+				case !ok:
+					p.Manual("cannot parse the Engine version "+v+"; compare it with the current Docker Engine release by hand", version)
+				case major < eolBefore:
+					p.Fail(fmt.Sprintf("Engine %s belongs to a release line that Docker no longer supports (every line before %d.0 is end of life)%s", v, eolBefore, distroNote(v)), version)
+				default:
+					p.Manual(fmt.Sprintf("Engine %s is on a maintained release line as of this tool's data (%s); check it is the newest patch release", v, releaseDataDate), version)
+				}
+			},
+		},
+	}
+}
+
+// located wraps a path that needs no symlink resolution (the daemon's own exe is
+// already resolved through /proc; the rest are directories and config files).
+func located(p string) facts.Located {
+	if p == "" {
+		return facts.Located{}
+	}
+	return facts.Located{Path: p, Real: p}
+}
+
+// eolBefore is the first Docker Engine major release still maintained upstream when the
+// release data below was written; older lines (20.10, 23.0, 24.0) get no upstream fixes.
+const eolBefore = 25
+
+const releaseDataDate = "2026-11"
+
+// engineMajor parses the major number of an Engine version ("20.10.24+dfsg1" → 20).
+func engineMajor(v string) (int, bool) {
+	var major int
+	if _, err := fmt.Sscanf(v, "%d.", &major); err != nil || major == 0 {
+		return 0, false
+	}
+	return major, true
+}
+
+// distroNote explains that a distribution build may carry its own security fixes.
+func distroNote(v string) string {
+	if strings.Contains(v, "+dfsg") || strings.Contains(v, "~") || strings.Contains(v, "ubuntu") || strings.Contains(v, "deb") {
+		return "; this is a distribution build, which may carry backported security fixes"
+	}
+	return ""
+}
+
+func describeMountpoint(m *facts.Mountpoint) string {
+	s := fmt.Sprintf("%s: %s %s (device %s", m.MountPoint, m.FSType, m.Source, m.Device)
+	if m.Root != "" && m.Root != "/" {
+		s += ", directory " + m.Root
+	}
+	return s + ")"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,337 @@
+package cis
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func section4() []check.Check {
+	return []check.Check{
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that a user for the container has been created",
+				Description: "Containers that run as root make any application compromise or escape far more damaging; a dedicated non-root user limits that.",
+				Remediation: "Create an unprivileged user in the Dockerfile (e.g. `RUN useradd -r -u 10001 app`) and switch to it with `USER app` (or `USER 10001`); alternatively run with `docker run --user <uid>:<gid>`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "4.1", Level: 1, Automated: false, V180: "4.1"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				e := ev("user", displayUser(c.User), "a non-root user")
+				if isRootUser(c.User) {
+					p.Fail("runs as root", e)
+					return
+				}
+				p.OK("runs as "+c.User, e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that containers use only trusted base images",
+				Description: "Images from unknown publishers may contain malware, backdoors or unpatched software.",
+				Remediation: "Use official or internally built base images from trusted registries, verify them (Content Trust/signatures, pinned digests), review their history, and scan them regularly.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.2", Level: 1, Automated: false, V180: "4.2"},
+			},
+			Run: func(p *check.Pass) {
+				var noDigest []string
+				for _, im := range p.Facts.Images {
+					if len(im.Digests) == 0 {
+						noDigest = append(noDigest, imageName(im))
+					}
+				}
+				p.Manual("whether a base image is trusted is a policy decision; images without a registry digest were built or loaded locally, so their origin is not recorded",
+					ev("images", fmt.Sprint(len(p.Facts.Images)), ""), ev("images without a registry digest", strings.Join(noDigest, ", "), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that unnecessary packages are not installed in the container",
+				Description: "Every extra package increases the attack surface and the amount of software to patch.",
+				Remediation: "Install only what the application needs; start from minimal bases (distroless, Alpine, slim or scratch) and use multi-stage builds to leave build tools behind.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.3", Level: 1, Automated: false, V180: "4.3"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("which packages a container needs depends on the application; dockaudit host does not read image contents")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure images are scanned and rebuilt to include security patches",
+				Description: "Images are snapshots; without scanning and rebuilding they accumulate known vulnerabilities.",
+				Remediation: "Scan images in CI and registries with a vulnerability scanner (e.g. Trivy, Grype, Docker Scout), rebuild on updated base images (`docker build --pull --no-cache`), and redeploy containers from the new images.",
+				Severity:    finding.Medium,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.4", Level: 1, Automated: false, V180: "4.4"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("dockaudit host does not match image packages against vulnerability data; scan every image and rebuild it on a patched base",
+					ev("images", fmt.Sprint(len(p.Facts.Images)), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure Content trust for Docker is Enabled",
+				Description: "Content trust makes the client refuse unsigned or tampered images, protecting against registry or network-level image substitution.",
+				Remediation: "Set DOCKER_CONTENT_TRUST=1 for users and CI that pull images (Docker Content Trust). Notary v1 is being retired, so also sign images with cosign or Notation and verify those signatures at deploy time.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.5", Level: 2, Automated: false, V180: "4.5"},
+			},
+			Run: func(p *check.Pass) {
+				v := p.Facts.Client.ContentTrust
+				e := ev("DOCKER_CONTENT_TRUST", v, "1")
+				if v == "1" || strings.EqualFold(v, "true") {
+					p.OK("Docker Content Trust is enabled in this environment (Notary v1 is being retired: plan a move to cosign or Notation)", e)
+					return
+				}
+				p.Fail("Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that HEALTHCHECK instructions have been added to container images",
+				Description: "A HEALTHCHECK lets Docker and orchestrators detect a hung or broken service and restart or replace it.",
+				Remediation: "Add a `HEALTHCHECK` instruction to each Dockerfile, e.g. `HEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1`, and rebuild.",
+				Severity:    finding.Low,
+				Scope:       image,
+				CIS:         &finding.CIS{ID: "4.6", Level: 1, Automated: false, V180: "4.6"},
+			},
+			Run: func(p *check.Pass) {
+				im := p.Image
+				if hasHealthcheck(im.Healthcheck) {
+					p.OK("has a HEALTHCHECK", ev("healthcheck", strings.Join(im.Healthcheck, " "), ""))
+					return
+				}
+				p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Healthcheck), "a HEALTHCHECK command"))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure update instructions are not used alone in Dockerfiles",
+				Description: "A cached `RUN apt-get update` layer on its own means later installs can use stale package indexes and miss security updates.",
+				Remediation: "Combine update and install in one layer with pinned versions, e.g. `RUN apt-get update && apt-get install -y pkg=1.2.3`, or build with `--no-cache`.",
+				Severity:    finding.Low,
+				Scope:       image,
+				CIS:         &finding.CIS{ID: "4.7", Level: 1, Automated: false, V180: "4.7"},
+			},
+			Run: func(p *check.Pass) {
+				for i, h := range p.Image.History {
+					if tool, ok := loneUpdate(h.CreatedBy); ok {
+						p.Warn(fmt.Sprintf("history step %d runs %s update without installing in the same step", i+1, tool),
+							ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN"))
+					}
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure setuid and setgid permissions are removed",
+				Description: "setuid/setgid binaries are a common route to privilege escalation inside a container.",
+				Remediation: "Remove unneeded setuid/setgid bits during the build, e.g. `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} \\; || true`, keeping only those the application truly requires.",
+				Severity:    finding.Medium,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.8", Level: 2, Automated: false, V180: "4.8"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("setuid and setgid files are inside image layers, which dockaudit host does not read")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that COPY is used instead of ADD in Dockerfiles",
+				Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files.",
+				Remediation: "Replace `ADD` with `COPY` in Dockerfiles; download remote content explicitly and verify its checksum if needed.",
+				Severity:    finding.Low,
+				Scope:       image,
+				CIS:         &finding.CIS{ID: "4.9", Level: 1, Automated: false, V180: "4.9"},
+			},
+			Run: func(p *check.Pass) {
+				for i, h := range p.Image.History {
+					if i == 0 {
+						continue // the base layer's ADD of a root filesystem is how every base image starts
+					}
+					if src, ok := addInstruction(h.CreatedBy); ok {
+						r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, src), ev("history step", abbreviate(h.CreatedBy), "COPY"))
+						if strings.Contains(src, "://") {
+							r.Sev(finding.Medium)
+						}
+					}
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure secrets are not stored in Dockerfiles",
+				Description: "Secrets put in Dockerfiles (ENV, ARG, copied files) persist in image layers and history where anyone with the image can read them.",
+				Remediation: "Keep secrets out of Dockerfiles; use BuildKit secret mounts (`RUN --mount=type=secret,id=...`) at build time and a secrets manager or Docker secrets at runtime.",
+				Severity:    finding.High,
+				Scope:       image,
+				CIS:         &finding.CIS{ID: "4.10", Level: 1, Automated: false, V180: "4.10"},
+			},
+			Run: func(p *check.Pass) {
+				im := p.Image
+				seen := map[string]bool{}
+				for _, kv := range im.Env {
+					k, v, _ := strings.Cut(kv, "=")
+					if secretKey(k) && v != "" && !seen[k+v] {
+						seen[k+v] = true
+						p.Fail("environment variable "+k+" looks like a secret baked into the image", ev("ENV "+k, redacted(v), "no secret in the image"))
+					}
+				}
+				for i, h := range im.History {
+					for _, m := range assignment.FindAllStringSubmatch(h.CreatedBy, -1) {
+						k, v := m[1], strings.Trim(m[2], `"'`)
+						if secretKey(k) && v != "" && !seen[k+v] {
+							seen[k+v] = true
+							p.Fail(fmt.Sprintf("history step %d sets %s, which looks like a secret", i+1, k), ev(k, redacted(v), "no secret in the image history"))
+						}
+					}
+				}
+				if len(seen) == 0 {
+					p.OK("no secret-looking variable in the image's environment or history (files are not read by dockaudit host)")
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure only verified packages are installed",
+				Description: "Unverified packages may have been tampered with in transit or at the source.",
+				Remediation: "Install packages only from repositories with signature/GPG verification enabled (do not use `--allow-unauthenticated`, `--nogpgcheck` or equivalent) and verify checksums of downloaded artifacts.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.11", Level: 2, Automated: false, V180: "4.11"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("whether packages were installed with signature verification cannot be seen from the image configuration; review Dockerfiles for --allow-unauthenticated, --nogpgcheck and similar")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure all signed artifacts are validated",
+				Description: "Unsigned or unverified artifacts can be substituted anywhere along the supply chain.",
+				Remediation: "Verify signatures of images and other artifacts before use, ideally automatically in CI/admission (e.g. Docker Content Trust/Notary, cosign verify).",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "4.12", Level: 1, Automated: false, V180: "4.12"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("dockaudit host does not verify image signatures; verify them with cosign or Notation before use",
+					ev("DOCKER_CONTENT_TRUST", p.Facts.Client.ContentTrust, "1"))
+			},
+		},
+	}
+}
+
+// isRootUser reports whether a Config.User value runs as root: empty (the image default,
+// which is root unless the image set USER), "root" or "0", with or without a group.
+func isRootUser(u string) bool {
+	user, _, _ := strings.Cut(strings.TrimSpace(u), ":")
+	return user == "" || user == "root" || user == "0"
+}
+
+func displayUser(u string) string {
+	if u == "" {
+		return "(not set: root)"
+	}
+	return u
+}
+
+func hasHealthcheck(test []string) bool {
+	return len(test) > 0 && test[0] != "NONE"
+}
+
+func displayHealthcheck(test []string) string {
+	if len(test) == 0 {
+		return "(none)"
+	}
+	return strings.Join(test, " ")
+}
+
+func imageName(im facts.Image) string {
+	if len(im.Tags) > 0 {
+		return im.Tags[0]
+	}
+	id := strings.TrimPrefix(im.ID, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
+}
+
+var (
+	updateRE  = regexp.MustCompile(`\b(apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*(update|check-update|refresh)\b`)
+	installRE = regexp.MustCompile(`\b(install|add|upgrade|dist-upgrade)\b`)
+	addRE     = regexp.MustCompile(`(?:#\(nop\)\s+|^)ADD\s+(?:--\S+\s+)*(\S+)`)
+	// assignment finds KEY=value pairs in history lines (ENV steps and build arguments).
+	assignment = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)`)
+	secretRE   = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key)`)
+)
+
+// loneUpdate reports a package index update with no install in the same step.
+func loneUpdate(createdBy string) (string, bool) {
+	m := updateRE.FindStringSubmatch(createdBy)
+	if m == nil {
+		return "", false
+	}
+	rest := createdBy[strings.Index(createdBy, m[0])+len(m[0]):]
+	if installRE.MatchString(rest) {
+		return "", false
+	}
+	return m[1], true
+}
+
+// addInstruction reports an ADD step and its source.
+func addInstruction(createdBy string) (string, bool) {
+	m := addRE.FindStringSubmatch(strings.TrimSpace(createdBy))
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
+}
+
+// secretKey reports a variable name that usually holds a secret. Names that point at a
+// secret rather than hold it (…_FILE, …_PATH) are fine.
+func secretKey(k string) bool {
+	u := strings.ToUpper(k)
+	for _, suffix := range []string{"_FILE", "_PATH", "_DIR", "_URL", "_URI", "_ENDPOINT", "_HOST", "_PORT", "_USER", "_USERNAME"} {
+		if strings.HasSuffix(u, suffix) {
+			return false
+		}
+	}
+	return secretRE.MatchString(k)
+}
+
+// redacted shows a secret's length and a short hash, never the value.
+func redacted(v string) string {
+	sum := sha256.Sum256([]byte(v))
+	return fmt.Sprintf("[redacted: %d characters, sha256:%s]", len(v), hex.EncodeToString(sum[:])[:12])
+}
+
+// abbreviate keeps history lines readable in reports, with secret-looking assignments
+// redacted: a history line is evidence, and must not leak what 4.10 is looking for.
+func abbreviate(s string) string {
+	s = assignment.ReplaceAllStringFunc(s, func(kv string) string {
+		k, v, _ := strings.Cut(kv, "=")
+		if secretKey(k) && strings.Trim(v, `"'`) != "" {
+			return k + "=" + redacted(strings.Trim(v, `"'`))
+		}
+		return kv
+	})
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 160 {
+		return s[:157] + "..."
+	}
+	return s
+}

@@ -1,0 +1,913 @@
+package cis
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func section5() []check.Check {
+	return []check.Check{
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure swarm mode is not Enabled, if not needed",
+				Description: "Swarm mode opens cluster management ports and services; if not needed they are needless attack surface.",
+				Remediation: "On hosts that are not meant to be swarm nodes, run `docker swarm leave` (`--force` on a manager); `docker info` should show `Swarm: inactive`.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "5.1", Level: 1, Automated: false, V180: "5.1"},
+			},
+			Run: func(p *check.Pass) {
+				s := p.Facts.Engine.Swarm
+				e := ev("swarm", s.LocalNodeState, "inactive")
+				if s.Active() {
+					p.Warn("swarm mode is enabled on this node; confirm it is needed", e)
+					return
+				}
+				p.OK("swarm mode is not enabled", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that, if applicable, an AppArmor Profile is enabled",
+				Description: "AppArmor confines what a container process can access even if it runs as root, limiting the effect of a compromise.",
+				Remediation: "On AppArmor hosts, keep the default `docker-default` profile or apply a custom one with `--security-opt apparmor=<profile>`; never use `apparmor=unconfined`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				requested := c.SecurityOptValues("apparmor")
+				if !apparmorAvailable(p.Facts) {
+					evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=apparmor")}
+					if len(requested) > 0 {
+						evs = append(evs, ev("requested apparmor", strings.Join(requested, ", "), ""))
+					}
+					p.Skip("AppArmor is not available on this host; apparmor= options have no effect", evs...)
+					return
+				}
+				switch {
+				case c.Privileged:
+					p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
+				case c.AppArmorProfile == "" || c.AppArmorProfile == "unconfined":
+					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmpOr(c.AppArmorProfile, "(none)"), "docker-default or a custom profile"))
+				default:
+					p.OK("confined by the AppArmor profile "+c.AppArmorProfile, ev("apparmor profile", c.AppArmorProfile, ""))
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that, if applicable, SELinux security options are set",
+				Description: "SELinux labels provide mandatory access control between containers and the host on SELinux systems.",
+				Remediation: "On SELinux hosts enable it in the daemon (`\"selinux-enabled\": true` or `--selinux-enabled`) and run containers with suitable labels (`--security-opt label=level:...`/`label=type:...`); avoid `label=disable`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				labels := c.SecurityOptValues("label")
+				if _, ok := p.Facts.Engine.SecurityOption("selinux"); !ok {
+					evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=selinux")}
+					if len(labels) > 0 {
+						evs = append(evs, ev("requested label", strings.Join(labels, ", "), ""))
+					}
+					p.Skip("SELinux is not enabled for this daemon; label= options have no effect", evs...)
+					return
+				}
+				switch {
+				case c.Privileged:
+					p.Fail("privileged: runs without SELinux separation", ev("privileged", "true", "false"))
+				case slices.Contains(labels, "disable"):
+					p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.SecurityOpt, ", "), "no label=disable"))
+				case c.ProcessLabel == "":
+					p.Fail("runs without an SELinux process label", ev("process label", "(none)", "a container_t label"))
+				default:
+					p.OK("runs with the SELinux label "+c.ProcessLabel, ev("process label", c.ProcessLabel, ""))
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that Linux kernel capabilities are restricted within containers",
+				Description: "Every capability kept gives root in the container more kernel power; dropping unneeded ones narrows what an attacker can do.",
+				Remediation: "Run containers with `--cap-drop ALL` and add back only what is required (`--cap-add NET_BIND_SERVICE`, etc.); never add broad capabilities like SYS_ADMIN without justification.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.4", Level: 1, Automated: false, V180: "5.4"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				if c.Privileged {
+					p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
+					return
+				}
+				eff := EffectiveCaps(c.CapAdd, c.CapDrop)
+				var beyond []string
+				for _, cp := range eff {
+					if !slices.Contains(DefaultCaps, cp) {
+						beyond = append(beyond, cp)
+					}
+				}
+				evs := []finding.Evidence{
+					ev("cap-add", strings.Join(c.CapAdd, ", "), ""),
+					ev("cap-drop", strings.Join(c.CapDrop, ", "), ""),
+					ev("effective capabilities", strings.Join(eff, ", "), "a subset of Docker's default set"),
+				}
+				if len(beyond) > 0 {
+					p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
+					return
+				}
+				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(DefaultCaps)), evs...)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that privileged containers are not used",
+				Description: "--privileged grants all capabilities, all devices and disables seccomp/AppArmor/SELinux confinement, making host takeover trivial.",
+				Remediation: "Do not run containers with `--privileged`; grant only the specific capabilities or devices needed (`--cap-add`, `--device`).",
+				Severity:    finding.Critical,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.5", Level: 1, Automated: false, V180: "5.5"},
+			},
+			Run: func(p *check.Pass) {
+				if p.Container.Privileged {
+					p.Fail("runs privileged: every capability, every device, no seccomp or LSM confinement", ev("privileged", "true", "false"))
+					return
+				}
+				p.OK("not privileged", ev("privileged", "false", "false"))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure sensitive host system directories are not mounted on containers",
+				Description: "Mounting host system directories (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr) lets a container read or modify the host, particularly when writable.",
+				Remediation: "Do not bind-mount /, /boot, /dev, /etc, /lib, /proc, /sys, /usr (or /root and Docker's data root) into containers; if a container truly needs a file from there, mount that one file read-only. Read-only mounts are reported too, at lower severity: they still expose host secrets such as /etc/shadow.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.6", Level: 1, Automated: false, V180: "5.6"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				for _, m := range c.Mounts {
+					if m.Type != "bind" {
+						continue
+					}
+					dir, ok := sensitiveDir(m.Source)
+					if !ok {
+						continue
+					}
+					e := ev("mount", describeMount(m), "no bind mount of "+dir)
+					if m.RW {
+						p.Fail(fmt.Sprintf("mounts the host's %s read-write at %s", m.Source, m.Destination), e)
+					} else {
+						p.Fail(fmt.Sprintf("mounts the host's %s read-only at %s", m.Source, m.Destination), e).Sev(finding.Medium)
+					}
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure sshd is not run within containers",
+				Description: "An SSH server in a container adds keys, credentials and a network service to manage and attack, and is unnecessary for administration.",
+				Remediation: "Remove sshd from images and use `docker exec -it <container> sh` (or `docker attach`) for access.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.7", Level: 1, Automated: false, V180: "5.7"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				if !c.Running() {
+					p.Skip("not running: its processes cannot be listed")
+					return
+				}
+				if c.ProcessesError != "" {
+					p.Error(c.ProcessesError)
+					return
+				}
+				cmds := c.Processes.Commands()
+				var sshd []string
+				for _, cmd := range cmds {
+					if isSSHD(cmd) {
+						sshd = append(sshd, cmd)
+					}
+				}
+				if len(sshd) > 0 {
+					p.Fail("runs an SSH daemon: "+strings.Join(sshd, "; "), ev("processes", strings.Join(sshd, "; "), "no sshd"))
+					return
+				}
+				p.OK(fmt.Sprintf("no sshd among its %d processes", len(cmds)), ev("processes", fmt.Sprint(len(cmds)), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure privileged ports are not mapped within containers",
+				Description: "Ports below 1024 are treated as privileged services; mapping containers onto them risks impersonating or colliding with trusted host services.",
+				Remediation: "Map container ports to host ports ≥1024 (e.g. `-p 8080:80`) unless there is a documented need for a privileged host port (e.g. 80/443 on a web front end).",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.8", Level: 1, Automated: false, V180: "5.8"},
+			},
+			Run: func(p *check.Pass) {
+				var low []string
+				for _, pt := range p.Container.Ports {
+					if n, ok := hostPortLow(pt.HostPort); ok && n < 1024 {
+						low = append(low, describePort(pt))
+					}
+				}
+				if len(low) > 0 {
+					p.Fail("maps privileged host ports: "+strings.Join(low, ", "), ev("ports", strings.Join(low, ", "), "host ports 1024 and above"))
+					return
+				}
+				p.OK("maps no host port below 1024", ev("ports", describePorts(p.Container.Ports), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that only needed ports are open on the container",
+				Description: "Every published port is a possible entry point; exposing all image ports (-P) may open services that were never meant to be reachable.",
+				Remediation: "Do not use `-P/--publish-all`; publish only the ports required with explicit `-p host:container` mappings and keep Dockerfile EXPOSE lists minimal.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.9", Level: 1, Automated: false, V180: "5.9"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				if c.PublishAll {
+					p.Warn("publishes every exposed port (-P)", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
+					return
+				}
+				if len(c.Ports) == 0 {
+					p.OK("publishes no ports")
+					return
+				}
+				p.Manual("publishes "+describePorts(c.Ports)+"; confirm each is needed", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the host's network namespace is not shared",
+				Description: "With the host network namespace a container can see and bind to all host interfaces and may reach local-only services such as D-Bus.",
+				Remediation: "Do not run containers with `--network=host` (`--net=host`); use bridge or user-defined networks.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.10", Level: 1, Automated: false, V180: "5.10"},
+			},
+			Run: func(p *check.Pass) {
+				e := ev("network mode", p.Container.NetworkMode, "not host")
+				if p.Container.NetworkMode == "host" {
+					p.Fail("shares the host's network namespace", e)
+					return
+				}
+				p.OK("has its own network namespace", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the memory usage for containers is limited",
+				Description: "Without a memory limit a single container can exhaust host memory and trigger OOM kills of other workloads (denial of service).",
+				Remediation: "Start containers with an explicit memory limit, e.g. `docker run --memory 256m ...` (optionally `--memory-swap`).",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.11", Level: 1, Automated: false, V180: "5.11"},
+			},
+			Run: func(p *check.Pass) {
+				m := p.Container.Memory
+				if m <= 0 {
+					p.Fail("has no memory limit", ev("memory", "unlimited", "a limit (--memory)"))
+					return
+				}
+				p.OK("memory is limited to "+bytesHuman(m), ev("memory", bytesHuman(m), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that CPU priority is set appropriately on containers",
+				Description: "Without CPU shares or quotas a busy container can starve others and the host.",
+				Remediation: "Set relative or absolute CPU limits, e.g. `--cpu-shares 512` or `--cpus 1.5`, according to the container's priority.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.12", Level: 1, Automated: false, V180: "5.12"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				var set []string
+				if c.CPUShares > 0 {
+					set = append(set, fmt.Sprintf("cpu-shares %d", c.CPUShares))
+				}
+				if c.NanoCPUs > 0 {
+					set = append(set, fmt.Sprintf("cpus %s", strconv.FormatFloat(float64(c.NanoCPUs)/1e9, 'f', -1, 64)))
+				}
+				if c.CPUQuota > 0 {
+					set = append(set, fmt.Sprintf("cpu-quota %d", c.CPUQuota))
+				}
+				if len(set) == 0 {
+					p.Fail("has no CPU shares or CPU limit", ev("cpu", "unset", "--cpu-shares or --cpus"))
+					return
+				}
+				p.OK("CPU use is bounded: "+strings.Join(set, ", "), ev("cpu", strings.Join(set, ", "), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the container's root filesystem is mounted as read only",
+				Description: "A read-only root filesystem stops attackers from dropping tools or modifying binaries inside the container and enforces immutability.",
+				Remediation: "Run with `--read-only`, giving writable paths explicitly via volumes or `--tmpfs /tmp`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.13", Level: 1, Automated: false, V180: "5.13"},
+			},
+			Run: func(p *check.Pass) {
+				if !p.Container.ReadonlyRootfs {
+					p.Fail("its root filesystem is writable", ev("read-only root filesystem", "false", "true"))
+					return
+				}
+				p.OK("its root filesystem is read-only", ev("read-only root filesystem", "true", "true"))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that incoming container traffic is bound to a specific host interface",
+				Description: "Publishing on 0.0.0.0 exposes the container on every host interface, including ones facing untrusted networks.",
+				Remediation: "Bind published ports to a specific address, e.g. `-p 10.2.3.4:8080:80` or `-p 127.0.0.1:8080:80`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.14", Level: 1, Automated: false, V180: "5.14"},
+			},
+			Run: func(p *check.Pass) {
+				var wild []string
+				for _, pt := range p.Container.Ports {
+					if pt.HostIP == "" || pt.HostIP == "0.0.0.0" || pt.HostIP == "::" {
+						wild = append(wild, describePort(pt))
+					}
+				}
+				if len(wild) > 0 {
+					p.Fail("accepts traffic on every host interface: "+strings.Join(wild, ", "), ev("ports", strings.Join(wild, ", "), "bound to a specific host address"))
+					return
+				}
+				if len(p.Container.Ports) == 0 {
+					p.OK("publishes no ports")
+					return
+				}
+				p.OK("every published port is bound to a specific host address", ev("ports", describePorts(p.Container.Ports), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the 'on-failure' container restart policy is set to '5'",
+				Description: "Unlimited automatic restarts of a failing container can mask attacks and cause resource exhaustion; a bounded retry count limits this.",
+				Remediation: "Use `--restart=on-failure:5` (at most 5 retries) where automatic restart is wanted, rather than unlimited `always` restarts.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.15", Level: 1, Automated: false, V180: "5.15"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				e := ev("restart policy", restartPolicy(c), "on-failure with at most 5 retries")
+				switch c.RestartPolicy {
+				case "", "no":
+					p.OK("is not restarted automatically", e)
+				case "on-failure":
+					if c.RestartRetries > 0 && c.RestartRetries <= 5 {
+						p.OK("restarts on failure at most "+strconv.Itoa(c.RestartRetries)+" times", e)
+						return
+					}
+					p.Fail("restarts on failure without a limit of 5 retries", e)
+				default:
+					p.Fail("restarts without a retry limit ("+c.RestartPolicy+")", e)
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the host's process namespace is not shared",
+				Description: "Sharing the host PID namespace lets the container see and signal host processes, and with enough privilege inspect or kill them.",
+				Remediation: "Do not run containers with `--pid=host`.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.16", Level: 1, Automated: false, V180: "5.16"},
+			},
+			Run: func(p *check.Pass) {
+				e := ev("pid mode", cmpOr(p.Container.PidMode, "private"), "not host")
+				if p.Container.PidMode == "host" {
+					p.Fail("shares the host's process namespace", e)
+					return
+				}
+				p.OK("has its own process namespace", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the host's IPC namespace is not shared",
+				Description: "Sharing the host IPC namespace exposes host shared memory segments and semaphores to the container.",
+				Remediation: "Do not run containers with `--ipc=host`.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.17", Level: 1, Automated: false, V180: "5.17"},
+			},
+			Run: func(p *check.Pass) {
+				e := ev("ipc mode", cmpOr(p.Container.IpcMode, "private"), "not host")
+				if p.Container.IpcMode == "host" {
+					p.Fail("shares the host's IPC namespace", e)
+					return
+				}
+				p.OK("does not share the host's IPC namespace", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that host devices are not directly exposed to containers",
+				Description: "Direct device access (--device) can let a container read or write host hardware such as disks, bypassing isolation.",
+				Remediation: "Avoid `--device`; if a device is required, pass only that device with minimal permissions, e.g. `--device=/dev/xyz:/dev/xyz:r`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.18", Level: 1, Automated: false, V180: "5.18"},
+			},
+			Run: func(p *check.Pass) {
+				var devs []string
+				for _, d := range p.Container.Devices {
+					devs = append(devs, fmt.Sprintf("%s:%s:%s", d.PathOnHost, d.PathInContainer, d.CgroupPermissions))
+				}
+				if len(devs) > 0 {
+					p.Warn("has host devices: "+strings.Join(devs, ", ")+"; confirm they are needed", ev("devices", strings.Join(devs, ", "), "none"))
+					return
+				}
+				p.OK("has no host devices")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the default ulimit is overwritten at runtime if needed",
+				Description: "Per-container ulimits let you tighten or tune resource limits where the daemon default is not suitable, reducing DoS risk.",
+				Remediation: "Rely on the daemon defaults and override only where needed, e.g. `docker run --ulimit nofile=1024:1024 ...`.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.19", Level: 1, Automated: false, V180: "5.19"},
+			},
+			Run: func(p *check.Pass) {
+				var ul []string
+				for _, u := range p.Container.Ulimits {
+					ul = append(ul, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
+				}
+				if len(ul) > 0 {
+					p.OK("sets its own ulimits: "+strings.Join(ul, ", "), ev("ulimits", strings.Join(ul, ", "), ""))
+					return
+				}
+				p.Info("uses the daemon's default ulimits; override them with --ulimit where a workload needs different ones", ev("ulimits", "daemon default", ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure mount propagation mode is not set to shared",
+				Description: "Shared mount propagation lets mounts made in the container appear on the host (and vice versa), breaking filesystem isolation.",
+				Remediation: "Do not use `shared`/`rshared` propagation on volumes (e.g. avoid `-v /host:/ctr:shared` or `bind-propagation=shared`); keep the default private.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.20", Level: 1, Automated: false, V180: "5.20"},
+			},
+			Run: func(p *check.Pass) {
+				for _, m := range p.Container.Mounts {
+					if m.Propagation == "shared" || m.Propagation == "rshared" {
+						p.Fail(fmt.Sprintf("mounts %s with %s propagation: mounts made inside reach the host", m.Source, m.Propagation),
+							ev("mount", describeMount(m), "private or slave propagation"))
+					}
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the host's UTS namespace is not shared",
+				Description: "Sharing the host UTS namespace lets a container change the host's hostname and domain name.",
+				Remediation: "Do not run containers with `--uts=host`.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.21", Level: 1, Automated: false, V180: "5.21"},
+			},
+			Run: func(p *check.Pass) {
+				e := ev("uts mode", cmpOr(p.Container.UTSMode, "private"), "not host")
+				if p.Container.UTSMode == "host" {
+					p.Fail("shares the host's UTS namespace", e)
+					return
+				}
+				p.OK("has its own UTS namespace", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure the default seccomp profile is not Disabled",
+				Description: "The default seccomp profile blocks dozens of dangerous syscalls; disabling it exposes much more of the kernel to the container.",
+				Remediation: "Do not run containers with `--security-opt seccomp=unconfined`; keep the default profile or supply a stricter custom one (`--security-opt seccomp=/path/profile.json`).",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				profiles := c.SecurityOptValues("seccomp")
+				daemonOpt, daemonSeccomp := p.Facts.Engine.SecurityOption("seccomp")
+				switch {
+				case c.Privileged:
+					p.Fail("privileged: seccomp filtering is disabled", ev("privileged", "true", "false"))
+				case slices.Contains(profiles, "unconfined"):
+					p.Fail("runs with seccomp=unconfined", ev("seccomp", "unconfined", "Docker's default or a custom profile"))
+				case !daemonSeccomp:
+					p.Fail("the daemon applies no seccomp filter", ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=seccomp"))
+				case len(profiles) > 0:
+					p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(profiles[len(profiles)-1]), ""))
+				case daemonOpt["profile"] == "unconfined":
+					p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
+				default:
+					p.OK("runs with the daemon's seccomp profile ("+cmpOr(daemonOpt["profile"], "default")+")", ev("seccomp", cmpOr(daemonOpt["profile"], "default"), ""))
+				}
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that docker exec commands are not used with the privileged option",
+				Description: "`docker exec --privileged` gives the exec'd process full capabilities, bypassing the container's restrictions.",
+				Remediation: "Do not use `--privileged` with `docker exec`; restrict who can run exec (e.g. with an authorization plugin) and audit exec events.",
+				Severity:    finding.Medium,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "5.23", Level: 2, Automated: false, V180: "5.23"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with Privileged set")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that docker exec commands are not used with the user=root option",
+				Description: "`docker exec --user=root` gives root inside containers that were deliberately run as a non-root user.",
+				Remediation: "Do not use `--user=root` (or `-u 0`) with `docker exec`; audit exec usage.",
+				Severity:    finding.Medium,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "5.24", Level: 2, Automated: false, V180: "5.24"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with User root")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that cgroup usage is confirmed",
+				Description: "A custom cgroup parent can place a container outside the intended resource controls.",
+				Remediation: "Do not use `--cgroup-parent` with `docker run` unless strictly required and reviewed; leave containers in Docker's default cgroup.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.25", Level: 1, Automated: false, V180: "5.25"},
+			},
+			Run: func(p *check.Pass) {
+				cp := p.Container.CgroupParent
+				if cp != "" {
+					p.Warn("runs under the cgroup parent "+cp+"; confirm it is intended", ev("cgroup parent", cp, "the default"))
+					return
+				}
+				p.OK("uses the default cgroup parent")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the container is restricted from acquiring additional privileges",
+				Description: "Blocking privilege gain through setuid/setgid binaries stops a process in the container from escalating to root.",
+				Remediation: "Run containers with `--security-opt no-new-privileges` (or set `\"no-new-privileges\": true` daemon-wide, see 2.14).",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.26", Level: 1, Automated: false, V180: "5.26"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				vals := c.SecurityOptValues("no-new-privileges")
+				if len(vals) > 0 {
+					v := vals[len(vals)-1]
+					if b, err := strconv.ParseBool(v); err == nil && b {
+						p.OK("sets no-new-privileges", ev("no-new-privileges", v, "true"))
+						return
+					}
+					p.Fail("turns no-new-privileges off", ev("no-new-privileges", v, "true"))
+					return
+				}
+				d := p.Facts.Daemon
+				if d == nil || d.ConfigError != "" {
+					p.Warn("does not set no-new-privileges, and the daemon default could not be read", ev("no-new-privileges", "unset", "true"))
+					return
+				}
+				if d.Bool("no-new-privileges", false) {
+					p.OK("gets no-new-privileges from the daemon default", ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
+					return
+				}
+				p.Fail("does not set no-new-privileges: setuid binaries inside can gain privileges",
+					ev("no-new-privileges", "unset", "true"), ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that container health is checked at runtime",
+				Description: "Runtime health checks detect containers that are running but no longer functioning, so they can be restarted or investigated.",
+				Remediation: "Ensure images define HEALTHCHECK or start containers with `--health-cmd` (plus `--health-interval`, `--health-retries`), e.g. `--health-cmd='stat /etc/passwd || exit 1'`.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.27", Level: 1, Automated: false, V180: "5.27"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				if !hasHealthcheck(c.Healthcheck) {
+					p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Healthcheck), "a HEALTHCHECK or --health-cmd"))
+					return
+				}
+				status := cmpOr(c.Health, "not running")
+				p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Healthcheck, " "), ""), ev("health", status, ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that Docker commands always make use of the latest version of their image",
+				Description: "Relying on cached or floating tags can leave older, vulnerable image versions in use.",
+				Remediation: "Pin image versions by tag or digest and pull explicitly before running (`docker pull image@sha256:...`, `docker run --pull=always`), and keep base images and packages pinned as well.",
+				Severity:    finding.Low,
+				Scope:       daemon,
+				CIS:         &finding.CIS{ID: "5.28", Level: 1, Automated: false, V180: "5.28"},
+			},
+			Run: func(p *check.Pass) {
+				p.Manual("whether each container runs the newest build of its image needs the registry's current digest; pull with --pull=always or compare digests before deploying")
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the PIDs cgroup limit is used",
+				Description: "Without a PIDs limit a fork bomb in one container can exhaust the host's process table.",
+				Remediation: "Run containers with `--pids-limit <n>` (e.g. `--pids-limit 100`) sized for the workload.",
+				Severity:    finding.Medium,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.29", Level: 1, Automated: false, V180: "5.29"},
+			},
+			Run: func(p *check.Pass) {
+				l := p.Container.PidsLimit
+				if l <= 0 {
+					p.Fail("has no PIDs limit: a fork bomb inside can exhaust the host", ev("pids limit", "unlimited", "--pids-limit"))
+					return
+				}
+				p.OK("PIDs are limited to "+strconv.FormatInt(l, 10), ev("pids limit", strconv.FormatInt(l, 10), ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that Docker's default bridge \"docker0\" is not used",
+				Description: "Containers on the default docker0 bridge can reach each other without filtering and are exposed to ARP spoofing and MAC flooding.",
+				Remediation: "Create user-defined networks (`docker network create <net>`) and run containers with `--network <net>` instead of the default bridge.",
+				Severity:    finding.Low,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.30", Level: 2, Automated: false, V180: "5.30"},
+			},
+			Run: func(p *check.Pass) {
+				c := p.Container
+				br, ok := defaultBridge(p.Facts.Networks)
+				name, _ := br.Options.Get("com.docker.network.bridge.name")
+				onDefault := c.NetworkMode == "default" || c.NetworkMode == "bridge" || (ok && slices.Contains(c.Networks, br.ID))
+				if onDefault && ok {
+					p.Fail("is attached to the default bridge ("+cmpOr(name, "docker0")+")", ev("network mode", c.NetworkMode, "a user-defined network"))
+					return
+				}
+				p.OK("is not on the default bridge", ev("network mode", c.NetworkMode, ""))
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the host's user namespaces are not shared",
+				Description: "Sharing the host user namespace disables user-namespace remapping for the container, so container root is host root.",
+				Remediation: "Do not run containers with `--userns=host`.",
+				Severity:    finding.High,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
+			},
+			Run: func(p *check.Pass) {
+				e := ev("userns mode", cmpOr(p.Container.UsernsMode, "daemon default"), "not host")
+				if p.Container.UsernsMode == "host" {
+					p.Fail("shares the host's user namespace", e)
+					return
+				}
+				p.OK("does not opt out of user namespace remapping", e)
+			},
+		},
+		{
+			Rule: finding.Rule{
+				Title:       "Ensure that the Docker socket is not mounted inside any containers",
+				Description: "A container with the Docker socket mounted can ask the daemon to start privileged containers and thus control the host.",
+				Remediation: "Do not bind-mount /var/run/docker.sock, nor a directory that contains it (/var/run, /run, /var or /), into containers. If a tool needs the API, give it a socket proxy that allows only the calls it needs, or run it on the host.",
+				Severity:    finding.Critical,
+				Scope:       container,
+				CIS:         &finding.CIS{ID: "5.32", Level: 1, Automated: false, V180: "5.32"},
+			},
+			Run: func(p *check.Pass) {
+				socks := dockerSockets(p.Facts)
+				for _, m := range p.Container.Mounts {
+					if m.Type != "bind" {
+						continue
+					}
+					src := path.Clean(m.Source)
+					for _, s := range socks {
+						switch {
+						case src == s || path.Base(src) == "docker.sock":
+							p.Fail(fmt.Sprintf("mounts the Docker socket %s at %s: the container controls the daemon", m.Source, m.Destination),
+								ev("mount", describeMount(m), "no Docker socket"))
+						case strings.HasPrefix(s, src+"/") || src == "/":
+							rel := strings.TrimPrefix(s, src)
+							p.Fail(fmt.Sprintf("mounts %s, which exposes the Docker socket %s at %s: the container controls the daemon", m.Source, s, path.Join(m.Destination, rel)),
+								ev("mount", describeMount(m), "no Docker socket"))
+						default:
+							continue
+						}
+						break
+					}
+				}
+			},
+		},
+	}
+}
+
+// DefaultCaps is the capability set Docker gives an unprivileged container.
+var DefaultCaps = []string{
+	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+	"NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}
+
+// AllCaps is every capability of current Linux kernels (up to CAP_CHECKPOINT_RESTORE).
+var AllCaps = []string{
+	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
+	"DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE",
+	"NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYSLOG",
+	"SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
+	"SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM",
+}
+
+// normCap turns "cap_sys_admin" and "SYS_ADMIN" into "SYS_ADMIN".
+func normCap(c string) string {
+	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
+}
+
+// EffectiveCaps applies --cap-add and --cap-drop to Docker's default set the way the
+// daemon does: "ALL" in cap-add grants everything not dropped; "ALL" in cap-drop keeps
+// only what cap-add names; otherwise defaults minus drops plus adds. Sorted.
+func EffectiveCaps(add, drop []string) []string {
+	adds, drops := map[string]bool{}, map[string]bool{}
+	for _, c := range add {
+		adds[normCap(c)] = true
+	}
+	for _, c := range drop {
+		drops[normCap(c)] = true
+	}
+	var out []string
+	switch {
+	case adds["ALL"]:
+		for _, c := range AllCaps {
+			if !drops[c] {
+				out = append(out, c)
+			}
+		}
+	case drops["ALL"]:
+		for c := range adds {
+			out = append(out, c)
+		}
+	default:
+		for _, c := range DefaultCaps {
+			if !drops[c] {
+				out = append(out, c)
+			}
+		}
+		for c := range adds {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func apparmorAvailable(s *facts.Snapshot) bool {
+	_, ok := s.Engine.SecurityOption("apparmor")
+	return ok
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// sensitiveDirs are the host directories CIS 5.6 names, plus /root and Docker's own
+// state, which hold credentials and every container's data.
+var sensitiveDirs = []string{"/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/var/lib/docker"}
+
+// sensitiveDir reports whether a bind-mount source is a sensitive directory or inside one.
+func sensitiveDir(src string) (string, bool) {
+	src = path.Clean(src)
+	for _, d := range sensitiveDirs {
+		if src == d || (d != "/" && strings.HasPrefix(src, d+"/")) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+func describeMount(m facts.Mount) string {
+	mode := "ro"
+	if m.RW {
+		mode = "rw"
+	}
+	s := fmt.Sprintf("%s:%s:%s", m.Source, m.Destination, mode)
+	if m.Propagation != "" {
+		s += "," + m.Propagation
+	}
+	return s
+}
+
+func isSSHD(cmd string) bool {
+	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
+	return path.Base(first) == "sshd" || strings.HasPrefix(first, "sshd:")
+}
+
+// hostPortLow returns the lowest port of a host port ("80", "8000-8010"); "" (a random
+// ephemeral port) has none.
+func hostPortLow(hp string) (int, bool) {
+	lo, _, _ := strings.Cut(hp, "-")
+	n, err := strconv.Atoi(lo)
+	return n, err == nil
+}
+
+func describePort(pt facts.Port) string {
+	ip := pt.HostIP
+	if ip == "" {
+		ip = "*"
+	} else if strings.Contains(ip, ":") {
+		ip = "[" + ip + "]"
+	}
+	hp := pt.HostPort
+	if hp == "" {
+		hp = "(random)"
+	}
+	return ip + ":" + hp + "->" + pt.ContainerPort
+}
+
+func describePorts(ps []facts.Port) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	out := make([]string, len(ps))
+	for i, pt := range ps {
+		out[i] = describePort(pt)
+	}
+	return strings.Join(out, ", ")
+}
+
+func bytesHuman(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return strconv.FormatFloat(float64(n)/float64(div), 'f', -1, 64) + " " + string("KMGTPE"[exp]) + "iB"
+}
+
+func restartPolicy(c *facts.Container) string {
+	switch c.RestartPolicy {
+	case "":
+		return "no"
+	case "on-failure":
+		return fmt.Sprintf("on-failure:%d", c.RestartRetries)
+	}
+	return c.RestartPolicy
+}
+
+// describeProfile shows a --security-opt seccomp value: the CLI sends a profile's JSON
+// itself, which is too long for a report.
+func describeProfile(v string) string {
+	if strings.HasPrefix(strings.TrimSpace(v), "{") {
+		return fmt.Sprintf("custom profile (%d bytes of JSON)", len(v))
+	}
+	return v
+}
+
+// dockerSockets are the paths at which the daemon's socket may be reached on the host.
+func dockerSockets(s *facts.Snapshot) []string {
+	out := []string{"/var/run/docker.sock", "/run/docker.sock"}
+	if s.Host != nil {
+		for _, p := range []string{s.Host.Paths.DockerSock.Path, s.Host.Paths.DockerSock.Real} {
+			if p != "" && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
