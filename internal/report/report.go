@@ -1,0 +1,135 @@
+package report
+
+import (
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// SchemaVersion is the version of the JSON report; it changes only when a field changes
+// meaning or disappears (adding fields does not change it).
+const SchemaVersion = "1"
+
+// Report is everything a writer needs. Each output format is a pure function of it.
+type Report struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	Tool          Tool      `json:"tool"`
+	Command       string    `json:"command"`
+	GeneratedAt   time.Time `json:"generatedAt"`
+	// Context describes what was audited, for headers.
+	Context  Context           `json:"context"`
+	Targets  []finding.Target  `json:"targets"`
+	Rules    []finding.Rule    `json:"rules"`
+	Findings []finding.Finding `json:"findings"`
+	Summary  Summary           `json:"summary"`
+}
+
+// Tool identifies dockaudit.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	URI     string `json:"informationUri"`
+}
+
+// Context is what the audit ran against.
+type Context struct {
+	Endpoint      string `json:"endpoint,omitempty"`
+	Daemon        string `json:"daemon,omitempty"`
+	ServerVersion string `json:"serverVersion,omitempty"`
+	APIVersion    string `json:"apiVersion,omitempty"`
+	HostAccess    bool   `json:"hostAccess"`
+	// HostAccessNote says why host checks were skipped when HostAccess is false.
+	HostAccessNote string `json:"hostAccessNote,omitempty"`
+	Containers     int    `json:"containers"`
+	Images         int    `json:"images"`
+}
+
+// Counts tallies statuses.
+type Counts struct {
+	Fail   int `json:"fail"`
+	Warn   int `json:"warn"`
+	Error  int `json:"error"`
+	Manual int `json:"manual"`
+	Info   int `json:"info"`
+	Pass   int `json:"pass"`
+	Skip   int `json:"skip"`
+}
+
+// Add counts one status.
+func (c *Counts) Add(s finding.Status) {
+	switch s {
+	case finding.Fail:
+		c.Fail++
+	case finding.Warn:
+		c.Warn++
+	case finding.Error:
+		c.Error++
+	case finding.Manual:
+		c.Manual++
+	case finding.Info:
+		c.Info++
+	case finding.Pass:
+		c.Pass++
+	case finding.Skip:
+		c.Skip++
+	}
+}
+
+// Summary counts findings, and rules by their aggregate status (the worst over targets).
+type Summary struct {
+	Rules    Counts `json:"rules"`
+	Findings Counts `json:"findings"`
+	// FailOn is the --fail-on threshold and Failing the findings at or above it that made
+	// the run exit 3.
+	FailOn  string `json:"failOn"`
+	Failing int    `json:"failing"`
+}
+
+// Build assembles a report. rules are those that ran, in order; a rule that produced
+// no finding at all (none of its targets exist) still counts, as skip. failOn is the
+// --fail-on threshold, nil for none.
+func Build(tool Tool, command string, now time.Time, ctx Context, rules []finding.Rule,
+	targets []finding.Target, findings []finding.Finding, failOn *finding.Severity) *Report {
+	r := &Report{
+		SchemaVersion: SchemaVersion, Tool: tool, Command: command, GeneratedAt: now.UTC(),
+		Context: ctx, Targets: targets, Rules: rules, Findings: findings,
+	}
+	if r.Targets == nil {
+		r.Targets = []finding.Target{}
+	}
+	if r.Findings == nil {
+		r.Findings = []finding.Finding{}
+	}
+	agg := RuleStatus(findings)
+	for _, ru := range rules {
+		s, ok := agg[ru.ID]
+		if !ok {
+			s = finding.Skip
+		}
+		r.Summary.Rules.Add(s)
+	}
+	r.Summary.FailOn = "none"
+	if failOn != nil {
+		r.Summary.FailOn = failOn.String()
+	}
+	for _, f := range findings {
+		r.Summary.Findings.Add(f.Status)
+		if failOn != nil && f.Status.Problem() && f.Severity >= *failOn {
+			r.Summary.Failing++
+		}
+	}
+	return r
+}
+
+// RuleStatus is each rule's aggregate status: the most urgent over its findings.
+func RuleStatus(findings []finding.Finding) map[string]finding.Status {
+	out := map[string]finding.Status{}
+	for _, f := range findings {
+		if s, ok := out[f.Rule]; ok {
+			out[f.Rule] = finding.Worse(s, f.Status)
+		} else {
+			out[f.Rule] = f.Status
+		}
+	}
+	return out
+}

@@ -1,0 +1,202 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// TableOptions shape the human view.
+type TableOptions struct {
+	Color bool
+	// Passes lists passing targets too, not only the rule line.
+	Passes bool
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiBlue   = "\x1b[34m"
+	ansiMag    = "\x1b[35m"
+	ansiCyan   = "\x1b[36m"
+)
+
+var statusColor = map[finding.Status]string{
+	finding.Fail: ansiRed, finding.Warn: ansiYellow, finding.Error: ansiMag, finding.Manual: ansiCyan,
+	finding.Info: ansiBlue, finding.Pass: ansiGreen, finding.Skip: ansiDim,
+}
+
+// WriteTable writes the human view: one line per rule with its aggregate status, grouped
+// by section, then a line for every target that did not pass, then a summary.
+func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
+	bw := bufio.NewWriter(w)
+	paint := func(code, s string) string {
+		if !opts.Color || code == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+
+	writeHeader(bw, r, paint)
+
+	byRule := map[string][]finding.Finding{}
+	for _, f := range r.Findings {
+		byRule[f.Rule] = append(byRule[f.Rule], f)
+	}
+	agg := RuleStatus(r.Findings)
+	section := ""
+	for _, ru := range r.Rules {
+		if ru.Section != section {
+			section = ru.Section
+			fmt.Fprintf(bw, "\n%s\n", paint(ansiBold, section))
+		}
+		fs := byRule[ru.ID]
+		st, ok := agg[ru.ID]
+		if !ok {
+			st = finding.Skip
+		}
+		label := fmt.Sprintf("%-6s", strings.ToUpper(st.String()))
+		count := ""
+		if n := targetCount(fs); n > 1 {
+			count = "  " + paint(ansiDim, fmt.Sprintf("[%d %s]", n, kindNoun(fs, n)))
+		}
+		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s%s\n", paint(statusColor[st], label), ru.Severity, ru.ID, ru.Title, count)
+		if len(fs) == 0 {
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, noTargets(ru.Scope)))
+		}
+		for _, line := range detailLines(fs, st, opts.Passes) {
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], line.text))
+		}
+	}
+
+	s := r.Summary
+	fmt.Fprintf(bw, "\n%d rules: %s, %s, %s, %s, %s, %s, %s\n", len(r.Rules),
+		paint(ansiRed, fmt.Sprintf("%d fail", s.Rules.Fail)), paint(ansiYellow, fmt.Sprintf("%d warn", s.Rules.Warn)),
+		paint(ansiMag, fmt.Sprintf("%d error", s.Rules.Error)), paint(ansiCyan, fmt.Sprintf("%d manual", s.Rules.Manual)),
+		paint(ansiBlue, fmt.Sprintf("%d info", s.Rules.Info)), paint(ansiGreen, fmt.Sprintf("%d pass", s.Rules.Pass)),
+		paint(ansiDim, fmt.Sprintf("%d skip", s.Rules.Skip)))
+	if s.FailOn == "none" {
+		fmt.Fprintf(bw, "%d findings; --fail-on none\n", len(r.Findings))
+	} else {
+		fmt.Fprintf(bw, "%d findings; %d fail or warn at severity %s or above (--fail-on %s)\n", len(r.Findings), s.Failing, s.FailOn, s.FailOn)
+	}
+	return bw.Flush()
+}
+
+const detailIndent = "                                "
+
+func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
+	c := r.Context
+	fmt.Fprintf(w, "%s %s", paint(ansiBold, "dockaudit"), r.Command)
+	if c.Daemon != "" {
+		fmt.Fprintf(w, " · daemon %s (Docker %s, API %s)", c.Daemon, c.ServerVersion, c.APIVersion)
+	}
+	if c.Endpoint != "" {
+		fmt.Fprintf(w, " at %s", c.Endpoint)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  %d containers, %d images audited", c.Containers, c.Images)
+	if c.HostAccess {
+		fmt.Fprintln(w, "; host files and daemon process read on this host")
+	} else {
+		fmt.Fprintf(w, "; %s\n", paint(ansiYellow, "host checks skipped: "+c.HostAccessNote))
+	}
+}
+
+func targetCount(fs []finding.Finding) int {
+	seen := map[finding.Target]bool{}
+	for _, f := range fs {
+		seen[f.Target] = true
+	}
+	return len(seen)
+}
+
+func kindNoun(fs []finding.Finding, n int) string {
+	k := fs[0].Target.Kind
+	for _, f := range fs {
+		if f.Target.Kind != k {
+			return "targets"
+		}
+	}
+	switch k {
+	case finding.KindContainer:
+		return "containers"
+	case finding.KindImage:
+		return "images"
+	}
+	return "findings"
+}
+
+type line struct {
+	status finding.Status
+	text   string
+}
+
+// detailLines lists what did not pass. Findings with the same status and message on
+// several targets are folded into one line naming them (or counting them past three).
+func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) []line {
+	type group struct {
+		status  finding.Status
+		msg     string
+		targets []string
+		where   string
+	}
+	var groups []*group
+	index := map[string]*group{}
+	for _, f := range fs {
+		if f.Status == finding.Pass && !passes {
+			continue
+		}
+		where := ""
+		if f.Location != nil && f.Location.Path != "" && !strings.Contains(f.Message, f.Location.Path) {
+			where = f.Location.Path
+		}
+		key := f.Status.String() + "\x00" + f.Message + "\x00" + where
+		g, ok := index[key]
+		if !ok {
+			g = &group{status: f.Status, msg: f.Message, where: where}
+			index[key] = g
+			groups = append(groups, g)
+		}
+		if f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage {
+			g.targets = append(g.targets, f.Target.Name)
+		}
+	}
+	out := make([]line, 0, len(groups))
+	for _, g := range groups {
+		text := g.msg
+		if g.where != "" {
+			text = g.where + ": " + text
+		}
+		switch n := len(g.targets); {
+		case n == 1:
+			text = g.targets[0] + ": " + text
+		case n > 1 && n <= 3:
+			text = strings.Join(g.targets, ", ") + ": " + text
+		case n > 3:
+			text = fmt.Sprintf("%s (%d targets: %s, …)", text, n, strings.Join(g.targets[:3], ", "))
+		}
+		if g.status != ruleStatus {
+			text = g.status.String() + ": " + text
+		}
+		out = append(out, line{g.status, text})
+	}
+	return out
+}
+
+func noTargets(scope finding.Kind) string {
+	switch scope {
+	case finding.KindContainer:
+		return "no containers were audited (only running ones are, unless --all)"
+	case finding.KindImage:
+		return "no images were audited"
+	}
+	return "nothing was evaluated"
+}
