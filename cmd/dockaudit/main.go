@@ -1,0 +1,338 @@
+// Command dockaudit audits a Docker installation: the daemon and its host against the
+// CIS Docker Benchmark, and every container and image it runs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+// Exit codes, the same for every command and format.
+const (
+	exitOK       = 0 // nothing at or above --fail-on
+	exitFailed   = 1 // the audit itself failed: daemon unreachable, unreadable input
+	exitUsage    = 2 // bad flags or arguments
+	exitFindings = 3 // findings at or above --fail-on
+)
+
+const usage = `dockaudit audits and hardens a Docker installation.
+
+Usage:
+  dockaudit <command> [flags]
+
+Commands:
+  host      audit the daemon behind DOCKER_HOST, its host and its containers against the
+            CIS Docker Benchmark v1.6.0 (sections 1-7)
+  rules     list every rule: ID, severity, title and tags (for --include and --exclude)
+  version   print dockaudit's version
+
+Run "dockaudit <command> --help" for the flags of a command.
+
+Exit codes (the same for every format):
+  0  nothing failed at or above --fail-on
+  1  the audit itself failed (daemon unreachable, unreadable input)
+  2  usage error
+  3  findings at or above --fail-on
+`
+
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	stdoutTTY      bool
+	stderrTTY      bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e := env{
+		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
+		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr),
+	}
+	os.Exit(run(ctx, os.Args[1:], e))
+}
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "host":
+		return runHost(ctx, args[1:], e)
+	case "rules":
+		return runRules(args[1:], e)
+	case "version", "--version":
+		fmt.Fprintf(e.stdout, "dockaudit %s\n", app.ToolVersion())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(e.stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "dockaudit: unknown command %q (run dockaudit help)\n", args[0])
+	return exitUsage
+}
+
+// listFlag collects repeatable, comma-separated values.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// optionalList is a listFlag that remembers whether it was given at all, so that an
+// empty value ("--trusted-users=") differs from no flag.
+type optionalList struct {
+	list listFlag
+	set  bool
+}
+
+func (o *optionalList) String() string { return o.list.String() }
+func (o *optionalList) Set(v string) error {
+	o.set = true
+	return o.list.Set(v)
+}
+
+// outputFlags are the flags every audit command shares.
+type outputFlags struct {
+	format, output, failOn, color string
+	include, exclude              listFlag
+	passes                        bool
+}
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.format, "format", "table", "report format: table, json or sarif")
+	fs.StringVar(&o.output, "output", "", "write the report to `FILE` (replaced atomically) instead of stdout")
+	fs.Var(&o.include, "include", "run only these rules: IDs (CIS-5.4), sections (CIS-5, 5, 1.1) or tags (runtime, level2); repeatable, comma-separated")
+	fs.Var(&o.exclude, "exclude", "skip these rules (same selectors as --include)")
+	fs.StringVar(&o.failOn, "fail-on", "high", "exit 3 when a fail or warn finding has this `SEVERITY` or higher: critical, high, medium, low, info, or none")
+	fs.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
+}
+
+func (o *outputFlags) resolve(e env) (app.Output, error) {
+	out := app.Output{Format: o.format, File: o.output, Passes: o.passes}
+	switch o.format {
+	case "table", "json", "sarif":
+	default:
+		return out, fmt.Errorf("--format %q: want table, json or sarif", o.format)
+	}
+	if o.failOn != "none" {
+		s, err := finding.ParseSeverity(o.failOn)
+		if err != nil {
+			return out, fmt.Errorf("--fail-on: %v, or none", err)
+		}
+		out.FailOn = &s
+	}
+	switch o.color {
+	case "always":
+		out.Color = true
+	case "never":
+	case "auto":
+		out.Color = o.output == "" && e.stdoutTTY && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+	default:
+		return out, fmt.Errorf("--color %q: want auto, always or never", o.color)
+	}
+	return out, nil
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), synopsis)
+		fmt.Fprintln(fs.Output(), "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+const hostUsage = `Usage: dockaudit host [flags]
+
+Audits the Docker daemon behind DOCKER_HOST (default unix:///var/run/docker.sock;
+DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI) against every
+item of the CIS Docker Benchmark v1.6.0, sections 1-7. When the daemon runs on this
+machine, its process, configuration (flags and the daemon.json it was started with) and
+host files are read too; otherwise the host-only items are reported as skip.
+
+Running containers are audited; --all adds created and stopped ones. Nothing on the host
+or the daemon is changed.
+
+Examples:
+  dockaudit host
+  dockaudit host --all --format json --output report.json
+  dockaudit host --include runtime --fail-on critical
+  DOCKER_HOST=tcp://10.0.0.5:2376 DOCKER_TLS_VERIFY=1 dockaudit host --format sarif
+  docker run --rm --pid host -v /:/host:ro -v /var/run/docker.sock:/var/run/docker.sock \
+      IMAGE host --host-root /host
+`
+
+func runHost(ctx context.Context, args []string, e env) int {
+	fs := newFlagSet("host", hostUsage, e)
+	var of outputFlags
+	of.register(fs)
+	var (
+		all         bool
+		hostRoot    string
+		trusted     optionalList
+		timeout     time.Duration
+		saveFacts   string
+		fromFacts   string
+		concurrency int
+	)
+	fs.BoolVar(&all, "all", false, "also audit created and stopped containers")
+	fs.StringVar(&hostRoot, "host-root", "/", "read the daemon host's files under `DIR` (when running in a container with the host mounted)")
+	fs.Var(&trusted, "trusted-users", "comma-separated `USERS` allowed in the docker group (CIS-1.1.2); without it membership is reported for review")
+	fs.DurationVar(&timeout, "timeout", 20*time.Second, "give up on the daemon after this long")
+	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON), to audit later with --from-facts")
+	fs.StringVar(&fromFacts, "from-facts", "", "audit a facts `FILE` written by --save-facts instead of a live daemon")
+	fs.IntVar(&concurrency, "concurrency", 16, "Engine API requests in flight")
+	pos, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage // flag already printed the error and usage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "dockaudit host: unexpected argument %q (host takes only flags)\n", pos[0])
+		return exitUsage
+	}
+	out, err := of.resolve(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
+		return exitUsage
+	}
+	if concurrency < 1 || concurrency > 256 {
+		fmt.Fprintf(e.stderr, "dockaudit host: --concurrency %d: want 1 to 256\n", concurrency)
+		return exitUsage
+	}
+	if fromFacts != "" && saveFacts != "" {
+		fmt.Fprintln(e.stderr, "dockaudit host: --from-facts and --save-facts cannot be combined")
+		return exitUsage
+	}
+	opts := app.HostOptions{
+		Output:       out,
+		Selection:    check.Selection{Include: of.include, Exclude: of.exclude},
+		All:          all,
+		HostRoot:     hostRoot,
+		Timeout:      timeout,
+		SaveFacts:    saveFacts,
+		FromFacts:    fromFacts,
+		Concurrency:  concurrency,
+		ContentTrust: e.getenv("DOCKER_CONTENT_TRUST"),
+		Env: engine.Env{
+			Host: e.getenv("DOCKER_HOST"), TLSVerify: e.getenv("DOCKER_TLS_VERIFY"),
+			CertPath: e.getenv("DOCKER_CERT_PATH"), Home: e.getenv("HOME"),
+		},
+	}
+	if trusted.set {
+		opts.TrustedUsers = append([]string{}, trusted.list...)
+	}
+	progress := io.Discard
+	if e.stderrTTY {
+		progress = e.stderr
+	}
+	r, err := app.Host(ctx, opts, e.stdout, progress)
+	return exitCode(e, "host", r, err)
+}
+
+func exitCode(e env, cmd string, r *report.Report, err error) int {
+	var ue *app.UsageError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "dockaudit %s: %v\n", cmd, err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(e.stderr, "dockaudit %s: %v\n", cmd, err)
+		return exitFailed
+	case r.Summary.Failing > 0:
+		return exitFindings
+	}
+	return exitOK
+}
+
+const rulesUsage = `Usage: dockaudit rules [flags]
+
+Lists every rule with its ID, severity, title and tags. The IDs, section prefixes and
+tags are what --include and --exclude take.
+`
+
+func runRules(args []string, e env) int {
+	fs := newFlagSet("rules", rulesUsage, e)
+	format := fs.String("format", "table", "table or json")
+	var include, exclude listFlag
+	fs.Var(&include, "include", "list only these rules (IDs, sections or tags)")
+	fs.Var(&exclude, "exclude", "leave these rules out")
+	pos, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		return exitUsage
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(e.stderr, "dockaudit rules: unexpected argument %q\n", pos[0])
+		return exitUsage
+	}
+	if *format != "table" && *format != "json" {
+		fmt.Fprintf(e.stderr, "dockaudit rules: --format %q: want table or json\n", *format)
+		return exitUsage
+	}
+	rules, err := app.Rules(check.Selection{Include: include, Exclude: exclude})
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit rules: %v\n", err)
+		return exitUsage
+	}
+	if err := app.WriteRules(e.stdout, rules, *format); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit rules: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,185 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/collect/host"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+// HostOptions are the settings of dockaudit host.
+type HostOptions struct {
+	Output
+	Selection    check.Selection
+	All          bool
+	HostRoot     string
+	Proc         string
+	Timeout      time.Duration
+	TrustedUsers []string
+	SaveFacts    string
+	FromFacts    string
+	Concurrency  int
+	Env          engine.Env
+	ContentTrust string
+	Now          func() time.Time
+}
+
+// Host runs the host audit and writes its report. It returns the report so the caller
+// can decide the exit code.
+func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.Writer) (*report.Report, error) {
+	selected, err := opts.Selection.Apply(checks.All())
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	var snap *facts.Snapshot
+	if opts.FromFacts != "" {
+		snap, err = readFacts(opts.FromFacts)
+	} else {
+		snap, err = collectHost(ctx, opts, progress)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if opts.SaveFacts != "" {
+		if err := writeFileAtomic(opts.SaveFacts, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(snap)
+		}); err != nil {
+			return nil, fmt.Errorf("save facts: %w", err)
+		}
+	}
+	cfg := check.Config{TrustedUsers: opts.TrustedUsers}
+	findings := check.Run(selected, snap, check.Options{Concurrency: opts.Concurrency, Config: cfg})
+	rules := make([]finding.Rule, 0, len(selected)+1)
+	for _, f := range findings {
+		if f.Rule == check.CollectRule.ID {
+			rules = append(rules, check.CollectRule)
+			break
+		}
+	}
+	for _, c := range selected {
+		rules = append(rules, c.Rule)
+	}
+	r := report.Build(toolInfo(), "host", opts.now(), hostContext(snap), rules, hostTargets(snap), findings, opts.FailOn)
+	if err := opts.write(stdout, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (o HostOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*facts.Snapshot, error) {
+	client, err := engine.New(opts.Env)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	fmt.Fprintf(progress, "dockaudit: reading the daemon at %s\n", client.Host)
+	if err := client.Negotiate(ctx); err != nil {
+		return nil, err
+	}
+	res, err := engine.Collect(ctx, client, engine.Options{All: opts.All, Concurrency: opts.Concurrency})
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("the daemon at %s did not answer within %s", client.Host, timeout)
+		}
+		return nil, err
+	}
+	snap := &facts.Snapshot{
+		SchemaVersion:   facts.SchemaVersion,
+		CollectedAt:     opts.now().UTC(),
+		Endpoint:        client.Host,
+		IncludesStopped: opts.All,
+		Engine:          res.Engine,
+		Client:          facts.Client{ContentTrust: opts.ContentTrust},
+		Containers:      res.Containers,
+		Images:          res.Images,
+		Networks:        res.Networks,
+		Swarm:           res.Swarm,
+	}
+	if snap.Containers == nil {
+		snap.Containers = []facts.Container{}
+	}
+	if snap.Images == nil {
+		snap.Images = []facts.Image{}
+	}
+	if snap.Networks == nil {
+		snap.Networks = []facts.Network{}
+	}
+	fmt.Fprintf(progress, "dockaudit: %d containers, %d images; reading the host\n", len(snap.Containers), len(snap.Images))
+	hopts := host.Options{Root: opts.HostRoot, Proc: opts.Proc, Host: client.Host, Engine: res.Engine}
+	if hopts.Root == "" || hopts.Root == "/" {
+		hopts.Auditctl = host.Auditctl
+	}
+	if hopts.Proc == "" {
+		hopts.Proc = "/proc"
+	}
+	h := host.Collect(ctx, hopts)
+	snap.HostAccess, snap.Daemon, snap.Host = h.Access, h.Daemon, h.Host
+	return snap, nil
+}
+
+func readFacts(path string) (*facts.Snapshot, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read facts: %w", err)
+	}
+	var snap facts.Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return nil, fmt.Errorf("read facts %s: not a dockaudit facts file: %v", path, err)
+	}
+	if snap.SchemaVersion != facts.SchemaVersion {
+		return nil, fmt.Errorf("read facts %s: schema version %d, this dockaudit reads version %d", path, snap.SchemaVersion, facts.SchemaVersion)
+	}
+	if snap.HostAccess.Local && (snap.Daemon == nil || snap.Host == nil) {
+		return nil, fmt.Errorf("read facts %s: hostAccess.local is true but the daemon or host section is missing", path)
+	}
+	return &snap, nil
+}
+
+func hostContext(s *facts.Snapshot) report.Context {
+	return report.Context{
+		Endpoint: s.Endpoint, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
+		APIVersion: s.Engine.APIVersion, HostAccess: s.HostAccess.Local, HostAccessNote: s.HostAccess.Reason,
+		Containers: len(s.Containers), Images: len(s.Images),
+	}
+}
+
+func hostTargets(s *facts.Snapshot) []finding.Target {
+	var out []finding.Target
+	if s.HostAccess.Local {
+		out = append(out, check.HostTarget(s))
+	}
+	out = append(out, check.DaemonTarget(s))
+	for i := range s.Containers {
+		out = append(out, check.ContainerTarget(&s.Containers[i]))
+	}
+	for i := range s.Images {
+		out = append(out, check.ImageTarget(&s.Images[i]))
+	}
+	return out
+}
