@@ -127,7 +127,14 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	fh, err := os.Open(f.real(r))
+	// Never open what is not a regular file: opening a FIFO blocks until a writer comes.
+	// O_NONBLOCK covers a file swapped for a FIFO between the stat and the open.
+	if fi, err := os.Stat(f.real(r)); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	}
+	fh, err := os.OpenFile(f.real(r), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
