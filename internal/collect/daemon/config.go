@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -124,6 +125,12 @@ func ParseConfigFile(b []byte) (map[string]facts.Setting, error) {
 	dec.UseNumber()
 	if err := dec.Decode(&raw); err != nil {
 		return nil, fmt.Errorf("parse daemon.json: %w", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("parse daemon.json: the file holds null, not an object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("parse daemon.json: unexpected data after the top-level object")
 	}
 	out := map[string]facts.Setting{}
 	for k, v := range raw {

@@ -452,7 +452,7 @@ func dockerGroup(fsys *hostfs.FS, d *facts.DaemonProcess, sock facts.File) facts
 		return g
 	}
 	g.Exists, g.GID = true, gid
-	all := append(members, fsys.UsersWithPrimaryGroup(gid)...)
+	all := append(append([]string{}, members...), fsys.UsersWithPrimaryGroup(gid)...)
 	slices.Sort(all)
 	g.Members = slices.Compact(all)
 	return g

@@ -1,0 +1,149 @@
+package daemon
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+func TestParseProcAddr(t *testing.T) {
+	tests := map[string]string{
+		"0100007F:0CEA":                         "127.0.0.1:3306",
+		"00000000:0959":                         "0.0.0.0:2393",
+		"00000000000000000000000000000000:0050": "[::]:80",
+		"00000000000000000000000001000000:1F90": "[::1]:8080",
+		"0000000000000000FFFF00000100007F:0016": "127.0.0.1:22", // v4-mapped prints as IPv4
+	}
+	for in, want := range tests {
+		got, err := ParseProcAddr(in)
+		if err != nil || got != want {
+			t.Errorf("ParseProcAddr(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0100007F", "zz:0050", "0100007F:zz", "01007F:0050"} {
+		if _, err := ParseProcAddr(bad); err == nil {
+			t.Errorf("ParseProcAddr(%q): no error", bad)
+		}
+	}
+}
+
+// Recorded from a host whose /var/lib/docker is a bind mount of a directory of the
+// root filesystem, with an escaped space in one mount point.
+const mountinfo = `22 27 0:21 / /proc rw,relatime - proc proc rw
+27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard
+42 27 254:0 /var/lib/docker /var/lib/docker rw,relatime shared:1 - ext4 /dev/vda rw,discard
+50 27 259:1 / /srv/docker\040data rw,relatime - xfs /dev/nvme0n1p1 rw
+51 50 259:1 / /srv/docker\040data rw,relatime - xfs /dev/nvme0n1p2 rw
+`
+
+func TestMountFromInfo(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want facts.Mountpoint
+	}{
+		{"/var/lib/docker", facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/var/lib/docker"}},
+		{"/var/lib/docker/overlay2", facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/var/lib/docker"}},
+		{"/var/lib/dockerx", facts.Mountpoint{MountPoint: "/", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/"}},
+		// Mounted twice at the same place: the later mount is the visible one.
+		{"/srv/docker data/x", facts.Mountpoint{MountPoint: "/srv/docker data", Source: "/dev/nvme0n1p2", FSType: "xfs", Device: "259:1", Root: "/"}},
+	}
+	for _, tt := range tests {
+		got, err := MountFromInfo([]byte(mountinfo), tt.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tt.want, *got); d != "" {
+			t.Errorf("MountFromInfo(%q) (-want +got):\n%s", tt.dir, d)
+		}
+	}
+	if _, err := MountFromInfo([]byte("garbage\n"), "/x"); err == nil {
+		t.Error("MountFromInfo on garbage: no error")
+	}
+}
+
+func TestIsDockerd(t *testing.T) {
+	for exe, want := range map[string]bool{
+		"/usr/sbin/dockerd": true, "/usr/bin/dockerd (deleted)": true, "dockerd-rootless.sh": true,
+		"/usr/bin/dockerd-ce": true, "/usr/bin/containerd": false, "/bin/sh": false, "/usr/bin/not-dockerd": false,
+	} {
+		if got := IsDockerd(exe); got != want {
+			t.Errorf("IsDockerd(%q) = %v", exe, got)
+		}
+	}
+}
+
+// TestPeerPID listens on a unix socket in this process and checks the kernel reports
+// this process as the peer: the mechanism that ties the Docker socket to dockerd.
+func TestPeerPID(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	pid, err := PeerPID(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid != os.Getpid() {
+		t.Errorf("PeerPID = %d, want %d", pid, os.Getpid())
+	}
+	proc := Proc{Root: "/proc"}
+	owners, err := proc.OwnerPIDs(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]int{os.Getpid()}, owners); d != "" {
+		t.Errorf("OwnerPIDs (-want +got):\n%s", d)
+	}
+	ls, err := proc.Listeners(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, l := range ls {
+		if l.Network == "unix" && l.Address == sock {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("Listeners(self) = %v, want it to include unix %s", ls, sock)
+	}
+	if _, err := PeerPID(context.Background(), filepath.Join(t.TempDir(), "missing.sock")); err == nil {
+		t.Error("PeerPID on a missing socket: no error")
+	}
+}
+
+func TestTCPListeners(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ls, err := Proc{Root: "/proc"}.Listeners(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := facts.Listener{Network: "tcp", Address: l.Addr().String()}
+	for _, got := range ls {
+		if got == want {
+			return
+		}
+	}
+	t.Errorf("Listeners(self) = %v, want it to include %v", ls, want)
+}
