@@ -68,6 +68,9 @@ func New(env Env) (*Client, error) {
 	if host == "" {
 		host = DefaultHost
 	}
+	if !strings.Contains(host, "://") {
+		host = "tcp://" + host // the docker CLI reads a bare host:port as TCP
+	}
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("DOCKER_HOST %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", host)

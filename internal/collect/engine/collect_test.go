@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// recorded serves Engine API responses recorded from a Docker 20.10 daemon (API 1.41)
+// running the integration test's containers. Paths with no recording answer 404.
+type recorded struct {
+	dir     string
+	mu      sync.Mutex
+	calls   []string
+	vanish  map[string]bool // container IDs whose inspect answers 404
+	failTop bool
+}
+
+func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) error {
+	r.mu.Lock()
+	r.calls = append(r.calls, path)
+	r.mu.Unlock()
+	file := ""
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case path == "/info", path == "/version", path == "/networks":
+		file = parts[0] + ".json"
+	case path == "/containers/json":
+		file = "containers.json"
+	case path == "/images/json":
+		file = "images.json"
+	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "json":
+		if r.vanish[parts[1]] {
+			return &StatusError{Path: path, Code: 404, Message: "No such container: " + parts[1]}
+		}
+		file = "container-" + parts[1] + ".json"
+	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "top":
+		if r.failTop {
+			return &StatusError{Path: path, Code: 409, Message: "container is not running"}
+		}
+		file = "top-" + parts[1] + ".json"
+	case len(parts) == 3 && parts[0] == "images":
+		kind := map[string]string{"json": "image-", "history": "history-"}[parts[2]]
+		file = kind + strings.TrimPrefix(parts[1], "sha256:") + ".json"
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir, file))
+	if err != nil {
+		return &StatusError{Path: path, Code: 404, Message: "not recorded"}
+	}
+	return json.Unmarshal(b, out)
+}
+
+func collect(t *testing.T, api API, all bool) *Result {
+	t.Helper()
+	res, err := Collect(context.Background(), api, Options{All: all, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func byName(res *Result) map[string]facts.Container {
+	m := map[string]facts.Container{}
+	for _, c := range res.Containers {
+		m[c.Name] = c
+	}
+	return m
+}
+
+func TestCollectEngine(t *testing.T) {
+	res := collect(t, &recorded{dir: "testdata/api"}, false)
+	e := res.Engine
+	if e.ServerVersion != "20.10.24+dfsg1" || e.APIVersion != "1.41" || e.Driver != "overlay2" ||
+		e.DockerRootDir != "/var/lib/docker" || e.LoggingDriver != "json-file" {
+		t.Errorf("engine = %+v", e)
+	}
+	if d := cmp.Diff([]string{"name=seccomp,profile=default"}, e.SecurityOptions); d != "" {
+		t.Errorf("security options (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"127.0.0.0/8"}, e.InsecureRegistryCIDRs); d != "" {
+		t.Errorf("insecure CIDRs (-want +got):\n%s", d)
+	}
+	var names []string
+	for _, c := range res.Containers {
+		names = append(names, c.Name)
+	}
+	// Running containers only, sorted; the created da-priv is left out without --all.
+	want := []string{"da-capsys", "da-good", "da-pidhost", "da-sock", "da-sshd", "da-varrun"}
+	if d := cmp.Diff(want, names); d != "" {
+		t.Errorf("containers (-want +got):\n%s", d)
+	}
+}
+
+func TestCollectContainerFields(t *testing.T) {
+	cs := byName(collect(t, &recorded{dir: "testdata/api"}, true))
+	priv := cs["da-priv"]
+	if !priv.Privileged || priv.State != "created" || priv.Processes != nil || priv.ProcessesError != "" {
+		t.Errorf("da-priv = %+v", priv)
+	}
+	sock := cs["da-sock"]
+	// A running container's real bindings: IPv4 and IPv6 wildcard, host port 80.
+	wantPorts := []facts.Port{
+		{ContainerPort: "8080/tcp", HostIP: "0.0.0.0", HostPort: "80"},
+		{ContainerPort: "8080/tcp", HostIP: "::", HostPort: "80"},
+	}
+	if d := cmp.Diff(wantPorts, sock.Ports); d != "" {
+		t.Errorf("da-sock ports (-want +got):\n%s", d)
+	}
+	wantMounts := []facts.Mount{
+		{Type: "bind", Source: "/etc", Destination: "/hostetc", RW: false, Propagation: "rprivate"},
+		{Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: true, Propagation: "rprivate"},
+	}
+	if d := cmp.Diff(wantMounts, sock.Mounts); d != "" {
+		t.Errorf("da-sock mounts (-want +got):\n%s", d)
+	}
+	good := cs["da-good"]
+	if good.User != "1000" || !good.ReadonlyRootfs || good.Memory != 64<<20 || good.PidsLimit != 50 ||
+		good.CPUShares != 512 || !cmp.Equal(good.CapDrop, []string{"ALL"}) ||
+		!cmp.Equal(good.SecurityOpt, []string{"no-new-privileges"}) ||
+		!cmp.Equal(good.Healthcheck, []string{"CMD-SHELL", "true"}) || good.NetworkMode != "none" {
+		t.Errorf("da-good = %+v", good)
+	}
+	// Docker 20.10 stores added capabilities with the CAP_ prefix.
+	capsys := cs["da-capsys"]
+	if !cmp.Equal(capsys.CapAdd, []string{"CAP_SYS_ADMIN"}) || !cmp.Equal(capsys.SecurityOpt, []string{"seccomp=unconfined"}) {
+		t.Errorf("da-capsys = %+v", capsys)
+	}
+	if got := cs["da-sshd"].Processes.Commands(); !cmp.Equal(got, []string{"/usr/sbin/sshd"}) {
+		t.Errorf("da-sshd processes = %q", got)
+	}
+	if cs["da-pidhost"].PidMode != "host" {
+		t.Errorf("da-pidhost pid mode = %q", cs["da-pidhost"].PidMode)
+	}
+}
+
+func TestCollectImages(t *testing.T) {
+	res := collect(t, &recorded{dir: "testdata/api"}, false)
+	if len(res.Images) != 2 {
+		t.Fatalf("images = %d, want 2", len(res.Images))
+	}
+	im := res.Images[0]
+	if !cmp.Equal(im.Tags, []string{"da-it:1"}) || len(im.History) != 3 {
+		t.Fatalf("image 0 = %+v", im)
+	}
+	// Oldest first: the COPY of busybox comes before the RUN that installs the applets.
+	if !strings.Contains(im.History[0].CreatedBy, "COPY file:") || !strings.Contains(im.History[1].CreatedBy, "--install") {
+		t.Errorf("history = %+v", im.History)
+	}
+}
+
+func TestCollectVanishedContainer(t *testing.T) {
+	api := &recorded{dir: "testdata/api", vanish: map[string]bool{
+		"2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9": true, // da-sock
+	}}
+	cs := byName(collect(t, api, false))
+	got := cs["da-sock"]
+	want := facts.Container{
+		ID: "2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9", Name: "da-sock", State: "running",
+		Error: "container da-sock disappeared during the audit (it was listed, then removed before it could be inspected)",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("vanished container (-want +got):\n%s", d)
+	}
+	if len(cs) != 6 || cs["da-good"].Error != "" {
+		t.Errorf("the other containers must still be read: %d, %q", len(cs), cs["da-good"].Error)
+	}
+}
+
+func TestCollectTopError(t *testing.T) {
+	cs := byName(collect(t, &recorded{dir: "testdata/api", failTop: true}, false))
+	c := cs["da-sshd"]
+	if c.Processes != nil || c.ProcessesError != "list processes: GET /containers/71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8/top: 409 container is not running" {
+		t.Errorf("da-sshd = %+v / %q", c.Processes, c.ProcessesError)
+	}
+}
+
+// TestOneReadPerContainer pins the cost model: per container one inspect, plus one top
+// when it runs; per image one inspect and one history.
+func TestOneReadPerContainer(t *testing.T) {
+	api := &recorded{dir: "testdata/api"}
+	collect(t, api, true)
+	count := map[string]int{}
+	for _, c := range api.calls {
+		parts := strings.Split(strings.Trim(c, "/"), "/")
+		if len(parts) == 3 {
+			count[parts[0]+"/"+parts[2]]++
+		} else {
+			count[c]++
+		}
+	}
+	want := map[string]int{
+		"/info": 1, "/version": 1, "/containers/json": 1, "/images/json": 1, "/networks": 1,
+		"containers/json": 7, "containers/top": 6, "images/json": 2, "images/history": 2,
+	}
+	if d := cmp.Diff(want, count); d != "" {
+		t.Errorf("API calls (-want +got):\n%s", d)
+	}
+}
+
+func TestCollectDaemonErrors(t *testing.T) {
+	api := &recorded{dir: t.TempDir()} // nothing recorded: /info answers 404
+	_, err := Collect(context.Background(), api, Options{})
+	var se *StatusError
+	if !errors.As(err, &se) || err.Error() != "read daemon info: GET /info: 404 not recorded" {
+		t.Errorf("err = %v", err)
+	}
+}
