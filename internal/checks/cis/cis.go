@@ -3,6 +3,7 @@ package cis
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -57,7 +58,10 @@ func finish(c *check.Check) {
 	if c.CIS.Automated {
 		assess = "automated"
 	}
-	c.Tags = []string{"cis", sectionTags[sec], level, assess, string(c.Scope)}
+	c.Tags = []string{"cis", sectionTags[sec], level, assess}
+	if !slices.Contains(c.Tags, string(c.Scope)) { // section 1's tag "host" is also a scope
+		c.Tags = append(c.Tags, string(c.Scope))
+	}
 	if c.NeedsHost {
 		c.Tags = append(c.Tags, "needs-host")
 	}

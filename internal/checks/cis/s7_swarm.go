@@ -2,7 +2,6 @@ package cis
 
 import (
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -53,8 +52,8 @@ func section7() []check.Check {
 				}
 				var wild, bound []string
 				for _, l := range p.Facts.Daemon.Listeners {
-					h, port, err := net.SplitHostPort(l.Address)
-					if err != nil || port != "2377" {
+					h, port := splitHostPort(l.Address)
+					if port != "2377" {
 						continue
 					}
 					if h == "0.0.0.0" || h == "::" {
@@ -241,4 +240,13 @@ func swarmManager(p *check.Pass) (*facts.Swarm, bool) {
 		return nil, false
 	}
 	return sw, true
+}
+
+// splitHostPort splits "ip:port" and "[ipv6]:port" (as the collector writes listeners).
+func splitHostPort(addr string) (host, port string) {
+	i := strings.LastIndex(addr, ":")
+	if i < 0 {
+		return addr, ""
+	}
+	return strings.Trim(addr[:i], "[]"), addr[i+1:]
 }

@@ -1,0 +1,148 @@
+package cis
+
+import (
+	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func TestSeparatePartition(t *testing.T) {
+	s := base()
+	expect(t, run(t, s, "1.1.1"), brief{finding.Pass, finding.Medium, "node1", "/var/lib/docker is on its own filesystem",
+		[]finding.Evidence{ev("mount", "/var/lib/docker: ext4 /dev/vdb (device 254:16)", "/var/lib/docker on its own filesystem")}})
+
+	// A bind mount of a directory of the root filesystem is a mount point, but not a
+	// partition: docker-bench's mountpoint test passes it.
+	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/var/lib/docker"}
+	expect(t, run(t, s, "1.1.1"), brief{finding.Fail, finding.Medium, "node1",
+		"/var/lib/docker is a bind mount of a directory of the root filesystem (/dev/vda), not a separate partition",
+		[]finding.Evidence{
+			ev("mount", "/var/lib/docker: ext4 /dev/vda (device 254:0, directory /var/lib/docker)", "/var/lib/docker on its own filesystem"),
+			ev("root filesystem", "/: ext4 /dev/vda (device 254:0)", "a different device"),
+		}})
+
+	s.Daemon.DataRootMount = s.Daemon.RootMount
+	statuses(t, run(t, s, "1.1.1"), "fail: node1: /var/lib/docker is on the root filesystem")
+
+	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var", Source: "/dev/vdc", FSType: "xfs", Device: "254:32", Root: "/"}
+	statuses(t, run(t, s, "1.1.1"), "warn: node1: /var/lib/docker shares the filesystem mounted at /var")
+
+	s.Daemon.DataRootMount = nil
+	statuses(t, run(t, s, "1.1.1"), "error: node1: cannot tell which mount holds /var/lib/docker: the daemon's mount table was not readable")
+}
+
+func TestDockerGroup(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "1.1.2"), "pass: node1: the docker group has no members")
+	s.Host.DockerGroup.Members = []string{"alice", "bob"}
+	expect(t, run(t, s, "1.1.2"), brief{finding.Manual, finding.High, "node1",
+		"2 users can control the daemon through the docker group (each is effectively root): confirm they are trusted, or pass --trusted-users",
+		[]finding.Evidence{ev("members of docker", "alice, bob", "")}})
+	statuses(t, run(t, s, "1.1.2", check.Config{TrustedUsers: []string{"alice", "bob"}}),
+		"pass: node1: every member of the docker group is trusted")
+	statuses(t, run(t, s, "1.1.2", check.Config{TrustedUsers: []string{"alice"}}),
+		"fail: node1: bob in the docker group is not in --trusted-users")
+	statuses(t, run(t, s, "1.1.2", check.Config{TrustedUsers: []string{}}),
+		"fail: node1: alice, bob in the docker group are not in --trusted-users")
+	s.Host.DockerGroup = facts.DockerGroup{Name: "docker"}
+	statuses(t, run(t, s, "1.1.2"), "pass: node1: there is no docker group: only root can use the daemon socket")
+}
+
+func TestAuditRules(t *testing.T) {
+	s := base()
+	// auditd is not running and no rules exist.
+	statuses(t, run(t, s, "1.1.3"), "fail: node1: no audit rule watches /usr/sbin/dockerd")
+
+	// A rule on the path the daemon really runs from.
+	s.Host.Audit.Loaded = []string{"-w /usr/sbin/dockerd -p rwxa -k docker"}
+	expect(t, run(t, s, "1.1.3"), brief{finding.Pass, finding.Low, "node1", "a loaded audit rule watches /usr/sbin/dockerd",
+		[]finding.Evidence{ev("loaded rule", "-w /usr/sbin/dockerd -p rwxa -k docker", "")}})
+
+	// docker-bench looks for /usr/bin/dockerd whatever the daemon runs; a rule there does
+	// not audit this daemon.
+	s.Host.Audit.Loaded = []string{"-w /usr/bin/dockerd -k docker"}
+	statuses(t, run(t, s, "1.1.3"), "fail: node1: no audit rule watches /usr/sbin/dockerd")
+
+	// In a rule file but not loaded.
+	s.Host.Audit.Loaded = []string{}
+	s.Host.Audit.Files = []string{"-w /usr/sbin/dockerd -k docker"}
+	statuses(t, run(t, s, "1.1.3"), "fail: node1: a rule file watches /usr/sbin/dockerd but the rule is not loaded")
+
+	// Loaded rules unknown (no auditctl): the rule files are the best evidence.
+	s.Host.Audit.Loaded, s.Host.Audit.LoadedError = nil, "auditctl is not installed"
+	statuses(t, run(t, s, "1.1.3"), "pass: node1: audit rule files watch /usr/sbin/dockerd (loaded rules could not be listed: auditctl is not installed)")
+
+	// Syscall-rule form, a directory watch covering a file inside it, and a rule on the
+	// target of a symlinked binary.
+	s.Host.Audit = facts.Audit{Loaded: []string{
+		"-a always,exit -F arch=b64 -S all -F path=/run/containerd -F perm=war -k docker",
+		"-w /etc/docker -p wa -k docker",
+		"-w /usr/sbin/runc -p wa -k docker",
+	}}
+	statuses(t, run(t, s, "1.1.4"), "pass: node1: a loaded audit rule watches /run/containerd")
+	statuses(t, run(t, s, "1.1.11"), "pass: node1: a loaded audit rule watches /etc/docker/daemon.json")
+	statuses(t, run(t, s, "1.1.18"), "pass: node1: a loaded audit rule watches /usr/bin/runc")
+
+	// Files that do not exist on this host are not applicable, not a pass or a failure.
+	statuses(t, run(t, s, "1.1.10"), "skip: node1: /etc/default/docker is not present on this host")
+	statuses(t, run(t, s, "1.1.14"), "skip: node1: the containerd binary was not found on this host")
+}
+
+func TestAuditRuleCovers(t *testing.T) {
+	for _, tt := range []struct {
+		rule, path string
+		want       bool
+	}{
+		{"-w /etc/docker -k docker", "/etc/docker/daemon.json", true},
+		{"-w /etc/docker/ -k docker", "/etc/docker", true},
+		{"-w /etc/dockerx -k docker", "/etc/docker", false},
+		{"-w /etc/docker -k docker", "/etc/dockerfile", false},
+		{"-a exit,always -F path=/usr/bin/runc -k docker", "/usr/bin/runc", true},
+		{"-a exit,always -F path=/usr/bin -k docker", "/usr/bin/runc", false}, // path= is exact
+		{"-a exit,always -F dir=/var/lib/docker -k docker", "/var/lib/docker/containers", true},
+		{"-k docker -w", "/etc/docker", false},
+	} {
+		if got := auditRuleCovers(tt.rule, tt.path); got != tt.want {
+			t.Errorf("auditRuleCovers(%q, %q) = %v", tt.rule, tt.path, got)
+		}
+	}
+}
+
+func TestEngineVersion(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "1.2.2"), "fail: node1: Engine 20.10.24+dfsg1 belongs to a release line that Docker no longer supports (every line before 25.0 is end of life); this is a distribution build, which may carry backported security fixes")
+	s.Engine.ServerVersion = "28.3.3"
+	statuses(t, run(t, s, "1.2.2"), "manual: node1: Engine 28.3.3 is on a maintained release line as of this tool's data (2026-11); check it is the newest patch release")
+	s.Engine.ServerVersion = "dev"
+	statuses(t, run(t, s, "1.2.2"), "manual: node1: cannot parse the Engine version dev; compare it with the current Docker Engine release by hand")
+}
+
+// TestRemoteSkipsHostChecks: without host access every host-only item says why.
+func TestRemoteSkipsHostChecks(t *testing.T) {
+	s := base()
+	s.HostAccess = facts.HostAccess{Reason: "the daemon at 10.0.0.5:2376 is not on this host (no local dockerd listens on 10.0.0.5:2376)"}
+	s.Daemon, s.Host = nil, nil
+	n := 0
+	for _, c := range Checks() {
+		if !c.NeedsHost {
+			continue
+		}
+		n++
+		fs := run(t, s, c.CIS.ID)
+		if len(fs) != 1 || fs[0].Status != finding.Skip || fs[0].Message != "needs access to the daemon's host: "+s.HostAccess.Reason {
+			t.Errorf("%s remote: %+v", c.ID, fs)
+		}
+	}
+	// 1.1.1-1.1.18, 3.1-3.24, 2.4, 2.8, 2.10, 2.14, 2.16 and 7.2 need the host.
+	if n != 48 {
+		t.Errorf("%d checks need the host, want 48", n)
+	}
+	// Checks that read the daemon configuration where it is available still decide
+	// what the API shows.
+	statuses(t, run(t, s, "2.3"), "skip: node1: the log level is not exposed through the Engine API (debug mode is off); needs access to the daemon's host: "+s.HostAccess.Reason)
+	s.Engine.Debug = true
+	statuses(t, run(t, s, "2.3"), "fail: node1: the daemon runs in debug mode")
+	statuses(t, run(t, s, "5.26"), "warn: web: does not set no-new-privileges, and the daemon default could not be read")
+}

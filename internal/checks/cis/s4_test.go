@@ -1,0 +1,102 @@
+package cis
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func TestRootUser(t *testing.T) {
+	for user, root := range map[string]bool{
+		"": true, "0": true, "root": true, "0:0": true, "root:root": true, "root:0": true, "0:1000": true, " root ": true,
+		"1000": false, "app": false, "1000:0": false, "nobody:nogroup": false, "rootless": false,
+	} {
+		s := base()
+		s.Containers[0].User = user
+		fs := run(t, s, "4.1")
+		if len(fs) != 1 || (fs[0].Status == finding.Fail) != root {
+			t.Errorf("user %q: %+v", user, fs)
+		}
+	}
+	s := base()
+	expect(t, run(t, s, "4.1"), brief{finding.Fail, finding.Medium, "web", "runs as root",
+		[]finding.Evidence{ev("user", "(not set: root)", "a non-root user")}})
+}
+
+func TestImageHealthcheckOncePerImage(t *testing.T) {
+	s := base()
+	// One image with three tags is one image.
+	s.Images[0].Tags = []string{"web:1", "web:latest", "registry.local/web:1"}
+	statuses(t, run(t, s, "4.6"), "fail: web:1: has no HEALTHCHECK instruction")
+	s.Images[0].Healthcheck = []string{"NONE"}
+	statuses(t, run(t, s, "4.6"), "fail: web:1: has no HEALTHCHECK instruction")
+	s.Images[0].Healthcheck = []string{"CMD-SHELL", "curl -f http://localhost/"}
+	statuses(t, run(t, s, "4.6"), "pass: web:1: has a HEALTHCHECK")
+}
+
+func TestUpdateAndAdd(t *testing.T) {
+	s := base()
+	s.Images[0].History = append(s.Images[0].History,
+		facts.History{CreatedBy: "/bin/sh -c apt-get update"},
+		facts.History{CreatedBy: "/bin/sh -c apt-get update && apt-get install -y curl"},
+		facts.History{CreatedBy: "RUN /bin/sh -c apk update # buildkit"},
+		facts.History{CreatedBy: "/bin/sh -c #(nop) ADD https://example.com/tool.tgz /opt/ "},
+		facts.History{CreatedBy: "ADD app.tar /srv/ # buildkit"},
+	)
+	statuses(t, run(t, s, "4.7"),
+		"warn: web:1: history step 3 runs apt-get update without installing in the same step",
+		"warn: web:1: history step 5 runs apk update without installing in the same step")
+	fs := run(t, s, "4.9")
+	// The base image's ADD of its root filesystem (step 1) is not reported.
+	statuses(t, fs,
+		"warn: web:1: history step 6 uses ADD https://example.com/tool.tgz",
+		"warn: web:1: history step 7 uses ADD app.tar")
+	if fs[0].Severity != finding.Medium || fs[1].Severity != finding.Low {
+		t.Errorf("a remote ADD is worse than a local one: %v %v", fs[0].Severity, fs[1].Severity)
+	}
+}
+
+// TestSecretsRedacted: secrets are reported by name and hash, and their value appears
+// nowhere in the findings, evidence included.
+func TestSecretsRedacted(t *testing.T) {
+	s := base()
+	const value = "hunter2-very-secret"
+	s.Images[0].Env = []string{"PATH=/usr/bin", "DB_PASSWORD=" + value, "DB_PASSWORD_FILE=/run/secrets/db", "API_TOKEN="}
+	s.Images[0].History = append(s.Images[0].History,
+		facts.History{CreatedBy: "/bin/sh -c #(nop)  ENV DB_PASSWORD=" + value},
+		facts.History{CreatedBy: "|1 GITHUB_TOKEN=ghp_abc123 /bin/sh -c apt-get update"},
+	)
+	fs := run(t, s, "4.10")
+	statuses(t, fs,
+		"fail: web:1: environment variable DB_PASSWORD looks like a secret baked into the image",
+		"fail: web:1: history step 4 sets GITHUB_TOKEN, which looks like a secret")
+	if fs[0].Evidence[0].Actual != "[redacted: 19 characters, sha256:c4ca24390c4f]" {
+		t.Errorf("evidence = %q", fs[0].Evidence[0].Actual)
+	}
+	all := append(fs, run(t, s, "4.7")...)
+	b, _ := json.Marshal(all)
+	for _, secret := range []string{value, "ghp_abc123"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("a secret value leaked into the findings: %s", b)
+		}
+	}
+}
+
+func TestManualImageItems(t *testing.T) {
+	s := base()
+	for _, id := range []string{"4.2", "4.3", "4.4", "4.8", "4.11", "4.12"} {
+		fs := run(t, s, id)
+		if len(fs) != 1 || fs[0].Status != finding.Manual {
+			t.Errorf("%s: %+v", id, fs)
+		}
+	}
+	statuses(t, run(t, s, "4.5"), "fail: node1: Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)")
+	s.Client.ContentTrust = "1"
+	fs := run(t, s, "4.5")
+	if len(fs) != 1 || fs[0].Status != finding.Pass {
+		t.Errorf("4.5 with DOCKER_CONTENT_TRUST=1: %+v", fs)
+	}
+}

@@ -1,0 +1,266 @@
+package cis
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+func with(f func(c *facts.Container)) *facts.Snapshot {
+	s := base()
+	f(&s.Containers[0])
+	return s
+}
+
+func TestAppArmorAndSELinuxNotOnHost(t *testing.T) {
+	// Requested options on a host without the LSM do nothing: skip, never pass because
+	// some unrelated security option is set, never a warning on every container.
+	s := with(func(c *facts.Container) {
+		c.SecurityOpt = []string{"apparmor=docker-default", "label=type:container_t", "seccomp=unconfined"}
+	})
+	expect(t, run(t, s, "5.2"), brief{finding.Skip, finding.Medium, "web", "AppArmor is not available on this host; apparmor= options have no effect",
+		[]finding.Evidence{ev("daemon security options", "name=seccomp,profile=default", "name=apparmor"), ev("requested apparmor", "docker-default", "")}})
+	expect(t, run(t, s, "5.3"), brief{finding.Skip, finding.Medium, "web", "SELinux is not enabled for this daemon; label= options have no effect",
+		[]finding.Evidence{ev("daemon security options", "name=seccomp,profile=default", "name=selinux"), ev("requested label", "type:container_t", "")}})
+}
+
+func TestAppArmorOnHost(t *testing.T) {
+	s := base()
+	s.Engine.SecurityOptions = []string{"name=apparmor", "name=seccomp,profile=builtin"}
+	s.Containers[0].AppArmorProfile = "docker-default"
+	statuses(t, run(t, s, "5.2"), "pass: web: confined by the AppArmor profile docker-default")
+	s.Containers[0].AppArmorProfile = "unconfined"
+	statuses(t, run(t, s, "5.2"), "fail: web: runs without an AppArmor profile")
+	s.Containers[0].AppArmorProfile, s.Containers[0].Privileged = "docker-default", true
+	statuses(t, run(t, s, "5.2"), "fail: web: privileged: runs without AppArmor confinement")
+}
+
+func TestSELinuxOnHost(t *testing.T) {
+	s := base()
+	s.Engine.SecurityOptions = []string{"name=selinux", "name=seccomp,profile=default"}
+	s.Containers[0].ProcessLabel = "system_u:system_r:container_t:s0:c1,c2"
+	statuses(t, run(t, s, "5.3"), "pass: web: runs with the SELinux label system_u:system_r:container_t:s0:c1,c2")
+	// Docker adds label=disable for --pid=host; docker-bench counts any option as "set".
+	s.Containers[0].SecurityOpt = []string{"label=disable"}
+	statuses(t, run(t, s, "5.3"), "fail: web: SELinux separation is disabled (label=disable)")
+	s.Containers[0].SecurityOpt, s.Containers[0].ProcessLabel = []string{"seccomp=unconfined"}, ""
+	statuses(t, run(t, s, "5.3"), "fail: web: runs without an SELinux process label")
+}
+
+func TestCapabilities(t *testing.T) {
+	tests := []struct {
+		add, drop  []string
+		privileged bool
+		want       string
+	}{
+		{nil, nil, false, "pass: web: has 14 of Docker's 14 default capabilities and nothing more"},
+		{[]string{"CAP_SYS_ADMIN"}, nil, false, "fail: web: adds capabilities beyond Docker's default set: SYS_ADMIN"},
+		// Dropping ALL then adding one keeps only that one, which may still be dangerous.
+		{[]string{"SYS_ADMIN"}, []string{"ALL"}, false, "fail: web: adds capabilities beyond Docker's default set: SYS_ADMIN"},
+		{[]string{"NET_BIND_SERVICE"}, []string{"ALL"}, false, "pass: web: has 1 of Docker's 14 default capabilities and nothing more"},
+		{nil, []string{"all"}, false, "pass: web: has 0 of Docker's 14 default capabilities and nothing more"},
+		{[]string{"NET_ADMIN"}, []string{"NET_ADMIN"}, false, "fail: web: adds capabilities beyond Docker's default set: NET_ADMIN"},
+		{nil, nil, true, "fail: web: privileged: has every capability"},
+	}
+	for _, tt := range tests {
+		s := with(func(c *facts.Container) { c.CapAdd, c.CapDrop, c.Privileged = tt.add, tt.drop, tt.privileged })
+		statuses(t, run(t, s, "5.4"), tt.want)
+	}
+	if got := EffectiveCaps([]string{"ALL"}, []string{"SYS_ADMIN", "CAP_NET_ADMIN"}); len(got) != len(AllCaps)-2 {
+		t.Errorf("ALL minus two = %d caps", len(got))
+	}
+}
+
+func TestSensitiveMounts(t *testing.T) {
+	s := with(func(c *facts.Container) {
+		c.Mounts = []facts.Mount{
+			{Type: "bind", Source: "/etc", Destination: "/hostetc", RW: false, Propagation: "rprivate"},
+			{Type: "bind", Source: "/usr/lib/modules", Destination: "/lib/modules", RW: true},
+			{Type: "bind", Source: "/srv/data", Destination: "/data", RW: true},
+			{Type: "volume", Source: "/var/lib/docker/volumes/v/_data", Destination: "/v", RW: true},
+			{Type: "bind", Source: "/etcetera", Destination: "/x", RW: true},
+		}
+	})
+	expect(t, run(t, s, "5.6"),
+		brief{finding.Fail, finding.Medium, "web", "mounts the host's /etc read-only at /hostetc",
+			[]finding.Evidence{ev("mount", "/etc:/hostetc:ro,rprivate", "no bind mount of /etc")}},
+		brief{finding.Fail, finding.High, "web", "mounts the host's /usr/lib/modules read-write at /lib/modules",
+			[]finding.Evidence{ev("mount", "/usr/lib/modules:/lib/modules:rw", "no bind mount of /usr")}})
+}
+
+func TestSSHD(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "5.7"), "pass: web: no sshd among its 1 processes")
+	for _, cmd := range []string{"/usr/sbin/sshd -D", "sshd: root@pts/0", "sshd"} {
+		s.Containers[0].Processes.Processes[0][7] = cmd
+		statuses(t, run(t, s, "5.7"), "fail: web: runs an SSH daemon: "+cmd)
+	}
+	// The host's own sshd is not in a --pid=host container's process list (the Engine
+	// API's top lists the container's processes), and "grep sshd" is not sshd.
+	s.Containers[0].PidMode = "host"
+	s.Containers[0].Processes.Processes[0][7] = "grep sshd"
+	statuses(t, run(t, s, "5.7"), "pass: web: no sshd among its 1 processes")
+	s.Containers[0].State, s.Containers[0].Processes = "exited", nil
+	statuses(t, run(t, s, "5.7"), "skip: web: not running: its processes cannot be listed")
+	s.Containers[0].State, s.Containers[0].ProcessesError = "running", "list processes: GET /containers/c1/top: 409 container is not running"
+	statuses(t, run(t, s, "5.7"), "error: web: list processes: GET /containers/c1/top: 409 container is not running")
+}
+
+func TestPorts(t *testing.T) {
+	s := with(func(c *facts.Container) {
+		c.Ports = []facts.Port{
+			{ContainerPort: "8080/tcp", HostIP: "0.0.0.0", HostPort: "80"},
+			{ContainerPort: "8080/tcp", HostIP: "::", HostPort: "80"},
+			{ContainerPort: "9000/tcp", HostIP: "127.0.0.1", HostPort: "9000"},
+			{ContainerPort: "53/udp", HostIP: "", HostPort: ""},
+		}
+	})
+	statuses(t, run(t, s, "5.8"), "fail: web: maps privileged host ports: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp")
+	statuses(t, run(t, s, "5.9"), "manual: web: publishes 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp, 127.0.0.1:9000->9000/tcp, *:(random)->53/udp; confirm each is needed")
+	statuses(t, run(t, s, "5.14"), "fail: web: accepts traffic on every host interface: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp, *:(random)->53/udp")
+	s.Containers[0].Ports = []facts.Port{{ContainerPort: "8080/tcp", HostIP: "::1", HostPort: "8000-8010"}}
+	statuses(t, run(t, s, "5.8"), "pass: web: maps no host port below 1024")
+	statuses(t, run(t, s, "5.14"), "pass: web: every published port is bound to a specific host address")
+	s.Containers[0].PublishAll = true
+	statuses(t, run(t, s, "5.9"), "warn: web: publishes every exposed port (-P)")
+}
+
+func TestNamespacesAndLimits(t *testing.T) {
+	s := with(func(c *facts.Container) {
+		c.NetworkMode, c.PidMode, c.IpcMode, c.UTSMode, c.UsernsMode = "host", "host", "host", "host", "host"
+		c.Networks = []string{"n-host"}
+	})
+	statuses(t, run(t, s, "5.10"), "fail: web: shares the host's network namespace")
+	statuses(t, run(t, s, "5.16"), "fail: web: shares the host's process namespace")
+	statuses(t, run(t, s, "5.17"), "fail: web: shares the host's IPC namespace")
+	statuses(t, run(t, s, "5.21"), "fail: web: shares the host's UTS namespace")
+	statuses(t, run(t, s, "5.31"), "fail: web: shares the host's user namespace")
+	// Host networking is not the default bridge.
+	statuses(t, run(t, s, "5.30"), "pass: web: is not on the default bridge")
+
+	s = base()
+	statuses(t, run(t, s, "5.11"), "fail: web: has no memory limit")
+	statuses(t, run(t, s, "5.12"), "fail: web: has no CPU shares or CPU limit")
+	statuses(t, run(t, s, "5.13"), "fail: web: its root filesystem is writable")
+	statuses(t, run(t, s, "5.29"), "fail: web: has no PIDs limit: a fork bomb inside can exhaust the host")
+	statuses(t, run(t, s, "5.30"), "fail: web: is attached to the default bridge (docker0)")
+	s.Containers[0].Memory, s.Containers[0].NanoCPUs, s.Containers[0].ReadonlyRootfs, s.Containers[0].PidsLimit = 64<<20, 1500000000, true, 100
+	statuses(t, run(t, s, "5.11"), "pass: web: memory is limited to 64 MiB")
+	statuses(t, run(t, s, "5.12"), "pass: web: CPU use is bounded: cpus 1.5")
+	statuses(t, run(t, s, "5.29"), "pass: web: PIDs are limited to 100")
+	s.Containers[0].PidsLimit = -1
+	statuses(t, run(t, s, "5.29"), "fail: web: has no PIDs limit: a fork bomb inside can exhaust the host")
+}
+
+func TestRestartPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		policy  string
+		retries int
+		want    string
+	}{
+		{"no", 0, "pass: web: is not restarted automatically"},
+		{"on-failure", 5, "pass: web: restarts on failure at most 5 times"},
+		{"on-failure", 0, "fail: web: restarts on failure without a limit of 5 retries"},
+		{"on-failure", 10, "fail: web: restarts on failure without a limit of 5 retries"},
+		{"always", 0, "fail: web: restarts without a retry limit (always)"},
+		{"unless-stopped", 0, "fail: web: restarts without a retry limit (unless-stopped)"},
+	} {
+		s := with(func(c *facts.Container) { c.RestartPolicy, c.RestartRetries = tt.policy, tt.retries })
+		statuses(t, run(t, s, "5.15"), tt.want)
+	}
+}
+
+func TestSeccomp(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "5.22"), "pass: web: runs with the daemon's seccomp profile (default)")
+	s.Containers[0].SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
+	expect(t, run(t, s, "5.22"), brief{finding.Pass, finding.High, "web", "runs with a custom seccomp profile",
+		[]finding.Evidence{ev("seccomp", "custom profile (48 bytes of JSON)", "")}})
+	s.Containers[0].SecurityOpt = []string{"seccomp:unconfined"}
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined")
+	// --privileged turns seccomp off whatever the options say.
+	s.Containers[0].SecurityOpt, s.Containers[0].Privileged = nil, true
+	statuses(t, run(t, s, "5.22"), "fail: web: privileged: seccomp filtering is disabled")
+	s.Containers[0].Privileged = false
+	s.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
+	statuses(t, run(t, s, "5.22"), "fail: web: the daemon's default seccomp profile is unconfined")
+}
+
+func TestNoNewPrivileges(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "5.26"), "fail: web: does not set no-new-privileges: setuid binaries inside can gain privileges")
+	for _, opt := range []string{"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"} {
+		s.Containers[0].SecurityOpt = []string{opt}
+		fs := run(t, s, "5.26")
+		if len(fs) != 1 || fs[0].Status != finding.Pass {
+			t.Errorf("%s: %+v", opt, fs)
+		}
+	}
+	// The daemon default counts (docker-bench #492), unless the container turns it off.
+	s.Containers[0].SecurityOpt = nil
+	set(s.Daemon, "no-new-privileges", "daemon.json", "true")
+	statuses(t, run(t, s, "5.26"), "pass: web: gets no-new-privileges from the daemon default")
+	s.Containers[0].SecurityOpt = []string{"no-new-privileges=false"}
+	statuses(t, run(t, s, "5.26"), "fail: web: turns no-new-privileges off")
+}
+
+func TestHealthAndMisc(t *testing.T) {
+	s := base()
+	statuses(t, run(t, s, "5.27"), "fail: web: has no health check")
+	s.Containers[0].Healthcheck, s.Containers[0].Health = []string{"CMD", "true"}, "healthy"
+	statuses(t, run(t, s, "5.27"), "pass: web: has a health check (status: healthy)")
+	s.Containers[0].Devices = []facts.Device{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm"}}
+	statuses(t, run(t, s, "5.18"), "warn: web: has host devices: /dev/fuse:/dev/fuse:rwm; confirm they are needed")
+	s.Containers[0].Ulimits = []facts.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}}
+	statuses(t, run(t, s, "5.19"), "pass: web: sets its own ulimits: nofile=1024:2048")
+	s.Containers[0].Mounts = []facts.Mount{{Type: "bind", Source: "/srv", Destination: "/srv", RW: true, Propagation: "rshared"}}
+	statuses(t, run(t, s, "5.20"), "fail: web: mounts /srv with rshared propagation: mounts made inside reach the host")
+	s.Containers[0].CgroupParent = "/custom"
+	statuses(t, run(t, s, "5.25"), "warn: web: runs under the cgroup parent /custom; confirm it is intended")
+}
+
+func TestDockerSocket(t *testing.T) {
+	tests := []struct {
+		source, dest string
+		want         string
+	}{
+		{"/var/run/docker.sock", "/var/run/docker.sock", "fail: web: mounts the Docker socket /var/run/docker.sock at /var/run/docker.sock: the container controls the daemon"},
+		{"/run/docker.sock", "/sock", "fail: web: mounts the Docker socket /run/docker.sock at /sock: the container controls the daemon"},
+		{"/run/user/1000/docker.sock", "/docker.sock", "fail: web: mounts the Docker socket /run/user/1000/docker.sock at /docker.sock: the container controls the daemon"},
+		// A parent directory exposes the socket too (docker-bench misses these).
+		{"/var/run", "/hostrun", "fail: web: mounts /var/run, which exposes the Docker socket /var/run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
+		{"/run", "/r", "fail: web: mounts /run, which exposes the Docker socket /run/docker.sock at /r/docker.sock: the container controls the daemon"},
+		{"/var", "/v", "fail: web: mounts /var, which exposes the Docker socket /var/run/docker.sock at /v/run/docker.sock: the container controls the daemon"},
+		{"/", "/host", "fail: web: mounts /, which exposes the Docker socket /var/run/docker.sock at /host/var/run/docker.sock: the container controls the daemon"},
+		{"/var/run/app", "/app", "pass: web: Ensure that the Docker socket is not mounted inside any containers"},
+	}
+	for _, tt := range tests {
+		s := with(func(c *facts.Container) {
+			c.Mounts = []facts.Mount{{Type: "bind", Source: tt.source, Destination: tt.dest, RW: true}}
+		})
+		statuses(t, run(t, s, "5.32"), tt.want)
+	}
+}
+
+func TestManualRuntimeItems(t *testing.T) {
+	s := base()
+	for _, id := range []string{"5.23", "5.24", "5.28"} {
+		fs := run(t, s, id)
+		if len(fs) != 1 || fs[0].Status != finding.Manual || fs[0].Target.Kind != finding.KindDaemon {
+			t.Errorf("%s: %+v", id, fs)
+		}
+	}
+	statuses(t, run(t, s, "5.1"), "pass: node1: swarm mode is not enabled")
+}
+
+func TestEffectiveCapsTable(t *testing.T) {
+	got := EffectiveCaps([]string{"cap_net_admin"}, []string{"NET_RAW", "MKNOD"})
+	want := []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_ADMIN", "NET_BIND_SERVICE",
+		"SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
