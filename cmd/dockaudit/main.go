@@ -122,13 +122,15 @@ type outputFlags struct {
 	passes                        bool
 }
 
-func (o *outputFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.format, "format", "table", "report format: table, json or sarif")
+func (o *outputFlags) register(fs *flags) {
+	fs.StringVar(&o.format, "format", "table", "report `FORMAT`: table, json or sarif")
+	fs.StringVar(&o.format, "f", "table", "short for --format")
 	fs.StringVar(&o.output, "output", "", "write the report to `FILE` (replaced atomically) instead of stdout")
-	fs.Var(&o.include, "include", "run only these rules: IDs (CIS-5.4), sections (CIS-5, 5, 1.1) or tags (runtime, level2); repeatable, comma-separated")
-	fs.Var(&o.exclude, "exclude", "skip these rules (same selectors as --include)")
+	fs.StringVar(&o.output, "o", "", "short for --output")
+	fs.Var(&o.include, "include", "run only these `RULES`: IDs (CIS-5.4), sections (CIS-5, 5, 1.1) or tags (runtime, level2); repeatable, comma-separated")
+	fs.Var(&o.exclude, "exclude", "skip these `RULES` (same selectors as --include)")
 	fs.StringVar(&o.failOn, "fail-on", "high", "exit 3 when a fail or warn finding has this `SEVERITY` or higher: critical, high, medium, low, info, or none")
-	fs.StringVar(&o.color, "color", "auto", "colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
+	fs.StringVar(&o.color, "color", "auto", "`WHEN` to colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
 }
 
@@ -158,11 +160,32 @@ func (o *outputFlags) resolve(e env) (app.Output, error) {
 	return out, nil
 }
 
-// parse parses flags that may come before or after positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// flags is a command's flag set with its help text.
+type flags struct {
+	*flag.FlagSet
+	synopsis string
+}
+
+func newFlagSet(name, synopsis string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // parse reports errors itself, in one line
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, synopsis: synopsis}
+}
+
+// parse parses flags that may come before or after positional arguments. A bad flag
+// gives one line on stderr; --help prints the command's help on stdout.
+func (fs *flags) parse(args []string, e env) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(e.stdout, fs.synopsis)
+				fmt.Fprintln(e.stdout, "\nFlags:")
+				printFlags(e.stdout, fs.FlagSet)
+			} else {
+				fmt.Fprintf(e.stderr, "dockaudit %s: %v (see dockaudit %s --help)\n", fs.Name(), err, fs.Name())
+			}
 			return nil, err
 		}
 		args = fs.Args()
@@ -177,15 +200,32 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func newFlagSet(name, synopsis string, e env) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), synopsis)
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs
+// printFlags lists flags GNU-style (--name VALUE), folding one-letter aliases into the
+// long flag they stand for.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	short := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 {
+			short[strings.TrimPrefix(f.Usage, "short for --")] = f.Name
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		head := "  --" + f.Name
+		if s, ok := short[f.Name]; ok {
+			head = "  -" + s + ", --" + f.Name
+		}
+		if name != "" {
+			head += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n        %s\n", head, usage)
+	})
 }
 
 const hostUsage = `Usage: dockaudit host [flags]
@@ -209,7 +249,7 @@ Examples:
 `
 
 func runHost(ctx context.Context, args []string, e env) int {
-	fs := newFlagSet("host", hostUsage, e)
+	fs := newFlagSet("host", hostUsage)
 	var of outputFlags
 	of.register(fs)
 	var (
@@ -224,16 +264,16 @@ func runHost(ctx context.Context, args []string, e env) int {
 	fs.BoolVar(&all, "all", false, "also audit created and stopped containers")
 	fs.StringVar(&hostRoot, "host-root", "/", "read the daemon host's files under `DIR` (when running in a container with the host mounted)")
 	fs.Var(&trusted, "trusted-users", "comma-separated `USERS` allowed in the docker group (CIS-1.1.2); without it membership is reported for review")
-	fs.DurationVar(&timeout, "timeout", 20*time.Second, "give up on the daemon after this long")
+	fs.DurationVar(&timeout, "timeout", 20*time.Second, "give up on the daemon after this `DURATION`")
 	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON), to audit later with --from-facts")
 	fs.StringVar(&fromFacts, "from-facts", "", "audit a facts `FILE` written by --save-facts instead of a live daemon")
-	fs.IntVar(&concurrency, "concurrency", 16, "Engine API requests in flight")
-	pos, err := parse(fs, args)
+	fs.IntVar(&concurrency, "concurrency", 16, "at most `N` Engine API requests in flight")
+	pos, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
 	if err != nil {
-		return exitUsage // flag already printed the error and usage
+		return exitUsage
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(e.stderr, "dockaudit host: unexpected argument %q (host takes only flags)\n", pos[0])
@@ -300,12 +340,12 @@ tags are what --include and --exclude take.
 `
 
 func runRules(args []string, e env) int {
-	fs := newFlagSet("rules", rulesUsage, e)
-	format := fs.String("format", "table", "table or json")
+	fs := newFlagSet("rules", rulesUsage)
+	format := fs.String("format", "table", "`FORMAT`: table or json")
 	var include, exclude listFlag
-	fs.Var(&include, "include", "list only these rules (IDs, sections or tags)")
-	fs.Var(&exclude, "exclude", "leave these rules out")
-	pos, err := parse(fs, args)
+	fs.Var(&include, "include", "list only these `RULES` (IDs, sections or tags)")
+	fs.Var(&exclude, "exclude", "leave these `RULES` out")
+	pos, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}

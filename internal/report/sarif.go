@@ -21,11 +21,10 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool              sarifTool              `json:"tool"`
-	AutomationDetails *sarifAutomation       `json:"automationDetails,omitempty"`
-	Invocations       []sarifInvocation      `json:"invocations"`
-	Results           []sarifResult          `json:"results"`
-	Properties        map[string]interface{} `json:"properties,omitempty"`
+	Tool              sarifTool         `json:"tool"`
+	AutomationDetails *sarifAutomation  `json:"automationDetails,omitempty"`
+	Invocations       []sarifInvocation `json:"invocations"`
+	Results           []sarifResult     `json:"results"`
 }
 
 type sarifAutomation struct {
@@ -39,6 +38,7 @@ type sarifTool struct {
 type sarifDriver struct {
 	Name           string      `json:"name"`
 	Version        string      `json:"version"`
+	SemVer         string      `json:"semanticVersion,omitempty"`
 	InformationURI string      `json:"informationUri"`
 	Rules          []sarifRule `json:"rules"`
 }
@@ -139,7 +139,9 @@ func sarifLevel(s finding.Severity) string {
 func WriteSARIF(w io.Writer, r *Report) error {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
-			Name: r.Tool.Name, Version: r.Tool.Version, InformationURI: r.Tool.URI, Rules: []sarifRule{},
+			// SARIF wants a version that starts with a number: "v1.2.3" becomes "1.2.3".
+			Name: r.Tool.Name, Version: strings.TrimPrefix(r.Tool.Version, "v"), SemVer: strings.TrimPrefix(r.Tool.Version, "v"),
+			InformationURI: r.Tool.URI, Rules: []sarifRule{},
 		}},
 		AutomationDetails: &sarifAutomation{ID: "dockaudit/" + r.Command + "/"},
 		Results:           []sarifResult{},

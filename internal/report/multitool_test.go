@@ -1,0 +1,63 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/testenv"
+)
+
+// TestSARIFMultitool validates the SARIF output with Microsoft's SARIF Multitool, the
+// reference validator, running both the SARIF schema rules and the GitHub code
+// scanning ingestion rules ("Gh"). .ci/run installs it from the npm registry
+// (@microsoft/sarif-multitool-linux) and points DOCKAUDIT_SARIF_MULTITOOL at it.
+func TestSARIFMultitool(t *testing.T) {
+	tool := os.Getenv("DOCKAUDIT_SARIF_MULTITOOL")
+	if tool == "" {
+		testenv.Missing(t, "DOCKAUDIT_SARIF_MULTITOOL is not set (path to Sarif.Multitool)")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "host.sarif"), filepath.Join(dir, "validation.sarif")
+	var buf bytes.Buffer
+	if err := report.WriteSARIF(&buf, liveReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(tool, "validate", "--rule-kind", "Gh;Sarif", "-o", out, in)
+	cmd.Env = append(os.Environ(), "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1")
+	msg, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("Sarif.Multitool validate: %v\n%s", err, msg)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("no validation log: %v\n%s", err, msg)
+	}
+	var log struct {
+		Runs []struct {
+			Results []struct {
+				RuleID  string
+				Level   string
+				Message struct{ Text string }
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range log.Runs {
+		for _, r := range run.Results {
+			t.Errorf("%s %s: %s", r.Level, r.RuleID, r.Message.Text)
+		}
+	}
+	if t.Failed() {
+		t.Logf("validator output:\n%s", msg)
+	}
+}

@@ -1,0 +1,138 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// liveReport is the host report over the facts recorded from the live fixture, with the
+// volatile fields (time, tool version) fixed.
+func liveReport(t *testing.T) *report.Report {
+	t.Helper()
+	raw, err := os.ReadFile("../checks/cis/testdata/live.facts.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s facts.Snapshot
+	if err := json.Unmarshal(raw, &s); err != nil {
+		t.Fatal(err)
+	}
+	all := checks.All()
+	fs := check.Run(all, &s, check.Options{})
+	var rules []finding.Rule
+	for _, c := range all {
+		rules = append(rules, c.Rule)
+	}
+	var targets []finding.Target
+	targets = append(targets, check.HostTarget(&s), check.DaemonTarget(&s))
+	for i := range s.Containers {
+		targets = append(targets, check.ContainerTarget(&s.Containers[i]))
+	}
+	high := finding.High
+	ctx := report.Context{Endpoint: s.Endpoint, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
+		APIVersion: s.Engine.APIVersion, HostAccess: true, Containers: len(s.Containers), Images: len(s.Images)}
+	return report.Build(report.Tool{Name: "dockaudit", Version: "v0.0.0-test", URI: "https://github.com/dockaudit/dockaudit"},
+		"host", time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), ctx, rules, targets, fs, &high)
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := "testdata/" + name
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from the golden file (go test -update, then review the diff)\n%s", name, firstLineDiff(string(want), string(got)))
+	}
+}
+
+func firstLineDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return "line " + strconv.Itoa(i+1) + ":\nwant " + x + "\n got " + y
+		}
+	}
+	return ""
+}
+
+func TestTableGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, liveReport(t), report.TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "\x1b[") {
+		t.Error("colour codes in a table written without Color")
+	}
+	golden(t, "host.table.golden", buf.Bytes())
+}
+
+func TestTableColor(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, liveReport(t), report.TableOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\x1b[31mFAIL") {
+		t.Error("no red FAIL in a coloured table")
+	}
+}
+
+func TestJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf, liveReport(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "host.json.golden", buf.Bytes())
+	// The contract: it reads back into the same report.
+	var back report.Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Findings) != len(liveReport(t).Findings) || back.SchemaVersion != "1" {
+		t.Errorf("round trip lost data: %d findings", len(back.Findings))
+	}
+}
+
+func TestSummary(t *testing.T) {
+	r := liveReport(t)
+	s := r.Summary
+	if s.Rules.Fail+s.Rules.Warn+s.Rules.Error+s.Rules.Manual+s.Rules.Info+s.Rules.Pass+s.Rules.Skip != 117 {
+		t.Errorf("rule counts %+v do not add up to 117", s.Rules)
+	}
+	n := 0
+	for _, f := range r.Findings {
+		if f.Status.Problem() && f.Severity >= finding.High {
+			n++
+		}
+	}
+	if s.Failing != n || n == 0 || s.FailOn != "high" {
+		t.Errorf("failing = %d (%s), want %d", s.Failing, s.FailOn, n)
+	}
+}
