@@ -37,6 +37,11 @@ func section1() []check.Check {
 				switch {
 				case m.MountPoint == "/":
 					p.Fail(root+" is on the root filesystem", mount).At(root)
+				case sameAsRoot && m.Root == root:
+					// dockerd bind-mounts its data root onto itself to set mount propagation,
+					// so a plain mount-point test always passes while the daemon runs.
+					p.Fail(fmt.Sprintf("%s is on the root filesystem (%s); it is a mount point only because dockerd bind-mounts its data root onto itself", root, m.Source), mount,
+						ev("root filesystem", describeMountpoint(d.RootMount), "a different device")).At(root)
 				case sameAsRoot:
 					p.Fail(fmt.Sprintf("%s is a bind mount of a directory of the root filesystem (%s), not a separate partition", root, m.Source), mount,
 						ev("root filesystem", describeMountpoint(d.RootMount), "a different device")).At(root)

@@ -13,15 +13,19 @@ func TestSeparatePartition(t *testing.T) {
 	expect(t, run(t, s, "1.1.1"), brief{finding.Pass, finding.Medium, "node1", "/var/lib/docker is on its own filesystem",
 		[]finding.Evidence{ev("mount", "/var/lib/docker: ext4 /dev/vdb (device 254:16)", "/var/lib/docker on its own filesystem")}})
 
-	// A bind mount of a directory of the root filesystem is a mount point, but not a
-	// partition: docker-bench's mountpoint test passes it.
+	// dockerd bind-mounts its data root onto itself, so it is always a mount point while
+	// the daemon runs; docker-bench's mountpoint test therefore always passes.
 	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/var/lib/docker"}
 	expect(t, run(t, s, "1.1.1"), brief{finding.Fail, finding.Medium, "node1",
-		"/var/lib/docker is a bind mount of a directory of the root filesystem (/dev/vda), not a separate partition",
+		"/var/lib/docker is on the root filesystem (/dev/vda); it is a mount point only because dockerd bind-mounts its data root onto itself",
 		[]finding.Evidence{
 			ev("mount", "/var/lib/docker: ext4 /dev/vda (device 254:0, directory /var/lib/docker)", "/var/lib/docker on its own filesystem"),
 			ev("root filesystem", "/: ext4 /dev/vda (device 254:0)", "a different device"),
 		}})
+
+	// A bind mount of some other directory of the root filesystem is no better.
+	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/srv/docker"}
+	statuses(t, run(t, s, "1.1.1"), "fail: node1: /var/lib/docker is a bind mount of a directory of the root filesystem (/dev/vda), not a separate partition")
 
 	s.Daemon.DataRootMount = s.Daemon.RootMount
 	statuses(t, run(t, s, "1.1.1"), "fail: node1: /var/lib/docker is on the root filesystem")
