@@ -1,0 +1,237 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+// fixture creates the deliberately misconfigured containers and one hardened one, all
+// named prefix+NAME, and removes them when the test ends.
+func fixture(t *testing.T, prefix, img string) {
+	t.Helper()
+	label := "--label=dockaudit-it=" + prefix
+	create := func(verb, name string, args ...string) {
+		cmd := append([]string{verb, "--name", prefix + name, label}, args...)
+		if verb == "run" {
+			cmd = append([]string{"run", "-d", "--name", prefix + name, label}, args...)
+		}
+		docker(t, cmd...)
+	}
+	t.Cleanup(func() {
+		ids, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=dockaudit-it="+prefix).Output()
+		if f := strings.Fields(string(ids)); len(f) > 0 {
+			exec.Command("docker", append([]string{"rm", "-f"}, f...)...).Run()
+		}
+	})
+	// Privileged containers cannot start on these machines: created only, audited with --all.
+	create("create", "priv", "--privileged", img, "sleep", "3600")
+	create("run", "capsys", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", img, "sleep", "3600")
+	create("run", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/etc:/hostetc:ro", "-p", "80:8080", img, "sleep", "3600")
+	create("run", "varrun", "-v", "/var/run:/hostrun", img, "sleep", "3600")
+	create("run", "pidhost", "--pid=host", img, "sleep", "3600")
+	create("run", "sshd", img, "/usr/sbin/sshd")
+	create("run", "good", "--read-only", "--user", "1000", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+		"--memory", "64m", "--pids-limit", "50", "--cpu-shares", "512", "--health-cmd", "true", "--health-interval", "5s",
+		"--network", "none", img, "sleep", "3600")
+}
+
+func TestHostAuditContainers(t *testing.T) {
+	need(t)
+	prefix := fmt.Sprintf("dait%d-", time.Now().UnixNano()%1e6)
+	img := "dockaudit-it:" + strings.TrimSuffix(prefix, "-")
+	image(t, img)
+	fixture(t, prefix, img)
+
+	rep := jsonReport(t, nil, "host", "--all")
+	failing := map[string][]string{}
+	status := map[string]map[string]string{} // container → rule → status
+	var byRule = map[string][]finding.Finding{}
+	for _, f := range rep.Findings {
+		name, ok := strings.CutPrefix(f.Target.Name, prefix)
+		if f.Target.Kind != finding.KindContainer || !ok {
+			continue
+		}
+		if status[name] == nil {
+			status[name] = map[string]string{}
+		}
+		if prev, seen := status[name][f.Rule]; !seen || finding.Worse(parse(prev), f.Status) == f.Status {
+			status[name][f.Rule] = f.Status.String()
+		}
+		if f.Status == finding.Fail && !slices.Contains(failing[name], f.Rule) {
+			failing[name] = append(failing[name], f.Rule)
+		}
+		byRule[name+" "+f.Rule] = append(byRule[name+" "+f.Rule], f)
+	}
+	common := []string{"CIS-4.1", "CIS-5.11", "CIS-5.12", "CIS-5.13", "CIS-5.26", "CIS-5.27", "CIS-5.29", "CIS-5.30"}
+	want := map[string][]string{
+		"capsys":  add(common, "CIS-5.4", "CIS-5.22"),
+		"priv":    add(common, "CIS-5.4", "CIS-5.5", "CIS-5.22"),
+		"sock":    add(common, "CIS-5.6", "CIS-5.8", "CIS-5.14", "CIS-5.32"),
+		"varrun":  add(common, "CIS-5.32"),
+		"pidhost": add(common, "CIS-5.16"),
+		"sshd":    add(common, "CIS-5.7"),
+	}
+	for name, rules := range want {
+		sort.Strings(rules)
+		got := failing[name]
+		sort.Strings(got)
+		if d := cmp.Diff(rules, got); d != "" {
+			t.Errorf("%s: failing rules (-want +got):\n%s", name, d)
+		}
+	}
+	if len(failing["good"]) > 0 {
+		t.Errorf("the hardened container fails %v", failing["good"])
+	}
+	// The hardened container, rule by rule: every container check passes except those
+	// that cannot apply on this host (no AppArmor, no SELinux) and the ulimit note.
+	wantGood := map[string]string{"CIS-4.1": "pass", "CIS-5.2": "skip", "CIS-5.3": "skip", "CIS-5.19": "info"}
+	for _, r := range []string{"5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.11", "5.12", "5.13", "5.14", "5.15", "5.16",
+		"5.17", "5.18", "5.20", "5.21", "5.22", "5.25", "5.26", "5.27", "5.29", "5.30", "5.31", "5.32"} {
+		wantGood["CIS-"+r] = "pass"
+	}
+	if d := cmp.Diff(wantGood, status["good"]); d != "" {
+		t.Errorf("hardened container statuses (-want +got):\n%s", d)
+	}
+
+	// Details the issue names.
+	msg := func(key string) []string {
+		var out []string
+		for _, f := range byRule[key] {
+			out = append(out, f.Status.String()+" "+f.Severity.String()+": "+f.Message)
+		}
+		return out
+	}
+	checks := map[string][]string{
+		"sock CIS-5.6":    {"fail medium: mounts the host's /etc read-only at /hostetc"},
+		"sock CIS-5.8":    {"fail low: maps privileged host ports: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp"},
+		"sock CIS-5.14":   {"fail medium: accepts traffic on every host interface: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp"},
+		"varrun CIS-5.32": {"fail critical: mounts /var/run, which exposes the Docker socket /var/run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
+		"sshd CIS-5.7":    {"fail medium: runs an SSH daemon: /usr/sbin/sshd"},
+		"pidhost CIS-5.7": {"pass medium: no sshd among its 1 processes"},
+		"priv CIS-5.7":    {"skip medium: not running: its processes cannot be listed"},
+		"priv CIS-5.22":   {"fail high: privileged: seccomp filtering is disabled"},
+		"capsys CIS-5.4":  {"fail high: adds capabilities beyond Docker's default set: SYS_ADMIN"},
+		"good CIS-5.2":    {"skip medium: AppArmor is not available on this host; apparmor= options have no effect"},
+	}
+	for key, w := range checks {
+		if d := cmp.Diff(w, msg(key)); d != "" {
+			t.Errorf("%s (-want +got):\n%s", key, d)
+		}
+	}
+
+	// Without --all the created container is not audited.
+	rep = jsonReport(t, nil, "host", "--include", "runtime")
+	for _, tg := range rep.Targets {
+		if tg.Name == prefix+"priv" {
+			t.Error("a created container was audited without --all")
+		}
+	}
+
+	// 4.6: the fixture image has three tags; it is listed once.
+	docker(t, "tag", img, img+"-b")
+	docker(t, "tag", img, img+"-c")
+	defer exec.Command("docker", "rmi", img+"-b", img+"-c").Run()
+	rep = jsonReport(t, nil, "host", "--include", "4.6")
+	n := 0
+	for _, f := range rep.Findings {
+		if strings.HasPrefix(f.Target.Name, img) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("4.6 reported the three-tag image %d times, want once", n)
+	}
+}
+
+func parse(s string) finding.Status {
+	v, _ := finding.ParseStatus(s)
+	return v
+}
+
+func add(base []string, more ...string) []string {
+	return append(append([]string{}, base...), more...)
+}
+
+// TestExitCodes: exit codes follow --fail-on and never depend on --format.
+func TestExitCodes(t *testing.T) {
+	need(t)
+	for _, format := range []string{"table", "json", "sarif"} {
+		if r := dockaudit(t, nil, "host", "--format", format, "--include", "2.12", "--fail-on", "medium"); r.code != 3 {
+			t.Errorf("--format %s, 2.12 fails at medium: exit %d, want 3 (%s)", format, r.code, r.stderr)
+		}
+		if r := dockaudit(t, nil, "host", "--format", format, "--include", "2.12", "--fail-on", "high"); r.code != 0 {
+			t.Errorf("--format %s, nothing at high: exit %d, want 0 (%s)", format, r.code, r.stderr)
+		}
+	}
+	if r := dockaudit(t, nil, "host", "--include", "2.12", "--fail-on", "none"); r.code != 0 {
+		t.Errorf("--fail-on none: exit %d", r.code)
+	}
+	for _, args := range [][]string{
+		{"host", "--format", "xml"}, {"host", "--fail-on", "severe"}, {"host", "--include", "CIS-9.9"},
+		{"host", "extra"}, {"host", "--nope"}, {"nope"}, {},
+	} {
+		r := dockaudit(t, nil, args...)
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 && len(args) > 0 {
+			t.Errorf("dockaudit %v: exit %d, stderr %q; want 2 and one line", args, r.code, r.stderr)
+		}
+	}
+}
+
+// TestUnreachableDaemon: a one-line error and exit 1 within the timeout, no trace.
+func TestUnreachableDaemon(t *testing.T) {
+	for _, tt := range []struct {
+		host, want string
+	}{
+		{"unix:///nonexistent/docker.sock", "dockaudit host: cannot reach the Docker daemon at unix:///nonexistent/docker.sock: dial unix /nonexistent/docker.sock: connect: no such file or directory\n"},
+		{"tcp://127.0.0.1:1", "dockaudit host: cannot reach the Docker daemon at tcp://127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused\n"},
+	} {
+		r := dockaudit(t, []string{"DOCKER_HOST=" + tt.host}, "host", "--timeout", "2s")
+		if r.code != 1 || r.stderr != tt.want || r.stdout != "" {
+			t.Errorf("DOCKER_HOST=%s: exit %d\nstderr %q\nwant   %q\nstdout %q", tt.host, r.code, r.stderr, tt.want, r.stdout)
+		}
+	}
+	// A daemon that accepts and never answers: the timeout bounds the wait.
+	dir := t.TempDir()
+	l, err := listenUnix(dir + "/mute.sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	r := dockaudit(t, []string{"DOCKER_HOST=unix://" + dir + "/mute.sock"}, "host", "--timeout", "1s")
+	if r.code != 1 || !strings.Contains(r.stderr, "no answer before the timeout") || strings.Count(r.stderr, "\n") != 1 || r.elapsed > 5*time.Second {
+		t.Errorf("mute daemon: exit %d after %s: %q", r.code, r.elapsed, r.stderr)
+	}
+}
+
+// TestOutputFileAtomic: --output replaces the file whole, and a failed run leaves the
+// previous report in place.
+func TestOutputFileAtomic(t *testing.T) {
+	need(t)
+	out := t.TempDir() + "/report.json"
+	if r := dockaudit(t, nil, "host", "--include", "2", "--format", "json", "--output", out, "--fail-on", "none"); r.code != 0 || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	before, _ := os.ReadFile(out)
+	if !strings.Contains(string(before), `"rule": "CIS-2.1"`) {
+		t.Fatalf("report not written: %s", before)
+	}
+	r := dockaudit(t, []string{"DOCKER_HOST=unix:///nonexistent.sock"}, "host", "--format", "json", "--output", out)
+	after, _ := os.ReadFile(out)
+	if r.code != 1 || string(after) != string(before) {
+		t.Errorf("a failed run touched the report (exit %d)", r.code)
+	}
+	entries, _ := os.ReadDir(t.TempDir())
+	for _, e := range entries {
+		t.Errorf("leftover %s", e.Name())
+	}
+}
