@@ -118,7 +118,7 @@ func targetCount(fs []finding.Finding) int {
 	return len(seen)
 }
 
-func kindNoun(fs []finding.Finding, n int) string {
+func kindNoun(fs []finding.Finding, _ int) string {
 	k := fs[0].Target.Kind
 	for _, f := range fs {
 		if f.Target.Kind != k {
@@ -146,6 +146,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 		status  finding.Status
 		msg     string
 		targets []string
+		kinds   []finding.Finding // one finding per target, for the noun
 		where   string
 	}
 	var groups []*group
@@ -167,6 +168,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 		}
 		if f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage {
 			g.targets = append(g.targets, f.Target.Name)
+			g.kinds = append(g.kinds, f)
 		}
 	}
 	out := make([]line, 0, len(groups))
@@ -181,7 +183,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 		case n > 1 && n <= 3:
 			text = strings.Join(g.targets, ", ") + ": " + text
 		case n > 3:
-			text = fmt.Sprintf("%s (%d targets: %s, …)", text, n, strings.Join(g.targets[:3], ", "))
+			text = fmt.Sprintf("%s (%d %s: %s, …)", text, n, kindNoun(g.kinds, n), strings.Join(g.targets[:3], ", "))
 		}
 		if g.status != ruleStatus {
 			text = g.status.String() + ": " + text
