@@ -184,7 +184,9 @@ func (fs *flags) parse(args []string, e env) ([]string, error) {
 				fmt.Fprintln(e.stdout, "\nFlags:")
 				printFlags(e.stdout, fs.FlagSet)
 			} else {
-				fmt.Fprintf(e.stderr, "dockaudit %s: %v (see dockaudit %s --help)\n", fs.Name(), err, fs.Name())
+				// The flag package names flags with one dash; the help shows two.
+				msg := strings.NewReplacer("defined: -", "defined: --", "for flag -", "for flag --").Replace(err.Error())
+				fmt.Fprintf(e.stderr, "dockaudit %s: %s (see dockaudit %s --help)\n", fs.Name(), msg, fs.Name())
 			}
 			return nil, err
 		}

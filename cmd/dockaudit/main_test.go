@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env2(env)
+	e.stdout, e.stderr = &out, &errb
+	code = run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+func env2(m map[string]string) env {
+	return env{getenv: func(k string) string { return m[k] }}
+}
+
+const facts = "../../internal/checks/cis/testdata/live.facts.json"
+
+func TestFromFacts(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "host", "--from-facts", facts, "--format", "json")
+	if code != 3 || errs != "" {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var r struct {
+		Command  string
+		Findings []struct{ Rule, Status string }
+		Summary  struct{ Failing int }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Command != "host" || len(r.Findings) != 295 || r.Summary.Failing != 8 {
+		t.Errorf("command %q, %d findings, %d failing", r.Command, len(r.Findings), r.Summary.Failing)
+	}
+	// The same facts with a stricter threshold or none.
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--fail-on", "critical"); code != 3 {
+		t.Errorf("--fail-on critical: exit %d (da-priv is privileged, da-sock mounts the socket)", code)
+	}
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--fail-on", "none"); code != 0 {
+		t.Errorf("--fail-on none: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--include", "3.15,3.16"); code != 0 {
+		t.Errorf("only passing rules: exit %d", code)
+	}
+}
+
+func TestFromFactsErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{not json"), 0o644)
+	old := filepath.Join(dir, "old.json")
+	os.WriteFile(old, []byte(`{"schemaVersion": 99}`), 0o644)
+	tests := map[string]string{
+		filepath.Join(dir, "none.json"): "dockaudit host: read facts: open " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
+		bad:                             "dockaudit host: read facts " + bad + ": not a dockaudit facts file: invalid character 'n' looking for beginning of object key string\n",
+		old:                             "dockaudit host: read facts " + old + ": schema version 99, this dockaudit reads version 1\n",
+	}
+	for file, want := range tests {
+		code, out, errs := runCLI(t, nil, "host", "--from-facts", file)
+		if code != 1 || errs != want || out != "" {
+			t.Errorf("%s: exit %d, stdout %q\nstderr %q\nwant   %q", filepath.Base(file), code, out, errs, want)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"host", "--format", "xml"}, 2, "dockaudit host: --format \"xml\": want table, json or sarif\n"},
+		{[]string{"host", "--fail-on", "severe"}, 2, "dockaudit host: --fail-on: unknown severity \"severe\" (want one of info, low, medium, high, critical), or none\n"},
+		{[]string{"host", "--include", "CIS-9.9", "--from-facts", facts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
+		{[]string{"host", "--color", "sometimes"}, 2, "dockaudit host: --color \"sometimes\": want auto, always or never\n"},
+		{[]string{"host", "now"}, 2, "dockaudit host: unexpected argument \"now\" (host takes only flags)\n"},
+		{[]string{"host", "--bogus"}, 2, "dockaudit host: flag provided but not defined: --bogus (see dockaudit host --help)\n"},
+		{[]string{"host", "--timeout", "soon"}, 2, "dockaudit host: invalid value \"soon\" for flag --timeout: parse error (see dockaudit host --help)\n"},
+		{[]string{"host", "--concurrency", "0"}, 2, "dockaudit host: --concurrency 0: want 1 to 256\n"},
+		{[]string{"host", "--from-facts", "a", "--save-facts", "b"}, 2, "dockaudit host: --from-facts and --save-facts cannot be combined\n"},
+		{[]string{"frobnicate"}, 2, "dockaudit: unknown command \"frobnicate\" (run dockaudit help)\n"},
+	}
+	for _, tt := range tests {
+		code, out, errs := runCLI(t, nil, tt.args...)
+		if code != tt.code || errs != tt.stderr || out != "" {
+			t.Errorf("%v: exit %d, stdout %q\nstderr %q\nwant   %q", tt.args, code, out, errs, tt.stderr)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "host", "--help")
+	if code != 0 || errs != "" || !strings.Contains(out, "Usage: dockaudit host [flags]") || !strings.Contains(out, "  -o, --output FILE") {
+		t.Errorf("host --help: exit %d, stderr %q\n%s", code, errs, out)
+	}
+	code, out, _ = runCLI(t, nil, "help")
+	if code != 0 || !strings.Contains(out, "Exit codes") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+	code, _, errs = runCLI(t, nil)
+	if code != 2 || !strings.Contains(errs, "Commands:") {
+		t.Errorf("no arguments: exit %d", code)
+	}
+	code, out, _ = runCLI(t, nil, "version")
+	if code != 0 || !strings.HasPrefix(out, "dockaudit ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+func TestRulesCommand(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "rules", "--include", "runtime", "--format", "json")
+	var rules []struct{ ID, Scope string }
+	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 32 || rules[0].ID != "CIS-5.1" {
+		t.Errorf("rules --include runtime: exit %d, %d rules", code, len(rules))
+	}
+	code, out, _ = runCLI(t, nil, "rules")
+	if code != 0 || strings.Count(out, "\n") != 118 || !strings.HasPrefix(out, "ID ") {
+		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
+	}
+}
+
+func TestColor(t *testing.T) {
+	tty := func(m map[string]string) env { e := env2(m); e.stdoutTTY = true; return e }
+	for _, tt := range []struct {
+		e     env
+		flag  string
+		color bool
+	}{
+		{tty(nil), "auto", true},
+		{tty(map[string]string{"NO_COLOR": "1"}), "auto", false},
+		{tty(map[string]string{"TERM": "dumb"}), "auto", false},
+		{env2(nil), "auto", false},
+		{env2(nil), "always", true},
+		{tty(nil), "never", false},
+	} {
+		o := outputFlags{format: "table", failOn: "high", color: tt.flag}
+		out, err := o.resolve(tt.e)
+		if err != nil || out.Color != tt.color {
+			t.Errorf("--color %s tty=%v: %v %v", tt.flag, tt.e.stdoutTTY, out.Color, err)
+		}
+	}
+	// A file is never coloured in auto mode.
+	o := outputFlags{format: "table", failOn: "high", color: "auto", output: "r.txt"}
+	if out, _ := o.resolve(tty(nil)); out.Color {
+		t.Error("--output with --color auto is coloured")
+	}
+}
+
+func TestOutputFile(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.sarif")
+	code, stdout, _ := runCLI(t, nil, "host", "--from-facts", facts, "-f", "sarif", "-o", out, "--fail-on", "none")
+	b, err := os.ReadFile(out)
+	if code != 0 || stdout != "" || err != nil || !bytes.Contains(b, []byte(`"version": "2.1.0"`)) {
+		t.Errorf("exit %d, stdout %q, %v", code, stdout, err)
+	}
+	code, _, errs := runCLI(t, nil, "host", "--from-facts", facts, "-o", filepath.Join(dir, "missing", "r.txt"))
+	if code != 1 || !strings.HasPrefix(errs, "dockaudit host: write "+filepath.Join(dir, "missing", "r.txt")+": ") {
+		t.Errorf("unwritable output: exit %d, %q", code, errs)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
