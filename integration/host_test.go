@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -15,9 +16,30 @@ import (
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
+// freePrivilegedPort finds a port below 1024 that nothing listens on (IPv4 or IPv6).
+func freePrivilegedPort(t *testing.T) int {
+	t.Helper()
+	for port := 880; port < 1000; port++ {
+		l4, err := net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", port))
+		if err != nil {
+			continue
+		}
+		l6, err := net.Listen("tcp6", fmt.Sprintf("[::]:%d", port))
+		l4.Close()
+		if err != nil {
+			continue
+		}
+		l6.Close()
+		return port
+	}
+	t.Fatal("no free port between 880 and 999")
+	return 0
+}
+
 // fixture creates the deliberately misconfigured containers and one hardened one, all
-// named prefix+NAME, and removes them when the test ends.
-func fixture(t *testing.T, prefix, img string) {
+// named prefix+NAME, and removes them when the test ends. The sock container publishes
+// container port 8080 on the given privileged host port.
+func fixture(t *testing.T, prefix, img string, port int) {
 	t.Helper()
 	label := "--label=dockaudit-it=" + prefix
 	create := func(verb, name string, args ...string) {
@@ -36,7 +58,7 @@ func fixture(t *testing.T, prefix, img string) {
 	// Privileged containers cannot start on these machines: created only, audited with --all.
 	create("create", "priv", "--privileged", img, "sleep", "3600")
 	create("run", "capsys", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", img, "sleep", "3600")
-	create("run", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/etc:/hostetc:ro", "-p", "80:8080", img, "sleep", "3600")
+	create("run", "sock", "-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/etc:/hostetc:ro", "-p", fmt.Sprintf("%d:8080", port), img, "sleep", "3600")
 	create("run", "varrun", "-v", "/var/run:/hostrun", img, "sleep", "3600")
 	create("run", "pidhost", "--pid=host", img, "sleep", "3600")
 	create("run", "sshd", img, "/usr/sbin/sshd")
@@ -50,7 +72,8 @@ func TestHostAuditContainers(t *testing.T) {
 	prefix := fmt.Sprintf("dait%d-", time.Now().UnixNano()%1e6)
 	img := "dockaudit-it:" + strings.TrimSuffix(prefix, "-")
 	image(t, img)
-	fixture(t, prefix, img)
+	port := freePrivilegedPort(t)
+	fixture(t, prefix, img, port)
 
 	rep := jsonReport(t, nil, "host", "--all")
 	failing := map[string][]string{}
@@ -113,8 +136,8 @@ func TestHostAuditContainers(t *testing.T) {
 	}
 	checks := map[string][]string{
 		"sock CIS-5.6":    {"fail medium: mounts the host's /etc read-only at /hostetc"},
-		"sock CIS-5.8":    {"fail low: maps privileged host ports: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp"},
-		"sock CIS-5.14":   {"fail medium: accepts traffic on every host interface: 0.0.0.0:80->8080/tcp, [::]:80->8080/tcp"},
+		"sock CIS-5.8":    {fmt.Sprintf("fail low: maps privileged host ports: 0.0.0.0:%d->8080/tcp, [::]:%d->8080/tcp", port, port)},
+		"sock CIS-5.14":   {fmt.Sprintf("fail medium: accepts traffic on every host interface: 0.0.0.0:%d->8080/tcp, [::]:%d->8080/tcp", port, port)},
 		"varrun CIS-5.32": {"fail critical: mounts /var/run, which exposes the Docker socket /var/run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
 		"sshd CIS-5.7":    {"fail medium: runs an SSH daemon: /usr/sbin/sshd"},
 		"pidhost CIS-5.7": {"pass medium: no sshd among its 1 processes"},

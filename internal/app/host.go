@@ -140,6 +140,12 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	}
 	h := host.Collect(ctx, hopts)
 	snap.HostAccess, snap.Daemon, snap.Host = h.Access, h.Daemon, h.Host
+	if h.Access.Local {
+		host.ContainerProcesses(hopts.Proc, snap.Containers)
+	}
+	// Whatever procfs could not give (a remote daemon, a container that just started)
+	// comes from the Engine API.
+	engine.Processes(ctx, client, snap.Containers, opts.Concurrency)
 	return snap, nil
 }
 

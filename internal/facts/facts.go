@@ -276,7 +276,8 @@ type Container struct {
 	Name            string       `json:"name"`
 	Image           string       `json:"image"`
 	ImageID         string       `json:"imageID"`
-	State           string       `json:"state"` // created, running, paused, restarting, exited, dead
+	State           string       `json:"state"`         // created, running, paused, restarting, exited, dead
+	PID             int          `json:"pid,omitempty"` // the init process, in the daemon's PID namespace
 	Health          string       `json:"health,omitempty"`
 	User            string       `json:"user"`
 	Healthcheck     []string     `json:"healthcheck,omitempty"` // Config.Healthcheck.Test
@@ -382,8 +383,10 @@ type Ulimit struct {
 	Hard int64  `json:"hard"`
 }
 
-// ProcessList is the Engine API's top for a container.
+// ProcessList is a container's processes: the processes in its cgroup, listed by the
+// Engine API's top, or read from procfs when the audit runs on the daemon's host.
 type ProcessList struct {
+	Source    string     `json:"source"` // "engine API top" or "procfs"
 	Titles    []string   `json:"titles"`
 	Processes [][]string `json:"processes"`
 }

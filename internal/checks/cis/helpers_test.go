@@ -85,7 +85,7 @@ func base() *facts.Snapshot {
 			CapAdd: []string{}, CapDrop: []string{}, SecurityOpt: []string{}, Mounts: []facts.Mount{}, Ports: []facts.Port{},
 			NetworkMode: "default", Networks: []string{"n-bridge"}, Devices: []facts.Device{}, Ulimits: []facts.Ulimit{},
 			RestartPolicy: "no", IpcMode: "private",
-			Processes: &facts.ProcessList{Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
+			Processes: &facts.ProcessList{Source: "procfs", Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
 				Processes: [][]string{{"root", "10", "1", "0", "10:00", "?", "00:00:00", "nginx: master process"}}},
 		}},
 		Images: []facts.Image{{ID: "sha256:i1", Tags: []string{"web:1"}, Digests: []string{}, History: []facts.History{

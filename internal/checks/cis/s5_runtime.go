@@ -201,10 +201,10 @@ func section5() []check.Check {
 					}
 				}
 				if len(sshd) > 0 {
-					p.Fail("runs an SSH daemon: "+strings.Join(sshd, "; "), ev("processes", strings.Join(sshd, "; "), "no sshd"))
+					p.Fail("runs an SSH daemon: "+strings.Join(sshd, "; "), ev("processes", strings.Join(sshd, "; ")+" (from "+c.Processes.Source+")", "no sshd"))
 					return
 				}
-				p.OK(fmt.Sprintf("no sshd among its %d processes", len(cmds)), ev("processes", fmt.Sprint(len(cmds)), ""))
+				p.OK(fmt.Sprintf("no sshd among its %d processes", len(cmds)), ev("processes", fmt.Sprintf("%d (from %s)", len(cmds), c.Processes.Source), ""))
 			},
 		},
 		{

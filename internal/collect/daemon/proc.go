@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -327,4 +328,69 @@ func unescapeMount(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+var containerIDRE = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// ContainerProcesses lists the processes of the given containers (by full ID) from
+// procfs: a process belongs to a container when its cgroup path names the container's ID,
+// which is how the runtime (and so the Engine API's top) finds them too. One pass over
+// /proc serves every container; dockerd's top forks ps once per container.
+func (p Proc) ContainerProcesses(ids map[string]bool) (map[string]*facts.ProcessList, error) {
+	ents, err := os.ReadDir(p.Root)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*facts.ProcessList{}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cg, err := os.ReadFile(filepath.Join(p.Root, e.Name(), "cgroup"))
+		if err != nil {
+			continue // exited meanwhile
+		}
+		id := ""
+		for _, line := range strings.Split(string(cg), "\n") {
+			ms := containerIDRE.FindAllString(line, -1)
+			for i := len(ms) - 1; i >= 0; i-- { // the innermost container of a nested path
+				if ids[ms[i]] {
+					id = ms[i]
+					break
+				}
+			}
+			if id != "" {
+				break
+			}
+		}
+		if id == "" {
+			continue
+		}
+		cmd := p.command(pid)
+		l := out[id]
+		if l == nil {
+			l = &facts.ProcessList{Source: "procfs", Titles: []string{"PID", "CMD"}}
+			out[id] = l
+		}
+		l.Processes = append(l.Processes, []string{strconv.Itoa(pid), cmd})
+	}
+	for _, l := range out {
+		slices.SortFunc(l.Processes, func(a, b []string) int {
+			x, _ := strconv.Atoi(a[0])
+			y, _ := strconv.Atoi(b[0])
+			return x - y
+		})
+	}
+	return out, nil
+}
+
+// command is a process's command line as ps prints it, or [comm] when it has none.
+func (p Proc) command(pid int) string {
+	b, err := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "cmdline"))
+	if err == nil && len(b) > 0 {
+		return strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
+	}
+	comm, _ := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "comm"))
+	return "[" + strings.TrimSpace(string(comm)) + "]"
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -146,4 +147,35 @@ func TestTCPListeners(t *testing.T) {
 		}
 	}
 	t.Errorf("Listeners(self) = %v, want it to include %v", ls, want)
+}
+
+func TestContainerProcesses(t *testing.T) {
+	root := t.TempDir()
+	a := strings.Repeat("a", 64)
+	b := strings.Repeat("b", 64)
+	proc := func(pid, cgroup, cmdline, comm string) {
+		dir := filepath.Join(root, pid)
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "cgroup"), []byte(cgroup), 0o644)
+		os.WriteFile(filepath.Join(dir, "cmdline"), []byte(cmdline), 0o644)
+		os.WriteFile(filepath.Join(dir, "comm"), []byte(comm+"\n"), 0o644)
+	}
+	proc("1", "0::/init.scope\n", "/sbin/init\x00", "init")
+	proc("210", "12:pids:/docker/"+a+"\n0::/docker/"+a+"\n", "sleep\x003600\x00", "sleep")
+	proc("35", "0::/docker/"+a+"\n", "/usr/sbin/sshd\x00-D\x00", "sshd")
+	proc("36", "0::/system.slice/docker-"+b+".scope\n", "", "kworker") // systemd cgroup driver, no cmdline
+	proc("37", "0::/docker/"+strings.Repeat("c", 64)+"/docker/"+b+"\n", "nested\x00", "nested")
+	os.MkdirAll(filepath.Join(root, "self"), 0o755)
+
+	got, err := Proc{Root: root}.ContainerProcesses(map[string]bool{a: true, b: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*facts.ProcessList{
+		a: {Source: "procfs", Titles: []string{"PID", "CMD"}, Processes: [][]string{{"35", "/usr/sbin/sshd -D"}, {"210", "sleep 3600"}}},
+		b: {Source: "procfs", Titles: []string{"PID", "CMD"}, Processes: [][]string{{"36", "[kworker]"}, {"37", "nested"}}},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
 }

@@ -36,10 +36,11 @@ type Result struct {
 	Swarm      *facts.Swarm
 }
 
-// Collect reads the daemon: /version and /info, every container (one inspect, plus top
-// when it is running), every image (inspect and history), networks and, on a swarm
-// manager, the cluster. A container or image that cannot be read is kept with its Error
-// set; only daemon-wide failures return an error.
+// Collect reads the daemon: /version and /info, every container (one inspect), every
+// image (inspect and history), networks and, on a swarm manager, the cluster. A
+// container or image that cannot be read is kept with its Error set; only daemon-wide
+// failures return an error. Process lists come separately (Processes), because on the
+// daemon's host procfs gives them far more cheaply than top.
 func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	res := &Result{}
 	var info wireInfo
@@ -136,16 +137,36 @@ func container(ctx context.Context, api API, sum wireContainerSummary) facts.Con
 		}
 		return facts.Container{ID: sum.ID, Name: name, State: sum.State, Error: msg}
 	}
-	c := w.facts()
-	if c.Running() && c.State != "paused" {
-		var top facts.ProcessList
-		if err := api.Get(ctx, "/containers/"+sum.ID+"/top", nil, &top); err != nil {
-			c.ProcessesError = fmt.Sprintf("list processes: %v", err)
-		} else {
-			c.Processes = &top
-		}
+	return w.facts()
+}
+
+// Processes fills in the process list of every running container that has none yet,
+// with one Engine API top per container (the daemon runs ps for each), concurrently.
+func Processes(ctx context.Context, api API, cs []facts.Container, concurrency int) {
+	if concurrency <= 0 {
+		concurrency = 16
 	}
-	return c
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	for i := range cs {
+		c := &cs[i]
+		if c.Error != "" || !c.Running() || c.Processes != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			top := facts.ProcessList{Source: "engine API top"}
+			if err := api.Get(ctx, "/containers/"+c.ID+"/top", nil, &top); err != nil {
+				c.ProcessesError = fmt.Sprintf("list processes: %v", err)
+				return
+			}
+			top.Source = "engine API top"
+			c.Processes = &top
+		}()
+	}
+	wg.Wait()
 }
 
 func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {

@@ -66,6 +66,7 @@ func collect(t *testing.T, api API, all bool) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	Processes(context.Background(), api, res.Containers, 4)
 	return res
 }
 
@@ -135,8 +136,11 @@ func TestCollectContainerFields(t *testing.T) {
 	if !cmp.Equal(capsys.CapAdd, []string{"CAP_SYS_ADMIN"}) || !cmp.Equal(capsys.SecurityOpt, []string{"seccomp=unconfined"}) {
 		t.Errorf("da-capsys = %+v", capsys)
 	}
-	if got := cs["da-sshd"].Processes.Commands(); !cmp.Equal(got, []string{"/usr/sbin/sshd"}) {
-		t.Errorf("da-sshd processes = %q", got)
+	if got := cs["da-sshd"].Processes.Commands(); !cmp.Equal(got, []string{"/usr/sbin/sshd"}) || cs["da-sshd"].Processes.Source != "engine API top" {
+		t.Errorf("da-sshd processes = %q from %q", got, cs["da-sshd"].Processes.Source)
+	}
+	if cs["da-sshd"].PID == 0 {
+		t.Error("the init PID of a running container was not read")
 	}
 	if cs["da-pidhost"].PidMode != "host" {
 		t.Errorf("da-pidhost pid mode = %q", cs["da-pidhost"].PidMode)
@@ -185,7 +189,8 @@ func TestCollectTopError(t *testing.T) {
 }
 
 // TestOneReadPerContainer pins the cost model: per container one inspect, plus one top
-// when it runs; per image one inspect and one history.
+// when it runs and its processes were not read from procfs; per image one inspect and
+// one history.
 func TestOneReadPerContainer(t *testing.T) {
 	api := &recorded{dir: "testdata/api"}
 	collect(t, api, true)

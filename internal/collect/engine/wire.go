@@ -114,6 +114,7 @@ type wireContainer struct {
 	Image string
 	State struct {
 		Status string
+		Pid    int
 		Health *struct{ Status string }
 	}
 	AppArmorProfile string
@@ -168,7 +169,7 @@ func (w wireContainer) facts() facts.Container {
 	h := w.HostConfig
 	c := facts.Container{
 		ID: w.ID, Name: strings.TrimPrefix(w.Name, "/"), Image: w.Config.Image, ImageID: w.Image,
-		State: w.State.Status, User: w.Config.User, Labels: sortedPairs(w.Config.Labels),
+		State: w.State.Status, PID: w.State.Pid, User: w.Config.User, Labels: sortedPairs(w.Config.Labels),
 		Privileged: h.Privileged, CapAdd: nonNil(h.CapAdd), CapDrop: nonNil(h.CapDrop),
 		SecurityOpt: nonNil(h.SecurityOpt), AppArmorProfile: w.AppArmorProfile, ProcessLabel: w.ProcessLabel,
 		PublishAll: h.PublishAllPorts, NetworkMode: h.NetworkMode, Memory: h.Memory,

@@ -480,3 +480,26 @@ func selinux(fsys *hostfs.FS) facts.LSM {
 	}
 	return facts.LSM{Enabled: true, Evidence: "SELinux is " + mode}
 }
+
+// ContainerProcesses fills in the process lists of running containers from procfs in
+// one pass. Containers it finds no process for are left for the Engine API's top.
+func ContainerProcesses(procRoot string, cs []facts.Container) {
+	ids := map[string]bool{}
+	for _, c := range cs {
+		if c.Error == "" && c.Running() {
+			ids[c.ID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	lists, err := daemon.Proc{Root: procRoot}.ContainerProcesses(ids)
+	if err != nil {
+		return
+	}
+	for i := range cs {
+		if l, ok := lists[cs[i].ID]; ok {
+			cs[i].Processes = l
+		}
+	}
+}
