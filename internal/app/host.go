@@ -36,8 +36,11 @@ type HostOptions struct {
 }
 
 // Host runs the host audit and writes its report. It returns the report so the caller
-// can decide the exit code.
+// can decide the exit code. progress may be nil.
 func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.Writer) (*report.Report, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
 	selected, err := opts.Selection.Apply(checks.All())
 	if err != nil {
 		return nil, &UsageError{Err: err}
