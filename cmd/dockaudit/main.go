@@ -202,6 +202,22 @@ func (fs *flags) parse(args []string, e env) ([]string, error) {
 	}
 }
 
+// parseFlagsOnly parses a command that takes no arguments. done means the command must
+// stop with code: after --help (0) or a usage error (2).
+func (fs *flags) parseFlagsOnly(args []string, e env) (code int, done bool) {
+	pos, err := fs.parse(args, e)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, true
+	case err != nil:
+		return exitUsage, true
+	case len(pos) > 0:
+		fmt.Fprintf(e.stderr, "dockaudit %s: unexpected argument %q (%s takes only flags)\n", fs.Name(), pos[0], fs.Name())
+		return exitUsage, true
+	}
+	return 0, false
+}
+
 // printFlags lists flags GNU-style (--name VALUE), folding one-letter aliases into the
 // long flag they stand for.
 func printFlags(w io.Writer, fs *flag.FlagSet) {
@@ -270,16 +286,8 @@ func runHost(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON), to audit later with --from-facts")
 	fs.StringVar(&fromFacts, "from-facts", "", "audit a facts `FILE` written by --save-facts instead of a live daemon")
 	fs.IntVar(&concurrency, "concurrency", 16, "at most `N` Engine API requests in flight")
-	pos, err := fs.parse(args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "dockaudit host: unexpected argument %q (host takes only flags)\n", pos[0])
-		return exitUsage
+	if code, done := fs.parseFlagsOnly(args, e); done {
+		return code
 	}
 	out, err := of.resolve(e)
 	if err != nil {
@@ -347,16 +355,8 @@ func runRules(args []string, e env) int {
 	var include, exclude listFlag
 	fs.Var(&include, "include", "list only these `RULES` (IDs, sections or tags)")
 	fs.Var(&exclude, "exclude", "leave these `RULES` out")
-	pos, err := fs.parse(args, e)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	if err != nil {
-		return exitUsage
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(e.stderr, "dockaudit rules: unexpected argument %q\n", pos[0])
-		return exitUsage
+	if code, done := fs.parseFlagsOnly(args, e); done {
+		return code
 	}
 	if *format != "table" && *format != "json" {
 		fmt.Fprintf(e.stderr, "dockaudit rules: --format %q: want table or json\n", *format)

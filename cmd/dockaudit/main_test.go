@@ -83,6 +83,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"host", "--include", "CIS-9.9", "--from-facts", facts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
 		{[]string{"host", "--color", "sometimes"}, 2, "dockaudit host: --color \"sometimes\": want auto, always or never\n"},
 		{[]string{"host", "now"}, 2, "dockaudit host: unexpected argument \"now\" (host takes only flags)\n"},
+		{[]string{"rules", "all"}, 2, "dockaudit rules: unexpected argument \"all\" (rules takes only flags)\n"},
 		{[]string{"host", "--bogus"}, 2, "dockaudit host: flag provided but not defined: --bogus (see dockaudit host --help)\n"},
 		{[]string{"host", "--timeout", "soon"}, 2, "dockaudit host: invalid value \"soon\" for flag --timeout: parse error (see dockaudit host --help)\n"},
 		{[]string{"host", "--concurrency", "0"}, 2, "dockaudit host: --concurrency 0: want 1 to 256\n"},

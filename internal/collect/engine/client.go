@@ -156,15 +156,24 @@ func tlsConfig(env Env, https bool) (*tls.Config, error) {
 	return conf, nil
 }
 
-// Negotiate pings the daemon and settles the API version to speak.
-func (c *Client) Negotiate(ctx context.Context) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/_ping", nil)
+// get issues one GET; transport failures come back as connErr.
+func (c *Client) get(ctx context.Context, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return c.connErr(err)
+		return nil, c.connErr(err)
+	}
+	return resp, nil
+}
+
+// Negotiate pings the daemon and settles the API version to speak.
+func (c *Client) Negotiate(ctx context.Context) error {
+	resp, err := c.get(ctx, c.base+"/_ping")
+	if err != nil {
+		return err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -223,13 +232,9 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := c.get(ctx, u)
 	if err != nil {
 		return err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.connErr(err)
 	}
 	defer resp.Body.Close()
 	body := io.LimitReader(resp.Body, maxBody)
