@@ -119,7 +119,7 @@ func (o *optionalList) Set(v string) error {
 type outputFlags struct {
 	format, output, failOn, color string
 	include, exclude              listFlag
-	passes                        bool
+	passes, remediation           bool
 }
 
 func (o *outputFlags) register(fs *flags) {
@@ -132,10 +132,11 @@ func (o *outputFlags) register(fs *flags) {
 	fs.StringVar(&o.failOn, "fail-on", "high", "exit 3 when a fail or warn finding has this `SEVERITY` or higher: critical, high, medium, low, info, or none")
 	fs.StringVar(&o.color, "color", "auto", "`WHEN` to colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
+	fs.BoolVar(&o.remediation, "remediation", true, "print the fix under each rule that fails or warns in the table (--remediation=false to hide)")
 }
 
 func (o *outputFlags) resolve(e env) (app.Output, error) {
-	out := app.Output{Format: o.format, File: o.output, Passes: o.passes}
+	out := app.Output{Format: o.format, File: o.output, Passes: o.passes, Remediation: o.remediation}
 	switch o.format {
 	case "table", "json", "sarif":
 	default:

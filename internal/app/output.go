@@ -27,9 +27,10 @@ type Output struct {
 	Format string // table, json, sarif
 	File   string // "" for stdout
 	// FailOn is the --fail-on threshold; nil means never fail on findings.
-	FailOn *finding.Severity
-	Color  bool
-	Passes bool
+	FailOn      *finding.Severity
+	Color       bool
+	Passes      bool
+	Remediation bool
 }
 
 // Formats lists the report formats of the audit commands.
@@ -39,7 +40,7 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 	render := func(w io.Writer) error {
 		switch o.Format {
 		case "", "table":
-			return report.WriteTable(w, r, report.TableOptions{Color: o.Color, Passes: o.Passes})
+			return report.WriteTable(w, r, report.TableOptions{Color: o.Color, Passes: o.Passes, Remediation: o.Remediation})
 		case "json":
 			return report.WriteJSON(w, r)
 		case "sarif":

@@ -85,13 +85,23 @@ func firstLineDiff(a, b string) string {
 
 func TestTableGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := report.WriteTable(&buf, liveReport(t), report.TableOptions{}); err != nil {
+	if err := report.WriteTable(&buf, liveReport(t), report.TableOptions{Remediation: true}); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(buf.String(), "\x1b[") {
 		t.Error("colour codes in a table written without Color")
 	}
 	golden(t, "host.table.golden", buf.Bytes())
+}
+
+func TestTableWithoutRemediation(t *testing.T) {
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, liveReport(t), report.TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "fix: ") {
+		t.Error("remediation printed although not asked for")
+	}
 }
 
 func TestTableColor(t *testing.T) {

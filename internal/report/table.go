@@ -14,6 +14,8 @@ type TableOptions struct {
 	Color bool
 	// Passes lists passing targets too, not only the rule line.
 	Passes bool
+	// Remediation prints the fix under every rule that fails or warns.
+	Remediation bool
 }
 
 const (
@@ -73,6 +75,9 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		}
 		for _, line := range detailLines(fs, st, opts.Passes) {
 			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], line.text))
+		}
+		if opts.Remediation && st.Problem() && ru.Remediation != "" {
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "fix: "+ru.Remediation))
 		}
 	}
 

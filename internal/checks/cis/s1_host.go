@@ -17,7 +17,7 @@ func section1() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure a separate partition for containers has been created",
 				Description: "Images, containers and volumes live under Docker's data root; if it shares a filesystem with / or /var, runaway container data can fill the disk and take down both Docker and the host.",
-				Remediation: "Mount Docker's data root (`docker info -f '{{ .DockerRootDir }}'`, default /var/lib/docker) on its own partition or LVM logical volume; on existing hosts create a new LV and migrate the directory. Verify with `mountpoint -- \"$(docker info -f '{{ .DockerRootDir }}')\"`.",
+				Remediation: "Mount Docker's data root (`docker info -f '{{ .DockerRootDir }}'`, default /var/lib/docker) on its own partition or LVM logical volume; on existing hosts create a new LV and migrate the directory. Verify with `findmnt -o SOURCE,FSROOT --target /var/lib/docker`: a separate filesystem has its own device and FSROOT /. (`mountpoint` cannot tell: dockerd bind-mounts its data root onto itself, so it is always a mount point.)",
 				Severity:    finding.Medium,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "1.1.1", Level: 1, Automated: false, V180: "1.1.1"},
@@ -110,7 +110,7 @@ func section1() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure auditing is configured for Docker files and directories - /run/containerd",
 				Description: "/run/containerd holds containerd's runtime state and sockets; recording reads, writes and attribute changes there helps reconstruct tampering with running containers.",
-				Remediation: "Add the audit rule `-a exit,always -F path=/run/containerd -F perm=war -k docker` and reload auditd.",
+				Remediation: "Add the audit rule `-w /run/containerd -p wa -k docker` (a directory watch covers what is inside) and load it with `augenrules --load`.",
 				Severity:    finding.Low,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "1.1.4", Level: 1, Automated: true, V180: "1.1.4"},
@@ -124,7 +124,7 @@ func section1() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure auditing is configured for Docker files and directories - /var/lib/docker",
 				Description: "The Docker data root holds every image layer, container filesystem and volume, so changes there are security-relevant and should be auditable.",
-				Remediation: "Add the audit rule `-a exit,always -F path=/var/lib/docker -F perm=war -k docker` (use the actual DockerRootDir if relocated) and reload auditd.",
+				Remediation: "Add the audit rule `-w /var/lib/docker -p wa -k docker` (use the data root the finding names if it was relocated) and load it with `augenrules --load`.",
 				Severity:    finding.Low,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "1.1.5", Level: 1, Automated: false, V180: "1.1.5"},
@@ -166,7 +166,7 @@ func section1() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure auditing is configured for Docker files and directories - containerd.sock",
 				Description: "containerd.sock is the control channel for containerd; access to it allows creating and manipulating containers beneath Docker.",
-				Remediation: "If the socket exists, add `-w /run/containerd/containerd.sock -k docker` to the audit rules and reload auditd.",
+				Remediation: "Watch the containerd socket the daemon uses (the finding names it; dockerd's own containerd is /var/run/docker/containerd/containerd.sock), e.g. `-w /run/containerd/containerd.sock -k docker`, and load the rules with `augenrules --load`.",
 				Severity:    finding.Low,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "1.1.8", Level: 2, Automated: true, V180: "1.1.8"},

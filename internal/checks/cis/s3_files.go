@@ -341,7 +341,7 @@ func section3() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure that the Containerd socket file ownership is set to root:root",
 				Description: "The containerd socket gives full control of the runtime beneath Docker; only root should own it.",
-				Remediation: "Run `chown root:root /run/containerd/containerd.sock`.",
+				Remediation: "Run `chown root:root` on the containerd socket the finding names (/run/containerd/containerd.sock, or /var/run/docker/containerd/containerd.sock for dockerd's own containerd).",
 				Severity:    finding.High,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "3.23", Level: 1, Automated: true, V180: "3.23"},
@@ -355,7 +355,7 @@ func section3() []check.Check {
 			Rule: finding.Rule{
 				Title:       "Ensure that the Containerd socket file permissions are set to 660 or more restrictively",
 				Description: "Loose permissions on the containerd socket would let local users bypass Docker and drive containerd directly.",
-				Remediation: "Run `chmod 660 /run/containerd/containerd.sock` (or stricter).",
+				Remediation: "Run `chmod 660` (or stricter) on the containerd socket the finding names.",
 				Severity:    finding.High,
 				Scope:       host,
 				CIS:         &finding.CIS{ID: "3.24", Level: 1, Automated: true, V180: "3.24"},
