@@ -138,7 +138,7 @@ func TestHostAuditContainers(t *testing.T) {
 		"sock CIS-5.6":    {"fail medium: mounts the host's /etc read-only at /hostetc"},
 		"sock CIS-5.8":    {fmt.Sprintf("fail low: maps privileged host ports: 0.0.0.0:%d->8080/tcp, [::]:%d->8080/tcp", port, port)},
 		"sock CIS-5.14":   {fmt.Sprintf("fail medium: accepts traffic on every host interface: 0.0.0.0:%d->8080/tcp, [::]:%d->8080/tcp", port, port)},
-		"varrun CIS-5.32": {"fail critical: mounts /var/run, which exposes the Docker socket /var/run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
+		"varrun CIS-5.32": {"fail critical: mounts /var/run, which exposes the Docker socket /run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
 		"sshd CIS-5.7":    {"fail medium: runs an SSH daemon: /usr/sbin/sshd"},
 		"pidhost CIS-5.7": {"pass medium: no sshd among its 1 processes"},
 		"priv CIS-5.7":    {"skip medium: not running: its processes cannot be listed"},

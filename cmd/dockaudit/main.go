@@ -61,6 +61,14 @@ type env struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		// Network calls end with the context; a read the kernel will not interrupt (a
+		// hung filesystem) must not keep the process alive past a second or two.
+		time.Sleep(2 * time.Second)
+		fmt.Fprintln(os.Stderr, "dockaudit: interrupted")
+		os.Exit(exitFailed)
+	}()
 	e := env{
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr),

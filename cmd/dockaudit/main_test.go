@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -57,10 +58,15 @@ func TestFromFactsErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	old := filepath.Join(dir, "old.json")
 	os.WriteFile(old, []byte(`{"schemaVersion": 99}`), 0o644)
 	tests := map[string]string{
-		filepath.Join(dir, "none.json"): "dockaudit host: read facts: open " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
+		filepath.Join(dir, "none.json"): "dockaudit host: read facts: stat " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
+		fifo:                            "dockaudit host: read facts " + fifo + ": not a regular file\n",
 		bad:                             "dockaudit host: read facts " + bad + ": not a dockaudit facts file: invalid character 'n' looking for beginning of object key string\n",
 		old:                             "dockaudit host: read facts " + old + ": schema version 99, this dockaudit reads version 1\n",
 	}

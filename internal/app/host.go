@@ -122,6 +122,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Containers:      res.Containers,
 		Images:          res.Images,
 		Networks:        res.Networks,
+		Volumes:         res.Volumes,
 		Swarm:           res.Swarm,
 	}
 	if snap.Containers == nil {
@@ -132,6 +133,9 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	}
 	if snap.Networks == nil {
 		snap.Networks = []facts.Network{}
+	}
+	if snap.Volumes == nil {
+		snap.Volumes = []facts.Volume{}
 	}
 	fmt.Fprintf(progress, "dockaudit: %d containers, %d images; reading the host\n", len(snap.Containers), len(snap.Images))
 	hopts := host.Options{Root: opts.HostRoot, Proc: opts.Proc, Host: client.Host, Engine: res.Engine}
@@ -145,6 +149,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	snap.HostAccess, snap.Daemon, snap.Host = h.Access, h.Daemon, h.Host
 	if h.Access.Local {
 		host.ContainerProcesses(hopts.Proc, snap.Containers)
+		host.ResolveMounts(h.Access.Root, snap.Containers)
 	}
 	// Whatever procfs could not give (a remote daemon, a container that just started)
 	// comes from the Engine API.
@@ -152,7 +157,20 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	return snap, nil
 }
 
+// maxFacts bounds a facts file: a snapshot of thousands of containers is a few MiB.
+const maxFacts = 256 << 20
+
 func readFacts(path string) (*facts.Snapshot, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read facts: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("read facts %s: not a regular file", path)
+	}
+	if fi.Size() > maxFacts {
+		return nil, fmt.Errorf("read facts %s: %d bytes is more than a facts file can be (%d)", path, fi.Size(), maxFacts)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read facts: %w", err)

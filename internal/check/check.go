@@ -96,6 +96,9 @@ func (p *Pass) Errorf(format string, args ...any) Result {
 	return p.Error(fmt.Sprintf(format, args...))
 }
 
+// Reported reports whether this evaluation has reported anything yet.
+func (p *Pass) Reported() bool { return len(p.results) > 0 }
+
 // Ev builds one evidence entry.
 func Ev(key, actual, expected string) finding.Evidence {
 	return finding.Evidence{Key: key, Actual: actual, Expected: expected}

@@ -29,7 +29,15 @@ type Snapshot struct {
 	Containers []Container `json:"containers"`
 	Images     []Image     `json:"images"`
 	Networks   []Network   `json:"networks"`
+	Volumes    []Volume    `json:"volumes"`
 	Swarm      *Swarm      `json:"swarm,omitempty"`
+}
+
+// Volume is one daemon volume.
+type Volume struct {
+	Name    string `json:"name"`
+	Driver  string `json:"driver"`
+	Options Labels `json:"options,omitempty"`
 }
 
 // HostAccess records whether the audit runs on the daemon's host.
@@ -44,6 +52,7 @@ type Engine struct {
 	ID                    string      `json:"id"`
 	Name                  string      `json:"name"`
 	ServerVersion         string      `json:"serverVersion"`
+	Components            [][2]string `json:"components,omitempty"` // name and version: containerd, runc, …
 	APIVersion            string      `json:"apiVersion"`
 	OSType                string      `json:"osType"`
 	OperatingSystem       string      `json:"operatingSystem"`
@@ -231,6 +240,7 @@ func (l Located) Found() bool { return l.Path != "" }
 // File is the stat of one host path (not following a final symlink unless noted).
 type File struct {
 	Path   string `json:"path"`
+	Real   string `json:"real,omitempty"` // Path with symlinks resolved (audit watches follow inodes)
 	Exists bool   `json:"exists"`
 	Type   string `json:"type,omitempty"` // file, dir, socket, symlink, other
 	Mode   uint32 `json:"mode,omitempty"` // permission bits only (0o7777)
@@ -355,11 +365,19 @@ func (l Labels) Get(k string) (string, bool) {
 
 // Mount is one mount of a container.
 type Mount struct {
-	Type        string `json:"type"` // bind, volume, tmpfs, npipe
+	Type        string `json:"type"`           // bind, volume, tmpfs, npipe
+	Name        string `json:"name,omitempty"` // the volume's name, for volumes
 	Source      string `json:"source"`
 	Destination string `json:"destination"`
 	RW          bool   `json:"rw"`
 	Propagation string `json:"propagation,omitempty"`
+	// HostPath is the host path the mount exposes: the source of a bind mount, or the
+	// device of a local volume created as a bind (--opt type=none --opt o=bind
+	// --opt device=/etc). Empty for ordinary volumes and tmpfs.
+	HostPath string `json:"hostPath,omitempty"`
+	// RealHostPath is HostPath with symlinks resolved on the daemon's host, as the
+	// kernel resolved them when it made the mount. Only set with host access.
+	RealHostPath string `json:"realHostPath,omitempty"`
 }
 
 // Port is one published port. HostIP "" means every address (IPv4 and IPv6).

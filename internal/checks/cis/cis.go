@@ -209,8 +209,10 @@ func auditRuleCovers(rule string, targets ...string) bool {
 	return false
 }
 
-// audited checks that some audit rule watches a path. Rules loaded in the kernel are
-// the truth; rules only in files are not active until loaded.
+// audited checks that some audit rule watches a path. Audit watches follow inodes, so
+// the rule must name the real path: a watch on a symlink (/usr/bin/runc -> ../sbin/runc)
+// watches the link, not the binary. Rules loaded in the kernel are the truth; rules only
+// in files are not active until loaded.
 func audited(p *check.Pass, loc facts.Located, what string) {
 	if !loc.Found() {
 		p.Skip(what + " was not found on this host")
@@ -220,36 +222,41 @@ func audited(p *check.Pass, loc facts.Located, what string) {
 		p.Skip(named(what, loc.Path) + " is not present on this host").At(loc.Path)
 		return
 	}
-	targets := []string{loc.Path, loc.Real}
+	real := loc.Real
+	if real == "" {
+		real = loc.Path
+	}
+	name := real
+	if real != loc.Path {
+		name = real + " (the real path of " + loc.Path + ")"
+	}
+	want := "-w " + real + " -p wa -k docker"
 	a := p.Facts.Host.Audit
-	inFiles := ""
-	for _, r := range a.Files {
-		if auditRuleCovers(r, targets...) {
-			inFiles = r
-			break
-		}
-	}
-	if a.Loaded == nil {
-		if inFiles != "" {
-			p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", loc.Path, a.LoadedError),
-				ev("rule file", inFiles, "")).At(loc.Path)
-			return
-		}
-		p.Fail(fmt.Sprintf("no audit rule watches %s", loc.Path),
-			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), "-w "+loc.Path+" -k docker")).At(loc.Path)
-		return
-	}
-	for _, r := range a.Loaded {
-		if auditRuleCovers(r, targets...) {
-			p.OK(fmt.Sprintf("a loaded audit rule watches %s", loc.Path), ev("loaded rule", r, "")).At(loc.Path)
-			return
-		}
-	}
-	if inFiles != "" {
-		p.Fail(fmt.Sprintf("a rule file watches %s but the rule is not loaded", loc.Path),
+	inFiles := firstCovering(a.Files, real)
+	switch {
+	case a.Loaded == nil && inFiles != "":
+		p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", name, a.LoadedError), ev("rule file", inFiles, "")).At(loc.Path)
+	case a.Loaded == nil:
+		p.Fail("no audit rule watches "+name,
+			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), want)).At(loc.Path)
+	case firstCovering(a.Loaded, real) != "":
+		p.OK("a loaded audit rule watches "+name, ev("loaded rule", firstCovering(a.Loaded, real), "")).At(loc.Path)
+	case inFiles != "":
+		p.Fail(fmt.Sprintf("a rule file watches %s but the rule is not loaded", name),
 			ev("rule file", inFiles, ""), ev("loaded rules", fmt.Sprint(len(a.Loaded)), "the same rule loaded (augenrules --load)")).At(loc.Path)
-		return
+	case real != loc.Path && firstCovering(append(append([]string{}, a.Loaded...), a.Files...), loc.Path) != "":
+		p.Fail(fmt.Sprintf("the audit rule watches %s, a symlink; watches follow inodes, so watch %s", loc.Path, real),
+			ev("rule", firstCovering(append(append([]string{}, a.Loaded...), a.Files...), loc.Path), want)).At(loc.Path)
+	default:
+		p.Fail("no audit rule watches "+name, ev("loaded rules", fmt.Sprint(len(a.Loaded)), want)).At(loc.Path)
 	}
-	p.Fail(fmt.Sprintf("no audit rule watches %s", loc.Path),
-		ev("loaded rules", fmt.Sprint(len(a.Loaded)), "-w "+loc.Path+" -k docker")).At(loc.Path)
+}
+
+func firstCovering(rules []string, target string) string {
+	for _, r := range rules {
+		if auditRuleCovers(r, target) {
+			return r
+		}
+	}
+	return ""
 }

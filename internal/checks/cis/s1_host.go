@@ -103,7 +103,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located(p.Facts.Daemon.Exe), "the dockerd binary")
+				audited(p, located(p.Facts.Daemon.Exe, p.Facts.Host), "the dockerd binary")
 			},
 		},
 		{
@@ -117,7 +117,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located("/run/containerd"), "/run/containerd")
+				audited(p, located("/run/containerd", p.Facts.Host), "/run/containerd")
 			},
 		},
 		{
@@ -131,7 +131,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located(p.Facts.Engine.DockerRootDir), "the Docker data root")
+				audited(p, located(p.Facts.Engine.DockerRootDir, p.Facts.Host), "the Docker data root")
 			},
 		},
 		{
@@ -145,7 +145,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located("/etc/docker"), "/etc/docker")
+				audited(p, located("/etc/docker", p.Facts.Host), "/etc/docker")
 			},
 		},
 		{
@@ -173,7 +173,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located(p.Facts.Daemon.ContainerdSocket), "the containerd socket")
+				audited(p, located(p.Facts.Daemon.ContainerdSocket, p.Facts.Host), "the containerd socket")
 			},
 		},
 		{
@@ -201,7 +201,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located("/etc/default/docker"), "/etc/default/docker")
+				audited(p, located("/etc/default/docker", p.Facts.Host), "/etc/default/docker")
 			},
 		},
 		{
@@ -215,7 +215,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located(p.Facts.Daemon.ConfigFile), "the daemon configuration file")
+				audited(p, located(p.Facts.Daemon.ConfigFile, p.Facts.Host), "the daemon configuration file")
 			},
 		},
 		{
@@ -229,7 +229,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located("/etc/containerd/config.toml"), "/etc/containerd/config.toml")
+				audited(p, located("/etc/containerd/config.toml", p.Facts.Host), "/etc/containerd/config.toml")
 			},
 		},
 		{
@@ -243,7 +243,7 @@ func section1() []check.Check {
 			},
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
-				audited(p, located("/etc/sysconfig/docker"), "/etc/sysconfig/docker")
+				audited(p, located("/etc/sysconfig/docker", p.Facts.Host), "/etc/sysconfig/docker")
 			},
 		},
 		{
@@ -343,26 +343,33 @@ func section1() []check.Check {
 				v := p.Facts.Engine.ServerVersion
 				major, ok := engineMajor(v)
 				version := ev("server version", v, "a supported release line")
+				evs := []finding.Evidence{version}
+				for _, c := range p.Facts.Engine.Components {
+					evs = append(evs, ev(c[0]+" version", c[1], ""))
+				}
 				switch {
 				case !ok:
-					p.Manual("cannot parse the Engine version "+v+"; compare it with the current Docker Engine release by hand", version)
+					p.Manual("cannot parse the Engine version "+v+"; compare it with the current Docker Engine release by hand", evs...)
 				case major < eolBefore:
-					p.Fail(fmt.Sprintf("Engine %s belongs to a release line that Docker no longer supports (every line before %d.0 is end of life)%s", v, eolBefore, distroNote(v)), version)
+					p.Fail(fmt.Sprintf("Engine %s belongs to a release line that Docker no longer supports (every line before %d.0 is end of life)%s", v, eolBefore, distroNote(v)), evs...)
 				default:
-					p.Manual(fmt.Sprintf("Engine %s is on a maintained release line as of this tool's data (%s); check it is the newest patch release", v, releaseDataDate), version)
+					p.Manual(fmt.Sprintf("Engine %s is on a maintained release line as of this tool's data (%s); check it and containerd and runc are the newest patch releases", v, releaseDataDate), evs...)
 				}
 			},
 		},
 	}
 }
 
-// located wraps a path that needs no symlink resolution (the daemon's own exe is
-// already resolved through /proc; the rest are directories and config files).
-func located(p string) facts.Located {
+// located pairs a host path with its real path, as the collector resolved it.
+func located(p string, h *facts.Host) facts.Located {
 	if p == "" {
 		return facts.Located{}
 	}
-	return facts.Located{Path: p, Real: p}
+	real := p
+	if f, ok := h.Files[p]; ok && f.Real != "" {
+		real = f.Real
+	}
+	return facts.Located{Path: p, Real: real}
 }
 
 // eolBefore is the first Docker Engine major release still maintained upstream when the

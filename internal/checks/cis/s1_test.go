@@ -87,7 +87,17 @@ func TestAuditRules(t *testing.T) {
 	}}
 	statuses(t, run(t, s, "1.1.4"), "pass: node1: a loaded audit rule watches /run/containerd")
 	statuses(t, run(t, s, "1.1.11"), "pass: node1: a loaded audit rule watches /etc/docker/daemon.json")
-	statuses(t, run(t, s, "1.1.18"), "pass: node1: a loaded audit rule watches /usr/bin/runc")
+	statuses(t, run(t, s, "1.1.18"), "pass: node1: a loaded audit rule watches /usr/sbin/runc (the real path of /usr/bin/runc)")
+	// A watch on the symlink watches the link, not the binary it points at.
+	s.Host.Audit.Loaded = []string{"-w /usr/bin/runc -p wa -k docker"}
+	expect(t, run(t, s, "1.1.18"), brief{finding.Fail, finding.Low, "node1",
+		"the audit rule watches /usr/bin/runc, a symlink; watches follow inodes, so watch /usr/sbin/runc",
+		[]finding.Evidence{ev("rule", "-w /usr/bin/runc -p wa -k docker", "-w /usr/sbin/runc -p wa -k docker")}})
+	// The containerd socket under /var/run is really under /run.
+	s.Daemon.ContainerdSocket = "/var/run/docker/containerd/containerd.sock"
+	s.Host.Files[s.Daemon.ContainerdSocket] = facts.File{Path: s.Daemon.ContainerdSocket, Real: "/run/docker/containerd/containerd.sock", Exists: true}
+	s.Host.Audit.Loaded = []string{"-w /run/docker/containerd -p wa -k docker"}
+	statuses(t, run(t, s, "1.1.8"), "pass: node1: a loaded audit rule watches /run/docker/containerd/containerd.sock (the real path of /var/run/docker/containerd/containerd.sock)")
 
 	// Files that do not exist on this host are not applicable, not a pass or a failure.
 	statuses(t, run(t, s, "1.1.10"), "skip: node1: /etc/default/docker is not present on this host")
@@ -118,7 +128,10 @@ func TestEngineVersion(t *testing.T) {
 	s := base()
 	statuses(t, run(t, s, "1.2.2"), "fail: node1: Engine 20.10.24+dfsg1 belongs to a release line that Docker no longer supports (every line before 25.0 is end of life); this is a distribution build, which may carry backported security fixes")
 	s.Engine.ServerVersion = "28.3.3"
-	statuses(t, run(t, s, "1.2.2"), "manual: node1: Engine 28.3.3 is on a maintained release line as of this tool's data (2026-11); check it is the newest patch release")
+	s.Engine.Components = [][2]string{{"containerd", "1.7.27"}, {"runc", "1.2.5"}}
+	expect(t, run(t, s, "1.2.2"), brief{finding.Manual, finding.Medium, "node1",
+		"Engine 28.3.3 is on a maintained release line as of this tool's data (2026-11); check it and containerd and runc are the newest patch releases",
+		[]finding.Evidence{ev("server version", "28.3.3", "a supported release line"), ev("containerd version", "1.7.27", ""), ev("runc version", "1.2.5", "")}})
 	s.Engine.ServerVersion = "dev"
 	statuses(t, run(t, s, "1.2.2"), "manual: node1: cannot parse the Engine version dev; compare it with the current Docker Engine release by hand")
 }

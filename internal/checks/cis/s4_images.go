@@ -133,6 +133,9 @@ func section4() []check.Check {
 							ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN"))
 					}
 				}
+				if !p.Reported() {
+					p.OK(fmt.Sprintf("none of its %d history steps updates package indexes alone", len(p.Image.History)))
+				}
 			},
 		},
 		{
@@ -168,6 +171,9 @@ func section4() []check.Check {
 							r.Sev(finding.Medium)
 						}
 					}
+				}
+				if !p.Reported() {
+					p.OK("no history step after the base layer uses ADD")
 				}
 			},
 		},

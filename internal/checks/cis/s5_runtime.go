@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
@@ -156,21 +157,35 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.6", Level: 1, Automated: false, V180: "5.6"},
 			},
 			Run: func(p *check.Pass) {
-				c := p.Container
-				for _, m := range c.Mounts {
-					if m.Type != "bind" {
+				dirs := sensitiveDirs(p.Facts)
+				found := false
+				for _, m := range p.Container.Mounts {
+					h := hostPath(m)
+					if h == "" {
 						continue
 					}
-					dir, ok := sensitiveDir(m.Source)
+					dir, viaParent, ok := exposedDir(h, dirs)
 					if !ok {
 						continue
 					}
-					e := ev("mount", describeMount(m), "no bind mount of "+dir)
+					found = true
+					mode := "read-only"
 					if m.RW {
-						p.Fail(fmt.Sprintf("mounts the host's %s read-write at %s", m.Source, m.Destination), e)
-					} else {
-						p.Fail(fmt.Sprintf("mounts the host's %s read-only at %s", m.Source, m.Destination), e).Sev(finding.Medium)
+						mode = "read-write"
 					}
+					msg := fmt.Sprintf("mounts %s %s at %s", subject(m), mode, m.Destination)
+					if viaParent {
+						msg += ", which contains " + dir
+					} else if h != path.Clean(m.HostPath) {
+						msg += " (it is " + h + ")"
+					}
+					r := p.Fail(msg, mountEvidence(m, "no mount of "+dir)...)
+					if !m.RW {
+						r.Sev(finding.Medium)
+					}
+				}
+				if !found {
+					p.OK("mounts no sensitive host directory")
 				}
 			},
 		},
@@ -262,12 +277,7 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.10", Level: 1, Automated: false, V180: "5.10"},
 			},
 			Run: func(p *check.Pass) {
-				e := ev("network mode", p.Container.NetworkMode, "not host")
-				if p.Container.NetworkMode == "host" {
-					p.Fail("shares the host's network namespace", e)
-					return
-				}
-				p.OK("has its own network namespace", e)
+				sharedNamespace(p, "network", func(c *facts.Container) string { return c.NetworkMode })
 			},
 		},
 		{
@@ -396,12 +406,7 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.16", Level: 1, Automated: false, V180: "5.16"},
 			},
 			Run: func(p *check.Pass) {
-				e := ev("pid mode", cmpOr(p.Container.PidMode, "private"), "not host")
-				if p.Container.PidMode == "host" {
-					p.Fail("shares the host's process namespace", e)
-					return
-				}
-				p.OK("has its own process namespace", e)
+				sharedNamespace(p, "process", func(c *facts.Container) string { return c.PidMode })
 			},
 		},
 		{
@@ -414,12 +419,7 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.17", Level: 1, Automated: false, V180: "5.17"},
 			},
 			Run: func(p *check.Pass) {
-				e := ev("ipc mode", cmpOr(p.Container.IpcMode, "private"), "not host")
-				if p.Container.IpcMode == "host" {
-					p.Fail("shares the host's IPC namespace", e)
-					return
-				}
-				p.OK("does not share the host's IPC namespace", e)
+				sharedNamespace(p, "IPC", func(c *facts.Container) string { return c.IpcMode })
 			},
 		},
 		{
@@ -480,6 +480,9 @@ func section5() []check.Check {
 							ev("mount", describeMount(m), "private or slave propagation"))
 					}
 				}
+				if !p.Reported() {
+					p.OK("no mount uses shared propagation")
+				}
 			},
 		},
 		{
@@ -521,7 +524,13 @@ func section5() []check.Check {
 				case !daemonSeccomp:
 					p.Fail("the daemon applies no seccomp filter", ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=seccomp"))
 				case len(profiles) > 0:
-					p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(profiles[len(profiles)-1]), ""))
+					prof := profiles[len(profiles)-1]
+					if act, permissive := permissiveProfile(prof); permissive {
+						p.Fail("runs with a custom seccomp profile whose default action is "+act+": every syscall it does not list is allowed",
+							ev("seccomp", describeProfile(prof), "a profile whose default action refuses (SCMP_ACT_ERRNO)"))
+						return
+					}
+					p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(prof), ""))
 				case daemonOpt["profile"] == "unconfined":
 					p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
 				default:
@@ -706,26 +715,28 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.32", Level: 1, Automated: false, V180: "5.32"},
 			},
 			Run: func(p *check.Pass) {
-				socks := dockerSockets(p.Facts)
+				socks := apiSockets(p.Facts)
+				found := false
 				for _, m := range p.Container.Mounts {
-					if m.Type != "bind" {
+					h := hostPath(m)
+					if h == "" {
 						continue
 					}
-					src := path.Clean(m.Source)
-					for _, s := range socks {
-						switch {
-						case src == s || path.Base(src) == "docker.sock":
-							p.Fail(fmt.Sprintf("mounts the Docker socket %s at %s: the container controls the daemon", m.Source, m.Destination),
-								ev("mount", describeMount(m), "no Docker socket"))
-						case strings.HasPrefix(s, src+"/") || src == "/":
-							rel := strings.TrimPrefix(s, src)
-							p.Fail(fmt.Sprintf("mounts %s, which exposes the Docker socket %s at %s: the container controls the daemon", m.Source, s, path.Join(m.Destination, rel)),
-								ev("mount", describeMount(m), "no Docker socket"))
-						default:
-							continue
+					if s, ok := exposedSocket(h, socks); ok {
+						found = true
+						if h == s.path {
+							p.Fail(fmt.Sprintf("mounts %s %s at %s: %s", s.what, m.HostPath, m.Destination, s.consequence), mountEvidence(m, "no mount of "+s.what)...)
+						} else {
+							p.Fail(fmt.Sprintf("mounts %s, which exposes %s %s at %s: %s", m.HostPath, s.what, s.path, path.Join(m.Destination, strings.TrimPrefix(s.path, h)), s.consequence),
+								mountEvidence(m, "no mount of "+s.what)...)
 						}
-						break
+					} else if path.Base(h) == "docker.sock" {
+						found = true
+						p.Fail(fmt.Sprintf("mounts a Docker socket %s at %s: the container controls that daemon", m.HostPath, m.Destination), mountEvidence(m, "no Docker socket")...)
 					}
+				}
+				if !found {
+					p.OK("mounts neither the Docker nor the containerd socket")
 				}
 			},
 		},
@@ -800,21 +811,6 @@ func cmpOr(v, def string) string {
 		return def
 	}
 	return v
-}
-
-// sensitiveDirs are the host directories CIS 5.6 names, plus /root and Docker's own
-// state, which hold credentials and every container's data.
-var sensitiveDirs = []string{"/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/root", "/var/lib/docker"}
-
-// sensitiveDir reports whether a bind-mount source is a sensitive directory or inside one.
-func sensitiveDir(src string) (string, bool) {
-	src = path.Clean(src)
-	for _, d := range sensitiveDirs {
-		if src == d || (d != "/" && strings.HasPrefix(src, d+"/")) {
-			return d, true
-		}
-	}
-	return "", false
 }
 
 func describeMount(m facts.Mount) string {
@@ -899,15 +895,81 @@ func describeProfile(v string) string {
 	return v
 }
 
-// dockerSockets are the paths at which the daemon's socket may be reached on the host.
-func dockerSockets(s *facts.Snapshot) []string {
-	out := []string{"/var/run/docker.sock", "/run/docker.sock"}
-	if s.Host != nil {
-		for _, p := range []string{s.Host.Paths.DockerSock.Path, s.Host.Paths.DockerSock.Real} {
-			if p != "" && !slices.Contains(out, p) {
-				out = append(out, p)
+// sharedNamespace decides 5.10, 5.16 and 5.17: a container shares the host's namespace
+// when its mode is "host", or when it joins (container:ID) a container that does.
+func sharedNamespace(p *check.Pass, what string, get func(*facts.Container) string) {
+	own := get(p.Container)
+	mode, via, known := resolveMode(p.Facts, p.Container, get)
+	e := ev(what+" mode", cmpOr(own, "private"), "not host")
+	switch {
+	case mode == "host" && len(via) == 0:
+		p.Fail("shares the host's "+what+" namespace", e)
+	case mode == "host":
+		p.Fail(fmt.Sprintf("shares the host's %s namespace through container %s", what, strings.Join(via, " -> ")), e)
+	case !known:
+		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, which was not audited (run with --all to follow it)", what, via[len(via)-1]), e)
+	case len(via) > 0:
+		p.OK(fmt.Sprintf("shares the %s namespace of container %s, which is not the host's", what, strings.Join(via, " -> ")), e)
+	default:
+		p.OK("has its own "+what+" namespace", e)
+	}
+}
+
+// resolveMode follows container:REF namespace modes through the audited containers.
+// known is false when a container on the way was not audited.
+func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Container) string) (mode string, via []string, known bool) {
+	mode = get(c)
+	seen := map[string]bool{c.ID: true}
+	for len(via) < 16 {
+		ref, ok := strings.CutPrefix(mode, "container:")
+		if !ok {
+			return mode, via, true
+		}
+		t := findContainer(s, ref)
+		if t == nil || t.Error != "" {
+			return mode, append(via, ref), false
+		}
+		if seen[t.ID] {
+			return mode, via, false
+		}
+		seen[t.ID] = true
+		via = append(via, t.Name)
+		mode = get(t)
+	}
+	return mode, via, false
+}
+
+// findContainer finds a container by full ID, unique ID prefix or name.
+func findContainer(s *facts.Snapshot, ref string) *facts.Container {
+	ref = strings.TrimPrefix(ref, "/")
+	var match *facts.Container
+	for i := range s.Containers {
+		c := &s.Containers[i]
+		if c.ID == ref || c.Name == ref {
+			return c
+		}
+		if len(ref) >= 4 && strings.HasPrefix(c.ID, ref) {
+			if match != nil {
+				return nil // ambiguous
 			}
+			match = c
 		}
 	}
-	return out
+	return match
+}
+
+// permissiveProfile reports a custom seccomp profile (the JSON the CLI sends) whose
+// default action lets unlisted syscalls through. The full lint is dockaudit seccomp.
+func permissiveProfile(v string) (string, bool) {
+	var prof struct {
+		DefaultAction string `json:"defaultAction"`
+	}
+	if json.Unmarshal([]byte(v), &prof) != nil {
+		return "", false
+	}
+	switch prof.DefaultAction {
+	case "SCMP_ACT_ALLOW", "SCMP_ACT_LOG":
+		return prof.DefaultAction, true
+	}
+	return "", false
 }

@@ -74,21 +74,51 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
+func bind(src, dst string, rw bool) facts.Mount {
+	return facts.Mount{Type: "bind", Source: src, Destination: dst, RW: rw, HostPath: src}
+}
+
 func TestSensitiveMounts(t *testing.T) {
 	s := with(func(c *facts.Container) {
+		etc := bind("/etc", "/hostetc", false)
+		etc.Propagation = "rprivate"
 		c.Mounts = []facts.Mount{
-			{Type: "bind", Source: "/etc", Destination: "/hostetc", RW: false, Propagation: "rprivate"},
-			{Type: "bind", Source: "/usr/lib/modules", Destination: "/lib/modules", RW: true},
-			{Type: "bind", Source: "/srv/data", Destination: "/data", RW: true},
-			{Type: "volume", Source: "/var/lib/docker/volumes/v/_data", Destination: "/v", RW: true},
-			{Type: "bind", Source: "/etcetera", Destination: "/x", RW: true},
+			etc,
+			bind("/usr/lib/modules", "/lib/modules", true),
+			bind("/srv/data", "/data", true),
+			{Type: "volume", Name: "v", Source: "/var/lib/docker/volumes/v/_data", Destination: "/v", RW: true},
+			bind("/etcetera", "/x", true),
 		}
 	})
 	expect(t, run(t, s, "5.6"),
 		brief{finding.Fail, finding.Medium, "web", "mounts the host's /etc read-only at /hostetc",
-			[]finding.Evidence{ev("mount", "/etc:/hostetc:ro,rprivate", "no bind mount of /etc")}},
+			[]finding.Evidence{ev("mount", "/etc:/hostetc:ro,rprivate", "no mount of /etc")}},
 		brief{finding.Fail, finding.High, "web", "mounts the host's /usr/lib/modules read-write at /lib/modules",
-			[]finding.Evidence{ev("mount", "/usr/lib/modules:/lib/modules:rw", "no bind mount of /usr")}})
+			[]finding.Evidence{ev("mount", "/usr/lib/modules:/lib/modules:rw", "no mount of /usr")}})
+
+	// A local volume created as a bind of /etc exposes /etc as much as -v /etc does.
+	s = with(func(c *facts.Container) {
+		c.Mounts = []facts.Mount{{Type: "volume", Name: "etcvol", Source: "/var/lib/docker/volumes/etcvol/_data", Destination: "/x", HostPath: "/etc"}}
+	})
+	statuses(t, run(t, s, "5.6"), "fail: web: mounts volume etcvol (a bind of the host's /etc) read-only at /x")
+
+	// A parent of a sensitive directory exposes it: /var holds Docker's data root.
+	s = with(func(c *facts.Container) { c.Mounts = []facts.Mount{bind("/var", "/v", true)} })
+	statuses(t, run(t, s, "5.6"), "fail: web: mounts the host's /var read-write at /v, which contains /var/lib/docker")
+
+	// Symlinks as the host resolved them: on merged-/usr, /bin is /usr/bin.
+	s = with(func(c *facts.Container) {
+		m := bind("/opt/tools", "/tools", false)
+		m.RealHostPath = "/usr/local/lib/tools"
+		c.Mounts = []facts.Mount{m}
+	})
+	expect(t, run(t, s, "5.6"), brief{finding.Fail, finding.Medium, "web", "mounts the host's /opt/tools read-only at /tools (it is /usr/local/lib/tools)",
+		[]finding.Evidence{ev("mount", "/opt/tools:/tools:ro", "no mount of /usr"), ev("host path", "/opt/tools -> /usr/local/lib/tools", "")}})
+
+	s = with(func(c *facts.Container) {
+		c.Mounts = []facts.Mount{bind("/srv", "/srv", true), {Type: "tmpfs", Destination: "/tmp"}}
+	})
+	statuses(t, run(t, s, "5.6"), "pass: web: mounts no sensitive host directory")
 }
 
 func TestSSHD(t *testing.T) {
@@ -179,6 +209,8 @@ func TestSeccomp(t *testing.T) {
 	s.Containers[0].SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
 	expect(t, run(t, s, "5.22"), brief{finding.Pass, finding.High, "web", "runs with a custom seccomp profile",
 		[]finding.Evidence{ev("seccomp", "custom profile (48 bytes of JSON)", "")}})
+	s.Containers[0].SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}`}
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with a custom seccomp profile whose default action is SCMP_ACT_ALLOW: every syscall it does not list is allowed")
 	s.Containers[0].SecurityOpt = []string{"seccomp:unconfined"}
 	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined")
 	// --privileged turns seccomp off whatever the options say.
@@ -224,25 +256,69 @@ func TestHealthAndMisc(t *testing.T) {
 
 func TestDockerSocket(t *testing.T) {
 	tests := []struct {
-		source, dest string
-		want         string
+		source, real, dest string
+		want               string
 	}{
-		{"/var/run/docker.sock", "/var/run/docker.sock", "fail: web: mounts the Docker socket /var/run/docker.sock at /var/run/docker.sock: the container controls the daemon"},
-		{"/run/docker.sock", "/sock", "fail: web: mounts the Docker socket /run/docker.sock at /sock: the container controls the daemon"},
-		{"/run/user/1000/docker.sock", "/docker.sock", "fail: web: mounts the Docker socket /run/user/1000/docker.sock at /docker.sock: the container controls the daemon"},
+		{"/var/run/docker.sock", "/run/docker.sock", "/var/run/docker.sock", "fail: web: mounts the Docker socket /var/run/docker.sock at /var/run/docker.sock: the container controls the daemon"},
+		{"/run/docker.sock", "", "/sock", "fail: web: mounts the Docker socket /run/docker.sock at /sock: the container controls the daemon"},
+		{"/run/user/1000/docker.sock", "", "/docker.sock", "fail: web: mounts a Docker socket /run/user/1000/docker.sock at /docker.sock: the container controls that daemon"},
 		// A parent directory exposes the socket too (docker-bench misses these).
-		{"/var/run", "/hostrun", "fail: web: mounts /var/run, which exposes the Docker socket /var/run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
-		{"/run", "/r", "fail: web: mounts /run, which exposes the Docker socket /run/docker.sock at /r/docker.sock: the container controls the daemon"},
-		{"/var", "/v", "fail: web: mounts /var, which exposes the Docker socket /var/run/docker.sock at /v/run/docker.sock: the container controls the daemon"},
-		{"/", "/host", "fail: web: mounts /, which exposes the Docker socket /var/run/docker.sock at /host/var/run/docker.sock: the container controls the daemon"},
-		{"/var/run/app", "/app", "pass: web: Ensure that the Docker socket is not mounted inside any containers"},
+		{"/var/run", "/run", "/hostrun", "fail: web: mounts /var/run, which exposes the Docker socket /run/docker.sock at /hostrun/docker.sock: the container controls the daemon"},
+		{"/run", "", "/r", "fail: web: mounts /run, which exposes the Docker socket /run/docker.sock at /r/docker.sock: the container controls the daemon"},
+		{"/", "", "/host", "fail: web: mounts /, which exposes the Docker socket /run/docker.sock at /host/run/docker.sock: the container controls the daemon"},
+		// /var/run is an absolute symlink to /run: inside a container that mounts /var it
+		// points at the container's own /run, so /var does not expose the socket.
+		{"/var", "/var", "/v", "pass: web: mounts neither the Docker nor the containerd socket"},
+		// dockerd's exec root holds its containerd's socket.
+		{"/var/run/docker", "/run/docker", "/d", "fail: web: mounts /var/run/docker, which exposes the containerd socket /run/docker/containerd/containerd.sock at /d/containerd/containerd.sock: the container controls containerd, and through it every container"},
+		{"/var/run/app", "/run/app", "/app", "pass: web: mounts neither the Docker nor the containerd socket"},
 	}
 	for _, tt := range tests {
 		s := with(func(c *facts.Container) {
-			c.Mounts = []facts.Mount{{Type: "bind", Source: tt.source, Destination: tt.dest, RW: true}}
+			m := bind(tt.source, tt.dest, true)
+			m.RealHostPath = tt.real
+			c.Mounts = []facts.Mount{m}
 		})
+		s.Daemon.ContainerdSocket = "/var/run/docker/containerd/containerd.sock"
+		s.Host.Files[s.Daemon.ContainerdSocket] = facts.File{Path: s.Daemon.ContainerdSocket, Real: "/run/docker/containerd/containerd.sock", Exists: true}
 		statuses(t, run(t, s, "5.32"), tt.want)
 	}
+	// Without host access the socket is taken to be /run/docker.sock (/var/run -> /run).
+	s := with(func(c *facts.Container) { c.Mounts = []facts.Mount{bind("/var/run", "/hostrun", true)} })
+	s.Host, s.Daemon, s.HostAccess = nil, nil, facts.HostAccess{Reason: "remote"}
+	statuses(t, run(t, s, "5.32"), "fail: web: mounts /var/run, which exposes the Docker socket /run/docker.sock at /hostrun/docker.sock: the container controls the daemon")
+}
+
+func TestJoinedNamespaces(t *testing.T) {
+	s := base()
+	hostnet := s.Containers[0]
+	hostnet.ID, hostnet.Name, hostnet.NetworkMode, hostnet.PidMode, hostnet.IpcMode = "c2abcdef0123", "hostnet", "host", "host", "shareable"
+	joiner := s.Containers[0]
+	joiner.ID, joiner.Name = "c3", "joiner"
+	joiner.NetworkMode, joiner.PidMode, joiner.IpcMode = "container:c2abcdef0123", "container:hostnet", "container:c2ab"
+	chained := s.Containers[0]
+	chained.ID, chained.Name, chained.NetworkMode = "c4", "chained", "container:joiner"
+	orphan := s.Containers[0]
+	orphan.ID, orphan.Name, orphan.NetworkMode = "c5", "orphan", "container:gone"
+	s.Containers = append(s.Containers, hostnet, joiner, chained, orphan)
+	statuses(t, run(t, s, "5.10"),
+		"fail: chained: shares the host's network namespace through container joiner -> hostnet",
+		"fail: hostnet: shares the host's network namespace",
+		"fail: joiner: shares the host's network namespace through container hostnet",
+		"warn: orphan: joins the network namespace of container gone, which was not audited (run with --all to follow it)",
+		"pass: web: has its own network namespace")
+	statuses(t, run(t, s, "5.16"),
+		"pass: chained: has its own process namespace",
+		"fail: hostnet: shares the host's process namespace",
+		"fail: joiner: shares the host's process namespace through container hostnet",
+		"pass: orphan: has its own process namespace",
+		"pass: web: has its own process namespace")
+	statuses(t, run(t, s, "5.17"),
+		"pass: chained: has its own IPC namespace",
+		"pass: hostnet: has its own IPC namespace",
+		"pass: joiner: shares the IPC namespace of container hostnet, which is not the host's",
+		"pass: orphan: has its own IPC namespace",
+		"pass: web: has its own IPC namespace")
 }
 
 func TestManualRuntimeItems(t *testing.T) {

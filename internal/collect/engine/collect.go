@@ -33,6 +33,7 @@ type Result struct {
 	Containers []facts.Container
 	Images     []facts.Image
 	Networks   []facts.Network
+	Volumes    []facts.Volume
 	Swarm      *facts.Swarm
 }
 
@@ -71,6 +72,19 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 		})
 	}
 	slices.SortFunc(res.Networks, func(a, b facts.Network) int { return cmp.Compare(a.Name, b.Name) })
+	var vols wireVolumes
+	if err := api.Get(ctx, "/volumes", nil, &vols); err != nil {
+		return nil, fmt.Errorf("list volumes: %w", err)
+	}
+	binds := map[string]string{} // local volumes that are binds of a host path
+	res.Volumes = []facts.Volume{}
+	for _, v := range vols.Volumes {
+		res.Volumes = append(res.Volumes, facts.Volume{Name: v.Name, Driver: v.Driver, Options: sortedPairs(v.Options)})
+		if dev, ok := bindDevice(v.Driver, v.Options); ok {
+			binds[v.Name] = dev
+		}
+	}
+	slices.SortFunc(res.Volumes, func(a, b facts.Volume) int { return cmp.Compare(a.Name, b.Name) })
 
 	var selected []wireContainerSummary
 	for _, c := range list {
@@ -96,7 +110,7 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 		}()
 	}
 	for i, c := range selected {
-		do(func() { res.Containers[i] = container(ctx, api, c) })
+		do(func() { res.Containers[i] = container(ctx, api, c, binds) })
 	}
 	for i, im := range imgs {
 		do(func() { res.Images[i] = image(ctx, api, im) })
@@ -124,7 +138,7 @@ func firstTag(im facts.Image) string {
 
 func isRunningState(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
 
-func container(ctx context.Context, api API, sum wireContainerSummary) facts.Container {
+func container(ctx context.Context, api API, sum wireContainerSummary, binds map[string]string) facts.Container {
 	name := sum.ID
 	if len(sum.Names) > 0 {
 		name = strings.TrimPrefix(sum.Names[0], "/")
@@ -137,7 +151,7 @@ func container(ctx context.Context, api API, sum wireContainerSummary) facts.Con
 		}
 		return facts.Container{ID: sum.ID, Name: name, State: sum.State, Error: msg}
 	}
-	return w.facts()
+	return w.facts(binds)
 }
 
 // Processes fills in the process list of every running container that has none yet,
@@ -251,4 +265,19 @@ func sortedPairs(m map[string]string) facts.Labels {
 	}
 	slices.SortFunc(out, func(a, b [2]string) int { return cmp.Compare(a[0], b[0]) })
 	return out
+}
+
+// bindDevice returns the host path a local volume binds (created with --opt type=none
+// --opt o=bind --opt device=PATH).
+func bindDevice(driver string, opts map[string]string) (string, bool) {
+	dev := opts["device"]
+	if driver != "local" || !strings.HasPrefix(dev, "/") {
+		return "", false
+	}
+	for _, o := range strings.Split(opts["o"], ",") {
+		if o == "bind" || o == "rbind" {
+			return dev, true
+		}
+	}
+	return "", false
 }

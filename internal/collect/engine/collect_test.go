@@ -33,7 +33,7 @@ func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) er
 	file := ""
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case path == "/info", path == "/version", path == "/networks":
+	case path == "/info", path == "/version", path == "/networks", path == "/volumes":
 		file = parts[0] + ".json"
 	case path == "/containers/json":
 		file = "containers.json"
@@ -118,8 +118,8 @@ func TestCollectContainerFields(t *testing.T) {
 		t.Errorf("da-sock ports (-want +got):\n%s", d)
 	}
 	wantMounts := []facts.Mount{
-		{Type: "bind", Source: "/etc", Destination: "/hostetc", RW: false, Propagation: "rprivate"},
-		{Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: true, Propagation: "rprivate"},
+		{Type: "bind", Source: "/etc", Destination: "/hostetc", RW: false, Propagation: "rprivate", HostPath: "/etc"},
+		{Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: true, Propagation: "rprivate", HostPath: "/var/run/docker.sock"},
 	}
 	if d := cmp.Diff(wantMounts, sock.Mounts); d != "" {
 		t.Errorf("da-sock mounts (-want +got):\n%s", d)
@@ -204,7 +204,7 @@ func TestOneReadPerContainer(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		"/info": 1, "/version": 1, "/containers/json": 1, "/images/json": 1, "/networks": 1,
+		"/info": 1, "/version": 1, "/containers/json": 1, "/images/json": 1, "/networks": 1, "/volumes": 1,
 		"containers/json": 7, "containers/top": 6, "images/json": 2, "images/history": 2,
 	}
 	if d := cmp.Diff(want, count); d != "" {
@@ -218,5 +218,45 @@ func TestCollectDaemonErrors(t *testing.T) {
 	var se *StatusError
 	if !errors.As(err, &se) || err.Error() != "read daemon info: GET /info: 404 not recorded" {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestVolumeBinds: a local volume created as a bind of a host directory exposes that
+// directory; the mount records it as its host path.
+func TestVolumeBinds(t *testing.T) {
+	var inspect wireContainer
+	raw := []byte(`{"Id":"x","Name":"/v","State":{"Status":"running"},"Mounts":[
+		{"Type":"volume","Name":"etcvol","Driver":"local","Source":"/var/lib/docker/volumes/etcvol/_data","Destination":"/x","RW":false},
+		{"Type":"volume","Name":"data","Driver":"local","Source":"/var/lib/docker/volumes/data/_data","Destination":"/data","RW":true},
+		{"Type":"bind","Source":"/srv","Destination":"/srv","RW":true}]}`)
+	if err := json.Unmarshal(raw, &inspect); err != nil {
+		t.Fatal(err)
+	}
+	c := inspect.facts(map[string]string{"etcvol": "/etc"})
+	want := []facts.Mount{
+		{Type: "volume", Name: "data", Source: "/var/lib/docker/volumes/data/_data", Destination: "/data", RW: true},
+		{Type: "bind", Source: "/srv", Destination: "/srv", RW: true, HostPath: "/srv"},
+		{Type: "volume", Name: "etcvol", Source: "/var/lib/docker/volumes/etcvol/_data", Destination: "/x", HostPath: "/etc"},
+	}
+	if d := cmp.Diff(want, c.Mounts); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestBindDevice(t *testing.T) {
+	for _, tt := range []struct {
+		driver string
+		opts   map[string]string
+		want   string
+	}{
+		{"local", map[string]string{"type": "none", "o": "bind", "device": "/etc"}, "/etc"},
+		{"local", map[string]string{"type": "none", "o": "ro,rbind", "device": "/srv/x"}, "/srv/x"},
+		{"local", map[string]string{"type": "nfs", "o": "addr=10.0.0.1,rw", "device": ":/export"}, ""},
+		{"local", map[string]string{"type": "tmpfs", "device": "tmpfs"}, ""},
+		{"rexray", map[string]string{"o": "bind", "device": "/etc"}, ""},
+	} {
+		if got, _ := bindDevice(tt.driver, tt.opts); got != tt.want {
+			t.Errorf("bindDevice(%s, %v) = %q, want %q", tt.driver, tt.opts, got, tt.want)
+		}
 	}
 }

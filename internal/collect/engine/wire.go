@@ -14,6 +14,7 @@ import (
 type wireVersion struct {
 	Version    string
 	APIVersion string `json:"ApiVersion"`
+	Components []struct{ Name, Version string }
 }
 
 type wireInfo struct {
@@ -79,6 +80,11 @@ func (w wireInfo) facts(v wireVersion) facts.Engine {
 			LocalNodeState: w.Swarm.LocalNodeState, NodeID: w.Swarm.NodeID, NodeAddr: w.Swarm.NodeAddr,
 			ControlAvailable: w.Swarm.ControlAvailable, Managers: w.Swarm.Managers, Nodes: w.Swarm.Nodes,
 		},
+	}
+	for _, c := range v.Components {
+		if c.Name != "Engine" {
+			e.Components = append(e.Components, [2]string{c.Name, c.Version})
+		}
 	}
 	for name, ic := range w.RegistryConfig.IndexConfigs {
 		if !ic.Secure {
@@ -154,6 +160,8 @@ type wireContainer struct {
 	}
 	Mounts []struct {
 		Type        string
+		Name        string
+		Driver      string
 		Source      string
 		Destination string
 		RW          bool
@@ -165,7 +173,9 @@ type wireContainer struct {
 	}
 }
 
-func (w wireContainer) facts() facts.Container {
+// facts maps an inspect answer onto facts. binds maps local volumes created as binds to
+// the host path they expose.
+func (w wireContainer) facts(binds map[string]string) facts.Container {
 	h := w.HostConfig
 	c := facts.Container{
 		ID: w.ID, Name: strings.TrimPrefix(w.Name, "/"), Image: w.Config.Image, ImageID: w.Image,
@@ -196,7 +206,14 @@ func (w wireContainer) facts() facts.Container {
 		c.Healthcheck = w.Config.Healthcheck.Test
 	}
 	for _, m := range w.Mounts {
-		c.Mounts = append(c.Mounts, facts.Mount{Type: m.Type, Source: m.Source, Destination: m.Destination, RW: m.RW, Propagation: m.Propagation})
+		fm := facts.Mount{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW, Propagation: m.Propagation}
+		switch m.Type {
+		case "bind":
+			fm.HostPath = m.Source
+		case "volume":
+			fm.HostPath = binds[m.Name]
+		}
+		c.Mounts = append(c.Mounts, fm)
 	}
 	slices.SortFunc(c.Mounts, func(a, b facts.Mount) int { return cmp.Compare(a.Destination, b.Destination) })
 	// A running container's NetworkSettings.Ports holds what the daemon actually bound
@@ -238,6 +255,14 @@ type wireImage struct {
 type wireHistory struct {
 	CreatedBy string
 	Size      int64
+}
+
+type wireVolumes struct {
+	Volumes []struct {
+		Name    string
+		Driver  string
+		Options map[string]string
+	}
 }
 
 type wireNetwork struct {

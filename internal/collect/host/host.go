@@ -503,3 +503,21 @@ func ContainerProcesses(procRoot string, cs []facts.Container) {
 		}
 	}
 }
+
+// ResolveMounts records, for every mount that exposes a host path, that path with
+// symlinks resolved on the host: a bind of /var/run is a bind of /run, and on a
+// merged-/usr system a bind of /bin is a bind of /usr/bin.
+func ResolveMounts(root string, cs []facts.Container) {
+	fsys := hostfs.New(root)
+	for i := range cs {
+		for j := range cs[i].Mounts {
+			m := &cs[i].Mounts[j]
+			if m.HostPath == "" || !path.IsAbs(m.HostPath) {
+				continue
+			}
+			if real, err := fsys.Resolve(m.HostPath, true); err == nil {
+				m.RealHostPath = real
+			}
+		}
+	}
+}

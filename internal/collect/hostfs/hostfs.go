@@ -171,6 +171,7 @@ func (f *FS) Stat(p string) facts.File {
 	out := facts.File{Path: p}
 	r, err := f.Resolve(p, true)
 	if err == nil {
+		out.Real = r
 		var fi os.FileInfo
 		fi, err = os.Stat(f.real(r))
 		if err == nil {
