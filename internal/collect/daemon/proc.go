@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path"
@@ -114,15 +115,22 @@ func (p Proc) socketInodes(pid int) (map[uint64]bool, error) {
 	return out, nil
 }
 
-// OwnerPIDs returns the processes holding a listening unix socket bound at path (as the
-// kernel recorded it). It scans every process's file descriptors, so it is the slow path.
-func (p Proc) OwnerPIDs(socketPath string) ([]int, error) {
-	inodes, err := p.listeningUnix(0, socketPath)
-	if err != nil {
-		return nil, err
+// OwnerPIDs returns the processes holding a listening unix socket bound at one of paths
+// (the kernel records the path the listener was bound at, which may differ from the one
+// a client dialled through a symlink: /run/docker.sock against /var/run/docker.sock).
+// The socket table is read in the network namespace of netnsPID, the process that
+// answered on the socket. It scans every process's file descriptors: the slow path.
+func (p Proc) OwnerPIDs(paths []string, netnsPID int) ([]int, error) {
+	inodes := map[uint64]string{}
+	for _, path := range slices.Compact(slices.Sorted(slices.Values(paths))) {
+		found, err := p.listeningUnix(netnsPID, path)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(inodes, found)
 	}
 	if len(inodes) == 0 {
-		return nil, fmt.Errorf("no process listens on %s", socketPath)
+		return nil, fmt.Errorf("no process listens on %s", strings.Join(paths, " or "))
 	}
 	ents, err := os.ReadDir(p.Root)
 	if err != nil {

@@ -105,7 +105,7 @@ func TestPeerPID(t *testing.T) {
 		t.Errorf("PeerPID = %d, want %d", pid, os.Getpid())
 	}
 	proc := Proc{Root: "/proc"}
-	owners, err := proc.OwnerPIDs(sock)
+	owners, err := proc.OwnerPIDs([]string{sock}, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

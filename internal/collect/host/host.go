@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,8 +72,12 @@ func findDaemon(ctx context.Context, proc daemon.Proc, host string) (int, string
 			return pid, "peer credentials of " + u.Path, nil
 		}
 		// Socket activation: the listener was created by systemd. Find the dockerd that
-		// holds the same listening socket.
-		pids, err := proc.OwnerPIDs(u.Path)
+		// holds the same listening socket, by the path it was bound at.
+		paths := []string{u.Path}
+		if real, err := filepath.EvalSymlinks(u.Path); err == nil {
+			paths = append(paths, real)
+		}
+		pids, err := proc.OwnerPIDs(paths, pid)
 		if err == nil {
 			for _, p := range pids {
 				if isDockerd(proc, p) {
@@ -82,27 +87,32 @@ func findDaemon(ctx context.Context, proc daemon.Proc, host string) (int, string
 		}
 		return 0, "", fmt.Errorf("the process behind %s (PID %d, %s) is not dockerd: the daemon may run on another host (a forwarded socket) or in another PID namespace; run dockaudit on the daemon's host, in a container with --pid=host", u.Path, pid, describe(proc, pid))
 	case "tcp", "http", "https":
-		return findTCPDaemon(proc, u)
+		return findTCPDaemon(ctx, proc, u)
 	}
 	return 0, "", fmt.Errorf("address %s is not a local socket", host)
 }
 
-func findTCPDaemon(proc daemon.Proc, u *url.URL) (int, string, error) {
+// findTCPDaemon finds the dockerd that listens on a tcp:// address: in this network
+// namespace, on that port, bound to that address or to a wildcard.
+func findTCPDaemon(ctx context.Context, proc daemon.Proc, u *url.URL) (int, string, error) {
 	hostname, port := u.Hostname(), u.Port()
-	remote := fmt.Errorf("the daemon at %s is not on this host (no local dockerd listens on %s)", u.Host, net.JoinHostPort(hostname, port))
-	ips, err := net.LookupIP(hostname)
-	if err != nil || len(ips) == 0 {
+	remote := fmt.Errorf("the daemon at %s is not on this host (no local dockerd listens on it)", u.Host)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(ctx, hostname)
+	if err != nil || len(addrs) == 0 {
 		return 0, "", remote
 	}
 	local := false
-	for _, ip := range ips {
-		if ip.IsLoopback() || isLocalIP(ip) {
+	for _, a := range addrs {
+		if a.IP.IsLoopback() || isLocalIP(a.IP) {
 			local = true
 		}
 	}
 	if !local {
 		return 0, "", remote
 	}
+	selfNS, _ := os.Readlink(filepath.Join(proc.Root, "self", "ns", "net"))
 	ents, err := os.ReadDir(proc.Root)
 	if err != nil {
 		return 0, "", remote
@@ -112,6 +122,9 @@ func findTCPDaemon(proc daemon.Proc, u *url.URL) (int, string, error) {
 		if err != nil || !isDockerd(proc, pid) {
 			continue
 		}
+		if ns, _ := os.Readlink(filepath.Join(proc.Root, e.Name(), "ns", "net")); ns != selfNS {
+			continue // a daemon in another network namespace listens on another network
+		}
 		ls, err := proc.Listeners(pid)
 		if err != nil {
 			continue
@@ -120,13 +133,28 @@ func findTCPDaemon(proc daemon.Proc, u *url.URL) (int, string, error) {
 			if l.Network == "unix" {
 				continue
 			}
-			_, lport, _ := net.SplitHostPort(l.Address)
-			if lport == port {
-				return pid, "listener of " + l.Address, nil
+			h, p, _ := net.SplitHostPort(l.Address)
+			if !portMatches(p, port) {
+				continue
+			}
+			ip := net.ParseIP(h)
+			for _, a := range addrs {
+				if ip != nil && (ip.IsUnspecified() || ip.Equal(a.IP)) {
+					return pid, "listener of " + l.Address, nil
+				}
 			}
 		}
 	}
 	return 0, "", remote
+}
+
+// portMatches compares a listener's port with the one dialled; no port means the
+// docker CLI's defaults, 2375 or 2376.
+func portMatches(listening, dialled string) bool {
+	if dialled == "" {
+		return listening == "2375" || listening == "2376"
+	}
+	return listening == dialled
 }
 
 func isLocalIP(ip net.IP) bool {

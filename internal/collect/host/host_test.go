@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -105,7 +106,7 @@ func TestReadHost(t *testing.T) {
 
 func TestFindDaemonRemote(t *testing.T) {
 	_, _, err := findDaemon(context.Background(), daemonProc(t), "tcp://192.0.2.10:2376")
-	if err == nil || err.Error() != "the daemon at 192.0.2.10:2376 is not on this host (no local dockerd listens on 192.0.2.10:2376)" {
+	if err == nil || err.Error() != "the daemon at 192.0.2.10:2376 is not on this host (no local dockerd listens on it)" {
 		t.Errorf("remote: %v", err)
 	}
 	// A unix socket served by something other than dockerd (this test process).
@@ -138,4 +139,74 @@ func listen(path string) (net.Listener, error) {
 		}
 	}()
 	return l, nil
+}
+
+// TestSocketActivation: under systemd socket activation the listener belongs to
+// systemd (the peer credentials name it), dockerd holds the same socket from fd 3, and
+// the socket was bound at /run/docker.sock while clients dial /var/run/docker.sock.
+// Here the test process plays systemd and a copy of sleep named dockerd plays dockerd.
+func TestSocketActivation(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "run"), 0o755)
+	os.Symlink("run", filepath.Join(dir, "varrun"))
+	l, err := net.Listen("unix", filepath.Join(dir, "run", "docker.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f, err := l.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := fakeDockerd(t, f)
+
+	dialled := filepath.Join(dir, "varrun", "docker.sock")
+	pid, foundBy, err := findDaemon(context.Background(), daemon.Proc{Root: "/proc"}, "unix://"+dialled)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid != cmd.Process.Pid || foundBy != "owner of the listening socket "+dialled {
+		t.Errorf("found PID %d by %q, want the fake dockerd %d", pid, foundBy, cmd.Process.Pid)
+	}
+}
+
+// fakeDockerd starts a copy of sleep named dockerd that holds f as fd 3.
+func fakeDockerd(t *testing.T, f *os.File) *exec.Cmd {
+	t.Helper()
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	dockerd := filepath.Join(t.TempDir(), "dockerd")
+	b, _ := os.ReadFile(sleep)
+	os.WriteFile(dockerd, b, 0o755)
+	cmd := exec.Command(dockerd, "3600")
+	cmd.ExtraFiles = []*os.File{f}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+func TestTCPDaemon(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f, _ := l.(*net.TCPListener).File()
+	defer f.Close()
+	cmd := fakeDockerd(t, f)
+	addr := l.Addr().String()
+	pid, foundBy, err := findDaemon(context.Background(), daemon.Proc{Root: "/proc"}, "tcp://"+addr)
+	if err != nil || pid != cmd.Process.Pid || foundBy != "listener of "+addr {
+		t.Errorf("tcp://%s: PID %d (want %d) by %q, %v", addr, pid, cmd.Process.Pid, foundBy, err)
+	}
+	// The same port on another local address is not this listener.
+	_, port, _ := net.SplitHostPort(addr)
+	if _, _, err := findDaemon(context.Background(), daemon.Proc{Root: "/proc"}, "tcp://127.0.0.2:"+port); err == nil {
+		t.Error("a listener on 127.0.0.1 was taken for 127.0.0.2")
+	}
 }
