@@ -462,21 +462,17 @@ func daemonTLS(p *check.Pass) {
 		p.Skip("this Engine does not report insecure listeners through the API; needs access to the daemon's host: " + p.Facts.HostAccess.Reason)
 		return
 	}
-	var tcp []string
-	if s, ok := d.Lookup("hosts"); ok {
-		for _, h := range s.Values {
-			if strings.HasPrefix(h, "tcp://") || (!strings.Contains(h, "://") && strings.Contains(h, ":")) {
-				tcp = append(tcp, h)
-			}
-		}
-	}
+	tcp := apiTCPAddrs(d)
 	if len(tcp) == 0 && len(insecureWarnings) == 0 {
 		p.OK("the daemon does not serve the API over TCP", ev("hosts", setting(d, "hosts", "unix:///var/run/docker.sock"), ""))
 		return
 	}
-	tls, verify := d.TLS.Enabled, d.TLS.Verify
+	where := strings.Join(tcp, ", ")
+	if where == "" {
+		where = "TCP"
+	}
 	evs := []finding.Evidence{
-		ev("tcp hosts", strings.Join(tcp, ", "), ""),
+		ev("tcp listeners", where, ""),
 		ev("tls", setting(d, "tls", "false"), "true"),
 		ev("tlsverify", setting(d, "tlsverify", "false"), "true"),
 	}
@@ -484,13 +480,48 @@ func daemonTLS(p *check.Pass) {
 		evs = append(evs, ev("daemon warnings", strings.Join(insecureWarnings, "; "), "none"))
 	}
 	switch {
-	case !tls:
-		p.Fail("the API is served over plain TCP on "+strings.Join(tcp, ", ")+": anyone who can reach it controls the host", evs...)
-	case !verify:
-		p.Fail("the API is served over TLS on "+strings.Join(tcp, ", ")+" without client certificate verification: anyone who can reach it controls the host", evs...)
+	case !d.TLS.Enabled:
+		p.Fail("the API is served over plain TCP on "+where+": anyone who can reach it controls the host", evs...)
+	case !d.TLS.Verify || len(insecureWarnings) > 0:
+		// The daemon's own warning wins over what its flags seem to say.
+		p.Fail("the API is served over TLS on "+where+" without client certificate verification: anyone who can reach it controls the host", evs...)
 	default:
-		p.OK("the API on "+strings.Join(tcp, ", ")+" requires client certificates", evs...)
+		p.OK("the API on "+where+" requires client certificates", evs...)
 	}
+}
+
+// apiTCPAddrs are the TCP addresses the daemon serves the API on: its tcp:// hosts and
+// the TCP sockets it really listens on (a socket-activated TCP listener appears only
+// there), leaving out swarm's ports and the metrics endpoint.
+func apiTCPAddrs(d *facts.DaemonProcess) []string {
+	var out []string
+	ports := map[string]bool{}
+	if s, ok := d.Lookup("hosts"); ok {
+		for _, h := range s.Values {
+			if strings.HasPrefix(h, "tcp://") || (!strings.Contains(h, "://") && strings.Contains(h, ":")) {
+				out = append(out, h)
+				_, port := splitHostPort(strings.TrimPrefix(h, "tcp://"))
+				ports[port] = true
+			}
+		}
+	}
+	skip := map[string]bool{"2377": true, "7946": true}
+	if s, ok := d.Lookup("metrics-addr"); ok {
+		_, port := splitHostPort(s.Value())
+		skip[port] = true
+	}
+	for _, l := range d.Listeners {
+		if l.Network != "tcp" && l.Network != "tcp6" {
+			continue
+		}
+		_, port := splitHostPort(l.Address)
+		if skip[port] || ports[port] {
+			continue
+		}
+		ports[port] = true
+		out = append(out, "tcp://"+l.Address)
+	}
+	return out
 }
 
 // versionAtLeast compares dotted API versions numerically.

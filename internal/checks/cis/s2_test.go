@@ -40,6 +40,22 @@ func TestDaemonTLS(t *testing.T) {
 		})
 	}
 
+	// Socket activation: -H fd:// and a TCP ListenStream in docker.socket; only the
+	// daemon's listening sockets show the TCP API.
+	s0 := base()
+	set(s0.Daemon, "hosts", "flag --host=fd://", "fd://")
+	s0.Daemon.Listeners = []facts.Listener{{Network: "tcp6", Address: "[::]:2375"}, {Network: "tcp", Address: "0.0.0.0:2377"}, {Network: "unix", Address: "/run/docker.sock"}}
+	statuses(t, run(t, s0, "2.7"), "fail: node1: the API is served over plain TCP on tcp://[::]:2375: anyone who can reach it controls the host")
+	// The daemon's warning wins over flags that seem to say otherwise.
+	s0.Daemon.TLS = facts.TLS{Enabled: true, Verify: true}
+	s0.Engine.Warnings = []string{"WARNING: API is accessible on https://0.0.0.0:2375 without TLS client verification."}
+	statuses(t, run(t, s0, "2.7"), "fail: node1: the API is served over TLS on tcp://[::]:2375 without client certificate verification: anyone who can reach it controls the host")
+	// Swarm and metrics ports are not the API.
+	s0 = base()
+	set(s0.Daemon, "metrics-addr", "daemon.json", "127.0.0.1:9323")
+	s0.Daemon.Listeners = []facts.Listener{{Network: "tcp", Address: "0.0.0.0:2377"}, {Network: "tcp", Address: "127.0.0.1:9323"}}
+	statuses(t, run(t, s0, "2.7"), "pass: node1: the daemon does not serve the API over TCP")
+
 	// Remote: the daemon's own /info warnings decide.
 	s := base()
 	s.Daemon, s.Host, s.HostAccess = nil, nil, facts.HostAccess{Reason: "remote"}

@@ -210,7 +210,7 @@ func readDaemon(proc daemon.Proc, fsys *hostfs.FS, pid int, foundBy string, eng 
 	if s, ok := flags["config-file"]; ok {
 		d.ConfigFile = s.Value()
 	} else if _, rootless := eng.SecurityOption("rootless"); rootless || flags["rootless"].Value() == "true" {
-		d.ConfigFile = rootlessConfig(proc, pid)
+		d.ConfigFile = rootlessConfig(processEnv(proc, pid))
 	}
 	var file map[string]facts.Setting
 	b, err := fsys.ReadFile(d.ConfigFile)
@@ -234,14 +234,15 @@ func readDaemon(proc daemon.Proc, fsys *hostfs.FS, pid int, foundBy string, eng 
 		d.RootMount, _ = proc.MountOf(pid, "/")
 	}
 	d.ContainerdSocket = containerdSocket(fsys, d)
-	d.TLS = daemonTLS(d, processHome(proc, pid, fsys, d.UID))
+	env := processEnv(proc, pid)
+	d.TLS = daemonTLS(d, processHome(env, fsys, d.UID), env)
 	return d
 }
 
 // processHome is the home directory of the user a process runs as: $HOME from its
 // environment when readable, else the passwd entry for its UID.
-func processHome(proc daemon.Proc, pid int, fsys *hostfs.FS, uid int) string {
-	if h := processEnv(proc, pid)["HOME"]; h != "" {
+func processHome(env map[string]string, fsys *hostfs.FS, uid int) string {
+	if h := env["HOME"]; h != "" {
 		return h
 	}
 	if h := fsys.HomeOf(uid); h != "" {
@@ -263,8 +264,7 @@ func processEnv(proc daemon.Proc, pid int) map[string]string {
 
 // rootlessConfig is where a rootless daemon reads daemon.json: $XDG_CONFIG_HOME/docker or
 // ~/.config/docker of the user it runs as.
-func rootlessConfig(proc daemon.Proc, pid int) string {
-	vars := processEnv(proc, pid)
+func rootlessConfig(vars map[string]string) string {
 	if x := vars["XDG_CONFIG_HOME"]; x != "" {
 		return path.Join(x, "docker", "daemon.json")
 	}
@@ -378,21 +378,28 @@ func dockerSocket(host string, d *facts.DaemonProcess) string {
 
 // daemonTLS works out the daemon's effective TLS setup the way dockerd does: --tlsverify
 // implies --tls, and when tlsverify is not given at all it takes the value of tls (so
-// "--tls" alone still demands client certificates). Files default to ~/.docker/*.pem of
-// the user the daemon runs as.
-func daemonTLS(d *facts.DaemonProcess, home string) facts.TLS {
+// "--tls" alone still demands client certificates; tried on Engine 20.10), or true when
+// dockerd's environment sets DOCKER_TLS_VERIFY. Files default to DOCKER_CERT_PATH, else
+// ~/.docker of the user the daemon runs as.
+func daemonTLS(d *facts.DaemonProcess, home string, env map[string]string) facts.TLS {
 	t := facts.TLS{Enabled: d.Bool("tls", false)}
 	t.Verify = t.Enabled
 	if _, set := d.Lookup("tlsverify"); set {
 		t.Verify = d.Bool("tlsverify", false)
-		t.Enabled = t.Enabled || t.Verify
+	} else if env["DOCKER_TLS_VERIFY"] != "" {
+		t.Verify = true
+	}
+	t.Enabled = t.Enabled || t.Verify
+	dir := path.Join(home, ".docker")
+	if c := env["DOCKER_CERT_PATH"]; c != "" {
+		dir = c
 	}
 	file := func(key, def string) string {
 		if s, ok := d.Lookup(key); ok && s.Value() != "" {
 			return s.Value()
 		}
 		if t.Enabled {
-			return path.Join(home, ".docker", def)
+			return path.Join(dir, def)
 		}
 		return ""
 	}

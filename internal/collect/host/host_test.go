@@ -45,9 +45,18 @@ func TestDaemonTLS(t *testing.T) {
 		{"tlsverify implies tls", d("tlsverify", "true", "tlscacert", "/etc/t/ca.pem"), facts.TLS{Enabled: true, Verify: true, CACert: "/etc/t/ca.pem", Cert: "/root/.docker/cert.pem", Key: "/root/.docker/key.pem"}},
 	}
 	for _, tt := range tests {
-		if d := cmp.Diff(tt.want, daemonTLS(tt.d, "/root")); d != "" {
+		if d := cmp.Diff(tt.want, daemonTLS(tt.d, "/root", nil)); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
+	}
+}
+
+func TestDaemonTLSFromEnvironment(t *testing.T) {
+	d := &facts.DaemonProcess{Config: map[string]facts.Setting{}}
+	got := daemonTLS(d, "/root", map[string]string{"DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": "/etc/docker/tls"})
+	want := facts.TLS{Enabled: true, Verify: true, CACert: "/etc/docker/tls/ca.pem", Cert: "/etc/docker/tls/cert.pem", Key: "/etc/docker/tls/key.pem"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
