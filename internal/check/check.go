@@ -1,8 +1,6 @@
 package check
 
 import (
-	"fmt"
-
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -89,11 +87,6 @@ func (p *Pass) Skip(reason string, ev ...finding.Evidence) Result {
 // Error reports that this target could not be evaluated.
 func (p *Pass) Error(msg string, ev ...finding.Evidence) Result {
 	return p.add(finding.Error, msg, ev)
-}
-
-// Errorf is Error with formatting.
-func (p *Pass) Errorf(format string, args ...any) Result {
-	return p.Error(fmt.Sprintf(format, args...))
 }
 
 // Reported reports whether this evaluation has reported anything yet.

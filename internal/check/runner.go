@@ -13,7 +13,9 @@ import (
 
 // CollectRule carries the error findings for targets the collectors could not read (a
 // container that vanished mid-audit). It is reported whatever the selection.
-var CollectRule = finding.Rule{
+func CollectRule() finding.Rule { return collectRule }
+
+var collectRule = finding.Rule{
 	ID:          "AUDIT-COLLECT",
 	Title:       "Every target could be read",
 	Description: "A target that could not be read was not audited; its other rules have no findings.",
@@ -137,9 +139,9 @@ func evaluate(c *Check, p *Pass) {
 
 func collectError(t finding.Target, msg string) finding.Finding {
 	return finding.Finding{
-		Rule:     CollectRule.ID,
+		Rule:     collectRule.ID,
 		Status:   finding.Error,
-		Severity: CollectRule.Severity,
+		Severity: collectRule.Severity,
 		Target:   t,
 		Message:  msg,
 	}

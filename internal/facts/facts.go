@@ -1,7 +1,9 @@
 package facts
 
 import (
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +33,9 @@ type Snapshot struct {
 	Networks   []Network   `json:"networks"`
 	Volumes    []Volume    `json:"volumes"`
 	Swarm      *Swarm      `json:"swarm,omitempty"`
+	// Notes are things the collectors could not read that weaken some checks, in words
+	// (the volume list failed, so volume binds were not resolved).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Volume is one daemon volume.
@@ -134,6 +139,9 @@ type DaemonProcess struct {
 	// RootMount is the mount of "/" in the same namespace, to tell a bind mount of a
 	// directory of the root filesystem from a separate filesystem.
 	RootMount *Mountpoint `json:"rootMount,omitempty"`
+	// ConfigChangedSinceStart is set when daemon.json was modified after the daemon
+	// started: the running daemon may still use the old settings.
+	ConfigChangedSinceStart bool `json:"configChangedSinceStart,omitempty"`
 }
 
 // Setting is one effective daemon option and where it came from.
@@ -237,12 +245,13 @@ type Located struct {
 // Found reports whether the path was found.
 func (l Located) Found() bool { return l.Path != "" }
 
-// File is the stat of one host path (not following a final symlink unless noted).
+// File is the stat of one host path, symlinks followed (a link to daemon.json is judged
+// by the file it points to).
 type File struct {
 	Path   string `json:"path"`
 	Real   string `json:"real,omitempty"` // Path with symlinks resolved (audit watches follow inodes)
 	Exists bool   `json:"exists"`
-	Type   string `json:"type,omitempty"` // file, dir, socket, symlink, other
+	Type   string `json:"type,omitempty"` // file, dir, socket, other
 	Mode   uint32 `json:"mode,omitempty"` // permission bits only (0o7777)
 	UID    int    `json:"uid"`
 	GID    int    `json:"gid"`
@@ -259,14 +268,55 @@ type Audit struct {
 	LoadedError string `json:"loadedError,omitempty"`
 	// Files are the rules in /etc/audit/audit.rules and /etc/audit/rules.d/*.rules.
 	Files []string `json:"files"`
+	// Resolved maps each watched path of those rules to what the kernel watches: its
+	// parent directories resolved, the last component as written (a watch on a symlink
+	// watches the link). Paths that resolve to themselves are left out.
+	Resolved map[string]string `json:"resolved,omitempty"`
 }
 
-// DockerGroup is the group that owns the daemon socket and its members.
+// AuditWatch is one path an audit rule watches.
+type AuditWatch struct {
+	Path      string
+	Recursive bool // -w on a directory and -F dir= cover what is below
+}
+
+// ParseAuditRule returns the paths an audit rule watches: "-w PATH", "-F path=PATH"
+// (exact) and "-F dir=DIR" (recursive).
+func ParseAuditRule(rule string) []AuditWatch {
+	var out []AuditWatch
+	f := strings.Fields(rule)
+	for i := 0; i < len(f); i++ {
+		switch {
+		case f[i] == "-w" && i+1 < len(f):
+			out = append(out, AuditWatch{Path: path.Clean(f[i+1]), Recursive: true})
+			i++
+		case strings.HasPrefix(f[i], "-w") && len(f[i]) > 2:
+			out = append(out, AuditWatch{Path: path.Clean(f[i][2:]), Recursive: true})
+		case f[i] == "-F" && i+1 < len(f):
+			k, v, _ := strings.Cut(f[i+1], "=")
+			switch k {
+			case "path":
+				out = append(out, AuditWatch{Path: path.Clean(v)})
+			case "dir":
+				out = append(out, AuditWatch{Path: path.Clean(v), Recursive: true})
+			}
+			i++
+		}
+	}
+	return out
+}
+
+// DockerGroup is the group that owns the daemon's socket, and so who can use the
+// daemon, next to the group the daemon was told to give it (-G, "group").
 type DockerGroup struct {
-	Name    string   `json:"name"`
-	GID     int      `json:"gid"`
-	Exists  bool     `json:"exists"`
+	GID     int      `json:"gid"`     // the socket's group (-1 when the socket was not found)
+	Name    string   `json:"name"`    // its name in the host's /etc/group, "" when not there
+	Exists  bool     `json:"exists"`  // found in /etc/group
 	Members []string `json:"members"` // secondary members and users whose primary group it is, sorted
+
+	Configured       string `json:"configured"` // the daemon's group option, "docker" by default
+	ConfiguredGID    int    `json:"configuredGID"`
+	ConfiguredExists bool   `json:"configuredExists"`
 }
 
 // LSM is whether a Linux security module is active on the host.
@@ -291,7 +341,6 @@ type Container struct {
 	Health          string       `json:"health,omitempty"`
 	User            string       `json:"user"`
 	Healthcheck     []string     `json:"healthcheck,omitempty"` // Config.Healthcheck.Test
-	Labels          Labels       `json:"labels,omitempty"`
 	Privileged      bool         `json:"privileged"`
 	CapAdd          []string     `json:"capAdd"`
 	CapDrop         []string     `json:"capDrop"`
@@ -326,11 +375,30 @@ type Container struct {
 }
 
 // Running reports whether the container's processes exist.
-func (c Container) Running() bool {
-	return c.State == "running" || c.State == "paused" || c.State == "restarting"
+func (c Container) Running() bool { return RunningState(c.State) }
+
+// RunningState reports whether a container state means its processes exist.
+func RunningState(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
+
+// VersionLess compares dotted version numbers numerically ("1.9" < "1.41").
+func VersionLess(a, b string) bool {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
 
-// SecurityOptValue returns the value of a --security-opt key ("seccomp", "apparmor",
+// SecurityOptValues returns the values of a --security-opt key ("seccomp", "apparmor",
 // "label", "no-new-privileges"), accepting both key=value and the legacy key:value.
 // A bare key (no-new-privileges) returns "true".
 func (c Container) SecurityOptValues(key string) []string {

@@ -2,8 +2,6 @@ package cis
 
 import (
 	"fmt"
-	"path"
-	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -31,8 +29,10 @@ var sections = map[string]string{
 	"7": "7 Docker swarm configuration",
 }
 
+// sectionTags name the sections for --include; they differ from the scope tags (host,
+// daemon, container, image), which say what a rule is evaluated for.
 var sectionTags = map[string]string{
-	"1": "host", "2": "daemon", "3": "files", "4": "images", "5": "runtime", "6": "operations", "7": "swarm",
+	"1": "host-config", "2": "daemon-config", "3": "daemon-files", "4": "images", "5": "runtime", "6": "operations", "7": "swarm",
 }
 
 // Checks returns every CIS Docker Benchmark v1.6.0 check of sections 1–7, in benchmark order.
@@ -58,10 +58,7 @@ func finish(c *check.Check) {
 	if c.CIS.Automated {
 		assess = "automated"
 	}
-	c.Tags = []string{"cis", sectionTags[sec], level, assess}
-	if !slices.Contains(c.Tags, string(c.Scope)) { // section 1's tag "host" is also a scope
-		c.Tags = append(c.Tags, string(c.Scope))
-	}
+	c.Tags = []string{"cis", sectionTags[sec], level, assess, string(c.Scope)}
 	if c.NeedsHost {
 		c.Tags = append(c.Tags, "needs-host")
 	}
@@ -88,7 +85,11 @@ func daemonConfig(p *check.Pass) (*facts.DaemonProcess, bool) {
 // setting describes an option's effective value and where it came from, for evidence.
 func setting(d *facts.DaemonProcess, name, def string) string {
 	if s, ok := d.Lookup(name); ok {
-		return strings.Join(s.Values, ", ") + " (" + s.Source + ")"
+		v := strings.Join(s.Values, ", ") + " (" + s.Source + ")"
+		if s.Source == "daemon.json" && d.ConfigChangedSinceStart {
+			v += "; daemon.json changed after dockerd started, so the running daemon may still use an older value"
+		}
+		return v
 	}
 	return def + " (default)"
 }
@@ -139,21 +140,26 @@ func owner(f facts.File) string {
 // ownedByRoot checks a file is owned by root:root, or by root and the group named (for
 // the docker socket, owned by root:docker).
 func ownedByRoot(p *check.Pass, filePath, what string, groupName string, groupGID int) {
+	want, gid := "root:root", -1
+	if groupName != "" {
+		want, gid = "root:"+groupName, groupGID
+	}
+	ownedBy(p, filePath, what, 0, gid, want)
+}
+
+// ownedBy checks a file's owner is uid and its group is root or gid (gid -1: any).
+func ownedBy(p *check.Pass, filePath, what string, uid, gid int, want string) {
 	f, ok := hostFile(p, filePath, what)
 	if !ok {
 		return
 	}
-	want := "root:root"
-	groupOK := f.GID == 0
-	if groupName != "" {
-		want = "root:" + groupName
-		groupOK = groupOK || f.GID == groupGID
-	}
-	if f.UID == 0 && groupOK {
-		p.OK(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), ev("owner", owner(f), want)).At(filePath)
+	groupOK := f.GID == 0 || f.GID == gid || (gid == -1 && uid != 0)
+	e := ev("owner", owner(f), want)
+	if f.UID == uid && groupOK {
+		p.OK(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), e).At(filePath)
 		return
 	}
-	p.Fail(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), ev("owner", owner(f), want)).At(filePath)
+	p.Fail(fmt.Sprintf("%s is owned by %s", filePath, owner(f)), e).At(filePath)
 }
 
 // modeAtMost checks a file's permission bits grant nothing beyond max. Modes are compared
@@ -171,48 +177,27 @@ func modeAtMost(p *check.Pass, filePath, what string, max uint32) {
 	p.OK(fmt.Sprintf("%s has mode %s", filePath, perm(f.Mode)), ev("mode", perm(f.Mode), perm(max)+" or stricter")).At(filePath)
 }
 
-// auditRuleCovers reports whether an audit rule line watches target (or real, the path
-// it resolves to): "-w PATH" (recursive for a directory), "-F path=PATH" or "-F dir=DIR".
-func auditRuleCovers(rule string, targets ...string) bool {
-	f := strings.Fields(rule)
-	for i := 0; i < len(f); i++ {
-		var watched string
-		recursive := false
-		switch {
-		case f[i] == "-w" && i+1 < len(f):
-			watched, recursive = f[i+1], true
-			i++
-		case f[i] == "-F" && i+1 < len(f):
-			k, v, _ := strings.Cut(f[i+1], "=")
-			switch k {
-			case "path":
-				watched = v
-			case "dir":
-				watched, recursive = v, true
-			}
-			i++
-		case strings.HasPrefix(f[i], "-w") && len(f[i]) > 2:
-			watched, recursive = f[i][2:], true
-		default:
-			continue
+// auditRuleCovers reports whether an audit rule watches target (a real path): a watch
+// on it, or a recursive watch on a directory above it, after the kernel's resolution of
+// the watched path (resolved maps it; missing means it resolves to itself).
+func auditRuleCovers(rule, target string, resolved map[string]string) bool {
+	for _, w := range facts.ParseAuditRule(rule) {
+		p := w.Path
+		if r, ok := resolved[p]; ok {
+			p = r
 		}
-		watched = path.Clean(watched)
-		for _, t := range targets {
-			if t == "" {
-				continue
-			}
-			if t == watched || (recursive && strings.HasPrefix(t, watched+"/")) {
-				return true
-			}
+		if target == p || (w.Recursive && p != "/" && strings.HasPrefix(target, p+"/")) {
+			return true
 		}
 	}
 	return false
 }
 
-// audited checks that some audit rule watches a path. Audit watches follow inodes, so
-// the rule must name the real path: a watch on a symlink (/usr/bin/runc -> ../sbin/runc)
-// watches the link, not the binary. Rules loaded in the kernel are the truth; rules only
-// in files are not active until loaded.
+// audited checks that some audit rule watches a path. Audit watches follow inodes: the
+// kernel resolves a watched path's directories but watches a final symlink itself, so
+// the rule must reach the real file (a watch on /usr/bin/runc -> ../sbin/runc watches the
+// link, not runc). Rules loaded in the kernel are the truth; rules only in files are not
+// active until loaded.
 func audited(p *check.Pass, loc facts.Located, what string) {
 	if !loc.Found() {
 		p.Skip(what + " was not found on this host")
@@ -232,30 +217,42 @@ func audited(p *check.Pass, loc facts.Located, what string) {
 	}
 	want := "-w " + real + " -p wa -k docker"
 	a := p.Facts.Host.Audit
-	inFiles := firstCovering(a.Files, real)
+	covering := func(rules []string) string {
+		for _, r := range rules {
+			if auditRuleCovers(r, real, a.Resolved) {
+				return r
+			}
+		}
+		return ""
+	}
+	inFiles := covering(a.Files)
 	switch {
 	case a.Loaded == nil && inFiles != "":
 		p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", name, a.LoadedError), ev("rule file", inFiles, "")).At(loc.Path)
 	case a.Loaded == nil:
 		p.Fail("no audit rule watches "+name,
 			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), want)).At(loc.Path)
-	case firstCovering(a.Loaded, real) != "":
-		p.OK("a loaded audit rule watches "+name, ev("loaded rule", firstCovering(a.Loaded, real), "")).At(loc.Path)
+	case covering(a.Loaded) != "":
+		p.OK("a loaded audit rule watches "+name, ev("loaded rule", covering(a.Loaded), "")).At(loc.Path)
 	case inFiles != "":
 		p.Fail(fmt.Sprintf("a rule file watches %s but the rule is not loaded", name),
 			ev("rule file", inFiles, ""), ev("loaded rules", fmt.Sprint(len(a.Loaded)), "the same rule loaded (augenrules --load)")).At(loc.Path)
-	case real != loc.Path && firstCovering(append(append([]string{}, a.Loaded...), a.Files...), loc.Path) != "":
-		p.Fail(fmt.Sprintf("the audit rule watches %s, a symlink; watches follow inodes, so watch %s", loc.Path, real),
-			ev("rule", firstCovering(append(append([]string{}, a.Loaded...), a.Files...), loc.Path), want)).At(loc.Path)
 	default:
+		if r := watchesLink(append(append([]string{}, a.Loaded...), a.Files...), loc.Path); real != loc.Path && r != "" {
+			p.Fail(fmt.Sprintf("the audit rule watches %s, a symlink; watches follow inodes, so watch %s", loc.Path, real), ev("rule", r, want)).At(loc.Path)
+			return
+		}
 		p.Fail("no audit rule watches "+name, ev("loaded rules", fmt.Sprint(len(a.Loaded)), want)).At(loc.Path)
 	}
 }
 
-func firstCovering(rules []string, target string) string {
+// watchesLink returns a rule that names path literally.
+func watchesLink(rules []string, path string) string {
 	for _, r := range rules {
-		if auditRuleCovers(r, target) {
-			return r
+		for _, w := range facts.ParseAuditRule(r) {
+			if w.Path == path {
+				return r
+			}
 		}
 	}
 	return ""

@@ -76,7 +76,7 @@ func base() *facts.Snapshot {
 			},
 			CertsD:      []string{},
 			Audit:       facts.Audit{Loaded: []string{}, Files: []string{}},
-			DockerGroup: facts.DockerGroup{Name: "docker", GID: 999, Exists: true, Members: []string{}},
+			DockerGroup: facts.DockerGroup{Name: "docker", GID: 999, Exists: true, Members: []string{}, Configured: "docker", ConfiguredGID: 999, ConfiguredExists: true},
 			AppArmor:    facts.LSM{Evidence: "/sys/module/apparmor/parameters/enabled is absent (AppArmor is not in this kernel)"},
 			SELinux:     facts.LSM{Evidence: "selinuxfs is not mounted (/sys/fs/selinux/enforce is absent)"},
 		},
@@ -156,21 +156,3 @@ func statuses(t *testing.T, got []finding.Finding, want ...string) {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }
-
-func with2(base []string, more ...string) []string {
-	return append(append([]string{}, base...), more...)
-}
-
-func sorted(s []string) []string {
-	out := append([]string{}, s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
-}
-
-func equal(a, b []string) bool { return cmp.Equal(a, b, cmpopts.EquateEmpty()) }

@@ -46,6 +46,31 @@ func sensitiveDirs(s *facts.Snapshot) []string {
 	return append(dirs, path.Clean(root))
 }
 
+// harmlessReadOnly are host files and directories containers commonly mount read-only
+// to share the host's time zone, identity or public certificates. Mounted read-only
+// they expose nothing secret; read-write they are reported like the rest.
+var harmlessReadOnly = []string{
+	"/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo", "/etc/machine-id", "/etc/hostname",
+	"/etc/hosts", "/etc/resolv.conf", "/etc/os-release", "/usr/lib/os-release",
+	"/etc/ssl/certs", "/etc/pki/tls/certs", "/etc/pki/ca-trust/extracted", "/etc/ca-certificates",
+	"/usr/share/ca-certificates", "/usr/local/share/ca-certificates",
+}
+
+// harmless reports a read-only mount of one of harmlessReadOnly (or below one).
+func harmless(m facts.Mount) bool {
+	if m.RW {
+		return false
+	}
+	for _, p := range []string{path.Clean(m.HostPath), hostPath(m)} {
+		for _, h := range harmlessReadOnly {
+			if within(p, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // exposedDir finds the sensitive directory a host path exposes: the directory itself,
 // something inside it, or a parent of it (a mount of /var exposes /var/lib/docker).
 func exposedDir(h string, dirs []string) (dir string, viaParent, ok bool) {

@@ -45,6 +45,9 @@ func section1() []check.Check {
 				case sameAsRoot:
 					p.Fail(fmt.Sprintf("%s is a bind mount of a directory of the root filesystem (%s), not a separate partition", root, m.Source), mount,
 						ev("root filesystem", describeMountpoint(d.RootMount), "a different device")).At(root)
+				case m.Root != "/" && m.Root != "":
+					// A directory of another filesystem (a separate /var, say), bind-mounted.
+					p.Warn(fmt.Sprintf("%s is directory %s of %s, a filesystem it shares with other data", root, m.Root, m.Source), mount).At(root)
 				case m.MountPoint == root || (userns && m.MountPoint == path.Dir(root)):
 					p.OK(root+" is on its own filesystem", mount).At(root)
 				default:
@@ -64,8 +67,16 @@ func section1() []check.Check {
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
 				g := p.Facts.Host.DockerGroup
-				if !g.Exists {
-					p.OK(fmt.Sprintf("there is no %s group: only root can use the daemon socket", g.Name))
+				switch {
+				case g.GID == 0:
+					p.OK("the socket belongs to the root group: only root can use the daemon")
+					return
+				case g.GID < 0:
+					p.OK(fmt.Sprintf("there is no %s group and no socket to check: only root can use the daemon", g.Configured))
+					return
+				case !g.Exists:
+					p.Manual(fmt.Sprintf("the socket's group %d is not in /etc/group (a directory-service group?): its members can control the daemon; review them there", g.GID),
+						ev("socket group", fmt.Sprint(g.GID), ""))
 					return
 				}
 				members := ev("members of "+g.Name, strings.Join(g.Members, ", "), "")

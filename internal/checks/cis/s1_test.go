@@ -30,6 +30,11 @@ func TestSeparatePartition(t *testing.T) {
 	s.Daemon.DataRootMount = s.Daemon.RootMount
 	statuses(t, run(t, s, "1.1.1"), "fail: node1: /var/lib/docker is on the root filesystem")
 
+	// /var is a separate partition and dockerd bind-mounted its data root onto itself:
+	// a mount point, on a filesystem shared with the rest of /var.
+	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vdc", FSType: "xfs", Device: "254:32", Root: "/lib/docker"}
+	statuses(t, run(t, s, "1.1.1"), "warn: node1: /var/lib/docker is directory /lib/docker of /dev/vdc, a filesystem it shares with other data")
+
 	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var", Source: "/dev/vdc", FSType: "xfs", Device: "254:32", Root: "/"}
 	statuses(t, run(t, s, "1.1.1"), "warn: node1: /var/lib/docker shares the filesystem mounted at /var")
 
@@ -50,8 +55,11 @@ func TestDockerGroup(t *testing.T) {
 		"fail: node1: bob in the docker group is not in --trusted-users")
 	statuses(t, run(t, s, "1.1.2", check.Config{TrustedUsers: []string{}}),
 		"fail: node1: alice, bob in the docker group are not in --trusted-users")
-	s.Host.DockerGroup = facts.DockerGroup{Name: "docker"}
-	statuses(t, run(t, s, "1.1.2"), "pass: node1: there is no docker group: only root can use the daemon socket")
+	// The socket's group comes from a directory service, not /etc/group.
+	s.Host.DockerGroup = facts.DockerGroup{GID: 50123, Configured: "docker"}
+	statuses(t, run(t, s, "1.1.2"), "manual: node1: the socket's group 50123 is not in /etc/group (a directory-service group?): its members can control the daemon; review them there")
+	s.Host.DockerGroup = facts.DockerGroup{GID: 0, Name: "root", Exists: true, Configured: "docker"}
+	statuses(t, run(t, s, "1.1.2"), "pass: node1: the socket belongs to the root group: only root can use the daemon")
 }
 
 func TestAuditRules(t *testing.T) {
@@ -93,6 +101,11 @@ func TestAuditRules(t *testing.T) {
 	expect(t, run(t, s, "1.1.18"), brief{finding.Fail, finding.Low, "node1",
 		"the audit rule watches /usr/bin/runc, a symlink; watches follow inodes, so watch /usr/sbin/runc",
 		[]finding.Evidence{ev("rule", "-w /usr/bin/runc -p wa -k docker", "-w /usr/sbin/runc -p wa -k docker")}})
+	// A watch through a symlinked directory reaches the file: the kernel resolves it.
+	s.Host.Paths.DockerService = facts.Located{Path: "/lib/systemd/system/docker.service", Real: "/usr/lib/systemd/system/docker.service"}
+	s.Host.Audit = facts.Audit{Loaded: []string{"-w /lib/systemd/system/docker.service -k docker"},
+		Resolved: map[string]string{"/lib/systemd/system/docker.service": "/usr/lib/systemd/system/docker.service"}}
+	statuses(t, run(t, s, "1.1.7"), "pass: node1: a loaded audit rule watches /usr/lib/systemd/system/docker.service (the real path of /lib/systemd/system/docker.service)")
 	// The containerd socket under /var/run is really under /run.
 	s.Daemon.ContainerdSocket = "/var/run/docker/containerd/containerd.sock"
 	s.Host.Files[s.Daemon.ContainerdSocket] = facts.File{Path: s.Daemon.ContainerdSocket, Real: "/run/docker/containerd/containerd.sock", Exists: true}
@@ -105,6 +118,7 @@ func TestAuditRules(t *testing.T) {
 }
 
 func TestAuditRuleCovers(t *testing.T) {
+	resolved := map[string]string{"/lib/systemd/system/docker.service": "/usr/lib/systemd/system/docker.service", "/var/run": "/var/run"}
 	for _, tt := range []struct {
 		rule, path string
 		want       bool
@@ -117,8 +131,13 @@ func TestAuditRuleCovers(t *testing.T) {
 		{"-a exit,always -F path=/usr/bin -k docker", "/usr/bin/runc", false}, // path= is exact
 		{"-a exit,always -F dir=/var/lib/docker -k docker", "/var/lib/docker/containers", true},
 		{"-k docker -w", "/etc/docker", false},
+		// The kernel resolves the directories of a watched path: /lib -> usr/lib.
+		{"-w /lib/systemd/system/docker.service -k docker", "/usr/lib/systemd/system/docker.service", true},
+		// A watch on the symlink /var/run watches the link, not /run below it.
+		{"-w /var/run -k docker", "/run/docker.sock", false},
+		{"-w / -k everything", "/etc/docker", false},
 	} {
-		if got := auditRuleCovers(tt.rule, tt.path); got != tt.want {
+		if got := auditRuleCovers(tt.rule, tt.path, resolved); got != tt.want {
 			t.Errorf("auditRuleCovers(%q, %q) = %v", tt.rule, tt.path, got)
 		}
 	}

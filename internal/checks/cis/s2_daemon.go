@@ -71,6 +71,10 @@ func section2() []check.Check {
 			},
 			Run: func(p *check.Pass) {
 				d := p.Facts.Daemon
+				if d != nil && d.ConfigError != "" {
+					daemonConfig(p) // reports the unreadable configuration
+					return
+				}
 				if d == nil {
 					if p.Facts.Engine.Debug {
 						p.Fail("the daemon runs in debug mode", ev("debug", "true", "false"))
@@ -261,6 +265,9 @@ func section2() []check.Check {
 					return
 				}
 				if d := p.Facts.Daemon; d != nil {
+					if _, ok := daemonConfig(p); !ok {
+						return
+					}
 					if s, ok := d.Lookup("storage-opts"); ok {
 						for _, v := range s.Values {
 							if strings.HasPrefix(v, "dm.basesize") {
@@ -455,7 +462,7 @@ func daemonTLS(p *check.Pass) {
 			p.Fail("the daemon reports: "+strings.Join(insecureWarnings, "; "), ev("daemon warnings", strings.Join(insecureWarnings, "; "), "none"))
 			return
 		}
-		if versionAtLeast(p.Facts.Engine.APIVersion, "1.41") {
+		if !facts.VersionLess(p.Facts.Engine.APIVersion, "1.41") {
 			p.OK("the daemon reports no TCP listener without TLS client verification", ev("daemon warnings", "none about TCP", "none"))
 			return
 		}
@@ -522,12 +529,4 @@ func apiTCPAddrs(d *facts.DaemonProcess) []string {
 		out = append(out, "tcp://"+l.Address)
 	}
 	return out
-}
-
-// versionAtLeast compares dotted API versions numerically.
-func versionAtLeast(v, min string) bool {
-	var a1, a2, b1, b2 int
-	fmt.Sscanf(v, "%d.%d", &a1, &a2)
-	fmt.Sscanf(min, "%d.%d", &b1, &b2)
-	return a1 > b1 || (a1 == b1 && a2 >= b2)
 }

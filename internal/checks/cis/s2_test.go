@@ -153,5 +153,15 @@ func TestDaemonSettings(t *testing.T) {
 func TestUnreadableDaemonConfig(t *testing.T) {
 	s := base()
 	s.Daemon.ConfigError = "/etc/docker/daemon.json: parse daemon.json: invalid character '}'"
-	statuses(t, run(t, s, "2.14"), "error: node1: cannot read the daemon's configuration: /etc/docker/daemon.json: parse daemon.json: invalid character '}'")
+	for _, id := range []string{"2.3", "2.4", "2.8", "2.10", "2.14", "2.16"} {
+		statuses(t, run(t, s, id), "error: node1: cannot read the daemon's configuration: /etc/docker/daemon.json: parse daemon.json: invalid character '}'")
+	}
+}
+
+func TestConfigChangedSinceStart(t *testing.T) {
+	s := base()
+	set(s.Daemon, "no-new-privileges", "daemon.json", "true")
+	s.Daemon.ConfigChangedSinceStart = true
+	expect(t, run(t, s, "2.14"), brief{finding.Pass, finding.Medium, "node1", "new containers get no-new-privileges by default",
+		[]finding.Evidence{ev("no-new-privileges", "true (daemon.json); daemon.json changed after dockerd started, so the running daemon may still use an older value", "true")}})
 }

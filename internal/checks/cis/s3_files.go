@@ -1,6 +1,8 @@
 package cis
 
 import (
+	"fmt"
+
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -232,11 +234,16 @@ func section3() []check.Check {
 			NeedsHost: true,
 			Run: func(p *check.Pass) {
 				g := p.Facts.Host.DockerGroup
-				name, gid := g.Name, g.GID
-				if !g.Exists {
-					name, gid = "", 0 // without the group, dockerd leaves the socket root:root
+				sock := p.Facts.Host.Paths.DockerSock.Path
+				if _, rootless := p.Facts.Engine.SecurityOption("rootless"); rootless && p.Facts.Daemon != nil {
+					ownedBy(p, sock, "the Docker socket", p.Facts.Daemon.UID, -1, fmt.Sprintf("%d (the rootless daemon's user)", p.Facts.Daemon.UID))
+					return
 				}
-				ownedByRoot(p, p.Facts.Host.Paths.DockerSock.Path, "the Docker socket", name, gid)
+				if !g.ConfiguredExists {
+					ownedByRoot(p, sock, "the Docker socket", "", 0) // without its group dockerd leaves the socket root:root
+					return
+				}
+				ownedByRoot(p, sock, "the Docker socket", g.Configured, g.ConfiguredGID)
 			},
 		},
 		{
@@ -389,5 +396,9 @@ func tlsFile(p *check.Pass, key string) (string, bool) {
 		return "", false
 	}
 	f := map[string]string{"tlscacert": d.TLS.CACert, "tlscert": d.TLS.Cert, "tlskey": d.TLS.Key}[key]
-	return f, f != ""
+	if f == "" {
+		p.Error("the daemon uses TLS but no " + key + " path is known")
+		return "", false
+	}
+	return f, true
 }

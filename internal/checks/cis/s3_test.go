@@ -43,6 +43,19 @@ func TestOwnership(t *testing.T) {
 	s.Host.Files[f.Path] = f
 	statuses(t, run(t, s, "3.15"), "pass: node1: /var/run/docker.sock is owned by root:root")
 
+	// A socket group other than the configured one fails, whatever it is called.
+	f.GID, f.Group = 50, "staff"
+	s.Host.Files[f.Path] = f
+	statuses(t, run(t, s, "3.15"), "fail: node1: /var/run/docker.sock is owned by root:staff")
+	// Rootless: the socket belongs to the daemon's user.
+	s.Engine.SecurityOptions = []string{"name=rootless", "name=seccomp,profile=builtin"}
+	s.Daemon.UID = 1000
+	f.UID, f.GID, f.User, f.Group = 1000, 1000, "alice", "alice"
+	s.Host.Files[f.Path] = f
+	expect(t, run(t, s, "3.15"), brief{finding.Pass, finding.High, "node1", "/var/run/docker.sock is owned by alice:alice",
+		[]finding.Evidence{ev("owner", "alice:alice", "1000 (the rootless daemon's user)")}})
+	s.Engine.SecurityOptions = []string{"name=seccomp,profile=builtin"}
+
 	d := s.Host.Files["/etc/docker"]
 	d.GID, d.Group = 999, "docker"
 	s.Host.Files[d.Path] = d

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
-	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
@@ -46,7 +45,7 @@ func section4() []check.Check {
 				var noDigest []string
 				for _, im := range p.Facts.Images {
 					if len(im.Digests) == 0 {
-						noDigest = append(noDigest, imageName(im))
+						noDigest = append(noDigest, check.ImageTarget(&im).Name)
 					}
 				}
 				p.Manual("whether a base image is trusted is a policy decision; images without a registry digest were built or loaded locally, so their origin is not recorded",
@@ -166,7 +165,7 @@ func section4() []check.Check {
 						continue // the base layer's ADD of a root filesystem is how every base image starts
 					}
 					if src, ok := addInstruction(h.CreatedBy); ok {
-						r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, src), ev("history step", abbreviate(h.CreatedBy), "COPY"))
+						r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, redact(src)), ev("history step", abbreviate(h.CreatedBy), "COPY"))
 						if strings.Contains(src, "://") {
 							r.Sev(finding.Medium)
 						}
@@ -265,17 +264,6 @@ func displayHealthcheck(test []string) string {
 	return strings.Join(test, " ")
 }
 
-func imageName(im facts.Image) string {
-	if len(im.Tags) > 0 {
-		return im.Tags[0]
-	}
-	id := strings.TrimPrefix(im.ID, "sha256:")
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	return id
-}
-
 var (
 	updateRE  = regexp.MustCompile(`\b(apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*(update|check-update|refresh)\b`)
 	installRE = regexp.MustCompile(`\b(install|add|upgrade|dist-upgrade)\b`)
@@ -325,17 +313,29 @@ func redacted(v string) string {
 	return fmt.Sprintf("[redacted: %d characters, sha256:%s]", len(v), hex.EncodeToString(sum[:])[:12])
 }
 
-// abbreviate keeps history lines readable in reports, with secret-looking assignments
-// redacted: a history line is evidence, and must not leak what 4.10 is looking for.
-func abbreviate(s string) string {
-	s = assignment.ReplaceAllStringFunc(s, func(kv string) string {
+// urlCredentials matches the user:password@ of a URL.
+var urlCredentials = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
+
+// redact masks what looks like a secret in text taken from an image: credentials in
+// URLs and secret-looking KEY=value assignments. History lines are evidence, and must
+// not leak what 4.10 is looking for.
+func redact(s string) string {
+	s = urlCredentials.ReplaceAllStringFunc(s, func(m string) string {
+		scheme := urlCredentials.FindStringSubmatch(m)[1]
+		return scheme + redacted(strings.TrimSuffix(strings.TrimPrefix(m, scheme), "@")) + "@"
+	})
+	return assignment.ReplaceAllStringFunc(s, func(kv string) string {
 		k, v, _ := strings.Cut(kv, "=")
 		if secretKey(k) && strings.Trim(v, `"'`) != "" {
 			return k + "=" + redacted(strings.Trim(v, `"'`))
 		}
 		return kv
 	})
-	s = strings.Join(strings.Fields(s), " ")
+}
+
+// abbreviate keeps history lines readable in reports, redacted.
+func abbreviate(s string) string {
+	s = strings.Join(strings.Fields(redact(s)), " ")
 	if len(s) > 160 {
 		return s[:157] + "..."
 	}

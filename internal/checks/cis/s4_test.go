@@ -76,9 +76,14 @@ func TestSecretsRedacted(t *testing.T) {
 	if fs[0].Evidence[0].Actual != "[redacted: 19 characters, sha256:c4ca24390c4f]" {
 		t.Errorf("evidence = %q", fs[0].Evidence[0].Actual)
 	}
-	all := append(fs, run(t, s, "4.7")...)
+	s.Images[0].History = append(s.Images[0].History,
+		facts.History{CreatedBy: "/bin/sh -c #(nop) ADD https://ci:glpat-SECRET99@gitlab.example.com/app.tgz /app"},
+		facts.History{CreatedBy: "/bin/sh -c curl -u bob:hunter3 https://bob:hunter3@example.com/x && apt-get update"})
+	add := run(t, s, "4.9")
+	statuses(t, add, "warn: web:1: history step 5 uses ADD https://[redacted: 17 characters, sha256:879c898814fe]@gitlab.example.com/app.tgz")
+	all := append(append(fs, add...), run(t, s, "4.7")...)
 	b, _ := json.Marshal(all)
-	for _, secret := range []string{value, "ghp_abc123"} {
+	for _, secret := range []string{value, "ghp_abc123", "glpat-SECRET99", "hunter3@"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("a secret value leaked into the findings: %s", b)
 		}

@@ -51,16 +51,31 @@ func section5() []check.Check {
 					if len(requested) > 0 {
 						evs = append(evs, ev("requested apparmor", strings.Join(requested, ", "), ""))
 					}
+					if h := p.Facts.Host; h != nil && h.AppArmor.Enabled {
+						p.Fail("AppArmor is enabled on this host but the daemon does not apply it: the container runs unconfined",
+							append(evs, ev("host", h.AppArmor.Evidence, ""))...)
+						return
+					}
 					p.Skip("AppArmor is not available on this host; apparmor= options have no effect", evs...)
 					return
+				}
+				profile := c.AppArmorProfile
+				if c.State == "created" && profile == "" {
+					// The daemon picks the profile when the container first starts.
+					profile = "docker-default"
+					if len(requested) > 0 {
+						profile = requested[len(requested)-1]
+					}
 				}
 				switch {
 				case c.Privileged:
 					p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
-				case c.AppArmorProfile == "" || c.AppArmorProfile == "unconfined":
-					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmpOr(c.AppArmorProfile, "(none)"), "docker-default or a custom profile"))
+				case profile == "" || profile == "unconfined":
+					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmpOr(profile, "(none)"), "docker-default or a custom profile"))
+				case c.State == "created" && c.AppArmorProfile == "":
+					p.OK("will be confined by the AppArmor profile "+profile+" when it starts", ev("apparmor profile", profile+" (when started)", ""))
 				default:
-					p.OK("confined by the AppArmor profile "+c.AppArmorProfile, ev("apparmor profile", c.AppArmorProfile, ""))
+					p.OK("confined by the AppArmor profile "+profile, ev("apparmor profile", profile, ""))
 				}
 			},
 		},
@@ -80,6 +95,11 @@ func section5() []check.Check {
 					evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=selinux")}
 					if len(labels) > 0 {
 						evs = append(evs, ev("requested label", strings.Join(labels, ", "), ""))
+					}
+					if h := p.Facts.Host; h != nil && h.SELinux.Enabled {
+						p.Fail("SELinux is enabled on this host but the daemon runs without selinux-enabled: the container gets no SELinux separation",
+							append(evs, ev("host", h.SELinux.Evidence, ""))...)
+						return
 					}
 					p.Skip("SELinux is not enabled for this daemon; label= options have no effect", evs...)
 					return
@@ -111,10 +131,10 @@ func section5() []check.Check {
 					p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
 					return
 				}
-				eff := EffectiveCaps(c.CapAdd, c.CapDrop)
+				eff := effectiveCaps(c.CapAdd, c.CapDrop)
 				var beyond []string
 				for _, cp := range eff {
-					if !slices.Contains(DefaultCaps, cp) {
+					if !slices.Contains(defaultCaps, cp) {
 						beyond = append(beyond, cp)
 					}
 				}
@@ -127,7 +147,7 @@ func section5() []check.Check {
 					p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
 					return
 				}
-				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(DefaultCaps)), evs...)
+				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(defaultCaps)), evs...)
 			},
 		},
 		{
@@ -161,7 +181,7 @@ func section5() []check.Check {
 				found := false
 				for _, m := range p.Container.Mounts {
 					h := hostPath(m)
-					if h == "" {
+					if h == "" || harmless(m) {
 						continue
 					}
 					dir, viaParent, ok := exposedDir(h, dirs)
@@ -208,7 +228,15 @@ func section5() []check.Check {
 					p.Error(c.ProcessesError)
 					return
 				}
+				if c.Processes == nil {
+					p.Skip("its process list was not collected")
+					return
+				}
 				cmds := c.Processes.Commands()
+				if len(cmds) == 0 {
+					p.Error("it runs, but its process list is empty")
+					return
+				}
 				var sshd []string
 				for _, cmd := range cmds {
 					if isSSHD(cmd) {
@@ -677,14 +705,26 @@ func section5() []check.Check {
 			},
 			Run: func(p *check.Pass) {
 				c := p.Container
+				if _, via, known := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(via) > 0 {
+					if !known {
+						p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", via[len(via)-1]), ev("network mode", c.NetworkMode, ""))
+						return
+					}
+					c = findContainer(p.Facts, via[len(via)-1]) // the container whose network it shares
+				}
 				br, ok := defaultBridge(p.Facts.Networks)
 				name, _ := br.Options.Get("com.docker.network.bridge.name")
-				onDefault := c.NetworkMode == "default" || c.NetworkMode == "bridge" || (ok && slices.Contains(c.Networks, br.ID))
-				if onDefault && ok {
-					p.Fail("is attached to the default bridge ("+cmpOr(name, "docker0")+")", ev("network mode", c.NetworkMode, "a user-defined network"))
+				// The networks the container is attached to decide; a container created but
+				// never started has none yet, and its mode says where it will go.
+				onDefault := ok && slices.Contains(c.Networks, br.ID)
+				if len(c.Networks) == 0 {
+					onDefault = ok && (c.NetworkMode == "default" || c.NetworkMode == "bridge")
+				}
+				if onDefault {
+					p.Fail("is attached to the default bridge ("+cmpOr(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
 					return
 				}
-				p.OK("is not on the default bridge", ev("network mode", c.NetworkMode, ""))
+				p.OK("is not on the default bridge", ev("network mode", p.Container.NetworkMode, ""))
 			},
 		},
 		{
@@ -743,14 +783,14 @@ func section5() []check.Check {
 	}
 }
 
-// DefaultCaps is the capability set Docker gives an unprivileged container.
-var DefaultCaps = []string{
+// defaultCaps is the capability set Docker gives an unprivileged container.
+var defaultCaps = []string{
 	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
 	"NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
 }
 
-// AllCaps is every capability of current Linux kernels (up to CAP_CHECKPOINT_RESTORE).
-var AllCaps = []string{
+// allCaps is every capability of current Linux kernels (up to CAP_CHECKPOINT_RESTORE).
+var allCaps = []string{
 	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
 	"DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
 	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE",
@@ -764,10 +804,10 @@ func normCap(c string) string {
 	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
 }
 
-// EffectiveCaps applies --cap-add and --cap-drop to Docker's default set the way the
+// effectiveCaps applies --cap-add and --cap-drop to Docker's default set the way the
 // daemon does: "ALL" in cap-add grants everything not dropped; "ALL" in cap-drop keeps
 // only what cap-add names; otherwise defaults minus drops plus adds. Sorted.
-func EffectiveCaps(add, drop []string) []string {
+func effectiveCaps(add, drop []string) []string {
 	adds, drops := map[string]bool{}, map[string]bool{}
 	for _, c := range add {
 		adds[normCap(c)] = true
@@ -778,7 +818,7 @@ func EffectiveCaps(add, drop []string) []string {
 	var out []string
 	switch {
 	case adds["ALL"]:
-		for _, c := range AllCaps {
+		for _, c := range allCaps {
 			if !drops[c] {
 				out = append(out, c)
 			}
@@ -788,7 +828,7 @@ func EffectiveCaps(add, drop []string) []string {
 			out = append(out, c)
 		}
 	default:
-		for _, c := range DefaultCaps {
+		for _, c := range defaultCaps {
 			if !drops[c] {
 				out = append(out, c)
 			}

@@ -38,6 +38,24 @@ func TestAppArmorOnHost(t *testing.T) {
 	statuses(t, run(t, s, "5.2"), "fail: web: privileged: runs without AppArmor confinement")
 }
 
+func TestAppArmorCreatedContainer(t *testing.T) {
+	// The daemon picks the profile at first start: a created container has none yet.
+	s := base()
+	s.Engine.SecurityOptions = []string{"name=apparmor", "name=seccomp,profile=builtin"}
+	s.Containers[0].State, s.Containers[0].AppArmorProfile, s.Containers[0].Processes = "created", "", nil
+	statuses(t, run(t, s, "5.2"), "pass: web: will be confined by the AppArmor profile docker-default when it starts")
+	s.Containers[0].SecurityOpt = []string{"apparmor=unconfined"}
+	statuses(t, run(t, s, "5.2"), "fail: web: runs without an AppArmor profile")
+}
+
+func TestLSMOnHostButNotInDaemon(t *testing.T) {
+	s := base()
+	s.Host.AppArmor = facts.LSM{Enabled: true, Evidence: "/sys/module/apparmor/parameters/enabled = Y"}
+	s.Host.SELinux = facts.LSM{Enabled: true, Evidence: "SELinux is enforcing"}
+	statuses(t, run(t, s, "5.2"), "fail: web: AppArmor is enabled on this host but the daemon does not apply it: the container runs unconfined")
+	statuses(t, run(t, s, "5.3"), "fail: web: SELinux is enabled on this host but the daemon runs without selinux-enabled: the container gets no SELinux separation")
+}
+
 func TestSELinuxOnHost(t *testing.T) {
 	s := base()
 	s.Engine.SecurityOptions = []string{"name=selinux", "name=seccomp,profile=default"}
@@ -69,7 +87,7 @@ func TestCapabilities(t *testing.T) {
 		s := with(func(c *facts.Container) { c.CapAdd, c.CapDrop, c.Privileged = tt.add, tt.drop, tt.privileged })
 		statuses(t, run(t, s, "5.4"), tt.want)
 	}
-	if got := EffectiveCaps([]string{"ALL"}, []string{"SYS_ADMIN", "CAP_NET_ADMIN"}); len(got) != len(AllCaps)-2 {
+	if got := effectiveCaps([]string{"ALL"}, []string{"SYS_ADMIN", "CAP_NET_ADMIN"}); len(got) != len(allCaps)-2 {
 		t.Errorf("ALL minus two = %d caps", len(got))
 	}
 }
@@ -177,6 +195,11 @@ func TestNamespacesAndLimits(t *testing.T) {
 	statuses(t, run(t, s, "5.13"), "fail: web: its root filesystem is writable")
 	statuses(t, run(t, s, "5.29"), "fail: web: has no PIDs limit: a fork bomb inside can exhaust the host")
 	statuses(t, run(t, s, "5.30"), "fail: web: is attached to the default bridge (docker0)")
+	// Disconnected from bridge and connected to its own network: the mode still says
+	// "default", the attachments say otherwise.
+	s.Containers[0].Networks = []string{"n-app"}
+	statuses(t, run(t, s, "5.30"), "pass: web: is not on the default bridge")
+	s.Containers[0].Networks = []string{"n-bridge"}
 	s.Containers[0].Memory, s.Containers[0].NanoCPUs, s.Containers[0].ReadonlyRootfs, s.Containers[0].PidsLimit = 64<<20, 1500000000, true, 100
 	statuses(t, run(t, s, "5.11"), "pass: web: memory is limited to 64 MiB")
 	statuses(t, run(t, s, "5.12"), "pass: web: CPU use is bounded: cpus 1.5")
@@ -333,7 +356,7 @@ func TestManualRuntimeItems(t *testing.T) {
 }
 
 func TestEffectiveCapsTable(t *testing.T) {
-	got := EffectiveCaps([]string{"cap_net_admin"}, []string{"NET_RAW", "MKNOD"})
+	got := effectiveCaps([]string{"cap_net_admin"}, []string{"NET_RAW", "MKNOD"})
 	want := []string{"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_ADMIN", "NET_BIND_SERVICE",
 		"SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 	if d := cmp.Diff(want, got); d != "" {

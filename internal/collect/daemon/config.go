@@ -55,9 +55,6 @@ func ParseArgs(args []string) (map[string]facts.Setting, error) {
 		}
 		s := out[key]
 		s.Values = append(s.Values, value)
-		if s.Source == "" {
-			s.Source = "flag"
-		}
 		s.Source = "flag " + raw
 		if len(s.Values) > 1 {
 			s.Source = "flags --" + name

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -401,4 +402,45 @@ func (p Proc) command(pid int) string {
 	}
 	comm, _ := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "comm"))
 	return "[" + strings.TrimSpace(string(comm)) + "]"
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times; 100 on every Linux ABI
+// Docker runs on.
+const clockTicks = 100
+
+// StartTime returns when a process started, from its start time in /proc/PID/stat
+// (clock ticks after boot) and the boot time in /proc/stat.
+func (p Proc) StartTime(pid int) (time.Time, error) {
+	stat, err := os.ReadFile(filepath.Join(p.Root, strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	// The command name (field 2) may hold spaces and parentheses: fields count from
+	// the last ')'.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return time.Time{}, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 20 {
+		return time.Time{}, fmt.Errorf("malformed /proc/%d/stat", pid)
+	}
+	ticks, err := strconv.ParseInt(f[19], 10, 64) // field 22 overall
+	if err != nil {
+		return time.Time{}, err
+	}
+	sys, err := os.ReadFile(filepath.Join(p.Root, "stat"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, line := range strings.Split(string(sys), "\n") {
+		if v, ok := strings.CutPrefix(line, "btime "); ok {
+			boot, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return time.Time{}, err
+			}
+			return time.Unix(boot, 0).Add(time.Duration(ticks) * time.Second / clockTicks), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("no btime in /proc/stat")
 }

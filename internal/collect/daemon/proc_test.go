@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -177,5 +178,16 @@ func TestContainerProcesses(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestStartTime(t *testing.T) {
+	started, err := Proc{Root: "/proc"}.StartTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This test process started moments ago (the tick is 10ms, boot time is in seconds).
+	if d := time.Since(started); d < -2*time.Second || d > 10*time.Minute {
+		t.Errorf("start time %s is %s ago", started, d)
 	}
 }

@@ -13,9 +13,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
 // DefaultHost is the daemon address when DOCKER_HOST is not set.
@@ -185,7 +186,7 @@ func (c *Client) Negotiate(ctx context.Context) error {
 	if v == "" {
 		v = "1.24"
 	}
-	if versionLess(maxAPIVersion, v) {
+	if facts.VersionLess(maxAPIVersion, v) {
 		v = maxAPIVersion
 	}
 	c.version = v
@@ -261,22 +262,4 @@ func firstLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
-}
-
-// versionLess compares dotted API versions numerically ("1.9" < "1.41").
-func versionLess(a, b string) bool {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return x < y
-		}
-	}
-	return false
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
 func serveUnix(t *testing.T, h http.Handler) string {
@@ -159,8 +161,8 @@ func TestVersionLess(t *testing.T) {
 		a, b string
 		want bool
 	}{{"1.9", "1.41", true}, {"1.41", "1.9", false}, {"1.47", "1.47", false}, {"1.47", "2.0", true}} {
-		if got := versionLess(tt.a, tt.b); got != tt.want {
-			t.Errorf("versionLess(%s, %s) = %v", tt.a, tt.b, got)
+		if got := facts.VersionLess(tt.a, tt.b); got != tt.want {
+			t.Errorf("VersionLess(%s, %s) = %v", tt.a, tt.b, got)
 		}
 	}
 }

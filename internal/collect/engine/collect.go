@@ -35,6 +35,7 @@ type Result struct {
 	Networks   []facts.Network
 	Volumes    []facts.Volume
 	Swarm      *facts.Swarm
+	Notes      []string
 }
 
 // Collect reads the daemon: /version and /info, every container (one inspect), every
@@ -74,7 +75,8 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	slices.SortFunc(res.Networks, func(a, b facts.Network) int { return cmp.Compare(a.Name, b.Name) })
 	var vols wireVolumes
 	if err := api.Get(ctx, "/volumes", nil, &vols); err != nil {
-		return nil, fmt.Errorf("list volumes: %w", err)
+		// A hung volume plugin must not stop the audit; only volume binds go unseen.
+		res.Notes = append(res.Notes, fmt.Sprintf("list volumes: %v; volumes created as binds of host directories were not resolved", err))
 	}
 	binds := map[string]string{} // local volumes that are binds of a host path
 	res.Volumes = []facts.Volume{}
@@ -88,7 +90,7 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 
 	var selected []wireContainerSummary
 	for _, c := range list {
-		if opts.All || isRunningState(c.State) {
+		if opts.All || facts.RunningState(c.State) {
 			selected = append(selected, c)
 		}
 	}
@@ -135,8 +137,6 @@ func firstTag(im facts.Image) string {
 	}
 	return im.Tags[0]
 }
-
-func isRunningState(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
 
 func container(ctx context.Context, api API, sum wireContainerSummary, binds map[string]string) facts.Container {
 	name := sum.ID

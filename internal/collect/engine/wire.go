@@ -129,7 +129,6 @@ type wireContainer struct {
 		User        string
 		Image       string
 		Healthcheck *struct{ Test []string }
-		Labels      map[string]string
 	}
 	HostConfig struct {
 		Privileged      bool
@@ -179,7 +178,7 @@ func (w wireContainer) facts(binds map[string]string) facts.Container {
 	h := w.HostConfig
 	c := facts.Container{
 		ID: w.ID, Name: strings.TrimPrefix(w.Name, "/"), Image: w.Config.Image, ImageID: w.Image,
-		State: w.State.Status, PID: w.State.Pid, User: w.Config.User, Labels: sortedPairs(w.Config.Labels),
+		State: w.State.Status, PID: w.State.Pid, User: w.Config.User,
 		Privileged: h.Privileged, CapAdd: nonNil(h.CapAdd), CapDrop: nonNil(h.CapDrop),
 		SecurityOpt: nonNil(h.SecurityOpt), AppArmorProfile: w.AppArmorProfile, ProcessLabel: w.ProcessLabel,
 		PublishAll: h.PublishAllPorts, NetworkMode: h.NetworkMode, Memory: h.Memory,
@@ -231,7 +230,9 @@ func (w wireContainer) facts(binds map[string]string) facts.Container {
 		return cmp.Or(cmp.Compare(a.ContainerPort, b.ContainerPort), cmp.Compare(a.HostIP, b.HostIP), cmp.Compare(a.HostPort, b.HostPort))
 	})
 	for _, n := range w.NetworkSettings.Networks {
-		c.Networks = append(c.Networks, n.NetworkID)
+		if n.NetworkID != "" { // a never-started container names its network without an ID
+			c.Networks = append(c.Networks, n.NetworkID)
+		}
 	}
 	slices.Sort(c.Networks)
 	return c

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,10 +234,23 @@ func readDaemon(proc daemon.Proc, fsys *hostfs.FS, pid int, foundBy string, eng 
 		d.DataRootMount, _ = proc.MountOf(pid, eng.DockerRootDir)
 		d.RootMount, _ = proc.MountOf(pid, "/")
 	}
-	d.ContainerdSocket = containerdSocket(fsys, d)
 	env := processEnv(proc, pid)
+	d.ContainerdSocket = containerdSocket(fsys, d, env)
+	if d.ConfigFileExists {
+		d.ConfigChangedSinceStart = modifiedSince(fsys, d.ConfigFile, proc, pid)
+	}
 	d.TLS = daemonTLS(d, processHome(env, fsys, d.UID), env)
 	return d
+}
+
+// modifiedSince reports whether a host file changed after a process started.
+func modifiedSince(fsys *hostfs.FS, file string, proc daemon.Proc, pid int) bool {
+	started, err := proc.StartTime(pid)
+	if err != nil {
+		return false
+	}
+	mtime, err := fsys.ModTime(file)
+	return err == nil && mtime.After(started)
 }
 
 // processHome is the home directory of the user a process runs as: $HOME from its
@@ -276,11 +290,14 @@ func rootlessConfig(vars map[string]string) string {
 
 // containerdSocket is the containerd the daemon talks to: --containerd, or the one
 // dockerd starts itself under its exec-root, or the system one.
-func containerdSocket(fsys *hostfs.FS, d *facts.DaemonProcess) string {
+func containerdSocket(fsys *hostfs.FS, d *facts.DaemonProcess, env map[string]string) string {
 	if s, ok := d.Lookup("containerd"); ok && s.Value() != "" {
 		return strings.TrimPrefix(s.Value(), "unix://")
 	}
 	execRoot := "/var/run/docker"
+	if x := env["XDG_RUNTIME_DIR"]; x != "" && (d.Bool("rootless", false) || env["ROOTLESSKIT_STATE_DIR"] != "") {
+		execRoot = path.Join(x, "docker") // a rootless daemon's exec root
+	}
 	if s, ok := d.Lookup("exec-root"); ok {
 		execRoot = s.Value()
 	}
@@ -354,6 +371,7 @@ func readHost(ctx context.Context, fsys *hostfs.FS, d *facts.DaemonProcess, opts
 	}
 
 	h.Audit = readAudit(ctx, fsys, opts.Auditctl)
+	h.Audit.Resolved = resolveWatches(fsys, append(append([]string{}, h.Audit.Loaded...), h.Audit.Files...))
 	h.DockerGroup = dockerGroup(fsys, d, h.Files[sock])
 	h.AppArmor = apparmor(fsys)
 	h.SELinux = selinux(fsys)
@@ -440,6 +458,26 @@ func readAudit(ctx context.Context, fsys *hostfs.FS, auditctl func(context.Conte
 	return a
 }
 
+// resolveWatches records what the kernel watches for each watched path of the rules:
+// the path with its directories resolved and its last component as written.
+func resolveWatches(fsys *hostfs.FS, rules []string) map[string]string {
+	out := map[string]string{}
+	for _, r := range rules {
+		for _, w := range facts.ParseAuditRule(r) {
+			if _, done := out[w.Path]; done || !path.IsAbs(w.Path) {
+				continue
+			}
+			if real, err := fsys.Resolve(w.Path, false); err == nil && real != w.Path {
+				out[w.Path] = real
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 func ruleLines(b []byte) []string {
 	out := []string{}
 	for _, line := range strings.Split(string(b), "\n") {
@@ -471,23 +509,31 @@ func Auditctl(ctx context.Context) ([]byte, error) {
 	return out, nil
 }
 
-// dockerGroup is the group that owns the socket (dockerd's -G, "docker" by default) and
-// everyone in it: each of them can drive the daemon and so is root on this host.
+// dockerGroup is the group that owns the socket and everyone in it (each of them can
+// drive the daemon and so is root on this host), and the group the daemon was told to
+// use (dockerd's -G, "docker" by default).
 func dockerGroup(fsys *hostfs.FS, d *facts.DaemonProcess, sock facts.File) facts.DockerGroup {
-	name := "docker"
+	g := facts.DockerGroup{GID: -1, Configured: "docker", Members: []string{}}
 	if s, ok := d.Lookup("group"); ok && s.Value() != "" {
-		name = s.Value()
+		g.Configured = s.Value()
 	}
-	if sock.Exists && sock.Group != "" && sock.GID != 0 {
-		name = sock.Group
+	if c, ok := fsys.LookupGroup(g.Configured); ok {
+		g.ConfiguredGID, g.ConfiguredExists = c.GID, true
 	}
-	g := facts.DockerGroup{Name: name, Members: []string{}}
-	gid, members, ok := fsys.LookupGroup(name)
+	switch {
+	case sock.Exists:
+		g.GID = sock.GID
+	case g.ConfiguredExists:
+		g.GID = g.ConfiguredGID
+	default:
+		return g
+	}
+	grp, ok := fsys.LookupGID(g.GID)
 	if !ok {
 		return g
 	}
-	g.Exists, g.GID = true, gid
-	all := append(append([]string{}, members...), fsys.UsersWithPrimaryGroup(gid)...)
+	g.Name, g.Exists = grp.Name, true
+	all := append(append([]string{}, grp.Members...), fsys.UsersWithPrimaryGroup(g.GID)...)
 	slices.Sort(all)
 	g.Members = slices.Compact(all)
 	return g
@@ -555,4 +601,27 @@ func ResolveMounts(root string, cs []facts.Container) {
 			}
 		}
 	}
+}
+
+var selfIDRE = regexp.MustCompile(`/(?:docker|containers)/([0-9a-f]{64})\b`)
+
+// SelfContainerID returns the ID of the Docker container this process runs in, or "".
+// Docker bind-mounts the container's hostname, hosts and resolv.conf from
+// /var/lib/docker/containers/ID/, and on cgroup v1 the cgroup path names the ID.
+func SelfContainerID(procRoot string) string {
+	for _, f := range []string{"self/mountinfo", "self/cgroup"} {
+		b, err := os.ReadFile(filepath.Join(procRoot, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f == "self/mountinfo" && !strings.Contains(line, " /etc/hostname ") {
+				continue
+			}
+			if m := selfIDRE.FindStringSubmatch(line); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,6 +74,9 @@ func TestReadHost(t *testing.T) {
 	write(t, root, "etc/audit/rules.d/docker.rules", "# docker\n-w /usr/bin/dockerd -k docker\n\n", 0o640)
 	write(t, root, "sys/module/apparmor/parameters/enabled", "Y\n", 0o444)
 	write(t, root, "run/docker.sock", "", 0o660)
+	if err := os.Chown(filepath.Join(root, "run/docker.sock"), 0, 998); err != nil {
+		t.Skipf("cannot give the fake socket group 998: %v", err)
+	}
 	os.MkdirAll(filepath.Join(root, "var"), 0o755)
 	os.Symlink("/run", filepath.Join(root, "var/run"))
 
@@ -105,7 +109,9 @@ func TestReadHost(t *testing.T) {
 	if diff := cmp.Diff(facts.Audit{Loaded: []string{}, Files: []string{"-w /usr/bin/dockerd -k docker"}}, h.Audit); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(facts.DockerGroup{Name: "docker", GID: 998, Exists: true, Members: []string{"alice", "bob"}}, h.DockerGroup); diff != "" {
+	wantGroup := facts.DockerGroup{GID: 998, Name: "docker", Exists: true, Members: []string{"alice", "bob"},
+		Configured: "docker", ConfiguredGID: 998, ConfiguredExists: true}
+	if diff := cmp.Diff(wantGroup, h.DockerGroup); diff != "" {
 		t.Errorf("docker group (-want +got):\n%s", diff)
 	}
 	if !h.AppArmor.Enabled || h.SELinux.Enabled {
@@ -217,5 +223,25 @@ func TestTCPDaemon(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	if _, _, err := findDaemon(context.Background(), daemon.Proc{Root: "/proc"}, "tcp://127.0.0.2:"+port); err == nil {
 		t.Error("a listener on 127.0.0.1 was taken for 127.0.0.2")
+	}
+}
+
+func TestSelfContainerID(t *testing.T) {
+	id := strings.Repeat("ab", 32)
+	root := t.TempDir()
+	write(t, root, "self/mountinfo", "27 1 254:0 / / rw - ext4 /dev/vda rw\n"+
+		"571 560 254:0 /var/lib/docker/containers/"+id+"/hostname /etc/hostname rw,relatime - ext4 /dev/vda rw\n", 0o644)
+	if got := SelfContainerID(root); got != id {
+		t.Errorf("from mountinfo: %q", got)
+	}
+	root = t.TempDir()
+	write(t, root, "self/mountinfo", "27 1 254:0 / / rw - ext4 /dev/vda rw\n", 0o644)
+	write(t, root, "self/cgroup", "0::/\n", 0o644)
+	if got := SelfContainerID(root); got != "" {
+		t.Errorf("on the host: %q", got)
+	}
+	write(t, root, "self/cgroup", "4:memory:/docker/"+id+"\n", 0o644)
+	if got := SelfContainerID(root); got != id {
+		t.Errorf("from cgroup: %q", got)
 	}
 }

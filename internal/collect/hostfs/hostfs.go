@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 )
@@ -208,8 +209,6 @@ func fileType(m fs.FileMode) string {
 		return "dir"
 	case m&fs.ModeSocket != 0:
 		return "socket"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
 	}
 	return "other"
 }
@@ -247,25 +246,44 @@ func (f *FS) Walk(dir string, limit int) ([]string, error) {
 	return out, err
 }
 
-// LookupGroup returns a group's GID and its explicit members from the host's /etc/group.
-func (f *FS) LookupGroup(name string) (gid int, members []string, ok bool) {
+// Group is one line of the host's /etc/group.
+type Group struct {
+	Name    string
+	GID     int
+	Members []string
+}
+
+// LookupGroup finds a group by name in the host's /etc/group.
+func (f *FS) LookupGroup(name string) (Group, bool) {
+	return f.findGroup(func(g Group) bool { return g.Name == name })
+}
+
+// LookupGID finds a group by GID in the host's /etc/group.
+func (f *FS) LookupGID(gid int) (Group, bool) {
+	return f.findGroup(func(g Group) bool { return g.GID == gid })
+}
+
+func (f *FS) findGroup(match func(Group) bool) (Group, bool) {
 	for _, line := range strings.Split(string(f.readSmall("/etc/group")), "\n") {
 		parts := strings.Split(line, ":")
-		if len(parts) < 4 || parts[0] != name {
+		if len(parts) < 4 {
 			continue
 		}
 		id, err := strconv.Atoi(parts[2])
 		if err != nil {
 			continue
 		}
+		g := Group{Name: parts[0], GID: id}
 		for _, m := range strings.Split(parts[3], ",") {
 			if m = strings.TrimSpace(m); m != "" {
-				members = append(members, m)
+				g.Members = append(g.Members, m)
 			}
 		}
-		return id, members, true
+		if match(g) {
+			return g, true
+		}
 	}
-	return 0, nil, false
+	return Group{}, false
 }
 
 // UsersWithPrimaryGroup lists the passwd users whose primary group is gid.
@@ -283,9 +301,6 @@ func (f *FS) UsersWithPrimaryGroup(gid int) []string {
 	return out
 }
 
-// GroupName returns the name of a GID on the host, if it has one.
-func (f *FS) GroupName(gid int) string { return f.groups[gid] }
-
 // HomeOf returns the home directory of a UID from the host's /etc/passwd.
 func (f *FS) HomeOf(uid int) string {
 	for _, line := range strings.Split(string(f.readSmall("/etc/passwd")), "\n") {
@@ -295,4 +310,17 @@ func (f *FS) HomeOf(uid int) string {
 		}
 	}
 	return ""
+}
+
+// ModTime returns a host file's modification time.
+func (f *FS) ModTime(p string) (time.Time, error) {
+	r, err := f.Resolve(p, true)
+	if err != nil {
+		return time.Time{}, err
+	}
+	fi, err := os.Stat(f.real(r))
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fi.ModTime(), nil
 }

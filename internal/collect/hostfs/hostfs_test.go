@@ -117,9 +117,15 @@ func TestReadFileBounds(t *testing.T) {
 func TestGroupsAndWalk(t *testing.T) {
 	root := newRoot(t)
 	fs := New(root)
-	gid, members, ok := fs.LookupGroup("docker")
-	if !ok || gid != 999 || !cmp.Equal(members, []string{"bob", "carol"}) {
-		t.Errorf("LookupGroup = %d %v %v", gid, members, ok)
+	g, ok := fs.LookupGroup("docker")
+	if !ok || g.GID != 999 || !cmp.Equal(g.Members, []string{"bob", "carol"}) {
+		t.Errorf("LookupGroup = %+v %v", g, ok)
+	}
+	if g, ok := fs.LookupGID(999); !ok || g.Name != "docker" {
+		t.Errorf("LookupGID = %+v %v", g, ok)
+	}
+	if _, ok := fs.LookupGID(4242); ok {
+		t.Error("LookupGID found a GID that is not there")
 	}
 	if got := fs.UsersWithPrimaryGroup(999); !cmp.Equal(got, []string{"alice"}) {
 		t.Errorf("UsersWithPrimaryGroup = %v", got)
