@@ -63,6 +63,7 @@ func main() {
 	defer stop()
 	go func() {
 		<-ctx.Done()
+		stop() // a second signal now kills at once
 		// Network calls end with the context; a read the kernel will not interrupt (a
 		// hung filesystem) must not keep the process alive past a second or two.
 		time.Sleep(2 * time.Second)
@@ -292,7 +293,7 @@ func runHost(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&hostRoot, "host-root", "/", "read the daemon host's files under `DIR` (when running in a container with the host mounted)")
 	fs.Var(&trusted, "trusted-users", "comma-separated `USERS` allowed in the docker group (CIS-1.1.2); without it membership is reported for review")
 	fs.DurationVar(&timeout, "timeout", 20*time.Second, "give up on the daemon after this `DURATION`")
-	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON), to audit later with --from-facts")
+	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON, mode 0600: it holds image environments and daemon settings, which may carry credentials), to audit later with --from-facts")
 	fs.StringVar(&fromFacts, "from-facts", "", "audit a facts `FILE` written by --save-facts instead of a live daemon")
 	fs.IntVar(&concurrency, "concurrency", 16, "at most `N` Engine API requests in flight")
 	if code, done := fs.parseFlagsOnly(args, e); done {
@@ -302,6 +303,23 @@ func runHost(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
 		return exitUsage
+	}
+	if timeout <= 0 {
+		fmt.Fprintf(e.stderr, "dockaudit host: --timeout %s: want a positive duration such as 30s\n", timeout)
+		return exitUsage
+	}
+	if fromFacts != "" {
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "all", "host-root", "timeout", "concurrency":
+				clash = append(clash, "--"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			fmt.Fprintf(e.stderr, "dockaudit host: %s cannot be used with --from-facts, which reads nothing live\n", strings.Join(clash, ", "))
+			return exitUsage
+		}
 	}
 	if concurrency < 1 || concurrency > 256 {
 		fmt.Fprintf(e.stderr, "dockaudit host: --concurrency %d: want 1 to 256\n", concurrency)

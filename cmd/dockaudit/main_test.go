@@ -93,6 +93,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"host", "--bogus"}, 2, "dockaudit host: flag provided but not defined: --bogus (see dockaudit host --help)\n"},
 		{[]string{"host", "--timeout", "soon"}, 2, "dockaudit host: invalid value \"soon\" for flag --timeout: parse error (see dockaudit host --help)\n"},
 		{[]string{"host", "--concurrency", "0"}, 2, "dockaudit host: --concurrency 0: want 1 to 256\n"},
+		{[]string{"host", "--timeout", "0s"}, 2, "dockaudit host: --timeout 0s: want a positive duration such as 30s\n"},
+		{[]string{"host", "--from-facts", facts, "--all", "--timeout", "5s"}, 2, "dockaudit host: --all, --timeout cannot be used with --from-facts, which reads nothing live\n"},
 		{[]string{"host", "--from-facts", "a", "--save-facts", "b"}, 2, "dockaudit host: --from-facts and --save-facts cannot be combined\n"},
 		{[]string{"frobnicate"}, 2, "dockaudit: unknown command \"frobnicate\" (run dockaudit help)\n"},
 	}

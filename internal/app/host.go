@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -24,7 +25,6 @@ type HostOptions struct {
 	Selection    check.Selection
 	All          bool
 	HostRoot     string
-	Proc         string
 	Timeout      time.Duration
 	TrustedUsers []string
 	SaveFacts    string
@@ -55,7 +55,9 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 		return nil, err
 	}
 	if opts.SaveFacts != "" {
-		if err := writeFileAtomic(opts.SaveFacts, func(w io.Writer) error {
+		// Facts hold image environments and the daemon's configuration, which may carry
+		// credentials: only the owner may read them.
+		if err := writeFileAtomicMode(opts.SaveFacts, 0o600, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(snap)
@@ -67,8 +69,8 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 	findings := check.Run(selected, snap, check.Options{Concurrency: opts.Concurrency, Config: cfg})
 	rules := make([]finding.Rule, 0, len(selected)+1)
 	for _, f := range findings {
-		if f.Rule == check.CollectRule.ID {
-			rules = append(rules, check.CollectRule)
+		if f.Rule == check.CollectRule().ID {
+			rules = append(rules, check.CollectRule())
 			break
 		}
 	}
@@ -106,10 +108,11 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		return nil, err
 	}
 	res, err := engine.Collect(ctx, client, engine.Options{All: opts.All, Concurrency: opts.Concurrency})
+	if ctx.Err() != nil {
+		// Past the deadline every remaining read failed: a partial audit must not pass.
+		return nil, fmt.Errorf("the daemon at %s did not answer everything within %s (raise --timeout)", client.Host, timeout)
+	}
 	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("the daemon at %s did not answer within %s", client.Host, timeout)
-		}
 		return nil, err
 	}
 	snap := &facts.Snapshot{
@@ -123,6 +126,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Images:          res.Images,
 		Networks:        res.Networks,
 		Volumes:         res.Volumes,
+		Notes:           res.Notes,
 		Swarm:           res.Swarm,
 	}
 	if snap.Containers == nil {
@@ -138,15 +142,23 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		snap.Volumes = []facts.Volume{}
 	}
 	fmt.Fprintf(progress, "dockaudit: %d containers, %d images; reading the host\n", len(snap.Containers), len(snap.Images))
-	hopts := host.Options{Root: opts.HostRoot, Proc: opts.Proc, Host: client.Host, Engine: res.Engine}
+	hopts := host.Options{Root: opts.HostRoot, Proc: "/proc", Host: client.Host, Engine: res.Engine}
 	if hopts.Root == "" || hopts.Root == "/" {
 		hopts.Auditctl = host.Auditctl
 	}
-	if hopts.Proc == "" {
-		hopts.Proc = "/proc"
-	}
 	h := host.Collect(ctx, hopts)
 	snap.HostAccess, snap.Daemon, snap.Host = h.Access, h.Daemon, h.Host
+	// Run in a container (the README's way), dockaudit would audit itself: it needs the
+	// host's root and socket, which is what the runtime checks fail.
+	if self := host.SelfContainerID("/proc"); self != "" {
+		snap.Containers = slices.DeleteFunc(snap.Containers, func(c facts.Container) bool {
+			if c.ID == self {
+				snap.Notes = append(snap.Notes, "container "+c.Name+" is dockaudit itself and was not audited")
+				return true
+			}
+			return false
+		})
+	}
 	if h.Access.Local {
 		host.ContainerProcesses(hopts.Proc, snap.Containers)
 		host.ResolveMounts(h.Access.Root, snap.Containers)
@@ -154,6 +166,9 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	// Whatever procfs could not give (a remote daemon, a container that just started)
 	// comes from the Engine API.
 	engine.Processes(ctx, client, snap.Containers, opts.Concurrency)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("the daemon at %s did not answer everything within %s (raise --timeout)", client.Host, timeout)
+	}
 	return snap, nil
 }
 
@@ -182,8 +197,8 @@ func readFacts(path string) (*facts.Snapshot, error) {
 	if snap.SchemaVersion != facts.SchemaVersion {
 		return nil, fmt.Errorf("read facts %s: schema version %d, this dockaudit reads version %d", path, snap.SchemaVersion, facts.SchemaVersion)
 	}
-	if snap.HostAccess.Local && (snap.Daemon == nil || snap.Host == nil) {
-		return nil, fmt.Errorf("read facts %s: hostAccess.local is true but the daemon or host section is missing", path)
+	if err := validFacts(&snap); err != nil {
+		return nil, fmt.Errorf("read facts %s: %v", path, err)
 	}
 	return &snap, nil
 }
@@ -192,16 +207,12 @@ func hostContext(s *facts.Snapshot) report.Context {
 	return report.Context{
 		Endpoint: s.Endpoint, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
 		APIVersion: s.Engine.APIVersion, HostAccess: s.HostAccess.Local, HostAccessNote: s.HostAccess.Reason,
-		Containers: len(s.Containers), Images: len(s.Images),
+		Containers: len(s.Containers), Images: len(s.Images), Notes: s.Notes,
 	}
 }
 
 func hostTargets(s *facts.Snapshot) []finding.Target {
-	var out []finding.Target
-	if s.HostAccess.Local {
-		out = append(out, check.HostTarget(s))
-	}
-	out = append(out, check.DaemonTarget(s))
+	out := []finding.Target{check.HostTarget(s), check.DaemonTarget(s)}
 	for i := range s.Containers {
 		out = append(out, check.ContainerTarget(&s.Containers[i]))
 	}
@@ -209,4 +220,30 @@ func hostTargets(s *facts.Snapshot) []finding.Target {
 		out = append(out, check.ImageTarget(&s.Images[i]))
 	}
 	return out
+}
+
+// validFacts rejects a facts file that lacks what the checks take for granted, so a
+// hand-edited file gives a clear error instead of odd findings.
+func validFacts(s *facts.Snapshot) error {
+	switch {
+	case s.Engine.ServerVersion == "" || s.Engine.APIVersion == "":
+		return errors.New("engine.serverVersion and engine.apiVersion are required")
+	case s.HostAccess.Local && (s.Daemon == nil || s.Host == nil):
+		return errors.New("hostAccess.local is true but the daemon or host section is missing")
+	case !s.HostAccess.Local && s.HostAccess.Reason == "":
+		return errors.New("hostAccess.reason is required when hostAccess.local is false")
+	case s.HostAccess.Local && s.Host.DockerGroup.Configured == "":
+		return errors.New("host.dockerGroup.configured is required")
+	}
+	for i, c := range s.Containers {
+		if c.ID == "" || c.Name == "" {
+			return fmt.Errorf("containers[%d] has no id or name", i)
+		}
+	}
+	for i, im := range s.Images {
+		if im.ID == "" {
+			return fmt.Errorf("images[%d] has no id", i)
+		}
+	}
+	return nil
 }

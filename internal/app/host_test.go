@@ -94,7 +94,7 @@ func TestHostVanishedContainerAndRemoteDaemon(t *testing.T) {
 	var collect, hostSkips, sockFindings int
 	for _, f := range r.Findings {
 		switch {
-		case f.Rule == check.CollectRule.ID:
+		case f.Rule == check.CollectRule().ID:
 			collect++
 			if f.Status != finding.Error || f.Target.Name != "da-sock" ||
 				f.Message != "container da-sock disappeared during the audit (it was listed, then removed before it could be inspected)" {
@@ -122,7 +122,7 @@ func TestHostVanishedContainerAndRemoteDaemon(t *testing.T) {
 	if !found {
 		t.Error("the audit did not go on past the vanished container")
 	}
-	if r.Rules[0].ID != check.CollectRule.ID {
+	if r.Rules[0].ID != check.CollectRule().ID {
 		t.Errorf("the collect rule is not in the report's rules: %s", r.Rules[0].ID)
 	}
 	var back report.Report

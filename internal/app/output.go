@@ -33,9 +33,6 @@ type Output struct {
 	Remediation bool
 }
 
-// Formats lists the report formats of the audit commands.
-var Formats = []string{"table", "json", "sarif"}
-
 func (o Output) write(stdout io.Writer, r *report.Report) error {
 	render := func(w io.Writer) error {
 		switch o.Format {
@@ -63,6 +60,10 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 // writeFileAtomic writes through a temporary file in the same directory and renames it
 // into place, so the destination is either the old file or the complete new one.
 func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	return writeFileAtomicMode(path, 0o644, fill)
+}
+
+func writeFileAtomicMode(path string, mode os.FileMode, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -73,7 +74,7 @@ func writeFileAtomic(path string, fill func(io.Writer) error) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}

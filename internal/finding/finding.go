@@ -39,15 +39,6 @@ func ParseStatus(s string) (Status, error) {
 	return 0, fmt.Errorf("unknown status %q (want one of %s)", s, strings.Join(statusNames[:], ", "))
 }
 
-// Statuses lists every status from least to most urgent.
-func Statuses() []Status {
-	out := make([]Status, len(statusNames))
-	for i := range out {
-		out[i] = Status(i)
-	}
-	return out
-}
-
 // Problem reports whether the status is one that --fail-on counts: fail or warn.
 func (s Status) Problem() bool { return s == Fail || s == Warn }
 
@@ -147,9 +138,6 @@ type Location struct {
 	Layer string `json:"layer,omitempty"`
 	Line  int    `json:"line,omitempty"`
 }
-
-// IsZero reports whether the location says nothing.
-func (l Location) IsZero() bool { return l == Location{} }
 
 // Vuln describes a known vulnerability in a package; only vulnerability rules set it.
 type Vuln struct {

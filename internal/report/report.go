@@ -42,6 +42,8 @@ type Context struct {
 	HostAccessNote string `json:"hostAccessNote,omitempty"`
 	Containers     int    `json:"containers"`
 	Images         int    `json:"images"`
+	// Notes say what could not be read and which checks that weakens.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Counts tallies statuses.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -144,5 +145,40 @@ func TestSummary(t *testing.T) {
 	}
 	if s.Failing != n || n == 0 || s.FailOn != "high" {
 		t.Errorf("failing = %d (%s), want %d", s.Failing, s.FailOn, n)
+	}
+}
+
+func TestTableControlCharactersAndLists(t *testing.T) {
+	rule := finding.Rule{ID: "X-1", Title: "t", Severity: finding.High, Section: "S", Scope: finding.KindContainer}
+	var fs []finding.Finding
+	for i := 0; i < 30; i++ {
+		fs = append(fs, finding.Finding{Rule: "X-1", Status: finding.Fail, Severity: finding.Medium,
+			Target: finding.Target{Kind: finding.KindContainer, Name: fmt.Sprintf("container-number-%02d", i)}, Message: "same"})
+	}
+	fs = append(fs, finding.Finding{Rule: "X-1", Status: finding.Fail, Severity: finding.Low,
+		Target: finding.Target{Kind: finding.KindContainer, Name: "evil"}, Message: "runs \x1b[2J\x1b]0;pwned\a"})
+	r := report.Build(report.Tool{Name: "dockaudit"}, "host", time.Time{}, report.Context{}, []finding.Rule{rule}, nil, fs, nil)
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, r, report.TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.ContainsAny(out, "\x1b\a") {
+		t.Errorf("control characters reached the terminal:\n%q", out)
+	}
+	for _, want := range []string{
+		"  FAIL    medium    X-1", // the worst problem found, not the rule's high
+		"evil: runs \\x1b[2J\\x1b]0;pwned\\x07",
+		"same (30 containers):",
+		"container-number-29",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) > 140 {
+			t.Errorf("line of %d characters: %q", len(l), l)
+		}
 	}
 }

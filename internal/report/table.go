@@ -65,16 +65,28 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 			st = finding.Skip
 		}
 		label := fmt.Sprintf("%-6s", strings.ToUpper(st.String()))
+		sev := ru.Severity
+		if st.Problem() { // the worst problem found, which --fail-on compares
+			sev = finding.SevInfo
+			for _, f := range fs {
+				if f.Status.Problem() && f.Severity > sev {
+					sev = f.Severity
+				}
+			}
+		}
 		count := ""
 		if n := targetCount(fs); n > 1 {
-			count = "  " + paint(ansiDim, fmt.Sprintf("[%d %s]", n, kindNoun(fs, n)))
+			count = "  " + paint(ansiDim, fmt.Sprintf("[%d %s]", n, kindNoun(fs)))
 		}
-		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s%s\n", paint(statusColor[st], label), ru.Severity, ru.ID, ru.Title, count)
+		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s%s\n", paint(statusColor[st], label), sev, ru.ID, ru.Title, count)
 		if len(fs) == 0 {
 			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, noTargets(ru.Scope)))
 		}
 		for _, line := range detailLines(fs, st, opts.Passes) {
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], line.text))
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], printable(line.text)))
+			for _, more := range line.names {
+				fmt.Fprintf(bw, "%s  %s\n", detailIndent, paint(ansiDim, printable(more)))
+			}
 		}
 		if opts.Remediation && st.Problem() && ru.Remediation != "" {
 			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "fix: "+ru.Remediation))
@@ -113,6 +125,9 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	} else {
 		fmt.Fprintf(w, "; %s\n", paint(ansiYellow, "host checks skipped: "+c.HostAccessNote))
 	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+	}
 }
 
 func targetCount(fs []finding.Finding) int {
@@ -123,7 +138,7 @@ func targetCount(fs []finding.Finding) int {
 	return len(seen)
 }
 
-func kindNoun(fs []finding.Finding, _ int) string {
+func kindNoun(fs []finding.Finding) string {
 	k := fs[0].Target.Kind
 	for _, f := range fs {
 		if f.Target.Kind != k {
@@ -142,6 +157,7 @@ func kindNoun(fs []finding.Finding, _ int) string {
 type line struct {
 	status finding.Status
 	text   string
+	names  []string // wrapped lines listing the targets of a folded message
 }
 
 // detailLines lists what did not pass. Findings with the same status and message on
@@ -187,13 +203,16 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 			text = g.targets[0] + ": " + text
 		case n > 1 && n <= 3:
 			text = strings.Join(g.targets, ", ") + ": " + text
-		case n > 3:
-			text = fmt.Sprintf("%s (%d %s: %s, …)", text, n, kindNoun(g.kinds, n), strings.Join(g.targets[:3], ", "))
 		}
 		if g.status != ruleStatus {
 			text = g.status.String() + ": " + text
 		}
-		out = append(out, line{g.status, text})
+		l := line{status: g.status, text: text}
+		if n := len(g.targets); n > 3 {
+			l.text = fmt.Sprintf("%s (%d %s):", text, n, kindNoun(g.kinds))
+			l.names = wrap(g.targets, 96)
+		}
+		out = append(out, l)
 	}
 	return out
 }
@@ -206,4 +225,51 @@ func noTargets(scope finding.Kind) string {
 		return "no images were audited"
 	}
 	return "nothing was evaluated"
+}
+
+// printable shows control characters as escapes. Messages carry text from containers
+// and images (command lines, paths, history), which must not drive the terminal.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// wrap joins names with commas into lines of at most width characters.
+func wrap(names []string, width int) []string {
+	var out []string
+	cur := ""
+	for i, n := range names {
+		if i < len(names)-1 {
+			n += ","
+		}
+		if cur != "" && len(cur)+1+len(n) > width {
+			out = append(out, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += n
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
 }
