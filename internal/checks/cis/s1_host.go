@@ -346,26 +346,13 @@ func section1() []check.Check {
 				Title:       "Ensure that the version of Docker is up to date",
 				Description: "Older Docker releases contain known, exploitable vulnerabilities (e.g. runc/containerd escapes); staying current closes them.",
 				Remediation: "Track Docker Engine releases and upgrade dockerd, containerd and runc to a supported, patched version; check with `docker version`.",
+				References:  []string{"https://github.com/containerd/containerd/blob/main/RELEASES.md", "https://github.com/moby/moby/discussions/47328"},
 				Severity:    finding.Medium,
 				Scope:       daemon,
 				CIS:         &finding.CIS{ID: "1.2.2", Level: 1, Automated: false, V180: "1.2.2"},
 			},
 			Run: func(p *check.Pass) {
-				v := p.Facts.Engine.ServerVersion
-				major, ok := engineMajor(v)
-				version := ev("server version", v, "a supported release line")
-				evs := []finding.Evidence{version}
-				for _, c := range p.Facts.Engine.Components {
-					evs = append(evs, ev(c[0]+" version", c[1], ""))
-				}
-				switch {
-				case !ok:
-					p.Manual("cannot parse the Engine version "+v+"; compare it with the current Docker Engine release by hand", evs...)
-				case major < eolBefore:
-					p.Fail(fmt.Sprintf("Engine %s belongs to a release line that Docker no longer supports (every line before %d.0 is end of life)%s", v, eolBefore, distroNote(v)), evs...)
-				default:
-					p.Manual(fmt.Sprintf("Engine %s is on a maintained release line as of this tool's data (%s); check it and containerd and runc are the newest patch releases", v, releaseDataDate), evs...)
-				}
+				engineVersions(p)
 			},
 		},
 	}
@@ -383,11 +370,53 @@ func located(p string, h *facts.Host) facts.Located {
 	return facts.Located{Path: p, Real: real}
 }
 
-// eolBefore is the first Docker Engine major release still maintained upstream when the
-// release data below was written; older lines (20.10, 23.0, 24.0) get no upstream fixes.
+// eolBefore is the first Docker Engine major line Docker still publishes packages for,
+// as far as this tool's data knows: 20.10, 23.0 and 24.0 get no docker-ce updates
+// (moby discussion #47328). Newer lines need a person to compare with the current one.
 const eolBefore = 25
 
-const releaseDataDate = "2026-11"
+// containerdEnd is when each containerd release line stops getting fixes, from
+// containerd's RELEASES.md (1.7 and 2.3 dates marked tentative there).
+var containerdEnd = map[string]string{
+	"1.4": "2022-03-03", "1.5": "2023-02-28", "1.6": "2025-08-23", "1.7": "2026-09-30",
+	"2.0": "2025-11-07", "2.1": "2026-05-05", "2.2": "2026-11-06", "2.3": "2028-04-27",
+}
+
+// engineVersions decides 1.2.2 from the Engine version and the containerd line,
+// judged at the time the facts were collected.
+func engineVersions(p *check.Pass) {
+	e := p.Facts.Engine
+	v := e.ServerVersion
+	evs := []finding.Evidence{ev("server version", v, "a supported release line")}
+	var eol []string
+	for _, c := range e.Components {
+		evs = append(evs, ev(c[0]+" version", c[1], ""))
+		if c[0] != "containerd" {
+			continue
+		}
+		var maj, min int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(c[1], "v"), "%d.%d", &maj, &min); err != nil {
+			continue
+		}
+		line := fmt.Sprintf("%d.%d", maj, min)
+		end, known := containerdEnd[line]
+		if known && !p.Facts.CollectedAt.IsZero() && p.Facts.CollectedAt.Format("2006-01-02") > end {
+			eol = append(eol, fmt.Sprintf("containerd %s (the %s line ended %s)", c[1], line, end))
+		}
+	}
+	major, ok := engineMajor(v)
+	if ok && major < eolBefore {
+		eol = append([]string{fmt.Sprintf("Engine %s (every line before %d.0 is end of life)", v, eolBefore)}, eol...)
+	}
+	switch {
+	case len(eol) > 0:
+		p.Fail("end-of-life components: "+strings.Join(eol, "; ")+distroNote(v), evs...)
+	case !ok:
+		p.Manual("cannot parse the Engine version "+v+"; compare it with the current Docker Engine release by hand", evs...)
+	default:
+		p.Manual(fmt.Sprintf("Engine %s is not on a line known to be end of life; check it and containerd and runc are the newest patch releases", v), evs...)
+	}
+}
 
 // engineMajor parses the major number of an Engine version ("20.10.24+dfsg1" → 20).
 func engineMajor(v string) (int, bool) {

@@ -2,6 +2,7 @@ package cis
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -145,12 +146,19 @@ func TestAuditRuleCovers(t *testing.T) {
 
 func TestEngineVersion(t *testing.T) {
 	s := base()
-	statuses(t, run(t, s, "1.2.2"), "fail: node1: Engine 20.10.24+dfsg1 belongs to a release line that Docker no longer supports (every line before 25.0 is end of life); this is a distribution build, which may carry backported security fixes")
+	s.CollectedAt = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	s.Engine.Components = [][2]string{{"containerd", "1.6.20~ds1"}, {"runc", "1.1.5+ds1"}}
+	statuses(t, run(t, s, "1.2.2"), "fail: node1: end-of-life components: Engine 20.10.24+dfsg1 (every line before 25.0 is end of life); containerd 1.6.20~ds1 (the 1.6 line ended 2025-08-23); this is a distribution build, which may carry backported security fixes")
 	s.Engine.ServerVersion = "28.3.3"
-	s.Engine.Components = [][2]string{{"containerd", "1.7.27"}, {"runc", "1.2.5"}}
+	s.Engine.Components = [][2]string{{"containerd", "v2.3.1"}, {"runc", "1.2.5"}}
 	expect(t, run(t, s, "1.2.2"), brief{finding.Manual, finding.Medium, "node1",
-		"Engine 28.3.3 is on a maintained release line as of this tool's data (2026-11); check it and containerd and runc are the newest patch releases",
-		[]finding.Evidence{ev("server version", "28.3.3", "a supported release line"), ev("containerd version", "1.7.27", ""), ev("runc version", "1.2.5", "")}})
+		"Engine 28.3.3 is not on a line known to be end of life; check it and containerd and runc are the newest patch releases",
+		[]finding.Evidence{ev("server version", "28.3.3", "a supported release line"), ev("containerd version", "v2.3.1", ""), ev("runc version", "1.2.5", "")}})
+	// The same containerd judged a year earlier was still supported.
+	s.Engine.Components = [][2]string{{"containerd", "2.2.0"}}
+	statuses(t, run(t, s, "1.2.2"), "fail: node1: end-of-life components: containerd 2.2.0 (the 2.2 line ended 2026-11-06)")
+	s.CollectedAt = time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	statuses(t, run(t, s, "1.2.2"), "manual: node1: Engine 28.3.3 is not on a line known to be end of life; check it and containerd and runc are the newest patch releases")
 	s.Engine.ServerVersion = "dev"
 	statuses(t, run(t, s, "1.2.2"), "manual: node1: cannot parse the Engine version dev; compare it with the current Docker Engine release by hand")
 }
