@@ -547,3 +547,29 @@ type Node struct {
 	Leader   bool   `json:"leader"`
 	Addr     string `json:"addr"`
 }
+
+// Package is one installed package found in an image, however it was found.
+type Package struct {
+	Name          string   `json:"name"`
+	Version       string   `json:"version"`
+	Arch          string   `json:"arch,omitempty"`
+	SourceName    string   `json:"sourceName,omitempty"`
+	SourceVersion string   `json:"sourceVersion,omitempty"`
+	Type          string   `json:"type"` // deb, apk, rpm, golang, pypi, npm, maven: the PURL type
+	PURL          string   `json:"purl"`
+	Licenses      []string `json:"licenses,omitempty"`
+	// Path is where the package was found (its database, metadata file or binary);
+	// Layer the index of the layer that introduced it (0 = base).
+	Path  string `json:"path"`
+	Layer int    `json:"layer"`
+}
+
+// OS is what an image says about its operating system.
+type OS struct {
+	ID         string   `json:"id"` // debian, ubuntu, alpine, rhel, almalinux, rocky, fedora, wolfi, busybox, scratch…
+	IDLike     []string `json:"idLike,omitempty"`
+	VersionID  string   `json:"versionID,omitempty"`
+	Codename   string   `json:"codename,omitempty"`
+	PrettyName string   `json:"prettyName,omitempty"`
+	Distroless bool     `json:"distroless,omitempty"`
+}

@@ -1,0 +1,173 @@
+package image
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// GoBuildInfo is what a Go binary says about how it was built.
+type GoBuildInfo struct {
+	GoVersion string     `json:"goVersion"` // "go1.21.3"
+	Path      string     `json:"path"`      // main package path
+	Main      GoModule   `json:"main"`
+	Deps      []GoModule `json:"deps,omitempty"`
+	// OldFormat is set for binaries built before Go 1.18, whose build information is
+	// reached through pointers and is not read.
+	OldFormat bool `json:"oldFormat,omitempty"`
+}
+
+// GoModule is one module of a Go binary.
+type GoModule struct {
+	Path    string    `json:"path"`
+	Version string    `json:"version"`
+	Sum     string    `json:"sum,omitempty"`
+	Replace *GoModule `json:"replace,omitempty"`
+}
+
+var (
+	elfMagic       = []byte("\x7fELF")
+	buildInfoMagic = []byte("\xff Go buildinf:")
+)
+
+const buildInfoHeader = 32
+
+// scanGoBuildInfo reads an executable once, looking for the Go build information blob
+// (since Go 1.18 the version and module strings follow the 32-byte header inline). It
+// returns nil for files that are not ELF or carry no build information. Memory stays
+// bounded: the file is read in chunks and only the blob is kept.
+func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
+	head := make([]byte, 4)
+	if _, err := io.ReadFull(r, head); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil // shorter than any executable
+		}
+		return nil, err
+	}
+	if !bytes.Equal(head, elfMagic) {
+		_, err := io.Copy(io.Discard, r)
+		return nil, err
+	}
+	const chunk = 256 << 10
+	var window []byte // unsearched bytes, or a candidate blob waiting for more
+	buf := make([]byte, chunk)
+	var found *GoBuildInfo
+	for {
+		n, err := r.Read(buf)
+		if found == nil && n > 0 {
+			window = append(window, buf[:n]...)
+			found, window = searchBuildInfo(window, err == io.EOF)
+		}
+		if err == io.EOF {
+			return found, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// maxBuildInfo bounds a build information blob; real ones are kilobytes.
+const maxBuildInfo = 4 << 20
+
+// searchBuildInfo looks for the blob in window. It returns what to keep: nothing once
+// found, the candidate when it needs more bytes, else a short tail (a magic may be
+// split across reads). A magic that does not start valid build information (a binary
+// that links debug/buildinfo carries the literal) is skipped and the search goes on.
+func searchBuildInfo(window []byte, eof bool) (*GoBuildInfo, []byte) {
+	for {
+		i := bytes.Index(window, buildInfoMagic)
+		if i < 0 {
+			keep := max(0, len(window)-len(buildInfoMagic)+1)
+			return nil, append(window[:0], window[keep:]...)
+		}
+		info, complete := parseBuildInfo(window[i:], maxBuildInfo)
+		switch {
+		case complete && info != nil:
+			return info, nil
+		case !complete && !eof && len(window)-i <= maxBuildInfo+buildInfoHeader+16:
+			return nil, append(window[:0], window[i:]...)
+		}
+		window = window[i+1:]
+	}
+}
+
+// parseBuildInfo decodes a build information blob starting at its magic. complete is
+// false while more bytes are needed.
+func parseBuildInfo(b []byte, max int64) (info *GoBuildInfo, complete bool) {
+	if len(b) < buildInfoHeader {
+		return nil, false
+	}
+	ptrSize, flags := b[14], b[15]
+	if ptrSize != 4 && ptrSize != 8 {
+		return nil, true
+	}
+	if flags&2 == 0 {
+		return &GoBuildInfo{OldFormat: true}, true
+	}
+	vers, rest, st := varString(b[buildInfoHeader:], max)
+	if st != strOK {
+		return nil, st == strBad
+	}
+	mod, _, st := varString(rest, max)
+	if st != strOK {
+		return nil, st == strBad
+	}
+	if !strings.HasPrefix(vers, "go") {
+		return nil, true
+	}
+	// The module information is wrapped in 16-byte sentinels.
+	if len(mod) >= 33 && mod[len(mod)-17] == '\n' {
+		mod = mod[16 : len(mod)-16]
+	} else {
+		mod = ""
+	}
+	out := &GoBuildInfo{GoVersion: vers}
+	if mod == "" {
+		return out, true
+	}
+	bi, err := debug.ParseBuildInfo(mod)
+	if err != nil {
+		return out, true
+	}
+	out.Path = bi.Path
+	out.Main = goModule(&bi.Main)
+	for _, d := range bi.Deps {
+		out.Deps = append(out.Deps, goModule(d))
+	}
+	return out, true
+}
+
+func goModule(m *debug.Module) GoModule {
+	g := GoModule{Path: m.Path, Version: m.Version, Sum: m.Sum}
+	if m.Replace != nil {
+		r := goModule(m.Replace)
+		g.Replace = &r
+	}
+	return g
+}
+
+type strStatus int
+
+const (
+	strOK   strStatus = iota
+	strMore           // b ends before the string does
+	strBad            // not a plausible length: the match was not build information
+)
+
+// varString reads a uvarint-length-prefixed string.
+func varString(b []byte, max int64) (string, []byte, strStatus) {
+	n, w := binary.Uvarint(b)
+	switch {
+	case w == 0:
+		return "", nil, strMore
+	case w < 0 || n > uint64(max):
+		return "", nil, strBad
+	case uint64(len(b)-w) < n:
+		return "", nil, strMore
+	}
+	return string(b[w : w+int(n)]), b[w+int(n):], strOK
+}

@@ -1,0 +1,228 @@
+package image
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Node is one indexed entry of the merged image filesystem.
+type Node struct {
+	Path  string
+	Type  byte  // tar type flag
+	Mode  int64 // permission and special bits
+	UID   int
+	GID   int
+	Size  int64
+	Layer int    // index of the layer the entry came from (0 = base)
+	Link  string // symlink target as written, or hard link target (absolute, clean)
+	// Data is the captured content of a file Want marked Read.
+	Data      []byte
+	Truncated bool // Data stops at MaxFileRead
+	// GoBuildInfo is set for an ELF executable carrying Go build information.
+	GoBuildInfo *GoBuildInfo
+}
+
+// IsDir, IsSymlink and IsRegular classify the node.
+func (n *Node) IsDir() bool     { return n.Type == tar.TypeDir }
+func (n *Node) IsSymlink() bool { return n.Type == tar.TypeSymlink }
+func (n *Node) IsRegular() bool { return n.Type == tar.TypeReg || n.Type == tar.TypeRegA }
+
+// Version is one layer's copy of a file kept with History.
+type Version struct {
+	Layer int
+	Data  []byte
+}
+
+// LayerStats describe one layer as read.
+type LayerStats struct {
+	Digest  string
+	Entries int
+}
+
+// Anomaly is something in a layer no legitimate image builder writes.
+type Anomaly struct {
+	Layer  int
+	Path   string
+	Reason string
+}
+
+// View is the merged filesystem of an image, restricted to the entries the walk was
+// asked to keep plus every link (links are needed to resolve paths inside the image).
+type View struct {
+	Layers    []LayerStats
+	Anomalies []Anomaly
+
+	nodes    map[string]*Node
+	children map[string]map[string]struct{} // directory → indexed entries directly in it
+	history  map[string][]Version
+	lim      Limits
+}
+
+func newView(layers int, lim Limits) *View {
+	return &View{
+		Layers:   make([]LayerStats, layers),
+		nodes:    map[string]*Node{},
+		children: map[string]map[string]struct{}{},
+		history:  map[string][]Version{},
+		lim:      lim,
+	}
+}
+
+func (v *View) anomaly(layer int, p, reason string) {
+	if len(v.Anomalies) < 100 {
+		v.Anomalies = append(v.Anomalies, Anomaly{Layer: layer, Path: p, Reason: reason})
+	}
+}
+
+func (v *View) put(n *Node) {
+	v.nodes[n.Path] = n
+	dir := path.Dir(n.Path)
+	set := v.children[dir]
+	if set == nil {
+		set = map[string]struct{}{}
+		v.children[dir] = set
+	}
+	set[n.Path] = struct{}{}
+}
+
+// remove deletes p and, recursively, what is indexed below it, when it came from a
+// layer lower than layer.
+func (v *View) remove(p string, layer int, self bool) {
+	if self {
+		if n, ok := v.nodes[p]; ok && n.Layer < layer {
+			delete(v.nodes, p)
+			if set := v.children[path.Dir(p)]; set != nil {
+				delete(set, p)
+			}
+		}
+	}
+	kids := v.children[p]
+	for c := range kids {
+		if n, ok := v.nodes[c]; ok && n.Layer >= layer {
+			continue
+		}
+		v.remove(c, layer, true)
+		delete(kids, c)
+	}
+	if len(kids) == 0 {
+		delete(v.children, p)
+	}
+}
+
+// whiteout removes a path (and what is below it) that lower layers put there.
+func (v *View) whiteout(layer int, p string) { v.remove(p, layer, true) }
+
+// opaque empties a directory of what lower layers put in it.
+func (v *View) opaque(layer int, dir string) { v.remove(dir, layer, false) }
+
+// replace makes room for a new entry at p: the entry replaces whatever lower layers had
+// there, and a non-directory also hides everything they had below it.
+func (v *View) replace(layer int, p string, isDir bool) {
+	if n, ok := v.nodes[p]; ok && n.Layer < layer && (!isDir || !n.IsDir()) {
+		v.remove(p, layer, true)
+	}
+	if !isDir {
+		v.remove(p, layer, false)
+	}
+}
+
+func (v *View) hardlink(layer int, p, target string, hdr *tar.Header) {
+	v.put(&Node{Path: p, Type: tar.TypeLink, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: layer, Link: target})
+}
+
+// ErrNotCaptured is returned for a file that exists but whose content was not read.
+var ErrNotCaptured = errors.New("the file's content was not read")
+
+// Resolve returns the node at p with symlinks resolved inside the image root: an
+// absolute link target starts at the image's root, ".." stops at it, so no path can
+// reach outside the image. follow resolves a final symlink too.
+func (v *View) Resolve(p string, follow bool) (*Node, error) {
+	if !path.IsAbs(p) {
+		return nil, fmt.Errorf("image path %q is not absolute", p)
+	}
+	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
+	cur := "/"
+	links := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		n, ok := v.nodes[next]
+		if !ok || !n.IsSymlink() || (len(rest) == 0 && !follow) {
+			cur = next
+			continue
+		}
+		links++
+		if links > v.lim.MaxLinkDepth {
+			return nil, fmt.Errorf("%s: too many levels of symbolic links", p)
+		}
+		target := n.Link
+		if !path.IsAbs(target) {
+			target = path.Join(cur, target)
+		}
+		rest = append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), rest...)
+		cur = "/"
+	}
+	n, ok := v.nodes[cur]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	if n.Type == tar.TypeLink {
+		if t, ok := v.nodes[n.Link]; ok && t.Type != tar.TypeLink {
+			linked := *t
+			linked.Path, linked.Layer = n.Path, n.Layer
+			return &linked, nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: p, Err: ErrNotCaptured}
+	}
+	return n, nil
+}
+
+// ReadFile returns the captured content of a file, symlinks resolved in the image.
+func (v *View) ReadFile(p string) ([]byte, error) {
+	n, err := v.Resolve(p, true)
+	if err != nil {
+		return nil, err
+	}
+	if !n.IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
+	}
+	if n.Data == nil && n.Size > 0 {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: ErrNotCaptured}
+	}
+	return n.Data, nil
+}
+
+// Exists reports whether anything is indexed at p (symlinks resolved).
+func (v *View) Exists(p string) bool {
+	_, err := v.Resolve(p, true)
+	return err == nil
+}
+
+// History returns every layer's version of a file kept with History, oldest first,
+// including versions a later layer deleted or replaced.
+func (v *View) History(p string) []Version { return v.history[p] }
+
+// Nodes returns the indexed nodes that match, sorted by path.
+func (v *View) Nodes(match func(*Node) bool) []*Node {
+	var out []*Node
+	for _, n := range v.nodes {
+		if match == nil || match(n) {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Node) int { return strings.Compare(a.Path, b.Path) })
+	return out
+}

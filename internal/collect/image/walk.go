@@ -1,0 +1,367 @@
+package image
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Limits bound what an image may make the reader do. Images are untrusted input: a
+// layer can be a decompression bomb, hold millions of entries, absurd paths or link
+// chains. Zero fields take the defaults.
+type Limits struct {
+	MaxBytes     int64 // decompressed bytes over all layers (default 16 GiB)
+	MaxEntries   int   // tar entries over all layers (default 4 million)
+	MaxPathLen   int   // bytes in one entry's path (default 4096)
+	MaxLinkDepth int   // symlinks followed resolving one path (default 40)
+	MaxFileRead  int64 // bytes captured from one file (default 64 MiB)
+	// MaxRatio stops a layer whose decompressed size passes BombFloor at more than this
+	// many times its compressed size (default 200): a bomb, not an image.
+	MaxRatio  int64
+	BombFloor int64 // default 1 GiB
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = 16 << 30
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 4_000_000
+	}
+	if l.MaxPathLen <= 0 {
+		l.MaxPathLen = 4096
+	}
+	if l.MaxLinkDepth <= 0 {
+		l.MaxLinkDepth = 40
+	}
+	if l.MaxFileRead <= 0 {
+		l.MaxFileRead = 64 << 20
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = 200
+	}
+	if l.BombFloor <= 0 {
+		l.BombFloor = 1 << 30
+	}
+	return l
+}
+
+// Action says what the walker keeps of an entry.
+type Action uint8
+
+const (
+	// Skip keeps nothing (the entry still counts and is streamed past).
+	Skip Action = 0
+	// Keep records the entry in the index (path, type, mode, owner, size, layer).
+	Keep Action = 1 << iota
+	// Read captures the content of a regular file (up to MaxFileRead).
+	Read
+	// History keeps every layer's version of a Read file, not only the last (package
+	// databases, to tell which layer introduced each package).
+	History
+	// Scan passes the content of a regular file to OnContent (secret scanning).
+	Scan
+	// ScanGo looks for Go build information in an ELF executable as it streams.
+	ScanGo
+)
+
+// Entry is what Want sees of a tar entry.
+type Entry struct {
+	Path string // cleaned, absolute ("/etc/os-release")
+	Type byte   // tar type flag
+	Mode int64  // permission and special bits (tar header mode)
+	Size int64
+}
+
+// Regular reports a regular file.
+func (e Entry) Regular() bool { return e.Type == tar.TypeReg || e.Type == tar.TypeRegA }
+
+// Layer is one layer of an image, as a stream of its uncompressed tar.
+type Layer struct {
+	Digest string // the (compressed) digest, for findings
+	Size   int64  // compressed size, for the bomb ratio (0 when unknown)
+	Open   func() (io.ReadCloser, error)
+}
+
+// Options configure a walk.
+type Options struct {
+	Limits Limits
+	// Want decides what is kept of each entry; the Keep bit is implied for symlinks,
+	// hardlinks and anything Read.
+	Want func(Entry) Action
+	// OnContent receives the content of entries Want marked Scan: up to MaxScan bytes.
+	OnContent func(layer int, path string, data []byte)
+	// MaxScan bounds the bytes passed to OnContent (default 1 MiB; longer files are cut).
+	MaxScan int64
+}
+
+// WalkError is an image the walker refused or could not read, with the layer.
+type WalkError struct {
+	Layer  int
+	Digest string
+	Err    error
+}
+
+func (e *WalkError) Error() string {
+	return fmt.Sprintf("layer %d (%s): %v", e.Layer+1, shortDigest(e.Digest), e.Err)
+}
+
+func (e *WalkError) Unwrap() error { return e.Err }
+
+// Errors the walker returns (wrapped in WalkError).
+var (
+	ErrTooLarge   = errors.New("the image decompresses to more than the limit")
+	ErrBomb       = errors.New("the layer decompresses to far more than its compressed size (a decompression bomb?)")
+	ErrTooMany    = errors.New("the image has more entries than the limit")
+	ErrPathLength = errors.New("an entry's path is longer than the limit")
+)
+
+func shortDigest(d string) string {
+	if i := strings.IndexByte(d, ':'); i >= 0 && len(d) > i+13 {
+		return d[:i+13]
+	}
+	if d == "" {
+		return "no digest"
+	}
+	return d
+}
+
+// Walk streams the layers in order, base first, and returns the merged view: whiteouts
+// and opaque directories of a layer remove what lower layers put there. Each layer is
+// read once; nothing is written to the host.
+func Walk(ctx context.Context, layers []Layer, opts Options) (*View, error) {
+	lim := opts.Limits.withDefaults()
+	if opts.MaxScan <= 0 {
+		opts.MaxScan = 1 << 20
+	}
+	v := newView(len(layers), lim)
+	var total int64
+	entries := 0
+	for i, l := range layers {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := walkLayer(ctx, v, i, l, opts, lim, &total, &entries)
+		v.Layers[i] = LayerStats{Digest: l.Digest, Entries: n}
+		if err != nil {
+			return nil, &WalkError{Layer: i, Digest: l.Digest, Err: err}
+		}
+	}
+	v.Layers = v.Layers[:len(layers)]
+	return v, nil
+}
+
+// countingReader counts decompressed bytes and enforces the limits on them.
+type countingReader struct {
+	r         io.Reader
+	total     *int64
+	layer     int64
+	max       int64
+	ratioBase int64 // compressed size × ratio, 0 when unknown
+	floor     int64
+	err       error
+	tail      [1024]byte // the last bytes read, to see the end-of-archive marker
+	tailLen   int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	if n >= len(c.tail) {
+		copy(c.tail[:], p[n-len(c.tail):n])
+		c.tailLen = len(c.tail)
+	} else if n > 0 {
+		keep := min(c.tailLen, len(c.tail)-n)
+		copy(c.tail[:], c.tail[c.tailLen-keep:c.tailLen])
+		copy(c.tail[keep:], p[:n])
+		c.tailLen = keep + n
+	}
+	*c.total += int64(n)
+	c.layer += int64(n)
+	switch {
+	case *c.total > c.max:
+		c.err = ErrTooLarge
+	case c.ratioBase > 0 && c.layer > c.floor && c.layer > c.ratioBase:
+		c.err = ErrBomb
+	}
+	if c.err != nil {
+		return n, c.err
+	}
+	return n, err
+}
+
+func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim Limits, total *int64, entries *int) (int, error) {
+	rc, err := l.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	cr := &countingReader{r: rc, total: total, max: lim.MaxBytes, floor: lim.BombFloor}
+	if l.Size > 0 {
+		cr.ratioBase = l.Size * lim.MaxRatio
+	}
+	tr := tar.NewReader(bufio.NewReaderSize(cr, 64<<10))
+	n := 0
+	for {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+		}
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			// archive/tar accepts a stream that stops on a block boundary; a layer
+			// always ends with two zero blocks, so their absence means it was cut.
+			io.Copy(io.Discard, cr)
+			if cr.tailLen < len(cr.tail) || !allZero(cr.tail[:]) {
+				v.anomaly(idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
+			}
+			return n, nil
+		}
+		if err != nil {
+			return n, readErr(cr, err)
+		}
+		n++
+		*entries++
+		if *entries > lim.MaxEntries {
+			return n, ErrTooMany
+		}
+		if len(hdr.Name) > lim.MaxPathLen || len(hdr.Linkname) > lim.MaxPathLen {
+			return n, ErrPathLength
+		}
+		p, ok := cleanEntry(hdr.Name)
+		if !ok {
+			v.anomaly(idx, hdr.Name, "the entry's path leaves the image root")
+			continue
+		}
+		if p == "/" {
+			continue
+		}
+		dir, base := path.Split(p)
+		if strings.HasPrefix(base, ".wh.") {
+			if base == ".wh..wh..opq" {
+				v.opaque(idx, path.Clean(dir))
+			} else {
+				v.whiteout(idx, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			}
+			continue
+		}
+		// A new entry replaces whatever lower layers had at this path, and a file
+		// replacing a directory hides everything below it.
+		v.replace(idx, p, hdr.Typeflag == tar.TypeDir)
+		e := Entry{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, Size: hdr.Size}
+		act := Skip
+		if opts.Want != nil {
+			act = opts.Want(e)
+		}
+		switch hdr.Typeflag {
+		case tar.TypeSymlink:
+			v.put(&Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: idx, Link: hdr.Linkname})
+			continue
+		case tar.TypeLink:
+			target, ok := cleanEntry(hdr.Linkname)
+			if !ok {
+				v.anomaly(idx, hdr.Name, "the hard link's target leaves the image root: "+hdr.Linkname)
+				continue
+			}
+			v.hardlink(idx, p, target, hdr)
+			continue
+		}
+		if act == Skip {
+			continue
+		}
+		node := &Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Size: hdr.Size, Layer: idx}
+		if e.Regular() && act&(Read|Scan|ScanGo) != 0 {
+			if err := readContent(tr, node, act, idx, opts, lim); err != nil {
+				return n, readErr(cr, err)
+			}
+		}
+		if act&History != 0 && node.Data != nil {
+			v.history[p] = append(v.history[p], Version{Layer: idx, Data: node.Data})
+		}
+		v.put(node)
+	}
+}
+
+// readErr turns a limit hit inside the tar reader back into the limit's error.
+func readErr(cr *countingReader, err error) error {
+	if cr.err != nil {
+		return cr.err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("the layer is truncated: %w", err)
+	}
+	return err
+}
+
+// readContent takes what Want asked for from one regular file.
+func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) error {
+	switch {
+	case act&ScanGo != 0:
+		info, err := scanGoBuildInfo(r)
+		if err != nil {
+			return err
+		}
+		node.GoBuildInfo = info
+		return nil
+	case act&Read != 0:
+		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > lim.MaxFileRead {
+			node.Truncated = true
+			data = data[:lim.MaxFileRead]
+		}
+		node.Data = data
+		if act&Scan != 0 && opts.OnContent != nil {
+			end := min(int64(len(data)), opts.MaxScan)
+			opts.OnContent(layer, node.Path, data[:end])
+		}
+		return nil
+	case act&Scan != 0:
+		data, err := io.ReadAll(io.LimitReader(r, opts.MaxScan))
+		if err != nil {
+			return err
+		}
+		if opts.OnContent != nil {
+			opts.OnContent(layer, node.Path, data)
+		}
+	}
+	return nil
+}
+
+// cleanEntry makes a tar entry name absolute and clean, and reports false when it
+// leaves the root ("../../etc/passwd"), which a legitimate layer never does.
+func cleanEntry(name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	// Reject any ".." component before cleaning: path.Clean("/../x") is "/x", which
+	// would hide the traversal.
+	for _, c := range strings.Split(name, "/") {
+		if c == ".." {
+			return "", false
+		}
+	}
+	if strings.ContainsRune(name, 0) {
+		return "", false
+	}
+	return path.Clean("/" + name), true
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,172 @@
+package inventory
+
+import (
+	"archive/zip"
+	"bytes"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+var bookworm = facts.OS{ID: "debian", VersionID: "12", Codename: "bookworm"}
+
+func TestOSRelease(t *testing.T) {
+	got := ParseOSRelease([]byte(`PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+VERSION_CODENAME=bookworm
+ID=debian
+# a comment
+ID_LIKE='rhel fedora'
+`))
+	want := facts.OS{ID: "debian", IDLike: []string{"rhel", "fedora"}, VersionID: "12", Codename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+const dpkgStatus = `Package: libssl3
+Status: install ok installed
+Priority: optional
+Architecture: amd64
+Multi-Arch: same
+Source: openssl
+Version: 3.0.11-1~deb12u2
+Description: Secure Sockets Layer toolkit
+ multi-line description
+
+Package: gcc-12-base
+Status: install ok installed
+Architecture: amd64
+Source: gcc-12 (12.2.0-14)
+Version: 12.2.0-14
+
+Package: removed-pkg
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 1.0
+
+Package: bash
+Status: hold ok installed
+Architecture: amd64
+Version: 5.2.15-2+b2
+`
+
+func TestDpkg(t *testing.T) {
+	got := DpkgToPackages(ParseDpkgStatus([]byte(dpkgStatus)), bookworm, "/var/lib/dpkg/status", 0)
+	want := []facts.Package{
+		{Name: "libssl3", Version: "3.0.11-1~deb12u2", Arch: "amd64", SourceName: "openssl", SourceVersion: "3.0.11-1~deb12u2", Type: "deb",
+			PURL: "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl", Path: "/var/lib/dpkg/status"},
+		{Name: "gcc-12-base", Version: "12.2.0-14", Arch: "amd64", SourceName: "gcc-12", SourceVersion: "12.2.0-14", Type: "deb",
+			PURL: "pkg:deb/debian/gcc-12-base@12.2.0-14?arch=amd64&distro=debian-12&upstream=gcc-12", Path: "/var/lib/dpkg/status"},
+		{Name: "bash", Version: "5.2.15-2+b2", Arch: "amd64", SourceName: "bash", SourceVersion: "5.2.15-2+b2", Type: "deb",
+			PURL: "pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12", Path: "/var/lib/dpkg/status"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	// A binNMU: the binary version differs from its source's.
+	b := ParseDpkgStatus([]byte("Package: libx\nVersion: 1.0-1+b1\nSource: x (1.0-1)\nArchitecture: amd64\n"))
+	if b[0].Source != "x" || b[0].SourceVersion != "1.0-1" {
+		t.Errorf("binNMU: %+v", b)
+	}
+}
+
+func TestApk(t *testing.T) {
+	db := "C:Q1abc=\nP:libcrypto3\nV:3.1.4-r5\nA:x86_64\nL:Apache-2.0\no:openssl\n\nP:musl\nV:1.2.4-r2\nA:x86_64\nL:MIT\no:musl\n"
+	got := ApkToPackages(ParseApkInstalled([]byte(db)), facts.OS{ID: "alpine", VersionID: "3.19.1"}, "/lib/apk/db/installed", 1)
+	want := []facts.Package{
+		{Name: "libcrypto3", Version: "3.1.4-r5", Arch: "x86_64", SourceName: "openssl", SourceVersion: "3.1.4-r5", Type: "apk",
+			PURL: "pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl", Licenses: []string{"Apache-2.0"}, Path: "/lib/apk/db/installed", Layer: 1},
+		{Name: "musl", Version: "1.2.4-r2", Arch: "x86_64", SourceName: "musl", SourceVersion: "1.2.4-r2", Type: "apk",
+			PURL: "pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1", Licenses: []string{"MIT"}, Path: "/lib/apk/db/installed", Layer: 1},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestLanguagePackages(t *testing.T) {
+	py, ok := PythonPackage([]byte("Metadata-Version: 2.1\nName: Requests_OAuthlib\nVersion: 1.3.1\nLicense: ISC\n\nName: not-this\n"), "/usr/lib/python3/dist-packages/requests_oauthlib-1.3.1.dist-info/METADATA", 2)
+	if !ok || py.PURL != "pkg:pypi/requests-oauthlib@1.3.1" || py.Name != "Requests_OAuthlib" || py.Licenses[0] != "ISC" {
+		t.Errorf("python: %+v", py)
+	}
+	npm, ok := NpmPackage([]byte(`{"name":"@babel/core","version":"7.23.2","license":"MIT"}`), "/app/node_modules/@babel/core/package.json", 3)
+	if !ok || npm.PURL != "pkg:npm/%40babel/core@7.23.2" {
+		t.Errorf("npm: %+v", npm)
+	}
+	if _, ok := NpmPackage([]byte(`{"name":"x"}`), "p", 0); ok {
+		t.Error("npm package without a version")
+	}
+	for p, want := range map[string]bool{
+		"/app/node_modules/lodash/package.json": true, "/app/node_modules/@babel/core/package.json": true,
+		"/app/node_modules/lodash/fp/package.json": false, "/app/package.json": false,
+	} {
+		if IsNpmManifest(p) != want {
+			t.Errorf("IsNpmManifest(%s) != %v", p, want)
+		}
+	}
+	gos := GoPackages(GoInfo{GoVersion: "go1.21.3", Main: GoMod{Path: "example.com/app", Version: "(devel)"},
+		Deps: []GoMod{{Path: "golang.org/x/net", Version: "v0.17.0"}}}, "/usr/bin/app", 1)
+	var purls []string
+	for _, p := range gos {
+		purls = append(purls, p.PURL)
+	}
+	if d := cmp.Diff([]string{"pkg:golang/stdlib@v1.21.3", "pkg:golang/example.com/app@%28devel%29", "pkg:golang/golang.org/x/net@v0.17.0"}, purls); d != "" {
+		t.Errorf("go (-want +got):\n%s", d)
+	}
+}
+
+func TestJava(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("META-INF/MANIFEST.MF")
+	w.Write([]byte("Manifest-Version: 1.0\r\nImplementation-Title: app\r\nImplementation-Version: 9.9\r\n"))
+	w, _ = zw.Create("META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties")
+	w.Write([]byte("#Generated by Maven\ngroupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n"))
+	zw.Close()
+	got := JavaPackages(buf.Bytes(), "/opt/app/lib/log4j-core-2.14.1.jar", 1)
+	if len(got) != 1 || got[0].PURL != "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1" || got[0].Name != "org.apache.logging.log4j:log4j-core" {
+		t.Errorf("pom.properties: %+v", got)
+	}
+	buf.Reset()
+	zw = zip.NewWriter(&buf)
+	w, _ = zw.Create("META-INF/MANIFEST.MF")
+	w.Write([]byte("Bundle-SymbolicName: com.example.tool;singleton:=true\nBundle-Version: 1.2.0\n"))
+	zw.Close()
+	got = JavaPackages(buf.Bytes(), "/opt/tool.jar", 0)
+	if len(got) != 1 || got[0].PURL != "pkg:maven/com.example.tool@1.2.0" {
+		t.Errorf("manifest only: %+v", got)
+	}
+	if JavaPackages([]byte("PK not a zip"), "/x.jar", 0) != nil {
+		t.Error("garbage jar")
+	}
+}
+
+func FuzzDpkg(f *testing.F) {
+	f.Add([]byte(dpkgStatus))
+	f.Fuzz(func(t *testing.T, b []byte) { DpkgToPackages(ParseDpkgStatus(b), bookworm, "p", 0) })
+}
+
+func FuzzApk(f *testing.F) {
+	f.Add([]byte("P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { ApkToPackages(ParseApkInstalled(b), facts.OS{}, "p", 0) })
+}
+
+func FuzzOSRelease(f *testing.F) {
+	f.Add([]byte("ID=debian\nVERSION_ID=\"12\"\n"))
+	f.Fuzz(func(t *testing.T, b []byte) { ParseOSRelease(b) })
+}
+
+func FuzzLanguage(f *testing.F) {
+	f.Add([]byte(`{"name":"a","version":"1"}`))
+	f.Add([]byte("Name: a\nVersion: 1\n"))
+	f.Add([]byte("PK\x03\x04"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		PythonPackage(b, "p", 0)
+		NpmPackage(b, "p", 0)
+		JavaPackages(b, "p", 0)
+	})
+}

@@ -1,0 +1,95 @@
+package secrets
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Fake credentials in the shapes the rules look for; none is real.
+const (
+	fakeKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+	fakeGH  = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"
+)
+
+func kinds(ms []Match) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Kind+"@"+itoa(m.Line)+":"+m.Detail)
+	}
+	return out
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestScan(t *testing.T) {
+	tests := []struct {
+		path, content string
+		want          []string
+	}{
+		{"/root/.ssh/id_ed25519", fakeKey, []string{"private-key@1:"}},
+		{"/app/settings.py", "DEBUG=1\nGITHUB = '" + fakeGH + "'\nAWS_KEY = 'AKIAABCDEFGHIJKLMNOP'\n", []string{"github-token@2:", "aws-access-key-id@3:"}},
+		{"/app/.aws/credentials", "[default]\naws_access_key_id = AKIAABCDEFGHIJKLMNOP\naws_secret_access_key = abcdefghijABCDEFGHIJabcdefghij0123456789\n",
+			[]string{"aws-access-key-id@2:", "aws-secret-access-key@3:"}},
+		{"/srv/.env", "PORT=8080\nDB_PASSWORD=s3cr3t-value\nAPI_TOKEN=\nSECRET_FILE=/run/secrets/x\nTOKEN=${FROM_ENV}\n", []string{"env-file-secret@2:DB_PASSWORD"}},
+		{"/home/u/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_abcdef0123456789\n", []string{"npm-credentials@2:_authToken"}},
+		{"/home/u/.pypirc", "[pypi]\nusername = __token__\npassword = pypi-AgEIcHlwaS5vcmcCJGYzNzE0ZGE0LWFkYzMtNGZjOS05OWQ5LWU5MTJhYzg1YjQ2NwACKlszLCJlZDU\n",
+			[]string{"pypi-token@3:", "pypi-password@3:"}},
+		{"/etc/nothing", "just text with the word token in it\n", nil},
+		{"/etc/ssl/certs/ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", nil},
+	}
+	for _, tt := range tests {
+		if d := cmp.Diff(tt.want, kinds(Scan(tt.path, []byte(tt.content)))); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.path, d)
+		}
+	}
+}
+
+func TestDockerConfig(t *testing.T) {
+	cfg := `{"auths": {"registry.example.com": {"auth": "YWxpY2U6czNjcmV0"}, "ghcr.io": {}, "quay.io": {"identitytoken": "eyJhbGciOi"}}, "credsStore": ""}`
+	got := Scan("/root/.docker/config.json", []byte(cfg))
+	if d := cmp.Diff([]string{"docker-registry-credentials@0:quay.io", "docker-registry-credentials@0:registry.example.com"}, kinds(got)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if Scan("/app/config.json", []byte(cfg)) != nil {
+		t.Error("a config.json outside .docker is not Docker's")
+	}
+}
+
+// TestNoSecretInMatch: a match carries a hash, never the value.
+func TestNoSecretInMatch(t *testing.T) {
+	ms := Scan("/x/.env", []byte("export GITHUB_TOKEN="+fakeGH+"\n"))
+	b, _ := json.Marshal(ms)
+	if len(ms) == 0 || strings.Contains(string(b), fakeGH) || strings.Contains(string(b), "0123456789abcdef") {
+		t.Errorf("matches %s", b)
+	}
+	if ms[0].Hash != "6ec359a75c2e" || ms[0].Length != len(fakeGH) {
+		t.Errorf("hash %s length %d", ms[0].Hash, ms[0].Length)
+	}
+}
+
+func TestCandidate(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/root/.ssh/id_rsa": true, "/root/.ssh/id_rsa.pub": false, "/app/.env": true, "/app/.env.production": true,
+		"/root/.docker/config.json": true, "/app/config.json": false, "/etc/ssl/private/server.key": true, "/usr/bin/env": false,
+	} {
+		if Candidate(p) != want {
+			t.Errorf("Candidate(%s) = %v", p, !want)
+		}
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	f.Add("/a/.env", []byte("A_TOKEN=x\n"))
+	f.Add("/root/.docker/config.json", []byte(`{"auths":{"r":{"auth":"YTpi"}}}`))
+	f.Add("/a/b", []byte(fakeKey+fakeGH))
+	f.Fuzz(func(t *testing.T, p string, b []byte) {
+		for _, m := range Scan(p, b) {
+			if m.Length > 0 && strings.Contains(m.Detail, string(b)) && len(b) > 8 {
+				t.Fatalf("detail carries the content: %+v", m)
+			}
+		}
+	})
+}
