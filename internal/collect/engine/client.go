@@ -240,17 +240,39 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 	defer resp.Body.Close()
 	body := io.LimitReader(resp.Body, maxBody)
 	if resp.StatusCode/100 != 2 {
-		var m struct{ Message string }
-		b, _ := io.ReadAll(io.LimitReader(body, 8192))
-		if json.Unmarshal(b, &m) != nil || m.Message == "" {
-			m.Message = firstLine(strings.TrimSpace(string(b)))
-		}
-		return &StatusError{Path: path, Code: resp.StatusCode, Message: m.Message}
+		return statusError(path, resp)
 	}
 	if err := json.NewDecoder(body).Decode(out); err != nil {
 		return fmt.Errorf("GET %s: decode: %w", path, err)
 	}
 	return nil
+}
+
+// Stream issues a GET and returns the body for the caller to read and close (image
+// export). Errors are decoded as for Get.
+func (c *Client) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	if c.version == "" {
+		return nil, errors.New("engine client: Negotiate was not called")
+	}
+	resp, err := c.get(ctx, c.base+"/v"+c.version+path)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		return nil, statusError(path, resp)
+	}
+	return resp.Body, nil
+}
+
+// statusError decodes the daemon's error message from a non-2xx answer.
+func statusError(path string, resp *http.Response) error {
+	var m struct{ Message string }
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8192))
+	if json.Unmarshal(b, &m) != nil || m.Message == "" {
+		m.Message = firstLine(strings.TrimSpace(string(b)))
+	}
+	return &StatusError{Path: path, Code: resp.StatusCode, Message: m.Message}
 }
 
 // Close releases idle connections.
