@@ -2,6 +2,15 @@ module github.com/dockaudit/dockaudit
 
 go 1.26.8
 
-require golang.org/x/sys v0.33.0
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/google/go-containerregistry v0.22.1
+	golang.org/x/sys v0.47.0
+)
 
-require github.com/google/go-cmp v0.7.0 // indirect
+require (
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+)

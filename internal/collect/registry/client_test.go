@@ -1,0 +1,250 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+)
+
+// push uploads an image with the raw distribution API and returns its digest.
+func push(t *testing.T, base, repo, tag string, img v1.Image) string {
+	t.Helper()
+	ls, _ := img.Layers()
+	cfg, _ := img.RawConfigFile()
+	cd, _ := img.ConfigName()
+	upload := func(d v1.Hash, body []byte) {
+		resp, err := http.Post(base+"/v2/"+repo+"/blobs/uploads/", "", nil)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("start upload: %v %v", err, resp)
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if !loc.IsAbs() {
+			loc, _ = url.Parse(base + loc.String())
+		}
+		q := loc.Query()
+		q.Set("digest", d.String())
+		loc.RawQuery = q.Encode()
+		req, _ := http.NewRequest(http.MethodPut, loc.String(), bytes.NewReader(body))
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("finish upload: %v %v", err, resp)
+		}
+	}
+	upload(cd, cfg)
+	for _, l := range ls {
+		d, _ := l.Digest()
+		rc, _ := l.Compressed()
+		b, _ := io.ReadAll(rc)
+		upload(d, b)
+	}
+	m, _ := img.RawManifest()
+	mt, _ := img.MediaType()
+	req, _ := http.NewRequest(http.MethodPut, base+"/v2/"+repo+"/manifests/"+tag, bytes.NewReader(m))
+	req.Header.Set("Content-Type", string(mt))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put manifest: %v %v", err, resp)
+	}
+	d, _ := img.Digest()
+	return d.String()
+}
+
+// guarded wraps the registry in an authentication challenge: Basic, or Bearer with a
+// token endpoint, both for alice/s3cret.
+func guarded(t *testing.T, scheme string) (*httptest.Server, *int) {
+	t.Helper()
+	inner := registry.New()
+	tokens := 0
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != "alice" || p != "s3cret" {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			tokens++
+			json.NewEncoder(w).Encode(map[string]string{"token": "t0k3n"})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			inner.ServeHTTP(w, r) // the test pushes without auth
+			return
+		}
+		h := r.Header.Get("Authorization")
+		ok := (scheme == "basic" && h == "Basic "+base64.StdEncoding.EncodeToString([]byte("alice:s3cret"))) ||
+			(scheme == "bearer" && h == "Bearer t0k3n")
+		if !ok {
+			if scheme == "basic" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			} else {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="test"`, srv.URL))
+			}
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &tokens
+}
+
+func ref(t *testing.T, srv *httptest.Server, repo string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/"+repo, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func alice(string) (Credential, error) { return Credential{Username: "alice", Password: "s3cret"}, nil }
+
+func TestPull(t *testing.T) {
+	img, _ := random.Image(1024, 2)
+	for _, scheme := range []string{"basic", "bearer"} {
+		t.Run(scheme, func(t *testing.T) {
+			srv, tokens := guarded(t, scheme)
+			digest := push(t, srv.URL, "team/app", "v1", img)
+			c := &Client{Credentials: alice}
+			got, gotDigest, err := c.Pull(context.Background(), ref(t, srv, "team/app:v1"), v1.Platform{OS: "linux", Architecture: "amd64"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotDigest != digest {
+				t.Errorf("digest %s, want %s", gotDigest, digest)
+			}
+			ls, _ := got.Layers()
+			for _, l := range ls {
+				rc, err := l.Uncompressed()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.Copy(io.Discard, rc); err != nil {
+					t.Errorf("layer: %v", err)
+				}
+				rc.Close()
+			}
+			if scheme == "bearer" && *tokens != 1 {
+				t.Errorf("%d token requests, want 1 (the token is reused)", *tokens)
+			}
+			// Without credentials the registry refuses, with a clear message.
+			_, _, err = (&Client{}).Pull(context.Background(), ref(t, srv, "team/app:v1"), v1.Platform{OS: "linux", Architecture: "amd64"})
+			if err == nil {
+				t.Error("pull without credentials succeeded")
+			}
+		})
+	}
+}
+
+// TestTamperedBlob: a registry that serves other bytes for a digest is caught.
+func TestTamperedBlob(t *testing.T) {
+	img, _ := random.Image(512, 1)
+	inner := registry.New()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+			rec := httptest.NewRecorder()
+			inner.ServeHTTP(rec, r)
+			b := rec.Body.Bytes()
+			if len(b) > 100 {
+				b[len(b)/2] ^= 1
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(b)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	push(t, srv.URL, "x", "v1", img)
+	got, _, err := (&Client{}).Pull(context.Background(), ref(t, srv, "x:v1"), v1.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := got.Layers()
+	rc, _ := ls[0].Compressed()
+	_, err = io.ReadAll(rc)
+	if err == nil || !strings.Contains(err.Error(), "content has digest") {
+		t.Errorf("tampered layer: %v", err)
+	}
+}
+
+func TestIndexPlatform(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	amd, _ := random.Image(256, 1)
+	arm, _ := random.Image(256, 1)
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
+	push(t, srv.URL, "multi", "amd", amd)
+	armDigest := push(t, srv.URL, "multi", "arm", arm)
+	m, _ := idx.RawManifest()
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v2/multi/manifests/latest", bytes.NewReader(m))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put index: %v %v", err, resp)
+	}
+	_, d, err := (&Client{}).Pull(context.Background(), ref(t, srv, "multi:latest"), v1.Platform{OS: "linux", Architecture: "arm64"})
+	if err != nil || d != armDigest {
+		t.Errorf("arm64: %s %v, want %s", d, err, armDigest)
+	}
+	_, _, err = (&Client{}).Pull(context.Background(), ref(t, srv, "multi:latest"), v1.Platform{OS: "linux", Architecture: "s390x"})
+	if err == nil || !strings.Contains(err.Error(), "has no image for linux/s390x (it has linux/amd64, linux/arm64)") {
+		t.Errorf("missing platform: %v", err)
+	}
+}
+
+func TestChallenge(t *testing.T) {
+	s, p := ParseChallenge(`Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push"`)
+	if s != "Bearer" || p["realm"] != "https://auth.example.com/token" || p["service"] != "registry.example.com" || p["scope"] != "repository:a/b:pull,push" {
+		t.Errorf("%s %v", s, p)
+	}
+}
+
+func TestDockerConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"auths":{"https://index.docker.io/v1/":{"auth":"Ym9iOmh1bnRlcjI="},"registry.local:5000":{"auth":"YWxpY2U6czNjcmV0"}}}`), 0o600)
+	cfg, err := LoadDockerConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]Credential{
+		"index.docker.io":      {Username: "bob", Password: "hunter2"},
+		"registry-1.docker.io": {Username: "bob", Password: "hunter2"},
+		"registry.local:5000":  {Username: "alice", Password: "s3cret"},
+		"other.example.com":    {},
+	} {
+		got, err := cfg.Credentials(host)
+		if err != nil || got != want {
+			t.Errorf("%s: %+v %v", host, got, err)
+		}
+	}
+	// A credential helper is a program; here a shell script answering for one host.
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "docker-credential-fake"), []byte("#!/bin/sh\nread host\n[ \"$host\" = \"registry.local:5000\" ] && echo '{\"Username\":\"helper\",\"Secret\":\"pw\"}' && exit 0\necho 'credentials not found in native keychain'; exit 1\n"), 0o755)
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	cfg.CredHelpers = map[string]string{"registry.local:5000": "fake"}
+	if got, err := cfg.Credentials("registry.local:5000"); err != nil || got.Username != "helper" || got.Password != "pw" {
+		t.Errorf("helper: %+v %v", got, err)
+	}
+	cfg.CredsStore, cfg.CredHelpers = "fake", nil
+	if got, err := cfg.Credentials("other.example.com"); err != nil || got != (Credential{}) {
+		t.Errorf("store without an entry: %+v %v", got, err)
+	}
+}

@@ -1,0 +1,127 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DockerConfig is the part of the docker CLI's config.json that holds credentials.
+type DockerConfig struct {
+	Auths map[string]struct {
+		Auth          string `json:"auth"`
+		Username      string `json:"username"`
+		Password      string `json:"password"`
+		IdentityToken string `json:"identitytoken"`
+	} `json:"auths"`
+	CredsStore  string            `json:"credsStore"`
+	CredHelpers map[string]string `json:"credHelpers"`
+}
+
+// LoadDockerConfig reads $DOCKER_CONFIG/config.json, or ~/.docker/config.json. A
+// missing file is an empty configuration.
+func LoadDockerConfig(dir string) (*DockerConfig, error) {
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return &DockerConfig{}, nil
+		}
+		dir = filepath.Join(home, ".docker")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return &DockerConfig{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c DockerConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
+	}
+	return &c, nil
+}
+
+// hostKey normalises a config key or a host: "https://index.docker.io/v1/" → "index.docker.io".
+func hostKey(s string) string {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")
+	s, _, _ = strings.Cut(s, "/")
+	if s == "registry-1.docker.io" || s == "docker.io" {
+		return "index.docker.io"
+	}
+	return s
+}
+
+// Credentials returns the credentials for a host: its credential helper, else the
+// configured store, else the inline auths entry. A helper that has none answers empty.
+func (c *DockerConfig) Credentials(host string) (Credential, error) {
+	key := hostKey(host)
+	for k, helper := range c.CredHelpers {
+		if hostKey(k) == key {
+			return helperGet(helper, k)
+		}
+	}
+	if c.CredsStore != "" {
+		for k := range c.Auths {
+			if hostKey(k) == key {
+				return helperGet(c.CredsStore, k)
+			}
+		}
+		if cred, err := helperGet(c.CredsStore, host); err == nil && cred != (Credential{}) {
+			return cred, nil
+		}
+	}
+	for k, a := range c.Auths {
+		if hostKey(k) != key {
+			continue
+		}
+		cred := Credential{Username: a.Username, Password: a.Password, IdentityToken: a.IdentityToken}
+		if a.Auth != "" {
+			dec, err := base64.StdEncoding.DecodeString(a.Auth)
+			if err != nil {
+				return Credential{}, fmt.Errorf("auths[%s].auth is not base64", k)
+			}
+			u, p, ok := strings.Cut(string(dec), ":")
+			if !ok {
+				return Credential{}, fmt.Errorf("auths[%s].auth is not user:password", k)
+			}
+			cred.Username, cred.Password = u, p
+		}
+		return cred, nil
+	}
+	return Credential{}, nil
+}
+
+// helperGet asks docker-credential-<helper> for a server's credentials.
+func helperGet(helper, server string) (Credential, error) {
+	bin := "docker-credential-" + helper
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "get")
+	cmd.Stdin = strings.NewReader(server)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(out.String() + errb.String())
+		if strings.Contains(msg, "credentials not found") {
+			return Credential{}, nil
+		}
+		return Credential{}, fmt.Errorf("%s get: %v: %s", bin, err, firstLine(msg))
+	}
+	var r struct{ Username, Secret string }
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		return Credential{}, fmt.Errorf("%s get: %w", bin, err)
+	}
+	if r.Username == "<token>" {
+		return Credential{IdentityToken: r.Secret}, nil
+	}
+	return Credential{Username: r.Username, Password: r.Secret}, nil
+}
