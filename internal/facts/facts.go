@@ -511,6 +511,84 @@ type Image struct {
 	Env         []string  `json:"env,omitempty"`
 	History     []History `json:"history"`
 	Error       string    `json:"error,omitempty"`
+
+	// The rest is set by dockaudit image, which reads the image itself.
+	Source       string       `json:"source,omitempty"` // daemon, docker-archive, oci, registry, dir
+	Ref          string       `json:"ref,omitempty"`    // as the user wrote it
+	Digest       string       `json:"digest,omitempty"` // manifest digest, when the source has one
+	Platform     string       `json:"platform,omitempty"`
+	Labels       Labels       `json:"labels,omitempty"`
+	Volumes      []string     `json:"volumes,omitempty"`
+	ExposedPorts []string     `json:"exposedPorts,omitempty"`
+	Layers       []ImageLayer `json:"layers,omitempty"`
+	// Content is what the layers hold; nil when they were not read (dockaudit host).
+	Content *ImageContent `json:"content,omitempty"`
+}
+
+// ImageLayer is one layer of an image.
+type ImageLayer struct {
+	Digest    string `json:"digest"`
+	Entries   int    `json:"entries"`
+	CreatedBy string `json:"createdBy,omitempty"` // the history step that made it
+}
+
+// ImageContent is what an image's layers hold, as far as the checks need it.
+type ImageContent struct {
+	OS       OS        `json:"os"`
+	Packages []Package `json:"packages"`
+	// Notes say what could not be inventoried (a BerkeleyDB rpm database, a truncated file).
+	Notes     []string   `json:"notes,omitempty"`
+	Setuid    []FileMeta `json:"setuid"`  // regular files with the setuid or setgid bit
+	Secrets   []Secret   `json:"secrets"` // in any layer, also where a later layer removed them
+	GitDirs   []string   `json:"gitDirs"`
+	Sudo      []string   `json:"sudo"`
+	Caches    []Cache    `json:"caches"`
+	Accounts  Accounts   `json:"accounts"`
+	Anomalies []Anomaly  `json:"anomalies,omitempty"`
+	Entries   int        `json:"entries"` // tar entries over all layers
+}
+
+// FileMeta is a file's metadata in an image.
+type FileMeta struct {
+	Path  string `json:"path"`
+	Mode  uint32 `json:"mode"` // permission and special bits
+	UID   int    `json:"uid"`
+	GID   int    `json:"gid"`
+	Layer int    `json:"layer"`
+}
+
+// Secret is a credential found in an image file. The value is never kept: Hash is the
+// first 12 hex digits of its sha256.
+type Secret struct {
+	Kind    string `json:"kind"`
+	Path    string `json:"path"`
+	Layer   int    `json:"layer"`
+	Line    int    `json:"line,omitempty"`
+	Hash    string `json:"hash"`
+	Length  int    `json:"length"`
+	Detail  string `json:"detail,omitempty"`
+	Removed bool   `json:"removed,omitempty"` // a later layer deleted or replaced the file
+}
+
+// Cache is a package-manager cache left in an image.
+type Cache struct {
+	Path  string `json:"path"`
+	Files int    `json:"files"`
+}
+
+// Accounts are problems of the image's /etc/passwd, /etc/shadow and /etc/group.
+type Accounts struct {
+	EmptyPassword []string `json:"emptyPassword"` // users who log in without a password
+	DuplicateUIDs []string `json:"duplicateUIDs"` // "0: root, toor"
+	DuplicateGIDs []string `json:"duplicateGIDs"` // "100: users, staff"
+	Read          bool     `json:"read"`          // /etc/passwd was found
+}
+
+// Anomaly is something in a layer no image builder writes.
+type Anomaly struct {
+	Layer  int    `json:"layer"`
+	Path   string `json:"path,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // History is one entry of an image's history, oldest first.

@@ -25,6 +25,8 @@ type Node struct {
 	Truncated bool // Data stops at MaxFileRead
 	// GoBuildInfo is set for an ELF executable carrying Go build information.
 	GoBuildInfo *GoBuildInfo
+	// Derived is what Options.Derive made of the content.
+	Derived any
 }
 
 // IsDir, IsSymlink and IsRegular classify the node.

@@ -68,6 +68,9 @@ const (
 	Scan
 	// ScanGo looks for Go build information in an ELF executable as it streams.
 	ScanGo
+	// Derive reads a regular file and passes it to Options.Derive; the node keeps the
+	// result, not the content (Java archives).
+	Derive
 )
 
 // Entry is what Want sees of a tar entry.
@@ -98,6 +101,8 @@ type Options struct {
 	OnContent func(layer int, path string, data []byte)
 	// MaxScan bounds the bytes passed to OnContent (default 1 MiB; longer files are cut).
 	MaxScan int64
+	// Derive turns the content of an entry Want marked Derive into what the node keeps.
+	Derive func(layer int, path string, data []byte) any
 }
 
 // WalkError is an image the walker refused or could not read, with the layer.
@@ -278,7 +283,7 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 			continue
 		}
 		node := &Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Size: hdr.Size, Layer: idx}
-		if e.Regular() && act&(Read|Scan|ScanGo) != 0 {
+		if e.Regular() && act&(Read|Scan|ScanGo|Derive) != 0 {
 			if err := readContent(tr, node, act, idx, opts, lim); err != nil {
 				return n, readErr(cr, err)
 			}
@@ -304,6 +309,19 @@ func readErr(cr *countingReader, err error) error {
 // readContent takes what Want asked for from one regular file.
 func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) error {
 	switch {
+	case act&Derive != 0:
+		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
+		if err != nil {
+			return err
+		}
+		if int64(len(data)) > lim.MaxFileRead {
+			node.Truncated = true
+			return nil
+		}
+		if opts.Derive != nil {
+			node.Derived = opts.Derive(layer, node.Path, data)
+		}
+		return nil
 	case act&ScanGo != 0:
 		info, err := scanGoBuildInfo(r)
 		if err != nil {

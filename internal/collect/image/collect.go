@@ -1,0 +1,469 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/inventory"
+	"github.com/dockaudit/dockaudit/internal/inventory/rpmdb"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
+)
+
+// Package databases, read in every layer that has them to tell which layer
+// introduced each package.
+const (
+	dpkgStatus  = "/var/lib/dpkg/status"
+	dpkgStatusD = "/var/lib/dpkg/status.d/"
+	apkDB       = "/lib/apk/db/installed"
+	rpmSQLite   = "/var/lib/rpm/rpmdb.sqlite"
+	rpmSQLite2  = "/usr/lib/sysimage/rpm/rpmdb.sqlite"
+	rpmBDB      = "/var/lib/rpm/Packages"
+	rpmNDB      = "/var/lib/rpm/Packages.db"
+)
+
+var exactRead = map[string]bool{
+	"/etc/os-release": true, "/usr/lib/os-release": true, "/etc/alpine-release": true,
+	"/etc/passwd": true, "/etc/shadow": true, "/etc/group": true,
+}
+
+var sudoPaths = []string{"/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/usr/local/bin/sudo"}
+
+// cacheDirs are where package managers leave downloads behind.
+var cacheDirs = []string{"/var/cache/apt/archives", "/var/lib/apt/lists", "/var/cache/apk", "/var/cache/yum", "/var/cache/dnf", "/root/.cache/pip"}
+
+// systemPrefixes hold files shipped by packages; they are not scanned for secrets (test
+// keys inside libraries would drown the report), except files named like credentials.
+var systemPrefixes = []string{
+	"/usr/share/", "/usr/lib/", "/usr/lib64/", "/usr/libexec/", "/lib/", "/lib64/", "/usr/include/",
+	"/usr/src/", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/boot/", "/var/lib/dpkg/",
+	"/var/lib/apt/", "/var/lib/rpm/", "/var/cache/", "/var/log/", "/etc/ssl/certs/", "/usr/local/lib/",
+}
+
+// want decides, per entry, what the image audit needs from it. It runs for every tar
+// entry, so it sticks to prefix and suffix tests.
+func want(e Entry) Action {
+	p := e.Path
+	var act Action
+	switch {
+	case p == dpkgStatus || p == apkDB || p == rpmSQLite || p == rpmSQLite2:
+		return Read | History
+	case exactRead[p], strings.HasPrefix(p, dpkgStatusD):
+		return Read
+	case p == rpmBDB || p == rpmNDB:
+		return Keep
+	}
+	if e.Type == tar.TypeDir {
+		if path.Base(p) == ".git" {
+			return Keep
+		}
+		return Skip
+	}
+	if !e.Regular() {
+		return Skip
+	}
+	if e.Mode&0o6000 != 0 || slices.Contains(sudoPaths, p) || inCache(p) {
+		act |= Keep
+	}
+	base := path.Base(p)
+	switch {
+	case base == "METADATA" && strings.HasSuffix(path.Dir(p), ".dist-info"),
+		base == "PKG-INFO" && strings.HasSuffix(path.Dir(p), ".egg-info"),
+		strings.HasSuffix(p, ".egg-info") && !strings.Contains(p, "/node_modules/"):
+		return act | Read
+	case base == "package.json" && inventory.IsNpmManifest(p):
+		return act | Read
+	case strings.HasSuffix(base, ".jar") || strings.HasSuffix(base, ".war") || strings.HasSuffix(base, ".ear"):
+		return act | Derive
+	}
+	if e.Mode&0o111 != 0 && e.Size >= 4096 {
+		return act | ScanGo
+	}
+	if e.Size <= 1<<20 && scannable(p) {
+		act |= Scan
+	}
+	return act
+}
+
+func inCache(p string) bool {
+	for _, d := range cacheDirs {
+		if strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// scannable reports files worth scanning for secrets.
+func scannable(p string) bool {
+	if strings.Contains(p, "/node_modules/") || strings.Contains(p, "/site-packages/") || strings.Contains(p, "/dist-packages/") {
+		return false // third-party packages ship test keys
+	}
+	if secrets.Candidate(p) {
+		return true
+	}
+	for _, s := range systemPrefixes {
+		if strings.HasPrefix(p, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// Collect reads an opened image and returns its facts: the configuration, and, from
+// its layers, the inventory, setuid files, secrets, accounts and anomalies.
+func Collect(ctx context.Context, src *Source, lim Limits) (*facts.Image, error) {
+	im := &facts.Image{ID: src.ID, Source: src.Kind, Ref: src.Ref, Digest: src.Digest, Tags: []string{}, Digests: []string{}, History: []facts.History{}}
+	if src.Config != nil {
+		configFacts(im, src)
+	}
+	var found []facts.Secret
+	v, err := Walk(ctx, src.Layers, Options{
+		Limits: lim,
+		Want:   want,
+		OnContent: func(layer int, p string, data []byte) {
+			for _, m := range secrets.Scan(p, data) {
+				found = append(found, facts.Secret{Kind: m.Kind, Path: p, Layer: layer, Line: m.Line, Hash: m.Hash, Length: m.Length, Detail: m.Detail})
+			}
+		},
+		Derive: func(layer int, p string, data []byte) any { return inventory.JavaPackages(data, p, layer) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &facts.ImageContent{Packages: []facts.Package{}, Setuid: []facts.FileMeta{}, Secrets: []facts.Secret{}, GitDirs: []string{}, Sudo: []string{}, Caches: []facts.Cache{}}
+	for i, l := range v.Layers {
+		c.Entries += l.Entries
+		if i < len(im.Layers) {
+			im.Layers[i].Entries = l.Entries
+		}
+	}
+	for _, a := range v.Anomalies {
+		c.Anomalies = append(c.Anomalies, facts.Anomaly{Layer: a.Layer, Path: a.Path, Reason: a.Reason})
+	}
+	c.OS = detectOS(v)
+	inventoryPackages(v, c)
+	for _, n := range v.Nodes(nil) {
+		switch {
+		case n.IsRegular() && n.Mode&0o6000 != 0:
+			c.Setuid = append(c.Setuid, facts.FileMeta{Path: n.Path, Mode: uint32(n.Mode & 0o7777), UID: n.UID, GID: n.GID, Layer: n.Layer})
+		case n.IsDir() && path.Base(n.Path) == ".git":
+			c.GitDirs = append(c.GitDirs, n.Path)
+		}
+		if slices.Contains(sudoPaths, n.Path) {
+			c.Sudo = append(c.Sudo, n.Path)
+		}
+	}
+	c.Caches = caches(v)
+	for _, s := range found {
+		if n, err := v.Resolve(s.Path, false); err != nil || n.Layer != s.Layer {
+			s.Removed = true
+		}
+		c.Secrets = append(c.Secrets, s)
+	}
+	sort.SliceStable(c.Secrets, func(i, j int) bool {
+		a, b := c.Secrets[i], c.Secrets[j]
+		return a.Path < b.Path || (a.Path == b.Path && a.Layer < b.Layer)
+	})
+	c.Accounts = accounts(v)
+	im.Content = c
+	return im, nil
+}
+
+// configFacts copies what the checks use from the image configuration, and pairs each
+// layer with the history step that made it.
+func configFacts(im *facts.Image, src *Source) {
+	cfg := src.Config
+	im.Created = cfg.Created.UTC().Format("2006-01-02T15:04:05Z")
+	im.Platform = cfg.OS + "/" + cfg.Architecture
+	if cfg.Variant != "" {
+		im.Platform += "/" + cfg.Variant
+	}
+	im.User = cfg.Config.User
+	if cfg.Config.Healthcheck != nil {
+		im.Healthcheck = cfg.Config.Healthcheck.Test
+	}
+	im.Env = cfg.Config.Env
+	for k, v := range cfg.Config.Labels {
+		im.Labels = append(im.Labels, [2]string{k, v})
+	}
+	sort.Slice(im.Labels, func(i, j int) bool { return im.Labels[i][0] < im.Labels[j][0] })
+	for vol := range cfg.Config.Volumes {
+		im.Volumes = append(im.Volumes, vol)
+	}
+	sort.Strings(im.Volumes)
+	for p := range cfg.Config.ExposedPorts {
+		im.ExposedPorts = append(im.ExposedPorts, p)
+	}
+	sort.Strings(im.ExposedPorts)
+	if src.Kind != "dir" && !strings.HasPrefix(src.Name, "/") && !strings.HasPrefix(src.Name, "sha256:") {
+		im.Tags = []string{src.Name}
+	}
+	layer := 0
+	for _, h := range cfg.History {
+		im.History = append(im.History, facts.History{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer})
+		if !h.EmptyLayer {
+			if layer < len(src.Layers) {
+				im.Layers = append(im.Layers, facts.ImageLayer{Digest: src.Layers[layer].Digest, CreatedBy: h.CreatedBy})
+			}
+			layer++
+		}
+	}
+	for ; layer < len(src.Layers); layer++ {
+		im.Layers = append(im.Layers, facts.ImageLayer{Digest: src.Layers[layer].Digest})
+	}
+}
+
+// detectOS reads os-release, falling back to Alpine's release file, busybox, or an
+// image with no OS files at all (scratch).
+func detectOS(v *View) facts.OS {
+	for _, p := range []string{"/etc/os-release", "/usr/lib/os-release"} {
+		if b, err := v.ReadFile(p); err == nil && len(b) > 0 {
+			os := inventory.ParseOSRelease(b)
+			if os.ID == "" {
+				continue
+			}
+			os.Distroless = len(v.Nodes(func(n *Node) bool { return strings.HasPrefix(n.Path, dpkgStatusD) })) > 0 && !v.Exists(dpkgStatus)
+			return os
+		}
+	}
+	if b, err := v.ReadFile("/etc/alpine-release"); err == nil {
+		return facts.OS{ID: "alpine", VersionID: strings.TrimSpace(string(b))}
+	}
+	if v.Exists("/bin/busybox") || v.Exists("/usr/bin/busybox") || v.Exists("/bin/sh") {
+		return facts.OS{ID: "busybox"}
+	}
+	if len(v.Nodes(nil)) == 0 {
+		return facts.OS{ID: "scratch"}
+	}
+	return facts.OS{}
+}
+
+// inventoryPackages reads every package source in the final filesystem. The layer of a
+// database package is the layer whose copy of the database first listed it at its
+// final version.
+func inventoryPackages(v *View, c *facts.ImageContent) {
+	os := c.OS
+	if v.Exists(dpkgStatus) {
+		first := introduced(v.History(dpkgStatus), func(b []byte) map[string]string {
+			m := map[string]string{}
+			for _, p := range inventory.ParseDpkgStatus(b) {
+				m[p.Name+"/"+p.Arch] = p.Version
+			}
+			return m
+		})
+		b, _ := v.ReadFile(dpkgStatus)
+		for _, p := range inventory.DpkgToPackages(inventory.ParseDpkgStatus(b), os, dpkgStatus, 0) {
+			p.Layer = first[p.Name+"/"+p.Arch]
+			c.Packages = append(c.Packages, p)
+		}
+	}
+	for _, n := range v.Nodes(func(n *Node) bool { return strings.HasPrefix(n.Path, dpkgStatusD) && n.IsRegular() }) {
+		c.Packages = append(c.Packages, inventory.DpkgToPackages(inventory.ParseDpkgStatus(n.Data), os, n.Path, n.Layer)...)
+	}
+	if v.Exists(apkDB) {
+		first := introduced(v.History(apkDB), func(b []byte) map[string]string {
+			m := map[string]string{}
+			for _, p := range inventory.ParseApkInstalled(b) {
+				m[p.Name] = p.Version
+			}
+			return m
+		})
+		b, _ := v.ReadFile(apkDB)
+		for _, p := range inventory.ApkToPackages(inventory.ParseApkInstalled(b), os, apkDB, 0) {
+			p.Layer = first[p.Name]
+			c.Packages = append(c.Packages, p)
+		}
+	}
+	for _, db := range []string{rpmSQLite, rpmSQLite2} {
+		if v.Exists(db) {
+			c.Packages = append(c.Packages, rpmPackages(v, db, os, c)...)
+		}
+	}
+	for _, db := range []string{rpmBDB, rpmNDB} {
+		if v.Exists(db) && !v.Exists(rpmSQLite) {
+			c.Notes = append(c.Notes, db+" is a BerkeleyDB or NDB rpm database, which dockaudit does not read: RPM packages are not inventoried")
+		}
+	}
+	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil }) {
+		switch {
+		case n.GoBuildInfo != nil && n.GoBuildInfo.OldFormat:
+			c.Notes = append(c.Notes, n.Path+" was built with Go before 1.18; its modules are not inventoried")
+		case n.GoBuildInfo != nil:
+			c.Packages = append(c.Packages, inventory.GoPackages(goInfo(n.GoBuildInfo), n.Path, n.Layer)...)
+		case n.Derived != nil:
+			if ps, ok := n.Derived.([]facts.Package); ok {
+				c.Packages = append(c.Packages, ps...)
+			}
+		case path.Base(n.Path) == "METADATA" || path.Base(n.Path) == "PKG-INFO" || strings.HasSuffix(n.Path, ".egg-info"):
+			if p, ok := inventory.PythonPackage(n.Data, n.Path, n.Layer); ok {
+				c.Packages = append(c.Packages, p)
+			}
+		case path.Base(n.Path) == "package.json":
+			if p, ok := inventory.NpmPackage(n.Data, n.Path, n.Layer); ok {
+				c.Packages = append(c.Packages, p)
+			}
+		}
+		if n.Truncated {
+			c.Notes = append(c.Notes, n.Path+" is larger than the read limit and was not fully read")
+		}
+	}
+	sort.SliceStable(c.Packages, func(i, j int) bool {
+		a, b := c.Packages[i], c.Packages[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Path < b.Path
+	})
+}
+
+// introduced maps each package key to the layer whose database copy first listed it
+// at the version it has in the last copy.
+func introduced(versions []Version, parse func([]byte) map[string]string) map[string]int {
+	out := map[string]int{}
+	prev := map[string]string{}
+	for _, ver := range versions {
+		cur := parse(ver.Data)
+		for k, v := range cur {
+			if pv, ok := prev[k]; !ok || pv != v {
+				out[k] = ver.Layer
+			}
+		}
+		prev = cur
+	}
+	return out
+}
+
+func rpmPackages(v *View, db string, os facts.OS, c *facts.ImageContent) []facts.Package {
+	b, _ := v.ReadFile(db)
+	ps, bad, err := rpmdb.Read(b)
+	if err != nil {
+		c.Notes = append(c.Notes, db+": "+err.Error())
+		return nil
+	}
+	if bad > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%s: %d package headers could not be decoded", db, bad))
+	}
+	first := introduced(v.History(db), func(b []byte) map[string]string {
+		m := map[string]string{}
+		hs, _, _ := rpmdb.Read(b)
+		for _, p := range hs {
+			m[p.Name+"/"+p.Arch] = p.EVR()
+		}
+		return m
+	})
+	var out []facts.Package
+	for _, p := range ps {
+		src, srcVer := p.SourceName()
+		q := [][2]string{{"arch", p.Arch}}
+		if p.HasEpoch {
+			q = append(q, [2]string{"epoch", strconv.Itoa(p.Epoch)})
+		}
+		if os.ID != "" {
+			q = append(q, [2]string{"distro", os.ID + "-" + os.VersionID})
+		}
+		if src != p.Name {
+			q = append(q, [2]string{"upstream", p.SourceRPM})
+		}
+		pk := facts.Package{Name: p.Name, Version: p.EVR(), Arch: p.Arch, SourceName: src, SourceVersion: srcVer, Type: "rpm",
+			Path: db, Layer: first[p.Name+"/"+p.Arch],
+			PURL: inventory.PURL("rpm", rpmNamespace(os), p.Name, p.Version+"-"+p.Release, q)}
+		if p.License != "" {
+			pk.Licenses = []string{p.License}
+		}
+		out = append(out, pk)
+	}
+	return out
+}
+
+func rpmNamespace(os facts.OS) string {
+	if os.ID != "" {
+		return os.ID
+	}
+	return "redhat"
+}
+
+func goInfo(g *GoBuildInfo) inventory.GoInfo {
+	out := inventory.GoInfo{GoVersion: g.GoVersion, Main: inventory.GoMod{Path: g.Main.Path, Version: g.Main.Version}}
+	for _, d := range g.Deps {
+		m := d
+		if d.Replace != nil {
+			m = *d.Replace // the module the binary really contains
+		}
+		out.Deps = append(out.Deps, inventory.GoMod{Path: m.Path, Version: m.Version})
+	}
+	return out
+}
+
+// caches counts what package managers left in their cache directories.
+func caches(v *View) []facts.Cache {
+	counts := map[string]int{}
+	for _, n := range v.Nodes(func(n *Node) bool { return n.IsRegular() && inCache(n.Path) }) {
+		for _, d := range cacheDirs {
+			base := path.Base(n.Path)
+			if strings.HasPrefix(n.Path, d+"/") && base != "lock" && !strings.HasSuffix(n.Path, "/partial") {
+				counts[d]++
+			}
+		}
+	}
+	out := []facts.Cache{}
+	for _, d := range sortedKeys(counts) {
+		out = append(out, facts.Cache{Path: d, Files: counts[d]})
+	}
+	return out
+}
+
+// accounts finds users without a password and duplicated IDs.
+func accounts(v *View) facts.Accounts {
+	a := facts.Accounts{EmptyPassword: []string{}, DuplicateUIDs: []string{}, DuplicateGIDs: []string{}}
+	passwd, err := v.ReadFile("/etc/passwd")
+	if err != nil {
+		return a
+	}
+	a.Read = true
+	shadow, _ := v.ReadFile("/etc/shadow")
+	group, _ := v.ReadFile("/etc/group")
+	empty := map[string]bool{}
+	for _, line := range strings.Split(string(shadow), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 2 && f[0] != "" && f[1] == "" {
+			empty[f[0]] = true
+		}
+	}
+	for _, line := range strings.Split(string(passwd), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 2 && f[0] != "" && (f[1] == "" || (f[1] == "x" && empty[f[0]])) {
+			a.EmptyPassword = append(a.EmptyPassword, f[0])
+		}
+	}
+	a.DuplicateUIDs = duplicates(passwd, 2)
+	a.DuplicateGIDs = duplicates(group, 2)
+	return a
+}
+
+// duplicates lists IDs (field i of colon-separated lines) that several names share.
+func duplicates(b []byte, field int) []string {
+	byID := map[string][]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) > field && f[0] != "" && !strings.HasPrefix(f[0], "#") {
+			byID[f[field]] = append(byID[f[field]], f[0])
+		}
+	}
+	out := []string{}
+	for _, id := range sortedKeys(byID) {
+		if names := byID[id]; len(names) > 1 {
+			out = append(out, id+": "+strings.Join(names, ", "))
+		}
+	}
+	return out
+}

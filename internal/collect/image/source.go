@@ -1,0 +1,515 @@
+package image
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Source is an opened image: its configuration and its layers, base first.
+type Source struct {
+	Kind   string // daemon, docker-archive, oci, registry, dir
+	Ref    string // as the user wrote it
+	Name   string // for reports: the tag, or the path
+	ID     string // config digest (the image ID); "" for dir
+	Digest string // manifest digest, when the source has one
+	// Config is the image configuration; nil for a root filesystem directory.
+	Config *v1.ConfigFile
+	Layers []Layer
+
+	cleanup []func()
+}
+
+// Close removes the temporary files the source made.
+func (s *Source) Close() {
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+	s.cleanup = nil
+}
+
+// Exporter streams an image from a Docker daemon in docker save format.
+type Exporter interface {
+	Stream(ctx context.Context, path string) (io.ReadCloser, error)
+}
+
+// Puller fetches an image from a registry.
+type Puller interface {
+	Pull(ctx context.Context, ref name.Reference, platform v1.Platform) (v1.Image, string, error)
+}
+
+// OpenOptions say where images come from and which platform to take.
+type OpenOptions struct {
+	Daemon   Exporter // nil when no daemon was given
+	Registry Puller   // nil when registry pulls are not available
+	Platform string   // "linux/amd64"; default linux/<this machine's architecture>
+	TempDir  string   // where private temporary directories go; default os.TempDir
+}
+
+// Kinds are the source prefixes REF may carry.
+var Kinds = []string{"daemon", "docker-archive", "oci", "registry", "dir"}
+
+// Open opens an image reference. REF is "daemon:NAME", "docker-archive:PATH",
+// "oci:PATH" (a layout directory or an archive of one, optionally ":TAG"),
+// "registry:NAME" or "dir:PATH"; without a prefix, an existing path is recognised by
+// its content and anything else is a daemon image.
+func Open(ctx context.Context, ref string, opts OpenOptions) (*Source, error) {
+	kind, rest := splitKind(ref)
+	if kind == "" {
+		var err error
+		kind, err = detect(ref)
+		if err != nil {
+			return nil, err
+		}
+		rest = ref
+	}
+	src := &Source{Kind: kind, Ref: ref, Name: rest}
+	var err error
+	switch kind {
+	case "daemon":
+		err = src.openDaemon(ctx, rest, opts)
+	case "docker-archive":
+		err = src.openArchive(rest, "")
+	case "oci":
+		err = src.openOCI(rest, opts)
+	case "registry":
+		err = src.openRegistry(ctx, rest, opts)
+	case "dir":
+		err = src.openDir(rest)
+	}
+	if err != nil {
+		src.Close()
+		return nil, err
+	}
+	return src, nil
+}
+
+func splitKind(ref string) (string, string) {
+	k, rest, ok := strings.Cut(ref, ":")
+	if !ok {
+		return "", ref
+	}
+	switch k {
+	case "daemon", "docker":
+		return "daemon", rest
+	case "docker-archive", "oci", "registry", "dir":
+		return k, rest
+	case "oci-archive", "oci-dir":
+		return "oci", rest
+	}
+	return "", ref
+}
+
+// detect recognises an unprefixed reference: a directory holding an OCI layout, a
+// root filesystem directory, a docker save or OCI archive, or else a daemon image.
+func detect(ref string) (string, error) {
+	fi, err := os.Stat(ref)
+	switch {
+	case err != nil && (strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "./") || strings.HasSuffix(ref, ".tar")):
+		return "", fmt.Errorf("%s: %w", ref, err)
+	case err != nil:
+		return "daemon", nil
+	case fi.IsDir():
+		if _, err := os.Stat(filepath.Join(ref, "oci-layout")); err == nil {
+			return "oci", nil
+		}
+		return "dir", nil
+	}
+	names, err := tarNames(ref, 64)
+	if err != nil {
+		return "", fmt.Errorf("%s is neither a directory nor an image archive: %v", ref, err)
+	}
+	switch {
+	case names["oci-layout"]:
+		return "oci", nil
+	case names["manifest.json"]:
+		return "docker-archive", nil
+	}
+	return "", fmt.Errorf("%s is a tar archive but holds neither manifest.json (docker save) nor oci-layout", ref)
+}
+
+// tarNames lists the top-level names among the first entries of a tar file.
+func tarNames(p string, max int) (map[string]bool, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	out := map[string]bool{}
+	for i := 0; i < max; i++ {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[strings.TrimPrefix(filepathClean(h.Name), "./")] = true
+	}
+	return out, nil
+}
+
+func filepathClean(p string) string { return strings.TrimPrefix(filepath.Clean("/"+p), "/") }
+
+func (s *Source) tempDir(base string) (string, error) {
+	dir, err := os.MkdirTemp(base, "dockaudit-image-*")
+	if err != nil {
+		return "", err
+	}
+	s.cleanup = append(s.cleanup, func() { os.RemoveAll(dir) })
+	return dir, nil
+}
+
+// openDaemon exports the image from the daemon into a private temporary file, so a big
+// image is never held in memory, and reads it as a docker save archive.
+func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) error {
+	if opts.Daemon == nil {
+		return fmt.Errorf("%s: no Docker daemon to read it from (set DOCKER_HOST, or use docker-archive:, oci:, registry: or dir:)", ref)
+	}
+	dir, err := s.tempDir(opts.TempDir)
+	if err != nil {
+		return err
+	}
+	body, err := opts.Daemon.Stream(ctx, "/images/"+url.PathEscape(ref)+"/get")
+	if err != nil {
+		return fmt.Errorf("export %s from the daemon: %w", ref, err)
+	}
+	defer body.Close()
+	p := filepath.Join(dir, "image.tar")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return fmt.Errorf("export %s from the daemon: %w", ref, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return s.openArchive(p, ref)
+}
+
+// openArchive reads a docker save archive. When it holds several images, tag picks one.
+func (s *Source) openArchive(p, tag string) error {
+	var t *name.Tag
+	if tag != "" && !strings.HasPrefix(tag, "sha256:") && !looksLikeID(tag) {
+		if nt, err := name.NewTag(tag, name.WeakValidation); err == nil {
+			t = &nt
+		}
+	}
+	img, err := tarball.ImageFromPath(p, t)
+	if err != nil && t != nil {
+		img, err = tarball.ImageFromPath(p, nil) // a tag the archive does not list
+	}
+	if err != nil {
+		return fmt.Errorf("read docker archive %s: %w", p, err)
+	}
+	if s.Kind == "docker-archive" {
+		s.Name = p
+	}
+	return s.fromImage(img, "")
+}
+
+func looksLikeID(s string) bool {
+	if len(s) < 12 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// fromImage fills the source from a ggcr image.
+func (s *Source) fromImage(img v1.Image, digest string) error {
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("read image configuration: %w", err)
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return fmt.Errorf("read image ID: %w", err)
+	}
+	ls, err := img.Layers()
+	if err != nil {
+		return fmt.Errorf("list layers: %w", err)
+	}
+	s.Config, s.ID, s.Digest = cfg, id.String(), digest
+	for _, l := range ls {
+		d, err := l.Digest()
+		if err != nil {
+			return fmt.Errorf("layer digest: %w", err)
+		}
+		size, _ := l.Size()
+		s.Layers = append(s.Layers, Layer{Digest: d.String(), Size: size, Open: l.Uncompressed})
+	}
+	return nil
+}
+
+// openOCI reads an OCI image layout: a directory, or a tar archive of one (unpacked
+// into a private temporary directory: its blobs, never the image's files). "PATH:TAG"
+// picks a manifest by its org.opencontainers.image.ref.name annotation.
+func (s *Source) openOCI(ref string, opts OpenOptions) error {
+	p, tag := ref, ""
+	if _, err := os.Stat(p); err != nil {
+		if i := strings.LastIndexByte(ref, ':'); i > 0 {
+			p, tag = ref[:i], ref[i+1:]
+		}
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("oci %s: %w", p, err)
+	}
+	s.Name = ref
+	dir := p
+	if !fi.IsDir() {
+		dir, err = s.tempDir(opts.TempDir)
+		if err != nil {
+			return err
+		}
+		if err := unpackLayout(p, dir); err != nil {
+			return fmt.Errorf("oci archive %s: %w", p, err)
+		}
+	}
+	idx, err := layout.ImageIndexFromPath(dir)
+	if err != nil {
+		return fmt.Errorf("oci layout %s: %w", p, err)
+	}
+	img, digest, err := pickImage(idx, tag, platform(opts.Platform), 0)
+	if err != nil {
+		return fmt.Errorf("oci layout %s: %w", p, err)
+	}
+	return s.fromImage(img, digest)
+}
+
+// pickImage chooses a manifest of an index: by tag annotation, else the one matching
+// the platform, else the only one. Nested indexes are followed.
+func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int) (v1.Image, string, error) {
+	if depth > 4 {
+		return nil, "", errors.New("image indexes nested too deeply")
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, "", err
+	}
+	var cands []v1.Descriptor
+	for _, d := range im.Manifests {
+		if tag != "" && d.Annotations["org.opencontainers.image.ref.name"] != tag {
+			continue
+		}
+		cands = append(cands, d)
+	}
+	if tag != "" && len(cands) == 0 {
+		return nil, "", fmt.Errorf("no manifest is tagged %q", tag)
+	}
+	if len(cands) > 1 {
+		var match []v1.Descriptor
+		for _, d := range cands {
+			if d.Platform == nil || d.Platform.Satisfies(want) {
+				match = append(match, d)
+			}
+		}
+		cands = match
+	}
+	if len(cands) != 1 {
+		return nil, "", fmt.Errorf("%d manifests match platform %s; pick one with PATH:TAG or --platform", len(cands), want)
+	}
+	d := cands[0]
+	if d.MediaType.IsIndex() {
+		child, err := idx.ImageIndex(d.Digest)
+		if err != nil {
+			return nil, "", err
+		}
+		return pickImage(child, "", want, depth+1)
+	}
+	img, err := idx.Image(d.Digest)
+	return img, d.Digest.String(), err
+}
+
+// platform parses "os/arch[/variant]"; the default is linux on this machine's arch.
+func platform(s string) v1.Platform {
+	if s == "" {
+		return v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	}
+	p, err := v1.ParsePlatform(s)
+	if err != nil {
+		return v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	}
+	return *p
+}
+
+// unpackLayout extracts an OCI layout archive: only oci-layout, index.json and
+// blobs/<alg>/<hex>, each as a plain file inside dir. Anything else is ignored.
+func unpackLayout(archive, dir string) error {
+	f, err := os.Open(archive)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		n := filepathClean(h.Name)
+		parts := strings.Split(n, "/")
+		ok := n == "oci-layout" || n == "index.json" ||
+			(len(parts) == 3 && parts[0] == "blobs" && validPart(parts[1]) && validPart(parts[2]))
+		if !ok || (h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA) {
+			continue
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(n))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return err
+		}
+		out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(out, tr)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// validPart accepts digest algorithm and hex names only: no dots, no separators.
+func validPart(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '_' || c == '+' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions) error {
+	if opts.Registry == nil {
+		return errors.New("registry pulls are not available")
+	}
+	r, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return fmt.Errorf("registry reference %q: %w", ref, err)
+	}
+	img, digest, err := opts.Registry.Pull(ctx, r, platform(opts.Platform))
+	if err != nil {
+		return err
+	}
+	return s.fromImage(img, digest)
+}
+
+// openDir reads a root filesystem directory as a single layer, streamed as a tar built
+// on the fly from lstat: links are recorded, never followed.
+func (s *Source) openDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("dir %s: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("dir %s: not a directory", dir)
+	}
+	s.Name = dir
+	s.Layers = []Layer{{Digest: "dir:" + dir, Open: func() (io.ReadCloser, error) {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(dirTar(dir, pw)) }()
+		return pr, nil
+	}}}
+	return nil
+}
+
+// dirTar writes a directory tree as a tar stream, in name order.
+func dirTar(root string, w io.Writer) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			return nil // unreadable below the root: skipped, as a scanner without privileges would
+		}
+		rel, _ := filepath.Rel(root, p)
+		if rel == "." {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			link, _ = os.Readlink(p)
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return nil // sockets have no tar form
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		if info.IsDir() {
+			hdr.Name += "/"
+		}
+		hdr.Uname, hdr.Gname = "", ""
+		if !info.Mode().IsRegular() {
+			hdr.Size = 0
+			return tw.WriteHeader(hdr)
+		}
+		f, err := os.OpenFile(p, os.O_RDONLY|nonblock, 0)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		n, err := io.Copy(tw, io.LimitReader(f, hdr.Size))
+		if err == nil && n < hdr.Size {
+			_, err = io.CopyN(tw, zeroReader{}, hdr.Size-n) // the file shrank while read
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
