@@ -49,6 +49,14 @@ func (r Result) At(path string) Result {
 	return r
 }
 
+// Line sets the line of the finding's location (after At).
+func (r Result) Line(n int) Result {
+	if r.f.Location != nil && n > 0 {
+		r.f.Location.Line = n
+	}
+	return r
+}
+
 func (p *Pass) add(s finding.Status, msg string, ev []finding.Evidence) Result {
 	f := &finding.Finding{
 		Rule:     p.rule.ID,

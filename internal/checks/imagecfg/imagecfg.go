@@ -1,0 +1,313 @@
+// Package imagecfg checks an image's configuration and contents as dockaudit image
+// reads them: the user it runs as, setuid files, accounts, sudo, leftover package
+// caches, sensitive volumes, the tag, layer anomalies and secrets in files. CIS
+// section 4 items decided from the configuration alone live in checks/cis.
+//
+// Checks here are pure: they read facts and never import a collector.
+package imagecfg
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+var ev = check.Ev
+
+const section = "Image configuration and contents"
+
+// Checks returns the image checks, in report order.
+func Checks() []check.Check {
+	cs := []check.Check{
+		{Rule: rule("IMG-ROOT-USER", finding.Medium, "The image runs as a non-root user",
+			"A container runs as the image's last USER unless told otherwise; root in a container is root on the host's kernel, a short escape away from the host.",
+			"End the Dockerfile with USER and an unprivileged UID (USER 10001), or run the container with --user.", "4.1"),
+			Run: rootUser},
+		{Rule: rule("IMG-SETUID", finding.Low, "The image has no setuid or setgid files it does not need",
+			"Setuid and setgid binaries are the usual way from an unprivileged user to root inside a container.",
+			"Remove the bits the application does not need: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + (and run with --security-opt no-new-privileges).", "4.8"),
+			Run: setuid},
+		{Rule: rule("IMG-SUDO", finding.Low, "sudo is not installed",
+			"sudo in a container makes privilege escalation a configuration mistake away; containers should start with the privileges they need.",
+			"Remove sudo from the image and run as the user the workload needs.", ""),
+			Run: sudo},
+		{Rule: rule("IMG-EMPTY-PASSWORD", finding.High, "No account has an empty password",
+			"An account with an empty password lets anyone who reaches a login (su, sshd) become that user.",
+			"Lock the account (passwd -l USER) or give it a password hash; system accounts should have * or ! in /etc/shadow.", ""),
+			Run: emptyPasswords},
+		{Rule: rule("IMG-DUPLICATE-ID", finding.Medium, "User and group IDs are unique",
+			"Two names for one UID or GID make ownership and audit trails ambiguous, and a second name for UID 0 is a second root.",
+			"Give every account in /etc/passwd its own UID and every group in /etc/group its own GID.", ""),
+			Run: duplicateIDs},
+		{Rule: rule("IMG-PKG-CACHE", finding.Low, "Package manager caches are removed",
+			"Downloaded packages and package lists left in a layer make the image bigger and keep stale metadata.",
+			"Clean in the same RUN step that installs: apt-get clean && rm -rf /var/lib/apt/lists/*, apk add --no-cache, dnf clean all, pip install --no-cache-dir.", ""),
+			Run: caches},
+		{Rule: rule("IMG-LATEST-TAG", finding.Low, "The image is referenced by a fixed tag or digest",
+			"'latest' (or no tag) names whatever was pushed last, so what runs can change without anyone deciding it.",
+			"Reference images by a version tag, or better by digest (name@sha256:…).", ""),
+			Run: latestTag},
+		{Rule: rule("IMG-SENSITIVE-VOLUME", finding.Medium, "No VOLUME covers a sensitive path",
+			"A VOLUME on /, /etc, /root, the Docker socket or a key directory invites mounting that path from the host or sharing it between containers.",
+			"Declare volumes only for application data directories.", ""),
+			Run: sensitiveVolumes},
+		{Rule: rule("IMG-LAYER-ANOMALY", finding.High, "The layers hold only what an image builder writes",
+			"Entries whose path leaves the image root, or a layer cut short, are signs of a crafted or damaged image; other tools may extract them differently.",
+			"Rebuild the image from a trusted Dockerfile and base; do not run an image whose layers try to escape their root.", ""),
+			Run: anomalies},
+		{Rule: rule("SECRET-FILE", finding.High, "No file in any layer holds a credential",
+			"A private key or token in any layer can be extracted by whoever can pull the image, even when a later layer deletes the file.",
+			"Remove the secret and rotate it. Pass secrets at build time with RUN --mount=type=secret and at run time with a secret store, never as files in a layer.", "4.10"),
+			Run: secretFiles},
+		{Rule: rule("SECRET-GIT-DIR", finding.Medium, "The image holds no .git directory",
+			"A .git directory carries the whole source history, often including credentials that were committed and removed.",
+			"Add .git to .dockerignore, or copy only the build output into the final stage.", "4.10"),
+			Run: gitDirs},
+	}
+	return cs
+}
+
+func rule(id string, sev finding.Severity, title, desc, fix, cis string) finding.Rule {
+	r := finding.Rule{ID: id, Title: title, Description: desc, Remediation: fix, Severity: sev, Section: section, Scope: finding.KindImage,
+		Tags: []string{"image", "image-config"}}
+	if strings.HasPrefix(id, "SECRET-") {
+		r.Tags = []string{"image", "secrets"}
+	}
+	if cis != "" {
+		r.Tags = append(r.Tags, "cis-"+cis)
+		r.References = []string{"https://www.cisecurity.org/benchmark/docker"}
+	}
+	return r
+}
+
+// content reports skip when the image's files were not read.
+func content(p *check.Pass) (*facts.ImageContent, bool) {
+	if p.Image.Content == nil {
+		p.Skip("the image's files were not read")
+		return nil, false
+	}
+	return p.Image.Content, true
+}
+
+func rootUser(p *check.Pass) {
+	u := p.Image.User
+	user, _, _ := strings.Cut(strings.TrimSpace(u), ":")
+	if p.Image.Source == "dir" {
+		p.Skip("a root filesystem directory has no image configuration")
+		return
+	}
+	shown := u
+	if u == "" {
+		shown = "(not set: root)"
+	}
+	e := ev("USER", shown, "a non-root user")
+	if user == "" || user == "root" || user == "0" {
+		p.Fail("runs as root", e)
+		return
+	}
+	p.OK("runs as "+u, e)
+}
+
+func setuid(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	if len(c.Setuid) == 0 {
+		p.OK("no setuid or setgid files")
+		return
+	}
+	var list []string
+	for _, f := range c.Setuid {
+		bits := ""
+		if f.Mode&0o4000 != 0 {
+			bits += "setuid"
+		}
+		if f.Mode&0o2000 != 0 {
+			bits += map[bool]string{true: "+setgid", false: "setgid"}[bits != ""]
+		}
+		list = append(list, fmt.Sprintf("%s (%04o %s, uid %d)", f.Path, f.Mode, bits, f.UID))
+	}
+	p.Warn(fmt.Sprintf("%d setuid or setgid files: %s", len(c.Setuid), strings.Join(list, ", ")), ev("setuid/setgid files", fmt.Sprint(len(c.Setuid)), "only those the application needs"))
+}
+
+func sudo(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	if len(c.Sudo) > 0 {
+		p.Warn("sudo is installed: "+strings.Join(c.Sudo, ", "), ev("sudo", strings.Join(c.Sudo, ", "), "absent"))
+		return
+	}
+	p.OK("sudo is not installed")
+}
+
+func emptyPasswords(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	if !c.Accounts.Read {
+		p.Skip("the image has no /etc/passwd")
+		return
+	}
+	if len(c.Accounts.EmptyPassword) > 0 {
+		p.Fail("accounts with an empty password: "+strings.Join(c.Accounts.EmptyPassword, ", "), ev("empty passwords", strings.Join(c.Accounts.EmptyPassword, ", "), "none"))
+		return
+	}
+	p.OK("no account has an empty password")
+}
+
+func duplicateIDs(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	if !c.Accounts.Read {
+		p.Skip("the image has no /etc/passwd")
+		return
+	}
+	a := c.Accounts
+	for _, d := range a.DuplicateUIDs {
+		r := p.Warn("UID "+d+" belong to several users", ev("duplicate UID", d, "unique UIDs"))
+		if strings.HasPrefix(d, "0: ") {
+			r.Sev(finding.High)
+		}
+	}
+	for _, d := range a.DuplicateGIDs {
+		p.Warn("GID "+d+" belong to several groups", ev("duplicate GID", d, "unique GIDs"))
+	}
+	if !p.Reported() {
+		p.OK("every UID and GID has one name")
+	}
+}
+
+func caches(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	for _, ca := range c.Caches {
+		p.Warn(fmt.Sprintf("%s holds %d files left by the package manager", ca.Path, ca.Files), ev(ca.Path, fmt.Sprintf("%d files", ca.Files), "empty"))
+	}
+	if !p.Reported() {
+		p.OK("no package manager cache is left in the image")
+	}
+}
+
+func latestTag(p *check.Pass) {
+	im := p.Image
+	if im.Source == "dir" || im.Source == "docker-archive" || im.Source == "oci" {
+		p.Skip("not applicable: the image was read from a file, not by name")
+		return
+	}
+	ref := strings.TrimPrefix(strings.TrimPrefix(im.Ref, "daemon:"), "registry:")
+	if strings.Contains(ref, "@sha256:") || strings.HasPrefix(ref, "sha256:") {
+		p.OK("referenced by digest", ev("reference", ref, ""))
+		return
+	}
+	name := ref[strings.LastIndexByte(ref, '/')+1:]
+	_, tag, hasTag := strings.Cut(name, ":")
+	switch {
+	case !hasTag:
+		p.Warn("referenced without a tag, which means latest", ev("reference", ref, "a version tag or a digest"))
+	case tag == "latest":
+		p.Warn("referenced by the latest tag", ev("reference", ref, "a version tag or a digest"))
+	default:
+		p.OK("referenced by the tag "+tag, ev("reference", ref, ""))
+	}
+}
+
+var sensitive = []string{"/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/proc", "/sys", "/dev", "/boot", "/usr", "/lib", "/home"}
+
+func sensitiveVolumes(p *check.Pass) {
+	for _, v := range p.Image.Volumes {
+		c := path.Clean(v)
+		for _, s := range sensitive {
+			if c == s || strings.HasSuffix(c, "/.ssh") || strings.HasSuffix(c, "/.docker") {
+				p.Warn("declares a VOLUME on "+v, ev("VOLUME", v, "an application data directory"))
+				break
+			}
+		}
+	}
+	if !p.Reported() {
+		p.OK("no VOLUME covers a sensitive path", ev("volumes", strings.Join(p.Image.Volumes, ", "), ""))
+	}
+}
+
+func anomalies(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	for _, a := range c.Anomalies {
+		layer := layerName(p.Image, a.Layer)
+		if a.Path == "" {
+			p.Warn(fmt.Sprintf("layer %s: %s", layer, a.Reason), ev("layer", layer, ""))
+			continue
+		}
+		p.Fail(fmt.Sprintf("layer %s: %s: %s", layer, a.Reason, a.Path), ev("entry", a.Path, "a path inside the image root"))
+	}
+	if !p.Reported() {
+		p.OK(fmt.Sprintf("all %d entries of %d layers are well formed", c.Entries, len(p.Image.Layers)))
+	}
+}
+
+// layerName is "3 (sha256:0123456789ab)": the layer's number and short digest.
+func layerName(im *facts.Image, i int) string {
+	if i < len(im.Layers) {
+		d := im.Layers[i].Digest
+		if j := strings.IndexByte(d, ':'); j >= 0 && len(d) > j+13 {
+			d = d[:j+13]
+		}
+		return fmt.Sprintf("%d (%s)", i+1, d)
+	}
+	return fmt.Sprint(i + 1)
+}
+
+func secretFiles(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	for _, s := range c.Secrets {
+		what := s.Kind
+		if s.Detail != "" {
+			what += " (" + s.Detail + ")"
+		}
+		where := s.Path
+		if s.Line > 0 {
+			where = fmt.Sprintf("%s:%d", s.Path, s.Line)
+		}
+		msg := fmt.Sprintf("%s in %s, layer %s", what, where, layerName(p.Image, s.Layer))
+		if s.Removed {
+			msg += "; a later layer removed the file, but the layer still holds it"
+		}
+		r := p.Fail(msg, ev("secret", fmt.Sprintf("[redacted: %d characters, sha256:%s]", s.Length, s.Hash), "no secret in the image")).At(s.Path)
+		r.Line(s.Line)
+		if s.Kind == "private-key" || strings.HasPrefix(s.Kind, "aws-") {
+			r.Sev(finding.Critical)
+		}
+	}
+	if !p.Reported() {
+		p.OK("no file holds a known kind of credential")
+	}
+}
+
+func gitDirs(p *check.Pass) {
+	c, ok := content(p)
+	if !ok {
+		return
+	}
+	for _, d := range c.GitDirs {
+		p.Fail("holds a git repository at "+d, ev(".git", d, "absent")).At(d)
+	}
+	if !p.Reported() {
+		p.OK("no .git directory")
+	}
+}
