@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 )
 
 func section4() []check.Check {
@@ -185,29 +186,7 @@ func section4() []check.Check {
 				Scope:       image,
 				CIS:         &finding.CIS{ID: "4.10", Level: 1, Automated: false, V180: "4.10"},
 			},
-			Run: func(p *check.Pass) {
-				im := p.Image
-				seen := map[string]bool{}
-				for _, kv := range im.Env {
-					k, v, _ := strings.Cut(kv, "=")
-					if secretKey(k) && v != "" && !seen[k+v] {
-						seen[k+v] = true
-						p.Fail("environment variable "+k+" looks like a secret baked into the image", ev("ENV "+k, redacted(v), "no secret in the image"))
-					}
-				}
-				for i, h := range im.History {
-					for _, m := range assignment.FindAllStringSubmatch(h.CreatedBy, -1) {
-						k, v := m[1], strings.Trim(m[2], `"'`)
-						if secretKey(k) && v != "" && !seen[k+v] {
-							seen[k+v] = true
-							p.Fail(fmt.Sprintf("history step %d sets %s, which looks like a secret", i+1, k), ev(k, redacted(v), "no secret in the image history"))
-						}
-					}
-				}
-				if len(seen) == 0 {
-					p.OK("no secret-looking variable in the image's environment or history (files are not read by dockaudit host)")
-				}
-			},
+			Run: secretsInConfig,
 		},
 		{
 			Rule: finding.Rule{
@@ -237,6 +216,80 @@ func section4() []check.Check {
 			},
 		},
 	}
+}
+
+// secretsInConfig is 4.10 over what the image configuration carries: environment,
+// labels and history. A value counts when its name looks like a secret's, or when the
+// value itself has the shape of a known credential (a token under an innocent name).
+// Files are SECRET-FILE's job.
+func secretsInConfig(p *check.Pass) {
+	im := p.Image
+	seen := map[string]bool{}
+	// The same variable set by ENV shows in the environment and in the history: once.
+	report := func(msg, what, name, value string) {
+		if seen[name+"\x00"+value] {
+			return
+		}
+		seen[name+"\x00"+value] = true
+		p.Fail(msg, ev(strings.TrimSpace(what+" "+name), redacted(value), "no secret in the image"))
+	}
+	shaped := func(v string) (string, bool) {
+		if ms := secrets.Scan("", []byte(v)); len(ms) > 0 {
+			return ms[0].Kind, true
+		}
+		return "", false
+	}
+	for _, kv := range im.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch kind, ok := shaped(v); {
+		case v == "":
+		case secretKey(k):
+			report("environment variable "+k+" looks like a secret baked into the image", "ENV", k, v)
+		case ok:
+			report("environment variable "+k+" holds what looks like a "+kind, "ENV", k, v)
+		}
+	}
+	for _, l := range im.Labels {
+		k, v := l[0], l[1]
+		switch kind, ok := shaped(v); {
+		case v == "":
+		case secretKey(lastLabelPart(k)):
+			report("label "+k+" looks like a secret baked into the image", "LABEL", k, v)
+		case ok:
+			report("label "+k+" holds what looks like a "+kind, "LABEL", k, v)
+		}
+	}
+	for i, h := range im.History {
+		for _, m := range assignment.FindAllStringSubmatch(h.CreatedBy, -1) {
+			k, v := m[1], strings.Trim(m[2], `"'`)
+			if secretKey(k) && v != "" {
+				report(fmt.Sprintf("history step %d sets %s, which looks like a secret", i+1, k), "", k, v)
+			}
+		}
+		for _, ms := range secrets.Scan("", []byte(h.CreatedBy)) {
+			key := fmt.Sprintf("history step %d", i+1)
+			if !seen[key+"\x00"+ms.Kind] {
+				seen[key+"\x00"+ms.Kind] = true
+				p.Fail(fmt.Sprintf("history step %d holds what looks like a %s", i+1, ms.Kind),
+					ev(key, fmt.Sprintf("[redacted: %d characters, sha256:%s]", ms.Length, ms.Hash), "no secret in the image history"))
+			}
+		}
+	}
+	if !p.Reported() {
+		msg := "no secret-looking value in the image's environment, labels or history"
+		if im.Content == nil {
+			msg += " (files are not read by dockaudit host; dockaudit image reads them)"
+		}
+		p.OK(msg)
+	}
+}
+
+// lastLabelPart is the last dotted part of a label key: "com.example.api-token" → "api-token".
+func lastLabelPart(k string) string {
+	if i := strings.LastIndexAny(k, "./"); i >= 0 {
+		return strings.ReplaceAll(k[i+1:], "-", "_")
+	}
+	return strings.ReplaceAll(k, "-", "_")
 }
 
 // isRootUser reports whether a Config.User value runs as root: empty (the image default,

@@ -81,9 +81,25 @@ func TestSecretsRedacted(t *testing.T) {
 		facts.History{CreatedBy: "/bin/sh -c curl -u bob:hunter3 https://bob:hunter3@example.com/x && apt-get update"})
 	add := run(t, s, "4.9")
 	statuses(t, add, "warn: web:1: history step 5 uses ADD https://[redacted: 17 characters, sha256:879c898814fe]@gitlab.example.com/app.tgz")
+	// A label named like a secret, a token under an innocent name, a token in a RUN line.
+	s2 := base()
+	const gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+	s2.Images[0].Env = []string{"GREETING=" + gh}
+	s2.Images[0].Labels = facts.Labels{{"com.example.api-token", "t0ps3cret"}, {"org.opencontainers.image.title", "web"}}
+	s2.Images[0].History = append(s2.Images[0].History, facts.History{CreatedBy: "/bin/sh -c curl -H 'Authorization: token " + gh + "' https://example.com"})
+	more := run(t, s2, "4.10")
+	statuses(t, more,
+		"fail: web:1: environment variable GREETING holds what looks like a github-token",
+		"fail: web:1: history step 3 holds what looks like a github-token",
+		"fail: web:1: label com.example.api-token looks like a secret baked into the image")
+	if more[2].Evidence[0].Key != "LABEL com.example.api-token" || more[1].Evidence[0].Actual != "[redacted: 40 characters, sha256:d8fe76b428b9]" ||
+		more[0].Evidence[0].Actual != more[1].Evidence[0].Actual {
+		t.Errorf("evidence = %+v", more)
+	}
+	fs = append(fs, more...)
 	all := append(append(fs, add...), run(t, s, "4.7")...)
 	b, _ := json.Marshal(all)
-	for _, secret := range []string{value, "ghp_abc123", "glpat-SECRET99", "hunter3@"} {
+	for _, secret := range []string{value, "ghp_abc123", "glpat-SECRET99", "hunter3@", gh, "t0ps3cret"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("a secret value leaked into the findings: %s", b)
 		}
