@@ -116,21 +116,50 @@ func scannable(p string) bool {
 	return true
 }
 
+// CollectOptions tune Collect.
+type CollectOptions struct {
+	Limits Limits
+	// InventoryOnly reads only what the package inventory needs (dockaudit sbom): no
+	// secret scanning, setuid, sudo or cache bookkeeping.
+	InventoryOnly bool
+}
+
+// inventoryOnly narrows want to the package inventory.
+func inventoryOnly(e Entry) Action {
+	a := want(e) &^ (Scan | Keep)
+	if e.Type == tar.TypeDir {
+		return Skip
+	}
+	if a&(Read|History) != 0 || e.Path == rpmBDB || e.Path == rpmNDB {
+		a |= Keep
+	}
+	return a
+}
+
 // Collect reads an opened image and returns its facts: the configuration, and, from
 // its layers, the inventory, setuid files, secrets, accounts and anomalies.
-func Collect(ctx context.Context, src *Source, lim Limits) (*facts.Image, error) {
-	im := &facts.Image{ID: src.ID, Source: src.Kind, Ref: src.Ref, Digest: src.Digest, Tags: []string{}, Digests: []string{}, History: []facts.History{}}
+func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Image, error) {
+	im := &facts.Image{ID: src.ID, Source: src.Kind, Ref: src.Ref, Digest: src.Digest, Tags: []string{src.Ref}, Digests: []string{}, History: []facts.History{}}
+	if src.Digest != "" {
+		im.Digests = []string{src.Digest}
+	}
 	if src.Config != nil {
 		configFacts(im, src)
 	}
+	w := want
+	if opts.InventoryOnly {
+		w = inventoryOnly
+	}
 	var found []facts.Secret
 	v, err := Walk(ctx, src.Layers, Options{
-		Limits: lim,
-		Want:   want,
-		OnContent: func(layer int, p string, data []byte) {
-			for _, m := range secrets.Scan(p, data) {
+		Limits: opts.Limits,
+		Want:   w,
+		OnContent: func(layer int, p string, data []byte) bool {
+			ms := secrets.Scan(p, data)
+			for _, m := range ms {
 				found = append(found, facts.Secret{Kind: m.Kind, Path: p, Layer: layer, Line: m.Line, Hash: m.Hash, Length: m.Length, Detail: m.Detail})
 			}
+			return len(ms) > 0
 		},
 		Derive: func(layer int, p string, data []byte) any { return inventory.JavaPackages(data, p, layer) },
 	})
@@ -202,9 +231,6 @@ func configFacts(im *facts.Image, src *Source) {
 		im.ExposedPorts = append(im.ExposedPorts, p)
 	}
 	sort.Strings(im.ExposedPorts)
-	if src.Kind != "dir" && !strings.HasPrefix(src.Name, "/") && !strings.HasPrefix(src.Name, "sha256:") {
-		im.Tags = []string{src.Name}
-	}
 	layer := 0
 	for _, h := range cfg.History {
 		im.History = append(im.History, facts.History{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer})

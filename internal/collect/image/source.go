@@ -185,7 +185,7 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 	if err != nil {
 		return err
 	}
-	body, err := opts.Daemon.Stream(ctx, "/images/"+url.PathEscape(ref)+"/get")
+	body, err := opts.Daemon.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(ref), "%2F", "/")+"/get")
 	if err != nil {
 		return fmt.Errorf("export %s from the daemon: %w", ref, err)
 	}
@@ -223,7 +223,7 @@ func (s *Source) openArchive(p, tag string) error {
 	if s.Kind == "docker-archive" {
 		s.Name = p
 	}
-	return s.fromImage(img, "")
+	return s.fromImage(img, "", true)
 }
 
 func looksLikeID(s string) bool {
@@ -238,8 +238,11 @@ func looksLikeID(s string) bool {
 	return true
 }
 
-// fromImage fills the source from a ggcr image.
-func (s *Source) fromImage(img v1.Image, digest string) error {
+// fromImage fills the source from a ggcr image. A docker save archive may hold its
+// layers uncompressed, and asking ggcr for such a layer's compressed digest or size
+// compresses the whole layer; its layers are named by diff ID (the digest of the
+// uncompressed tar, as docker inspect shows them) instead.
+func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 	cfg, err := img.ConfigFile()
 	if err != nil {
 		return fmt.Errorf("read image configuration: %w", err)
@@ -254,12 +257,22 @@ func (s *Source) fromImage(img v1.Image, digest string) error {
 	}
 	s.Config, s.ID, s.Digest = cfg, id.String(), digest
 	for _, l := range ls {
-		d, err := l.Digest()
-		if err != nil {
-			return fmt.Errorf("layer digest: %w", err)
+		layer := Layer{Open: l.Uncompressed}
+		if byDiffID {
+			d, err := l.DiffID()
+			if err != nil {
+				return fmt.Errorf("layer diff ID: %w", err)
+			}
+			layer.Digest = d.String()
+		} else {
+			d, err := l.Digest()
+			if err != nil {
+				return fmt.Errorf("layer digest: %w", err)
+			}
+			layer.Digest = d.String()
+			layer.Size, _ = l.Size()
 		}
-		size, _ := l.Size()
-		s.Layers = append(s.Layers, Layer{Digest: d.String(), Size: size, Open: l.Uncompressed})
+		s.Layers = append(s.Layers, layer)
 	}
 	return nil
 }
@@ -297,7 +310,7 @@ func (s *Source) openOCI(ref string, opts OpenOptions) error {
 	if err != nil {
 		return fmt.Errorf("oci layout %s: %w", p, err)
 	}
-	return s.fromImage(img, digest)
+	return s.fromImage(img, digest, false)
 }
 
 // pickImage chooses a manifest of an index: by tag annotation, else the one matching
@@ -423,7 +436,7 @@ func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions)
 	if err != nil {
 		return err
 	}
-	return s.fromImage(img, digest)
+	return s.fromImage(img, digest, false)
 }
 
 // openDir reads a root filesystem directory as a single layer, streamed as a tar built

@@ -98,7 +98,10 @@ type Options struct {
 	// hardlinks and anything Read.
 	Want func(Entry) Action
 	// OnContent receives the content of entries Want marked Scan: up to MaxScan bytes.
-	OnContent func(layer int, path string, data []byte)
+	// An entry marked only Scan is indexed when OnContent returns true (a file holding
+	// a secret, to tell later whether a higher layer removed it); the index of an image
+	// of a million scanned files stays as small as its findings.
+	OnContent func(layer int, path string, data []byte) (keep bool)
 	// MaxScan bounds the bytes passed to OnContent (default 1 MiB; longer files are cut).
 	MaxScan int64
 	// Derive turns the content of an entry Want marked Derive into what the node keeps.
@@ -283,10 +286,16 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 			continue
 		}
 		node := &Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Size: hdr.Size, Layer: idx}
+		keep := act != Scan
 		if e.Regular() && act&(Read|Scan|ScanGo|Derive) != 0 {
-			if err := readContent(tr, node, act, idx, opts, lim); err != nil {
+			k, err := readContent(tr, node, act, idx, opts, lim)
+			if err != nil {
 				return n, readErr(cr, err)
 			}
+			keep = keep || k
+		}
+		if !keep {
+			continue
 		}
 		if act&History != 0 && node.Data != nil {
 			v.history[p] = append(v.history[p], Version{Layer: idx, Data: node.Data})
@@ -306,33 +315,32 @@ func readErr(cr *countingReader, err error) error {
 	return err
 }
 
-// readContent takes what Want asked for from one regular file.
-func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) error {
+// readContent takes what Want asked for from one regular file. keep is OnContent's
+// answer for a scanned file.
+func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) (keep bool, err error) {
 	switch {
 	case act&Derive != 0:
 		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
 		if err != nil {
-			return err
+			return false, err
 		}
 		if int64(len(data)) > lim.MaxFileRead {
 			node.Truncated = true
-			return nil
+			return false, nil
 		}
 		if opts.Derive != nil {
 			node.Derived = opts.Derive(layer, node.Path, data)
 		}
-		return nil
 	case act&ScanGo != 0:
 		info, err := scanGoBuildInfo(r)
 		if err != nil {
-			return err
+			return false, err
 		}
 		node.GoBuildInfo = info
-		return nil
 	case act&Read != 0:
 		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
 		if err != nil {
-			return err
+			return false, err
 		}
 		if int64(len(data)) > lim.MaxFileRead {
 			node.Truncated = true
@@ -341,19 +349,18 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 		node.Data = data
 		if act&Scan != 0 && opts.OnContent != nil {
 			end := min(int64(len(data)), opts.MaxScan)
-			opts.OnContent(layer, node.Path, data[:end])
+			keep = opts.OnContent(layer, node.Path, data[:end])
 		}
-		return nil
 	case act&Scan != 0:
 		data, err := io.ReadAll(io.LimitReader(r, opts.MaxScan))
 		if err != nil {
-			return err
+			return false, err
 		}
 		if opts.OnContent != nil {
-			opts.OnContent(layer, node.Path, data)
+			keep = opts.OnContent(layer, node.Path, data)
 		}
 	}
-	return nil
+	return keep, nil
 }
 
 // cleanEntry makes a tar entry name absolute and clean, and reports false when it
