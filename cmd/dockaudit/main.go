@@ -39,6 +39,9 @@ Usage:
 Commands:
   host      audit the daemon behind DOCKER_HOST, its host and its containers against the
             CIS Docker Benchmark v1.6.0 (sections 1-7)
+  image     read images (daemon, docker-archive:, oci:, registry:, dir:) and report
+            their packages, configuration, setuid files and secrets
+  sbom      write one image's packages as CycloneDX 1.6 or SPDX 2.3 JSON
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
   version   print dockaudit's version
 
@@ -46,7 +49,7 @@ Run "dockaudit <command> --help" for the flags of a command.
 
 Exit codes (the same for every format):
   0  nothing failed at or above --fail-on
-  1  the audit itself failed (daemon unreachable, unreadable input)
+  1  the audit itself failed (daemon unreachable, an image that cannot be read)
   2  usage error
   3  findings at or above --fail-on
 `
@@ -85,6 +88,10 @@ func run(ctx context.Context, args []string, e env) int {
 	switch args[0] {
 	case "host":
 		return runHost(ctx, args[1:], e)
+	case "image":
+		return runImage(ctx, args[1:], e)
+	case "sbom":
+		return runSBOM(ctx, args[1:], e)
 	case "rules":
 		return runRules(args[1:], e)
 	case "version", "--version":

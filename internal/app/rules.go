@@ -14,7 +14,7 @@ import (
 
 // Rules returns the metadata of the rules a selection picks.
 func Rules(sel check.Selection) ([]finding.Rule, error) {
-	selected, err := sel.Apply(checks.All())
+	selected, err := sel.Apply(checks.Every())
 	if err != nil {
 		return nil, err
 	}

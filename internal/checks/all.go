@@ -24,3 +24,9 @@ func Image() []check.Check {
 	}
 	return append(out, imagecfg.Checks()...)
 }
+
+// Every returns every rule dockaudit has, each once: those of dockaudit host, then
+// the image rules host does not run.
+func Every() []check.Check {
+	return append(All(), imagecfg.Checks()...)
+}

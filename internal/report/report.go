@@ -3,6 +3,7 @@ package report
 import (
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
@@ -22,6 +23,23 @@ type Report struct {
 	Rules    []finding.Rule    `json:"rules"`
 	Findings []finding.Finding `json:"findings"`
 	Summary  Summary           `json:"summary"`
+	// Images is what dockaudit image read in each image it could read.
+	Images []Inventory `json:"images,omitempty"`
+}
+
+// Inventory is one image as dockaudit image read it: where it came from, its layers,
+// its operating system and its packages.
+type Inventory struct {
+	Target   finding.Target     `json:"target"`
+	Source   string             `json:"source"` // daemon, docker-archive, oci, registry, dir
+	Digest   string             `json:"digest,omitempty"`
+	Platform string             `json:"platform,omitempty"`
+	OS       facts.OS           `json:"os"`
+	Layers   []facts.ImageLayer `json:"layers"`
+	Entries  int                `json:"entries"`
+	Packages []facts.Package    `json:"packages"`
+	// Notes say what could not be inventoried.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Tool identifies dockaudit.

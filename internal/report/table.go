@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -119,6 +120,10 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 		fmt.Fprintf(w, " at %s", c.Endpoint)
 	}
 	fmt.Fprintln(w)
+	if r.Command == "image" {
+		writeImages(w, r, paint)
+		return
+	}
 	fmt.Fprintf(w, "  %d containers, %d images audited", c.Containers, c.Images)
 	if c.HostAccess {
 		fmt.Fprintln(w, "; host files and daemon process read on this host")
@@ -128,6 +133,62 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
 	}
+}
+
+// writeImages prints one line per image read: its name, operating system, platform,
+// layers and packages by kind, then what could not be inventoried.
+func writeImages(w io.Writer, r *Report, paint func(string, string) string) {
+	for _, im := range r.Images {
+		os := im.OS.PrettyName
+		if os == "" {
+			os = im.OS.ID
+		}
+		if os == "" {
+			os = "unknown OS"
+		}
+		byType := map[string]int{}
+		var types []string
+		for _, p := range im.Packages {
+			if byType[p.Type] == 0 {
+				types = append(types, p.Type)
+			}
+			byType[p.Type]++
+		}
+		sort.Strings(types)
+		kinds := make([]string, len(types))
+		for i, t := range types {
+			kinds[i] = fmt.Sprintf("%s %d", t, byType[t])
+		}
+		pk := fmt.Sprintf("%d packages", len(im.Packages))
+		if len(kinds) > 0 {
+			pk += " (" + strings.Join(kinds, ", ") + ")"
+		}
+		parts := []string{os}
+		if im.Platform != "" {
+			parts = append(parts, im.Platform)
+		}
+		parts = append(parts, plural(len(im.Layers), "layer"), plural(im.Entries, "entry"), pk)
+		fmt.Fprintf(w, "  image %s: %s\n", printable(im.Target.Name), printable(strings.Join(parts, ", ")))
+		for _, n := range im.Notes {
+			fmt.Fprintf(w, "    %s\n", paint(ansiYellow, "note: "+printable(n)))
+		}
+	}
+	if n := r.Context.Images - len(r.Images); n > 0 {
+		fmt.Fprintf(w, "  %s\n", paint(ansiMag, plural(n, "image")+" could not be read (see AUDIT-COLLECT)"))
+	}
+	for _, n := range r.Context.Notes {
+		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func targetCount(fs []finding.Finding) int {

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/sbom"
+)
+
+const imageUsage = `Usage: dockaudit image [flags] REF...
+
+Reads each image's configuration, history and layers and reports:
+  - its operating system and packages (dpkg, apk, rpm, Go binaries, Python, npm, Java),
+    each with its version, source package, PURL and the layer that added it
+    (--format json lists them; dockaudit sbom writes them as CycloneDX or SPDX);
+  - the CIS section 4 items an image decides (HEALTHCHECK, lone update, ADD, secrets in
+    ENV, labels and history) and the image rules: root user, setuid and setgid files,
+    sudo, empty passwords, duplicate IDs, package caches, latest tag, sensitive VOLUMEs,
+    crafted layer entries, and credentials in files of any layer (values are never
+    shown: kind, path, layer and a short hash only).
+
+REF is one of:
+  NAME or ID                an image of the daemon behind DOCKER_HOST (also daemon:NAME)
+  docker-archive:PATH       a docker save tarball
+  oci:PATH[:TAG]            an OCI image layout, directory or tar archive
+  registry:NAME             pulled straight from the registry, no daemon needed; credentials
+                            come from $DOCKER_CONFIG/config.json (auths, credsStore,
+                            credHelpers)
+  dir:PATH                  an unpacked root filesystem
+Without a prefix, an existing path is recognised by its content and anything else is a
+daemon image.
+
+Layers are streamed once and never extracted; reads are bounded (16 GiB decompressed,
+4 million entries, 4096-byte paths, 40 link hops, 64 MiB per file read) so a hostile
+image gives an error or a finding, never a hang. An image that cannot be read is an
+AUDIT-COLLECT error in the report and makes dockaudit exit 1.
+
+Examples:
+  dockaudit image nginx:1.27
+  dockaudit image docker-archive:app.tar --format sarif --output image.sarif
+  dockaudit image registry:ghcr.io/org/app:2.1 --platform linux/arm64
+  dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
+`
+
+const sbomUsage = `Usage: dockaudit sbom [flags] REF
+
+Writes the packages of one image as a software bill of materials: CycloneDX 1.6 JSON
+(default) or SPDX 2.3 JSON. The image is the document's subject; its operating system and
+every package (with its PURL, source package, and the path and layer it was found in) are
+components. REF takes the same forms as for dockaudit image.
+
+Examples:
+  dockaudit sbom docker-archive:app.tar > app.cdx.json
+  dockaudit sbom --format spdx --output app.spdx.json registry:ghcr.io/org/app:2.1
+`
+
+// sourceFlags are the flags of the commands that read images.
+type sourceFlags struct {
+	platform string
+	insecure bool
+	timeout  time.Duration
+	tempDir  string
+}
+
+func (s *sourceFlags) register(fs *flags) {
+	fs.StringVar(&s.platform, "platform", "", "`OS/ARCH[/VARIANT]` to take from a multi-platform image (default linux/"+runtime.GOARCH+")")
+	fs.BoolVar(&s.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry: images")
+	fs.DurationVar(&s.timeout, "timeout", 10*time.Minute, "give up on one image (export or pull, and read) after this `DURATION`")
+	fs.StringVar(&s.tempDir, "temp-dir", "", "`DIR` for the private temporary files of daemon exports and OCI archives (default $TMPDIR or /tmp)")
+}
+
+func (s *sourceFlags) resolve(e env) (app.SourceOptions, error) {
+	if s.timeout <= 0 {
+		return app.SourceOptions{}, fmt.Errorf("--timeout %s: want a positive duration such as 5m", s.timeout)
+	}
+	if s.platform != "" {
+		parts := strings.Split(s.platform, "/")
+		if len(parts) < 2 || len(parts) > 3 || slices.Contains(parts, "") {
+			return app.SourceOptions{}, fmt.Errorf("--platform %q: want OS/ARCH or OS/ARCH/VARIANT, such as linux/arm64", s.platform)
+		}
+	}
+	if s.tempDir != "" {
+		if fi, err := os.Stat(s.tempDir); err != nil || !fi.IsDir() {
+			return app.SourceOptions{}, fmt.Errorf("--temp-dir %s: not a directory", s.tempDir)
+		}
+	}
+	return app.SourceOptions{
+		Platform: s.platform, Insecure: s.insecure, Timeout: s.timeout, TempDir: s.tempDir,
+		DockerConfig: app.DockerConfigDir(e.getenv),
+		Env: engine.Env{
+			Host: e.getenv("DOCKER_HOST"), TLSVerify: e.getenv("DOCKER_TLS_VERIFY"),
+			CertPath: e.getenv("DOCKER_CERT_PATH"), Home: e.getenv("HOME"),
+		},
+	}, nil
+}
+
+func runImage(ctx context.Context, args []string, e env) int {
+	fs := newFlagSet("image", imageUsage)
+	var of outputFlags
+	of.register(fs)
+	var sf sourceFlags
+	sf.register(fs)
+	concurrency := fs.Int("concurrency", 2, "read at most `N` images at once")
+	refs, err := fs.parse(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(refs) == 0 {
+		fmt.Fprintln(e.stderr, "dockaudit image: name at least one image (see dockaudit image --help)")
+		return exitUsage
+	}
+	out, err := of.resolve(e)
+	if err == nil && (*concurrency < 1 || *concurrency > 16) {
+		err = fmt.Errorf("--concurrency %d: want 1 to 16", *concurrency)
+	}
+	src, serr := sf.resolve(e)
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit image: %v\n", err)
+		return exitUsage
+	}
+	opts := app.ImageOptions{
+		Output: out, Selection: check.Selection{Include: of.include, Exclude: of.exclude},
+		Refs: refs, Source: src, Concurrency: *concurrency,
+	}
+	progress := io.Discard
+	if e.stderrTTY {
+		progress = e.stderr
+	}
+	r, err := app.Image(ctx, opts, e.stdout, progress)
+	var re *app.ReadError
+	if errors.As(err, &re) {
+		for _, f := range re.Failed {
+			fmt.Fprintf(e.stderr, "dockaudit image: %s\n", f)
+		}
+		return exitFailed
+	}
+	return exitCode(e, "image", r, err)
+}
+
+func runSBOM(ctx context.Context, args []string, e env) int {
+	fs := newFlagSet("sbom", sbomUsage)
+	var sf sourceFlags
+	sf.register(fs)
+	var format, output string
+	fs.StringVar(&format, "format", "cyclonedx", "`FORMAT`: cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
+	fs.StringVar(&format, "f", "cyclonedx", "short for --format")
+	fs.StringVar(&output, "output", "", "write the SBOM to `FILE` (replaced atomically) instead of stdout")
+	fs.StringVar(&output, "o", "", "short for --output")
+	refs, err := fs.parse(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	switch {
+	case len(refs) == 0:
+		fmt.Fprintln(e.stderr, "dockaudit sbom: name one image (see dockaudit sbom --help)")
+		return exitUsage
+	case len(refs) > 1:
+		fmt.Fprintf(e.stderr, "dockaudit sbom: one image per SBOM; got %d (%s)\n", len(refs), strings.Join(refs, ", "))
+		return exitUsage
+	case !slices.Contains(sbom.Formats, format):
+		fmt.Fprintf(e.stderr, "dockaudit sbom: --format %q: want cyclonedx or spdx\n", format)
+		return exitUsage
+	}
+	src, err := sf.resolve(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit sbom: %v\n", err)
+		return exitUsage
+	}
+	progress := io.Discard
+	if e.stderrTTY {
+		progress = e.stderr
+	}
+	err = app.SBOM(ctx, app.SBOMOptions{Ref: refs[0], Format: format, File: output, Source: src}, e.stdout, progress)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit sbom: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,255 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/collect/image"
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+// ImageOptions are the settings of dockaudit image.
+type ImageOptions struct {
+	Output
+	Selection check.Selection
+	Refs      []string
+	Source    SourceOptions
+	// Concurrency bounds how many images are read at once.
+	Concurrency int
+	Now         func() time.Time
+}
+
+// SourceOptions say how dockaudit image and sbom reach and read images.
+type SourceOptions struct {
+	Platform     string        // os/arch[/variant] for multi-platform images
+	Insecure     bool          // plain HTTP and unverified TLS to registries
+	Timeout      time.Duration // per image: export or pull, and read
+	Limits       image.Limits
+	Env          engine.Env // the daemon, for daemon images
+	DockerConfig string     // the docker CLI configuration directory ($DOCKER_CONFIG)
+	TempDir      string
+}
+
+// ReadError is an audit in which some images could not be read: the report covers the
+// others and carries an error finding for each of these.
+type ReadError struct {
+	Failed []string // "REF: reason"
+}
+
+func (e *ReadError) Error() string {
+	if len(e.Failed) == 1 {
+		return e.Failed[0]
+	}
+	return fmt.Sprintf("%d images could not be read: %s", len(e.Failed), strings.Join(e.Failed, "; "))
+}
+
+// Image audits images and writes the report. When some images cannot be read it still
+// writes the report, and returns it with a *ReadError.
+func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (*report.Report, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	if len(opts.Refs) == 0 {
+		return nil, &UsageError{Err: errors.New("name at least one image")}
+	}
+	selected, err := opts.Selection.Apply(checks.Image())
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	rd := newReader(opts.Source)
+	defer rd.close()
+	images := make([]facts.Image, len(opts.Refs))
+	conc := max(1, min(opts.Concurrency, len(opts.Refs)))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i, ref := range opts.Refs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			images[i] = rd.read(ctx, ref, false, progress)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	snap := &facts.Snapshot{
+		SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(),
+		Containers: []facts.Container{}, Images: images, Networks: []facts.Network{}, Volumes: []facts.Volume{},
+		HostAccess: facts.HostAccess{Reason: "dockaudit image reads images, not the host"},
+	}
+	findings := check.Run(selected, snap, check.Options{})
+	rules := make([]finding.Rule, 0, len(selected)+1)
+	var failed []string
+	var inv []report.Inventory
+	targets := make([]finding.Target, 0, len(images))
+	for i := range images {
+		im := &images[i]
+		t := check.ImageTarget(im)
+		targets = append(targets, t)
+		if im.Error != "" {
+			failed = append(failed, im.Error)
+			continue
+		}
+		c := im.Content
+		inv = append(inv, report.Inventory{Target: t, Source: im.Source, Digest: im.Digest, Platform: im.Platform,
+			OS: c.OS, Layers: im.Layers, Entries: c.Entries, Packages: c.Packages, Notes: c.Notes})
+	}
+	if len(failed) > 0 {
+		rules = append(rules, check.CollectRule())
+	}
+	for _, c := range selected {
+		rules = append(rules, c.Rule)
+	}
+	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images)}, rules, targets, findings, opts.FailOn)
+	r.Images = inv
+	if err := opts.write(stdout, r); err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		return r, &ReadError{Failed: failed}
+	}
+	return r, nil
+}
+
+func (o ImageOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// reader opens and reads images from every kind of source, connecting to the daemon
+// and loading registry credentials only when an image needs them.
+type reader struct {
+	opts   SourceOptions
+	daemon *lazyDaemon
+	reg    *registry.Client
+}
+
+func newReader(opts SourceOptions) *reader {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Minute
+	}
+	creds := &lazyCreds{dir: opts.DockerConfig}
+	return &reader{
+		opts:   opts,
+		daemon: &lazyDaemon{env: opts.Env},
+		reg:    &registry.Client{Insecure: opts.Insecure, Credentials: creds.get},
+	}
+}
+
+func (r *reader) close() { r.daemon.close() }
+
+// read opens and collects one image. An image that cannot be read comes back with
+// Error set ("REF: reason") and nothing else.
+func (r *reader) read(ctx context.Context, ref string, inventoryOnly bool, progress io.Writer) facts.Image {
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	im, err := r.collect(ctx, ref, inventoryOnly, progress)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("not read within %s (raise --timeout)", r.opts.Timeout)
+		}
+		return facts.Image{Ref: ref, Tags: []string{ref}, Error: ref + ": " + err.Error()}
+	}
+	n := 0
+	if im.Content != nil {
+		n = len(im.Content.Packages)
+	}
+	fmt.Fprintf(progress, "dockaudit: %s: %d layers, %d packages in %s\n", ref, len(im.Layers), n, time.Since(start).Round(time.Millisecond))
+	return *im
+}
+
+func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, progress io.Writer) (*facts.Image, error) {
+	fmt.Fprintf(progress, "dockaudit: reading %s\n", ref)
+	src, err := image.Open(ctx, ref, image.OpenOptions{Daemon: r.daemon, Registry: r.reg, Platform: r.opts.Platform, TempDir: r.opts.TempDir})
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	return image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly})
+}
+
+// lazyDaemon connects to the daemon on the first daemon image.
+type lazyDaemon struct {
+	env  engine.Env
+	once sync.Once
+	c    *engine.Client
+	err  error
+}
+
+func (d *lazyDaemon) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	d.once.Do(func() {
+		c, err := engine.New(d.env)
+		if err != nil {
+			d.err = err
+			return
+		}
+		nctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := c.Negotiate(nctx); err != nil {
+			c.Close()
+			d.err = err
+			return
+		}
+		d.c = c
+	})
+	if d.err != nil {
+		return nil, d.err
+	}
+	return d.c.Stream(ctx, path)
+}
+
+func (d *lazyDaemon) close() {
+	if d.c != nil {
+		d.c.Close()
+	}
+}
+
+// lazyCreds reads the docker CLI configuration on the first registry that asks.
+type lazyCreds struct {
+	dir  string
+	once sync.Once
+	cfg  *registry.DockerConfig
+	err  error
+}
+
+func (l *lazyCreds) get(host string) (registry.Credential, error) {
+	l.once.Do(func() { l.cfg, l.err = registry.LoadDockerConfig(l.dir) })
+	if l.err != nil {
+		return registry.Credential{}, fmt.Errorf("docker configuration: %w", l.err)
+	}
+	return l.cfg.Credentials(host)
+}
+
+// DockerConfigDir is where the docker CLI keeps config.json: $DOCKER_CONFIG, else
+// ~/.docker ("" when neither is known).
+func DockerConfigDir(getenv func(string) string) string {
+	if d := getenv("DOCKER_CONFIG"); d != "" {
+		return d
+	}
+	if h := getenv("HOME"); h != "" {
+		return h + "/.docker"
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return h + "/.docker"
+	}
+	return ""
+}
