@@ -49,6 +49,14 @@ func (r Result) At(path string) Result {
 	return r
 }
 
+// Layer sets the layer digest of the finding's location (after At).
+func (r Result) Layer(digest string) Result {
+	if r.f.Location != nil {
+		r.f.Location.Layer = digest
+	}
+	return r
+}
+
 // Line sets the line of the finding's location (after At).
 func (r Result) Line(n int) Result {
 	if r.f.Location != nil && n > 0 {

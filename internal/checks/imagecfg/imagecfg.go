@@ -174,13 +174,15 @@ func duplicateIDs(p *check.Pass) {
 	}
 	a := c.Accounts
 	for _, d := range a.DuplicateUIDs {
-		r := p.Warn("UID "+d+" belong to several users", ev("duplicate UID", d, "unique UIDs"))
-		if strings.HasPrefix(d, "0: ") {
-			r.Sev(finding.High)
+		id, names, _ := strings.Cut(d, ": ")
+		r := p.Warn("UID "+id+" belongs to several users: "+names, ev("duplicate UID", d, "unique UIDs"))
+		if id == "0" {
+			r.Sev(finding.High) // a second root
 		}
 	}
 	for _, d := range a.DuplicateGIDs {
-		p.Warn("GID "+d+" belong to several groups", ev("duplicate GID", d, "unique GIDs"))
+		id, names, _ := strings.Cut(d, ": ")
+		p.Warn("GID "+id+" belongs to several groups: "+names, ev("duplicate GID", d, "unique GIDs"))
 	}
 	if !p.Reported() {
 		p.OK("every UID and GID has one name")
@@ -288,8 +290,11 @@ func secretFiles(p *check.Pass) {
 		if s.Removed {
 			msg += "; a later layer removed the file, but the layer still holds it"
 		}
-		r := p.Fail(msg, ev("secret", fmt.Sprintf("[redacted: %d characters, sha256:%s]", s.Length, s.Hash), "no secret in the image")).At(s.Path)
-		r.Line(s.Line)
+		r := p.Fail(msg, ev("secret", fmt.Sprintf("[redacted: %d characters, sha256:%s]", s.Length, s.Hash), "no secret in the image")).
+			At(s.Path).Line(s.Line)
+		if s.Layer < len(p.Image.Layers) {
+			r.Layer(p.Image.Layers[s.Layer].Digest)
+		}
 		if s.Kind == "private-key" || strings.HasPrefix(s.Kind, "aws-") {
 			r.Sev(finding.Critical)
 		}
