@@ -112,10 +112,10 @@ func TestCachesTagsVolumes(t *testing.T) {
 		"warn low: /var/lib/apt/lists holds 4 files left by the package manager [/var/lib/apt/lists=4 files]")
 
 	for ref, want := range map[string]string{
-		"app":                          "warn low: referenced without a tag, which means latest [reference=app]",
-		"daemon:app:latest":            "warn low: referenced by the latest tag [reference=app:latest]",
-		"registry:localhost:5000/app":  "warn low: referenced without a tag, which means latest [reference=localhost:5000/app]",
-		"registry:localhost:5000/a:v2": "pass low: referenced by the tag v2 [reference=localhost:5000/a:v2]",
+		"app":                                   "warn low: referenced without a tag, which means latest [reference=app]",
+		"daemon:app:latest":                     "warn low: referenced by the latest tag [reference=app:latest]",
+		"registry:localhost:5000/app":           "warn low: referenced without a tag, which means latest [reference=localhost:5000/app]",
+		"registry:localhost:5000/a:v2":          "pass low: referenced by the tag v2 [reference=localhost:5000/a:v2]",
 		"app@sha256:" + strings.Repeat("0", 64): "pass low: referenced by digest [reference=app@sha256:" + strings.Repeat("0", 64) + "]",
 	} {
 		im := clean()
