@@ -223,7 +223,56 @@ func (s *Source) openArchive(p, tag string) error {
 	if s.Kind == "docker-archive" {
 		s.Name = p
 	}
-	return s.fromImage(img, "", true)
+	if err := s.fromImage(img, "", true); err != nil {
+		return err
+	}
+	return s.compressedSizes(p)
+}
+
+// compressedSizes finds the size of each compressed layer file in a docker save
+// archive, for the decompression-bomb ratio. Layers stored uncompressed (as dockerd
+// exports them) keep size 0: they cannot expand.
+func (s *Source) compressedSizes(p string) error {
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(p) })
+	if err != nil {
+		return fmt.Errorf("read docker archive %s: %w", p, err)
+	}
+	hexID := strings.TrimPrefix(s.ID, "sha256:")
+	index := map[string]int{}
+	for _, d := range m {
+		if strings.Contains(d.Config, hexID) && len(d.Layers) == len(s.Layers) {
+			for i, l := range d.Layers {
+				index[filepathClean(l)] = i
+			}
+			break
+		}
+	}
+	if len(index) == 0 {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read docker archive %s: %w", p, err)
+		}
+		i, ok := index[filepathClean(h.Name)]
+		if !ok {
+			continue
+		}
+		var magic [4]byte
+		if n, _ := io.ReadFull(tr, magic[:]); n == 4 && (magic[0] == 0x1f && magic[1] == 0x8b || magic == [4]byte{0x28, 0xb5, 0x2f, 0xfd}) {
+			s.Layers[i].Size = h.Size
+		}
+	}
 }
 
 func looksLikeID(s string) bool {

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -179,9 +180,12 @@ func dedupe(ms []Match) []Match {
 	seen := map[string]bool{}
 	out := ms[:0]
 	for _, m := range ms {
-		k := m.Kind + m.Hash
-		if !seen[k] {
-			seen[k] = true
+		// One value is one secret: a second kind for it on the same line (an AWS key in
+		// a .env file is also a secret-named variable) adds nothing; the first, most
+		// specific kind stays.
+		k, at := m.Kind+"\x00"+m.Hash, fmt.Sprintf("%d\x00%s", m.Line, m.Hash)
+		if !seen[k] && !seen[at] {
+			seen[k], seen[at] = true, true
 			out = append(out, m)
 		}
 	}

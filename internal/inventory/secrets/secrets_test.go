@@ -36,7 +36,7 @@ func TestScan(t *testing.T) {
 		{"/srv/.env", "PORT=8080\nDB_PASSWORD=s3cr3t-value\nAPI_TOKEN=\nSECRET_FILE=/run/secrets/x\nTOKEN=${FROM_ENV}\n", []string{"env-file-secret@2:DB_PASSWORD"}},
 		{"/home/u/.npmrc", "registry=https://registry.npmjs.org/\n//registry.npmjs.org/:_authToken=npm_abcdef0123456789\n", []string{"npm-credentials@2:_authToken"}},
 		{"/home/u/.pypirc", "[pypi]\nusername = __token__\npassword = pypi-AgEIcHlwaS5vcmcCJGYzNzE0ZGE0LWFkYzMtNGZjOS05OWQ5LWU5MTJhYzg1YjQ2NwACKlszLCJlZDU\n",
-			[]string{"pypi-token@3:", "pypi-password@3:"}},
+			[]string{"pypi-token@3:"}}, // one value, reported once, by its most specific kind,
 		{"/etc/nothing", "just text with the word token in it\n", nil},
 		{"/etc/ssl/certs/ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", nil},
 	}
