@@ -240,7 +240,7 @@ func (s *Source) compressedSizes(p string) error {
 	hexID := strings.TrimPrefix(s.ID, "sha256:")
 	index := map[string]int{}
 	for _, d := range m {
-		if strings.Contains(d.Config, hexID) && len(d.Layers) == len(s.Layers) {
+		if (len(m) == 1 || strings.Contains(d.Config, hexID)) && len(d.Layers) == len(s.Layers) {
 			for i, l := range d.Layers {
 				index[filepathClean(l)] = i
 			}
@@ -305,14 +305,15 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 		return fmt.Errorf("list layers: %w", err)
 	}
 	s.Config, s.ID, s.Digest = cfg, id.String(), digest
-	for _, l := range ls {
+	for i, l := range ls {
 		layer := Layer{Open: l.Uncompressed}
 		if byDiffID {
-			d, err := l.DiffID()
-			if err != nil {
-				return fmt.Errorf("layer diff ID: %w", err)
+			// From the configuration: ggcr would decompress a compressed layer to
+			// compute it, and a corrupt layer is the walker's to report.
+			if i >= len(cfg.RootFS.DiffIDs) {
+				return fmt.Errorf("the image configuration lists %d layers, the manifest %d", len(cfg.RootFS.DiffIDs), len(ls))
 			}
-			layer.Digest = d.String()
+			layer.Digest = cfg.RootFS.DiffIDs[i].String()
 		} else {
 			d, err := l.Digest()
 			if err != nil {
@@ -474,12 +475,12 @@ func validPart(s string) bool {
 }
 
 func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions) error {
-	if opts.Registry == nil {
-		return errors.New("registry pulls are not available")
-	}
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
 		return fmt.Errorf("registry reference %q: %w", ref, err)
+	}
+	if opts.Registry == nil {
+		return errors.New("registry pulls are not available")
 	}
 	img, digest, err := opts.Registry.Pull(ctx, r, platform(opts.Platform))
 	if err != nil {

@@ -227,7 +227,10 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		if err == io.EOF {
 			// archive/tar accepts a stream that stops on a block boundary; a layer
 			// always ends with two zero blocks, so their absence means it was cut.
-			io.Copy(io.Discard, cr)
+			// Reading to the end also checks a compressed stream's trailer.
+			if _, err := io.Copy(io.Discard, cr); err != nil {
+				return n, readErr(cr, err)
+			}
 			if cr.tailLen < len(cr.tail) || !allZero(cr.tail[:]) {
 				v.anomaly(idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
 			}

@@ -1,0 +1,220 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// rawArchive writes a docker save archive around layer files stored exactly as given
+// (a hostile image is not made with a well-behaved library). diffIDs are the digests
+// of the layers as given, or of their gunzipped content where that succeeds.
+func rawArchive(t testing.TB, dir string, layers ...[]byte) string {
+	t.Helper()
+	var diffIDs, paths []string
+	for i, b := range layers {
+		content := b
+		if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
+			if u, err := io.ReadAll(zr); err == nil {
+				content = u
+			}
+		}
+		sum := sha256.Sum256(content)
+		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(sum[:]))
+		paths = append(paths, "layer"+string(rune('0'+i))+".tar")
+	}
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "config": map[string]any{},
+		"rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}})
+	manifest, _ := json.Marshal([]map[string]any{{"Config": "config.json", "RepoTags": []string{"hostile:1"}, "Layers": paths}})
+	p := filepath.Join(dir, "hostile.tar")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(f)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	add("config.json", cfg)
+	for i, b := range layers {
+		add(paths[i], b)
+	}
+	add("manifest.json", manifest)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return p
+}
+
+func gz(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// hostileCase is one image of the corpus: what the layers hold and what reading it
+// must give, an error or findings.
+type hostileCase struct {
+	name      string
+	layers    func(t testing.TB, sentinel string) [][]byte
+	lim       Limits
+	err       string    // the exact error, or "" when the image is read
+	anomalies []Anomaly // when it is read
+}
+
+func hostileCorpus() []hostileCase {
+	bomb := func(t testing.TB, _ string) [][]byte {
+		return [][]byte{gz(t, layerBytes(t, tarEntry{name: "zeros", typ: tar.TypeReg, mode: 0o644, size: 64 << 20}))}
+	}
+	sound := func(t testing.TB) []byte {
+		return gz(t, layerBytes(t, dir("etc/"), file("etc/passwd", strings.Repeat("root:x:0:0::/root:/bin/sh\n", 2000))))
+	}
+	return []hostileCase{
+		{name: "path traversal", layers: func(t testing.TB, sentinel string) [][]byte {
+			return [][]byte{layerBytes(t, file("../../../../../../.."+sentinel, "pwned"), file("etc/../../../.."+sentinel, "pwned"),
+				file("/etc/passwd", "root:x:0:0::/root:/bin/sh\n"))}
+		}, anomalies: []Anomaly{
+			{Path: "../../../../../../..SENTINEL", Reason: "the entry's path leaves the image root"},
+			{Path: "etc/../../../..SENTINEL", Reason: "the entry's path leaves the image root"},
+		}},
+		{name: "hard link out of the root", layers: func(t testing.TB, sentinel string) [][]byte {
+			return [][]byte{layerBytes(t, dir("etc/"), tarEntry{name: "etc/shadow", typ: tar.TypeLink, link: "../../../../etc/shadow"})}
+		}, anomalies: []Anomaly{{Path: "etc/shadow", Reason: "the hard link's target leaves the image root: ../../../../etc/shadow"}}},
+		{name: "symlink loop", layers: func(t testing.TB, _ string) [][]byte {
+			return [][]byte{layerBytes(t, dir("etc/"), symlink("etc/os-release", "os-release"), symlink("etc/passwd", "/etc/group"), symlink("etc/group", "../etc/passwd"))}
+		}},
+		{name: "truncated gzip", layers: func(t testing.TB, _ string) [][]byte {
+			b := sound(t)
+			return [][]byte{b[:len(b)/2]}
+		}, err: "layer 1 (sha256:SHORT): the layer is truncated: unexpected EOF"},
+		{name: "corrupt gzip", layers: func(t testing.TB, _ string) [][]byte {
+			b := sound(t)
+			b[len(b)/2] ^= 0xff
+			return [][]byte{b}
+		}, err: "layer 1 (sha256:SHORT): archive/tar: invalid tar header"},
+		{name: "gzip checksum mismatch", layers: func(t testing.TB, _ string) [][]byte {
+			b := sound(t)
+			b[len(b)-8] ^= 0xff // the CRC-32 in the trailer
+			return [][]byte{b}
+		}, err: "layer 1 (sha256:SHORT): gzip: invalid checksum"},
+		{name: "truncated tar", layers: func(t testing.TB, _ string) [][]byte {
+			b := layerBytes(t, file("etc/passwd", strings.Repeat("x", 5000)))
+			return [][]byte{b[:3000]}
+		}, err: "layer 1 (sha256:SHORT): the layer is truncated: unexpected EOF"},
+		{name: "not a tar", layers: func(t testing.TB, _ string) [][]byte {
+			return [][]byte{bytes.Repeat([]byte("this is not a tar stream\n"), 100)}
+		}, err: "layer 1 (sha256:SHORT): archive/tar: invalid tar header"},
+		{name: "decompression bomb", layers: bomb, lim: Limits{BombFloor: 8 << 20},
+			err: "layer 1 (sha256:SHORT): the layer decompresses to far more than its compressed size (a decompression bomb?)"},
+		{name: "too large", layers: bomb, lim: Limits{MaxBytes: 16 << 20},
+			err: "layer 1 (sha256:SHORT): the image decompresses to more than the limit"},
+		{name: "too many entries", layers: func(t testing.TB, _ string) [][]byte {
+			var es []tarEntry
+			for i := 0; i < 200; i++ {
+				es = append(es, file("f"+strings.Repeat("x", i%50)+string(rune('a'+i%26)), ""))
+			}
+			return [][]byte{layerBytes(t, es...)}
+		}, lim: Limits{MaxEntries: 100}, err: "layer 1 (sha256:SHORT): the image has more entries than the limit"},
+		{name: "path too long", layers: func(t testing.TB, _ string) [][]byte {
+			return [][]byte{layerBytes(t, file(strings.Repeat("very-long-directory-name/", 200)+"f", "x"))}
+		}, err: "layer 1 (sha256:SHORT): an entry's path is longer than the limit"},
+	}
+}
+
+// TestHostileCorpus reads each image of the corpus through Open and Collect, as
+// dockaudit image does, and checks the exact outcome, and that nothing was written
+// outside the private temporary directory: not the traversal target, not anything in
+// the temporary directory after Close.
+func TestHostileCorpus(t *testing.T) {
+	for _, tc := range hostileCorpus() {
+		t.Run(tc.name, func(t *testing.T) {
+			work := t.TempDir()
+			sentinel := filepath.Join(work, "pwned")
+			tmp := filepath.Join(work, "tmp")
+			os.Mkdir(tmp, 0o700)
+			archive := rawArchive(t, work, tc.layers(t, sentinel)...)
+			src, err := Open(context.Background(), archive, OpenOptions{TempDir: tmp})
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			im, err := Collect(context.Background(), src, CollectOptions{Limits: tc.lim})
+			short := ""
+			if len(src.Layers) > 0 {
+				short = strings.TrimPrefix(src.Layers[0].Digest, "sha256:")[:12]
+			}
+			src.Close()
+			want := strings.ReplaceAll(tc.err, "SHORT", short)
+			switch {
+			case want != "" && (err == nil || err.Error() != want):
+				t.Errorf("err = %v\nwant  %s", err, want)
+			case want == "" && err != nil:
+				t.Errorf("err = %v", err)
+			case want == "":
+				var got []Anomaly
+				for _, a := range im.Content.Anomalies {
+					got = append(got, Anomaly{Layer: a.Layer, Path: strings.ReplaceAll(a.Path, sentinel, "SENTINEL"), Reason: a.Reason})
+				}
+				if d := cmp.Diff(tc.anomalies, got); d != "" {
+					t.Errorf("anomalies (-want +got):\n%s", d)
+				}
+				if im.Content.OS.ID != "" && im.Content.OS.ID != "scratch" {
+					t.Errorf("os %+v came from outside the image", im.Content.OS)
+				}
+			}
+			if _, err := os.Lstat(sentinel); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s was written", sentinel)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("left in the temporary directory: %v", left)
+			}
+			if left, _ := os.ReadDir(work); len(left) != 2 {
+				t.Errorf("written next to the archive: %v", left)
+			}
+		})
+	}
+}
+
+// FuzzWalk feeds arbitrary bytes to the layer reader, raw and as a gzip layer: it must
+// return a view or an error, never panic or hang, within its limits.
+func FuzzWalk(f *testing.F) {
+	for _, tc := range hostileCorpus() {
+		if tc.name == "decompression bomb" || tc.name == "too large" {
+			continue
+		}
+		for _, b := range tc.layers(f, "/tmp/sentinel") {
+			f.Add(b)
+		}
+	}
+	for _, b := range seeded(f) {
+		f.Add(b)
+	}
+	lim := Limits{MaxBytes: 64 << 20, MaxEntries: 10000, MaxFileRead: 1 << 20}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, l := range []Layer{layer(b), {Digest: "sha256:gz", Open: func() (io.ReadCloser, error) { return gzip.NewReader(bytes.NewReader(b)) }}} {
+			v, err := Walk(context.Background(), []Layer{l}, Options{Want: want, Limits: lim, OnContent: func(int, string, []byte) bool { return true },
+				Derive: func(int, string, []byte) any { return nil }})
+			if err == nil {
+				for _, n := range v.Nodes(nil) {
+					v.ReadFile(n.Path)
+				}
+			}
+		}
+	})
+}
