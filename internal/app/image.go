@@ -17,6 +17,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/report"
 )
 
@@ -107,8 +108,14 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 			continue
 		}
 		c := im.Content
+		// History lines are the image's own text: a build argument may be a token.
+		layers := make([]facts.ImageLayer, len(im.Layers))
+		for i, l := range im.Layers {
+			l.CreatedBy = secrets.Redact(l.CreatedBy)
+			layers[i] = l
+		}
 		inv = append(inv, report.Inventory{Target: t, Source: im.Source, Digest: im.Digest, Platform: im.Platform,
-			OS: c.OS, Layers: im.Layers, Entries: c.Entries, Packages: c.Packages, Notes: c.Notes})
+			OS: c.OS, Layers: layers, Entries: c.Entries, Packages: c.Packages, Notes: c.Notes})
 	}
 	if len(failed) > 0 {
 		rules = append(rules, check.CollectRule())

@@ -56,11 +56,11 @@ func pkgs(im *facts.Image) ([]facts.Package, []string) {
 	return out, keys
 }
 
-// docID is a UUID (version 5 layout) derived from the image, the tool and the time:
-// unique per document, reproducible for tests.
+// docID is a UUID (version 5 layout) derived from the image's identity, the tool and
+// the time: unique per document, reproducible for tests (wherever the image file is).
 func docID(im *facts.Image, tool Tool, now time.Time) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", tool.Name, tool.Version, im.Ref, im.ID, im.Digest, now.UTC().Format(time.RFC3339Nano))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", tool.Name, tool.Version, im.ID, im.Digest, now.UTC().Format(time.RFC3339Nano))
 	b := h.Sum(nil)[:16]
 	b[6] = b[6]&0x0f | 0x50
 	b[8] = b[8]&0x3f | 0x80

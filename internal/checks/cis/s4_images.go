@@ -1,8 +1,6 @@
 package cis
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -260,8 +258,8 @@ func secretsInConfig(p *check.Pass) {
 		}
 	}
 	for i, h := range im.History {
-		for _, m := range assignment.FindAllStringSubmatch(h.CreatedBy, -1) {
-			k, v := m[1], strings.Trim(m[2], `"'`)
+		for _, a := range secrets.Assignments(h.CreatedBy) {
+			k, v := a.Key, a.Value
 			if secretKey(k) && v != "" {
 				report(fmt.Sprintf("history step %d sets %s, which looks like a secret", i+1, k), "", k, v)
 			}
@@ -321,9 +319,6 @@ var (
 	updateRE  = regexp.MustCompile(`\b(apt-get|apt|apk|yum|dnf|microdnf|zypper)\s+(?:-\S+\s+)*(update|check-update|refresh)\b`)
 	installRE = regexp.MustCompile(`\b(install|add|upgrade|dist-upgrade)\b`)
 	addRE     = regexp.MustCompile(`(?:#\(nop\)\s+|^)ADD\s+(?:--\S+\s+)*(\S+)`)
-	// assignment finds KEY=value pairs in history lines (ENV steps and build arguments).
-	assignment = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)`)
-	secretRE   = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key)`)
 )
 
 // loneUpdate reports a package index update with no install in the same step.
@@ -348,43 +343,11 @@ func addInstruction(createdBy string) (string, bool) {
 	return m[1], true
 }
 
-// secretKey reports a variable name that usually holds a secret. Names that point at a
-// secret rather than hold it (…_FILE, …_PATH) are fine.
-func secretKey(k string) bool {
-	u := strings.ToUpper(k)
-	for _, suffix := range []string{"_FILE", "_PATH", "_DIR", "_URL", "_URI", "_ENDPOINT", "_HOST", "_PORT", "_USER", "_USERNAME"} {
-		if strings.HasSuffix(u, suffix) {
-			return false
-		}
-	}
-	return secretRE.MatchString(k)
-}
-
-// redacted shows a secret's length and a short hash, never the value.
-func redacted(v string) string {
-	sum := sha256.Sum256([]byte(v))
-	return fmt.Sprintf("[redacted: %d characters, sha256:%s]", len(v), hex.EncodeToString(sum[:])[:12])
-}
-
-// urlCredentials matches the user:password@ of a URL.
-var urlCredentials = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
-
-// redact masks what looks like a secret in text taken from an image: credentials in
-// URLs and secret-looking KEY=value assignments. History lines are evidence, and must
-// not leak what 4.10 is looking for.
-func redact(s string) string {
-	s = urlCredentials.ReplaceAllStringFunc(s, func(m string) string {
-		scheme := urlCredentials.FindStringSubmatch(m)[1]
-		return scheme + redacted(strings.TrimSuffix(strings.TrimPrefix(m, scheme), "@")) + "@"
-	})
-	return assignment.ReplaceAllStringFunc(s, func(kv string) string {
-		k, v, _ := strings.Cut(kv, "=")
-		if secretKey(k) && strings.Trim(v, `"'`) != "" {
-			return k + "=" + redacted(strings.Trim(v, `"'`))
-		}
-		return kv
-	})
-}
+var (
+	secretKey = secrets.SecretName
+	redacted  = secrets.Redacted
+	redact    = secrets.Redact
+)
 
 // abbreviate keeps history lines readable in reports, redacted.
 func abbreviate(s string) string {

@@ -5,21 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/imagetest"
 )
 
 const osRelease = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
@@ -96,42 +91,13 @@ func seeded(t testing.TB) [][]byte {
 	}
 }
 
-var created = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// buildImage makes an image of the layers (gzip-compressed, as registries hold them)
-// with a configuration and one history step per layer.
+// buildImage and writeArchive are imagetest's, under the names these tests use.
 func buildImage(t testing.TB, cfg v1.Config, layers [][]byte) v1.Image {
-	t.Helper()
-	img, err := mutate.ConfigFile(empty.Image, &v1.ConfigFile{OS: "linux", Architecture: "amd64", Created: v1.Time{Time: created},
-		RootFS: v1.RootFS{Type: "layers"}, Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, b := range layers {
-		l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err = mutate.Append(img, mutate.Addendum{Layer: l, History: v1.History{Created: v1.Time{Time: created},
-			CreatedBy: "/bin/sh -c #(nop) COPY layer" + string(rune('0'+i)) + " /"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return img
+	return imagetest.Build(t, cfg, layers)
 }
 
 func writeArchive(t testing.TB, img v1.Image, tag string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "image.tar")
-	ref, err := name.ParseReference(tag)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteToFile(p, ref, img); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return imagetest.WriteArchive(t, img, tag)
 }
 
 func writeLayout(t testing.TB, imgs map[string]v1.Image, platforms map[string]*v1.Platform) string {

@@ -93,3 +93,20 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestRedact(t *testing.T) {
+	const gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+	for in, want := range map[string]string{
+		"/bin/sh -c curl -H 'Authorization: token " + gh + "' https://x": "/bin/sh -c curl -H 'Authorization: token [redacted: 40 characters, sha256:d8fe76b428b9]' https://x",
+		"|2 DB_PASSWORD=hunter2 MODE=prod /bin/sh -c make":               "|2 DB_PASSWORD=[redacted: 7 characters, sha256:f52fbd32b2b3] MODE=prod /bin/sh -c make",
+		"ADD https://bob:s3cret@example.com/a.tgz /":                     "ADD https://[redacted: 10 characters, sha256:0ab68c22ef6b]@example.com/a.tgz /",
+		"TOKEN_FILE=/run/secrets/token apt-get update":                   "TOKEN_FILE=/run/secrets/token apt-get update",
+	} {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+	if a := Assignments(`ENV A="x y" B=2`); len(a) != 2 || a[0] != (Assignment{"A", "x y"}) || a[1] != (Assignment{"B", "2"}) {
+		t.Errorf("assignments = %+v", a)
+	}
+}
