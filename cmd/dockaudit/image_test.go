@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockaudit/dockaudit/internal/imagetest"
+)
+
+func testArchive(t *testing.T, cfg v1.Config) string {
+	t.Helper()
+	l := imagetest.Layer(t, imagetest.Dir("etc/"), imagetest.File("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n"),
+		imagetest.Dir("lib/apk/db/"), imagetest.File("lib/apk/db/installed", "P:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\nP:busybox\nV:1.36.1-r29\nA:x86_64\no:busybox\n\n"))
+	return imagetest.WriteArchive(t, imagetest.Build(t, cfg, [][]byte{l}), "cli:1")
+}
+
+func TestImageCommand(t *testing.T) {
+	root := testArchive(t, v1.Config{})
+	user := testArchive(t, v1.Config{User: "10001", Healthcheck: &v1.HealthConfig{Test: []string{"CMD", "/bin/true"}}})
+	// Root user (medium) and no HEALTHCHECK (low): below the default --fail-on high.
+	if code, out, errs := runCLI(t, nil, "image", root); code != 0 || errs != "" || !strings.Contains(out, "2 packages (apk 2)") {
+		t.Errorf("exit %d, stderr %q\n%s", code, errs, out)
+	}
+	if code, _, _ := runCLI(t, nil, "image", "--fail-on", "medium", root); code != 3 {
+		t.Errorf("--fail-on medium: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, nil, "image", "--fail-on", "low", "--exclude", "IMG-PKG-CACHE", user); code != 0 {
+		t.Errorf("clean image at --fail-on low: exit %d", code)
+	}
+	code, out, _ := runCLI(t, nil, "image", "-f", "json", root, "docker-archive:"+user)
+	var r struct {
+		Images []struct {
+			Target   struct{ Name string }
+			OS       struct{ ID string }
+			Packages []struct{ Name, PURL string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || len(r.Images) != 2 || r.Images[0].Target.Name != root ||
+		r.Images[1].Target.Name != "docker-archive:"+user || r.Images[0].Packages[0].PURL != "pkg:apk/alpine/busybox@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3" {
+		t.Errorf("json: exit %d, %v, %+v", code, err, r)
+	}
+	// One unreadable image: the report covers the other, and the exit is 1.
+	missing := filepath.Join(t.TempDir(), "gone.tar")
+	code, out, errs := runCLI(t, nil, "image", root, missing)
+	if code != 1 || !strings.Contains(out, "AUDIT-COLLECT") || errs != "dockaudit image: "+missing+": "+missing+": stat "+missing+": no such file or directory\n" {
+		t.Errorf("unreadable: exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestImageUsage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"image"}, "dockaudit image: name at least one image (see dockaudit image --help)\n"},
+		{[]string{"image", "--platform", "arm64", "x"}, "dockaudit image: --platform \"arm64\": want OS/ARCH or OS/ARCH/VARIANT, such as linux/arm64\n"},
+		{[]string{"image", "--timeout", "0s", "x"}, "dockaudit image: --timeout 0s: want a positive duration such as 5m\n"},
+		{[]string{"image", "--concurrency", "0", "x"}, "dockaudit image: --concurrency 0: want 1 to 16\n"},
+		{[]string{"image", "--temp-dir", "/nonexistent", "x"}, "dockaudit image: --temp-dir /nonexistent: not a directory\n"},
+		{[]string{"image", "--format", "cyclonedx", "x"}, "dockaudit image: --format \"cyclonedx\": want table, json or sarif\n"},
+		{[]string{"image", "--include", "CIS-5.4", "x"}, "dockaudit image: selector \"CIS-5.4\" matches no rule (dockaudit rules lists IDs and tags)\n"},
+		{[]string{"sbom"}, "dockaudit sbom: name one image (see dockaudit sbom --help)\n"},
+		{[]string{"sbom", "a", "b"}, "dockaudit sbom: one image per SBOM; got 2 (a, b)\n"},
+		{[]string{"sbom", "--format", "json", "a"}, "dockaudit sbom: --format \"json\": want cyclonedx or spdx\n"},
+	} {
+		code, out, errs := runCLI(t, nil, tt.args...)
+		if code != 2 || out != "" || errs != tt.want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q\nwant %q", tt.args, code, out, errs, tt.want)
+		}
+	}
+}
+
+func TestSBOMCommand(t *testing.T) {
+	archive := testArchive(t, v1.Config{})
+	out := filepath.Join(t.TempDir(), "sbom.json")
+	if code, stdout, errs := runCLI(t, nil, "sbom", "--format", "spdx", "-o", out, archive); code != 0 || stdout != "" || errs != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, errs)
+	}
+	b, _ := os.ReadFile(out)
+	var doc struct{ SPDXVersion string }
+	if json.Unmarshal(b, &doc); doc.SPDXVersion != "SPDX-2.3" {
+		t.Errorf("wrote %s", b)
+	}
+	code, stdout, _ := runCLI(t, nil, "sbom", archive)
+	var cdx struct {
+		BOMFormat  string
+		Components []struct{ Name string }
+	}
+	if json.Unmarshal([]byte(stdout), &cdx); code != 0 || cdx.BOMFormat != "CycloneDX" || len(cdx.Components) != 3 {
+		t.Errorf("default format: exit %d, %+v", code, cdx)
+	}
+	// An unreadable image writes nothing and leaves an existing file alone.
+	code, stdout, errs := runCLI(t, nil, "sbom", "-o", out, "docker-archive:/nonexistent.tar")
+	after, _ := os.ReadFile(out)
+	if code != 1 || stdout != "" || string(after) != string(b) ||
+		errs != "dockaudit sbom: docker-archive:/nonexistent.tar: read docker archive /nonexistent.tar: open /nonexistent.tar: no such file or directory\n" {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	// A daemon image with no daemon: one line, exit 1.
+	code, _, errs = runCLI(t, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, "sbom", "alpine:3.20")
+	if code != 1 || !strings.HasPrefix(errs, "dockaudit sbom: alpine:3.20: export alpine:3.20 from the daemon: ") || strings.Count(errs, "\n") != 1 {
+		t.Errorf("no daemon: exit %d, stderr %q", code, errs)
+	}
+}
