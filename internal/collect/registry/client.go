@@ -46,6 +46,8 @@ type Client struct {
 	http *http.Client
 	mu   sync.Mutex
 	tok  map[string]string // scope key → bearer token
+	// schemes remembers, per registry host that may be plain HTTP, which scheme answered.
+	schemes map[string]string
 }
 
 // Credential is a username and password, or an identity token.
@@ -71,6 +73,7 @@ func (c *Client) client() *http.Client {
 			return nil
 		}}
 		c.tok = map[string]string{}
+		c.schemes = map[string]string{}
 	})
 	return c.http
 }
@@ -86,16 +89,54 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("GET %s: %d %s", e.URL, e.Status, e.Body)
 }
 
-func (c *Client) base(r name.Repository) string {
-	scheme := r.Registry.Scheme()
-	if c.Insecure {
-		scheme = "http"
-	}
+func (c *Client) base(ctx context.Context, r name.Repository) string {
 	host := r.RegistryStr()
 	if host == name.DefaultRegistry {
 		host = "registry-1.docker.io"
 	}
-	return scheme + "://" + host + "/v2/" + r.RepositoryStr()
+	return c.scheme(ctx, host) + "://" + host + "/v2/" + r.RepositoryStr()
+}
+
+// scheme decides how to reach a registry as dockerd does: HTTPS, except that a
+// loopback registry, or any with --insecure, falls back to plain HTTP when HTTPS does
+// not answer. (go-containerregistry would also take private RFC 1918 addresses as
+// plain HTTP; dockerd does not, and neither does dockaudit.)
+func (c *Client) scheme(ctx context.Context, host string) string {
+	if !c.Insecure && !loopback(host) {
+		return "https"
+	}
+	hc := c.client()
+	c.mu.Lock()
+	s, ok := c.schemes[host]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = "http"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+host+"/v2/", nil)
+	if err == nil {
+		if resp, err := hc.Do(req); err == nil {
+			resp.Body.Close()
+			s = "https"
+		}
+	}
+	c.mu.Lock()
+	c.schemes[host] = s
+	c.mu.Unlock()
+	return s
+}
+
+// loopback reports a registry host on this machine: localhost, 127.0.0.0/8 or ::1.
+func loopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(h, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // get issues an authenticated GET for repo, answering one authentication challenge.
@@ -250,7 +291,7 @@ func firstLine(s string) string {
 // manifest fetches a manifest or index by tag or digest, and verifies a digest
 // reference against what came back.
 func (c *Client) manifest(ctx context.Context, repo name.Repository, ref string) ([]byte, types.MediaType, v1.Hash, error) {
-	u := c.base(repo) + "/manifests/" + ref
+	u := c.base(ctx, repo) + "/manifests/" + ref
 	resp, err := c.get(ctx, repo, u, manifestTypes)
 	if err != nil {
 		return nil, "", v1.Hash{}, err
@@ -380,7 +421,7 @@ func (c *Client) blob(ctx context.Context, repo name.Repository, d v1.Hash, max 
 	if d.Algorithm != "sha256" {
 		return nil, fmt.Errorf("blob %s: only sha256 digests are verified", d)
 	}
-	u := c.base(repo) + "/blobs/" + d.String()
+	u := c.base(ctx, repo) + "/blobs/" + d.String()
 	resp, err := c.get(ctx, repo, u, nil)
 	if err != nil {
 		return nil, err

@@ -248,3 +248,18 @@ func TestDockerConfig(t *testing.T) {
 		t.Errorf("store without an entry: %+v %v", got, err)
 	}
 }
+
+// TestPlainHTTPOnlyForLoopback: like dockerd, and unlike go-containerregistry's
+// default, a private address is HTTPS unless --insecure.
+func TestPlainHTTPOnlyForLoopback(t *testing.T) {
+	for host, want := range map[string]bool{"localhost:5000": true, "127.0.0.1:5000": true, "127.8.9.1": true, "[::1]:5000": true,
+		"172.17.0.1:5000": false, "10.0.0.1": false, "192.168.1.2:443": false, "registry.example.com": false, "localhost.example.com": false} {
+		if got := loopback(host); got != want {
+			t.Errorf("loopback(%q) = %v", host, got)
+		}
+	}
+	c := &Client{}
+	if s := c.scheme(context.Background(), "172.17.0.1:5000"); s != "https" {
+		t.Errorf("private address without --insecure: %s", s)
+	}
+}

@@ -1,0 +1,333 @@
+package integration
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/testenv"
+)
+
+// bookwormRoot is the debootstrap minbase root filesystem scripts/setup caches.
+func bookwormRoot(t *testing.T) string {
+	t.Helper()
+	cache := os.Getenv("DOCKAUDIT_CACHE")
+	if cache == "" {
+		cache = "/var/cache/dockaudit-test"
+	}
+	root := filepath.Join(cache, "bookworm-minbase")
+	if _, err := os.Stat(filepath.Join(root, "var/lib/dpkg/status")); err != nil {
+		testenv.Missing(t, "no debootstrap root at %s (scripts/setup builds it)", root)
+	}
+	return root
+}
+
+// importRoot makes the root filesystem a daemon image, as docker import does.
+func importRoot(t *testing.T, root, tag string) {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "tar -C \"$1\" -c . | docker import - \"$2\"", "sh", root, tag)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("import %s: %v\n%s", root, err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+}
+
+// dpkgQuery is the ground truth: dpkg's own list of installed packages in root, with
+// the source package and version dpkg derives for each.
+func dpkgQuery(t *testing.T, root string) []string {
+	t.Helper()
+	out, err := exec.Command("dpkg-query", "--admindir="+filepath.Join(root, "var/lib/dpkg"), "-W",
+		"-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n").Output()
+	if err != nil {
+		t.Fatalf("dpkg-query: %v", err)
+	}
+	var list []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if status, rest, _ := strings.Cut(line, "\t"); strings.TrimSpace(status) == "ii" {
+			list = append(list, rest)
+		}
+	}
+	sort.Strings(list)
+	return list
+}
+
+// inventory is the package list of the only image of a report, as dpkgQuery prints it.
+func inventory(t *testing.T, rep *report.Report, typ string) []string {
+	t.Helper()
+	if len(rep.Images) != 1 {
+		t.Fatalf("%d images in the report", len(rep.Images))
+	}
+	var list []string
+	for _, p := range rep.Images[0].Packages {
+		if p.Type == typ {
+			list = append(list, strings.Join([]string{p.Name, p.Version, p.Arch, p.SourceName, p.SourceVersion}, "\t"))
+		}
+	}
+	sort.Strings(list)
+	return list
+}
+
+// imageStatuses maps rule → its status over the report (the worst over its findings).
+func imageStatuses(rep *report.Report) map[string]string {
+	out := map[string]string{}
+	for rule, st := range report.RuleStatus(rep.Findings) {
+		out[rule] = st.String()
+	}
+	return out
+}
+
+// TestImageDebootstrapGroundTruth: a real Debian root, read as a daemon image, as a
+// docker save archive and as a directory, lists exactly what dpkg-query lists.
+func TestImageDebootstrapGroundTruth(t *testing.T) {
+	need(t)
+	root := bookwormRoot(t)
+	want := dpkgQuery(t, root)
+	if len(want) < 80 {
+		t.Fatalf("dpkg-query lists %d packages; a minbase root has about 88", len(want))
+	}
+	tag := "dockaudit-it-bookworm:minbase"
+	importRoot(t, root, tag)
+	archive := filepath.Join(t.TempDir(), "bookworm.tar")
+	docker(t, "save", "-o", archive, tag)
+	for _, ref := range []string{tag, "docker-archive:" + archive, "dir:" + root} {
+		rep := jsonReport(t, nil, "image", ref)
+		got := inventory(t, rep, "deb")
+		if !slices.Equal(want, got) {
+			t.Errorf("%s: packages differ from dpkg-query:\nwant %d: %v\n got %d: %v", ref, len(want), want, len(got), got)
+		}
+		im := rep.Images[0]
+		if im.OS.ID != "debian" || im.OS.VersionID != "12" || im.OS.Codename != "bookworm" {
+			t.Errorf("%s: os = %+v", ref, im.OS)
+		}
+		for _, p := range im.Packages {
+			if p.Layer != 0 || p.Path != "/var/lib/dpkg/status" || !strings.HasPrefix(p.PURL, "pkg:deb/debian/") || !strings.Contains(p.PURL, "distro=debian-12") {
+				t.Errorf("%s: %+v", ref, p)
+				break
+			}
+		}
+		s := imageStatuses(rep)
+		// debootstrap leaves its downloaded .debs and lists; minbase ships setuid tools.
+		for rule, st := range map[string]string{"IMG-PKG-CACHE": "warn", "IMG-SETUID": "warn", "IMG-EMPTY-PASSWORD": "pass",
+			"IMG-DUPLICATE-ID": "pass", "SECRET-FILE": "pass", "IMG-LAYER-ANOMALY": "pass", "IMG-SUDO": "pass"} {
+			if s[rule] != st {
+				t.Errorf("%s: %s is %s, want %s", ref, rule, s[rule], st)
+			}
+		}
+	}
+}
+
+// TestImageBusyboxAndGo: the scratch image with the static busybox and a Go program
+// as sshd: OS busybox, the Go program's toolchain and module, root user.
+func TestImageBusyboxAndGo(t *testing.T) {
+	need(t)
+	tag := "dockaudit-it-busybox:1"
+	image(t, tag)
+	rep := jsonReport(t, nil, "image", tag)
+	im := rep.Images[0]
+	var pk []string
+	for _, p := range im.Packages {
+		pk = append(pk, p.Type+" "+p.Name+" "+p.Version+" "+p.Path)
+	}
+	goVersion := "v" + strings.TrimPrefix(strings.Fields(runtime.Version())[0], "go")
+	want := []string{"golang sleeper (devel) /usr/sbin/sshd", "golang stdlib " + goVersion + " /usr/sbin/sshd"}
+	if im.OS.ID != "busybox" || !slices.Equal(want, pk) || len(im.Layers) != 3 {
+		t.Errorf("os %+v, %d layers, packages %q, want %q", im.OS, len(im.Layers), pk, want)
+	}
+	s := imageStatuses(rep)
+	if s["IMG-ROOT-USER"] != "fail" || s["IMG-SETUID"] != "pass" || s["IMG-EMPTY-PASSWORD"] != "skip" || s["IMG-LATEST-TAG"] != "pass" {
+		t.Errorf("statuses %v", s)
+	}
+}
+
+// TestImageSeededSecrets builds an image with fake secrets (one deleted by a later
+// layer), setuid files, a git directory, a secret in ENV and a root user, and checks
+// every finding and that no secret value is in any format.
+func TestImageSeededSecrets(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	const (
+		awsKey = "AKIAZ3MSJV4QWERTYUIO"
+		npmTok = "npm_abcdefghijklmnopqrstuvwxyz0123456789"
+		ghTok  = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
+	)
+	files := map[string]string{
+		"aws-credentials": "[default]\naws_access_key_id = " + awsKey + "\n",
+		"npmrc":           "//registry.npmjs.org/:_authToken=" + npmTok + "\n",
+		"id_rsa":          "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefakefakefake\n-----END RSA PRIVATE KEY-----\n",
+		"Dockerfile": `FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN mkdir -p /root/.aws /root/.ssh /app/.git /etc && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd && echo 'root::19000::::::' > /etc/shadow && chmod 4755 /bin/busybox
+COPY aws-credentials /root/.aws/credentials
+COPY npmrc /app/.npmrc
+COPY id_rsa /root/.ssh/id_rsa
+RUN rm /root/.ssh/id_rsa && touch /app/.git/HEAD
+ENV GITHUB_TOKEN=` + ghTok + `
+USER 0:0
+`,
+	}
+	for n, b := range files {
+		os.WriteFile(filepath.Join(dir, n), []byte(b), 0o644)
+	}
+	tag := "dockaudit-it-secrets:1"
+	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+
+	rep := jsonReport(t, nil, "image", tag)
+	var got []string
+	for _, f := range rep.Findings {
+		switch f.Rule {
+		case "SECRET-FILE", "SECRET-GIT-DIR", "CIS-4.10", "IMG-SETUID", "IMG-ROOT-USER", "IMG-EMPTY-PASSWORD":
+			msg := f.Message
+			if i := strings.Index(msg, ", layer "); i > 0 {
+				msg = msg[:i] + msg[strings.Index(msg[i:], ")")+i+1:] // the layer digest changes per build
+			}
+			got = append(got, fmt.Sprintf("%s %s %s: %s", f.Rule, f.Status, f.Severity, msg))
+		}
+	}
+	want := []string{
+		"CIS-4.10 fail high: environment variable GITHUB_TOKEN looks like a secret baked into the image",
+		"IMG-ROOT-USER fail medium: runs as root",
+		"IMG-SETUID warn low: 1 setuid or setgid files: /bin/busybox (4755 setuid, uid 0)",
+		"IMG-EMPTY-PASSWORD fail high: accounts with an empty password: root",
+		"SECRET-FILE fail high: npm-credentials (_authToken) in /app/.npmrc:1",
+		"SECRET-FILE fail critical: aws-access-key-id in /root/.aws/credentials:2",
+		"SECRET-FILE fail critical: private-key in /root/.ssh/id_rsa:1; a later layer removed the file, but the layer still holds it",
+		"SECRET-GIT-DIR fail medium: holds a git repository at /app/.git",
+	}
+	if !slices.Equal(want, got) {
+		t.Errorf("findings:\n got %q\nwant %q", got, want)
+	}
+	for _, format := range []string{"json", "sarif", "table"} {
+		r := dockaudit(t, nil, "image", "--format", format, tag)
+		if r.code != 3 {
+			t.Errorf("%s: exit %d", format, r.code)
+		}
+		for _, secret := range []string{awsKey, npmTok, ghTok, "MIIEowIBAAKCAQEA"} {
+			if strings.Contains(r.stdout, secret) {
+				t.Errorf("%s output holds the secret %s", format, secret)
+			}
+		}
+	}
+}
+
+// registry starts Debian's docker-registry (distribution 2.8) on a free port of every
+// address, with storage in a temporary directory, and returns its port.
+func registry(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		testenv.Missing(t, "no docker-registry (apt-get install docker-registry)")
+	}
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	addr := ":" + port
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)), 0o644)
+	cmd := exec.Command(bin, "serve", cfg)
+	cmd.Stdout, cmd.Stderr = nil, nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get("http://127.0.0.1" + addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			return port
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("docker-registry did not answer on %s", addr)
+	return ""
+}
+
+// TestImageFromRegistry pushes an image to a real registry and reads it back without
+// the daemon: the same findings and packages as through the daemon.
+func TestImageFromRegistry(t *testing.T) {
+	need(t)
+	port := registry(t)
+	tag := "dockaudit-it-busybox:reg"
+	image(t, tag)
+	// The daemon pushes over loopback, which it (like dockaudit) allows in plain HTTP.
+	remote := "127.0.0.1:" + port + "/dockaudit/busybox:1"
+	docker(t, "tag", tag, remote)
+	t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
+	docker(t, "push", remote)
+
+	viaDaemon := jsonReport(t, nil, "image", tag)
+	viaRegistry := jsonReport(t, []string{"DOCKER_HOST=unix:///nonexistent.sock", "DOCKER_CONFIG=" + t.TempDir()}, "image", "--insecure", "registry:"+remote)
+	a, b := viaDaemon.Images[0], viaRegistry.Images[0]
+	if b.Source != "registry" || !strings.HasPrefix(b.Digest, "sha256:") || len(a.Packages) != len(b.Packages) || len(b.Packages) != 2 || b.OS.ID != "busybox" {
+		t.Errorf("registry read: %+v\ndaemon read: %+v", b, a)
+	}
+	for i := range a.Packages {
+		if a.Packages[i].PURL != b.Packages[i].PURL || a.Packages[i].Layer != b.Packages[i].Layer {
+			t.Errorf("package %d: %+v vs %+v", i, a.Packages[i], b.Packages[i])
+		}
+	}
+	if sa, sb := imageStatuses(viaDaemon), imageStatuses(viaRegistry); sa["IMG-ROOT-USER"] != sb["IMG-ROOT-USER"] || sb["IMG-LATEST-TAG"] != "pass" {
+		t.Errorf("statuses differ: %v vs %v", sa, sb)
+	}
+	// Through a non-loopback address the plain-HTTP registry needs --insecure: without
+	// it, one line and exit 1.
+	ip := bridgeAddress(t)
+	other := ip + ":" + port + "/dockaudit/busybox:1"
+	r := dockaudit(t, nil, "image", "registry:"+other)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "dockaudit image: registry:"+other+": ") {
+		t.Errorf("without --insecure: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if rep := jsonReport(t, nil, "image", "--insecure", "registry:"+other); rep.Images[0].Digest != b.Digest {
+		t.Errorf("with --insecure through %s: digest %s, want %s", ip, rep.Images[0].Digest, b.Digest)
+	}
+	// An SBOM straight from the registry.
+	r = dockaudit(t, nil, "sbom", "--insecure", "--format", "spdx", "registry:"+remote)
+	if r.code != 0 || !strings.Contains(r.stdout, `"referenceLocator": "pkg:golang/stdlib@`) {
+		t.Errorf("sbom: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// bridgeAddress is an IPv4 address of this host that is not loopback (docker0's).
+func bridgeAddress(t *testing.T) string {
+	t.Helper()
+	ifc, err := net.InterfaceByName("docker0")
+	if err == nil {
+		addrs, _ := ifc.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+				return n.IP.String()
+			}
+		}
+	}
+	t.Fatalf("docker0 has no IPv4 address: %v", err)
+	return ""
+}
+
+// TestImageMissing: a daemon image that does not exist is one line and exit 1.
+func TestImageMissing(t *testing.T) {
+	need(t)
+	r := dockaudit(t, nil, "image", "dockaudit-no-such-image:404")
+	if r.code != 1 || r.stderr != "dockaudit image: dockaudit-no-such-image:404: export dockaudit-no-such-image:404 from the daemon: "+
+		"GET /images/dockaudit-no-such-image:404/get: 404 reference does not exist\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
