@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 )
 
 // GoBuildInfo is what a Go binary says about how it was built.
@@ -51,16 +52,21 @@ func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
 		_, err := io.Copy(io.Discard, r)
 		return nil, err
 	}
-	const chunk = 256 << 10
-	var window []byte // unsearched bytes, or a candidate blob waiting for more
-	buf := make([]byte, chunk)
+	sb := scanBufs.Get().(*scanBuf)
+	defer func() {
+		if cap(sb.window) <= 2*scanChunk {
+			scanBufs.Put(sb) // a window grown around a large candidate blob is not kept
+		}
+	}()
+	window := sb.window[:0] // unsearched bytes, or a candidate blob waiting for more
 	var found *GoBuildInfo
 	for {
-		n, err := r.Read(buf)
+		n, err := r.Read(sb.buf)
 		if found == nil && n > 0 {
-			window = append(window, buf[:n]...)
+			window = append(window, sb.buf[:n]...)
 			found, window = searchBuildInfo(window, err == io.EOF)
 		}
+		sb.window = window
 		if err == io.EOF {
 			return found, nil
 		}
@@ -69,6 +75,14 @@ func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
 		}
 	}
 }
+
+const scanChunk = 256 << 10
+
+// scanBuf is the read buffer and search window of one scan, reused across the
+// executables of an image (a Debian base has hundreds).
+type scanBuf struct{ buf, window []byte }
+
+var scanBufs = sync.Pool{New: func() any { return &scanBuf{buf: make([]byte, scanChunk), window: make([]byte, 0, scanChunk+64)} }}
 
 // maxBuildInfo bounds a build information blob; real ones are kilobytes.
 const maxBuildInfo = 4 << 20
