@@ -331,3 +331,57 @@ func TestImageMissing(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestImageGoDependencies builds a static Go program with a module dependency into a
+// scratch image: its toolchain, main module and dependency are inventoried from the
+// binary's build information, with the layer that added it.
+func TestImageGoDependencies(t *testing.T) {
+	need(t)
+	src := t.TempDir()
+	sum, err := os.ReadFile("../go.sum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmpSum []string
+	for _, line := range strings.Split(string(sum), "\n") {
+		if strings.HasPrefix(line, "github.com/google/go-cmp v0.7.0") {
+			cmpSum = append(cmpSum, line)
+		}
+	}
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module example.com/goapp\n\ngo 1.21\n\nrequire github.com/google/go-cmp v0.7.0\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "go.sum"), []byte(strings.Join(cmpSum, "\n")+"\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nimport (\n\t\"fmt\"\n\n\t\"github.com/google/go-cmp/cmp\"\n)\n\nfunc main() { fmt.Println(cmp.Diff(1, 2)) }\n"), 0o644)
+	ctx := filepath.Join(src, "ctx")
+	os.Mkdir(ctx, 0o755)
+	build := exec.Command("go", "build", "-o", filepath.Join(ctx, "goapp"), ".")
+	build.Dir, build.Env = src, append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=mod")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY goapp /usr/local/bin/goapp\nUSER 65532\nENTRYPOINT [\"/usr/local/bin/goapp\"]\n"), 0o644)
+	tag := "dockaudit-it-goapp:1"
+	cmd := exec.Command("docker", "build", "-q", "-t", tag, ctx)
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+
+	rep := jsonReport(t, nil, "image", tag)
+	var got []string
+	for _, p := range rep.Images[0].Packages {
+		got = append(got, fmt.Sprintf("%s %s %s layer %d", p.PURL, p.Name, p.Path, p.Layer))
+	}
+	goVersion := "v" + strings.TrimPrefix(strings.Fields(runtime.Version())[0], "go")
+	want := []string{
+		"pkg:golang/example.com/goapp@%28devel%29 example.com/goapp /usr/local/bin/goapp layer 0",
+		"pkg:golang/github.com/google/go-cmp@v0.7.0 github.com/google/go-cmp /usr/local/bin/goapp layer 0",
+		"pkg:golang/stdlib@" + goVersion + " stdlib /usr/local/bin/goapp layer 0",
+	}
+	if !slices.Equal(want, got) {
+		t.Errorf("packages:\n got %q\nwant %q", got, want)
+	}
+	if s := imageStatuses(rep); s["IMG-ROOT-USER"] != "pass" || rep.Images[0].OS.ID != "scratch" {
+		t.Errorf("statuses %v, os %+v", s, rep.Images[0].OS)
+	}
+}

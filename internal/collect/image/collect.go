@@ -265,10 +265,14 @@ func detectOS(v *View) facts.OS {
 	if v.Exists("/bin/busybox") || v.Exists("/usr/bin/busybox") || v.Exists("/bin/sh") {
 		return facts.OS{ID: "busybox"}
 	}
-	if len(v.Nodes(nil)) == 0 {
-		return facts.OS{ID: "scratch"}
+	// No OS files and no package database: a FROM scratch image (empty, or a static
+	// program and its files).
+	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2, rpmBDB, rpmNDB} {
+		if v.Exists(db) {
+			return facts.OS{}
+		}
 	}
-	return facts.OS{}
+	return facts.OS{ID: "scratch"}
 }
 
 // inventoryPackages reads every package source in the final filesystem. The layer of a
