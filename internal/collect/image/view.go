@@ -83,36 +83,46 @@ func (v *View) anomaly(layer int, p, reason string) {
 
 func (v *View) put(n *Node) {
 	v.nodes[n.Path] = n
-	dir := path.Dir(n.Path)
-	set := v.children[dir]
-	if set == nil {
-		set = map[string]struct{}{}
-		v.children[dir] = set
-	}
-	set[n.Path] = struct{}{}
+	v.link(n.Path)
 }
 
-// remove deletes p and, recursively, what is indexed below it, when it came from a
-// layer lower than layer.
+// link records p under its parent directory and each ancestor under its own, so that
+// a whiteout or opaque marker at any level reaches everything below it, although
+// directories themselves are rarely indexed.
+func (v *View) link(p string) {
+	for p != "/" {
+		dir := path.Dir(p)
+		set := v.children[dir]
+		if set == nil {
+			set = map[string]struct{}{}
+			v.children[dir] = set
+		}
+		if _, ok := set[p]; ok {
+			return
+		}
+		set[p] = struct{}{}
+		p = dir
+	}
+}
+
+// remove deletes what layers lower than layer put below p, and at p itself when
+// self. What layer (or a higher one) put there stays.
 func (v *View) remove(p string, layer int, self bool) {
+	if kids, ok := v.children[p]; ok {
+		for c := range kids {
+			v.remove(c, layer, true)
+			if _, kept := v.nodes[c]; !kept && len(v.children[c]) == 0 {
+				delete(kids, c)
+			}
+		}
+		if len(kids) == 0 {
+			delete(v.children, p)
+		}
+	}
 	if self {
 		if n, ok := v.nodes[p]; ok && n.Layer < layer {
 			delete(v.nodes, p)
-			if set := v.children[path.Dir(p)]; set != nil {
-				delete(set, p)
-			}
 		}
-	}
-	kids := v.children[p]
-	for c := range kids {
-		if n, ok := v.nodes[c]; ok && n.Layer >= layer {
-			continue
-		}
-		v.remove(c, layer, true)
-		delete(kids, c)
-	}
-	if len(kids) == 0 {
-		delete(v.children, p)
 	}
 }
 

@@ -285,3 +285,36 @@ func TestContextCancelled(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestWhiteoutsAtAnyDepth: a whiteout or opaque marker removes everything lower
+// layers put below it, however deep, though the directories between were never
+// indexed; what the same layer adds stays.
+func TestWhiteoutsAtAnyDepth(t *testing.T) {
+	base := layerBytes(t,
+		dir("etc/"), file("etc/passwd", "root:x:0:0\n"),
+		dir("var/lib/dpkg/"), file("var/lib/dpkg/status", "Package: a\n"),
+		dir("usr/lib/app/deep/er/"), file("usr/lib/app/deep/er/x", "x"), file("usr/lib/keep", "k"),
+	)
+	for _, tt := range []struct {
+		name  string
+		upper []byte
+		want  []string
+	}{
+		{"grandparent whiteout", layerBytes(t, file("var/.wh.lib", "")), []string{"/etc/passwd", "/usr/lib/app/deep/er/x", "/usr/lib/keep"}},
+		{"whiteout of a top directory", layerBytes(t, file(".wh.usr", "")), []string{"/etc/passwd", "/var/lib/dpkg/status"}},
+		{"opaque root", layerBytes(t, file(".wh..wh..opq", ""), dir("etc/"), file("etc/passwd", "new\n")), []string{"/etc/passwd"}},
+		{"opaque above the parent", layerBytes(t, file("usr/lib/.wh..wh..opq", ""), file("usr/lib/new", "n")), []string{"/etc/passwd", "/usr/lib/new", "/var/lib/dpkg/status"}},
+		{"file replaces a directory", layerBytes(t, file("var", "not a directory")), []string{"/etc/passwd", "/usr/lib/app/deep/er/x", "/usr/lib/keep"}},
+		{"symlink replaces a directory", layerBytes(t, symlink("usr", "/opt")), []string{"/etc/passwd", "/usr", "/var/lib/dpkg/status"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := walk(t, Limits{}, base, tt.upper)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tt.want, paths(v)); d != "" {
+				t.Errorf("merged view (-want +got):\n%s", d)
+			}
+		})
+	}
+}
