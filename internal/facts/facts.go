@@ -518,6 +518,8 @@ type Image struct {
 	Digest       string       `json:"digest,omitempty"` // manifest digest, when the source has one
 	Platform     string       `json:"platform,omitempty"`
 	Labels       Labels       `json:"labels,omitempty"`
+	Entrypoint   []string     `json:"entrypoint,omitempty"`
+	Cmd          []string     `json:"cmd,omitempty"`
 	Volumes      []string     `json:"volumes,omitempty"`
 	ExposedPorts []string     `json:"exposedPorts,omitempty"`
 	Layers       []ImageLayer `json:"layers,omitempty"`

@@ -111,7 +111,7 @@ func section4() []check.Check {
 			Run: func(p *check.Pass) {
 				im := p.Image
 				if hasHealthcheck(im.Healthcheck) {
-					p.OK("has a HEALTHCHECK", ev("healthcheck", strings.Join(im.Healthcheck, " "), ""))
+					p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Healthcheck, " ")), ""))
 					return
 				}
 				p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Healthcheck), "a HEALTHCHECK command"))
@@ -277,7 +277,9 @@ func secretsInConfig(p *check.Pass) {
 				assigned[h] = true
 			}
 		}
+		step := map[string]bool{} // hashes reported for this step: one value, one finding
 		for _, ms := range secrets.Scan("", []byte(h.CreatedBy)) {
+			step[ms.Hash] = true
 			key := fmt.Sprintf("history step %d", i+1)
 			if assigned[ms.Hash] {
 				continue
@@ -288,9 +290,31 @@ func secretsInConfig(p *check.Pass) {
 					ev(key, fmt.Sprintf("[redacted: %d characters, sha256:%s]", ms.Length, ms.Hash), "no secret in the image history"))
 			}
 		}
+		for _, in := range secrets.InlineSecrets(h.CreatedBy) {
+			sum := sha256.Sum256([]byte(in.Value))
+			if h := hex.EncodeToString(sum[:])[:12]; !step[h] && !assigned[h] {
+				report(fmt.Sprintf("history step %d passes a secret on the command line (%s)", i+1, in.Kind), fmt.Sprintf("history step %d", i+1), in.Kind, in.Value)
+			}
+		}
+	}
+	for _, cmd := range []struct {
+		what string
+		args []string
+	}{{"HEALTHCHECK", im.Healthcheck}, {"ENTRYPOINT", im.Entrypoint}, {"CMD", im.Cmd}} {
+		line := strings.Join(cmd.args, " ")
+		for _, in := range secrets.InlineSecrets(line) {
+			report(cmd.what+" passes a secret on the command line ("+in.Kind+")", cmd.what, in.Kind, in.Value)
+		}
+		for _, ms := range secrets.Scan("", []byte(line)) {
+			if !seen[cmd.what+"\x00"+ms.Kind] {
+				seen[cmd.what+"\x00"+ms.Kind] = true
+				p.Fail(cmd.what+" holds what looks like a "+ms.Kind,
+					ev(cmd.what, fmt.Sprintf("[redacted: %d characters, sha256:%s]", ms.Length, ms.Hash), "no secret in the image"))
+			}
+		}
 	}
 	if !p.Reported() {
-		msg := "no secret-looking value in the image's environment, labels or history"
+		msg := "no secret-looking value in the image's environment, labels, history or commands"
 		if im.Content == nil {
 			msg += " (files are not read by dockaudit host; dockaudit image reads them)"
 		}

@@ -97,9 +97,23 @@ func TestSecretsRedacted(t *testing.T) {
 		t.Errorf("evidence = %+v", more)
 	}
 	fs = append(fs, more...)
+
+	// Commands: HEALTHCHECK, ENTRYPOINT, CMD and RUN lines carrying credentials.
+	s3 := base()
+	s3.Images[0].Healthcheck = []string{"CMD-SHELL", "curl -f http://admin:Sup3rS3cretPw@localhost/ -H 'X-Api-Key: sk_live_abcdefghijklmnopqrstuvwx'"}
+	s3.Images[0].Cmd = []string{"app", "--password", "CmdPassw0rd"}
+	s3.Images[0].History = append(s3.Images[0].History, facts.History{CreatedBy: "/bin/sh -c mysql -uroot -pMysqlPassw0rd < schema.sql"})
+	cmds := run(t, s3, "4.10")
+	statuses(t, cmds,
+		"fail: web:1: CMD passes a secret on the command line (command-line-password)",
+		"fail: web:1: HEALTHCHECK holds what looks like a stripe-key",
+		"fail: web:1: HEALTHCHECK passes a secret on the command line (url-credentials)",
+		"fail: web:1: history step 3 passes a secret on the command line (command-line-password)")
+	hc := run(t, s3, "4.6")
+	fs = append(append(fs, cmds...), hc...)
 	all := append(append(fs, add...), run(t, s, "4.7")...)
 	b, _ := json.Marshal(all)
-	for _, secret := range []string{value, "ghp_abc123", "glpat-SECRET99", "hunter3@", gh, "t0ps3cret"} {
+	for _, secret := range []string{value, "ghp_abc123", "glpat-SECRET99", "hunter3@", gh, "t0ps3cret", "Sup3rS3cretPw", "sk_live_abc", "CmdPassw0rd", "MysqlPassw0rd"} {
 		if strings.Contains(string(b), secret) {
 			t.Errorf("a secret value leaked into the findings: %s", b)
 		}

@@ -219,6 +219,7 @@ func configFacts(im *facts.Image, src *Source) {
 		im.Healthcheck = cfg.Config.Healthcheck.Test
 	}
 	im.Env = cfg.Config.Env
+	im.Entrypoint, im.Cmd = cfg.Config.Entrypoint, cfg.Config.Cmd
 	for k, v := range cfg.Config.Labels {
 		im.Labels = append(im.Labels, [2]string{k, v})
 	}

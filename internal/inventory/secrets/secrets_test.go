@@ -101,12 +101,21 @@ func TestRedact(t *testing.T) {
 		"|2 DB_PASSWORD=hunter2 MODE=prod /bin/sh -c make":               "|2 DB_PASSWORD=[redacted: 7 characters, sha256:f52fbd32b2b3] MODE=prod /bin/sh -c make",
 		"ADD https://bob:s3cret@example.com/a.tgz /":                     "ADD https://[redacted: 10 characters, sha256:0ab68c22ef6b]@example.com/a.tgz /",
 		"TOKEN_FILE=/run/secrets/token apt-get update":                   "TOKEN_FILE=/run/secrets/token apt-get update",
+		// Build arguments and ENV values are not quoted in history and may hold spaces.
+		"|2 DB_PASSWORD=two words secret MODE=a b /bin/sh -c make": "|2 DB_PASSWORD=" + Redacted("two words secret") + " MODE=a b /bin/sh -c make",
+		"/bin/sh -c #(nop)  ENV X_PASSWORD=a b c":                  "/bin/sh -c #(nop)  ENV X_PASSWORD=" + Redacted("a b c"),
+		"RUN |1 API_KEY=k3y with space /bin/sh -c true":            "RUN |1 API_KEY=" + Redacted("k3y with space") + " /bin/sh -c true",
+		// Secrets on command lines.
+		"/bin/sh -c curl -u admin:CurlPassw0rd https://x/":      "/bin/sh -c curl -u admin:" + Redacted("CurlPassw0rd") + " https://x/",
+		"/bin/sh -c mysql -h db -uroot -pMysqlPassw0rd < x.sql": "/bin/sh -c mysql -h db -uroot -p" + Redacted("MysqlPassw0rd") + " < x.sql",
+		`/bin/sh -c echo '{"password": "JsonPassw0rd"}' > c`:    `/bin/sh -c echo '{"password": "` + Redacted("JsonPassw0rd") + `"}' > c`,
+		"/bin/sh -c app --password=Sw0rdfish --port 80":          "/bin/sh -c app --password=" + Redacted("Sw0rdfish") + " --port 80",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q)\n got %q\nwant %q", in, got, want)
 		}
 	}
-	if a := Assignments(`ENV A="x y" B=2`); len(a) != 2 || a[0] != (Assignment{"A", "x y"}) || a[1] != (Assignment{"B", "2"}) {
+	if a := Assignments(`ENV A="x y" B=2`); len(a) != 2 || a[0] != (Assignment{"A", "x y", `"x y"`}) || a[1] != (Assignment{"B", "2", "2"}) {
 		t.Errorf("assignments = %+v", a)
 	}
 }
