@@ -109,7 +109,7 @@ func TestRedact(t *testing.T) {
 		"/bin/sh -c curl -u admin:CurlPassw0rd https://x/":      "/bin/sh -c curl -u admin:" + Redacted("CurlPassw0rd") + " https://x/",
 		"/bin/sh -c mysql -h db -uroot -pMysqlPassw0rd < x.sql": "/bin/sh -c mysql -h db -uroot -p" + Redacted("MysqlPassw0rd") + " < x.sql",
 		`/bin/sh -c echo '{"password": "JsonPassw0rd"}' > c`:    `/bin/sh -c echo '{"password": "` + Redacted("JsonPassw0rd") + `"}' > c`,
-		"/bin/sh -c app --password=Sw0rdfish --port 80":          "/bin/sh -c app --password=" + Redacted("Sw0rdfish") + " --port 80",
+		"/bin/sh -c app --password=Sw0rdfish --port 80":         "/bin/sh -c app --password=" + Redacted("Sw0rdfish") + " --port 80",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q)\n got %q\nwant %q", in, got, want)
