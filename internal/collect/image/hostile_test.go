@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // rawArchive writes a docker save archive around layer files stored exactly as given
@@ -24,8 +25,8 @@ import (
 // of the layers as given, or of their gunzipped content where that succeeds.
 func rawArchive(t testing.TB, dir string, layers ...[]byte) string {
 	t.Helper()
-	var diffIDs, paths []string
-	for i, b := range layers {
+	var diffIDs []string
+	for _, b := range layers {
 		content := b
 		if zr, err := gzip.NewReader(bytes.NewReader(b)); err == nil {
 			if u, err := io.ReadAll(zr); err == nil {
@@ -34,6 +35,15 @@ func rawArchive(t testing.TB, dir string, layers ...[]byte) string {
 		}
 		sum := sha256.Sum256(content)
 		diffIDs = append(diffIDs, "sha256:"+hex.EncodeToString(sum[:]))
+	}
+	return rawArchiveDiffIDs(t, dir, diffIDs, layers...)
+}
+
+// rawArchiveDiffIDs is rawArchive with the configuration's diff IDs as given.
+func rawArchiveDiffIDs(t testing.TB, dir string, diffIDs []string, layers ...[]byte) string {
+	t.Helper()
+	var paths []string
+	for i := range layers {
 		paths = append(paths, "layer"+string(rune('0'+i))+".tar")
 	}
 	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "config": map[string]any{},
@@ -217,4 +227,65 @@ func FuzzWalk(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAlteredImages: content that does not match the digests the image declares is
+// refused, as docker load and registries refuse it.
+func TestAlteredImages(t *testing.T) {
+	good := layerBytes(t, dir("etc/"), file("etc/os-release", "ID=debian\nVERSION_ID=12\n"))
+	other := layerBytes(t, dir("etc/"), file("etc/os-release", "ID=alpine\nVERSION_ID=3.20\n"))
+	sum := sha256.Sum256(good)
+	goodID := "sha256:" + hex.EncodeToString(sum[:])
+	read := func(ref string) error {
+		src, err := Open(context.Background(), ref, OpenOptions{})
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = Collect(context.Background(), src, CollectOptions{})
+		return err
+	}
+
+	// docker save archive whose layer is not what its configuration says.
+	p := rawArchiveDiffIDs(t, t.TempDir(), []string{goodID}, other)
+	sum = sha256.Sum256(other)
+	want := "layer 1 (sha256:" + goodID[7:19] + "): the layer was altered or damaged: the content hashes to sha256:" + hex.EncodeToString(sum[:]) + ", the image says " + goodID
+	if err := read(p); err == nil || err.Error() != want {
+		t.Errorf("altered layer:\n got %v\nwant %s", err, want)
+	}
+	// Two layers in manifest.json, one in the configuration.
+	p = rawArchiveDiffIDs(t, t.TempDir(), []string{goodID}, good, other)
+	if err := read(p); err == nil || err.Error() != "read docker archive "+p+": manifest.json lists 2 layers, the image configuration 1" {
+		t.Errorf("layer count: %v", err)
+	}
+
+	// OCI layout whose layer blob was replaced in place.
+	img := buildImage(t, v1.Config{}, [][]byte{good})
+	layoutDir := writeLayout(t, map[string]v1.Image{"v1": img}, nil)
+	ls, _ := img.Layers()
+	d, _ := ls[0].Digest()
+	if err := read("oci:" + layoutDir); err != nil {
+		t.Fatalf("intact layout: %v", err)
+	}
+	forged := gz(t, other)
+	os.WriteFile(filepath.Join(layoutDir, "blobs", "sha256", d.Hex), forged, 0o644)
+	fs := sha256.Sum256(forged)
+	want = "layer 1 (sha256:" + d.Hex[:12] + "): the layer was altered or damaged: the blob hashes to sha256:" + hex.EncodeToString(fs[:]) + ", the manifest says " + d.String()
+	if err := read("oci:" + layoutDir); err == nil || err.Error() != want {
+		t.Errorf("forged blob:\n got %v\nwant %s", err, want)
+	}
+}
+
+// TestOCIArchiveSparse: a sparse entry (testdata/sparse-oci.tar, 10 KiB, made by GNU
+// tar --sparse from a 20 GiB hole) is refused before anything is written.
+func TestOCIArchiveSparse(t *testing.T) {
+	archive := "testdata/sparse-oci.tar"
+	tmp := t.TempDir()
+	_, err := Open(context.Background(), "oci:"+archive, OpenOptions{TempDir: tmp})
+	if err == nil || err.Error() != "oci archive "+archive+": blobs/sha256/"+strings.Repeat("a", 64)+" is a sparse file, which no OCI layout writer makes" {
+		t.Errorf("err = %v", err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left %v", left)
+	}
 }

@@ -2,9 +2,15 @@ package image
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"net/url"
@@ -13,6 +19,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -85,7 +93,7 @@ func Open(ctx context.Context, ref string, opts OpenOptions) (*Source, error) {
 	case "docker-archive":
 		err = src.openArchive(rest, "")
 	case "oci":
-		err = src.openOCI(rest, opts)
+		err = src.openOCI(ctx, rest, opts)
 	case "registry":
 		err = src.openRegistry(ctx, rest, opts)
 	case "dir":
@@ -240,7 +248,10 @@ func (s *Source) compressedSizes(p string) error {
 	hexID := strings.TrimPrefix(s.ID, "sha256:")
 	index := map[string]int{}
 	for _, d := range m {
-		if (len(m) == 1 || strings.Contains(d.Config, hexID)) && len(d.Layers) == len(s.Layers) {
+		if len(m) == 1 || strings.Contains(d.Config, hexID) {
+			if len(d.Layers) != len(s.Layers) {
+				return fmt.Errorf("read docker archive %s: manifest.json lists %d layers, the image configuration %d", p, len(d.Layers), len(s.Layers))
+			}
 			for i, l := range d.Layers {
 				index[filepathClean(l)] = i
 			}
@@ -314,6 +325,11 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 				return fmt.Errorf("the image configuration lists %d layers, the manifest %d", len(cfg.RootFS.DiffIDs), len(ls))
 			}
 			layer.Digest = cfg.RootFS.DiffIDs[i].String()
+			if s.Kind == "docker-archive" {
+				// A file from elsewhere is checked against its configuration; an
+				// export dockerd just made is not hashed a second time.
+				layer.DiffID = layer.Digest
+			}
 		} else {
 			d, err := l.Digest()
 			if err != nil {
@@ -321,6 +337,9 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 			}
 			layer.Digest = d.String()
 			layer.Size, _ = l.Size()
+			if s.Kind == "oci" {
+				layer.Open = verifiedLayer(l, d)
+			}
 		}
 		s.Layers = append(s.Layers, layer)
 	}
@@ -330,7 +349,7 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 // openOCI reads an OCI image layout: a directory, or a tar archive of one (unpacked
 // into a private temporary directory: its blobs, never the image's files). "PATH:TAG"
 // picks a manifest by its org.opencontainers.image.ref.name annotation.
-func (s *Source) openOCI(ref string, opts OpenOptions) error {
+func (s *Source) openOCI(ctx context.Context, ref string, opts OpenOptions) error {
 	p, tag := ref, ""
 	if _, err := os.Stat(p); err != nil {
 		if i := strings.LastIndexByte(ref, ':'); i > 0 {
@@ -348,7 +367,7 @@ func (s *Source) openOCI(ref string, opts OpenOptions) error {
 		if err != nil {
 			return err
 		}
-		if err := unpackLayout(p, dir); err != nil {
+		if err := unpackLayout(ctx, p, dir); err != nil {
 			return fmt.Errorf("oci archive %s: %w", p, err)
 		}
 	}
@@ -420,8 +439,10 @@ func platform(s string) v1.Platform {
 }
 
 // unpackLayout extracts an OCI layout archive: only oci-layout, index.json and
-// blobs/<alg>/<hex>, each as a plain file inside dir. Anything else is ignored.
-func unpackLayout(archive, dir string) error {
+// blobs/<alg>/<hex>, each as a plain file inside dir. Anything else is ignored. A
+// sparse entry is refused: a few bytes of archive must not become gigabytes on disk.
+// What is written is bounded by the archive's own size.
+func unpackLayout(ctx context.Context, archive, dir string) error {
 	f, err := os.Open(archive)
 	if err != nil {
 		return err
@@ -443,6 +464,9 @@ func unpackLayout(archive, dir string) error {
 		if !ok || (h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA) {
 			continue
 		}
+		if sparse(h) {
+			return fmt.Errorf("%s is a sparse file, which no OCI layout writer makes", n)
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(n))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			return err
@@ -451,7 +475,7 @@ func unpackLayout(archive, dir string) error {
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(out, tr)
+		_, err = io.Copy(out, ctxReader{ctx, tr})
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -575,4 +599,115 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// verifiedLayer opens an OCI layout layer as stored, checks the stored bytes against
+// the digest the manifest gives while they stream, and decompresses them (gzip, zstd
+// or none, by their magic). A blob altered in place fails at its end.
+func verifiedLayer(l v1.Layer, d v1.Hash) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		rc, err := l.Compressed()
+		if err != nil {
+			return nil, err
+		}
+		var h hash.Hash
+		if d.Algorithm == "sha256" {
+			h = sha256.New()
+		}
+		vr := &digestReader{r: rc, h: h, want: d}
+		br := bufio.NewReaderSize(vr, 64<<10)
+		magic, _ := br.Peek(4)
+		var r io.Reader = br
+		var closeDec func()
+		switch {
+		case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+			zr, err := gzip.NewReader(br)
+			if err != nil {
+				rc.Close()
+				return nil, err
+			}
+			r = zr
+		case len(magic) == 4 && bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+			zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+			if err != nil {
+				rc.Close()
+				return nil, err
+			}
+			r, closeDec = zr, zr.Close
+		}
+		return &drainReader{r: r, raw: br, c: rc, closeDec: closeDec}, nil
+	}
+}
+
+// digestReader hashes what it reads and, at the end, fails if it does not match.
+type digestReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want v1.Hash
+}
+
+func (d *digestReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if d.h != nil {
+		d.h.Write(p[:n])
+		if err == io.EOF {
+			if got := hex.EncodeToString(d.h.Sum(nil)); got != d.want.Hex {
+				return n, fmt.Errorf("%w: the blob hashes to sha256:%s, the manifest says %s", ErrDigest, got, d.want)
+			}
+		}
+	}
+	return n, err
+}
+
+// drainReader reads the decompressed stream and, at its end, the rest of the stored
+// bytes (a compressed stream may end before the blob does), so the digest is checked
+// over the whole blob.
+type drainReader struct {
+	r        io.Reader
+	raw      io.Reader
+	c        io.Closer
+	closeDec func()
+}
+
+func (d *drainReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err == io.EOF && d.r != d.raw {
+		if _, derr := io.Copy(io.Discard, d.raw); derr != nil {
+			return n, derr
+		}
+	}
+	return n, err
+}
+
+func (d *drainReader) Close() error {
+	if d.closeDec != nil {
+		d.closeDec()
+	}
+	return d.c.Close()
+}
+
+// sparse reports a GNU or PAX sparse entry, whose holes archive/tar expands.
+func sparse(h *tar.Header) bool {
+	if h.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range h.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// ctxReader stops a copy when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }

@@ -4,8 +4,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"path"
 	"strings"
@@ -89,6 +92,9 @@ type Layer struct {
 	Digest string // the (compressed) digest, for findings
 	Size   int64  // compressed size, for the bomb ratio (0 when unknown)
 	Open   func() (io.ReadCloser, error)
+	// DiffID, when set ("sha256:…"), is what the uncompressed stream must hash to; a
+	// layer that does not is refused (an altered or damaged archive).
+	DiffID string
 }
 
 // Options configure a walk.
@@ -127,6 +133,7 @@ var (
 	ErrBomb       = errors.New("the layer decompresses to far more than its compressed size (a decompression bomb?)")
 	ErrTooMany    = errors.New("the image has more entries than the limit")
 	ErrPathLength = errors.New("an entry's path is longer than the limit")
+	ErrDigest     = errors.New("the layer was altered or damaged")
 )
 
 func shortDigest(d string) string {
@@ -175,6 +182,7 @@ type countingReader struct {
 	err       error
 	tail      [1024]byte // the last bytes read, to see the end-of-archive marker
 	tailLen   int
+	hash      hash.Hash // of everything read, when the layer has a DiffID to match
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -182,6 +190,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return 0, c.err
 	}
 	n, err := c.r.Read(p)
+	if c.hash != nil {
+		c.hash.Write(p[:n])
+	}
 	if n >= len(c.tail) {
 		copy(c.tail[:], p[n-len(c.tail):n])
 		c.tailLen = len(c.tail)
@@ -212,6 +223,10 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 	}
 	defer rc.Close()
 	cr := &countingReader{r: rc, total: total, max: lim.MaxBytes, floor: lim.BombFloor}
+	wantHex, verify := strings.CutPrefix(l.DiffID, "sha256:")
+	if verify {
+		cr.hash = sha256.New()
+	}
 	if l.Size > 0 {
 		cr.ratioBase = l.Size * lim.MaxRatio
 	}
@@ -233,6 +248,11 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 			}
 			if cr.tailLen < len(cr.tail) || !allZero(cr.tail[:]) {
 				v.anomaly(idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
+			}
+			if verify {
+				if got := hex.EncodeToString(cr.hash.Sum(nil)); got != wantHex {
+					return n, fmt.Errorf("%w: the content hashes to sha256:%s, the image says %s", ErrDigest, got, l.DiffID)
+				}
 			}
 			return n, nil
 		}
