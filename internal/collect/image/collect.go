@@ -82,11 +82,11 @@ func want(e Entry) Action {
 	case strings.HasSuffix(base, ".jar") || strings.HasSuffix(base, ".war") || strings.HasSuffix(base, ".ear"):
 		return act | Derive
 	}
-	if e.Mode&0o111 != 0 && e.Size >= 4096 {
-		return act | ScanGo
-	}
 	if e.Size <= 1<<20 && scannable(p) {
-		act |= Scan
+		act |= Scan // an executable that is not ELF (a script) is scanned too
+	}
+	if e.Mode&0o111 != 0 && e.Size >= 4096 {
+		act |= ScanGo
 	}
 	return act
 }

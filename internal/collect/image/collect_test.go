@@ -82,6 +82,7 @@ func seeded(t testing.TB) [][]byte {
 			dir("root/.ssh/"), entry("root/.ssh/id_rsa", 0o600, fakeKey),
 			dir("app/.git/"), file("app/.git/config", "[core]\n"),
 			entry("usr/bin/sudo", 0o4755, setuidBin),
+			entry("app/entrypoint.sh", 0o755, "#!/bin/sh\n"+strings.Repeat("# an executable script past 4 KiB\n", 150)+"export GL=glpat-abcdefghij0123456789\n"),
 			dir("app/node_modules/left-pad/"), file("app/node_modules/left-pad/package.json", `{"name":"left-pad","version":"1.3.0","license":"WTFPL"}`),
 		),
 		layerBytes(t,
@@ -183,6 +184,7 @@ func TestCollectSeededImage(t *testing.T) {
 	wantSecrets := []string{
 		"aws-access-key-id /app/.env 1 ",
 		"npm-credentials /app/.npmrc 2 _authToken",
+		"gitlab-token /app/entrypoint.sh 1 ",
 		"private-key /root/.ssh/id_rsa 1  removed",
 	}
 	if d := cmp.Diff(wantSecrets, secrets); d != "" {
@@ -198,7 +200,7 @@ func TestCollectSeededImage(t *testing.T) {
 		GitDirs: []string{"/app/.git"}, Sudo: []string{"/usr/bin/sudo"},
 		Caches:   []facts.Cache{{Path: "/var/cache/apt/archives", Files: 1}},
 		Accounts: facts.Accounts{Read: true, EmptyPassword: []string{"guest"}, DuplicateUIDs: []string{"0: root, toor"}, DuplicateGIDs: []string{"100: users, staff"}},
-		Entries:  26,
+		Entries:  27,
 	}
 	got := facts.ImageContent{GitDirs: c.GitDirs, Sudo: c.Sudo, Caches: c.Caches, Accounts: c.Accounts, Entries: c.Entries, Anomalies: c.Anomalies}
 	if d := cmp.Diff(want, got); d != "" {

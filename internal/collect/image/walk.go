@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -355,11 +356,26 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 			node.Derived = opts.Derive(layer, node.Path, data)
 		}
 	case act&ScanGo != 0:
-		info, err := scanGoBuildInfo(r)
-		if err != nil {
+		var head [4]byte
+		n, err := io.ReadFull(r, head[:])
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 			return false, err
 		}
-		node.GoBuildInfo = info
+		if n == 4 && bytes.Equal(head[:], elfMagic) {
+			info, err := scanGoBuildInfo(io.MultiReader(bytes.NewReader(head[:]), r))
+			if err != nil {
+				return false, err
+			}
+			node.GoBuildInfo = info
+			return false, nil
+		}
+		if act&Scan != 0 && opts.OnContent != nil { // a script
+			rest, err := io.ReadAll(io.LimitReader(r, max(0, opts.MaxScan-int64(n))))
+			if err != nil {
+				return false, err
+			}
+			keep = opts.OnContent(layer, node.Path, append(head[:n:n], rest...))
+		}
 	case act&Read != 0:
 		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
 		if err != nil {
