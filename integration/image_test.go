@@ -326,7 +326,7 @@ func bridgeAddress(t *testing.T) string {
 func TestImageMissing(t *testing.T) {
 	need(t)
 	r := dockaudit(t, nil, "image", "dockaudit-no-such-image:404")
-	if r.code != 1 || r.stderr != "dockaudit image: dockaudit-no-such-image:404: export dockaudit-no-such-image:404 from the daemon: "+
+	if r.code != 1 || r.stderr != "dockaudit image: dockaudit-no-such-image:404: export from the daemon: "+
 		"GET /images/dockaudit-no-such-image:404/get: 404 reference does not exist\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -104,7 +104,7 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 		t := check.ImageTarget(im)
 		targets = append(targets, t)
 		if im.Error != "" {
-			failed = append(failed, im.Error)
+			failed = append(failed, im.Ref+": "+im.Error)
 			continue
 		}
 		c := im.Content
@@ -171,10 +171,12 @@ func (r *reader) read(ctx context.Context, ref string, inventoryOnly bool, progr
 	start := time.Now()
 	im, err := r.collect(ctx, ref, inventoryOnly, progress)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		// The deadline may surface as any error (a daemon export cut short reads as
+		// an unanswering daemon): the context says what happened.
+		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("not read within %s (raise --timeout)", r.opts.Timeout)
 		}
-		return facts.Image{Ref: ref, Tags: []string{ref}, Error: ref + ": " + err.Error()}
+		return facts.Image{Ref: ref, Tags: []string{ref}, Error: err.Error()}
 	}
 	n := 0
 	if im.Content != nil {

@@ -32,7 +32,7 @@ func SBOM(ctx context.Context, opts SBOMOptions, stdout, progress io.Writer) err
 		return err
 	}
 	if im.Error != "" {
-		return errors.New(im.Error)
+		return errors.New(opts.Ref + ": " + im.Error)
 	}
 	now := time.Now()
 	if opts.Now != nil {

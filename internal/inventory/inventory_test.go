@@ -170,3 +170,32 @@ func FuzzLanguage(f *testing.F) {
 		JavaPackages(b, "p", 0)
 	})
 }
+
+// TestJavaNested: a Spring Boot fat JAR's libraries are read one level down.
+func TestJavaNested(t *testing.T) {
+	jar := func(files map[string][]byte) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for n, b := range files {
+			w, _ := zw.Create(n)
+			w.Write(b)
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	log4j := jar(map[string][]byte{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": []byte("groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n")})
+	inner := jar(map[string][]byte{"BOOT-INF/lib/deeper.jar": log4j}) // two levels down: not read
+	fat := jar(map[string][]byte{
+		"META-INF/maven/com.example/app/pom.properties": []byte("groupId=com.example\nartifactId=app\nversion=1.0.0\n"),
+		"BOOT-INF/lib/log4j-core-2.14.1.jar":            log4j,
+		"BOOT-INF/lib/wrapper.jar":                      inner,
+	})
+	var got []string
+	for _, p := range JavaPackages(fat, "/app/app.jar", 2) {
+		got = append(got, p.PURL+" "+p.Path)
+	}
+	want := []string{"pkg:maven/com.example/app@1.0.0 /app/app.jar", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 /app/app.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"github.com/dockaudit/dockaudit/internal/facts"
 
 	"archive/zip"
@@ -98,10 +99,24 @@ func IsNpmManifest(p string) bool {
 // maxJarEntries bounds the zip entries looked at in one archive.
 const maxJarEntries = 100000
 
+// maxNestedJar bounds one nested archive read into memory, and maxNestedTotal all of
+// them in one outer archive: a JAR is a zip, and zips can be bombs.
+const (
+	maxNestedJar   = 64 << 20
+	maxNestedTotal = 512 << 20
+)
+
 // JavaPackages reads a JAR (or WAR/EAR) from memory: each META-INF/maven/**/
 // pom.properties names an artifact; without one, the manifest's Implementation or
-// Bundle headers name the archive itself. Nested archives are not opened.
+// Bundle headers name the archive itself. Archives nested one level deep (Spring Boot's
+// BOOT-INF/lib, a WAR's WEB-INF/lib, an EAR's modules) are read too, their packages
+// located at "OUTER!/INNER".
 func JavaPackages(b []byte, p string, layer int) []facts.Package {
+	budget := int64(maxNestedTotal)
+	return javaPackages(b, p, layer, 0, &budget)
+}
+
+func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.Package {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil || len(zr.File) > maxJarEntries {
 		return nil
@@ -110,6 +125,12 @@ func JavaPackages(b []byte, p string, layer int) []facts.Package {
 	var manifest map[string]string
 	for _, f := range zr.File {
 		switch {
+		case depth == 0 && isJavaArchive(f.Name) && f.UncompressedSize64 <= maxNestedJar && int64(f.UncompressedSize64) <= *budget:
+			inner, err := readZipMember(f, maxNestedJar)
+			*budget -= int64(len(inner))
+			if err == nil {
+				out = append(out, javaPackages(inner, p+"!/"+f.Name, layer, depth+1, budget)...)
+			}
 		case strings.HasPrefix(f.Name, "META-INF/maven/") && strings.HasSuffix(f.Name, "/pom.properties"):
 			props := readZipText(f)
 			kv := properties(props)
@@ -146,6 +167,26 @@ func first(vs ...string) string {
 		}
 	}
 	return ""
+}
+
+func isJavaArchive(name string) bool {
+	ext := path.Ext(name)
+	return ext == ".jar" || ext == ".war" || ext == ".ear"
+}
+
+// readZipMember reads a member whose declared size is at most max, trusting the
+// declaration no further than max bytes.
+func readZipMember(f *zip.File, max int64) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, max+1))
+	if int64(len(b)) > max {
+		return nil, errors.New("larger than declared")
+	}
+	return b, err
 }
 
 // readZipText reads a small text member (64 KiB at most).

@@ -208,9 +208,16 @@ func latestTag(p *check.Pass) {
 		p.Skip("not applicable: the image was read from a file, not by name")
 		return
 	}
-	ref := strings.TrimPrefix(strings.TrimPrefix(im.Ref, "daemon:"), "registry:")
+	ref := im.Ref
+	for _, prefix := range []string{"daemon:", "docker:", "registry:"} {
+		ref = strings.TrimPrefix(ref, prefix)
+	}
 	if strings.Contains(ref, "@sha256:") || strings.HasPrefix(ref, "sha256:") {
 		p.OK("referenced by digest", ev("reference", ref, ""))
+		return
+	}
+	if imageID(ref) {
+		p.OK("referenced by image ID", ev("reference", ref, ""))
 		return
 	}
 	name := ref[strings.LastIndexByte(ref, '/')+1:]
@@ -315,4 +322,17 @@ func gitDirs(p *check.Pass) {
 	if !p.Reported() {
 		p.OK("no .git directory")
 	}
+}
+
+// imageID reports a daemon image ID or its prefix (12 to 64 hex digits).
+func imageID(s string) bool {
+	if len(s) < 12 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -117,6 +117,8 @@ func TestCachesTagsVolumes(t *testing.T) {
 		"registry:localhost:5000/app":           "warn low: referenced without a tag, which means latest [reference=localhost:5000/app]",
 		"registry:localhost:5000/a:v2":          "pass low: referenced by the tag v2 [reference=localhost:5000/a:v2]",
 		"app@sha256:" + strings.Repeat("0", 64): "pass low: referenced by digest [reference=app@sha256:" + strings.Repeat("0", 64) + "]",
+		"4dfd0fa9e8cf":                          "pass low: referenced by image ID [reference=4dfd0fa9e8cf]",
+		"docker:dbsx-busybox":                   "warn low: referenced without a tag, which means latest [reference=dbsx-busybox]",
 	} {
 		im := clean()
 		im.Ref = ref

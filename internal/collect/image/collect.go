@@ -145,6 +145,10 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 	}
 	if src.Config != nil {
 		configFacts(im, src)
+	} else {
+		for _, l := range src.Layers {
+			im.Layers = append(im.Layers, facts.ImageLayer{Digest: l.Digest})
+		}
 	}
 	w := want
 	if opts.InventoryOnly {
@@ -315,6 +319,11 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 	for _, db := range []string{rpmSQLite, rpmSQLite2} {
 		if v.Exists(db) {
 			c.Packages = append(c.Packages, rpmPackages(v, db, os, c)...)
+		}
+	}
+	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2} {
+		if how := linked(v, db); how != "" {
+			c.Notes = append(c.Notes, db+" is reached through "+how+"; package databases are read at their own path only, so its packages are not inventoried")
 		}
 	}
 	for _, db := range []string{rpmBDB, rpmNDB} {
@@ -497,4 +506,21 @@ func duplicates(b []byte, field int) []string {
 		}
 	}
 	return out
+}
+
+// linked says how a path is reached through a link ("a symbolic link at /var/lib",
+// "a hard link"), or "" when it is not. An image can hide its package database that
+// way, by accident or on purpose.
+func linked(v *View, p string) string {
+	for q := p; q != "/"; q = path.Dir(q) {
+		if n, ok := v.nodes[q]; ok && n.IsSymlink() {
+			return "a symbolic link at " + q
+		}
+	}
+	if n, ok := v.nodes[p]; ok && n.Type == tar.TypeLink {
+		if _, err := v.Resolve(p, true); err != nil {
+			return "a hard link to " + n.Link
+		}
+	}
+	return ""
 }

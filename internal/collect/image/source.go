@@ -123,15 +123,24 @@ func splitKind(ref string) (string, string) {
 }
 
 // detect recognises an unprefixed reference: a directory holding an OCI layout, a
-// root filesystem directory, a docker save or OCI archive, or else a daemon image.
+// root filesystem directory, a docker save or OCI archive, or else a daemon image. A
+// bare name that is both an existing path here and a valid image name is ambiguous:
+// the user says which.
 func detect(ref string) (string, error) {
+	pathLike := strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "./") || strings.HasPrefix(ref, "../") ||
+		strings.HasSuffix(ref, ".tar") || ref == "." || ref == ".."
 	fi, err := os.Stat(ref)
 	switch {
-	case err != nil && (strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, "./") || strings.HasSuffix(ref, ".tar")):
-		return "", fmt.Errorf("%s: %w", ref, err)
+	case err != nil && pathLike:
+		return "", noPath(err)
 	case err != nil:
 		return "daemon", nil
-	case fi.IsDir():
+	case !pathLike:
+		if _, perr := name.ParseReference(ref, name.WeakValidation); perr == nil {
+			return "", fmt.Errorf("ambiguous: a file or directory of that name is here, and it is also a valid image name; write dir:%s, docker-archive:%s or oci:%s for the path, or daemon:%s for the image", ref, ref, ref, ref)
+		}
+	}
+	if fi.IsDir() {
 		if _, err := os.Stat(filepath.Join(ref, "oci-layout")); err == nil {
 			return "oci", nil
 		}
@@ -139,7 +148,7 @@ func detect(ref string) (string, error) {
 	}
 	names, err := tarNames(ref, 64)
 	if err != nil {
-		return "", fmt.Errorf("%s is neither a directory nor an image archive: %v", ref, err)
+		return "", fmt.Errorf("neither a directory nor an image archive: %v", noPath(err))
 	}
 	switch {
 	case names["oci-layout"]:
@@ -147,7 +156,7 @@ func detect(ref string) (string, error) {
 	case names["manifest.json"]:
 		return "docker-archive", nil
 	}
-	return "", fmt.Errorf("%s is a tar archive but holds neither manifest.json (docker save) nor oci-layout", ref)
+	return "", errors.New("a tar archive that holds neither manifest.json (docker save) nor oci-layout")
 }
 
 // tarNames lists the top-level names among the first entries of a tar file.
@@ -187,7 +196,7 @@ func (s *Source) tempDir(base string) (string, error) {
 // image is never held in memory, and reads it as a docker save archive.
 func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) error {
 	if opts.Daemon == nil {
-		return fmt.Errorf("%s: no Docker daemon to read it from (set DOCKER_HOST, or use docker-archive:, oci:, registry: or dir:)", ref)
+		return errors.New("no Docker daemon to read it from (set DOCKER_HOST, or use docker-archive:, oci:, registry: or dir:)")
 	}
 	dir, err := s.tempDir(opts.TempDir)
 	if err != nil {
@@ -195,7 +204,7 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 	}
 	body, err := opts.Daemon.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(ref), "%2F", "/")+"/get")
 	if err != nil {
-		return fmt.Errorf("export %s from the daemon: %w", ref, err)
+		return fmt.Errorf("export from the daemon: %w", err)
 	}
 	defer body.Close()
 	p := filepath.Join(dir, "image.tar")
@@ -205,7 +214,7 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 	}
 	if _, err := io.Copy(f, body); err != nil {
 		f.Close()
-		return fmt.Errorf("export %s from the daemon: %w", ref, err)
+		return fmt.Errorf("export from the daemon: %w", err)
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -226,7 +235,7 @@ func (s *Source) openArchive(p, tag string) error {
 		img, err = tarball.ImageFromPath(p, nil) // a tag the archive does not list
 	}
 	if err != nil {
-		return fmt.Errorf("read docker archive %s: %w", p, err)
+		return fmt.Errorf("read docker archive: %w", noPath(err))
 	}
 	if s.Kind == "docker-archive" {
 		s.Name = p
@@ -243,14 +252,14 @@ func (s *Source) openArchive(p, tag string) error {
 func (s *Source) compressedSizes(p string) error {
 	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(p) })
 	if err != nil {
-		return fmt.Errorf("read docker archive %s: %w", p, err)
+		return fmt.Errorf("read docker archive: %w", noPath(err))
 	}
 	hexID := strings.TrimPrefix(s.ID, "sha256:")
 	index := map[string]int{}
 	for _, d := range m {
 		if len(m) == 1 || strings.Contains(d.Config, hexID) {
 			if len(d.Layers) != len(s.Layers) {
-				return fmt.Errorf("read docker archive %s: manifest.json lists %d layers, the image configuration %d", p, len(d.Layers), len(s.Layers))
+				return fmt.Errorf("read docker archive: manifest.json lists %d layers, the image configuration %d", len(d.Layers), len(s.Layers))
 			}
 			for i, l := range d.Layers {
 				index[filepathClean(l)] = i
@@ -273,7 +282,7 @@ func (s *Source) compressedSizes(p string) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("read docker archive %s: %w", p, err)
+			return fmt.Errorf("read docker archive: %w", noPath(err))
 		}
 		i, ok := index[filepathClean(h.Name)]
 		if !ok {
@@ -358,7 +367,7 @@ func (s *Source) openOCI(ctx context.Context, ref string, opts OpenOptions) erro
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return fmt.Errorf("oci %s: %w", p, err)
+		return noPath(err)
 	}
 	s.Name = ref
 	dir := p
@@ -368,16 +377,16 @@ func (s *Source) openOCI(ctx context.Context, ref string, opts OpenOptions) erro
 			return err
 		}
 		if err := unpackLayout(ctx, p, dir); err != nil {
-			return fmt.Errorf("oci archive %s: %w", p, err)
+			return fmt.Errorf("oci archive: %w", noPath(err))
 		}
 	}
 	idx, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
-		return fmt.Errorf("oci layout %s: %w", p, err)
+		return fmt.Errorf("oci layout: %w", noPath(err))
 	}
 	img, digest, err := pickImage(idx, tag, platform(opts.Platform), 0)
 	if err != nil {
-		return fmt.Errorf("oci layout %s: %w", p, err)
+		return fmt.Errorf("oci layout: %w", noPath(err))
 	}
 	return s.fromImage(img, digest, false)
 }
@@ -501,7 +510,7 @@ func validPart(s string) bool {
 func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions) error {
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
-		return fmt.Errorf("registry reference %q: %w", ref, err)
+		return fmt.Errorf("registry reference: %w", err)
 	}
 	if opts.Registry == nil {
 		return errors.New("registry pulls are not available")
@@ -518,15 +527,20 @@ func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions)
 func (s *Source) openDir(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return fmt.Errorf("dir %s: %w", dir, err)
+		return noPath(err)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("dir %s: not a directory", dir)
+		return errors.New("not a directory")
 	}
 	s.Name = dir
+	// A symlink to the root is followed once, here; links inside are never followed.
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return noPath(err)
+	}
 	s.Layers = []Layer{{Digest: "dir:" + dir, Open: func() (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(dirTar(dir, pw)) }()
+		go func() { pw.CloseWithError(dirTar(real, pw)) }()
 		return pr, nil
 	}}}
 	return nil
@@ -710,4 +724,14 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// noPath drops the path from a file system error: the reference the caller prints
+// names it already.
+func noPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

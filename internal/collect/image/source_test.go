@@ -132,11 +132,11 @@ func TestOCIPlatforms(t *testing.T) {
 		}
 	}
 	_, err := Open(context.Background(), "oci:"+dir, OpenOptions{Platform: "linux/s390x"})
-	if err == nil || err.Error() != "oci layout "+dir+": 0 manifests match platform linux/s390x; pick one with PATH:TAG or --platform" {
+	if err == nil || err.Error() != "oci layout: 0 manifests match platform linux/s390x; pick one with PATH:TAG or --platform" {
 		t.Errorf("no match: %v", err)
 	}
 	_, err = Open(context.Background(), "oci:"+dir+":nope", OpenOptions{})
-	if err == nil || err.Error() != "oci layout "+dir+`: no manifest is tagged "nope"` {
+	if err == nil || err.Error() != `oci layout: no manifest is tagged "nope"` {
 		t.Errorf("unknown tag: %v", err)
 	}
 }
@@ -148,16 +148,16 @@ func TestOpenErrors(t *testing.T) {
 	text := filepath.Join(dir, "text.tar")
 	os.WriteFile(text, []byte("hello"), 0o644)
 	for _, tt := range []struct{ ref, want string }{
-		{"/nonexistent/image.tar", "/nonexistent/image.tar: stat /nonexistent/image.tar: no such file or directory"},
-		{"./missing.tar", "./missing.tar: stat ./missing.tar: no such file or directory"},
-		{notImage, notImage + " is a tar archive but holds neither manifest.json (docker save) nor oci-layout"},
-		{text, text + " is neither a directory nor an image archive: unexpected EOF"},
-		{"docker-archive:" + notImage, "read docker archive " + notImage + ": file manifest.json not found in tar"},
-		{"dir:" + text, "dir " + text + ": not a directory"},
-		{"oci:/nonexistent", "oci /nonexistent: stat /nonexistent: no such file or directory"},
-		{"alpine:3.20", "alpine:3.20: no Docker daemon to read it from (set DOCKER_HOST, or use docker-archive:, oci:, registry: or dir:)"},
+		{"/nonexistent/image.tar", "no such file or directory"},
+		{"./missing.tar", "no such file or directory"},
+		{notImage, "a tar archive that holds neither manifest.json (docker save) nor oci-layout"},
+		{text, "neither a directory nor an image archive: unexpected EOF"},
+		{"docker-archive:" + notImage, "read docker archive: file manifest.json not found in tar"},
+		{"dir:" + text, "not a directory"},
+		{"oci:/nonexistent", "no such file or directory"},
+		{"alpine:3.20", "no Docker daemon to read it from (set DOCKER_HOST, or use docker-archive:, oci:, registry: or dir:)"},
 		{"registry:alpine:3.20", "registry pulls are not available"},
-		{"registry:UPPER/Case", `registry reference "UPPER/Case": could not parse reference: UPPER/Case`},
+		{"registry:UPPER/Case", "registry reference: could not parse reference: UPPER/Case"},
 	} {
 		_, err := Open(context.Background(), tt.ref, OpenOptions{})
 		if err == nil || err.Error() != tt.want {
@@ -233,5 +233,43 @@ func TestSymlinkEscapeReadsOnlyTheImage(t *testing.T) {
 	}
 	if !strings.Contains(osRelease, "debian") {
 		t.Fatal("fixture")
+	}
+}
+
+// TestAmbiguousName: a bare name that is a path here and a valid image name is not
+// guessed; a path written as one, or a prefix, decides.
+func TestAmbiguousName(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.Mkdir("rvtest", 0o755)
+	_, err := Open(context.Background(), "rvtest", OpenOptions{})
+	want := "ambiguous: a file or directory of that name is here, and it is also a valid image name; write dir:rvtest, docker-archive:rvtest or oci:rvtest for the path, or daemon:rvtest for the image"
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v", err)
+	}
+	for _, ref := range []string{"./rvtest", "dir:rvtest"} {
+		if src := open(t, ref, OpenOptions{}); src.Kind != "dir" {
+			t.Errorf("%s: kind %s", ref, src.Kind)
+		}
+	}
+	// A symlink to a root filesystem is followed once.
+	root := writeRootfs(t)
+	os.Symlink(root, "rootlink")
+	im := collect(t, open(t, "dir:rootlink", OpenOptions{}), CollectOptions{})
+	if len(im.Content.Packages) != 3 || len(im.Layers) != 1 || im.Layers[0].Digest != "dir:rootlink" {
+		t.Errorf("through a symlink: %d packages, layers %+v", len(im.Content.Packages), im.Layers)
+	}
+}
+
+// TestLinkedDatabase: a package database behind a link is not read, and says so.
+func TestLinkedDatabase(t *testing.T) {
+	for name, l := range map[string][]byte{
+		"a symbolic link at /var/lib/dpkg": layerBytes(t, dir("opt/dpkg/"), file("opt/dpkg/status", dpkgBase), dir("var/lib/"), symlink("var/lib/dpkg", "/opt/dpkg")),
+		"a hard link to /tmp/x":            layerBytes(t, dir("tmp/"), file("tmp/x", dpkgBase), dir("var/lib/dpkg/"), tarEntry{name: "var/lib/dpkg/status", typ: tar.TypeLink, link: "tmp/x"}),
+	} {
+		im := collect(t, open(t, writeArchive(t, buildImage(t, v1.Config{}, [][]byte{l}), "linked:1"), OpenOptions{}), CollectOptions{})
+		want := []string{"/var/lib/dpkg/status is reached through " + name + "; package databases are read at their own path only, so its packages are not inventoried"}
+		if !cmp.Equal(want, im.Content.Notes) {
+			t.Errorf("%s: notes %q", name, im.Content.Notes)
+		}
 	}
 }

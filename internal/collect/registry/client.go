@@ -346,6 +346,19 @@ func (c *Client) Pull(ctx context.Context, ref name.Reference, plat v1.Platform)
 			}
 		}
 		if pick == nil {
+			// An entry without a platform is taken when it is the only such entry, as
+			// for an OCI layout (some tools write indexes of one unlabelled image).
+			var bare []int
+			for i, d := range idx.Manifests {
+				if d.Platform == nil {
+					bare = append(bare, i)
+				}
+			}
+			if len(bare) == 1 {
+				pick = &idx.Manifests[bare[0]]
+			}
+		}
+		if pick == nil {
 			var have []string
 			for _, d := range idx.Manifests {
 				if d.Platform != nil {

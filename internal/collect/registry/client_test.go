@@ -263,3 +263,22 @@ func TestPlainHTTPOnlyForLoopback(t *testing.T) {
 		t.Errorf("private address without --insecure: %s", s)
 	}
 }
+
+// TestIndexWithoutPlatform: an index of one image with no platform is that image.
+func TestIndexWithoutPlatform(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	img, _ := random.Image(256, 1)
+	digest := push(t, srv.URL, "bare", "img", img)
+	idx := mutate.AppendManifests(empty.Index, mutate.IndexAddendum{Add: img})
+	m, _ := idx.RawManifest()
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v2/bare/manifests/noplat", bytes.NewReader(m))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put index: %v %v", err, resp)
+	}
+	_, d, err := (&Client{}).Pull(context.Background(), ref(t, srv, "bare:noplat"), v1.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil || d != digest {
+		t.Errorf("got %s %v, want %s", d, err, digest)
+	}
+}
