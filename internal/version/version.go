@@ -1,0 +1,78 @@
+// Package version compares package versions by each ecosystem's own rules: dpkg,
+// apk, rpm, semantic versions (Go modules, npm, crates.io), PEP 440 (PyPI) and Maven.
+// Every comparator is total on the strings it accepts: antisymmetric and transitive
+// (fuzz tests check both).
+package version
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind names a comparison scheme.
+type Kind string
+
+const (
+	Dpkg   Kind = "dpkg"
+	Apk    Kind = "apk"
+	RPM    Kind = "rpm"
+	Semver Kind = "semver" // Go modules ("v" optional, +incompatible), npm, crates.io, OSV SEMVER
+	PEP440 Kind = "pep440"
+	Maven  Kind = "maven"
+)
+
+// ErrInvalid is a version the scheme cannot read.
+var ErrInvalid = errors.New("not a valid version")
+
+// Compare orders a and b under kind: negative when a < b, zero when equal, positive
+// when a > b.
+func Compare(kind Kind, a, b string) (int, error) {
+	switch kind {
+	case Dpkg:
+		return CompareDpkg(a, b), nil
+	case Apk:
+		return CompareApk(a, b), nil
+	case RPM:
+		return CompareRPM(a, b), nil
+	case Semver:
+		return CompareSemver(a, b)
+	case PEP440:
+		return ComparePEP440(a, b)
+	case Maven:
+		return CompareMaven(a, b), nil
+	}
+	return 0, fmt.Errorf("unknown version scheme %q", kind)
+}
+
+func sign(x int) int {
+	switch {
+	case x < 0:
+		return -1
+	case x > 0:
+		return 1
+	}
+	return 0
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// compareNumeric compares two strings of digits as numbers of any length.
+func compareNumeric(a, b string) int {
+	for len(a) > 0 && a[0] == '0' {
+		a = a[1:]
+	}
+	for len(b) > 0 && b[0] == '0' {
+		b = b[1:]
+	}
+	if len(a) != len(b) {
+		return sign(len(a) - len(b))
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
