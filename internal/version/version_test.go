@@ -129,7 +129,9 @@ func FuzzPEP440(f *testing.F) { fuzzScheme(f, PEP440, nil) }
 var realisticMaven = regexp.MustCompile(`^[1-9][0-9]*(\.[0-9]+)*([.-]?[a-z]+([.-]?[1-9][0-9]*)?)*$`)
 
 func FuzzMaven(f *testing.F) {
-	fuzzScheme(f, Maven, func(s string) bool { return realisticMaven.MatchString(strings.ToLower(s)) && !zeroQualifier.MatchString(strings.ToLower(s)) })
+	fuzzScheme(f, Maven, func(s string) bool {
+		return realisticMaven.MatchString(strings.ToLower(s)) && !zeroQualifier.MatchString(strings.ToLower(s))
+	})
 }
 
 var zeroQualifier = regexp.MustCompile(`(^|[.-])0+[.-]?[a-z]`)
