@@ -1,0 +1,203 @@
+package advisory
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+var now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// osv builds an OSV record for one package.
+func osv(id, eco, pkg, rangeType string, events string, extra string) string {
+	return `{"id":"` + id + `","modified":"2026-01-01T00:00:00Z"` + extra + `,"affected":[{"package":{"ecosystem":"` + eco + `","name":"` + pkg + `"},` +
+		`"ranges":[{"type":"` + rangeType + `","events":[` + events + `]}]}]}`
+}
+
+// build writes files into a directory, loads it and opens the database.
+func build(t *testing.T, files map[string]string) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		p := filepath.Join(dir, "src", name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := NewBuilder()
+	srcs, err := LoadPath(b, filepath.Join(dir, "src"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs {
+		b.AddSource(s)
+	}
+	if err := b.Install(filepath.Join(dir, "db"), now); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(dir, "db", FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func summarize(fs []Finding) []string {
+	var out []string
+	for _, f := range fs {
+		s := f.ID + " " + f.Status
+		if f.Fixed != "" {
+			s += " fixed=" + f.Fixed
+		}
+		if f.Severity != "" {
+			s += " sev=" + f.Severity
+		}
+		if len(f.Aliases) > 0 {
+			s += " aliases=" + strings.Join(f.Aliases, ",")
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func match(t *testing.T, s *Store, os facts.OS, p facts.Package) []string {
+	t.Helper()
+	fs, err := s.Match(os, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return summarize(fs)
+}
+
+func expect(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+var bookworm = facts.OS{ID: "debian", VersionID: "12", Codename: "bookworm"}
+
+// TestDebianTracker: every tracker status, keyed by source package and version.
+func TestDebianTracker(t *testing.T) {
+	tracker, _ := os.ReadFile("testdata/tracker.json")
+	s := build(t, map[string]string{"tracker.json": string(tracker)})
+	libssl := facts.Package{Name: "libssl3", Version: "3.0.11-1~deb12u2+b1", SourceName: "openssl", SourceVersion: "3.0.11-1~deb12u2", Type: "deb"}
+	expect(t, match(t, s, bookworm, libssl),
+		"CVE-2024-0001 fixed fixed=3.0.15-1~deb12u1 sev=high",
+		"CVE-2024-0003 unfixed sev=medium",
+		"CVE-2024-0004 wont-fix sev=low",
+		"CVE-2024-0005 fix-deferred sev=low",
+		"CVE-2024-0006 undetermined",
+		"CVE-2024-0007 fix-pending fixed=3.0.16-1~deb12u1 sev=medium",
+		"CVE-2024-0009 no-dsa sev=low",
+		"TEMP-0000000-AB1234 unfixed sev=low",
+	)
+	// The binNMU suffix of the binary version does not make it look newer: the source
+	// version is compared. At the fixed version, the fixed issues go away.
+	libssl.SourceVersion = "3.0.16-1~deb12u1"
+	expect(t, match(t, s, bookworm, libssl),
+		"CVE-2024-0003 unfixed sev=medium", "CVE-2024-0004 wont-fix sev=low", "CVE-2024-0005 fix-deferred sev=low",
+		"CVE-2024-0006 undetermined", "CVE-2024-0009 no-dsa sev=low", "TEMP-0000000-AB1234 unfixed sev=low")
+	expect(t, match(t, s, bookworm, facts.Package{Name: "libc6", Version: "2.36-9+deb12u7", SourceName: "glibc", Type: "deb"}),
+		"CVE-2024-0010 end-of-life")
+	// Another release has its own verdict; an unknown release none.
+	expect(t, match(t, s, facts.OS{ID: "debian", VersionID: "11"}, facts.Package{Name: "libssl1.1", Version: "1.1.1w-0+deb11u1", SourceName: "openssl", Type: "deb"}),
+		"CVE-2024-0001 fix-pending fixed=1.1.1w-0+deb11u2 sev=high")
+	expect(t, match(t, s, facts.OS{ID: "debian", VersionID: "9"}, libssl))
+}
+
+// TestTrackerOutranksOSV: a Debian OSV record that says affected loses to the
+// tracker's "not affected" for the same CVE, and is merged with it when both agree.
+func TestTrackerOutranksOSV(t *testing.T) {
+	tracker, _ := os.ReadFile("testdata/tracker.json")
+	s := build(t, map[string]string{
+		"tracker.json": string(tracker),
+		"DEBIAN-CVE-2024-0002.json": osv("DEBIAN-CVE-2024-0002", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"}`, `,"upstream":["CVE-2024-0002"]`),
+		"DSA-9999-1.json":           osv("DSA-9999-1", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"3.0.15-1~deb12u1"}`, `,"aliases":["CVE-2024-0001"]`),
+	})
+	got := match(t, s, bookworm, facts.Package{Name: "libssl3", Version: "3.0.11-1~deb12u2", SourceName: "openssl", Type: "deb"})
+	if got[0] != "CVE-2024-0001 fixed fixed=3.0.15-1~deb12u1 sev=high aliases=DSA-9999-1" {
+		t.Errorf("merged: %q", got[0])
+	}
+	for _, g := range got {
+		if strings.HasPrefix(g, "CVE-2024-0002") {
+			t.Errorf("not-affected CVE reported: %s", g)
+		}
+	}
+}
+
+// TestOSVRanges: every OSV range form.
+func TestOSVRanges(t *testing.T) {
+	s := build(t, map[string]string{
+		"GO-1.json":   osv("GO-2022-1059", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.3.8"}`, `,"aliases":["CVE-2022-32149","GHSA-69ch-w2m2-3vjp"]`),
+		"GHSA-1.json": osv("GHSA-69ch-w2m2-3vjp", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.3.8"}`, `,"aliases":["CVE-2022-32149"],"database_specific":{"severity":"HIGH"}`),
+		"two.json":    osv("GHSA-two", "npm", "lodash", "SEMVER", `{"introduced":"1.0.0"},{"fixed":"1.2.0"},{"introduced":"2.0.0"},{"fixed":"2.1.3"}`, ""),
+		"last.json":   osv("PYSEC-last", "PyPI", "Werkzeug", "ECOSYSTEM", `{"introduced":"2.0"},{"last_affected":"2.2.2"}`, `,"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]`),
+		"git.json": `{"id":"PYSEC-git","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"PyPI","name":"flask"},` +
+			`"ranges":[{"type":"GIT","repo":"https://github.com/pallets/flask","events":[{"introduced":"0"},{"fixed":"abc"}]}],"versions":["0.12","0.12.1"]}]}`,
+		"withdrawn.json": osv("GHSA-gone", "npm", "lodash", "SEMVER", `{"introduced":"0"}`, `,"withdrawn":"2026-01-02T00:00:00Z"`),
+		"stdlib.json":    osv("GO-2024-2887", "Go", "stdlib", "SEMVER", `{"introduced":"0"},{"fixed":"1.21.11"},{"introduced":"1.22.0-0"},{"fixed":"1.22.4"}`, ""),
+	})
+	golang := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "golang"} }
+	expect(t, match(t, s, facts.OS{}, golang("golang.org/x/text", "v0.3.7")),
+		"CVE-2022-32149 fixed fixed=0.3.8 sev=high aliases=GHSA-69ch-w2m2-3vjp,GO-2022-1059")
+	expect(t, match(t, s, facts.OS{}, golang("golang.org/x/text", "v0.3.8")))
+	expect(t, match(t, s, facts.OS{}, golang("golang.org/x/text", "(devel)")))
+	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.22.3")), "GO-2024-2887 fixed fixed=1.22.4")
+	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.21.10")), "GO-2024-2887 fixed fixed=1.21.11")
+	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.21.11")))
+	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.22.4")))
+	npm := func(v string) facts.Package { return facts.Package{Name: "lodash", Version: v, Type: "npm"} }
+	for v, want := range map[string]int{"0.9.0": 0, "1.0.0": 1, "1.1.9": 1, "1.2.0": 0, "1.9.0": 0, "2.0.0": 1, "2.1.2": 1, "2.1.3": 0} {
+		if got := match(t, s, facts.OS{}, npm(v)); len(got) != want {
+			t.Errorf("lodash %s: %v", v, got)
+		}
+	}
+	py := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "pypi"} }
+	expect(t, match(t, s, facts.OS{}, py("werkzeug", "2.2.2")), "PYSEC-last unfixed sev=critical")
+	expect(t, match(t, s, facts.OS{}, py("Werkzeug", "2.2.3")))
+	expect(t, match(t, s, facts.OS{}, py("Flask", "0.12.1")), "PYSEC-git unfixed")
+	expect(t, match(t, s, facts.OS{}, py("flask", "0.12.2")))
+}
+
+// TestAlpineSecDB: fixed versions by origin package; "0" never affected.
+func TestAlpineSecDB(t *testing.T) {
+	s := build(t, map[string]string{"v3.20/main.json": `{"distroversion":"v3.20","reponame":"main","packages":[
+		{"pkg":{"name":"openssl","secfixes":{"3.3.2-r0":["CVE-2024-6119"],"0":["CVE-2022-0001"],"3.1.4-r1":["CVE-2023-5678 (upstream)","not an id"]}}}]}`})
+	alpine := facts.OS{ID: "alpine", VersionID: "3.20.3"}
+	libcrypto := facts.Package{Name: "libcrypto3", Version: "3.3.1-r3", SourceName: "openssl", Type: "apk"}
+	expect(t, match(t, s, alpine, libcrypto), "CVE-2024-6119 fixed fixed=3.3.2-r0")
+	libcrypto.Version = "3.1.4-r0"
+	expect(t, match(t, s, alpine, libcrypto), "CVE-2023-5678 fixed fixed=3.1.4-r1", "CVE-2024-6119 fixed fixed=3.3.2-r0")
+	expect(t, match(t, s, facts.OS{ID: "alpine", VersionID: "3.19.1"}, libcrypto))
+	if s.Meta.Sources[0].Name != "alpine-secdb" || s.Meta.Sources[0].Records != 3 || s.Meta.Sources[0].Skipped != 1 {
+		t.Errorf("sources %+v", s.Meta.Sources)
+	}
+}
+
+func TestCVSS(t *testing.T) {
+	for v, want := range map[string]float64{
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H": 9.8,
+		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H": 10,
+		"CVSS:3.0/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N": 5.5,
+		"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N": 3.1,
+		"CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N": 6.4,
+		"CVSS:3.1/AV:P/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N": 0,
+	} {
+		if got, ok := CVSS3Score(v); !ok || got != want {
+			t.Errorf("%s = %v %v, want %v", v, got, ok, want)
+		}
+	}
+	if _, ok := CVSS3Score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"); ok {
+		t.Error("v4 vector scored")
+	}
+}

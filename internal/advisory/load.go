@@ -1,0 +1,197 @@
+package advisory
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// maxRecordFile bounds one advisory file; the Debian tracker JSON (tens of MB) is
+// streamed and not bound by it.
+const maxRecordFile = 16 << 20
+
+// counter tallies records per source name while loading.
+type counter struct {
+	origin  string
+	counts  map[string]int
+	skipped map[string]int
+}
+
+func newCounter(origin string) *counter {
+	return &counter{origin: origin, counts: map[string]int{}, skipped: map[string]int{}}
+}
+
+func (c *counter) sources(now time.Time) []SourceInfo {
+	var out []SourceInfo
+	for _, name := range sortedKeys(c.counts) {
+		out = append(out, SourceInfo{Name: name, Origin: c.origin, Records: c.counts[name], Skipped: c.skipped[name], Fetched: now.UTC()})
+	}
+	for _, name := range sortedKeys(c.skipped) {
+		if _, ok := c.counts[name]; !ok {
+			out = append(out, SourceInfo{Name: name, Origin: c.origin, Skipped: c.skipped[name], Fetched: now.UTC()})
+		}
+	}
+	return out
+}
+
+func (c *counter) add(b *Builder) func(Record) error {
+	return func(r Record) error {
+		b.Add(r)
+		c.counts[r.Source]++
+		return nil
+	}
+}
+
+// LoadPath reads advisories from a file or a directory tree into b, recognising each
+// file by name and content: OSV records (JSON, or YAML as the PyPA database writes
+// them), OSV zip archives (the bucket's all.zip), the Debian tracker's JSON, the
+// tracker's DSA and DLA lists, and Alpine secdb files (JSON or YAML).
+func LoadPath(b *Builder, path string, now time.Time) ([]SourceInfo, error) {
+	c := newCounter(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		if err := loadFile(b, c, path); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return c.sources(now), nil
+	}
+	var files []string
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		if err := loadFile(b, c, f); err != nil && !errors.Is(err, errNotAdvisory) {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	if len(c.counts) == 0 {
+		return nil, fmt.Errorf("%s: no advisories found (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)", path)
+	}
+	return c.sources(now), nil
+}
+
+var errNotAdvisory = errors.New("not an advisory file")
+
+func loadFile(b *Builder, c *counter, p string) error {
+	base := filepath.Base(p)
+	ext := strings.ToLower(filepath.Ext(p))
+	switch {
+	case ext == ".zip":
+		return loadOSVZip(b, c, p)
+	case base == "list" && (filepath.Base(filepath.Dir(p)) == "DSA" || filepath.Base(filepath.Dir(p)) == "DLA"):
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return ParseDSAList(f, c.add(b))
+	case ext == ".json":
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		head := make([]byte, 4096)
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+		if looksLikeDebianTracker(head) {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			return ParseDebianTracker(f, c.add(b))
+		}
+		rest, err := io.ReadAll(io.LimitReader(f, maxRecordFile))
+		if err != nil {
+			return err
+		}
+		data := append(head, rest...)
+		return loadDocument(b, c, data, false)
+	case ext == ".yaml" || ext == ".yml":
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return loadDocument(b, c, data, true)
+	}
+	return errNotAdvisory
+}
+
+// loadDocument reads one small document: an Alpine secdb file or an OSV record.
+func loadDocument(b *Builder, c *counter, data []byte, isYAML bool) error {
+	if bytes.Contains(data[:min(len(data), 4096)], []byte("distroversion")) {
+		skipped, err := ParseAlpineSecDB(data, c.add(b))
+		c.skipped["alpine-secdb"] += skipped
+		return err
+	}
+	var r Record
+	var err error
+	if isYAML {
+		r, err = ParseOSVYAML(data)
+	} else {
+		r, err = ParseOSV(data)
+	}
+	if errors.Is(err, errNoID) {
+		return errNotAdvisory // another JSON file (an index, a schema)
+	}
+	if err != nil {
+		return err
+	}
+	return c.add(b)(r)
+}
+
+// loadOSVZip reads every JSON record of an OSV zip archive (the bucket's all.zip).
+func loadOSVZip(b *Builder, c *counter, p string) error {
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return fmt.Errorf("not a zip archive: %w", err)
+	}
+	defer zr.Close()
+	return loadZipFiles(b, c, zr.File)
+}
+
+func loadZipFiles(b *Builder, c *counter, files []*zip.File) error {
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name, ".json") || f.UncompressedSize64 > maxRecordFile {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, maxRecordFile))
+		rc.Close() // the zip reader checks the CRC at the end of each member
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		r, err := ParseOSV(data)
+		if err != nil {
+			c.skipped["osv"]++
+			continue
+		}
+		if err := c.add(b)(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
