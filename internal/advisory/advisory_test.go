@@ -120,7 +120,7 @@ func TestDebianTracker(t *testing.T) {
 func TestTrackerOutranksOSV(t *testing.T) {
 	tracker, _ := os.ReadFile("testdata/tracker.json")
 	s := build(t, map[string]string{
-		"tracker.json": string(tracker),
+		"tracker.json":              string(tracker),
 		"DEBIAN-CVE-2024-0002.json": osv("DEBIAN-CVE-2024-0002", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"}`, `,"upstream":["CVE-2024-0002"]`),
 		"DSA-9999-1.json":           osv("DSA-9999-1", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"3.0.15-1~deb12u1"}`, `,"aliases":["CVE-2024-0001"]`),
 	})

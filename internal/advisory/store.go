@@ -28,9 +28,9 @@ var (
 
 // SourceInfo describes one source a database was built from.
 type SourceInfo struct {
-	Name    string    `json:"name"`             // osv:Debian, debian-tracker, alpine-secdb:v3.20/main…
-	Origin  string    `json:"origin"`           // the URL or path it came from
-	Records int       `json:"records"`          // advisories read from it
+	Name    string    `json:"name"`              // osv:Debian, debian-tracker, alpine-secdb:v3.20/main…
+	Origin  string    `json:"origin"`            // the URL or path it came from
+	Records int       `json:"records"`           // advisories read from it
 	Skipped int       `json:"skipped,omitempty"` // entries that could not be read
 	Fetched time.Time `json:"fetched"`
 }
