@@ -33,6 +33,9 @@ type SourceInfo struct {
 	Records int       `json:"records"`           // advisories read from it
 	Skipped int       `json:"skipped,omitempty"` // entries that could not be read
 	Fetched time.Time `json:"fetched"`
+	// Watermark is the newest modification time the source's index listed when it
+	// was fetched (OSV's modified_id.csv): the next update fetches what changed since.
+	Watermark string `json:"watermark,omitempty"`
 }
 
 // Meta is what a database says about itself.

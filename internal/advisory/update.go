@@ -1,0 +1,410 @@
+package advisory
+
+import (
+	"archive/zip"
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Default sources: the public URLs dockaudit db update reads.
+const (
+	DefaultOSVBase       = "https://storage.googleapis.com/osv-vulnerabilities"
+	DefaultDebianTracker = "https://security-tracker.debian.org/tracker/data/json"
+	DefaultAlpineBase    = "https://secdb.alpinelinux.org"
+)
+
+// DefaultEcosystems are the OSV ecosystems the inventory finds packages of.
+var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "Go", "PyPI", "npm", "Maven", "crates.io"}
+
+// DefaultAlpineBranches are the Alpine branches with security support.
+var DefaultAlpineBranches = []string{"v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge"}
+
+// UpdateOptions say where dockaudit db update downloads from.
+type UpdateOptions struct {
+	Dir              string
+	OSVBase          string
+	Ecosystems       []string
+	DebianTrackerURL string // "" skips the tracker
+	AlpineBase       string // "" skips secdb
+	AlpineBranches   []string
+	// Full downloads every OSV ecosystem's all.zip even when the database could be
+	// brought up to date from modified_id.csv.
+	Full     bool
+	Client   *http.Client
+	Progress func(format string, args ...any) // nil: quiet
+	Now      func() time.Time
+}
+
+// maxIncremental is how many changed records are fetched one by one before a full
+// all.zip is cheaper.
+const maxIncremental = 500
+
+// Update downloads every source, builds a new database and installs it atomically:
+// a failed or interrupted update leaves the previous database as it was.
+func Update(ctx context.Context, o UpdateOptions) (Meta, error) {
+	if o.Client == nil {
+		o.Client = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Progress == nil {
+		o.Progress = func(string, ...any) {}
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return Meta{}, err
+	}
+	work, err := os.MkdirTemp(o.Dir, ".update-*")
+	if err != nil {
+		return Meta{}, err
+	}
+	defer os.RemoveAll(work)
+	u := &updater{o: o, work: work, b: NewBuilder()}
+	if old, err := Open(filepath.Join(o.Dir, FileName)); err == nil {
+		u.old = old
+		defer old.Close()
+	}
+	for _, eco := range o.Ecosystems {
+		if err := u.osv(ctx, eco); err != nil {
+			return Meta{}, fmt.Errorf("osv:%s: %w", eco, err)
+		}
+	}
+	if o.DebianTrackerURL != "" {
+		if err := u.debian(ctx); err != nil {
+			return Meta{}, fmt.Errorf("debian-tracker: %w", err)
+		}
+	}
+	if o.AlpineBase != "" {
+		for _, br := range o.AlpineBranches {
+			for _, repo := range []string{"main", "community"} {
+				if err := u.alpine(ctx, br, repo); err != nil {
+					return Meta{}, fmt.Errorf("alpine-secdb %s/%s: %w", br, repo, err)
+				}
+			}
+		}
+	}
+	if u.b.Records() == 0 {
+		return Meta{}, errors.New("no advisories were downloaded")
+	}
+	if err := u.b.Install(o.Dir, o.Now()); err != nil {
+		return Meta{}, err
+	}
+	s, err := Open(filepath.Join(o.Dir, FileName))
+	if err != nil {
+		return Meta{}, err
+	}
+	defer s.Close()
+	return s.Meta, nil
+}
+
+type updater struct {
+	o    UpdateOptions
+	work string
+	b    *Builder
+	old  *Store
+}
+
+// fetch downloads a URL into a file of the work directory, checking the length the
+// server announced. notFound reports a 404 without an error.
+func (u *updater) fetch(ctx context.Context, rawURL, name string) (path string, notFound bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return "", false, err
+	}
+	req.Header.Set("User-Agent", "dockaudit")
+	resp, err := u.o.Client.Do(req)
+	if err != nil {
+		return "", false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", true, nil
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", false, fmt.Errorf("GET %s: %s", rawURL, resp.Status)
+	}
+	path = filepath.Join(u.work, name)
+	f, err := os.Create(path)
+	if err != nil {
+		return "", false, err
+	}
+	pw := &progressWriter{w: f, total: resp.ContentLength, name: name, report: u.o.Progress}
+	n, err := io.Copy(pw, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	pw.done()
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("download %s: %w", rawURL, err)
+	}
+	return path, false, nil
+}
+
+// osv brings one ecosystem up to date: from modified_id.csv when the database holds
+// it already and few records changed, else from all.zip.
+func (u *updater) osv(ctx context.Context, eco string) error {
+	base := strings.TrimRight(u.o.OSVBase, "/") + "/" + url.PathEscape(eco)
+	name := "osv:" + eco
+	prev, havePrev := u.previous(name)
+	watermark, changed, err := u.modified(ctx, base+"/modified_id.csv", prev.Watermark)
+	if err != nil {
+		return err
+	}
+	if !u.o.Full && havePrev && prev.Watermark != "" && changed != nil && len(changed) <= maxIncremental {
+		u.o.Progress("%s: %d records changed since %s\n", name, len(changed), prev.Watermark)
+		keep := map[string]bool{}
+		for _, id := range changed {
+			keep[id] = true
+		}
+		n, err := u.copyOld(name, func(id string) bool { return !keep[id] })
+		if err != nil {
+			return err
+		}
+		for i, id := range changed {
+			p, notFound, err := u.fetch(ctx, base+"/"+url.PathEscape(id)+".json", fmt.Sprintf("%s-%d.json", sanitize(eco), i))
+			if err != nil {
+				return err
+			}
+			if notFound {
+				continue // removed from the export: dropped
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			r, err := ParseOSV(data)
+			if err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+			r.Source = name
+			u.b.Add(r)
+			n++
+		}
+		u.b.AddSource(SourceInfo{Name: name, Origin: base, Records: n, Fetched: u.o.Now().UTC(), Watermark: watermark})
+		return nil
+	}
+	p, notFound, err := u.fetch(ctx, base+"/all.zip", sanitize(eco)+"-all.zip")
+	if err != nil {
+		return err
+	}
+	if notFound {
+		return fmt.Errorf("%s/all.zip: 404 Not Found (is %q an OSV ecosystem?)", base, eco)
+	}
+	c := newCounter(base + "/all.zip")
+	zr, err := zip.OpenReader(p)
+	if err != nil {
+		return fmt.Errorf("all.zip: %w", err)
+	}
+	defer zr.Close()
+	if err := loadZipFiles(u.b, c, zr.File); err != nil {
+		return fmt.Errorf("all.zip: %w", err)
+	}
+	total := 0
+	for _, n := range c.counts {
+		total += n
+	}
+	if total == 0 {
+		return fmt.Errorf("all.zip holds no records")
+	}
+	u.b.AddSource(SourceInfo{Name: name, Origin: base + "/all.zip", Records: total, Skipped: c.skipped["osv"], Fetched: u.o.Now().UTC(), Watermark: watermark})
+	return nil
+}
+
+// modified reads modified_id.csv ("<RFC3339 time>,<id>", newest first) up to the
+// previous watermark: the newest time, and the IDs changed since (nil when the file
+// is missing or the whole file is newer than the watermark).
+func (u *updater) modified(ctx context.Context, rawURL, since string) (watermark string, changed []string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	resp, err := u.o.Client.Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, nil // no incremental index: full downloads only
+	}
+	sc := bufio.NewScanner(resp.Body)
+	reached := false
+	for sc.Scan() {
+		t, id, ok := strings.Cut(strings.TrimSpace(sc.Text()), ",")
+		if !ok {
+			continue
+		}
+		if watermark == "" {
+			watermark = t
+		}
+		if since == "" || t <= since { // RFC 3339 UTC times order as strings
+			reached = since != ""
+			break
+		}
+		if i := strings.LastIndexByte(id, '/'); i >= 0 {
+			id = id[i+1:]
+		}
+		changed = append(changed, id)
+		if len(changed) > maxIncremental {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", nil, fmt.Errorf("modified_id.csv: %w", err)
+	}
+	if !reached {
+		return watermark, nil, nil
+	}
+	if changed == nil {
+		changed = []string{}
+	}
+	return watermark, changed, nil
+}
+
+// previous is what the current database says of a source.
+func (u *updater) previous(name string) (SourceInfo, bool) {
+	if u.old == nil {
+		return SourceInfo{}, false
+	}
+	for _, s := range u.old.Meta.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return SourceInfo{}, false
+}
+
+// copyOld copies a source's records from the current database, except those keep
+// refuses, and returns how many records it copied.
+func (u *updater) copyOld(source string, keep func(id string) bool) (int, error) {
+	ids := map[string]bool{}
+	err := u.old.db.View(func(tx *bolt.Tx) error {
+		recs := tx.Bucket(bRecords)
+		return tx.Bucket(bAffected).ForEach(func(k, v []byte) error {
+			var es []Entry
+			if err := json.Unmarshal(v, &es); err != nil {
+				return err
+			}
+			eco, pkg, _ := strings.Cut(string(k), "\x00")
+			for _, e := range es {
+				if e.Source != source || !keep(e.ID) {
+					continue
+				}
+				var r Record
+				if raw := recs.Get([]byte(e.ID)); raw != nil {
+					if err := json.Unmarshal(raw, &r); err != nil {
+						return err
+					}
+				}
+				r.ID, r.Source = e.ID, source
+				a := e.Affected
+				a.Ecosystem, a.Package = eco, pkg
+				r.Affected = []Affected{a}
+				u.b.Add(r)
+				ids[e.ID] = true
+			}
+			return nil
+		})
+	})
+	return len(ids), err
+}
+
+func (u *updater) debian(ctx context.Context) error {
+	p, notFound, err := u.fetch(ctx, u.o.DebianTrackerURL, "debian-tracker.json")
+	if err != nil {
+		return err
+	}
+	if notFound {
+		return fmt.Errorf("%s: 404 Not Found", u.o.DebianTrackerURL)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	c := newCounter(u.o.DebianTrackerURL)
+	if err := ParseDebianTracker(f, c.add(u.b)); err != nil {
+		return err
+	}
+	if c.counts["debian-tracker"] == 0 {
+		return errors.New("the tracker data holds no issues")
+	}
+	u.b.AddSource(SourceInfo{Name: "debian-tracker", Origin: u.o.DebianTrackerURL, Records: c.counts["debian-tracker"], Fetched: u.o.Now().UTC()})
+	return nil
+}
+
+func (u *updater) alpine(ctx context.Context, branch, repo string) error {
+	rawURL := strings.TrimRight(u.o.AlpineBase, "/") + "/" + branch + "/" + repo + ".json"
+	p, notFound, err := u.fetch(ctx, rawURL, "alpine-"+branch+"-"+repo+".json")
+	if err != nil {
+		return err
+	}
+	if notFound {
+		u.o.Progress("alpine-secdb: %s has no %s/%s.json; skipped\n", u.o.AlpineBase, branch, repo)
+		return nil
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	c := newCounter(rawURL)
+	skipped, err := ParseAlpineSecDB(data, c.add(u.b))
+	if err != nil {
+		return err
+	}
+	u.b.AddSource(SourceInfo{Name: "alpine-secdb:" + branch + "/" + repo, Origin: rawURL, Records: c.counts["alpine-secdb"], Skipped: skipped, Fetched: u.o.Now().UTC()})
+	return nil
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// progressWriter reports a download's progress, at most a few times a second.
+type progressWriter struct {
+	w      io.Writer
+	n      int64
+	total  int64
+	name   string
+	last   time.Time
+	report func(string, ...any)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	if time.Since(p.last) > 200*time.Millisecond {
+		p.last = time.Now()
+		if p.total > 0 {
+			p.report("\r%s: %.1f of %.1f MB", p.name, float64(p.n)/1e6, float64(p.total)/1e6)
+		} else {
+			p.report("\r%s: %.1f MB", p.name, float64(p.n)/1e6)
+		}
+	}
+	return n, err
+}
+
+func (p *progressWriter) done() {
+	if !p.last.IsZero() {
+		p.report("\r%s: %.1f MB\n", p.name, float64(p.n)/1e6)
+	}
+}

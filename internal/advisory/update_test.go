@@ -1,0 +1,172 @@
+package advisory
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// feeds serves the public layouts dockaudit db update reads: the OSV bucket
+// (<ecosystem>/all.zip, modified_id.csv, <id>.json), the Debian tracker JSON and
+// Alpine's secdb, and counts requests per path.
+type feeds struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	hits  map[string]int
+	// cut, when set, is a path whose body stops halfway with the full length announced.
+	cut string
+}
+
+func (f *feeds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.hits[r.URL.Path]++
+	body, ok := f.files[r.URL.Path]
+	cut := f.cut == r.URL.Path
+	f.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if cut {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body[:len(body)/2])
+		if h, ok := w.(http.Hijacker); ok {
+			conn, _, _ := h.Hijack()
+			conn.Close()
+		}
+		return
+	}
+	w.Write(body)
+}
+
+func zipOf(t *testing.T, records map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, body := range records {
+		w, _ := zw.Create(name)
+		w.Write([]byte(body))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func newFeeds(t *testing.T) (*feeds, *httptest.Server) {
+	tracker, err := os.ReadFile("testdata/tracker.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &feeds{hits: map[string]int{}, files: map[string][]byte{
+		"/osv/Go/all.zip": zipOf(t, map[string]string{
+			"GO-2022-1059.json": osv("GO-2022-1059", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.3.8"}`, `,"aliases":["CVE-2022-32149"]`),
+			"GO-2021-0113.json": osv("GO-2021-0113", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.3.7"}`, `,"aliases":["CVE-2021-38561"]`),
+		}),
+		"/osv/Go/modified_id.csv": []byte("2026-11-01T00:00:00Z,GO-2022-1059\n2025-01-01T00:00:00Z,GO-2021-0113\n"),
+		"/osv/Rocky Linux/all.zip": zipOf(t, map[string]string{
+			"RLSA-2024:1.json": osv("RLSA-2024:1", "Rocky Linux:9", "xz", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"5.2.5-8.el9_0"}`, ""),
+		}),
+		"/debian/json":           tracker,
+		"/alpine/v3.20/main.json": []byte(`{"distroversion":"v3.20","reponame":"main","packages":[{"pkg":{"name":"openssl","secfixes":{"3.3.2-r0":["CVE-2024-6119"]}}}]}`),
+	}}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	return f, srv
+}
+
+func updateOpts(srv *httptest.Server, dir string, at time.Time) UpdateOptions {
+	return UpdateOptions{Dir: dir, OSVBase: srv.URL + "/osv", Ecosystems: []string{"Go", "Rocky Linux"},
+		DebianTrackerURL: srv.URL + "/debian/json", AlpineBase: srv.URL + "/alpine", AlpineBranches: []string{"v3.20"},
+		Now: func() time.Time { return at }}
+}
+
+func TestUpdate(t *testing.T) {
+	f, srv := newFeeds(t)
+	dir := t.TempDir()
+	meta, err := Update(context.Background(), updateOpts(srv, dir, now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range meta.Sources {
+		names = append(names, s.Name+"="+strconv.Itoa(s.Records)+" "+s.Watermark)
+	}
+	want := "osv:Go=2 2026-11-01T00:00:00Z|osv:Rocky Linux=1 |debian-tracker=11 |alpine-secdb:v3.20/main=1 "
+	if strings.Join(names, "|") != want {
+		t.Errorf("sources:\n got %s\nwant %s", strings.Join(names, "|"), want)
+	}
+	s, err := Open(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, match(t, s, facts.OS{}, facts.Package{Name: "golang.org/x/text", Version: "v0.3.6", Type: "golang"}),
+		"CVE-2021-38561 fixed fixed=0.3.7 aliases=GO-2021-0113", "CVE-2022-32149 fixed fixed=0.3.8 aliases=GO-2022-1059")
+	expect(t, match(t, s, facts.OS{ID: "rocky", VersionID: "9.3"}, facts.Package{Name: "xz", Version: "5.2.5-7.el9", Type: "rpm"}),
+		"RLSA-2024:1 fixed fixed=5.2.5-8.el9_0")
+	s.Close()
+
+	// A second update reads only what changed since: one new Go record, fetched alone.
+	f.mu.Lock()
+	f.files["/osv/Go/modified_id.csv"] = []byte("2026-11-20T00:00:00Z,Go/GO-2026-9999\n2026-11-01T00:00:00Z,GO-2022-1059\n2025-01-01T00:00:00Z,GO-2021-0113\n")
+	f.files["/osv/Go/GO-2026-9999.json"] = []byte(osv("GO-2026-9999", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.40.0"}`, ""))
+	f.mu.Unlock()
+	meta, err = Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.hits["/osv/Go/all.zip"] != 1 || f.hits["/osv/Go/GO-2026-9999.json"] != 1 || meta.Sources[0].Records != 3 || meta.Sources[0].Watermark != "2026-11-20T00:00:00Z" {
+		t.Errorf("incremental: hits %v, sources %+v", f.hits, meta.Sources)
+	}
+	s, _ = Open(filepath.Join(dir, FileName))
+	got := match(t, s, facts.OS{}, facts.Package{Name: "golang.org/x/text", Version: "v0.3.6", Type: "golang"})
+	if len(got) != 3 || got[2] != "GO-2026-9999 fixed fixed=0.40.0" {
+		t.Errorf("after the incremental update: %q", got)
+	}
+	s.Close()
+}
+
+// TestUpdateInterrupted: a download cut off halfway, or a source that fails, leaves
+// the previous database in place and working.
+func TestUpdateInterrupted(t *testing.T) {
+	f, srv := newFeeds(t)
+	dir := t.TempDir()
+	if _, err := Update(context.Background(), updateOpts(srv, dir, now)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+
+	f.cut = "/debian/json"
+	_, err := Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
+	if err == nil || !strings.HasPrefix(err.Error(), "debian-tracker: download "+srv.URL+"/debian/json: ") {
+		t.Errorf("cut download: %v", err)
+	}
+	f.cut = ""
+	delete(f.files, "/osv/Rocky Linux/all.zip")
+	_, err = Update(context.Background(), updateOpts(srv, dir, now.Add(2*time.Hour)))
+	if err == nil || err.Error() != "osv:Rocky Linux: "+srv.URL+"/osv/Rocky%20Linux/all.zip: 404 Not Found (is \"Rocky Linux\" an OSV ecosystem?)" {
+		t.Errorf("missing source: %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, FileName))
+	if !bytes.Equal(before, after) {
+		t.Error("a failed update changed the database")
+	}
+	s, err := Open(filepath.Join(dir, FileName))
+	if err != nil || !s.Meta.Built.Equal(now) {
+		t.Fatalf("the previous database: %v %+v", err, s)
+	}
+	s.Close()
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
