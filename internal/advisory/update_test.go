@@ -170,3 +170,50 @@ func TestUpdateInterrupted(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestExportImport: a bundle carries a database to another host intact; an altered
+// one is refused and leaves the current database alone.
+func TestExportImport(t *testing.T) {
+	_, srv := newFeeds(t)
+	src := t.TempDir()
+	if _, err := Update(context.Background(), updateOpts(srv, src, now)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := Open(filepath.Join(src, FileName))
+	var bundle bytes.Buffer
+	if err := Export(s, &bundle); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	p := filepath.Join(t.TempDir(), "vulndb.tar.gz")
+	os.WriteFile(p, bundle.Bytes(), 0o644)
+	dst := t.TempDir()
+	meta, err := Import([]string{p}, dst, now)
+	if err != nil || meta.Records != 15 || len(meta.Sources) != 4 {
+		t.Fatalf("import: %v %+v", err, meta)
+	}
+	a, _ := os.ReadFile(filepath.Join(src, FileName))
+	b, _ := os.ReadFile(filepath.Join(dst, FileName))
+	if !bytes.Equal(a, b) {
+		t.Error("the imported database differs from the exported one")
+	}
+	// Altered: refused, the current database stays.
+	raw := bundle.Bytes()
+	for _, bad := range [][]byte{raw[:len(raw)/2], []byte("not a bundle at all")} {
+		q := filepath.Join(t.TempDir(), "bad.tar.gz")
+		os.WriteFile(q, bad, 0o644)
+		if _, err := Import([]string{q}, dst, now); err == nil {
+			t.Error("a damaged bundle was imported")
+		}
+	}
+	if c, _ := os.ReadFile(filepath.Join(dst, FileName)); !bytes.Equal(c, b) {
+		t.Error("a failed import changed the database")
+	}
+	// A directory of advisories, and a zip.
+	zp := filepath.Join(t.TempDir(), "all.zip")
+	os.WriteFile(zp, zipOf(t, map[string]string{"A.json": osv("GHSA-aaaa", "npm", "left-pad", "SEMVER", `{"introduced":"0"}`, "")}), 0o644)
+	meta, err = Import([]string{zp, "testdata"}, dst, now)
+	if err != nil || meta.Records != 12 {
+		t.Errorf("zip and directory: %v %+v", err, meta)
+	}
+}
