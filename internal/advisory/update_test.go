@@ -76,7 +76,7 @@ func newFeeds(t *testing.T) (*feeds, *httptest.Server) {
 		"/osv/Rocky Linux/all.zip": zipOf(t, map[string]string{
 			"RLSA-2024:1.json": osv("RLSA-2024:1", "Rocky Linux:9", "xz", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"5.2.5-8.el9_0"}`, ""),
 		}),
-		"/debian/json":           tracker,
+		"/debian/json":            tracker,
 		"/alpine/v3.20/main.json": []byte(`{"distroversion":"v3.20","reponame":"main","packages":[{"pkg":{"name":"openssl","secfixes":{"3.3.2-r0":["CVE-2024-6119"]}}}]}`),
 	}}
 	srv := httptest.NewServer(f)
