@@ -15,6 +15,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
 )
 
@@ -24,6 +25,9 @@ Reads each image's configuration, history and layers and reports:
   - its operating system and packages (dpkg, apk, rpm, Go binaries, Python, npm, Java),
     each with its version, source package, PURL and the layer that added it
     (--format json lists them; dockaudit sbom writes them as CycloneDX or SPDX);
+  - the known vulnerabilities of those packages, from the local advisory database
+    (dockaudit db update fills it; without one the other checks still run): advisory
+    and aliases, installed and fixed versions, the distribution's own status;
   - the CIS section 4 items an image decides (HEALTHCHECK, lone update, ADD, secrets in
     ENV, labels and history) and the image rules: root user, setuid and setgid files,
     sudo, empty passwords, duplicate IDs, package caches, latest tag, sensitive VOLUMEs,
@@ -51,7 +55,23 @@ Examples:
   dockaudit image docker-archive:app.tar --format sarif --output image.sarif
   dockaudit image registry:ghcr.io/org/app:2.1 --platform linux/arm64
   dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
+  dockaudit image --include VULN --ignore-unfixed --severity critical,high app:1
 `
+
+// dbDirectory is --db-dir, else $DOCKAUDIT_DB_DIR, else the user cache directory.
+func dbDirectory(flagValue string, e env) string {
+	switch {
+	case flagValue != "":
+		return flagValue
+	case e.getenv("DOCKAUDIT_DB_DIR") != "":
+		return e.getenv("DOCKAUDIT_DB_DIR")
+	case e.getenv("XDG_CACHE_HOME") != "":
+		return e.getenv("XDG_CACHE_HOME") + "/dockaudit"
+	case e.getenv("HOME") != "":
+		return e.getenv("HOME") + "/.cache/dockaudit"
+	}
+	return "/var/cache/dockaudit"
+}
 
 const sbomUsage = `Usage: dockaudit sbom [flags] REF
 
@@ -112,6 +132,11 @@ func runImage(ctx context.Context, args []string, e env) int {
 	var sf sourceFlags
 	sf.register(fs)
 	concurrency := fs.Int("concurrency", 2, "read at most `N` images at once")
+	dbDir := fs.String("db-dir", "", "the vulnerability database `DIR` (default $DOCKAUDIT_DB_DIR, else ~/.cache/dockaudit)")
+	ignoreUnfixed := fs.Bool("ignore-unfixed", false, "leave out vulnerabilities without a released fix (unfixed, won't fix, deferred, fix pending)")
+	var severities, vexFiles listFlag
+	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info)")
+	fs.Var(&vexFiles, "vex", "apply the OpenVEX statements in `FILE` (not_affected and fixed suppress findings); repeatable")
 	refs, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -136,7 +161,23 @@ func runImage(ctx context.Context, args []string, e env) int {
 	}
 	opts := app.ImageOptions{
 		Output: out, Selection: check.Selection{Include: of.include, Exclude: of.exclude},
-		Refs: refs, Source: src, Concurrency: *concurrency,
+		Refs: refs, Source: src, Concurrency: *concurrency, DBDir: dbDirectory(*dbDir, e), IgnoreUnfixed: *ignoreUnfixed,
+	}
+	for _, s := range severities {
+		sev, err := finding.ParseSeverity(s)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit image: --severity: %v\n", err)
+			return exitUsage
+		}
+		opts.Severities = append(opts.Severities, sev)
+	}
+	for _, f := range vexFiles {
+		st, err := app.LoadOpenVEX(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit image: --vex: %v\n", err)
+			return exitUsage
+		}
+		opts.VEX = append(opts.VEX, st...)
 	}
 	progress := io.Discard
 	if e.stderrTTY {

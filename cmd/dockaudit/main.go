@@ -42,6 +42,7 @@ Commands:
   image     read images (daemon, docker-archive:, oci:, registry:, dir:) and report
             their packages, configuration, setuid files and secrets
   sbom      write one image's packages as CycloneDX 1.6 or SPDX 2.3 JSON
+  db        the local vulnerability database: update, import, export, status
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
   version   print dockaudit's version
 
@@ -92,6 +93,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runImage(ctx, args[1:], e)
 	case "sbom":
 		return runSBOM(ctx, args[1:], e)
+	case "db":
+		return runDB(ctx, args[1:], e)
 	case "rules":
 		return runRules(args[1:], e)
 	case "version", "--version":
@@ -136,6 +139,7 @@ type outputFlags struct {
 	format, output, failOn, color string
 	include, exclude              listFlag
 	passes, remediation           bool
+	ignoreFile                    string
 }
 
 func (o *outputFlags) register(fs *flags) {
@@ -149,6 +153,7 @@ func (o *outputFlags) register(fs *flags) {
 	fs.StringVar(&o.color, "color", "auto", "`WHEN` to colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
 	fs.BoolVar(&o.remediation, "remediation", true, "print the fix under each rule that fails or warns in the table (--remediation=false to hide)")
+	fs.StringVar(&o.ignoreFile, "ignore-file", "", "accept the findings listed in `FILE` (YAML or JSON: ignore: [{id, package, target, reason, expires}]); expired entries stop applying and are reported")
 }
 
 func (o *outputFlags) resolve(e env) (app.Output, error) {
@@ -164,6 +169,13 @@ func (o *outputFlags) resolve(e env) (app.Output, error) {
 			return out, fmt.Errorf("--fail-on: %v, or none", err)
 		}
 		out.FailOn = &s
+	}
+	if o.ignoreFile != "" {
+		f, err := app.LoadIgnoreFile(o.ignoreFile)
+		if err != nil {
+			return out, fmt.Errorf("--ignore-file: %v", err)
+		}
+		out.Ignore = f
 	}
 	switch o.color {
 	case "always":

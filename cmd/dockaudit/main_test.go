@@ -131,9 +131,9 @@ func TestRulesCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 32 || rules[0].ID != "CIS-5.1" {
 		t.Errorf("rules --include runtime: exit %d, %d rules", code, len(rules))
 	}
-	// 117 CIS items and 11 image rules, after the header.
+	// 117 CIS items, 11 image rules and VULN, after the header.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 129 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
+	if code != 0 || strings.Count(out, "\n") != 130 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 }

@@ -77,7 +77,9 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 	for _, c := range selected {
 		rules = append(rules, c.Rule)
 	}
+	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
 	r := report.Build(toolInfo(), "host", opts.now(), hostContext(snap), rules, hostTargets(snap), findings, opts.FailOn)
+	r.Summary.Suppressed = suppressed
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err
 	}

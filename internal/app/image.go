@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
@@ -27,6 +30,13 @@ type ImageOptions struct {
 	Selection check.Selection
 	Refs      []string
 	Source    SourceOptions
+	// DBDir is the vulnerability database directory; "" leaves vulnerabilities out.
+	DBDir string
+	// IgnoreUnfixed drops vulnerabilities without a released fix; Severities, when
+	// set, keeps only vulnerabilities of those severities.
+	IgnoreUnfixed bool
+	Severities    []finding.Severity
+	VEX           []VEXStatement
 	// Concurrency bounds how many images are read at once.
 	Concurrency int
 	Now         func() time.Time
@@ -89,12 +99,20 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 		return nil, err
 	}
 
+	var notes []string
+	if opts.DBDir != "" {
+		notes = matchVulns(images, opts.DBDir, opts.now())
+	}
 	snap := &facts.Snapshot{
 		SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(),
 		Containers: []facts.Container{}, Images: images, Networks: []facts.Network{}, Volumes: []facts.Volume{},
 		HostAccess: facts.HostAccess{Reason: "dockaudit image reads images, not the host"},
 	}
 	findings := check.Run(selected, snap, check.Options{})
+	findings, dropped := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
+	if dropped > 0 {
+		notes = append(notes, fmt.Sprintf("%d vulnerabilities left out by --ignore-unfixed or --severity", dropped))
+	}
 	rules := make([]finding.Rule, 0, len(selected)+1)
 	var failed []string
 	var inv []report.Inventory
@@ -123,8 +141,10 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	for _, c := range selected {
 		rules = append(rules, c.Rule)
 	}
-	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images)}, rules, targets, findings, opts.FailOn)
+	findings, rules, suppressed := opts.suppress(findings, rules, opts.VEX, opts.now())
+	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, opts.FailOn)
 	r.Images = inv
+	r.Summary.Suppressed = suppressed
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err
 	}
@@ -261,4 +281,56 @@ func DockerConfigDir(getenv func(string) string) string {
 		return h + "/.docker"
 	}
 	return ""
+}
+
+// matchVulns matches every readable image against the database in dir and returns
+// what the report should note: no database (the VULN rule then skips with the same
+// words), or a stale one.
+func matchVulns(images []facts.Image, dir string, now time.Time) []string {
+	s, err := advisory.Open(filepath.Join(dir, advisory.FileName))
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, advisory.ErrNoDatabase) {
+			msg = "no vulnerability database in " + dir + ": run dockaudit db update (or dockaudit db import PATH on a host without network access); vulnerabilities were not checked"
+		}
+		for i := range images {
+			if images[i].Error == "" {
+				images[i].VulnDB = &facts.VulnDB{Error: msg}
+			}
+		}
+		return []string{msg}
+	}
+	defer s.Close()
+	var notes []string
+	unmatched := 0
+	for i := range images {
+		if images[i].Error == "" && images[i].Content != nil {
+			s.MatchImage(&images[i])
+			unmatched += images[i].VulnDB.Unmatched
+		}
+	}
+	if age := now.Sub(s.Meta.Built); age > 7*24*time.Hour {
+		notes = append(notes, fmt.Sprintf("the vulnerability database was built %d days ago (%s): run dockaudit db update", int(age.Hours()/24), s.Meta.Built.Format("2006-01-02")))
+	}
+	if unmatched > 0 {
+		notes = append(notes, fmt.Sprintf("%d packages have versions the advisories' schemes cannot compare; they were not matched", unmatched))
+	}
+	return notes
+}
+
+// filterVulns applies --ignore-unfixed and --severity to vulnerability findings.
+func filterVulns(fs []finding.Finding, ignoreUnfixed bool, sevs []finding.Severity) ([]finding.Finding, int) {
+	if !ignoreUnfixed && len(sevs) == 0 {
+		return fs, 0
+	}
+	out := fs[:0]
+	dropped := 0
+	for _, f := range fs {
+		if f.Vuln != nil && ((ignoreUnfixed && f.Vuln.Status != "fixed") || (len(sevs) > 0 && !slices.Contains(sevs, f.Severity))) {
+			dropped++
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, dropped
 }

@@ -14,6 +14,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/imagetest"
 	"github.com/dockaudit/dockaudit/internal/testenv"
@@ -76,11 +77,23 @@ func goldenRef(t *testing.T) string {
 	return "docker-archive:" + filepath.Base(archive)
 }
 
-func runImage(t *testing.T, format string, refs ...string) (string, error) {
+// testDB builds a vulnerability database from testdata/advisories (a tracker excerpt
+// and an OSV record written for these tests).
+func testDB(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	abs, _ := filepath.Abs("testdata/advisories")
+	if _, err := advisory.Import([]string{abs}, dir, goldenNow()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func runImage(t *testing.T, format, db string, refs ...string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
 	_, err := Image(context.Background(), ImageOptions{
-		Output: Output{Format: format, Remediation: true}, Refs: refs, Concurrency: 2, Now: goldenNow,
+		Output: Output{Format: format, Remediation: true}, Refs: refs, Concurrency: 2, Now: goldenNow, DBDir: db,
 	}, &out, nil)
 	return out.String(), err
 }
@@ -110,9 +123,10 @@ func checkGolden(t *testing.T, p, got string) {
 // TestImageGolden: the image report in every format, over a reproducible image.
 func TestImageGolden(t *testing.T) {
 	wd, _ := os.Getwd()
+	db := testDB(t)
 	ref := goldenRef(t)
 	for _, format := range []string{"table", "json", "sarif"} {
-		out, err := runImage(t, format, ref)
+		out, err := runImage(t, format, db, ref)
 		if err != nil {
 			t.Fatal(err)
 		}

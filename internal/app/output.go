@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
@@ -31,6 +32,22 @@ type Output struct {
 	Color       bool
 	Passes      bool
 	Remediation bool
+	// Ignore is the --ignore-file; nil when none was given.
+	Ignore *IgnoreFile
+}
+
+// suppress applies the ignore file and VEX statements to findings, adding the rule of
+// expired entries when there are any.
+func (o Output) suppress(fs []finding.Finding, rules []finding.Rule, vex []VEXStatement, now time.Time) ([]finding.Finding, []finding.Rule, int) {
+	if o.Ignore == nil && len(vex) == 0 {
+		return fs, rules, 0
+	}
+	kept, n, expired := Suppression{Ignore: o.Ignore, VEX: vex, Now: now}.Apply(fs)
+	if len(expired) > 0 {
+		kept = append(expired, kept...)
+		rules = append([]finding.Rule{IgnoreRule}, rules...)
+	}
+	return kept, rules, n
 }
 
 func (o Output) write(stdout io.Writer, r *report.Report) error {

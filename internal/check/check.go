@@ -49,6 +49,12 @@ func (r Result) At(path string) Result {
 	return r
 }
 
+// Vuln attaches the vulnerability a finding reports.
+func (r Result) Vuln(v finding.Vuln) Result {
+	r.f.Vuln = &v
+	return r
+}
+
 // Layer sets the layer digest of the finding's location (after At).
 func (r Result) Layer(digest string) Result {
 	if r.f.Location != nil {

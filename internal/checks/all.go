@@ -4,6 +4,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks/cis"
 	"github.com/dockaudit/dockaudit/internal/checks/imagecfg"
+	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
@@ -22,11 +23,12 @@ func Image() []check.Check {
 			out = append(out, c)
 		}
 	}
-	return append(out, imagecfg.Checks()...)
+	out = append(out, imagecfg.Checks()...)
+	return append(out, vuln.Checks()...)
 }
 
 // Every returns every rule dockaudit has, each once: those of dockaudit host, then
 // the image rules host does not run.
 func Every() []check.Check {
-	return append(All(), imagecfg.Checks()...)
+	return append(append(All(), imagecfg.Checks()...), vuln.Checks()...)
 }

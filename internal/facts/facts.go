@@ -525,6 +525,43 @@ type Image struct {
 	Layers       []ImageLayer `json:"layers,omitempty"`
 	// Content is what the layers hold; nil when they were not read (dockaudit host).
 	Content *ImageContent `json:"content,omitempty"`
+	// VulnDB says whether and against what the packages were matched; Vulns is what
+	// matched.
+	VulnDB *VulnDB `json:"vulnDB,omitempty"`
+	Vulns  []Vuln  `json:"vulns,omitempty"`
+}
+
+// VulnDB is the advisory database packages were matched against.
+type VulnDB struct {
+	Path  string    `json:"path,omitempty"`
+	Built time.Time `json:"built,omitzero"`
+	// Error says why packages were not matched (no database); empty when they were.
+	Error string `json:"error,omitempty"`
+	// Unmatched counts packages whose versions could not be compared.
+	Unmatched int `json:"unmatched,omitempty"`
+}
+
+// Vuln is one known vulnerability of one package.
+type Vuln struct {
+	ID            string   `json:"id"`
+	Aliases       []string `json:"aliases,omitempty"`
+	Package       string   `json:"package"`
+	Version       string   `json:"version"`
+	SourceName    string   `json:"sourceName,omitempty"`
+	SourceVersion string   `json:"sourceVersion,omitempty"`
+	Type          string   `json:"type"`
+	PURL          string   `json:"purl,omitempty"`
+	Ecosystem     string   `json:"ecosystem"`
+	Fixed         string   `json:"fixed,omitempty"`
+	// Status: fixed (a fix is available), fix-pending, unfixed, no-dsa, fix-deferred,
+	// wont-fix, end-of-life, undetermined.
+	Status   string   `json:"status"`
+	Severity string   `json:"severity,omitempty"` // critical, high, medium, low, negligible; "" unknown
+	Sources  []string `json:"sources"`
+	Summary  string   `json:"summary,omitempty"`
+	Note     string   `json:"note,omitempty"`
+	Path     string   `json:"path"`
+	Layer    int      `json:"layer"`
 }
 
 // ImageLayer is one layer of an image.

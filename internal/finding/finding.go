@@ -149,6 +149,16 @@ type Vuln struct {
 	Fixed     string   `json:"fixed,omitempty"`
 	Status    string   `json:"status,omitempty"`
 	Source    string   `json:"source,omitempty"`
+	// SourcePackage and SourceVersion are what was matched when they differ from the
+	// binary package (Debian and Ubuntu match source packages, Alpine origins).
+	SourcePackage string `json:"sourcePackage,omitempty"`
+	SourceVersion string `json:"sourceVersion,omitempty"`
+	// Rating is the source's own severity word (negligible, unknown…), which the
+	// finding's severity maps onto dockaudit's scale.
+	Rating  string `json:"rating,omitempty"`
+	PURL    string `json:"purl,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Finding is the result of one rule for one target (the JSON contract in DESIGN.md).

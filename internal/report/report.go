@@ -103,6 +103,9 @@ type Summary struct {
 	// the run exit 3.
 	FailOn  string `json:"failOn"`
 	Failing int    `json:"failing"`
+	// Suppressed counts findings an ignore file or VEX statement accepted; they are
+	// not in the report.
+	Suppressed int `json:"suppressed"`
 }
 
 // Build assembles a report. rules are those that ran, in order; a rule that produced

@@ -100,6 +100,9 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		paint(ansiMag, fmt.Sprintf("%d error", s.Rules.Error)), paint(ansiCyan, fmt.Sprintf("%d manual", s.Rules.Manual)),
 		paint(ansiBlue, fmt.Sprintf("%d info", s.Rules.Info)), paint(ansiGreen, fmt.Sprintf("%d pass", s.Rules.Pass)),
 		paint(ansiDim, fmt.Sprintf("%d skip", s.Rules.Skip)))
+	if s.Suppressed > 0 {
+		fmt.Fprintf(bw, "%d findings suppressed by --ignore-file or --vex\n", s.Suppressed)
+	}
 	if s.FailOn == "none" {
 		fmt.Fprintf(bw, "%d findings; --fail-on none\n", len(r.Findings))
 	} else {

@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -55,6 +56,10 @@ func want(e Entry) Action {
 	case p == dpkgStatus || p == apkDB || p == rpmSQLite || p == rpmSQLite2:
 		return Read | History
 	case exactRead[p], strings.HasPrefix(p, dpkgStatusD):
+		return Read
+	case strings.HasSuffix(p, "/dpkg/status") || strings.HasSuffix(p, "/apk/db/installed") || strings.HasSuffix(p, "/rpm/rpmdb.sqlite"):
+		// A package database elsewhere, which a symlinked /var/lib/dpkg or
+		// /var/lib/rpm makes the real one: read it, so the link is followed.
 		return Read
 	case p == rpmBDB || p == rpmNDB:
 		return Keep
@@ -323,7 +328,7 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 	}
 	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2} {
 		if how := linked(v, db); how != "" {
-			c.Notes = append(c.Notes, db+" is reached through "+how+"; package databases are read at their own path only, so its packages are not inventoried")
+			c.Notes = append(c.Notes, db+" is "+how+", whose content was not read: its packages are not inventoried")
 		}
 	}
 	for _, db := range []string{rpmBDB, rpmNDB} {
@@ -508,19 +513,16 @@ func duplicates(b []byte, field int) []string {
 	return out
 }
 
-// linked says how a path is reached through a link ("a symbolic link at /var/lib",
-// "a hard link"), or "" when it is not. An image can hide its package database that
-// way, by accident or on purpose.
+// linked says why a package database that is there could not be read: it is a hard
+// link to a file the walk did not capture ("" when it was read or is absent). Symbolic
+// links are followed (the database is read wherever they lead).
 func linked(v *View, p string) string {
-	for q := p; q != "/"; q = path.Dir(q) {
-		if n, ok := v.nodes[q]; ok && n.IsSymlink() {
-			return "a symbolic link at " + q
-		}
+	_, err := v.Resolve(p, true)
+	if !errors.Is(err, ErrNotCaptured) {
+		return ""
 	}
 	if n, ok := v.nodes[p]; ok && n.Type == tar.TypeLink {
-		if _, err := v.Resolve(p, true); err != nil {
-			return "a hard link to " + n.Link
-		}
+		return "a hard link to " + n.Link
 	}
-	return ""
+	return "a link to a file that was not read"
 }

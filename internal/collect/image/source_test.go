@@ -260,16 +260,24 @@ func TestAmbiguousName(t *testing.T) {
 	}
 }
 
-// TestLinkedDatabase: a package database behind a link is not read, and says so.
+// TestLinkedDatabase: a package database behind a symbolic link is read where the
+// link leads; one behind a hard link to a file nothing else reads is named in a note.
 func TestLinkedDatabase(t *testing.T) {
-	for name, l := range map[string][]byte{
-		"a symbolic link at /var/lib/dpkg": layerBytes(t, dir("opt/dpkg/"), file("opt/dpkg/status", dpkgBase), dir("var/lib/"), symlink("var/lib/dpkg", "/opt/dpkg")),
-		"a hard link to /tmp/x":            layerBytes(t, dir("tmp/"), file("tmp/x", dpkgBase), dir("var/lib/dpkg/"), tarEntry{name: "var/lib/dpkg/status", typ: tar.TypeLink, link: "tmp/x"}),
-	} {
-		im := collect(t, open(t, writeArchive(t, buildImage(t, v1.Config{}, [][]byte{l}), "linked:1"), OpenOptions{}), CollectOptions{})
-		want := []string{"/var/lib/dpkg/status is reached through " + name + "; package databases are read at their own path only, so its packages are not inventoried"}
-		if !cmp.Equal(want, im.Content.Notes) {
-			t.Errorf("%s: notes %q", name, im.Content.Notes)
-		}
+	sym := layerBytes(t, dir("opt/dpkg/"), file("opt/dpkg/status", dpkgBase), dir("var/lib/"), symlink("var/lib/dpkg", "/opt/dpkg"))
+	im := collect(t, open(t, writeArchive(t, buildImage(t, v1.Config{}, [][]byte{sym}), "sym:1"), OpenOptions{}), CollectOptions{})
+	if len(im.Content.Packages) != 2 || len(im.Content.Notes) != 0 {
+		t.Errorf("through a symlink: %d packages, notes %q", len(im.Content.Packages), im.Content.Notes)
+	}
+	hard := layerBytes(t, dir("tmp/"), file("tmp/x", dpkgBase), dir("var/lib/dpkg/"), tarEntry{name: "var/lib/dpkg/status", typ: tar.TypeLink, link: "tmp/x"})
+	im = collect(t, open(t, writeArchive(t, buildImage(t, v1.Config{}, [][]byte{hard}), "hard:1"), OpenOptions{}), CollectOptions{})
+	want := []string{"/var/lib/dpkg/status is a hard link to /tmp/x, whose content was not read: its packages are not inventoried"}
+	if !cmp.Equal(want, im.Content.Notes) || len(im.Content.Packages) != 0 {
+		t.Errorf("hard link: notes %q, %d packages", im.Content.Notes, len(im.Content.Packages))
+	}
+	// A merged-/usr Debian links /lib to /usr/lib: no apk database is implied.
+	usr := layerBytes(t, symlink("lib", "usr/lib"), dir("usr/lib/"), dir("var/lib/dpkg/"), file("var/lib/dpkg/status", dpkgBase))
+	im = collect(t, open(t, writeArchive(t, buildImage(t, v1.Config{}, [][]byte{usr}), "usr:1"), OpenOptions{}), CollectOptions{})
+	if len(im.Content.Notes) != 0 {
+		t.Errorf("merged /usr: notes %q", im.Content.Notes)
 	}
 }

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/advisory"
+)
+
+const dbUsage = `Usage: dockaudit db <update|import|export|status> [flags]
+
+The local vulnerability database dockaudit image matches packages against. It lives in
+--db-dir (default $DOCKAUDIT_DB_DIR, else ~/.cache/dockaudit) as one file, vuln.db,
+replaced atomically: an interrupted or failed update or import leaves the previous
+database working.
+
+  update            download the advisories: OSV (all.zip per ecosystem, then only what
+                    modified_id.csv lists as changed), the Debian security tracker and
+                    Alpine's secdb; HTTPS_PROXY and NO_PROXY are honoured
+  import PATH...    build the database from files, directories and zips of advisories
+                    (OSV JSON or YAML, OSV all.zip, Debian tracker JSON, DSA/DLA lists,
+                    Alpine secdb, a golang.org/x/vulndb checkout), or install a bundle
+                    made by export: for hosts without network access
+  export FILE       write the database as a bundle (tar.gz with a checksummed manifest)
+  status            the sources, record counts and age of the database
+
+Examples:
+  dockaudit db update
+  dockaudit db update --ecosystems Debian,Go --alpine-branches ""
+  dockaudit db export vulndb.tar.gz && scp vulndb.tar.gz airgapped: && ssh airgapped dockaudit db import vulndb.tar.gz
+`
+
+func runDB(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		w := e.stdout
+		if len(args) == 0 {
+			w = e.stderr
+		}
+		fmt.Fprint(w, dbUsage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	switch args[0] {
+	case "update":
+		return runDBUpdate(ctx, args[1:], e)
+	case "import":
+		return runDBImport(args[1:], e)
+	case "export":
+		return runDBExport(args[1:], e)
+	case "status":
+		return runDBStatus(args[1:], e)
+	}
+	fmt.Fprintf(e.stderr, "dockaudit db: unknown subcommand %q (update, import, export or status)\n", args[0])
+	return exitUsage
+}
+
+func dbFlags(name, usage string) (*flags, *string) {
+	fs := newFlagSet("db "+name, usage)
+	dir := fs.String("db-dir", "", "the database `DIR` (default $DOCKAUDIT_DB_DIR, else ~/.cache/dockaudit)")
+	return fs, dir
+}
+
+const dbUpdateUsage = `Usage: dockaudit db update [flags]
+
+Downloads the advisories and installs a new database atomically. With a database
+already in place, OSV ecosystems are brought up to date from modified_id.csv when few
+records changed (--full downloads every all.zip again).
+`
+
+func runDBUpdate(ctx context.Context, args []string, e env) int {
+	fs, dir := dbFlags("update", dbUpdateUsage)
+	osvURL := fs.String("osv-url", advisory.DefaultOSVBase, "base `URL` of the OSV bucket")
+	debianURL := fs.String("debian-url", advisory.DefaultDebianTracker, "`URL` of the Debian security tracker JSON (\"\" skips it)")
+	alpineURL := fs.String("alpine-url", advisory.DefaultAlpineBase, "base `URL` of Alpine's secdb (\"\" skips it)")
+	ecosystems := fs.String("ecosystems", strings.Join(advisory.DefaultEcosystems, ","), "OSV `ECOSYSTEMS` to download, comma-separated (\"\" for none)")
+	branches := fs.String("alpine-branches", strings.Join(advisory.DefaultAlpineBranches, ","), "Alpine `BRANCHES` to download")
+	full := fs.Bool("full", false, "download every OSV all.zip even when an incremental update would do")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this `DURATION`")
+	if code, done := fs.parseFlagsOnly(args, e); done {
+		return code
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(e.stderr, "dockaudit db update: --timeout %s: want a positive duration\n", *timeout)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	o := advisory.UpdateOptions{
+		Dir: dbDirectory(*dir, e), OSVBase: *osvURL, Ecosystems: splitList(*ecosystems), DebianTrackerURL: *debianURL,
+		AlpineBase: *alpineURL, AlpineBranches: splitList(*branches), Full: *full,
+		Client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}},
+	}
+	if len(o.AlpineBranches) == 0 {
+		o.AlpineBase = ""
+	}
+	if e.stderrTTY {
+		o.Progress = func(format string, a ...any) { fmt.Fprintf(e.stderr, format, a...) }
+	}
+	start := time.Now()
+	meta, err := advisory.Update(ctx, o)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("not done within %s (raise --timeout); the previous database is unchanged", *timeout)
+		}
+		fmt.Fprintf(e.stderr, "dockaudit db update: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "updated %s: %d advisories for %d packages from %d sources in %s\n",
+		filepath.Join(o.Dir, advisory.FileName), meta.Records, meta.Packages, len(meta.Sources), time.Since(start).Round(time.Millisecond))
+	return exitOK
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+const dbImportUsage = `Usage: dockaudit db import [flags] PATH...
+
+Builds a new database from the advisories in the given files, directories and zips,
+or installs one bundle made by dockaudit db export, replacing the current database.
+`
+
+func runDBImport(args []string, e env) int {
+	fs, dir := dbFlags("import", dbImportUsage)
+	paths, err := fs.parse(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(paths) == 0 {
+		fmt.Fprintln(e.stderr, "dockaudit db import: name at least one file, directory or bundle (see dockaudit db import --help)")
+		return exitUsage
+	}
+	d := dbDirectory(*dir, e)
+	meta, err := advisory.Import(paths, d, time.Now())
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit db import: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(e.stdout, "imported into %s: %d advisories for %d packages from %d sources\n", filepath.Join(d, advisory.FileName), meta.Records, meta.Packages, len(meta.Sources))
+	return exitOK
+}
+
+func openDB(name, dir string, e env) (*advisory.Store, int) {
+	s, err := advisory.Open(filepath.Join(dir, advisory.FileName))
+	if errors.Is(err, advisory.ErrNoDatabase) {
+		fmt.Fprintf(e.stderr, "dockaudit db %s: no database in %s: run dockaudit db update (or dockaudit db import PATH)\n", name, dir)
+		return nil, exitFailed
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit db %s: %v\n", name, err)
+		return nil, exitFailed
+	}
+	return s, exitOK
+}
+
+func runDBExport(args []string, e env) int {
+	fs, dir := dbFlags("export", "Usage: dockaudit db export [flags] FILE\n\nWrites the database as a bundle for dockaudit db import on another host (- for stdout).\n")
+	pos, err := fs.parse(args, e)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	} else if err != nil {
+		return exitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(e.stderr, "dockaudit db export: name one output FILE (or - for stdout)")
+		return exitUsage
+	}
+	s, code := openDB("export", dbDirectory(*dir, e), e)
+	if s == nil {
+		return code
+	}
+	defer s.Close()
+	if pos[0] == "-" {
+		err = advisory.Export(s, e.stdout)
+	} else {
+		err = writeAtomic(pos[0], func(w io.Writer) error { return advisory.Export(s, w) })
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit db export: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// writeAtomic writes through a temporary file renamed into place.
+func writeAtomic(p string, fill func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
+
+func runDBStatus(args []string, e env) int {
+	fs, dir := dbFlags("status", "Usage: dockaudit db status [flags]\n\nShows the database's sources, record counts and age.\n")
+	format := fs.String("format", "table", "`FORMAT`: table or json")
+	if code, done := fs.parseFlagsOnly(args, e); done {
+		return code
+	}
+	if *format != "table" && *format != "json" {
+		fmt.Fprintf(e.stderr, "dockaudit db status: --format %q: want table or json\n", *format)
+		return exitUsage
+	}
+	d := dbDirectory(*dir, e)
+	start := time.Now()
+	s, code := openDB("status", d, e)
+	if s == nil {
+		return code
+	}
+	opened := time.Since(start)
+	defer s.Close()
+	if *format == "json" {
+		return writeJSON(e, s.Meta)
+	}
+	fi, _ := os.Stat(s.Path)
+	age := time.Since(s.Meta.Built)
+	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %.1f MB, opened in %s\n", s.Path, s.Meta.Schema,
+		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), float64(fi.Size())/1e6, opened.Round(time.Microsecond))
+	fmt.Fprintf(e.stdout, "%d advisories for %d packages\n\n", s.Meta.Records, s.Meta.Packages)
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tRECORDS\tSKIPPED\tFETCHED\tFROM")
+	srcs := append([]advisory.SourceInfo{}, s.Meta.Sources...)
+	sort.SliceStable(srcs, func(i, j int) bool { return srcs[i].Name < srcs[j].Name })
+	for _, src := range srcs {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", src.Name, src.Records, src.Skipped, src.Fetched.Format("2006-01-02 15:04"), src.Origin)
+	}
+	tw.Flush()
+	if age > 7*24*time.Hour {
+		fmt.Fprintf(e.stdout, "\nThe database is %d days old: run dockaudit db update.\n", int(age.Hours()/24))
+	}
+	return exitOK
+}
+
+func writeJSON(e env, v any) int {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
