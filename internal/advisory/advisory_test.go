@@ -70,7 +70,7 @@ func summarize(fs []Finding) []string {
 
 func match(t *testing.T, s *Store, os facts.OS, p facts.Package) []string {
 	t.Helper()
-	fs, err := s.Match(os, p)
+	fs, err := s.Match(os, p, "linux/amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +146,9 @@ func TestOSVRanges(t *testing.T) {
 			`"ranges":[{"type":"GIT","repo":"https://github.com/pallets/flask","events":[{"introduced":"0"},{"fixed":"abc"}]}],"versions":["0.12","0.12.1"]}]}`,
 		"withdrawn.json": osv("GHSA-gone", "npm", "lodash", "SEMVER", `{"introduced":"0"}`, `,"withdrawn":"2026-01-02T00:00:00Z"`),
 		"stdlib.json":    osv("GO-2024-2887", "Go", "stdlib", "SEMVER", `{"introduced":"0"},{"fixed":"1.21.11"},{"introduced":"1.22.0-0"},{"fixed":"1.22.4"}`, ""),
+		"windows.json": `{"id":"GO-2026-6604","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"Go","name":"stdlib"},` +
+			`"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.26.9"}]}],` +
+			`"ecosystem_specific":{"imports":[{"path":"os","goos":["windows"]},{"path":"internal/syscall/windows","goos":["windows"]}]}}]}`,
 	})
 	golang := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "golang"} }
 	expect(t, match(t, s, facts.OS{}, golang("golang.org/x/text", "v0.3.7")),
@@ -155,6 +158,12 @@ func TestOSVRanges(t *testing.T) {
 	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.22.3")), "GO-2024-2887 fixed fixed=1.22.4")
 	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.21.10")), "GO-2024-2887 fixed fixed=1.21.11")
 	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.21.11")))
+	// A Windows-only vulnerability: not for a linux/amd64 binary, but for a Windows one.
+	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.26.8")))
+	fs, err := s.Match(facts.OS{}, golang("stdlib", "v1.26.8"), "windows/amd64")
+	if err != nil || len(fs) != 1 || fs[0].ID != "GO-2026-6604" {
+		t.Errorf("windows: %+v %v", fs, err)
+	}
 	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.22.4")))
 	npm := func(v string) facts.Package { return facts.Package{Name: "lodash", Version: v, Type: "npm"} }
 	for v, want := range map[string]int{"0.9.0": 0, "1.0.0": 1, "1.1.9": 1, "1.2.0": 0, "1.9.0": 0, "2.0.0": 1, "2.1.2": 1, "2.1.3": 0} {

@@ -16,7 +16,11 @@ func (s *Store) MatchImage(im *facts.Image) {
 		return
 	}
 	for _, p := range im.Content.Packages {
-		fs, err := s.Match(im.Content.OS, p)
+		platform := p.Platform // a binary says what it was built for; else the image does
+		if platform == "" {
+			platform = im.Platform
+		}
+		fs, err := s.Match(im.Content.OS, p, platform)
 		if err != nil {
 			db.Unmatched++
 			continue

@@ -18,6 +18,8 @@ type Target struct {
 	Name       string
 	Version    string
 	Scheme     version.Kind
+	// GOOS and GOARCH are the platform a Go binary is built for ("" when unknown).
+	GOOS, GOARCH string
 }
 
 // TargetFor says how a package of an image with the given OS is matched; ok is false
@@ -45,9 +47,9 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if i := strings.IndexByte(rel, '.'); i > 0 {
 				rel = rel[:i]
 			}
-			return Target{[]string{"Debian:" + rel}, src, srcVer, version.Dpkg}, true
+			return Target{Ecosystems: []string{"Debian:" + rel}, Name: src, Version: srcVer, Scheme: version.Dpkg}, true
 		case "ubuntu":
-			return Target{[]string{"Ubuntu:" + os.VersionID + ":LTS", "Ubuntu:" + os.VersionID}, src, srcVer, version.Dpkg}, true
+			return Target{Ecosystems: []string{"Ubuntu:" + os.VersionID + ":LTS", "Ubuntu:" + os.VersionID}, Name: src, Version: srcVer, Scheme: version.Dpkg}, true
 		}
 	case "apk":
 		switch os.ID {
@@ -56,31 +58,31 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if len(parts) < 2 {
 				return Target{}, false
 			}
-			return Target{[]string{"Alpine:v" + parts[0] + "." + parts[1]}, src, p.Version, version.Apk}, true
+			return Target{Ecosystems: []string{"Alpine:v" + parts[0] + "." + parts[1]}, Name: src, Version: p.Version, Scheme: version.Apk}, true
 		case "wolfi":
-			return Target{[]string{"Wolfi"}, p.Name, p.Version, version.Apk}, true
+			return Target{Ecosystems: []string{"Wolfi"}, Name: p.Name, Version: p.Version, Scheme: version.Apk}, true
 		}
 	case "rpm":
 		major, _, _ := strings.Cut(os.VersionID, ".")
 		switch os.ID {
 		case "almalinux":
-			return Target{[]string{"AlmaLinux:" + major}, p.Name, p.Version, version.RPM}, true
+			return Target{Ecosystems: []string{"AlmaLinux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
 		case "rocky":
-			return Target{[]string{"Rocky Linux:" + major}, p.Name, p.Version, version.RPM}, true
+			return Target{Ecosystems: []string{"Rocky Linux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
 		}
 	case "golang":
 		if !strings.HasPrefix(p.Version, "v") {
 			return Target{}, false // "(devel)": built from a work tree, no version to compare
 		}
-		return Target{[]string{"Go"}, p.Name, p.Version, version.Semver}, true
+		return Target{Ecosystems: []string{"Go"}, Name: p.Name, Version: p.Version, Scheme: version.Semver}, true
 	case "pypi":
-		return Target{[]string{"PyPI"}, p.Name, p.Version, version.PEP440}, true
+		return Target{Ecosystems: []string{"PyPI"}, Name: p.Name, Version: p.Version, Scheme: version.PEP440}, true
 	case "npm":
-		return Target{[]string{"npm"}, p.Name, p.Version, version.Semver}, true
+		return Target{Ecosystems: []string{"npm"}, Name: p.Name, Version: p.Version, Scheme: version.Semver}, true
 	case "maven":
-		return Target{[]string{"Maven"}, p.Name, p.Version, version.Maven}, true
+		return Target{Ecosystems: []string{"Maven"}, Name: p.Name, Version: p.Version, Scheme: version.Maven}, true
 	case "cargo":
-		return Target{[]string{"crates.io"}, p.Name, p.Version, version.Semver}, true
+		return Target{Ecosystems: []string{"crates.io"}, Name: p.Name, Version: p.Version, Scheme: version.Semver}, true
 	}
 	return Target{}, false
 }
@@ -100,6 +102,9 @@ func judge(e Entry, t Target) (verdict, error) {
 	v := verdict{entry: e, status: a.Status, fixed: a.Fixed()}
 	if a.Status == "not-affected" {
 		return v, nil
+	}
+	if (len(a.GOOS) > 0 && t.GOOS != "" && !slices.Contains(a.GOOS, t.GOOS)) || (len(a.GOARCH) > 0 && t.GOARCH != "" && !slices.Contains(a.GOARCH, t.GOARCH)) {
+		return v, nil // the vulnerable code is not built for this platform
 	}
 	if slices.Contains(a.Versions, t.Version) || slices.Contains(a.Versions, strings.TrimPrefix(t.Version, "v")) {
 		v.affected = true
@@ -253,10 +258,13 @@ type Finding struct {
 // Match finds the advisories that affect a package. Entries naming the same
 // vulnerability (by ID or alias) are merged into one finding; for Debian the
 // security tracker's verdict wins over other sources, including its "not affected".
-func (s *Store) Match(os facts.OS, p facts.Package) ([]Finding, error) {
+func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding, error) {
 	t, ok := TargetFor(os, p)
 	if !ok {
 		return nil, nil
+	}
+	if parts := strings.Split(platform, "/"); len(parts) >= 2 {
+		t.GOOS, t.GOARCH = parts[0], parts[1]
 	}
 	var entries []Entry
 	for _, eco := range t.Ecosystems {

@@ -118,6 +118,7 @@ func (o osvRecord) record() (Record, error) {
 			continue
 		}
 		af := Affected{Ecosystem: a.Package.Ecosystem, Package: a.Package.Name, Versions: a.Versions}
+		af.GOOS, af.GOARCH = goPlatforms(a.EcosystemSpecific)
 		for _, rg := range a.Ranges {
 			af.Ranges = append(af.Ranges, Range{Type: rg.Type, Events: rg.Events})
 		}
@@ -196,4 +197,31 @@ func firstLine(s string) string {
 		s = s[:197] + "..."
 	}
 	return s
+}
+
+// goPlatforms reads the Go database's ecosystem_specific.imports: the operating
+// systems and architectures the vulnerable packages are limited to, when every import
+// is limited (one unlimited import makes the vulnerability apply everywhere).
+func goPlatforms(es map[string]any) (goos, goarch []string) {
+	imports, _ := es["imports"].([]any)
+	if len(imports) == 0 {
+		return nil, nil
+	}
+	collect := func(key string) []string {
+		var out []string
+		for _, imp := range imports {
+			m, _ := imp.(map[string]any)
+			list, _ := m[key].([]any)
+			if len(list) == 0 {
+				return nil
+			}
+			for _, x := range list {
+				if s, ok := x.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+		return sortedUnique(out)
+	}
+	return collect("goos"), collect("goarch")
 }

@@ -36,6 +36,10 @@ type Affected struct {
 	// Released lists the versions the distribution ships for this release (Debian's
 	// repositories): a fix newer than all of them is not yet released.
 	Released []string `json:"released,omitempty"`
+	// GOOS and GOARCH, when set, are the only platforms the vulnerable code is built
+	// for (the Go database's imports): a binary for another is not affected.
+	GOOS   []string `json:"goos,omitempty"`
+	GOARCH []string `json:"goarch,omitempty"`
 }
 
 // Range is an OSV range: events in any order.

@@ -679,6 +679,8 @@ type Package struct {
 	// Layer the index of the layer that introduced it (0 = base).
 	Path  string `json:"path"`
 	Layer int    `json:"layer"`
+	// Platform is the os/arch a binary was built for, when it says (Go binaries).
+	Platform string `json:"platform,omitempty"`
 }
 
 // OS is what an image says about its operating system.

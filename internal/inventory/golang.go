@@ -11,6 +11,7 @@ type GoInfo struct {
 	GoVersion string
 	Main      GoMod
 	Deps      []GoMod
+	Platform  string // "linux/amd64", from the build settings
 }
 
 // GoMod is one module of a Go binary.
@@ -27,13 +28,13 @@ func GoPackages(info GoInfo, p string, layer int) []facts.Package {
 			return
 		}
 		ns, name := splitGoPath(m.Path)
-		out = append(out, facts.Package{Name: m.Path, Version: m.Version, Type: "golang", Path: p, Layer: layer,
+		out = append(out, facts.Package{Name: m.Path, Version: m.Version, Type: "golang", Path: p, Layer: layer, Platform: info.Platform,
 			PURL: PURL("golang", ns, name, m.Version, nil)})
 	}
 	if v := strings.TrimPrefix(info.GoVersion, "go"); v != "" {
 		// "go1.21.3 X:nocoverageredesign" carries experiments after a space.
 		v, _, _ = strings.Cut(v, " ")
-		out = append(out, facts.Package{Name: "stdlib", Version: "v" + v, Type: "golang", Path: p, Layer: layer,
+		out = append(out, facts.Package{Name: "stdlib", Version: "v" + v, Type: "golang", Path: p, Layer: layer, Platform: info.Platform,
 			PURL: PURL("golang", "", "stdlib", "v"+v, nil)})
 	}
 	add(info.Main)

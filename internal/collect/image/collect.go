@@ -439,6 +439,9 @@ func rpmNamespace(os facts.OS) string {
 
 func goInfo(g *GoBuildInfo) inventory.GoInfo {
 	out := inventory.GoInfo{GoVersion: g.GoVersion, Main: inventory.GoMod{Path: g.Main.Path, Version: g.Main.Version}}
+	if g.GOOS != "" && g.GOARCH != "" {
+		out.Platform = g.GOOS + "/" + g.GOARCH
+	}
 	for _, d := range g.Deps {
 		m := d
 		if d.Replace != nil {

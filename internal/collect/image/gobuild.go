@@ -16,6 +16,9 @@ type GoBuildInfo struct {
 	Path      string     `json:"path"`      // main package path
 	Main      GoModule   `json:"main"`
 	Deps      []GoModule `json:"deps,omitempty"`
+	// GOOS and GOARCH are the platform it was built for (from its build settings).
+	GOOS   string `json:"goos,omitempty"`
+	GOARCH string `json:"goarch,omitempty"`
 	// OldFormat is set for binaries built before Go 1.18, whose build information is
 	// reached through pointers and is not read.
 	OldFormat bool `json:"oldFormat,omitempty"`
@@ -149,6 +152,14 @@ func parseBuildInfo(b []byte, max int64) (info *GoBuildInfo, complete bool) {
 	}
 	out.Path = bi.Path
 	out.Main = goModule(&bi.Main)
+	for _, st := range bi.Settings {
+		switch st.Key {
+		case "GOOS":
+			out.GOOS = st.Value
+		case "GOARCH":
+			out.GOARCH = st.Value
+		}
+	}
 	for _, d := range bi.Deps {
 		out.Deps = append(out.Deps, goModule(d))
 	}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDBCommands(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DOCKAUDIT_DB_DIR": dir}
+	code, _, errs := runCLI(t, env, "db", "status")
+	if code != 1 || errs != "dockaudit db status: no database in "+dir+": run dockaudit db update (or dockaudit db import PATH)\n" {
+		t.Errorf("no database: exit %d, %q", code, errs)
+	}
+	code, out, errs := runCLI(t, env, "db", "import", "../../internal/app/testdata/advisories")
+	if code != 0 || out != "imported into "+filepath.Join(dir, "vuln.db")+": 4 advisories for 2 packages from 2 sources\n" {
+		t.Fatalf("import: exit %d, %q %q", code, out, errs)
+	}
+	code, out, _ = runCLI(t, env, "db", "status", "--format", "json")
+	var meta struct {
+		Schema  string
+		Records int
+		Sources []struct{ Name string }
+	}
+	if json.Unmarshal([]byte(out), &meta); code != 0 || meta.Schema != "1" || meta.Records != 4 || len(meta.Sources) != 2 {
+		t.Errorf("status: exit %d, %+v", code, meta)
+	}
+	code, out, _ = runCLI(t, env, "db", "status")
+	if code != 0 || !strings.Contains(out, "4 advisories for 2 packages") || !strings.Contains(out, "debian-tracker") {
+		t.Errorf("status table: %q", out)
+	}
+	bundle := filepath.Join(t.TempDir(), "db.tar.gz")
+	if code, _, errs := runCLI(t, env, "db", "export", bundle); code != 0 {
+		t.Fatalf("export: %d %s", code, errs)
+	}
+	other := t.TempDir()
+	if code, out, errs := runCLI(t, map[string]string{"DOCKAUDIT_DB_DIR": other}, "db", "import", bundle); code != 0 || !strings.HasPrefix(out, "imported into "+other) {
+		t.Errorf("import bundle: %d %q %q", code, out, errs)
+	}
+	// Errors: one line, the right exit code.
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"db"}, 2, ""},
+		{[]string{"db", "fetch"}, 2, "dockaudit db: unknown subcommand \"fetch\" (update, import, export or status)\n"},
+		{[]string{"db", "import"}, 2, "dockaudit db import: name at least one file, directory or bundle (see dockaudit db import --help)\n"},
+		{[]string{"db", "import", "/nonexistent"}, 1, "dockaudit db import: stat /nonexistent: no such file or directory\n"},
+		{[]string{"db", "export"}, 2, "dockaudit db export: name one output FILE (or - for stdout)\n"},
+		{[]string{"db", "status", "--format", "xml"}, 2, "dockaudit db status: --format \"xml\": want table or json\n"},
+		{[]string{"db", "update", "--osv-url", "http://127.0.0.1:1", "--ecosystems", "Go", "--debian-url", "", "--alpine-branches", ""}, 1, ""},
+	} {
+		code, _, errs := runCLI(t, env, tt.args...)
+		if code != tt.code || (tt.want != "" && errs != tt.want) || (len(tt.args) > 1 && strings.Count(errs, "\n") != 1) {
+			t.Errorf("%v: exit %d, %q", tt.args, code, errs)
+		}
+	}
+	// The failed update left the database in place.
+	if _, err := os.Stat(filepath.Join(dir, "vuln.db")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestImageWithDatabase(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DOCKAUDIT_DB_DIR": dir}
+	if code, _, errs := runCLI(t, env, "db", "import", "../../internal/app/testdata/advisories"); code != 0 {
+		t.Fatal(errs)
+	}
+	// An npm package the test advisory covers, in an image.
+	archive := testArchive(t, v1.Config{})
+	code, out, _ := runCLI(t, env, "image", "--include", "VULN", "-f", "json", archive)
+	if code != 0 || !strings.Contains(out, `"status": "pass"`) {
+		t.Errorf("no vulnerable package: exit %d\n%s", code, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"image", "--severity", "urgent", archive}, "dockaudit image: --severity: unknown severity \"urgent\" (want one of info, low, medium, high, critical)\n"},
+		{[]string{"image", "--vex", "/nonexistent.json", archive}, "dockaudit image: --vex: open /nonexistent.json: no such file or directory\n"},
+		{[]string{"image", "--ignore-file", "/nonexistent.yaml", archive}, "dockaudit image: --ignore-file: open /nonexistent.yaml: no such file or directory\n"},
+	} {
+		if code, _, errs := runCLI(t, env, tt.args...); code != 2 || errs != tt.want {
+			t.Errorf("%v: exit %d, %q\nwant %q", tt.args, code, errs, tt.want)
+		}
+	}
+}
