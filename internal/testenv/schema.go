@@ -50,11 +50,11 @@ func SBOMSchemas(t testing.TB) (cyclonedx, spdx func([]byte) error) {
 }
 
 func loadSchemas() (*jsonschema.Schema, *jsonschema.Schema, error) {
-	cdxDir, err := moduleDir(cycloneDXModule)
+	cdxDir, err := ModuleDir(cycloneDXModule)
 	if err != nil {
 		return nil, nil, err
 	}
-	spdxDir, err := moduleDir(spdxModule)
+	spdxDir, err := ModuleDir(spdxModule)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -75,9 +75,10 @@ func loadSchemas() (*jsonschema.Schema, *jsonschema.Schema, error) {
 	return cdx, spdx, err
 }
 
-// moduleDir finds a module version in the module cache, downloading it if needed,
-// from outside any module so the project's go.mod and go.sum are left alone.
-func moduleDir(mod string) (string, error) {
+// ModuleDir finds a module version in the module cache, downloading it from the
+// module proxy if needed, from outside any module so the project's go.mod and go.sum
+// are left alone.
+func ModuleDir(mod string) (string, error) {
 	cmd := exec.Command("go", "mod", "download", "-json", mod)
 	cmd.Dir = os.TempDir()
 	cmd.Env = append(os.Environ(), "GO111MODULE=on", "GOFLAGS=")
