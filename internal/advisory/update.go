@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -296,7 +295,7 @@ func (u *updater) copyOld(source string, keep func(id string) bool) (int, error)
 		recs := tx.Bucket(bRecords)
 		return tx.Bucket(bAffected).ForEach(func(k, v []byte) error {
 			var es []Entry
-			if err := json.Unmarshal(v, &es); err != nil {
+			if err := decodeValue(v, &es); err != nil {
 				return err
 			}
 			eco, pkg, _ := strings.Cut(string(k), "\x00")
@@ -306,7 +305,7 @@ func (u *updater) copyOld(source string, keep func(id string) bool) (int, error)
 				}
 				var r Record
 				if raw := recs.Get([]byte(e.ID)); raw != nil {
-					if err := json.Unmarshal(raw, &r); err != nil {
+					if err := decodeValue(raw, &r); err != nil {
 						return err
 					}
 				}
