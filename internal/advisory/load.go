@@ -138,7 +138,11 @@ func loadFile(b *Builder, c *counter, p string) error {
 }
 
 // loadDocument reads one small document: an Alpine secdb file or an OSV record.
+// Other JSON (the Go database's index files, a schema) is not an advisory file.
 func loadDocument(b *Builder, c *counter, data []byte, isYAML bool) error {
+	if t := bytes.TrimSpace(data); !isYAML && (len(t) == 0 || t[0] != '{') {
+		return errNotAdvisory
+	}
 	if bytes.Contains(data[:min(len(data), 4096)], []byte("distroversion")) {
 		skipped, err := ParseAlpineSecDB(data, c.add(b))
 		c.skipped["alpine-secdb"] += skipped

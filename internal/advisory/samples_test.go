@@ -124,3 +124,32 @@ func TestRealEverything(t *testing.T) {
 		})
 	}
 }
+
+func TestRealUbuntu(t *testing.T) {
+	s := load(t, shared(t, "osv-samples", "vunnel", "ubuntu-osv"))
+	jammy := facts.OS{ID: "ubuntu", VersionID: "22.04"}
+	got := match(t, s, jammy, facts.Package{Name: "libwayland-client0", Version: "1.20.0-1", SourceName: "wayland", Type: "deb"})
+	if len(got) != 1 || got[0] != "CVE-2021-3782 fixed fixed=1.20.0-1ubuntu0.1 sev=medium aliases=UBUNTU-CVE-2021-3782,USN-5614-1" {
+		t.Errorf("wayland on 22.04: %q", got)
+	}
+	// The fixed version, and a Pro-only fix for 16.04 (ESM is not assumed).
+	expect(t, match(t, s, jammy, facts.Package{Name: "libwayland-client0", Version: "1.20.0-1ubuntu0.1", SourceName: "wayland", Type: "deb"}))
+	expect(t, match(t, s, facts.OS{ID: "ubuntu", VersionID: "16.04"}, facts.Package{Name: "libwayland-client0", Version: "1.12.0-1~ubuntu16.04.3", SourceName: "wayland", Type: "deb"}))
+}
+
+// TestGoVulnDBLayout: a directory in vuln.go.dev's layout (index/*.json, ID/*.json)
+// imports: its index files are passed over.
+func TestGoVulnDBLayout(t *testing.T) {
+	osvDir := shared(t, "go-vulndb", "osv")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "index"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "ID"), 0o755)
+	os.WriteFile(filepath.Join(dir, "index", "db.json"), []byte(`{"modified":"2026-11-05T00:00:00Z"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "index", "modules.json"), []byte(`[{"path":"golang.org/x/text","vulns":[{"id":"GO-2022-1059"}]}]`), 0o644)
+	b, _ := os.ReadFile(filepath.Join(osvDir, "GO-2022-1059.json"))
+	os.WriteFile(filepath.Join(dir, "ID", "GO-2022-1059.json"), b, 0o644)
+	s := load(t, dir)
+	if s.Meta.Records != 1 {
+		t.Errorf("%d records", s.Meta.Records)
+	}
+}
