@@ -43,6 +43,10 @@ Commands:
             their packages, configuration, setuid files and secrets
   sbom      write one image's packages as CycloneDX 1.6 or SPDX 2.3 JSON
   db        the local vulnerability database: update, import, export, status
+  endpoint  probe daemon addresses: anonymous API, TLS, client certificates, versions,
+            cipher suites, the server certificate, Engine advisories
+  registry  probe registries: TLS, anonymous pull and push, catalog, delete, auth
+  certs     make a CA, server and client certificate set for daemon TLS
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
   version   print dockaudit's version
 
@@ -95,6 +99,12 @@ func run(ctx context.Context, args []string, e env) int {
 		return runSBOM(ctx, args[1:], e)
 	case "db":
 		return runDB(ctx, args[1:], e)
+	case "endpoint":
+		return runEndpoint(ctx, args[1:], e)
+	case "registry":
+		return runRegistry(ctx, args[1:], e)
+	case "certs":
+		return runCerts(args[1:], e)
 	case "rules":
 		return runRules(args[1:], e)
 	case "version", "--version":
@@ -358,6 +368,7 @@ func runHost(ctx context.Context, args []string, e env) int {
 		FromFacts:    fromFacts,
 		Concurrency:  concurrency,
 		ContentTrust: e.getenv("DOCKER_CONTENT_TRUST"),
+		DockerConfig: app.DockerConfigDir(e.getenv),
 		Env: engine.Env{
 			Host: e.getenv("DOCKER_HOST"), TLSVerify: e.getenv("DOCKER_TLS_VERIFY"),
 			CertPath: e.getenv("DOCKER_CERT_PATH"), Home: e.getenv("HOME"),

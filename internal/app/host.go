@@ -6,14 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/endpoint"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/host"
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
@@ -32,6 +38,9 @@ type HostOptions struct {
 	Concurrency  int
 	Env          engine.Env
 	ContentTrust string
+	// DockerConfig is the docker CLI configuration directory whose credential storage
+	// is checked ("" skips it).
+	DockerConfig string
 	Now          func() time.Time
 }
 
@@ -123,7 +132,8 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Endpoint:        client.Host,
 		IncludesStopped: opts.All,
 		Engine:          res.Engine,
-		Client:          facts.Client{ContentTrust: opts.ContentTrust},
+		Client: facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify,
+			CertPath: opts.Env.CertPath},
 		Containers:      res.Containers,
 		Images:          res.Images,
 		Networks:        res.Networks,
@@ -164,6 +174,11 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	if h.Access.Local {
 		host.ContainerProcesses(hopts.Proc, snap.Containers)
 		host.ResolveMounts(h.Access.Root, snap.Containers)
+		if snap.Daemon != nil {
+			snap.Daemon.TLSMaterial = host.ReadTLSMaterial(h.Access.Root, snap.Daemon.TLS)
+			snap.Endpoints = probeListeners(ctx, snap.Daemon, hopts.Proc)
+		}
+		snap.Client.Config = clientConfig(opts.DockerConfig)
 	}
 	// Whatever procfs could not give (a remote daemon, a container that just started)
 	// comes from the Engine API.
@@ -221,6 +236,9 @@ func hostTargets(s *facts.Snapshot) []finding.Target {
 	for i := range s.Images {
 		out = append(out, check.ImageTarget(&s.Images[i]))
 	}
+	for i := range s.Endpoints {
+		out = append(out, check.EndpointTarget(&s.Endpoints[i]))
+	}
 	return out
 }
 
@@ -248,4 +266,102 @@ func validFacts(s *facts.Snapshot) error {
 		}
 	}
 	return nil
+}
+
+// probeListeners probes the daemon's TCP API listeners, from its own network
+// namespace: the addresses its hosts setting names (a wildcard address is dialled on
+// loopback), and, under socket activation, the TCP sockets it holds that are not the
+// swarm or metrics ports.
+func probeListeners(ctx context.Context, d *facts.DaemonProcess, proc string) []facts.Endpoint {
+	type target struct{ addr, source string }
+	var targets []target
+	seen := map[string]bool{}
+	add := func(addr, source string) {
+		if !seen[addr] {
+			seen[addr] = true
+			targets = append(targets, target{addr, source})
+		}
+	}
+	hosts, _ := d.Lookup("hosts")
+	fd := false
+	for _, h := range hosts.Values {
+		switch {
+		case strings.HasPrefix(h, "tcp://"):
+			hp := strings.TrimPrefix(h, "tcp://")
+			host, port, err := net.SplitHostPort(hp)
+			if err != nil {
+				continue
+			}
+			switch host {
+			case "", "0.0.0.0":
+				host = "127.0.0.1"
+			case "::":
+				host = "::1"
+			}
+			add("tcp://"+net.JoinHostPort(host, port), hosts.Source)
+		case strings.HasPrefix(h, "fd://"):
+			fd = true
+		}
+	}
+	if fd {
+		skip := map[string]bool{"2377": true, "7946": true}
+		if m, ok := d.Lookup("metrics-addr"); ok {
+			if _, port, err := net.SplitHostPort(m.Value()); err == nil {
+				skip[port] = true
+			}
+		}
+		for _, l := range d.Listeners {
+			host, port, err := net.SplitHostPort(l.Address)
+			if err != nil || !strings.HasPrefix(l.Network, "tcp") || skip[port] {
+				continue
+			}
+			if host == "0.0.0.0" || host == "" {
+				host = "127.0.0.1"
+			} else if host == "::" {
+				host = "::1"
+			}
+			add("tcp://"+net.JoinHostPort(host, port), "socket activation")
+		}
+	}
+	o := endpoint.Options{Timeout: 3 * time.Second}
+	if ns := fmt.Sprintf("%s/%d/ns/net", proc, d.PID); !sameFile(ns, proc+"/self/ns/net") {
+		o.NetNS = ns
+	}
+	eps := make([]facts.Endpoint, len(targets))
+	parallel(len(targets), 4, func(i int) {
+		eps[i] = endpoint.Probe(ctx, targets[i].addr, o)
+		eps[i].Source = targets[i].source
+	})
+	return eps
+}
+
+func sameFile(a, b string) bool {
+	fa, err1 := os.Stat(a)
+	fb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// clientConfig reads the credential setup of the docker CLI configuration in dir.
+func clientConfig(dir string) *facts.ClientConfig {
+	if dir == "" {
+		return nil
+	}
+	p := filepath.Join(dir, "config.json")
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil
+	}
+	cfg, err := registry.LoadDockerConfig(dir)
+	if err != nil {
+		return nil
+	}
+	out := &facts.ClientConfig{Path: p, PlaintextAuths: cfg.PlaintextRegistries(), CredsStore: cfg.CredsStore, Mode: uint32(fi.Mode().Perm())}
+	for reg := range cfg.CredHelpers {
+		out.CredHelpers = append(out.CredHelpers, reg)
+	}
+	sort.Strings(out.CredHelpers)
+	if out.PlaintextAuths == nil {
+		out.PlaintextAuths = []string{}
+	}
+	return out
 }

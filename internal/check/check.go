@@ -29,6 +29,9 @@ type Pass struct {
 	// Container or Image is the target for container- and image-scoped checks.
 	Container *facts.Container
 	Image     *facts.Image
+	// Endpoint and Registry are the target of endpoint- and registry-scoped checks.
+	Endpoint *facts.Endpoint
+	Registry *facts.Registry
 
 	rule    *finding.Rule
 	target  finding.Target

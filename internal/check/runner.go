@@ -62,6 +62,22 @@ func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
 				}
 				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Container: ct, rule: &c.Rule, target: ContainerTarget(ct)}})
 			}
+		case finding.KindEndpoint:
+			for k := range snap.Endpoints {
+				ep := &snap.Endpoints[k]
+				if ep.Error != "" {
+					continue
+				}
+				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Endpoint: ep, rule: &c.Rule, target: EndpointTarget(ep)}})
+			}
+		case finding.KindRegistry:
+			for k := range snap.Registries {
+				rg := &snap.Registries[k]
+				if rg.Error != "" {
+					continue
+				}
+				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Registry: rg, rule: &c.Rule, target: RegistryTarget(rg)}})
+			}
 		case finding.KindImage:
 			for k := range snap.Images {
 				im := &snap.Images[k]
@@ -80,6 +96,16 @@ func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
 	for k := range snap.Images {
 		if im := &snap.Images[k]; im.Error != "" {
 			collectErrors = append(collectErrors, collectError(ImageTarget(im), im.Error))
+		}
+	}
+	for k := range snap.Endpoints {
+		if ep := &snap.Endpoints[k]; ep.Error != "" {
+			collectErrors = append(collectErrors, collectError(EndpointTarget(ep), ep.Error))
+		}
+	}
+	for k := range snap.Registries {
+		if rg := &snap.Registries[k]; rg.Error != "" {
+			collectErrors = append(collectErrors, collectError(RegistryTarget(rg), rg.Error))
 		}
 	}
 
@@ -201,6 +227,16 @@ func ImageTarget(im *facts.Image) finding.Target {
 		name = im.Tags[0]
 	}
 	return finding.Target{Kind: finding.KindImage, Name: name, ID: im.ID}
+}
+
+// EndpointTarget names a probed daemon address.
+func EndpointTarget(ep *facts.Endpoint) finding.Target {
+	return finding.Target{Kind: finding.KindEndpoint, Name: ep.Address}
+}
+
+// RegistryTarget names a probed registry.
+func RegistryTarget(r *facts.Registry) finding.Target {
+	return finding.Target{Kind: finding.KindRegistry, Name: r.URL}
 }
 
 // ShortID is the 12-hex-digit form of a container or image ID ("sha256:" dropped).

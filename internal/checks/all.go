@@ -4,6 +4,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks/cis"
 	"github.com/dockaudit/dockaudit/internal/checks/imagecfg"
+	"github.com/dockaudit/dockaudit/internal/checks/link"
 	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -11,7 +12,16 @@ import (
 // All returns every check dockaudit host runs, in report order. This list and Image
 // are the only registration there is.
 func All() []check.Check {
-	return cis.Checks()
+	out := cis.Checks()
+	out = append(out, link.HostChecks()...)
+	// The daemon's TCP listeners are probed as dockaudit endpoint probes addresses;
+	// DAEMON-CVE already judges the Engine version.
+	for _, c := range Endpoint() {
+		if c.ID != "ENGINE-CVE" {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Image returns the checks dockaudit image runs: the CIS section 4 items an image
@@ -30,5 +40,27 @@ func Image() []check.Check {
 // Every returns every rule dockaudit has, each once: those of dockaudit host, then
 // the image rules host does not run.
 func Every() []check.Check {
-	return append(append(All(), imagecfg.Checks()...), vuln.Checks()...)
+	out := append(append(All(), imagecfg.Checks()...), vuln.Checks()...)
+	for _, c := range link.Checks() {
+		if c.ID == "ENGINE-CVE" || c.Scope == finding.KindRegistry {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Endpoint returns the checks dockaudit endpoint runs on probed daemon addresses.
+func Endpoint() []check.Check { return scoped(link.Checks(), finding.KindEndpoint) }
+
+// Registry returns the checks dockaudit registry runs on probed registries.
+func Registry() []check.Check { return scoped(link.Checks(), finding.KindRegistry) }
+
+func scoped(cs []check.Check, k finding.Kind) []check.Check {
+	var out []check.Check
+	for _, c := range cs {
+		if c.Scope == k {
+			out = append(out, c)
+		}
+	}
+	return out
 }

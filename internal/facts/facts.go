@@ -33,6 +33,10 @@ type Snapshot struct {
 	Networks   []Network   `json:"networks"`
 	Volumes    []Volume    `json:"volumes"`
 	Swarm      *Swarm      `json:"swarm,omitempty"`
+	// Endpoints are daemon addresses probed over the network (dockaudit endpoint, and
+	// the daemon's TCP listeners under dockaudit host); Registries registries probed.
+	Endpoints  []Endpoint `json:"endpoints,omitempty"`
+	Registries []Registry `json:"registries,omitempty"`
 	// Notes are things the collectors could not read that weaken some checks, in words
 	// (the volume list failed, so volume binds were not resolved).
 	Notes []string `json:"notes,omitempty"`
@@ -130,6 +134,9 @@ type DaemonProcess struct {
 	Config map[string]Setting `json:"config"`
 	// TLS is the daemon's effective TLS setup for its TCP listeners.
 	TLS TLS `json:"tls"`
+	// TLSMaterial is the daemon's certificates, read from its host (nil without TLS
+	// files).
+	TLSMaterial *TLSMaterial `json:"tlsMaterial,omitempty"`
 	// ContainerdSocket is the containerd socket this daemon uses.
 	ContainerdSocket string `json:"containerdSocket"`
 	// Listeners are the sockets this process is listening on (TCP and unix).
@@ -328,6 +335,25 @@ type LSM struct {
 // Client is the auditing client's own environment.
 type Client struct {
 	ContentTrust string `json:"contentTrust"` // DOCKER_CONTENT_TRUST
+	// DockerHost, TLSVerify and CertPath are the client's DOCKER_HOST,
+	// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
+	DockerHost string `json:"dockerHost,omitempty"`
+	TLSVerify  string `json:"tlsVerify,omitempty"`
+	CertPath   string `json:"certPath,omitempty"`
+	// Config is the docker CLI configuration's credential setup, when it was read.
+	Config *ClientConfig `json:"config,omitempty"`
+}
+
+// ClientConfig is what the docker CLI's config.json says about credentials. Values
+// are never kept: only which registries store what.
+type ClientConfig struct {
+	Path string `json:"path"`
+	// PlaintextAuths are registries whose credentials are stored in the file itself
+	// (an "auth", "password" or "identitytoken" entry), not in a credential store.
+	PlaintextAuths []string `json:"plaintextAuths"`
+	CredsStore     string   `json:"credsStore,omitempty"`
+	CredHelpers    []string `json:"credHelpers,omitempty"` // registries with a helper
+	Mode           uint32   `json:"mode"`
 }
 
 // Container is one container, from a single inspect plus its process list.

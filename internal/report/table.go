@@ -123,8 +123,17 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 		fmt.Fprintf(w, " at %s", c.Endpoint)
 	}
 	fmt.Fprintln(w)
-	if r.Command == "image" {
+	switch r.Command {
+	case "image":
 		writeImages(w, r, paint)
+		return
+	case "endpoint", "registry":
+		for _, t := range r.Targets {
+			fmt.Fprintf(w, "  %s %s\n", t.Kind, printable(t.Name))
+		}
+		for _, n := range c.Notes {
+			fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+		}
 		return
 	}
 	fmt.Fprintf(w, "  %d containers, %d images audited", c.Containers, c.Images)
@@ -287,6 +296,10 @@ func noTargets(scope finding.Kind) string {
 		return "no containers were audited (only running ones are, unless --all)"
 	case finding.KindImage:
 		return "no images were audited"
+	case finding.KindEndpoint:
+		return "no TCP listener was probed (the daemon listens on no TCP address, or its host was not read)"
+	case finding.KindRegistry:
+		return "no registry was probed"
 	}
 	return "nothing was evaluated"
 }

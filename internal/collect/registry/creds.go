@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
@@ -124,4 +125,18 @@ func helperGet(helper, server string) (Credential, error) {
 		return Credential{IdentityToken: r.Secret}, nil
 	}
 	return Credential{Username: r.Username, Password: r.Secret}, nil
+}
+
+// PlaintextRegistries lists the registries whose credentials the configuration holds
+// in the file itself ("auth", "password" or "identitytoken"), sorted. The values are
+// not returned.
+func (c *DockerConfig) PlaintextRegistries() []string {
+	var out []string
+	for reg, a := range c.Auths {
+		if a.Auth != "" || a.Password != "" || a.IdentityToken != "" {
+			out = append(out, reg)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

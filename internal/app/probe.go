@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/endpoint"
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+// ProbeOptions are the settings of dockaudit endpoint and dockaudit registry.
+type ProbeOptions struct {
+	Output
+	Selection check.Selection
+	Targets   []string
+	Timeout   time.Duration
+	// CACert verifies the server's chain (default: system roots); Cert and Key are a
+	// client certificate for reading an mTLS daemon's version.
+	CACert, Cert, Key string
+	// Registry probes.
+	Repository string
+	Credential *registry.Credential
+	ProbePush  bool
+	Now        func() time.Time
+}
+
+func (o ProbeOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o ProbeOptions) tlsOptions() (endpoint.Options, error) {
+	eo := endpoint.Options{Timeout: o.Timeout}
+	if o.CACert != "" {
+		b, err := os.ReadFile(o.CACert)
+		if err != nil {
+			return eo, &UsageError{Err: fmt.Errorf("--tlscacert: %w", err)}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return eo, &UsageError{Err: fmt.Errorf("--tlscacert %s: no PEM certificate in it", o.CACert)}
+		}
+		eo.Roots = pool
+	}
+	if (o.Cert == "") != (o.Key == "") {
+		return eo, &UsageError{Err: errors.New("--tlscert and --tlskey go together")}
+	}
+	if o.Cert != "" {
+		c, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		if err != nil {
+			return eo, &UsageError{Err: fmt.Errorf("client certificate: %w", err)}
+		}
+		eo.ClientCert = &c
+	}
+	return eo, nil
+}
+
+// ProbeError is a run in which some targets could not be probed; the report covers
+// the rest.
+type ProbeError struct{ Failed []string }
+
+func (e *ProbeError) Error() string { return fmt.Sprintf("%d targets could not be probed", len(e.Failed)) }
+
+// Endpoint probes daemon addresses and writes the report.
+func Endpoint(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report.Report, error) {
+	eo, err := opts.tlsOptions()
+	if err != nil {
+		return nil, err
+	}
+	eps := make([]facts.Endpoint, len(opts.Targets))
+	parallel(len(opts.Targets), 4, func(i int) {
+		eps[i] = endpoint.Probe(ctx, opts.Targets[i], eo)
+		eps[i].Source = "argument"
+	})
+	snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(), Endpoints: eps,
+		HostAccess: facts.HostAccess{Reason: "dockaudit endpoint probes addresses over the network"}}
+	var failed []string
+	for _, ep := range eps {
+		if ep.Error != "" {
+			failed = append(failed, ep.Address+": "+ep.Error)
+		}
+	}
+	return probeReport(ctx, "endpoint", checks.Endpoint(), snap, opts, failed, stdout)
+}
+
+// Registry probes registries and writes the report.
+func Registry(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report.Report, error) {
+	eo, err := opts.tlsOptions()
+	if err != nil {
+		return nil, err
+	}
+	regs := make([]facts.Registry, len(opts.Targets))
+	parallel(len(opts.Targets), 4, func(i int) {
+		regs[i] = registry.Probe(ctx, opts.Targets[i], registry.ProbeOptions{Repository: opts.Repository, Credential: opts.Credential,
+			ProbePush: opts.ProbePush, Timeout: opts.Timeout, TLS: eo})
+	})
+	snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(), Registries: regs,
+		HostAccess: facts.HostAccess{Reason: "dockaudit registry probes registries over the network"}}
+	var failed []string
+	for _, r := range regs {
+		if r.Error != "" {
+			failed = append(failed, r.URL+": "+r.Error)
+		}
+	}
+	return probeReport(ctx, "registry", checks.Registry(), snap, opts, failed, stdout)
+}
+
+func probeReport(ctx context.Context, command string, all []check.Check, snap *facts.Snapshot, opts ProbeOptions, failed []string, stdout io.Writer) (*report.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	selected, err := opts.Selection.Apply(all)
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	findings := check.Run(selected, snap, check.Options{})
+	rules := make([]finding.Rule, 0, len(selected)+1)
+	if len(failed) > 0 {
+		rules = append(rules, check.CollectRule())
+	}
+	for _, c := range selected {
+		rules = append(rules, c.Rule)
+	}
+	var targets []finding.Target
+	for i := range snap.Endpoints {
+		targets = append(targets, check.EndpointTarget(&snap.Endpoints[i]))
+	}
+	for i := range snap.Registries {
+		targets = append(targets, check.RegistryTarget(&snap.Registries[i]))
+	}
+	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
+	r := report.Build(toolInfo(), command, opts.now(), report.Context{}, rules, targets, findings, opts.FailOn)
+	r.Summary.Suppressed = suppressed
+	if err := opts.write(stdout, r); err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		return r, &ProbeError{Failed: failed}
+	}
+	return r, nil
+}
+
+// parallel runs f(0..n-1) with at most k at once.
+func parallel(n, k int, f func(int)) {
+	sem := make(chan struct{}, k)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
