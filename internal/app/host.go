@@ -134,12 +134,12 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Engine:          res.Engine,
 		Client: facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify,
 			CertPath: opts.Env.CertPath},
-		Containers:      res.Containers,
-		Images:          res.Images,
-		Networks:        res.Networks,
-		Volumes:         res.Volumes,
-		Notes:           res.Notes,
-		Swarm:           res.Swarm,
+		Containers: res.Containers,
+		Images:     res.Images,
+		Networks:   res.Networks,
+		Volumes:    res.Volumes,
+		Notes:      res.Notes,
+		Swarm:      res.Swarm,
 	}
 	if snap.Containers == nil {
 		snap.Containers = []facts.Container{}

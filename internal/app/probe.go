@@ -73,7 +73,9 @@ func (o ProbeOptions) tlsOptions() (endpoint.Options, error) {
 // the rest.
 type ProbeError struct{ Failed []string }
 
-func (e *ProbeError) Error() string { return fmt.Sprintf("%d targets could not be probed", len(e.Failed)) }
+func (e *ProbeError) Error() string {
+	return fmt.Sprintf("%d targets could not be probed", len(e.Failed))
+}
 
 // Endpoint probes daemon addresses and writes the report.
 func Endpoint(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report.Report, error) {
