@@ -107,9 +107,12 @@ func Probe(ctx context.Context, addr string, o Options) facts.Endpoint {
 	ep.Address = "tcp://" + hostport
 	host, _, _ := net.SplitHostPort(hostport)
 	first := handshake(ctx, hostport, host, 0, 0, nil, o)
+	var ne net.Error
 	switch {
 	case first.dialErr != nil:
 		ep.Error = first.dialErr.Error()
+	case !first.ok && !first.certAsked && errors.As(first.handshakeErr, &ne) && ne.Timeout():
+		ep.Error = fmt.Sprintf("connected, but no answer within %s: a filtered port, or neither TLS nor HTTP", o.Timeout)
 	case first.notTLS:
 		ep.API = apiProbe(ctx, plainClient(o), "http://"+hostport)
 	default:
@@ -134,6 +137,7 @@ type hs struct {
 	ok           bool  // the handshake completed
 	certAsked    bool  // the server sent a CertificateRequest
 	acceptable   [][]byte
+	peer         []*x509.Certificate // the server's chain, seen even when the handshake then fails
 	state        tls.ConnectionState
 	handshakeErr error
 }
@@ -155,6 +159,14 @@ func handshake(ctx context.Context, hostport, host string, version uint16, suite
 		ServerName:         host,
 		InsecureSkipVerify: true, // #nosec G402 -- the probe reads the chain; verification is done and reported separately
 		MinVersion:         tls.VersionTLS10,
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			for _, der := range raw {
+				if c, err := x509.ParseCertificate(der); err == nil {
+					out.peer = append(out.peer, c)
+				}
+			}
+			return nil
+		},
 		GetClientCertificate: func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			out.certAsked = true
 			out.acceptable = cri.AcceptableCAs
@@ -201,22 +213,16 @@ func tlsProbe(ctx context.Context, hostport, host string, first hs, o Options) *
 	for _, dn := range first.acceptable {
 		t.AcceptableCAs = append(t.AcceptableCAs, rdnString(dn))
 	}
-	// The certificate: from a handshake that completed (with TLS 1.2 and a required
-	// client certificate, only the server's first flight is seen, so use a 1.3 one).
-	state := first.state
-	if !first.ok {
-		if h := handshake(ctx, hostport, host, tls.VersionTLS13, 0, nil, o); h.ok {
-			state = h.state
-		}
-	}
-	if len(state.PeerCertificates) > 0 {
-		leaf := state.PeerCertificates[0]
+	// The server's chain arrives before it asks for a client certificate, so it is
+	// seen even when the handshake fails for want of one.
+	if peer := first.peer; len(peer) > 0 {
+		leaf := peer[0]
 		ci := CertInfo(leaf)
 		ci.DialledName = host
 		ci.NameMatches = leaf.VerifyHostname(host) == nil
 		t.Cert = &ci
 		inter := x509.NewCertPool()
-		for _, c := range state.PeerCertificates[1:] {
+		for _, c := range peer[1:] {
 			inter.AddCert(c)
 		}
 		if _, err := leaf.Verify(x509.VerifyOptions{Roots: o.Roots, Intermediates: inter, DNSName: host}); err != nil {
