@@ -75,8 +75,14 @@ func secondDaemon(t *testing.T, config string, flags ...string) (dir, sock strin
 			t.Fatalf("%s is missing", tool)
 		}
 	}
-	dir = t.TempDir()
-	ns := fmt.Sprintf("dait%d", os.Getpid()%100000)
+	// A short directory: containerd's sockets live under it, and a unix socket path
+	// has at most 104 bytes (t.TempDir() names grow with subtest names).
+	dir, err := os.MkdirTemp("", "dait")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ns := netnsName()
 	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v\n%s", err, out)
 	}
@@ -131,6 +137,26 @@ func secondDaemon(t *testing.T, config string, flags ...string) (dir, sock strin
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+}
+
+// netnsName is the network namespace secondDaemon runs its daemon in (one at a time).
+func netnsName() string { return fmt.Sprintf("dait%d", os.Getpid()%100000) }
+
+// inNetNS runs dockaudit inside the second daemon's network namespace, where its
+// loopback listeners are.
+func inNetNS(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + netnsName(), binary}, args...)...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // unmountUnder detaches whatever a daemon left mounted below dir (dockerd bind-mounts

@@ -43,7 +43,9 @@ Probes registries: TLS (versions, suites, certificate), whether /v2/ answers ano
 the catalog, anonymous pull of a repository, whether manifest deletion is enabled (a
 DELETE of an all-zero digest: 404 means enabled, 405 disabled; nothing is deleted), the
 authentication scheme and whether its realm is HTTPS, and with --probe-push whether an
-anonymous client can open an upload session (it is cancelled at once; nothing is written).
+anonymous client can open an upload session (it is cancelled at once; no repository,
+tag or blob is written, though distribution keeps the cancelled session's small hash
+state until its upload purging runs).
 With credentials (--username and --password-stdin, or the Docker configuration's entry
 for the registry with --use-docker-config) it also reports what that identity can do.
 URL is https://host[:port], http://host[:port], or host[:port] (HTTPS).
@@ -105,7 +107,7 @@ func runRegistry(ctx context.Context, args []string, e env) int {
 	var o app.ProbeOptions
 	probeFlags(fs, &o)
 	fs.StringVar(&o.Repository, "repository", "", "`NAME` for the pull, delete and push probes (default: the first the catalog lists)")
-	fs.BoolVar(&o.ProbePush, "probe-push", false, "probe anonymous push: open an upload session and cancel it (nothing is written)")
+	fs.BoolVar(&o.ProbePush, "probe-push", false, "probe anonymous push: open an upload session and cancel it (no repository, tag or blob is written)")
 	user := fs.String("username", "", "probe with these credentials too: `USER`, the password read from stdin (--password-stdin)")
 	passStdin := fs.Bool("password-stdin", false, "read the password for --username from stdin")
 	useConfig := fs.Bool("use-docker-config", false, "probe with the credentials the Docker configuration holds for the registry too")

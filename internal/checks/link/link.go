@@ -228,7 +228,8 @@ func certRule(p *check.Pass, t *facts.TLSProbe, now time.Time) {
 		return
 	}
 	CertProblems(p, *t.Cert, now, "server", true)
-	if t.ChainError != "" {
+	// An expiry is reported above; the chain's error would say it again.
+	if t.ChainError != "" && !(now.After(t.Cert.NotAfter) && strings.Contains(t.ChainError, "expired")) {
 		p.Info("the chain does not verify against the trusted roots (normal for a private CA: clients must trust it explicitly): "+t.ChainError,
 			ev("issuer", t.Cert.Issuer, ""))
 	}

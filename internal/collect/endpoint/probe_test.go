@@ -36,7 +36,7 @@ type material struct {
 	pool           *x509.CertPool
 }
 
-func makeCerts(t *testing.T, keyType string) material {
+func makeCerts(t testing.TB, keyType string) material {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "tls")
 	if err := certs.Generate(certs.Options{Dir: dir, DNSNames: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}, KeyType: keyType}); err != nil {
@@ -193,4 +193,22 @@ func TestProbeErrors(t *testing.T) {
 	if _, hp, _ := ParseAddress("https://docker.example"); hp != "docker.example:2376" {
 		t.Errorf("https port: %s", hp)
 	}
+}
+
+// BenchmarkProbeFull is one full probe of a mutual-TLS endpoint on loopback: every
+// protocol version and TLS 1.2 suite, the certificate and the API.
+func BenchmarkProbeFull(b *testing.B) {
+	m := makeCerts(b, "ecdsa")
+	srv := httptest.NewUnstartedServer(engineAPI)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{m.server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: m.pool}
+	srv.StartTLS()
+	defer srv.Close()
+	addr := "tcp://" + srv.Listener.Addr().String()
+	var handshakes int
+	for b.Loop() {
+		ep := Probe(context.Background(), addr, Options{Roots: m.pool})
+		handshakes = len(ep.TLS.Versions) + len(ep.TLS.Suites) + 2
+	}
+	b.ReportMetric(float64(handshakes), "handshakes/op")
 }
