@@ -103,7 +103,17 @@ func TestEndpointConfigurations(t *testing.T) {
 	})
 
 	t.Run("mutual TLS from dockaudit certs", func(t *testing.T) {
-		secondDaemon(t, "{}", "-H", "tcp://127.0.0.1:2376", "--tlsverify", "--tlscacert", f("ca.pem"), "--tlscert", f("server-cert.pem"), "--tlskey", f("server-key.pem"))
+		_, sock := secondDaemon(t, "{}", "-H", "tcp://127.0.0.1:2376", "--tlsverify", "--tlscacert", f("ca.pem"), "--tlscert", f("server-cert.pem"), "--tlskey", f("server-key.pem"))
+		// dockaudit host reads the daemon's TLS files (dockaudit certs left the CA key
+		// beside them, as its output warns) and probes its listener.
+		hostRep := jsonReport(t, []string{"DOCKER_HOST=unix://" + sock}, "host", "--include", "TLS-MATERIAL,TLS-CLIENT-AUTH")
+		wantHost := []string{
+			"TLS-MATERIAL fail high: the CA private key " + f("ca-key.pem") + " is on the daemon host: whoever reads it can mint client certificates",
+			"TLS-CLIENT-AUTH pass high: a client certificate is required",
+		}
+		if got := linkFindings(hostRep, "TLS-MATERIAL", "TLS-CLIENT-AUTH"); !slices.Equal(wantHost, got) {
+			t.Errorf("host:\n got %q\nwant %q", got, wantHost)
+		}
 		r := inNetNS(t, "endpoint", "-f", "json", "--tlscacert", f("ca.pem"), "--tlscert", f("cert.pem"), "--tlskey", f("key.pem"), "tcp://127.0.0.1:2376")
 		rep := decode(t, r)
 		got := linkFindings(rep, endpointRules...)
