@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -131,10 +132,10 @@ func section5() []check.Check {
 					p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
 					return
 				}
-				eff := effectiveCaps(c.CapAdd, c.CapDrop)
+				eff := caps.Effective(c.CapAdd, c.CapDrop, false)
 				var beyond []string
 				for _, cp := range eff {
-					if !slices.Contains(defaultCaps, cp) {
+					if !slices.Contains(caps.Default, cp) {
 						beyond = append(beyond, cp)
 					}
 				}
@@ -147,7 +148,7 @@ func section5() []check.Check {
 					p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
 					return
 				}
-				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(defaultCaps)), evs...)
+				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(caps.Default)), evs...)
 			},
 		},
 		{
@@ -781,64 +782,6 @@ func section5() []check.Check {
 			},
 		},
 	}
-}
-
-// defaultCaps is the capability set Docker gives an unprivileged container.
-var defaultCaps = []string{
-	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
-	"NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-}
-
-// allCaps is every capability of current Linux kernels (up to CAP_CHECKPOINT_RESTORE).
-var allCaps = []string{
-	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN",
-	"DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
-	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE",
-	"NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYSLOG",
-	"SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
-	"SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM",
-}
-
-// normCap turns "cap_sys_admin" and "SYS_ADMIN" into "SYS_ADMIN".
-func normCap(c string) string {
-	return strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(c)), "CAP_")
-}
-
-// effectiveCaps applies --cap-add and --cap-drop to Docker's default set the way the
-// daemon does: "ALL" in cap-add grants everything not dropped; "ALL" in cap-drop keeps
-// only what cap-add names; otherwise defaults minus drops plus adds. Sorted.
-func effectiveCaps(add, drop []string) []string {
-	adds, drops := map[string]bool{}, map[string]bool{}
-	for _, c := range add {
-		adds[normCap(c)] = true
-	}
-	for _, c := range drop {
-		drops[normCap(c)] = true
-	}
-	var out []string
-	switch {
-	case adds["ALL"]:
-		for _, c := range allCaps {
-			if !drops[c] {
-				out = append(out, c)
-			}
-		}
-	case drops["ALL"]:
-		for c := range adds {
-			out = append(out, c)
-		}
-	default:
-		for _, c := range defaultCaps {
-			if !drops[c] {
-				out = append(out, c)
-			}
-		}
-		for c := range adds {
-			out = append(out, c)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 func apparmorAvailable(s *facts.Snapshot) bool {
