@@ -94,26 +94,30 @@ func TestHostAuditContainers(t *testing.T) {
 	// Every container rule's status, for every container. The hardened one passes all
 	// but what cannot apply here (no AppArmor, no SELinux) and the ulimit note; each
 	// misconfigured one fails the rules common to unhardened containers plus its own.
-	good := map[string]string{"CIS-4.1": "pass", "CIS-5.2": "skip", "CIS-5.3": "skip", "CIS-5.19": "info"}
+	good := map[string]string{"CIS-4.1": "pass", "CIS-5.2": "skip", "CIS-5.3": "skip", "CIS-5.19": "info",
+		"CONFINE-SECCOMP": "pass", "CONFINE-CAPS": "pass", "CONFINE-NNP": "pass", "CONFINE-USERNS": "info", "CONFINE-MAC": "skip"}
 	for _, r := range []string{"5.4", "5.5", "5.6", "5.7", "5.8", "5.9", "5.10", "5.11", "5.12", "5.13", "5.14", "5.15", "5.16",
 		"5.17", "5.18", "5.20", "5.21", "5.22", "5.25", "5.26", "5.27", "5.29", "5.30", "5.31", "5.32"} {
 		good["CIS-"+r] = "pass"
 	}
 	want := func(changes ...string) map[string]string {
 		m := maps.Clone(good)
-		for _, r := range []string{"4.1", "5.11", "5.12", "5.13", "5.26", "5.27", "5.29", "5.30"} {
-			m["CIS-"+r] = "fail"
+		for _, r := range []string{"CIS-4.1", "CIS-5.11", "CIS-5.12", "CIS-5.13", "CIS-5.26", "CIS-5.27", "CIS-5.29", "CIS-5.30", "CONFINE-NNP"} {
+			m[r] = "fail"
 		}
 		for _, c := range changes {
 			rule, st, _ := strings.Cut(c, "=")
-			m["CIS-"+rule] = st
+			if !strings.Contains(rule, "-") {
+				rule = "CIS-" + rule
+			}
+			m[rule] = st
 		}
 		return m
 	}
 	wantAll := map[string]map[string]string{
 		"good":    good,
-		"capsys":  want("5.4=fail", "5.22=fail"),
-		"priv":    want("5.4=fail", "5.5=fail", "5.22=fail", "5.7=skip"),
+		"capsys":  want("5.4=fail", "5.22=fail", "CONFINE-CAPS=fail", "CONFINE-SECCOMP=fail"),
+		"priv":    want("5.4=fail", "5.5=fail", "5.22=fail", "5.7=skip", "CONFINE-CAPS=fail", "CONFINE-SECCOMP=fail"),
 		"sock":    want("5.6=fail", "5.8=fail", "5.9=manual", "5.14=fail", "5.32=fail"),
 		"varrun":  want("5.32=fail"),
 		"pidhost": want("5.16=fail"),

@@ -39,7 +39,7 @@ func TestFromFacts(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Command != "host" || len(r.Findings) != 309 || r.Summary.Failing != 10 {
+	if r.Command != "host" || len(r.Findings) != 345 || r.Summary.Failing != 14 {
 		t.Errorf("command %q, %d findings, %d failing", r.Command, len(r.Findings), r.Summary.Failing)
 	}
 	// The same facts with a stricter threshold or none.
@@ -131,10 +131,10 @@ func TestRulesCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 32 || rules[0].ID != "CIS-5.1" {
 		t.Errorf("rules --include runtime: exit %d, %d rules", code, len(rules))
 	}
-	// 117 CIS items, 12 daemon-link rules dockaudit host adds, 11 image rules, VULN,
-	// and ENGINE-CVE and 6 registry rules, after the header.
+	// 117 CIS items, 12 daemon-link rules and 12 syscall-control rules dockaudit host
+	// adds, 11 image rules, VULN, and ENGINE-CVE and 6 registry rules, after the header.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 148 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
+	if code != 0 || strings.Count(out, "\n") != 160 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 }

@@ -171,8 +171,11 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 			return false
 		})
 	}
+	profileRoot := ""
 	if h.Access.Local {
+		profileRoot = h.Access.Root
 		host.ContainerProcesses(hopts.Proc, snap.Containers)
+		host.ContainerConfinement(hopts.Proc, snap.Containers)
 		host.ResolveMounts(h.Access.Root, snap.Containers)
 		if snap.Daemon != nil {
 			snap.Daemon.TLSMaterial = host.ReadTLSMaterial(h.Access.Root, snap.Daemon.TLS)
@@ -180,6 +183,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		}
 		snap.Client.Config = clientConfig(opts.DockerConfig)
 	}
+	snap.Profiles = host.SeccompProfiles(profileRoot, snap.Engine, snap.Containers)
 	// Whatever procfs could not give (a remote daemon, a container that just started)
 	// comes from the Engine API.
 	engine.Processes(ctx, client, snap.Containers, opts.Concurrency)

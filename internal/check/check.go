@@ -32,6 +32,8 @@ type Pass struct {
 	// Endpoint and Registry are the target of endpoint- and registry-scoped checks.
 	Endpoint *facts.Endpoint
 	Registry *facts.Registry
+	// Profile is the target of profile-scoped checks.
+	Profile *facts.Profile
 
 	rule    *finding.Rule
 	target  finding.Target

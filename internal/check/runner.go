@@ -78,6 +78,14 @@ func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
 				}
 				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Registry: rg, rule: &c.Rule, target: RegistryTarget(rg)}})
 			}
+		case finding.KindProfile:
+			for k := range snap.Profiles {
+				pr := &snap.Profiles[k]
+				if pr.Error != "" {
+					continue
+				}
+				jobs = append(jobs, job{c, i, &Pass{Facts: snap, Config: &opts.Config, Profile: pr, rule: &c.Rule, target: ProfileTarget(pr)}})
+			}
 		case finding.KindImage:
 			for k := range snap.Images {
 				im := &snap.Images[k]
@@ -106,6 +114,11 @@ func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
 	for k := range snap.Registries {
 		if rg := &snap.Registries[k]; rg.Error != "" {
 			collectErrors = append(collectErrors, collectError(RegistryTarget(rg), rg.Error))
+		}
+	}
+	for k := range snap.Profiles {
+		if pr := &snap.Profiles[k]; pr.Error != "" {
+			collectErrors = append(collectErrors, collectError(ProfileTarget(pr), pr.Error))
 		}
 	}
 
@@ -232,6 +245,11 @@ func ImageTarget(im *facts.Image) finding.Target {
 // EndpointTarget names a probed daemon address.
 func EndpointTarget(ep *facts.Endpoint) finding.Target {
 	return finding.Target{Kind: finding.KindEndpoint, Name: ep.Address}
+}
+
+// ProfileTarget names a seccomp profile: its path, or its digest.
+func ProfileTarget(p *facts.Profile) finding.Target {
+	return finding.Target{Kind: finding.KindProfile, Name: p.Name, ID: p.Digest}
 }
 
 // RegistryTarget names a probed registry.

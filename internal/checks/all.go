@@ -3,6 +3,7 @@ package checks
 import (
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks/cis"
+	"github.com/dockaudit/dockaudit/internal/checks/confine"
 	"github.com/dockaudit/dockaudit/internal/checks/imagecfg"
 	"github.com/dockaudit/dockaudit/internal/checks/link"
 	"github.com/dockaudit/dockaudit/internal/checks/vuln"
@@ -21,7 +22,7 @@ func All() []check.Check {
 			out = append(out, c)
 		}
 	}
-	return out
+	return append(out, confine.HostChecks()...)
 }
 
 // Image returns the checks dockaudit image runs: the CIS section 4 items an image
@@ -51,6 +52,9 @@ func Every() []check.Check {
 
 // Endpoint returns the checks dockaudit endpoint runs on probed daemon addresses.
 func Endpoint() []check.Check { return scoped(link.Checks(), finding.KindEndpoint) }
+
+// Profile returns the checks dockaudit seccomp lint runs on profiles.
+func Profile() []check.Check { return confine.ProfileChecks() }
 
 // Registry returns the checks dockaudit registry runs on probed registries.
 func Registry() []check.Check { return scoped(link.Checks(), finding.KindRegistry) }

@@ -37,6 +37,9 @@ type Snapshot struct {
 	// the daemon's TCP listeners under dockaudit host); Registries registries probed.
 	Endpoints  []Endpoint `json:"endpoints,omitempty"`
 	Registries []Registry `json:"registries,omitempty"`
+	// Profiles are seccomp profiles: files dockaudit seccomp lint was given, or the
+	// custom profiles of the audited containers and daemon.
+	Profiles []Profile `json:"profiles,omitempty"`
 	// Notes are things the collectors could not read that weaken some checks, in words
 	// (the volume list failed, so volume binds were not resolved).
 	Notes []string `json:"notes,omitempty"`
@@ -395,7 +398,9 @@ type Container struct {
 	CgroupParent    string       `json:"cgroupParent"`
 	PidsLimit       int64        `json:"pidsLimit"` // 0 or negative: unlimited
 	Processes       *ProcessList `json:"processes,omitempty"`
-	ProcessesError  string       `json:"processesError,omitempty"`
+	// Confinement is read from procfs for running containers on the daemon's host.
+	Confinement    *Confinement `json:"confinement,omitempty"`
+	ProcessesError string       `json:"processesError,omitempty"`
 	// Error is set when the container could not be read (it vanished mid-audit, say).
 	Error string `json:"error,omitempty"`
 }

@@ -127,7 +127,7 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	case "image":
 		writeImages(w, r, paint)
 		return
-	case "endpoint", "registry":
+	case "endpoint", "registry", "seccomp lint":
 		for _, t := range r.Targets {
 			fmt.Fprintf(w, "  %s %s\n", t.Kind, printable(t.Name))
 		}
@@ -300,6 +300,8 @@ func noTargets(scope finding.Kind) string {
 		return "no TCP listener was probed (the daemon listens on no TCP address, or its host was not read)"
 	case finding.KindRegistry:
 		return "no registry was probed"
+	case finding.KindProfile:
+		return "no custom seccomp profile was found or read"
 	}
 	return "nothing was evaluated"
 }
