@@ -47,6 +47,7 @@ Commands:
             cipher suites, the server certificate, Engine advisories
   registry  probe registries: TLS, anonymous pull and push, catalog, delete, auth
   certs     make a CA, server and client certificate set for daemon TLS
+  seccomp   lint and compare seccomp profiles, and record one from a real run
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
   version   print dockaudit's version
 
@@ -105,6 +106,8 @@ func run(ctx context.Context, args []string, e env) int {
 		return runRegistry(ctx, args[1:], e)
 	case "certs":
 		return runCerts(args[1:], e)
+	case "seccomp":
+		return runSeccomp(ctx, args[1:], e)
 	case "rules":
 		return runRules(args[1:], e)
 	case "version", "--version":

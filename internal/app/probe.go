@@ -144,6 +144,9 @@ func probeReport(ctx context.Context, command string, all []check.Check, snap *f
 	for i := range snap.Registries {
 		targets = append(targets, check.RegistryTarget(&snap.Registries[i]))
 	}
+	for i := range snap.Profiles {
+		targets = append(targets, check.ProfileTarget(&snap.Profiles[i]))
+	}
 	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
 	r := report.Build(toolInfo(), command, opts.now(), report.Context{}, rules, targets, findings, opts.FailOn)
 	r.Summary.Suppressed = suppressed
