@@ -49,7 +49,8 @@ func EnvFromOS() Env {
 	}
 }
 
-// Client is a read-only Engine API client. It only issues GET requests.
+// Client is a read-only Engine API client: it only issues GET requests, except
+// through Runner, which dockaudit seccomp record alone uses.
 type Client struct {
 	// Host is the daemon address in URL form (unix:///path, tcp://host:port).
 	Host string
@@ -209,13 +210,18 @@ func (c *Client) connErr(err error) error {
 
 // StatusError is a non-2xx answer from the daemon.
 type StatusError struct {
+	Method  string // "" for GET
 	Path    string
 	Code    int
 	Message string
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("GET %s: %d %s", e.Path, e.Code, e.Message)
+	m := e.Method
+	if m == "" {
+		m = http.MethodGet
+	}
+	return fmt.Sprintf("%s %s: %d %s", m, e.Path, e.Code, e.Message)
 }
 
 // IsNotFound reports whether err is the daemon saying the object does not exist.
