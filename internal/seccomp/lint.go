@@ -80,8 +80,8 @@ var dangerous = map[string]struct{ sev, why string }{
 	"ustat":             {"low", "obsolete"},
 }
 
-// nsFlags are the CLONE_NEW* flags Docker's default profile masks out of clone.
-const nsFlags = 0x7E020000
+// NamespaceFlags are the CLONE_NEW* flags Docker's default profile masks out of clone.
+const NamespaceFlags = 0x7E020000
 
 // otherArch are syscalls that exist only on architectures without a table here
 // (s390, powerpc, mips, riscv); Docker's default profile names several of them.
@@ -163,7 +163,7 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 		where := fmt.Sprintf("rule %d", i+1)
 		if !Actions[r.Action] {
 			add("SECCOMP-SYNTAX", "high", fmt.Sprintf("%s: unknown action %q: Docker refuses the profile", where, r.Action), "")
-		} else if r.Action == "SCMP_ACT_TRACE" || r.Action == "SCMP_ACT_NOTIFY" {
+		} else if (r.Action == "SCMP_ACT_TRACE" || r.Action == "SCMP_ACT_NOTIFY") && len(r.AllNames()) > 0 {
 			add("SECCOMP-ACTION", "medium", fmt.Sprintf("%s: %s hands %s to an outside tracer or agent", where, r.Action, strings.Join(r.AllNames(), ", ")), "")
 		}
 		if r.Name != "" && len(r.Names) > 0 {
@@ -243,7 +243,7 @@ var sevRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "i
 // Docker's default does: the flags argument masked with them must equal zero.
 func masksNamespaces(args []Arg) bool {
 	return slices.ContainsFunc(args, func(a Arg) bool {
-		return a.Op == "SCMP_CMP_MASKED_EQ" && a.Value&nsFlags == nsFlags && a.ValueTwo == 0
+		return a.Op == "SCMP_CMP_MASKED_EQ" && a.Value&NamespaceFlags == NamespaceFlags && a.ValueTwo == 0
 	})
 }
 

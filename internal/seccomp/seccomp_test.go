@@ -324,3 +324,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLintDefault(b *testing.B) {
+	p, _, _ := Default("29.7")
+	for b.Loop() {
+		Lint(p, nil)
+	}
+}
+
+func BenchmarkEffectiveDefault(b *testing.B) {
+	p, _, _ := Default("20.10")
+	all := NativeNames()
+	for b.Loop() {
+		Effective(p, "amd64", caps.Default, "6.1").AllowedNames(all)
+	}
+}
+
+func BenchmarkParseDefault(b *testing.B) {
+	raw, _ := defaults.ReadFile("defaults/docker-29.7.json")
+	for b.Loop() {
+		if _, _, err := Parse(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
