@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Profile is a Docker seccomp profile (the JSON dockerd and runc take).
@@ -164,7 +165,8 @@ var defaults embed.FS
 var DefaultVersions = []string{"20.10", "23.0", "24.0", "25.0", "28.5", "29.7"}
 
 // Default returns Docker's default profile as shipped with an Engine version
-// ("20.10.24", "27.1", "29"); see defaults/NOTICE for the source of each.
+// ("20.10.24", "27.1", "29"); see defaults/NOTICE for the source of each. Each is
+// parsed once: callers share it and must not change it.
 func Default(engine string) (*Profile, string, error) {
 	chosen := ""
 	for _, v := range DefaultVersions {
@@ -175,12 +177,31 @@ func Default(engine string) (*Profile, string, error) {
 	if chosen == "" {
 		return nil, "", fmt.Errorf("no embedded default profile for Docker %s (have %s)", engine, strings.Join(DefaultVersions, ", "))
 	}
-	b, err := defaults.ReadFile("defaults/docker-" + chosen + ".json")
+	p, err := parsedDefault(chosen)
+	return p, chosen, err
+}
+
+var (
+	defaultsMu     sync.Mutex
+	defaultsParsed = map[string]*Profile{}
+)
+
+func parsedDefault(v string) (*Profile, error) {
+	defaultsMu.Lock()
+	defer defaultsMu.Unlock()
+	if p, ok := defaultsParsed[v]; ok {
+		return p, nil
+	}
+	b, err := defaults.ReadFile("defaults/docker-" + v + ".json")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	p, _, err := Parse(b)
-	return p, chosen, err
+	if err != nil {
+		return nil, err
+	}
+	defaultsParsed[v] = p
+	return p, nil
 }
 
 // versionLess compares dotted numbers ("20.10.24" < "23.0").
