@@ -296,8 +296,11 @@ item of the CIS Docker Benchmark v1.6.0, sections 1-7. When the daemon runs on t
 machine, its process, configuration (flags and the daemon.json it was started with) and
 host files are read too; otherwise the host-only items are reported as skip.
 
-Running containers are audited; --all adds created and stopped ones. Nothing on the host
-or the daemon is changed.
+Running containers are audited; --all adds created and stopped ones. Each container's
+syscall confinement (seccomp, capabilities, no-new-privileges, user namespace, AppArmor
+and SELinux) is reported as requested and, for running containers on this host, as the
+kernel shows it in /proc; custom seccomp profiles in use are linted as dockaudit seccomp
+lint does. Nothing on the host or the daemon is changed.
 
 Examples:
   dockaudit host
