@@ -10,16 +10,19 @@ import (
 // capabilities.
 type Decision struct {
 	Action string
-	// Conditional: the allowing rules all carry argument conditions (clone without
-	// namespace flags, personality with a few values…).
+	// Conditional: every rule for the syscall carries argument conditions (clone
+	// without namespace flags, personality with a few values…), so the outcome
+	// depends on the arguments; Action is then the allowing one, if any.
 	Conditional bool
-	Conds       [][]Arg
+	// Conds are the conditions of the allowing rules (alternatives).
+	Conds [][]Arg
 	// Caps: the allowance comes from a rule that needs these capabilities.
 	Caps []string
 }
 
-// Allowed reports an ALLOW or LOG decision (LOG lets the call through).
-func (d Decision) Allowed() bool { return d.Action == "SCMP_ACT_ALLOW" || d.Action == "SCMP_ACT_LOG" }
+// Allowed reports an ALLOW or LOG decision (LOG lets the call through): for a
+// Conditional one, for some arguments.
+func (d Decision) Allowed() bool { return allows(d.Action) }
 
 // Set is the effective profile for one architecture and capability set.
 type Set struct {
@@ -29,65 +32,104 @@ type Set struct {
 }
 
 // Effective applies the profile's filters for an architecture (Go names: amd64,
-// arm64…) and capabilities ("SYS_ADMIN" or "CAP_SYS_ADMIN"), as dockerd does when it builds a
-// container's filter: a rule is kept when all its included capabilities are held,
-// its architecture is included, and nothing excludes it. kernel ("6.1") checks
-// minKernel; "" keeps every rule.
+// arm64…) and capabilities ("SYS_ADMIN" or "CAP_SYS_ADMIN"), as dockerd does when it
+// builds a container's filter: a rule is kept when all its included capabilities are
+// held (a profile names them exactly, "CAP_SYS_ADMIN"; dockerd compares strings), its
+// architecture is included, the kernel is recent enough, and nothing excludes it.
+// kernel ("6.1") checks minKernel; "" keeps every rule.
+//
+// Rules then combine as libseccomp combines them: an unconditional rule decides its
+// syscall whatever else names it; without one, the calls whose arguments match a
+// conditional rule get its action and the others the default action.
 func Effective(p *Profile, goarch string, capSet []string, kernel string) Set {
 	s := Set{GoArch: goarch, DefaultAction: p.DefaultAction, Rules: map[string]Decision{}}
 	held := map[string]bool{}
 	for _, c := range capSet {
-		held[caps.Norm(c)] = true
+		held["CAP_"+caps.Norm(c)] = true
 	}
-	has := func(c string) bool { return held[caps.Norm(c)] }
-	for _, r := range p.Syscalls {
-		if inc := r.Includes; inc != nil {
-			if len(inc.Arches) > 0 && !slices.Contains(inc.Arches, goarch) {
-				continue
-			}
-			missing := false
-			for _, c := range inc.Caps {
-				missing = missing || !has(c)
-			}
-			if missing {
-				continue
-			}
-			if inc.MinKernel != "" && kernel != "" && versionLess(kernel, inc.MinKernel) {
-				continue
-			}
+	type applied struct {
+		r    *Syscall
+		caps []string
+	}
+	byName := map[string][]applied{}
+	var order []string
+	for i := range p.Syscalls {
+		r := &p.Syscalls[i]
+		if !applies(r, goarch, held, kernel) {
+			continue
 		}
-		if exc := r.Excludes; exc != nil {
-			excluded := len(exc.Arches) > 0 && slices.Contains(exc.Arches, goarch)
-			for _, c := range exc.Caps {
-				excluded = excluded || has(c)
-			}
-			if excluded {
-				continue
-			}
-		}
-		var needCaps []string
+		var need []string
 		if r.Includes != nil {
-			needCaps = r.Includes.Caps
+			need = r.Includes.Caps
 		}
 		for _, name := range r.AllNames() {
-			d, seen := s.Rules[name]
-			allow := r.Action == "SCMP_ACT_ALLOW" || r.Action == "SCMP_ACT_LOG"
-			switch {
-			case !seen:
-				d = Decision{Action: r.Action, Conditional: len(r.Args) > 0, Caps: needCaps}
-				if len(r.Args) > 0 {
-					d.Conds = [][]Arg{r.Args}
-				}
-			case allow && len(r.Args) == 0:
-				// An unconditional allowance wins over conditional ones.
-				d = Decision{Action: r.Action, Caps: needCaps}
-			case allow && d.Conditional:
-				d.Conds = append(d.Conds, r.Args)
+			if _, seen := byName[name]; !seen {
+				order = append(order, name)
 			}
-			s.Rules[name] = d
+			byName[name] = append(byName[name], applied{r, need})
 		}
 	}
+	defAllows := allows(p.DefaultAction)
+	for _, name := range order {
+		rules := byName[name]
+		if i := slices.IndexFunc(rules, func(a applied) bool { return len(a.r.Args) == 0 }); i >= 0 {
+			s.Rules[name] = Decision{Action: rules[i].r.Action, Caps: rules[i].caps}
+			continue
+		}
+		d := Decision{Conditional: true}
+		for _, a := range rules {
+			if allows(a.r.Action) {
+				if d.Action == "" {
+					d.Action, d.Caps = a.r.Action, a.caps
+				}
+				d.Conds = append(d.Conds, a.r.Args)
+			}
+		}
+		switch {
+		case d.Action != "":
+		case defAllows:
+			// Refused for some arguments only: the rest meets the default.
+			d.Action = p.DefaultAction
+		default:
+			d.Action = rules[0].r.Action
+		}
+		s.Rules[name] = d
+	}
 	return s
+}
+
+func allows(action string) bool { return action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG" }
+
+// applies reports whether dockerd keeps a rule for this architecture, capability set
+// and kernel.
+func applies(r *Syscall, goarch string, held map[string]bool, kernel string) bool {
+	if inc := r.Includes; inc != nil {
+		if len(inc.Arches) > 0 && !slices.Contains(inc.Arches, goarch) {
+			return false
+		}
+		for _, c := range inc.Caps {
+			if !held[c] {
+				return false
+			}
+		}
+		if inc.MinKernel != "" && kernel != "" && versionLess(kernel, inc.MinKernel) {
+			return false
+		}
+	}
+	if exc := r.Excludes; exc != nil {
+		if len(exc.Arches) > 0 && slices.Contains(exc.Arches, goarch) {
+			return false
+		}
+		for _, c := range exc.Caps {
+			if held[c] {
+				return false
+			}
+		}
+		if exc.MinKernel != "" && kernel != "" && !versionLess(kernel, exc.MinKernel) {
+			return false
+		}
+	}
+	return true
 }
 
 // Decide is the decision for a syscall: a rule's, or the default action.

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/caps"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
 )
@@ -134,13 +137,20 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 	case "SCMP_ACT_TRACE", "SCMP_ACT_NOTIFY":
 		add("SECCOMP-DEFAULT-ACTION", "medium", "the default action is "+p.DefaultAction+": an outside tracer or agent decides every call", "")
 	case "":
-		add("SECCOMP-SYNTAX", "high", "no defaultAction", "")
+		if len(p.Syscalls) == 0 {
+			add("SECCOMP-DEFAULT-ACTION", "critical", "no defaultAction and no syscalls: Docker treats this as no profile at all, and containers run without seccomp", "")
+			break
+		}
+		add("SECCOMP-SYNTAX", "high", "no defaultAction: the runtime refuses the profile", "")
 	default:
 		if !Actions[p.DefaultAction] {
 			add("SECCOMP-SYNTAX", "high", fmt.Sprintf("unknown default action %q: Docker refuses the profile", p.DefaultAction), "")
 		}
 	}
-	if len(p.Architectures) == 0 && len(p.ArchMap) == 0 {
+	if len(p.Architectures) > 0 && len(p.ArchMap) > 0 {
+		add("SECCOMP-SYNTAX", "high", "both architectures and archMap: Docker refuses the profile", "")
+	}
+	if len(p.Architectures) == 0 && len(p.ArchMap) == 0 && (p.DefaultAction != "" || len(p.Syscalls) > 0) {
 		add("SECCOMP-ARCH", "low", "no architectures: only the native one is filtered, so 32-bit (i386) and x32 programs are killed on their first syscall", "")
 	} else {
 		for _, a := range p.Architectures {
@@ -158,7 +168,6 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 	}
 	unknownNames := map[string]bool{}
 	allowedPlain := map[string]bool{}
-	conditioned := map[string]bool{} // named by an allowing rule with argument conditions
 	for i, r := range p.Syscalls {
 		where := fmt.Sprintf("rule %d", i+1)
 		if !Actions[r.Action] {
@@ -180,20 +189,38 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 				add("SECCOMP-SYNTAX", "high", fmt.Sprintf("%s: unknown operator %q: Docker refuses the profile", where, a.Op), "")
 			}
 		}
-		gated := r.Includes != nil && len(r.Includes.Caps) > 0
-		allow := r.Action == "SCMP_ACT_ALLOW" || r.Action == "SCMP_ACT_LOG"
+		for _, f := range []struct {
+			what string
+			f    *Filter
+		}{{"includes", r.Includes}, {"excludes", r.Excludes}} {
+			if f.f == nil {
+				continue
+			}
+			for _, c := range f.f.Caps {
+				if !strings.HasPrefix(c, "CAP_") || !slices.Contains(caps.All, strings.TrimPrefix(c, "CAP_")) {
+					add("SECCOMP-SYNTAX", "medium", fmt.Sprintf("%s: %s capability %q never matches: Docker compares names exactly (\"CAP_SYS_ADMIN\")", where, f.what, c), "")
+				}
+			}
+			if k := f.f.MinKernel; k != "" && !validKernel(k) {
+				add("SECCOMP-SYNTAX", "high", fmt.Sprintf("%s: %s minKernel %q: Docker refuses the profile (it takes \"<kernel>.<major>\", such as \"4.8\")", where, f.what, k), "")
+			}
+		}
+		gated := gatedByCapability(r)
+		allow := allows(r.Action)
 		for _, n := range r.AllNames() {
 			if !Known(n) {
 				unknownNames[n] = true
 			}
-			if allow && !gated && len(r.Args) == 0 {
+			if !allow || gated {
+				continue
+			}
+			switch {
+			case n == "clone3":
+				allowedPlain[n] = true // conditions on clone3 cannot see its flags
+			case n == "clone" && len(r.Args) > 0 && !masksNamespaces(r.Args, cloneFlagsIndex(r)):
+				add("SECCOMP-DANGEROUS", "high", "clone is allowed with argument conditions that do not mask the namespace flags (CLONE_NEWUSER among them)", n)
+			case len(r.Args) == 0:
 				allowedPlain[n] = true
-			}
-			if allow && len(r.Args) > 0 {
-				conditioned[n] = true
-			}
-			if allow && !gated && (n == "clone" || n == "clone3") && len(r.Args) > 0 && !masksNamespaces(r.Args) {
-				add("SECCOMP-DANGEROUS", "high", fmt.Sprintf("%s is allowed with argument conditions that do not mask the namespace flags (CLONE_NEWUSER among them)", n), n)
 			}
 		}
 	}
@@ -201,10 +228,12 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 		add("SECCOMP-UNKNOWN-SYSCALL", "low", fmt.Sprintf("%q is not a syscall of x86_64, i386, x32, arm64 or arm (a typo leaves the real call to the default action)", n), n)
 	}
 	if p.DefaultAction == "SCMP_ACT_ALLOW" || p.DefaultAction == "SCMP_ACT_LOG" {
-		// Under a deny list everything not refused is allowed.
+		// Under a deny list everything not refused is allowed: refused for everyone,
+		// that is, whatever the arguments and capabilities.
 		refused := map[string]bool{}
 		for _, r := range p.Syscalls {
-			if r.Action != "SCMP_ACT_ALLOW" && r.Action != "SCMP_ACT_LOG" && len(r.Args) == 0 {
+			capFiltered := (r.Includes != nil && len(r.Includes.Caps) > 0) || (r.Excludes != nil && len(r.Excludes.Caps) > 0)
+			if !allows(r.Action) && len(r.Args) == 0 && !capFiltered {
 				for _, n := range r.AllNames() {
 					refused[n] = true
 				}
@@ -216,7 +245,7 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 			}
 		}
 		for _, n := range []string{"clone", "clone3", "personality"} {
-			if !refused[n] && !conditioned[n] {
+			if !refused[n] {
 				allowedPlain[n] = true
 			}
 		}
@@ -226,8 +255,11 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 		if d, ok := dangerous[n]; ok {
 			add("SECCOMP-DANGEROUS", d.sev, fmt.Sprintf("%s is allowed with no capability or argument condition: %s", n, d.why), n)
 		}
-		if n == "clone" || n == "clone3" {
-			add("SECCOMP-DANGEROUS", "high", n+" is allowed without masking the namespace flags: any process can create a user namespace", n)
+		switch n {
+		case "clone":
+			add("SECCOMP-DANGEROUS", "high", "clone is allowed without masking the namespace flags: any process can create a user namespace", n)
+		case "clone3":
+			add("SECCOMP-DANGEROUS", "high", "clone3 is allowed: its flags sit in a structure seccomp cannot read, so nothing stops a new user namespace (Docker's default answers ENOSYS, errnoRet 38, and libc falls back to clone)", n)
 		}
 		if n == "personality" {
 			add("SECCOMP-DANGEROUS", "low", "personality is allowed with any argument (Docker's default allows five values)", n)
@@ -240,11 +272,51 @@ func Lint(p *Profile, unknownFields []string) []Problem {
 var sevRank = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 // masksNamespaces reports argument conditions that refuse the CLONE_NEW* flags, as
-// Docker's default does: the flags argument masked with them must equal zero.
-func masksNamespaces(args []Arg) bool {
-	return slices.ContainsFunc(args, func(a Arg) bool {
-		return a.Op == "SCMP_CMP_MASKED_EQ" && a.Value&NamespaceFlags == NamespaceFlags && a.ValueTwo == 0
+// Docker's default does: clone's flags (argument flags) masked with them must equal
+// zero. runc turns several conditions on one argument into alternatives, so any
+// other condition on that argument undoes the mask.
+func masksNamespaces(args []Arg, flags uint) bool {
+	mask, other := false, false
+	for _, a := range args {
+		switch {
+		case a.Index != flags:
+		case a.Op == "SCMP_CMP_MASKED_EQ" && a.Value&NamespaceFlags == NamespaceFlags && a.ValueTwo == 0:
+			mask = true
+		default:
+			other = true
+		}
+	}
+	return mask && !other
+}
+
+// cloneFlagsIndex is the argument that holds clone's flags for the architectures a
+// rule applies to: 1 on s390 and s390x, 0 elsewhere.
+func cloneFlagsIndex(r Syscall) uint {
+	if r.Includes != nil && len(r.Includes.Arches) > 0 && !slices.ContainsFunc(r.Includes.Arches, func(a string) bool { return a != "s390" && a != "s390x" }) {
+		return 1
+	}
+	return 0
+}
+
+// gatedByCapability reports a rule that applies only to containers holding a
+// capability Docker does not give by default (a gate on CAP_CHOWN gates nothing), or
+// never, because it names a capability dockerd cannot match.
+func gatedByCapability(r Syscall) bool {
+	if r.Includes == nil {
+		return false
+	}
+	return slices.ContainsFunc(r.Includes.Caps, func(c string) bool {
+		n, ok := strings.CutPrefix(c, "CAP_")
+		return !ok || !slices.Contains(caps.All, n) || !slices.Contains(caps.Default, n)
 	})
+}
+
+// validKernel is the minKernel form dockerd accepts: "<kernel>.<major>", not 0.0.
+func validKernel(k string) bool {
+	a, b, ok := strings.Cut(k, ".")
+	x, err1 := strconv.Atoi(a)
+	y, err2 := strconv.Atoi(b)
+	return ok && err1 == nil && err2 == nil && x >= 0 && y >= 0 && (x > 0 || y > 0) && !strings.ContainsAny(b, "+-.")
 }
 
 // Diff is what one profile allows that another does not, for one architecture and

@@ -7,7 +7,6 @@ package seccomp
 import (
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -89,16 +88,15 @@ var Ops = map[string]bool{
 	"SCMP_CMP_GE": true, "SCMP_CMP_GT": true, "SCMP_CMP_MASKED_EQ": true,
 }
 
-// Parse reads a profile. A syntax error or a wrong type is an error; fields Docker
+// Parse reads a profile. A syntax error or a wrong type is an error (an object with
+// no defaultAction and no syscalls is not: Docker takes it as no profile at all, which
+// Lint reports); fields Docker
 // does not know are returned in unknown as paths ("syscalls[3].nmes"): Docker ignores
 // them silently, so a typo there goes unnoticed, which a linter must say.
 func Parse(b []byte) (p *Profile, unknown []string, err error) {
 	p = &Profile{}
 	if err := json.Unmarshal(b, p); err != nil {
 		return nil, nil, fmt.Errorf("not a seccomp profile: %w", err)
-	}
-	if p.DefaultAction == "" && len(p.Syscalls) == 0 {
-		return nil, nil, errors.New("not a seccomp profile: no defaultAction and no syscalls")
 	}
 	var raw any
 	if err := json.Unmarshal(b, &raw); err == nil {
@@ -179,6 +177,16 @@ func Default(engine string) (*Profile, string, error) {
 	}
 	p, err := parsedDefault(chosen)
 	return p, chosen, err
+}
+
+// DefaultJSON is Default with the profile's JSON as embedded (for handing to dockerd).
+func DefaultJSON(engine string) (*Profile, []byte, error) {
+	p, chosen, err := Default(engine)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := defaults.ReadFile("defaults/docker-" + chosen + ".json")
+	return p, b, err
 }
 
 var (

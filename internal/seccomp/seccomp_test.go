@@ -35,7 +35,6 @@ func TestParseErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		``:                                       `not a seccomp profile: unexpected end of JSON input`,
 		`[]`:                                     `not a seccomp profile: json: cannot unmarshal array into Go value of type seccomp.Profile`,
-		`{}`:                                     `not a seccomp profile: no defaultAction and no syscalls`,
 		`{"defaultAction":1}`:                    `not a seccomp profile: json: cannot unmarshal number into Go struct field Profile.defaultAction of type string`,
 		`{"syscalls":[{"args":[{"index":-1}]}]}`: `not a seccomp profile: json: cannot unmarshal number -1 into Go struct field Arg.syscalls.args.index of type uint`,
 	} {
@@ -139,6 +138,66 @@ func TestLintLogMode(t *testing.T) {
 	}
 }
 
+// TestLintSemantics covers what Docker and libseccomp make of a profile beyond its
+// syntax: profiles that mean no seccomp at all, capability gates that gate nothing,
+// masks runc undoes, deny lists.
+func TestLintSemantics(t *testing.T) {
+	tests := []struct {
+		name, profile string
+		want          []string
+	}{
+		{"empty object", `{}`, []string{
+			"SECCOMP-DEFAULT-ACTION critical : no defaultAction and no syscalls: Docker treats this as no profile at all, and containers run without seccomp"}},
+		{"misspelt keys", `{"defaltAction":"SCMP_ACT_ERRNO","sycalls":[]}`, []string{
+			"SECCOMP-DEFAULT-ACTION critical : no defaultAction and no syscalls: Docker treats this as no profile at all, and containers run without seccomp",
+			`SECCOMP-SYNTAX medium : unknown field "defaltAction": Docker ignores it silently`,
+			`SECCOMP-SYNTAX medium : unknown field "sycalls": Docker ignores it silently`}},
+		{"architectures and archMap", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":[]}],"syscalls":[]}`,
+			[]string{"SECCOMP-SYNTAX high : both architectures and archMap: Docker refuses the profile"}},
+		{"filters Docker refuses or never matches", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[
+			{"names":["ptrace"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"4.8.1"}},
+			{"names":["mount"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["SYS_ADMIN"],"minKernel":"0.0"}},
+			{"names":["read"],"action":"SCMP_ACT_ALLOW","excludes":{"caps":["CAP_WIZARD"],"minKernel":"5.4"}}]}`, []string{
+			"SECCOMP-SYNTAX high : rule 1: includes minKernel \"4.8.1\": Docker refuses the profile (it takes \"<kernel>.<major>\", such as \"4.8\")",
+			"SECCOMP-SYNTAX high : rule 2: includes minKernel \"0.0\": Docker refuses the profile (it takes \"<kernel>.<major>\", such as \"4.8\")",
+			"SECCOMP-SYNTAX medium : rule 2: includes capability \"SYS_ADMIN\" never matches: Docker compares names exactly (\"CAP_SYS_ADMIN\")",
+			"SECCOMP-SYNTAX medium : rule 3: excludes capability \"CAP_WIZARD\" never matches: Docker compares names exactly (\"CAP_SYS_ADMIN\")",
+			"SECCOMP-DANGEROUS medium ptrace: ptrace is allowed with no capability or argument condition: traces and rewrites the container's other processes (before Linux 4.8 it also bypassed seccomp)",
+		}},
+		{"gates that gate nothing, masks that mask nothing", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[
+			{"names":["keyctl"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_CHOWN"]}},
+			{"names":["bpf"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_BPF"]}},
+			{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":3,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]},
+			{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"},{"index":0,"value":17,"op":"SCMP_CMP_EQ"}]},
+			{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"},{"index":1,"value":0,"op":"SCMP_CMP_EQ"}]},
+			{"names":["clone3"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]}`, []string{
+			"SECCOMP-DANGEROUS high clone: clone is allowed with argument conditions that do not mask the namespace flags (CLONE_NEWUSER among them)",
+			"SECCOMP-DANGEROUS high clone: clone is allowed with argument conditions that do not mask the namespace flags (CLONE_NEWUSER among them)",
+			"SECCOMP-DANGEROUS high clone3: clone3 is allowed: its flags sit in a structure seccomp cannot read, so nothing stops a new user namespace (Docker's default answers ENOSYS, errnoRet 38, and libc falls back to clone)",
+			"SECCOMP-DANGEROUS high keyctl: keyctl is allowed with no capability or argument condition: the kernel keyring is not namespaced: keys of other containers and the host",
+		}},
+		{"deny list: conditional allowances and capability-limited refusals do not refuse", `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[
+			{"names":["reboot","kexec_load","kexec_file_load","init_module","finit_module","delete_module","create_module","bpf","umount","umount2",
+			 "fsopen","fsmount","fsconfig","fspick","move_mount","open_tree","mount_setattr","unshare","setns","ptrace","process_vm_readv","process_vm_writev",
+			 "kcmp","pidfd_getfd","perf_event_open","keyctl","add_key","request_key","open_by_handle_at","userfaultfd","io_uring_setup","io_uring_enter","io_uring_register",
+			 "swapon","swapoff","syslog","acct","quotactl","iopl","ioperm","settimeofday","clock_settime","clock_adjtime","lookup_dcookie",
+			 "fanotify_init","vm86","vm86old","uselib","nfsservctl","move_pages","migrate_pages","_sysctl","sysfs","ustat","pivot_root","clone3","personality","stime"],
+			 "action":"SCMP_ACT_ERRNO"},
+			{"names":["mount"],"action":"SCMP_ACT_ERRNO","excludes":{"caps":["CAP_SYS_ADMIN"]}},
+			{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}]}`, []string{
+			"SECCOMP-DANGEROUS critical mount: mount is allowed with no capability or argument condition: mounts filesystems: the host's, with the right device or a leaked file descriptor",
+			"SECCOMP-DEFAULT-ACTION high : the default action is SCMP_ACT_ALLOW: a deny list, which lets through every syscall it does not name, new ones included",
+			"SECCOMP-DANGEROUS high clone: clone is allowed without masking the namespace flags: any process can create a user namespace",
+		}},
+	}
+	for _, tt := range tests {
+		p, unknown := parse(t, tt.profile)
+		if d := cmp.Diff(tt.want, problems(Lint(p, unknown))); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, d)
+		}
+	}
+}
+
 func TestLintUnknownField(t *testing.T) {
 	p, unknown := parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"nmes":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
 	want := []string{
@@ -178,7 +237,7 @@ func TestDefaults(t *testing.T) {
 		if got := set.Decide("io_uring_setup").Allowed(); got != tt.ioUring {
 			t.Errorf("%s: io_uring_setup allowed = %v", tt.engine, got)
 		}
-		if d := set.Decide("clone"); !d.Allowed() || !d.Conditional || !masksNamespaces(d.Conds[0]) {
+		if d := set.Decide("clone"); !d.Allowed() || !d.Conditional || !masksNamespaces(d.Conds[0], 0) {
 			t.Errorf("%s: clone = %+v, want allowed under the namespace mask", tt.engine, d)
 		}
 		for _, n := range []string{"mount", "unshare", "bpf", "keyctl", "kexec_load", "open_by_handle_at", "init_module", "userfaultfd"} {
@@ -241,6 +300,9 @@ func TestEffectiveFilters(t *testing.T) {
 		}
 	}
 	set := Effective(p, "amd64", nil, "")
+	if d := set.Decide("enosys"); d.Allowed() || d.Action != "SCMP_ACT_ERRNO" {
+		t.Errorf("enosys = %+v", d)
+	}
 	if d := set.Decide("cond"); !d.Conditional || len(d.Conds) != 2 {
 		t.Errorf("cond = %+v, want two alternative conditions", d)
 	}
@@ -249,6 +311,39 @@ func TestEffectiveFilters(t *testing.T) {
 	}
 	if d := set.Decide("other"); d.Action != "SCMP_ACT_ERRNO" || d.Allowed() {
 		t.Errorf("other = %+v, want the default action", d)
+	}
+}
+
+// TestEffectiveLibseccomp: how libseccomp and dockerd combine rules.
+func TestEffectiveLibseccomp(t *testing.T) {
+	p, _ := parse(t, `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[
+		{"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]},
+		{"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":22},
+		{"names":["ioctl"],"action":"SCMP_ACT_ERRNO","args":[{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]},
+		{"names":["ioctl"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":2,"op":"SCMP_CMP_EQ"}]},
+		{"names":["old_kernels"],"action":"SCMP_ACT_ALLOW","excludes":{"minKernel":"5.10"}},
+		{"names":["bare_cap"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["SYS_ADMIN"]}}]}`)
+	set := Effective(p, "amd64", []string{"SYS_ADMIN"}, "6.1")
+	// An unconditional rule decides, whatever comes before it.
+	if d := set.Decide("personality"); d.Allowed() || d.Conditional {
+		t.Errorf("personality = %+v, want refused", d)
+	}
+	// A conditional refusal then a conditional allowance: allowed for some arguments.
+	if d := set.Decide("ioctl"); !d.Allowed() || !d.Conditional || len(d.Conds) != 1 {
+		t.Errorf("ioctl = %+v, want allowed under conditions", d)
+	}
+	// excludes.minKernel drops the rule from that kernel on.
+	if set.Decide("old_kernels").Allowed() || !Effective(p, "amd64", nil, "5.4").Decide("old_kernels").Allowed() {
+		t.Error("excludes.minKernel is not applied")
+	}
+	// dockerd compares capability names exactly: "SYS_ADMIN" never matches.
+	if set.Decide("bare_cap").Allowed() {
+		t.Error(`a rule gated on "SYS_ADMIN" applied`)
+	}
+	// Under a deny list, a conditional refusal leaves the rest to the default.
+	deny, _ := parse(t, `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":268435456,"valueTwo":268435456,"op":"SCMP_CMP_MASKED_EQ"}]}]}`)
+	if d := Effective(deny, "amd64", nil, "").Decide("clone"); !d.Allowed() || !d.Conditional {
+		t.Errorf("deny-list clone = %+v, want allowed for some arguments", d)
 	}
 }
 
