@@ -243,6 +243,9 @@ func hostTargets(s *facts.Snapshot) []finding.Target {
 	for i := range s.Endpoints {
 		out = append(out, check.EndpointTarget(&s.Endpoints[i]))
 	}
+	for i := range s.Profiles {
+		out = append(out, check.ProfileTarget(&s.Profiles[i]))
+	}
 	return out
 }
 

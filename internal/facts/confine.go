@@ -22,6 +22,8 @@ type Confinement struct {
 	// UIDMap is /proc/PID/uid_map, lines joined with "; " and spaces squeezed
 	// ("0 0 4294967295" is the host's user namespace).
 	UIDMap string `json:"uidMap"`
+	// UIDMapError says why uid_map could not be read.
+	UIDMapError string `json:"uidMapError,omitempty"`
 	// LSMLabel is /proc/PID/attr/current, "" when no LSM provides it.
 	LSMLabel string `json:"lsmLabel,omitempty"`
 	// Error says why the state could not be read (the process exited, or it is not

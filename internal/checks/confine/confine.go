@@ -55,7 +55,12 @@ func engineDefault() check.Check {
 				p.Skip("the daemon applies no seccomp filter (see CONFINE-SECCOMP)")
 				return
 			}
-			if prof := opt["profile"]; !builtin(prof) {
+			switch prof := opt["profile"]; {
+			case prof == "unconfined":
+				p.Skip("the daemon's default seccomp profile is unconfined: no profile at all (see CONFINE-SECCOMP)",
+					ev("daemon seccomp profile", prof, "builtin"))
+				return
+			case !builtin(prof):
 				p.Skip("the daemon uses its own default profile ("+prof+"), linted as a profile target when it could be read",
 					ev("daemon seccomp profile", prof, ""))
 				return
@@ -104,10 +109,16 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 		return request{kind: "unconfined", desc: "seccomp=unconfined"}
 	case !daemonSeccomp:
 		return request{kind: "none", desc: "none: the daemon applies no seccomp filter"}
+	case len(vals) > 0 && vals[len(vals)-1] == "builtin":
+		// Engine 23.0 and later: Docker's own profile, whatever the daemon's default.
 	case len(vals) > 0:
 		v := vals[len(vals)-1]
 		r := request{kind: "custom", desc: "custom profile " + facts.ProfileDigest(v)}
 		if prof, _, err := seccomp.Parse([]byte(v)); err == nil {
+			if prof.DefaultAction == "" && len(prof.Syscalls) == 0 {
+				// dockerd applies no filter for such a profile.
+				return request{kind: "unconfined", desc: r.desc + ", which Docker takes as no profile (no defaultAction, no syscalls)"}
+			}
 			r.profile = prof
 		}
 		return r
@@ -411,8 +422,23 @@ func b2i(b bool) int {
 	return 0
 }
 
-// hostUIDMap is the uid_map of the host's user namespace.
-const hostUIDMap = "0 0 4294967295"
+// rootOnHost is the host UID that UID 0 of a uid_map ("0 0 4294967295", or lines
+// joined with "; ") maps to; ok is false when the map does not map UID 0.
+func rootOnHost(uidMap string) (uid int64, ok bool) {
+	for _, line := range strings.Split(uidMap, ";") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		inside, err1 := strconv.ParseInt(f[0], 10, 64)
+		outside, err2 := strconv.ParseInt(f[1], 10, 64)
+		count, err3 := strconv.ParseInt(f[2], 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil && inside <= 0 && 0 < inside+count {
+			return outside - inside, true
+		}
+	}
+	return 0, false
+}
 
 func containerUserns(p *check.Pass) {
 	c := p.Container
@@ -433,26 +459,42 @@ func containerUserns(p *check.Pass) {
 	conf, why := effective(p.Facts, c)
 	effDesc := why
 	if conf != nil {
-		effDesc = "uid_map: " + conf.UIDMap
+		switch {
+		case conf.UIDMapError != "":
+			effDesc, why, conf = "uid_map not read: "+conf.UIDMapError, "uid_map could not be read: "+conf.UIDMapError, nil
+		default:
+			effDesc = "uid_map: " + conf.UIDMap
+		}
 	}
 	evs := []finding.Evidence{ev("requested", reqDesc, "userns-remap or a rootless daemon"), ev("effective", effDesc, "container UID 0 mapped to an unprivileged host UID")}
 	optOut := c.UsernsMode == "host"
-	switch {
-	case conf != nil && conf.UIDMap != hostUIDMap:
-		host := strings.Fields(conf.UIDMap)
-		if len(host) >= 2 && host[0] == "0" && host[1] != "0" {
-			p.OK("root in the container is host UID "+host[1], evs...)
+	if conf != nil {
+		uid, mapped := rootOnHost(conf.UIDMap)
+		switch {
+		case !mapped:
+			p.OK("root in the container maps to no host user (uid_map "+conf.UIDMap+")", evs...)
+			return
+		case uid != 0:
+			p.OK(fmt.Sprintf("root in the container is host UID %d", uid), evs...)
+			return
+		case remap && optOut:
+			p.Fail("opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host", evs...)
+			return
+		case remap || rootless:
+			p.Fail("the daemon remaps users, but root in this container is root on the host (uid_map "+conf.UIDMap+")", evs...)
 			return
 		}
-		p.OK("runs in its own user namespace ("+conf.UIDMap+")", evs...)
+		p.Info("runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)", evs...)
+		return
+	}
+	note := " (the kernel's view was " + strings.TrimPrefix(why, "not read: ") + ")"
+	switch {
 	case rootless && !optOut:
-		p.OK("the daemon is rootless: root in the container is the daemon's unprivileged user", evs...)
+		p.OK("the daemon is rootless: root in the container is the daemon's unprivileged user"+note, evs...)
 	case remap && optOut:
 		p.Fail("opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host", evs...)
-	case remap && conf != nil:
-		p.Fail("userns-remap is on, but the container runs in the host's user namespace (uid_map "+conf.UIDMap+")", evs...)
 	case remap:
-		p.OK("runs in the daemon's remapped user namespace (the kernel's view was "+strings.TrimPrefix(why, "not read: ")+")", evs...)
+		p.OK("runs in the daemon's remapped user namespace"+note, evs...)
 	default:
 		p.Info("runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)", evs...)
 	}

@@ -125,6 +125,17 @@ func TestContainerSeccomp(t *testing.T) {
 	uncDaemon.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
 	expect(t, run(t, uncDaemon, "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP fail high def: runs with unconfined: the daemon's default seccomp profile is unconfined: every syscall reaches the kernel")
+	// seccomp=builtin is Docker's own profile (Engine 23.0+); a profile of {} is none.
+	builtinC := facts.Container{ID: strings.Repeat("b", 64), Name: "builtin", State: "exited", SecurityOpt: []string{"seccomp=builtin"}}
+	empty := running("empty", 108)
+	empty.SecurityOpt = []string{"seccomp={}"}
+	empty.Confinement.Seccomp, empty.Confinement.Filters = 0, 0
+	emptyStopped := facts.Container{ID: strings.Repeat("e", 64), Name: "empty-stopped", State: "exited", SecurityOpt: []string{`seccomp={"defaltAction":"SCMP_ACT_ERRNO"}`}}
+	expect(t, run(t, host(builtinC, empty, emptyStopped), "CONFINE-SECCOMP"),
+		"CONFINE-SECCOMP pass high builtin: runs with Docker 20.10 default profile (the kernel's view was the container is exited)",
+		"CONFINE-SECCOMP fail high empty: runs with custom profile sha256:44136fa355b3, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
+		"CONFINE-SECCOMP fail high empty-stopped: runs with custom profile sha256:053a058c7d66, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
+	)
 	remote := host(facts.Container{ID: strings.Repeat("r", 64), Name: "r", State: "running", PID: 7})
 	remote.HostAccess = facts.HostAccess{Reason: "the daemon is at tcp://10.0.0.5:2376"}
 	expect(t, run(t, remote, "CONFINE-SECCOMP"),
@@ -211,18 +222,27 @@ func TestContainerUserns(t *testing.T) {
 	optOut := running("optout", 102)
 	optOut.UsernsMode = "host"
 	escaped := running("escaped", 103) // remap on, but the kernel shows the host's namespace
+	partial := running("partial", 104) // only UID 0 is mapped to itself
+	partial.Confinement.UIDMap = "0 0 1; 1 100000 65535"
+	unmapped := running("unmapped", 105)
+	unmapped.Confinement.UIDMap = "1 100000 65535"
+	unread := running("unread", 106)
+	unread.Confinement.UIDMap, unread.Confinement.UIDMapError = "", "permission denied"
 	stopped := facts.Container{ID: strings.Repeat("s", 64), Name: "stopped", State: "exited"}
-	snap = host(remapped, optOut, escaped, stopped)
+	snap = host(remapped, optOut, escaped, partial, unmapped, unread, stopped)
 	snap.Engine.SecurityOptions = append(snap.Engine.SecurityOptions, "name=userns")
 	expect(t, run(t, snap, "CONFINE-USERNS"),
-		"CONFINE-USERNS fail medium escaped: userns-remap is on, but the container runs in the host's user namespace (uid_map 0 0 4294967295)",
+		"CONFINE-USERNS fail medium escaped: the daemon remaps users, but root in this container is root on the host (uid_map 0 0 4294967295)",
 		"CONFINE-USERNS fail medium optout: opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host",
+		"CONFINE-USERNS fail medium partial: the daemon remaps users, but root in this container is root on the host (uid_map 0 0 1; 1 100000 65535)",
 		"CONFINE-USERNS pass medium remapped: root in the container is host UID 231072",
 		"CONFINE-USERNS pass medium stopped: runs in the daemon's remapped user namespace (the kernel's view was the container is exited)",
+		"CONFINE-USERNS pass medium unmapped: root in the container maps to no host user (uid_map 1 100000 65535)",
+		"CONFINE-USERNS pass medium unread: runs in the daemon's remapped user namespace (the kernel's view was uid_map could not be read: permission denied)",
 	)
 	rootless := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: "exited"})
 	rootless.Engine.SecurityOptions = append(rootless.Engine.SecurityOptions, "name=rootless")
-	expect(t, run(t, rootless, "CONFINE-USERNS"), "CONFINE-USERNS pass medium x: the daemon is rootless: root in the container is the daemon's unprivileged user")
+	expect(t, run(t, rootless, "CONFINE-USERNS"), "CONFINE-USERNS pass medium x: the daemon is rootless: root in the container is the daemon's unprivileged user (the kernel's view was the container is exited)")
 }
 
 func TestContainerMAC(t *testing.T) {
@@ -281,6 +301,9 @@ func TestEngineDefault(t *testing.T) {
 	snap.Engine.SecurityOptions = []string{"name=seccomp,profile=/etc/docker/seccomp.json"}
 	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"),
 		"SECCOMP-ENGINE-DEFAULT skip low : the daemon uses its own default profile (/etc/docker/seccomp.json), linted as a profile target when it could be read")
+	snap.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
+	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"),
+		"SECCOMP-ENGINE-DEFAULT skip low : the daemon's default seccomp profile is unconfined: no profile at all (see CONFINE-SECCOMP)")
 	snap.Engine.SecurityOptions = nil
 	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"), "SECCOMP-ENGINE-DEFAULT skip low : the daemon applies no seccomp filter (see CONFINE-SECCOMP)")
 	snap.Engine.SecurityOptions = []string{"name=seccomp,profile=default"}

@@ -22,7 +22,7 @@ func ProfileChecks() []check.Check {
 			"Use \"defaultAction\": \"SCMP_ACT_ERRNO\" and list what the workload needs (dockaudit seccomp record writes such a list).",
 			"the default action refuses"),
 		lintRule("SECCOMP-DANGEROUS", finding.High, "Dangerous syscalls are allowed only under a capability or an argument condition",
-			"Some syscalls are how containers are escaped or the kernel is attacked: the mount API, unshare and setns, clone without the namespace-flag mask, ptrace, bpf, perf_event_open, the keyring, kexec and module loading, open_by_handle_at, userfaultfd, io_uring and more. Docker's default allows them only with the capability that makes them meaningful, or not at all.",
+			"Some syscalls are how containers are escaped or the kernel is attacked: the mount API, unshare and setns, clone without the namespace-flag mask, ptrace, bpf, perf_event_open, the keyring, kexec and module loading, open_by_handle_at, userfaultfd, io_uring and more. Docker's default allows them only with the capability that makes them meaningful, or not at all. A gate on a capability Docker gives by default gates nothing; argument conditions count as a restriction (only clone's namespace-flag mask is checked for what it lets through).",
 			"Remove them from the allow rules, or gate them the way Docker's default does (\"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}, or argument conditions such as clone's namespace-flag mask).",
 			"no dangerous syscall is allowed without a capability or argument condition"),
 		lintRule("SECCOMP-ACTION", finding.Medium, "No syscall is handed to an outside tracer or agent",

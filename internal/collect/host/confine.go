@@ -55,6 +55,8 @@ func readConfinement(procRoot, id string, pid int) *facts.Confinement {
 			lines = append(lines, strings.Join(strings.Fields(l), " "))
 		}
 		conf.UIDMap = strings.Join(lines, "; ")
+	} else {
+		conf.UIDMapError = unwrapPath(err).Error()
 	}
 	// No LSM that provides a label: the read fails with EINVAL, and there is none.
 	if l, err := os.ReadFile(filepath.Join(dir, "attr", "current")); err == nil {
