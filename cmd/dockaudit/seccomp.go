@@ -88,6 +88,10 @@ func runSeccompLint(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit seccomp lint: name at least one profile file, or - for stdin (see dockaudit seccomp lint --help)")
 		return exitUsage
 	}
+	if stdinTwice(files) {
+		fmt.Fprintln(e.stderr, "dockaudit seccomp lint: - (stdin) can be named only once")
+		return exitUsage
+	}
 	o.Timeout = 1 // unused; finishProbe wants it positive
 	if code := finishProbe(&o, &of, files, e, "seccomp lint"); code >= 0 {
 		return code
@@ -136,6 +140,10 @@ func runSeccompDiff(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit seccomp diff: --format %q: want text or json\n", o.Format)
 		return exitUsage
 	}
+	if stdinTwice(pos) {
+		fmt.Fprintln(e.stderr, "dockaudit seccomp diff: - (stdin) can be named only once")
+		return exitUsage
+	}
 	o.A = pos[0]
 	if len(pos) == 2 {
 		o.B = pos[1]
@@ -170,7 +178,8 @@ const seccompRecordUsage = `Usage: dockaudit seccomp record [flags] IMAGE [COMMA
 
 Runs IMAGE (with COMMAND, or its own) in a new container under a profile that allows
 and logs every syscall, reads what the kernel logged for the container's processes
-from the audit multicast group (no auditd needed, nothing on the host changed), and
+from the audit multicast group (no auditd needed and no audit setting changed; the
+kernel also hands the records to auditd or, rate-limited, to its log), and
 writes the smallest allow-list profile that covers it, plus the calls the runtime
 (runc) may make after loading the filter. clone is allowed without the namespace flags
 only, and clone3 answers ENOSYS so libc falls back to clone, as in Docker's default.
@@ -258,4 +267,15 @@ func runSeccompRecord(ctx context.Context, args []string, e env) int {
 		return exitCode(e, "seccomp record", nil, err)
 	}
 	return exitOK
+}
+
+// stdinTwice reports "-" named more than once: the second read would be empty.
+func stdinTwice(args []string) bool {
+	n := 0
+	for _, a := range args {
+		if a == "-" {
+			n++
+		}
+	}
+	return n > 1
 }

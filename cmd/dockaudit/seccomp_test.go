@@ -95,6 +95,8 @@ func TestSeccompUsage(t *testing.T) {
 		{[]string{"seccomp", "diff", "--cap-add", "SYS_WIZARD", "testdata/seccomp/strict.json"}, 2, "dockaudit seccomp diff: \"SYS_WIZARD\" is not a capability (see man 7 capabilities; ALL for all)\n"},
 		{[]string{"seccomp", "diff", notJSON}, 1, "dockaudit seccomp diff: " + notJSON + ": not a seccomp profile: invalid character 'm' looking for beginning of value\n"},
 		{[]string{"seccomp", "diff", "--format", "yaml", "x"}, 2, "dockaudit seccomp diff: --format \"yaml\": want text or json\n"},
+		{[]string{"seccomp", "lint", "-", "x", "-"}, 2, "dockaudit seccomp lint: - (stdin) can be named only once\n"},
+		{[]string{"seccomp", "diff", "-", "-"}, 2, "dockaudit seccomp diff: - (stdin) can be named only once\n"},
 		{[]string{"seccomp", "record"}, 2, "dockaudit seccomp record: name the IMAGE to run (see dockaudit seccomp record --help)\n"},
 		{[]string{"seccomp", "record", "--duration", "0s", "img"}, 2, "dockaudit seccomp record: --duration 0s: want a positive duration such as 30s\n"},
 		{[]string{"seccomp", "record", "--cap-add", "WIZARD", "img"}, 2, "dockaudit seccomp record: \"WIZARD\" is not a capability\n"},

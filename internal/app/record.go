@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -43,22 +45,26 @@ type RecordOptions struct {
 
 // RecordResult is what a recording found and what its verification showed.
 type RecordResult struct {
-	Recorded     []string // syscalls the workload made
-	Runtime      []string // added for the runtime (runc's calls after the filter is loaded)
-	Profile      *seccomp.Profile
-	ExitCode     int
-	Stopped      bool // still running after Duration, and stopped
-	Records      int
-	Unattributed int // records from processes that exited before they could be checked
-	Foreign      int // records from other processes under a logging filter, left out
-	Unknown      []string
-	Elapsed      time.Duration
-	Verify       *VerifyResult
+	Recorded      []string // syscalls the workload made
+	Runtime       []string // added for the runtime (runc's calls after the filter is loaded)
+	Profile       *seccomp.Profile
+	ExitCode      int
+	Stopped       bool // still running after Duration, and stopped
+	Records       int
+	Unattributed  int // records from processes that exited before they could be checked
+	Foreign       int // records from other processes under a logging filter, left out
+	Unknown       []string
+	Elapsed       time.Duration
+	EngineVersion string
+	// LostUnchecked says why the kernel's lost-record count could not be compared.
+	LostUnchecked string
+	Verify        *VerifyResult
 }
 
 // VerifyResult is the proof: the workload under its own profile, and a syscall
 // outside the set refused.
 type VerifyResult struct {
+	Err           string // the verification could not be completed
 	ExitCode      int
 	Stopped       bool
 	StartError    string // the runtime could not start the container under the profile
@@ -95,9 +101,10 @@ var RuntimeBaseline = []string{
 	"set_tid_address", "set_robust_list", "rseq", "prlimit64", "uname", "exit", "exit_group",
 }
 
-// probeCandidates are harmless calls that succeed with all-zero arguments; the
-// first one outside the recorded set shows the profile refuses it.
-var probeCandidates = []string{"sched_yield", "getppid", "getpgrp", "getuid", "getgid", "geteuid", "getegid", "sync", "umask"}
+// probeCandidates are harmless calls that succeed with all-zero arguments and a
+// small non-negative result, none in RuntimeBaseline; the first one outside the
+// recorded set shows the profile refuses it.
+var probeCandidates = []string{"getpgrp", "getsid", "getpgid", "alarm", "sched_getscheduler", "getpriority", "sync", "sched_get_priority_max"}
 
 // logProfile lets everything through and logs it.
 const logProfile = `{"defaultAction":"SCMP_ACT_LOG","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"]}`
@@ -140,6 +147,7 @@ func Record(ctx context.Context, o RecordOptions, stdout, progress io.Writer) (*
 	res := &RecordResult{}
 	names := map[string]bool{}
 	unknown := map[string]bool{}
+	before, statusErr := auditlog.GetStatus()
 	var rec recorder
 	exit, stopped, _, err := runContainer(ctx, run, spec, o.Duration, func(id string) {
 		rec = recorder{l: l, id: id, proc: o.ProcRoot, owner: map[int]bool{}}
@@ -148,11 +156,22 @@ func Record(ctx context.Context, o RecordOptions, stdout, progress io.Writer) (*
 	if rec.done != nil {
 		rec.stop()
 	}
+	if ctx.Err() != nil {
+		return nil, &RecordError{"interrupted; the container was removed and nothing was written"}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if rec.err != nil {
-		return nil, &RecordError{"seccomp record: " + rec.err.Error()}
+		return nil, &RecordError{rec.err.Error()}
+	}
+	if statusErr == nil {
+		if after, err := auditlog.GetStatus(); err == nil && after.Lost > before.Lost {
+			return nil, &RecordError{fmt.Sprintf("the kernel dropped %d audit records while recording (audit backlog limit %d), so the profile could miss syscalls; "+
+				"nothing was written: raise the limit (auditctl -b 8192) and record again", after.Lost-before.Lost, after.BacklogLimit)}
+		}
+	} else {
+		res.LostUnchecked = statusErr.Error()
 	}
 	res.Elapsed = time.Since(start)
 	res.ExitCode, res.Stopped = exit, stopped
@@ -185,15 +204,20 @@ func Record(ctx context.Context, o RecordOptions, stdout, progress io.Writer) (*
 	}
 	slices.Sort(res.Runtime)
 	res.Profile = recordedProfile(o, res)
+	res.EngineVersion = ver.Version
 	if err := writeProfile(o.Output, res.Profile, stdout); err != nil {
 		return nil, err
 	}
 	if !o.Verify {
 		return res, nil
 	}
-	v, err := verify(ctx, run, spec, o, res, ver.Version, progress)
+	v, err := verify(ctx, run, spec, o, res, progress)
 	res.Verify = v
 	if err != nil {
+		if ctx.Err() != nil {
+			err = &RecordError{"interrupted while verifying; the profile was written, the containers removed"}
+		}
+		v.Err = err.Error()
 		return res, err
 	}
 	if !v.Passed {
@@ -223,19 +247,24 @@ func seccompLogAvailable(sysRoot string) error {
 // runContainer creates, starts and waits for a container, stopping it after d, and
 // always removes it. started runs once the container exists, before it starts.
 func runContainer(ctx context.Context, run engine.Runner, spec engine.Spec, d time.Duration, started func(id string)) (exit int, stopped bool, logs string, err error) {
-	id, err := run.Create(ctx, "", spec)
+	// A name of our own: the container can be removed by it even when the answer to
+	// the create request was lost (an interrupt in the middle of it).
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	name := "dockaudit-record-" + hex.EncodeToString(rnd[:])
+	// Removal must happen even when ctx is cancelled (Ctrl-C).
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_ = run.Remove(rctx, name)
+	}()
+	id, err := run.Create(ctx, name, spec)
 	if err != nil {
 		if engine.IsNotFound(err) {
 			return 0, false, "", &UsageError{Err: fmt.Errorf("image %s is not on the daemon (dockaudit does not pull: docker pull it first)", spec.Image)}
 		}
 		return 0, false, "", fmt.Errorf("create the container: %w", err)
 	}
-	// Removal must happen even when ctx is cancelled (Ctrl-C).
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		_ = run.Remove(rctx, id)
-	}()
 	if started != nil {
 		started(id)
 	}
@@ -403,11 +432,13 @@ func writeProfile(path string, p *seccomp.Profile, stdout io.Writer) error {
 
 // verify runs the workload under its profile, then a probe that makes one syscall
 // outside it, under the profile and under Docker's default.
-func verify(ctx context.Context, run engine.Runner, spec engine.Spec, o RecordOptions, res *RecordResult, engineVersion string, progress io.Writer) (*VerifyResult, error) {
+func verify(ctx context.Context, run engine.Runner, spec engine.Spec, o RecordOptions, res *RecordResult, progress io.Writer) (*VerifyResult, error) {
 	v := &VerifyResult{}
-	if def, _, err := seccomp.Default(engineVersion); err == nil {
-		v.DockerDefault = len(seccomp.Effective(def, "amd64", caps.Effective(o.CapAdd, o.CapDrop, false), "").AllowedNames(seccomp.NativeNames()))
+	def, defJSON, err := seccomp.DefaultJSON(res.EngineVersion)
+	if err != nil {
+		return v, err
 	}
+	v.DockerDefault = len(seccomp.Effective(def, "amd64", caps.Effective(o.CapAdd, o.CapDrop, false), "").AllowedNames(seccomp.NativeNames()))
 	profile := string(seccomp.Marshal(res.Profile))
 	spec.SecurityOpt = []string{"seccomp=" + profile}
 	fmt.Fprintf(progress, "dockaudit: verifying: the workload under the recorded profile\n")
@@ -470,12 +501,15 @@ func verify(ctx context.Context, run engine.Runner, spec engine.Spec, o RecordOp
 		return v, err
 	}
 	fmt.Fprintf(progress, "dockaudit: verifying: %s, outside the profile, under it and under Docker's default\n", v.Probe)
+	// ",z": on an SELinux host the runtime relabels the private directory so the
+	// container may execute the probe; elsewhere it is ignored.
 	ps := engine.Spec{Image: spec.Image, Entrypoint: []string{"/.dockaudit-probe"}, Cmd: []string{}, User: spec.User,
-		NetworkMode: "none", Binds: []string{probe + ":/.dockaudit-probe:ro"}, SecurityOpt: []string{"seccomp=" + profile}}
+		NetworkMode: "none", Binds: []string{probe + ":/.dockaudit-probe:ro,z"}, SecurityOpt: []string{"seccomp=" + profile}}
 	if v.ProbeExit, _, _, err = runContainer(ctx, run, ps, 30*time.Second, nil); err != nil {
 		return v, fmt.Errorf("probe: %w", err)
 	}
-	ps.SecurityOpt = nil
+	// The control: Docker's own default for this Engine, whatever the daemon's is.
+	ps.SecurityOpt = []string{"seccomp=" + string(defJSON)}
 	if v.ProbeControl, _, _, err = runContainer(ctx, run, ps, 30*time.Second, nil); err != nil {
 		return v, fmt.Errorf("probe: %w", err)
 	}
@@ -506,8 +540,15 @@ func WriteRecordSummary(w io.Writer, o RecordOptions, r *RecordResult) {
 			fmt.Fprintf(w, "note: the workload needs %s: %s\n", p.Syscall, p.Message)
 		}
 	}
+	if r.LostUnchecked != "" {
+		fmt.Fprintf(w, "note: whether the kernel dropped audit records could not be checked (%s)\n", r.LostUnchecked)
+	}
 	v := r.Verify
 	if v == nil {
+		return
+	}
+	if v.Err != "" {
+		fmt.Fprintf(w, "verify: not completed: %s\n", v.Err)
 		return
 	}
 	allowed := 0

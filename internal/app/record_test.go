@@ -148,6 +148,12 @@ verify: sched_yield, outside the profile, is refused under it (EPERM) and allowe
 	if !strings.Contains(b.String(), "verify: FAILED: under the profile the workload exited 1, while recorded it exited 0\nits last output:\nsh: write error: Operation not permitted\n") {
 		t.Errorf("failure summary:\n%s", b.String())
 	}
+	r.Verify = &VerifyResult{Err: "interrupted while verifying; the profile was written, the containers removed"}
+	b.Reset()
+	WriteRecordSummary(&b, RecordOptions{Image: "img", Duration: time.Minute}, r)
+	if !strings.HasSuffix(b.String(), "verify: not completed: interrupted while verifying; the profile was written, the containers removed\n") || strings.Contains(b.String(), "FAILED") {
+		t.Errorf("interrupted summary:\n%s", b.String())
+	}
 	r.Verify = &VerifyResult{StartError: "OCI runtime create failed: operation not permitted"}
 	b.Reset()
 	WriteRecordSummary(&b, RecordOptions{Image: "img", Duration: time.Minute}, r)

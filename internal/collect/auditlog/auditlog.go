@@ -178,3 +178,72 @@ func parseText(b []byte) (Record, bool) {
 	}
 	return r, seen == 15
 }
+
+// Status is part of the kernel's audit status (AUDIT_GET).
+type Status struct {
+	Enabled      uint32
+	BacklogLimit uint32
+	// Lost counts records the kernel could not queue (backlog limit, rate limit,
+	// memory): a recording that spans a change of it may lack calls.
+	Lost uint32
+}
+
+const (
+	typeGet   = 1000 // AUDIT_GET
+	statusLen = 8 * 4
+)
+
+// GetStatus asks the kernel for its audit status. It needs CAP_AUDIT_CONTROL and the
+// initial PID namespace.
+func GetStatus() (Status, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_AUDIT)
+	if err != nil {
+		return Status{}, err
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return Status{}, err
+	}
+	tv := unix.NsecToTimeval(int64(time.Second))
+	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	req := make([]byte, unix.NLMSG_HDRLEN)
+	binary.NativeEndian.PutUint32(req[0:4], unix.NLMSG_HDRLEN)
+	binary.NativeEndian.PutUint16(req[4:6], typeGet)
+	binary.NativeEndian.PutUint16(req[6:8], unix.NLM_F_REQUEST|unix.NLM_F_ACK)
+	binary.NativeEndian.PutUint32(req[8:12], 1)
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return Status{}, err
+	}
+	buf := make([]byte, 8192)
+	for range 4 {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return Status{}, err
+		}
+		b := buf[:n]
+		for len(b) >= unix.NLMSG_HDRLEN {
+			size := int(binary.NativeEndian.Uint32(b[0:4]))
+			typ := binary.NativeEndian.Uint16(b[4:6])
+			if size < unix.NLMSG_HDRLEN || size > len(b) {
+				break
+			}
+			body := b[unix.NLMSG_HDRLEN:size]
+			switch typ {
+			case unix.NLMSG_ERROR:
+				if len(body) >= 4 {
+					if code := int32(binary.NativeEndian.Uint32(body[0:4])); code != 0 {
+						return Status{}, unix.Errno(-code)
+					}
+				}
+			case typeGet:
+				if len(body) < statusLen {
+					return Status{}, fmt.Errorf("audit status: %d bytes", len(body))
+				}
+				u := func(i int) uint32 { return binary.NativeEndian.Uint32(body[4*i:]) }
+				return Status{Enabled: u(1), BacklogLimit: u(5), Lost: u(6)}, nil
+			}
+			b = b[(size+3)&^3:]
+		}
+	}
+	return Status{}, errors.New("audit status: no answer from the kernel")
+}

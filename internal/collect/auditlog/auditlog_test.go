@@ -2,7 +2,10 @@ package auditlog
 
 import (
 	"encoding/binary"
+	"errors"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -85,4 +88,18 @@ func FuzzParse(f *testing.F) {
 			r.Name()
 		}
 	})
+}
+
+// TestGetStatus asks this kernel for its audit status (root only).
+func TestGetStatus(t *testing.T) {
+	s, err := GetStatus()
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ECONNREFUSED) {
+		t.Skipf("no CAP_AUDIT_CONTROL in the initial PID namespace: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.BacklogLimit == 0 {
+		t.Errorf("status %+v: a backlog limit of 0", s)
+	}
 }
