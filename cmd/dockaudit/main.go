@@ -1,5 +1,3 @@
-// Command dockaudit audits a Docker installation: the daemon and its host against the
-// CIS Docker Benchmark, and every container and image it runs.
 package main
 
 import (

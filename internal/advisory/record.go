@@ -1,6 +1,3 @@
-// Package advisory loads vulnerability advisories from their public formats (OSV,
-// the Debian security tracker's JSON and DSA/DLA lists, Alpine's secdb), keeps them
-// in a local database, and matches inventoried packages against them.
 package advisory
 
 import (

@@ -1,5 +1,3 @@
-// Package caps names Linux capabilities and works out a container's set the way
-// Docker does: its default set, --cap-add and --cap-drop, and the masks procfs shows.
 package caps
 
 import (

@@ -1,6 +1,3 @@
-// Package imagetest builds small, reproducible container images for tests: layers from
-// a list of entries, images with a fixed creation time, docker save archives and OCI
-// layouts. Only tests import it.
 package imagetest
 
 import (

@@ -1,7 +1,3 @@
-// Package version compares package versions by each ecosystem's own rules: dpkg,
-// apk, rpm, semantic versions (Go modules, npm, crates.io), PEP 440 (PyPI) and Maven.
-// Every comparator is total on the strings it accepts: antisymmetric and transitive
-// (fuzz tests check both).
 package version
 
 import (

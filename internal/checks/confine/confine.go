@@ -1,7 +1,3 @@
-// Package confine checks syscall control: what a seccomp profile allows (the lint
-// rules of dockaudit seccomp lint, also run on the custom profiles dockaudit host
-// finds), the Engine's built-in profile, and each container's confinement, requested
-// (its options) against effective (what the kernel shows for its init process).
 package confine
 
 import (

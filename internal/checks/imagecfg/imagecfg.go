@@ -1,9 +1,3 @@
-// Package imagecfg checks an image's configuration and contents as dockaudit image
-// reads them: the user it runs as, setuid files, accounts, sudo, leftover package
-// caches, sensitive volumes, the tag, layer anomalies and secrets in files. CIS
-// section 4 items decided from the configuration alone live in checks/cis.
-//
-// Checks here are pure: they read facts and never import a collector.
 package imagecfg
 
 import (

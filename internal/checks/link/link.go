@@ -1,7 +1,3 @@
-// Package link checks the link between clients and the daemon and the registries
-// images come from, from probe facts: unauthenticated APIs, TLS and client
-// certificates, protocol versions, cipher suites, certificates, Engine advisories,
-// and what a registry lets anyone do.
 package link
 
 import (

@@ -1,6 +1,3 @@
-// Package vuln turns the vulnerabilities matched to an image's packages into
-// findings. Matching is a collector's work (internal/advisory); this check only reads
-// facts.
 package vuln
 
 import (

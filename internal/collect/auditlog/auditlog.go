@@ -1,6 +1,3 @@
-// Package auditlog reads the kernel's seccomp audit records (type 1326,
-// AUDIT_SECCOMP) from the audit netlink multicast group, the way journald does: no
-// auditd, no audit rules, nothing on the host changed. Reading needs CAP_AUDIT_READ.
 package auditlog
 
 import (
