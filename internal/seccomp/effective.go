@@ -2,6 +2,7 @@ package seccomp
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 )
@@ -47,12 +48,7 @@ func Effective(p *Profile, goarch string, capSet []string, kernel string) Set {
 	for _, c := range capSet {
 		held["CAP_"+caps.Norm(c)] = true
 	}
-	type applied struct {
-		r    *Syscall
-		caps []string
-	}
-	byName := map[string][]applied{}
-	var order []string
+	s.Rules = make(map[string]Decision, 512)
 	for i := range p.Syscalls {
 		r := &p.Syscalls[i]
 		if !applies(r, goarch, held, kernel) {
@@ -63,37 +59,33 @@ func Effective(p *Profile, goarch string, capSet []string, kernel string) Set {
 			need = r.Includes.Caps
 		}
 		for _, name := range r.AllNames() {
-			if _, seen := byName[name]; !seen {
-				order = append(order, name)
+			d, seen := s.Rules[name]
+			switch {
+			case !seen || (d.Conditional && len(r.Args) == 0):
+				// The first rule, or the first unconditional one, which decides.
+				d = Decision{Action: r.Action, Caps: need, Conditional: len(r.Args) > 0}
+				if d.Conditional && allows(r.Action) {
+					d.Conds = [][]Arg{r.Args}
+				}
+			case d.Conditional && allows(r.Action):
+				if len(d.Conds) == 0 { // only refusals so far
+					d.Action, d.Caps = r.Action, need
+				}
+				d.Conds = append(d.Conds, r.Args)
+			default:
+				continue // after an unconditional rule, or a further conditional refusal
 			}
-			byName[name] = append(byName[name], applied{r, need})
+			s.Rules[name] = d
 		}
 	}
-	defAllows := allows(p.DefaultAction)
-	for _, name := range order {
-		rules := byName[name]
-		if i := slices.IndexFunc(rules, func(a applied) bool { return len(a.r.Args) == 0 }); i >= 0 {
-			s.Rules[name] = Decision{Action: rules[i].r.Action, Caps: rules[i].caps}
-			continue
-		}
-		d := Decision{Conditional: true}
-		for _, a := range rules {
-			if allows(a.r.Action) {
-				if d.Action == "" {
-					d.Action, d.Caps = a.r.Action, a.caps
-				}
-				d.Conds = append(d.Conds, a.r.Args)
+	if allows(p.DefaultAction) {
+		// Refused for some arguments only: the other calls meet the default.
+		for name, d := range s.Rules {
+			if d.Conditional && len(d.Conds) == 0 {
+				d.Action = p.DefaultAction
+				s.Rules[name] = d
 			}
 		}
-		switch {
-		case d.Action != "":
-		case defAllows:
-			// Refused for some arguments only: the rest meets the default.
-			d.Action = p.DefaultAction
-		default:
-			d.Action = rules[0].r.Action
-		}
-		s.Rules[name] = d
 	}
 	return s
 }
@@ -151,4 +143,18 @@ func (s Set) AllowedNames(names []string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// AllowedCount is how many of the x86_64 syscalls the profile lets through
+// (conditionally or not) for amd64, the capabilities and the kernel, and how many
+// x86_64 syscalls there are. The profile must not change after its first call.
+func (p *Profile) AllowedCount(capSet []string, kernel string) (allowed, total int) {
+	all := NativeNames()
+	key := strings.Join(capSet, ",") + "|" + kernel
+	if n, ok := p.counts.Load(key); ok {
+		return n.(int), len(all)
+	}
+	n := len(Effective(p, "amd64", capSet, kernel).AllowedNames(all))
+	p.counts.Store(key, n)
+	return n, len(all)
 }

@@ -19,6 +19,10 @@ type Profile struct {
 	Flags            []string  `json:"flags,omitempty"`
 	ListenerPath     string    `json:"listenerPath,omitempty"`
 	ListenerMetadata string    `json:"listenerMetadata,omitempty"`
+
+	// counts memoises AllowedCount: the embedded defaults are shared by every
+	// container of an audit, and a profile does not change once parsed.
+	counts sync.Map
 }
 
 // ArchMap names an architecture and its sub-architectures.
@@ -185,27 +189,30 @@ func DefaultJSON(engine string) (*Profile, []byte, error) {
 	return p, b, err
 }
 
-var (
-	defaultsMu     sync.Mutex
-	defaultsParsed = map[string]*Profile{}
-)
+// parsedDefaults are the embedded defaults, parsed on first use and never changed
+// after: constant data, not state.
+var parsedDefaults = sync.OnceValues(func() (map[string]*Profile, error) {
+	m := map[string]*Profile{}
+	for _, v := range DefaultVersions {
+		b, err := defaults.ReadFile("defaults/docker-" + v + ".json")
+		if err != nil {
+			return nil, err
+		}
+		p, _, err := Parse(b)
+		if err != nil {
+			return nil, fmt.Errorf("embedded default %s: %w", v, err)
+		}
+		m[v] = p
+	}
+	return m, nil
+})
 
 func parsedDefault(v string) (*Profile, error) {
-	defaultsMu.Lock()
-	defer defaultsMu.Unlock()
-	if p, ok := defaultsParsed[v]; ok {
-		return p, nil
-	}
-	b, err := defaults.ReadFile("defaults/docker-" + v + ".json")
+	m, err := parsedDefaults()
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := Parse(b)
-	if err != nil {
-		return nil, err
-	}
-	defaultsParsed[v] = p
-	return p, nil
+	return m[v], nil
 }
 
 // versionLess compares dotted numbers ("20.10.24" < "23.0").

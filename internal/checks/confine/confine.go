@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -140,34 +139,13 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 
 // allowedCount describes how many x86_64 syscalls a profile lets the container make
 // with its capabilities, or "" when the host is not x86_64.
-func allowedCount(s *facts.Snapshot, c *facts.Container, prof *seccomp.Profile, shared bool) string {
+func allowedCount(s *facts.Snapshot, c *facts.Container, prof *seccomp.Profile) string {
 	if prof == nil || (s.Engine.Architecture != "x86_64" && s.Engine.Architecture != "amd64") {
 		return ""
 	}
-	held := caps.Effective(c.CapAdd, c.CapDrop, c.Privileged)
-	kernel := kernelVersion(s.Engine.KernelVersion)
-	// Containers mostly share a profile and a capability set: count each pair once.
-	key := countKey{prof, strings.Join(held, ","), kernel}
-	if n, ok := counts.Load(key); ok && shared {
-		return n.(string)
-	}
-	all := seccomp.NativeNames()
-	n := fmt.Sprintf("%d of %d x86_64 syscalls allowed with its capabilities",
-		len(seccomp.Effective(prof, "amd64", held, kernel).AllowedNames(all)), len(all))
-	if shared {
-		counts.Store(key, n)
-	}
-	return n
+	n, all := prof.AllowedCount(caps.Effective(c.CapAdd, c.CapDrop, c.Privileged), kernelVersion(s.Engine.KernelVersion))
+	return fmt.Sprintf("%d of %d x86_64 syscalls allowed with its capabilities", n, all)
 }
-
-type countKey struct {
-	prof         *seccomp.Profile
-	caps, kernel string
-}
-
-// counts memoises allowedCount for the embedded default profiles, which are parsed
-// once and never change.
-var counts sync.Map
 
 // kernelVersion keeps the numeric part of a kernel release ("6.1.0-13-amd64" → "6.1.0").
 func kernelVersion(k string) string {
@@ -253,7 +231,7 @@ func containerSeccomp(p *check.Pass) {
 		}
 	}
 	evs := []finding.Evidence{ev("requested", req.desc, "Docker's default or a stricter profile"), ev("effective", effDesc, "Seccomp: 2 (filter)")}
-	if n := allowedCount(p.Facts, c, req.profile, req.kind == "default"); n != "" {
+	if n := allowedCount(p.Facts, c, req.profile); n != "" {
 		evs = append(evs, ev("allows", n, ""))
 	}
 	switch req.kind {
