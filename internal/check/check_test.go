@@ -89,6 +89,16 @@ func TestRunDeterministic(t *testing.T) {
 		}})
 	}
 	first := lines(Run(checks, snap(), Options{Concurrency: 8}))
+	// Rule order, then target name, then message; the vanished container first.
+	want := []line{{"AUDIT-COLLECT", "error", "container gone", "container gone disappeared"}}
+	for _, id := range []string{"A-1", "A-2", "A-3", "A-4", "A-5"} {
+		for _, c := range []string{"container a", "container b"} {
+			want = append(want, line{id, "fail", c, "one"}, line{id, "fail", c, "two"})
+		}
+	}
+	if d := cmp.Diff(want, first); d != "" {
+		t.Fatalf("order (-want +got):\n%s", d)
+	}
 	for i := 0; i < 20; i++ {
 		if d := cmp.Diff(first, lines(Run(checks, snap(), Options{Concurrency: 8}))); d != "" {
 			t.Fatalf("run %d differs:\n%s", i, d)

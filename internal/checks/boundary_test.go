@@ -1,18 +1,21 @@
 package checks
 
 import (
-	"github.com/dockaudit/dockaudit/internal/check"
 	"go/build"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
 const module = "github.com/dockaudit/dockaudit/"
 
 // forbidden are imports that would let a check do I/O or reach a daemon: checks decide
 // from facts only.
-var forbidden = []string{"os", "os/exec", "net", "net/http", "syscall", "io/ioutil", "golang.org/x/sys/unix", module + "internal/collect"}
+var forbidden = []string{"os", "os/exec", "net", "net/http", "syscall", "io/ioutil", "golang.org/x/sys/unix", module + "internal/collect",
+	"github.com/moby/moby/client", "github.com/docker/docker", "github.com/google/go-containerregistry"}
 
 // TestChecksDoNoIO walks everything checks.All() is built from (this module's packages
 // only) and fails if any of them imports a collector, the network or the filesystem.
@@ -58,6 +61,12 @@ func TestAllRegistersTheBenchmark(t *testing.T) {
 		ids[c.ID] = true
 		if c.Run == nil || c.Title == "" || c.Description == "" || c.Remediation == "" || c.Scope == "" || c.Section == "" {
 			t.Errorf("%s is incomplete: %+v", c.ID, c.Rule)
+		}
+		// A scope the runner does not know would never be evaluated.
+		switch c.Scope {
+		case finding.KindHost, finding.KindDaemon, finding.KindContainer, finding.KindImage, finding.KindEndpoint, finding.KindRegistry, finding.KindProfile:
+		default:
+			t.Errorf("%s has scope %q, which the runner does not evaluate", c.ID, c.Scope)
 		}
 	}
 	for _, c := range all {

@@ -177,7 +177,7 @@ func (d *DaemonProcess) Lookup(name string) (Setting, bool) {
 	return s, ok
 }
 
-// Bool returns a boolean option, def when unset, and whether the stored value parsed.
+// Bool returns a boolean option, or def when it is unset or not a boolean.
 func (d *DaemonProcess) Bool(name string, def bool) bool {
 	s, ok := d.Lookup(name)
 	if !ok {

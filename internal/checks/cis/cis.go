@@ -2,6 +2,7 @@ package cis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -225,20 +226,20 @@ func audited(p *check.Pass, loc facts.Located, what string) {
 		}
 		return ""
 	}
-	inFiles := covering(a.Files)
+	inFiles, loaded := covering(a.Files), covering(a.Loaded)
 	switch {
 	case a.Loaded == nil && inFiles != "":
 		p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", name, a.LoadedError), ev("rule file", inFiles, "")).At(loc.Path)
 	case a.Loaded == nil:
 		p.Fail("no audit rule watches "+name,
 			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), want)).At(loc.Path)
-	case covering(a.Loaded) != "":
-		p.OK("a loaded audit rule watches "+name, ev("loaded rule", covering(a.Loaded), "")).At(loc.Path)
+	case loaded != "":
+		p.OK("a loaded audit rule watches "+name, ev("loaded rule", loaded, "")).At(loc.Path)
 	case inFiles != "":
 		p.Fail(fmt.Sprintf("a rule file watches %s but the rule is not loaded", name),
 			ev("rule file", inFiles, ""), ev("loaded rules", fmt.Sprint(len(a.Loaded)), "the same rule loaded (augenrules --load)")).At(loc.Path)
 	default:
-		if r := watchesLink(append(append([]string{}, a.Loaded...), a.Files...), loc.Path); real != loc.Path && r != "" {
+		if r := watchesLink(slices.Concat(a.Loaded, a.Files), loc.Path); real != loc.Path && r != "" {
 			p.Fail(fmt.Sprintf("the audit rule watches %s, a symlink; watches follow inodes, so watch %s", loc.Path, real), ev("rule", r, want)).At(loc.Path)
 			return
 		}

@@ -3,6 +3,7 @@ package cis
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"slices"
 	"testing"
@@ -62,7 +63,11 @@ func firstDiff(want, got []finding.Finding) string {
 func TestLiveFindingsByContainer(t *testing.T) {
 	s := loadFacts(t, "live.facts.json")
 	failing := map[string][]string{}
+	audited := map[string]bool{}
 	for _, f := range check.Run(Checks(), s, check.Options{}) {
+		if f.Target.Kind == finding.KindContainer {
+			audited[f.Target.Name] = true
+		}
 		if f.Target.Kind == finding.KindContainer && f.Status == finding.Fail {
 			failing[f.Target.Name] = append(failing[f.Target.Name], f.Rule)
 		}
@@ -79,6 +84,10 @@ func TestLiveFindingsByContainer(t *testing.T) {
 		"da-pidhost": with("CIS-5.16"),
 		"da-sshd":    with("CIS-5.7"),
 		"da-good":    nil, // --read-only --user 1000 --cap-drop ALL --security-opt no-new-privileges --memory 64m --pids-limit 50 --cpu-shares 512, health check, --network none
+	}
+	// Every container of the facts is accounted for, the hardened one included.
+	if got, w := slices.Sorted(maps.Keys(audited)), slices.Sorted(maps.Keys(want)); !slices.Equal(got, w) {
+		t.Errorf("containers audited %v, want %v", got, w)
 	}
 	for name, rules := range want {
 		got := slices.Sorted(slices.Values(failing[name]))

@@ -136,8 +136,8 @@ func briefs(fs []finding.Finding) []brief {
 	return out
 }
 
-// expect compares findings exactly (evidence included unless want leaves it nil and
-// ignoreEvidence is set).
+// expect compares findings exactly, evidence included (nil and empty evidence are
+// the same).
 func expect(t *testing.T, got []finding.Finding, want ...brief) {
 	t.Helper()
 	if d := cmp.Diff(want, briefs(got), cmpopts.EquateEmpty()); d != "" {

@@ -2,6 +2,7 @@ package cis
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -139,7 +140,7 @@ func section2() []check.Check {
 					}
 				}
 				insecure = append(insecure, e.InsecureRegistries...)
-				evs := []finding.Evidence{ev("insecure registries", strings.Join(append(append([]string{}, e.InsecureRegistryCIDRs...), e.InsecureRegistries...), ", "), "127.0.0.0/8 only (the built-in default)")}
+				evs := []finding.Evidence{ev("insecure registries", strings.Join(slices.Concat(e.InsecureRegistryCIDRs, e.InsecureRegistries), ", "), "127.0.0.0/8 only (the built-in default)")}
 				if d := p.Facts.Daemon; d != nil {
 					if s, ok := d.Lookup("insecure-registries"); ok {
 						evs = append(evs, ev("insecure-registries", strings.Join(s.Values, ", ")+" ("+s.Source+")", "unset"))
@@ -453,7 +454,8 @@ func daemonTLS(p *check.Pass) {
 	var insecureWarnings []string
 	for _, w := range p.Facts.Engine.Warnings {
 		if strings.Contains(w, "without encryption") || strings.Contains(w, "without TLS client verification") {
-			insecureWarnings = append(insecureWarnings, strings.TrimPrefix(w, "WARNING: "))
+			// dockerd wraps these over two indented lines: one sentence in a report.
+			insecureWarnings = append(insecureWarnings, strings.Join(strings.Fields(strings.TrimPrefix(w, "WARNING: ")), " "))
 		}
 	}
 	d := p.Facts.Daemon

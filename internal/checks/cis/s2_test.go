@@ -61,8 +61,9 @@ func TestDaemonTLS(t *testing.T) {
 	s.Daemon, s.Host, s.HostAccess = nil, nil, facts.HostAccess{Reason: "remote"}
 	statuses(t, run(t, s, "2.7"), "pass: node1: the daemon reports no TCP listener without TLS client verification")
 	s.Engine.Warnings = []string{"WARNING: API is accessible on http://0.0.0.0:2375 without encryption.\n         Access to the remote API is equivalent to root access on the host."}
+	statuses(t, run(t, s, "2.7"), "fail: node1: the daemon reports: API is accessible on http://0.0.0.0:2375 without encryption. Access to the remote API is equivalent to root access on the host.")
 	fs := run(t, s, "2.7")
-	if len(fs) != 1 || fs[0].Status != finding.Fail || fs[0].Severity != finding.Critical {
+	if len(fs) != 1 || fs[0].Severity != finding.Critical || fs[0].Evidence[0].Actual != "API is accessible on http://0.0.0.0:2375 without encryption. Access to the remote API is equivalent to root access on the host." {
 		t.Errorf("remote plain tcp: %+v", fs)
 	}
 	s.Engine.Warnings, s.Engine.APIVersion = nil, "1.40"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -393,7 +394,11 @@ var (
 func abbreviate(s string) string {
 	s = strings.Join(strings.Fields(redact(s)), " ")
 	if len(s) > 160 {
-		return s[:157] + "..."
+		cut := 157
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character
+		}
+		return s[:cut] + "..."
 	}
 	return s
 }

@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -72,7 +73,7 @@ func section5() []check.Check {
 				case c.Privileged:
 					p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
 				case profile == "" || profile == "unconfined":
-					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmpOr(profile, "(none)"), "docker-default or a custom profile"))
+					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmp.Or(profile, "(none)"), "docker-default or a custom profile"))
 				case c.State == "created" && c.AppArmorProfile == "":
 					p.OK("will be confined by the AppArmor profile "+profile+" when it starts", ev("apparmor profile", profile+" (when started)", ""))
 				default:
@@ -524,7 +525,7 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.21", Level: 1, Automated: false, V180: "5.21"},
 			},
 			Run: func(p *check.Pass) {
-				e := ev("uts mode", cmpOr(p.Container.UTSMode, "private"), "not host")
+				e := ev("uts mode", cmp.Or(p.Container.UTSMode, "private"), "not host")
 				if p.Container.UTSMode == "host" {
 					p.Fail("shares the host's UTS namespace", e)
 					return
@@ -563,7 +564,7 @@ func section5() []check.Check {
 				case daemonOpt["profile"] == "unconfined":
 					p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
 				default:
-					p.OK("runs with the daemon's seccomp profile ("+cmpOr(daemonOpt["profile"], "default")+")", ev("seccomp", cmpOr(daemonOpt["profile"], "default"), ""))
+					p.OK("runs with the daemon's seccomp profile ("+cmp.Or(daemonOpt["profile"], "default")+")", ev("seccomp", cmp.Or(daemonOpt["profile"], "default"), ""))
 				}
 			},
 		},
@@ -660,7 +661,7 @@ func section5() []check.Check {
 					p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Healthcheck), "a HEALTHCHECK or --health-cmd"))
 					return
 				}
-				status := cmpOr(c.Health, "not running")
+				status := cmp.Or(c.Health, "not running")
 				p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Healthcheck, " "), ""), ev("health", status, ""))
 			},
 		},
@@ -706,12 +707,16 @@ func section5() []check.Check {
 			},
 			Run: func(p *check.Pass) {
 				c := p.Container
-				if _, via, known := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(via) > 0 {
-					if !known {
-						p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", via[len(via)-1]), ev("network mode", c.NetworkMode, ""))
+				if j := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(j.via) > 0 {
+					switch {
+					case j.loop:
+						p.Warn(fmt.Sprintf("joins the network of containers that join each other (%s): the daemon could not start it", strings.Join(j.via, " -> ")), ev("network mode", c.NetworkMode, ""))
+						return
+					case j.last == nil:
+						p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.NetworkMode, ""))
 						return
 					}
-					c = findContainer(p.Facts, via[len(via)-1]) // the container whose network it shares
+					c = j.last // the container whose network it shares
 				}
 				br, ok := defaultBridge(p.Facts.Networks)
 				name, _ := br.Options.Get("com.docker.network.bridge.name")
@@ -722,7 +727,7 @@ func section5() []check.Check {
 					onDefault = ok && (c.NetworkMode == "default" || c.NetworkMode == "bridge")
 				}
 				if onDefault {
-					p.Fail("is attached to the default bridge ("+cmpOr(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
+					p.Fail("is attached to the default bridge ("+cmp.Or(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
 					return
 				}
 				p.OK("is not on the default bridge", ev("network mode", p.Container.NetworkMode, ""))
@@ -738,7 +743,7 @@ func section5() []check.Check {
 				CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
 			},
 			Run: func(p *check.Pass) {
-				e := ev("userns mode", cmpOr(p.Container.UsernsMode, "daemon default"), "not host")
+				e := ev("userns mode", cmp.Or(p.Container.UsernsMode, "daemon default"), "not host")
 				if p.Container.UsernsMode == "host" {
 					p.Fail("shares the host's user namespace", e)
 					return
@@ -787,13 +792,6 @@ func section5() []check.Check {
 func apparmorAvailable(s *facts.Snapshot) bool {
 	_, ok := s.Engine.SecurityOption("apparmor")
 	return ok
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func describeMount(m facts.Mount) string {
@@ -882,56 +880,70 @@ func describeProfile(v string) string {
 // when its mode is "host", or when it joins (container:ID) a container that does.
 func sharedNamespace(p *check.Pass, what string, get func(*facts.Container) string) {
 	own := get(p.Container)
-	mode, via, known := resolveMode(p.Facts, p.Container, get)
-	e := ev(what+" mode", cmpOr(own, "private"), "not host")
+	j := resolveMode(p.Facts, p.Container, get)
+	e := ev(what+" mode", cmp.Or(own, "private"), "not host")
 	switch {
-	case mode == "host" && len(via) == 0:
+	case j.mode == "host" && len(j.via) == 0:
 		p.Fail("shares the host's "+what+" namespace", e)
-	case mode == "host":
-		p.Fail(fmt.Sprintf("shares the host's %s namespace through container %s", what, strings.Join(via, " -> ")), e)
-	case !known:
-		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, which was not audited (run with --all to follow it)", what, via[len(via)-1]), e)
-	case len(via) > 0:
-		p.OK(fmt.Sprintf("shares the %s namespace of container %s, which is not the host's", what, strings.Join(via, " -> ")), e)
+	case j.mode == "host":
+		p.Fail(fmt.Sprintf("shares the host's %s namespace through container %s", what, strings.Join(j.via, " -> ")), e)
+	case j.loop:
+		p.Warn(fmt.Sprintf("joins the %s namespace of containers that join each other (%s): the daemon could not start it", what, strings.Join(j.via, " -> ")), e)
+	case j.last == nil && len(j.via) > 0:
+		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, which was not audited (run with --all to follow it)", what, j.via[len(j.via)-1]), e)
+	case len(j.via) > 0:
+		p.OK(fmt.Sprintf("shares the %s namespace of container %s, which is not the host's", what, strings.Join(j.via, " -> ")), e)
 	default:
 		p.OK("has its own "+what+" namespace", e)
 	}
 }
 
+// joined is where a chain of container:REF namespace modes ends.
+type joined struct {
+	mode string           // the mode at the end of the chain
+	via  []string         // the containers joined, in order
+	last *facts.Container // the container the chain ends on; nil when it was not audited
+	loop bool             // the chain comes back to a container it passed
+}
+
 // resolveMode follows container:REF namespace modes through the audited containers.
-// known is false when a container on the way was not audited.
-func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Container) string) (mode string, via []string, known bool) {
-	mode = get(c)
+func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Container) string) joined {
+	j := joined{mode: get(c), last: c}
 	seen := map[string]bool{c.ID: true}
-	for len(via) < 16 {
-		ref, ok := strings.CutPrefix(mode, "container:")
+	for len(j.via) < 16 {
+		ref, ok := strings.CutPrefix(j.mode, "container:")
 		if !ok {
-			return mode, via, true
+			return j
 		}
 		t := findContainer(s, ref)
 		if t == nil || t.Error != "" {
-			return mode, append(via, ref), false
+			j.via, j.last = append(j.via, ref), nil
+			return j
 		}
+		j.via = append(j.via, t.Name)
 		if seen[t.ID] {
-			return mode, via, false
+			j.loop = true
+			return j
 		}
 		seen[t.ID] = true
-		via = append(via, t.Name)
-		mode = get(t)
+		j.last, j.mode = t, get(t)
 	}
-	return mode, via, false
+	j.loop = true // longer than any real chain
+	return j
 }
 
-// findContainer finds a container by full ID, unique ID prefix or name.
+// findContainer finds a container by full ID or name, or else by a unique ID prefix,
+// as the daemon resolves references.
 func findContainer(s *facts.Snapshot, ref string) *facts.Container {
 	ref = strings.TrimPrefix(ref, "/")
-	var match *facts.Container
 	for i := range s.Containers {
-		c := &s.Containers[i]
-		if c.ID == ref || c.Name == ref {
+		if c := &s.Containers[i]; c.ID == ref || c.Name == ref {
 			return c
 		}
-		if len(ref) >= 4 && strings.HasPrefix(c.ID, ref) {
+	}
+	var match *facts.Container
+	for i := range s.Containers {
+		if c := &s.Containers[i]; len(ref) >= 4 && strings.HasPrefix(c.ID, ref) {
 			if match != nil {
 				return nil // ambiguous
 			}

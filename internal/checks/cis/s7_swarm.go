@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -219,7 +220,7 @@ func section7() []check.Check {
 func swarmActive(p *check.Pass) bool {
 	s := p.Facts.Engine.Swarm
 	if !s.Active() {
-		p.Skip("not applicable: swarm mode is not active", ev("swarm", cmpOr(s.LocalNodeState, "inactive"), ""))
+		p.Skip("not applicable: swarm mode is not active", ev("swarm", cmp.Or(s.LocalNodeState, "inactive"), ""))
 		return false
 	}
 	return true

@@ -1,6 +1,7 @@
 package confine
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -483,14 +484,14 @@ func containerMAC(p *check.Pass) {
 	conf, why := effective(p.Facts, c)
 	label := why
 	if conf != nil {
-		label = cmpOr(conf.LSMLabel, "(none)")
+		label = cmp.Or(conf.LSMLabel, "(none)")
 	}
 	evs := []finding.Evidence{ev("daemon security options", strings.Join(e.SecurityOptions, "; "), "")}
 	if len(reqAA) > 0 {
-		evs = append(evs, ev("requested apparmor", strings.Join(reqAA, ", "), ""), ev("applied AppArmor profile", cmpOr(c.AppArmorProfile, "(none)"), reqAA[len(reqAA)-1]))
+		evs = append(evs, ev("requested apparmor", strings.Join(reqAA, ", "), ""), ev("applied AppArmor profile", cmp.Or(c.AppArmorProfile, "(none)"), reqAA[len(reqAA)-1]))
 	}
 	if len(reqLabel) > 0 {
-		evs = append(evs, ev("requested label", strings.Join(reqLabel, ", "), ""), ev("applied SELinux label", cmpOr(c.ProcessLabel, "(none)"), ""))
+		evs = append(evs, ev("requested label", strings.Join(reqLabel, ", "), ""), ev("applied SELinux label", cmp.Or(c.ProcessLabel, "(none)"), ""))
 	}
 	evs = append(evs, ev("/proc/PID/attr/current", label, ""))
 	// Asking for less (apparmor=unconfined, label=disable, which the daemon adds to
@@ -525,7 +526,7 @@ func containerMAC(p *check.Pass) {
 			p.Fail("runs with apparmor=unconfined", evs...)
 			return
 		case c.Running() && got != want:
-			p.Fail(fmt.Sprintf("asks for the AppArmor profile %s but runs under %s", want, cmpOr(got, "none")), evs...)
+			p.Fail(fmt.Sprintf("asks for the AppArmor profile %s but runs under %s", want, cmp.Or(got, "none")), evs...)
 			return
 		case conf != nil && conf.LSMLabel != "" && !strings.HasPrefix(conf.LSMLabel, want):
 			p.Fail(fmt.Sprintf("asks for the AppArmor profile %s but the kernel shows %s", want, conf.LSMLabel), evs...)
@@ -537,13 +538,6 @@ func containerMAC(p *check.Pass) {
 		return
 	}
 	p.OK("the requested mandatory access control is applied", evs...)
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // confiningLabels are the label= options that ask for SELinux confinement (all but
