@@ -2,6 +2,8 @@ package link
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -51,7 +53,8 @@ func tlsMaterial(p *check.Pass) {
 	if m.Server != nil {
 		CertProblems(p, *m.Server, now, "server", false)
 	}
-	for path, err := range m.Errors {
+	for _, path := range slices.Sorted(maps.Keys(m.Errors)) {
+		err := m.Errors[path]
 		p.Warn("cannot read "+path+": "+err, ev(path, err, "a readable PEM certificate")).At(path)
 	}
 	for _, k := range m.CAKeys {

@@ -2,6 +2,7 @@ package link
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,11 +262,13 @@ func CertProblems(p *check.Pass, c facts.CertInfo, now time.Time, role string, c
 		at(p.Fail(fmt.Sprintf("the %s certificate is signed with %s", role, c.SigAlg), ev("signature", c.SigAlg, "SHA-256 or better")))
 	}
 	if checkName && !c.NameMatches {
-		names := strings.Join(append(append([]string{}, c.DNSNames...), c.IPs...), ", ")
+		names := strings.Join(slices.Concat(c.DNSNames, c.IPs), ", ")
 		at(p.Fail(fmt.Sprintf("the certificate does not name %s (it names %s)", c.DialledName, orNone(names)), ev("subjectAltName", orNone(names), c.DialledName))).Sev(finding.Medium)
 	}
+	// A CA's extended key usage constrains what it signs, not what it is: only leaf
+	// certificates need theirs.
 	want := role + "Auth"
-	if len(c.ExtKeyUsage) > 0 && !contains(c.ExtKeyUsage, want) && !contains(c.ExtKeyUsage, "any") {
+	if role != "CA" && len(c.ExtKeyUsage) > 0 && !contains(c.ExtKeyUsage, want) && !contains(c.ExtKeyUsage, "any") {
 		at(p.Fail(fmt.Sprintf("the %s certificate's extended key usage does not include %s", role, want), ev("extKeyUsage", strings.Join(c.ExtKeyUsage, ", "), want))).Sev(finding.Medium)
 	}
 }
