@@ -49,7 +49,9 @@ type APIProbe struct {
 	Version    string `json:"version,omitempty"`
 	APIVersion string `json:"apiVersion,omitempty"`
 	OS         string `json:"os,omitempty"`
-	// Authorization lists the authorization plugins /info reports (when it answered).
+	// InfoRead says /info answered, so Authorization lists the authorization plugins
+	// (none when empty); otherwise whether there are any is unknown.
+	InfoRead      bool     `json:"infoRead,omitempty"`
 	Authorization []string `json:"authorization,omitempty"`
 	Error         string   `json:"error,omitempty"`
 }

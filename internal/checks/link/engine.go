@@ -207,5 +207,5 @@ func engineCVE(p *check.Pass) {
 		p.Skip("the API did not answer, so the Engine version is unknown (give --tlscert and --tlskey to read it)")
 		return
 	}
-	EngineAdvisories(p, api.Version, api.Authorization, true)
+	EngineAdvisories(p, api.Version, api.Authorization, api.InfoRead)
 }

@@ -93,6 +93,23 @@ func TestEndpointRules(t *testing.T) {
 		"TLS-CERT fail high: the server certificate expired on 2026-11-23",
 		"TLS-CERT fail high: the server certificate is signed with SHA1-RSA",
 		"TLS-CERT fail high: the server key is RSA 1024 bits")
+	// TLS without a client certificate request and no answer (a reset, a handshake the
+	// client could not finish): undecided, not a pass.
+	mute := facts.Endpoint{Address: "tcp://10.0.0.7:2376", TLS: modernTLS(), API: facts.APIProbe{Error: "read: connection reset by peer"}}
+	mute.TLS.ClientCertRequested = false
+	expect(t, run(t, endpoints(mute), "API-UNAUTHENTICATED"),
+		"API-UNAUTHENTICATED skip critical: the API did not answer, and the server asked for no client certificate: read: connection reset by peer")
+	// ENGINE-CVE: a refused /info leaves the authorization plugins unknown, so the
+	// plugin-only advisories are not waved through as "no plugin configured".
+	ans := facts.Endpoint{Address: "tcp://10.0.0.8:2375", API: facts.APIProbe{Answered: true, Status: 200, Version: "25.0.10", APIVersion: "1.44"}}
+	oversized := "Docker 25.0.10: CVE-2026-34040: authorization plugins can be bypassed with oversized request bodies (incomplete fix of CVE-2024-41110); fixed in 25.0.16; " +
+		"it applies with an authorization plugin that inspects request bodies"
+	authz := func(fs []string) []string {
+		return slices.DeleteFunc(fs, func(f string) bool { return !strings.Contains(f, "CVE-2026-34040") })
+	}
+	expect(t, authz(run(t, endpoints(ans), "ENGINE-CVE")), "ENGINE-CVE fail high: "+oversized)
+	ans.API.InfoRead = true
+	expect(t, authz(run(t, endpoints(ans), "ENGINE-CVE")), "ENGINE-CVE info high: "+oversized+"; no authorization plugin is configured")
 	// The unix socket, and an address that could not be probed.
 	sock := facts.Endpoint{Address: "unix:///var/run/docker.sock", API: facts.APIProbe{Answered: true, Version: "24.0.7", APIVersion: "1.43"}}
 	gone := facts.Endpoint{Address: "tcp://10.0.0.9:2376", Error: "dial tcp 10.0.0.9:2376: i/o timeout"}

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -111,6 +112,9 @@ func Probe(ctx context.Context, addr string, o Options) facts.Endpoint {
 		ep.Error = fmt.Sprintf("connected, but no answer within %s: a filtered port, or neither TLS nor HTTP", o.Timeout)
 	case first.notTLS:
 		ep.API = apiProbe(ctx, plainClient(o), "http://"+hostport)
+	case !first.negotiated() && len(first.peer) == 0:
+		// It took the connection and then neither spoke TLS nor sent a certificate.
+		ep.Error = "connected, but no TLS handshake: " + shortErr(first.handshakeErr)
 	default:
 		ep.TLS = tlsProbe(ctx, hostport, host, first, o)
 		ep.API = apiProbe(ctx, tlsClient(host, nil, o), "https://"+hostport)
@@ -175,6 +179,7 @@ func handshake(ctx context.Context, hostport, host string, version uint16, suite
 	if version != 0 {
 		cfg.MinVersion, cfg.MaxVersion = version, version
 	}
+	cfg.CipherSuites = allSuites() // a server with only weak suites is still a TLS server
 	if suite != 0 {
 		cfg.CipherSuites = []uint16{suite}
 		cfg.MaxVersion = tls.VersionTLS12
@@ -232,16 +237,11 @@ func tlsProbe(ctx context.Context, hostport, host string, first hs, o Options) *
 		h := handshake(ctx, hostport, host, v.v, 0, nil, o)
 		t.Versions = append(t.Versions, facts.TLSItem{Name: v.name, Accepted: h.negotiated()})
 	}
-	var suites []*tls.CipherSuite
-	for _, s := range tls.CipherSuites() {
-		suites = append(suites, s)
-	}
 	insecure := map[uint16]bool{}
 	for _, s := range tls.InsecureCipherSuites() {
-		suites = append(suites, s)
 		insecure[s.ID] = true
 	}
-	for _, s := range suites {
+	for _, s := range slices.Concat(tls.CipherSuites(), tls.InsecureCipherSuites()) {
 		tls12 := false
 		for _, v := range s.SupportedVersions {
 			tls12 = tls12 || v == tls.VersionTLS12
@@ -253,6 +253,15 @@ func tlsProbe(ctx context.Context, hostport, host string, first hs, o Options) *
 		t.Suites = append(t.Suites, facts.TLSItem{Name: s.Name, Accepted: h.negotiated(), Insecure: insecure[s.ID], CBC: cbcSHA(s.Name)})
 	}
 	return t
+}
+
+// allSuites are the IDs of every cipher suite Go implements, secure first.
+func allSuites() []uint16 {
+	var ids []uint16
+	for _, s := range slices.Concat(tls.CipherSuites(), tls.InsecureCipherSuites()) {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }
 
 // CertInfo describes a certificate.
@@ -307,8 +316,11 @@ func unixClient(path string, timeout time.Duration) *http.Client {
 	}}}
 }
 
+// tlsClient asks the API as an anonymous client. It offers every version and suite
+// Go has, weak ones included: a daemon that speaks only TLS 1.0 or an RSA-key-exchange
+// suite must still be found answering anyone.
 func tlsClient(host string, cert *tls.Certificate, o Options) *http.Client {
-	cfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} // #nosec G402 -- probing, not trusting
+	cfg := &tls.Config{ServerName: host, InsecureSkipVerify: true, MinVersion: tls.VersionTLS10, CipherSuites: allSuites()} // #nosec G402 -- probing, not trusting
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
@@ -345,9 +357,12 @@ func apiProbe(ctx context.Context, c *http.Client, base string) facts.APIProbe {
 		var info struct {
 			Plugins struct{ Authorization []string }
 		}
-		json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&info)
+		// An authorization plugin may refuse /info: then whether one is configured
+		// stays unknown, which is not "none".
+		if resp.StatusCode == http.StatusOK && json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&info) == nil {
+			p.InfoRead, p.Authorization = true, info.Plugins.Authorization
+		}
 		resp.Body.Close()
-		p.Authorization = info.Plugins.Authorization
 	}
 	return p
 }
@@ -384,6 +399,8 @@ func ProbeTLS(ctx context.Context, hostport string, o Options) (t *facts.TLSProb
 		return nil, false, first.dialErr
 	case first.notTLS:
 		return nil, true, nil
+	case !first.negotiated() && len(first.peer) == 0:
+		return nil, false, errors.New("connected, but no TLS handshake: " + shortErr(first.handshakeErr))
 	}
 	return tlsProbe(ctx, hostport, host, first, o), false, nil
 }

@@ -126,7 +126,7 @@ func TestProbeMutualTLS(t *testing.T) {
 }
 
 // TestProbeWeakServer: a server that takes TLS 1.0 and 1.1, an insecure suite and a
-// CBC-SHA one, with an expired certificate for another name.
+// CBC-SHA one.
 func TestProbeWeakServer(t *testing.T) {
 	m := makeCerts(t, "rsa")
 	addr := serveTLS(t, &tls.Config{Certificates: []tls.Certificate{m.server}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS12,
@@ -156,6 +156,35 @@ func TestProbeWeakServer(t *testing.T) {
 	}
 }
 
+// TestProbeAnswersOnlyWeakTLS: a daemon that speaks TLS 1.0 with one RSA-key-exchange
+// CBC suite and answers anyone is found answering (the API client offers everything).
+func TestProbeAnswersOnlyWeakTLS(t *testing.T) {
+	m := makeCerts(t, "rsa")
+	addr := serveTLS(t, &tls.Config{Certificates: []tls.Certificate{m.server}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS10,
+		CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+	ep := Probe(context.Background(), addr, Options{Quick: true})
+	if ep.Error != "" || !ep.API.Answered || ep.API.Version != "24.0.7" || !ep.API.InfoRead || strings.Join(ep.API.Authorization, ",") != "authz-broker" {
+		t.Errorf("%+v", ep.API)
+	}
+}
+
+// TestProbeInfoRefused: an authorization plugin that refuses /info leaves the plugins
+// unknown, not "none".
+func TestProbeInfoRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/info" {
+			http.Error(w, `{"message":"authorization denied by plugin authz-broker"}`, http.StatusForbidden)
+			return
+		}
+		engineAPI(w, r)
+	}))
+	defer srv.Close()
+	ep := Probe(context.Background(), srv.URL, Options{})
+	if !ep.API.Answered || ep.API.InfoRead || ep.API.Authorization != nil {
+		t.Errorf("%+v", ep.API)
+	}
+}
+
 func TestProbeErrors(t *testing.T) {
 	ep := Probe(context.Background(), "tcp://127.0.0.1:1", Options{})
 	if ep.Error != "dial tcp 127.0.0.1:1: connect: connection refused" {
@@ -177,6 +206,24 @@ func TestProbeErrors(t *testing.T) {
 	ep = Probe(context.Background(), l.Addr().String(), Options{Timeout: 300 * time.Millisecond})
 	if ep.Error != "connected, but no answer within 300ms: a filtered port, or neither TLS nor HTTP" || time.Since(start) > 2*time.Second {
 		t.Errorf("silent port: %q after %s", ep.Error, time.Since(start))
+	}
+	// A port that accepts and closes at once is not a TLS listener.
+	closer, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer closer.Close()
+	go func() {
+		for {
+			c, err := closer.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if ep := Probe(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); ep.Error != "connected, but no TLS handshake: EOF" || ep.TLS != nil {
+		t.Errorf("closing port: %q, TLS %+v", ep.Error, ep.TLS)
+	}
+	if _, _, err := ProbeTLS(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); err == nil || err.Error() != "connected, but no TLS handshake: EOF" {
+		t.Errorf("ProbeTLS of a closing port: %v", err)
 	}
 	for addr, want := range map[string]string{
 		"ssh://host": `"ssh://host": scheme "ssh" is not probed (tcp:// or unix://)`,
