@@ -157,13 +157,16 @@ func TestTableControlCharactersAndLists(t *testing.T) {
 	}
 	fs = append(fs, finding.Finding{Rule: "X-1", Status: finding.Fail, Severity: finding.Low,
 		Target: finding.Target{Kind: finding.KindContainer, Name: "evil"}, Message: "runs \x1b[2J\x1b]0;pwned\a"})
-	r := report.Build(report.Tool{Name: "dockaudit"}, "host", time.Time{}, report.Context{}, []finding.Rule{rule}, nil, fs, nil)
+	// A hostile daemon names itself too.
+	ctx := report.Context{Daemon: "vm\x1b]0;pwned\a", ServerVersion: "20.10\x1b[2J", APIVersion: "1.41\r", Endpoint: "tcp://h\x1b[H:2375",
+		HostAccessNote: "remote\x1b[31m"}
+	r := report.Build(report.Tool{Name: "dockaudit"}, "host", time.Time{}, ctx, []finding.Rule{rule}, nil, fs, nil)
 	var buf bytes.Buffer
 	if err := report.WriteTable(&buf, r, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	if strings.ContainsAny(out, "\x1b\a") {
+	if strings.ContainsAny(out, "\x1b\a\r") {
 		t.Errorf("control characters reached the terminal:\n%q", out)
 	}
 	for _, want := range []string{

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net/url"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -214,9 +215,11 @@ func WriteSARIF(w io.Writer, r *Report) error {
 // artifactURI names where a finding lives as a stable relative URI: the target kind and
 // name, then the file inside it when there is one ("host/vm/etc/docker/daemon.json").
 func artifactURI(f finding.Finding) string {
-	parts := []string{string(f.Target.Kind), uriSafe(f.Target.Name)}
+	parts := []string{string(f.Target.Kind), url.PathEscape(uriSafe(f.Target.Name))}
 	if f.Location != nil && f.Location.Path != "" {
-		parts = append(parts, strings.TrimPrefix(f.Location.Path, "/"))
+		for _, seg := range strings.Split(strings.TrimPrefix(f.Location.Path, "/"), "/") {
+			parts = append(parts, url.PathEscape(seg)) // a path may hold spaces, '#' or '%'
+		}
 	}
 	return strings.Join(parts, "/")
 }

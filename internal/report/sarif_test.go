@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
@@ -112,5 +113,20 @@ func TestSARIFForCodeScanning(t *testing.T) {
 			t.Errorf("result %s: fingerprint %q missing or repeated", res.RuleID, fp)
 		}
 		fps[fp] = true
+	}
+}
+
+// TestSARIFURIsEscaped: target names and file paths become valid relative URIs.
+func TestSARIFURIsEscaped(t *testing.T) {
+	rule := finding.Rule{ID: "SECCOMP-ARCH", Title: "t", Severity: finding.Low, Section: "S", Scope: finding.KindProfile}
+	f := finding.Finding{Rule: "SECCOMP-ARCH", Status: finding.Warn, Severity: finding.Low, Message: "m",
+		Target: finding.Target{Kind: finding.KindProfile, Name: "sp ace/p#1%.json"}, Location: &finding.Location{Path: "sp ace/p#1%.json"}}
+	r := report.Build(report.Tool{Name: "dockaudit"}, "seccomp lint", time.Time{}, report.Context{}, []finding.Rule{rule}, nil, []finding.Finding{f}, nil)
+	var buf bytes.Buffer
+	if err := report.WriteSARIF(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"uri": "profile/sp_ace_p%231%25.json/sp%20ace/p%231%25.json"`; !strings.Contains(buf.String(), want) {
+		t.Errorf("no %s in\n%s", want, buf.String())
 	}
 }

@@ -117,10 +117,10 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	c := r.Context
 	fmt.Fprintf(w, "%s %s", paint(ansiBold, "dockaudit"), r.Command)
 	if c.Daemon != "" {
-		fmt.Fprintf(w, " · daemon %s (Docker %s, API %s)", c.Daemon, c.ServerVersion, c.APIVersion)
+		fmt.Fprintf(w, " · daemon %s (Docker %s, API %s)", printable(c.Daemon), printable(c.ServerVersion), printable(c.APIVersion))
 	}
 	if c.Endpoint != "" {
-		fmt.Fprintf(w, " at %s", c.Endpoint)
+		fmt.Fprintf(w, " at %s", printable(c.Endpoint))
 	}
 	fmt.Fprintln(w)
 	switch r.Command {
@@ -140,7 +140,7 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	if c.HostAccess {
 		fmt.Fprintln(w, "; host files and daemon process read on this host")
 	} else {
-		fmt.Fprintf(w, "; %s\n", paint(ansiYellow, "host checks skipped: "+c.HostAccessNote))
+		fmt.Fprintf(w, "; %s\n", paint(ansiYellow, "host checks skipped: "+printable(c.HostAccessNote)))
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
