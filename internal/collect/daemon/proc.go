@@ -439,7 +439,7 @@ func (p Proc) StartTime(pid int) (time.Time, error) {
 			if err != nil {
 				return time.Time{}, err
 			}
-			return time.Unix(boot, 0).Add(time.Duration(ticks) * time.Second / clockTicks), nil
+			return time.Unix(boot, 0).Add(time.Duration(ticks) * (time.Second / clockTicks)), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("no btime in /proc/stat")

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -178,6 +179,20 @@ func TestContainerProcesses(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestStartTimeLongUptime: a process that started three years after boot (clock ticks
+// past what Duration*Second can hold) is dated right, not before boot.
+func TestStartTimeLongUptime(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "42"), 0o755)
+	ticks := int64(3*365*24*3600) * 100 // three years, at USER_HZ 100
+	os.WriteFile(filepath.Join(root, "42", "stat"), []byte(fmt.Sprintf("42 (dockerd) S 1 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 %d 0 0\n", ticks)), 0o644)
+	os.WriteFile(filepath.Join(root, "stat"), []byte("cpu  1 2 3\nbtime 1700000000\n"), 0o644)
+	got, err := Proc{Root: root}.StartTime(42)
+	if want := time.Unix(1700000000+ticks/100, 0); err != nil || !got.Equal(want) {
+		t.Errorf("StartTime = %s, %v; want %s", got, err, want)
 	}
 }
 
