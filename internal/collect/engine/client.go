@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -49,6 +50,8 @@ func EnvFromOS() Env {
 	}
 }
 
+var apiVersionRE = regexp.MustCompile(`^[0-9]{1,3}\.[0-9]{1,3}$`)
+
 // Client is a read-only Engine API client: it only issues GET requests, except
 // through Runner, which dockaudit seccomp record alone uses.
 type Client struct {
@@ -76,6 +79,10 @@ func New(env Env) (*Client, error) {
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" {
 		return nil, fmt.Errorf("DOCKER_HOST %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", host)
+	}
+	if u.User != nil && u.Scheme != "ssh" {
+		// The docker CLI sends no credentials over tcp://; never echo them either.
+		return nil, errors.New("DOCKER_HOST holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)")
 	}
 	c := &Client{Host: host}
 	tr := &http.Transport{
@@ -186,6 +193,9 @@ func (c *Client) Negotiate(ctx context.Context) error {
 	v := resp.Header.Get("Api-Version")
 	if v == "" {
 		v = "1.24"
+	}
+	if !apiVersionRE.MatchString(v) {
+		return fmt.Errorf("daemon at %s answered /_ping with API version %q, which is not MAJOR.MINOR", c.Host, firstLine(v))
 	}
 	if facts.VersionLess(maxAPIVersion, v) {
 		v = maxAPIVersion

@@ -78,6 +78,20 @@ func TestNegotiateOldDaemon(t *testing.T) {
 	}
 }
 
+// TestNegotiateBadVersion: an Api-Version header that is not MAJOR.MINOR never goes
+// into a request path.
+func TestNegotiateBadVersion(t *testing.T) {
+	sock := serveUnix(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Api-Version", "1.41/../../containers")
+		w.Write([]byte("OK"))
+	}))
+	c, _ := New(Env{Host: "unix://" + sock})
+	err := c.Negotiate(context.Background())
+	if want := `daemon at unix://` + sock + ` answered /_ping with API version "1.41/../../containers", which is not MAJOR.MINOR`; err == nil || err.Error() != want {
+		t.Errorf("Negotiate = %v", err)
+	}
+}
+
 func TestUnreachable(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "none.sock")
 	c, err := New(Env{Host: "unix://" + missing})
@@ -128,6 +142,8 @@ func TestNewErrors(t *testing.T) {
 		"tcp://":       `DOCKER_HOST "tcp://" has no host:port`,
 		"ssh://me@box": `DOCKER_HOST "ssh://me@box": the ssh:// transport is not supported; use unix:// or tcp://`,
 		"gopher://x":   `DOCKER_HOST "gopher://x": unknown scheme "gopher"`,
+		// A password in DOCKER_HOST is refused and never echoed.
+		"tcp://user:s3cret@127.0.0.1:2375": "DOCKER_HOST holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)",
 	}
 	for host, want := range tests {
 		_, err := New(Env{Host: host})
