@@ -19,6 +19,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/endpoint"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/host"
+	"github.com/dockaudit/dockaudit/internal/collect/hostfs"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -197,18 +198,13 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 const maxFacts = 256 << 20
 
 func readFacts(path string) (*facts.Snapshot, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read facts: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
+	b, err := hostfs.ReadRegular(path, maxFacts)
+	switch {
+	case errors.Is(err, hostfs.ErrNotRegular):
 		return nil, fmt.Errorf("read facts %s: not a regular file", path)
-	}
-	if fi.Size() > maxFacts {
-		return nil, fmt.Errorf("read facts %s: %d bytes is more than a facts file can be (%d)", path, fi.Size(), maxFacts)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
+	case errors.Is(err, hostfs.ErrTooLarge):
+		return nil, fmt.Errorf("read facts %s: more than a facts file can be (%d bytes)", path, maxFacts)
+	case err != nil:
 		return nil, fmt.Errorf("read facts: %w", err)
 	}
 	var snap facts.Snapshot

@@ -3,14 +3,15 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/hostfs"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/seccomp"
@@ -22,30 +23,22 @@ const maxProfileFile = 4 << 20
 // ReadProfileFile reads a seccomp profile file, "-" for stdin. It refuses what is not
 // a regular file and anything larger than a profile can sensibly be.
 func ReadProfileFile(path string, stdin io.Reader) ([]byte, error) {
-	var r io.Reader = stdin
-	if path != "-" {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, err
+	var b []byte
+	var err error
+	if path == "-" {
+		if b, err = io.ReadAll(io.LimitReader(stdin, maxProfileFile+1)); err == nil && len(b) > maxProfileFile {
+			err = hostfs.ErrTooLarge
 		}
-		if !fi.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s is not a regular file", path)
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	} else {
+		b, err = hostfs.ReadRegular(path, maxProfileFile)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxProfileFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxProfileFile {
+	switch {
+	case errors.Is(err, hostfs.ErrNotRegular):
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	case errors.Is(err, hostfs.ErrTooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes: not a seccomp profile", path, maxProfileFile)
 	}
-	return b, nil
+	return b, err
 }
 
 // SeccompLint lints profile files (Targets) and writes the report. A file that cannot

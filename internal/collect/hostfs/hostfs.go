@@ -128,31 +128,47 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Never open what is not a regular file: opening a FIFO blocks until a writer comes.
-	// O_NONBLOCK covers a file swapped for a FIFO between the stat and the open.
-	if fi, err := os.Stat(f.real(r)); err != nil {
+	b, err := ReadRegular(f.real(r), MaxRead)
+	switch {
+	case errors.Is(err, ErrNotRegular):
+		return nil, fmt.Errorf("%s is not a regular file", p)
+	case errors.Is(err, ErrTooLarge):
+		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxRead)
+	}
+	return b, err
+}
+
+// ErrNotRegular and ErrTooLarge are what ReadRegular refuses.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = errors.New("too large")
+)
+
+// ReadRegular reads a regular file of at most max bytes. It never opens anything else:
+// opening a FIFO blocks until a writer comes, and O_NONBLOCK plus a stat of the open
+// file cover one swapped in between the check and the open.
+func ReadRegular(path string, max int64) ([]byte, error) {
+	if fi, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", p)
+		return nil, ErrNotRegular
 	}
-	fh, err := os.OpenFile(f.real(r), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	fi, err := fh.Stat()
+	if fi, err := fh.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, ErrNotRegular
+	}
+	b, err := io.ReadAll(io.LimitReader(fh, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", p)
-	}
-	b, err := io.ReadAll(io.LimitReader(fh, MaxRead+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxRead {
-		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxRead)
+	if int64(len(b)) > max {
+		return nil, ErrTooLarge
 	}
 	return b, nil
 }
