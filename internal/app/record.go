@@ -125,17 +125,19 @@ func Record(ctx context.Context, o RecordOptions, stdout, progress io.Writer) (*
 	defer l.Close()
 	client, err := engine.New(o.Env)
 	if err != nil {
-		return nil, &UsageError{Err: err}
+		return nil, err // as dockaudit host: exit 1
 	}
 	defer client.Close()
 	if client.SocketPath == "" {
 		return nil, &RecordError{fmt.Sprintf("seccomp record reads this kernel's audit records, so the daemon must run on this machine: DOCKER_HOST is %s", client.Host)}
 	}
-	if err := client.Negotiate(ctx); err != nil {
-		return nil, err
-	}
 	var ver struct{ Version string }
-	if err := client.Get(ctx, "/version", nil, &ver); err != nil {
+	if err := withTimeout(ctx, func(ctx context.Context) error {
+		if err := client.Negotiate(ctx); err != nil {
+			return err
+		}
+		return client.Get(ctx, "/version", nil, &ver)
+	}); err != nil {
 		return nil, err
 	}
 
@@ -258,7 +260,11 @@ func runContainer(ctx context.Context, run engine.Runner, spec engine.Spec, d ti
 		defer cancel()
 		_ = run.Remove(rctx, name)
 	}()
-	id, err := run.Create(ctx, name, spec)
+	var id string
+	err = withTimeout(ctx, func(ctx context.Context) (err error) {
+		id, err = run.Create(ctx, name, spec)
+		return err
+	})
 	if err != nil {
 		if engine.IsNotFound(err) {
 			return 0, false, "", &UsageError{Err: fmt.Errorf("image %s is not on the daemon (dockaudit does not pull: docker pull it first)", spec.Image)}
@@ -268,7 +274,7 @@ func runContainer(ctx context.Context, run engine.Runner, spec engine.Spec, d ti
 	if started != nil {
 		started(id)
 	}
-	if err := run.Start(ctx, id); err != nil {
+	if err := withTimeout(ctx, func(ctx context.Context) error { return run.Start(ctx, id) }); err != nil {
 		return 0, false, "", fmt.Errorf("start the container: %w", err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, d)
@@ -400,34 +406,29 @@ func recordedProfile(o RecordOptions, res *RecordResult) *seccomp.Profile {
 	return p
 }
 
-// writeProfile writes the profile whole or not at all: a temporary file in the same
-// directory, renamed into place.
+// writeProfile writes the profile whole or not at all.
 func writeProfile(path string, p *seccomp.Profile, stdout io.Writer) error {
 	b := seccomp.Marshal(p)
 	if path == "" || path == "-" {
 		_, err := stdout.Write(b)
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".dockaudit-profile-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return writeFileAtomic(path, func(w io.Writer) error {
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	})
+}
+
+// callTimeout bounds each Engine API call of a recording that is not waiting for the
+// workload (STYLE 5: a hung daemon must not hang the command).
+const callTimeout = 30 * time.Second
+
+func withTimeout(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return f(ctx)
 }
 
 // verify runs the workload under its profile, then a probe that makes one syscall
@@ -460,8 +461,10 @@ func verify(ctx context.Context, run engine.Runner, spec engine.Spec, o RecordOp
 	}
 	allowed := map[string]bool{}
 	for _, s := range res.Profile.Syscalls {
-		for _, n := range s.Names {
-			allowed[n] = true
+		if s.Action == "SCMP_ACT_ALLOW" {
+			for _, n := range s.Names {
+				allowed[n] = true
+			}
 		}
 	}
 	exitCall := "exit_group"

@@ -2,7 +2,6 @@ package seccomp
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 )
@@ -147,14 +146,8 @@ func (s Set) AllowedNames(names []string) []string {
 
 // AllowedCount is how many of the x86_64 syscalls the profile lets through
 // (conditionally or not) for amd64, the capabilities and the kernel, and how many
-// x86_64 syscalls there are. The profile must not change after its first call.
+// x86_64 syscalls there are.
 func (p *Profile) AllowedCount(capSet []string, kernel string) (allowed, total int) {
 	all := NativeNames()
-	key := strings.Join(capSet, ",") + "|" + kernel
-	if n, ok := p.counts.Load(key); ok {
-		return n.(int), len(all)
-	}
-	n := len(Effective(p, "amd64", capSet, kernel).AllowedNames(all))
-	p.counts.Store(key, n)
-	return n, len(all)
+	return len(Effective(p, "amd64", capSet, kernel).AllowedNames(all)), len(all)
 }

@@ -19,10 +19,6 @@ type Profile struct {
 	Flags            []string  `json:"flags,omitempty"`
 	ListenerPath     string    `json:"listenerPath,omitempty"`
 	ListenerMetadata string    `json:"listenerMetadata,omitempty"`
-
-	// counts memoises AllowedCount: the embedded defaults are shared by every
-	// container of an audit, and a profile does not change once parsed.
-	counts sync.Map
 }
 
 // ArchMap names an architecture and its sub-architectures.
@@ -233,13 +229,4 @@ func versionLess(a, b string) bool {
 func Marshal(p *Profile) []byte {
 	b, _ := json.MarshalIndent(p, "", "\t")
 	return append(b, '\n')
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -120,24 +120,35 @@ func (l *Listener) Read(wait time.Duration) ([]Record, error) {
 // many of them: headers are read here by hand.
 func Parse(b []byte) []Record {
 	var out []Record
+	eachMessage(b, func(typ uint16, body []byte) bool {
+		if typ == typeSeccomp {
+			if r, ok := parseText(body); ok {
+				out = append(out, r)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// eachMessage calls f for each netlink message in a datagram, until f returns false.
+// A length that runs past the datagram takes the rest; one that is too short ends it.
+func eachMessage(b []byte, f func(typ uint16, body []byte) bool) {
 	for len(b) >= unix.NLMSG_HDRLEN {
 		size := int(binary.NativeEndian.Uint32(b[0:4]))
 		typ := binary.NativeEndian.Uint16(b[4:6])
 		if size < unix.NLMSG_HDRLEN || size > len(b) {
 			size = len(b)
 		}
-		if typ == typeSeccomp {
-			if r, ok := parseText(b[unix.NLMSG_HDRLEN:size]); ok {
-				out = append(out, r)
-			}
+		if !f(typ, b[unix.NLMSG_HDRLEN:size]) {
+			return
 		}
 		next := (size + 3) &^ 3
-		if next > len(b) {
-			break
+		if next >= len(b) {
+			return
 		}
 		b = b[next:]
 	}
-	return out
 }
 
 // parseText reads "audit(…): auid=… pid=1234 comm="sh" … arch=c000003e syscall=231
@@ -217,29 +228,24 @@ func GetStatus() (Status, error) {
 		if err != nil {
 			return Status{}, err
 		}
-		b := buf[:n]
-		for len(b) >= unix.NLMSG_HDRLEN {
-			size := int(binary.NativeEndian.Uint32(b[0:4]))
-			typ := binary.NativeEndian.Uint16(b[4:6])
-			if size < unix.NLMSG_HDRLEN || size > len(b) {
-				break
-			}
-			body := b[unix.NLMSG_HDRLEN:size]
-			switch typ {
-			case unix.NLMSG_ERROR:
-				if len(body) >= 4 {
-					if code := int32(binary.NativeEndian.Uint32(body[0:4])); code != 0 {
-						return Status{}, unix.Errno(-code)
-					}
+		var st Status
+		var done bool
+		eachMessage(buf[:n], func(typ uint16, body []byte) bool {
+			switch {
+			case typ == unix.NLMSG_ERROR && len(body) >= 4:
+				if code := int32(binary.NativeEndian.Uint32(body[0:4])); code != 0 {
+					err, done = unix.Errno(-code), true
 				}
-			case typeGet:
-				if len(body) < statusLen {
-					return Status{}, fmt.Errorf("audit status: %d bytes", len(body))
-				}
+			case typ == typeGet && len(body) < statusLen:
+				err, done = fmt.Errorf("audit status: %d bytes", len(body)), true
+			case typ == typeGet:
 				u := func(i int) uint32 { return binary.NativeEndian.Uint32(body[4*i:]) }
-				return Status{Enabled: u(1), BacklogLimit: u(5), Lost: u(6)}, nil
+				st, done = Status{Enabled: u(1), BacklogLimit: u(5), Lost: u(6)}, true
 			}
-			b = b[(size+3)&^3:]
+			return !done
+		})
+		if done {
+			return st, err
 		}
 	}
 	return Status{}, errors.New("audit status: no answer from the kernel")
