@@ -54,6 +54,9 @@ const (
 	typeI18NString  = 9
 )
 
+// maxString bounds one string tag (a name, a licence expression).
+const maxString = 64 << 10
+
 // ParseHeader decodes an RPM header as rpmdb stores it (headerExport without the
 // magic): entry count, data length, 16-byte index entries, then data. Only the tags the
 // inventory needs are read; every offset is checked against the data section.
@@ -68,6 +71,9 @@ func ParseHeader(blob []byte) (Package, error) {
 		return p, fmt.Errorf("rpm header: %d entries and %d data bytes do not fit in %d bytes", il, dl, len(blob))
 	}
 	data := blob[8+16*il:]
+	// Each wanted tag is read once: a crafted header may repeat one 65535 times over
+	// megabytes of data, and rescanning it each time takes minutes.
+	seen := map[uint32]bool{}
 	for i := uint32(0); i < il; i++ {
 		e := blob[8+16*i : 8+16*i+16]
 		tag := binary.BigEndian.Uint32(e[0:4])
@@ -78,15 +84,19 @@ func ParseHeader(blob []byte) (Package, error) {
 			continue // the region trailer entry points backwards; nothing we read does
 		}
 		d := data[off:]
+		if seen[tag] {
+			continue
+		}
 		switch tag {
 		case tagName, tagVersion, tagRelease, tagVendor, tagLicense, tagArch, tagSourceRPM:
 			if typ != typeString && typ != typeStringArray && typ != typeI18NString {
 				continue
 			}
-			end := bytes.IndexByte(d, 0)
+			end := bytes.IndexByte(d[:min(len(d), maxString)], 0)
 			if end < 0 {
-				return p, fmt.Errorf("rpm header: tag %d runs past the data", tag)
+				return p, fmt.Errorf("rpm header: tag %d runs past the data or past %d bytes", tag, maxString)
 			}
+			seen[tag] = true
 			s := string(d[:end])
 			switch tag {
 			case tagName:
@@ -108,7 +118,7 @@ func ParseHeader(blob []byte) (Package, error) {
 			if typ != typeInt32 || len(d) < 4 {
 				continue
 			}
-			p.Epoch, p.HasEpoch = int(binary.BigEndian.Uint32(d)), true
+			p.Epoch, p.HasEpoch, seen[tag] = int(binary.BigEndian.Uint32(d)), true, true
 		}
 	}
 	if p.Name == "" || p.Version == "" {

@@ -14,6 +14,9 @@ type db struct {
 	pageSize int
 	usable   int // page size minus reserved bytes
 	pages    int
+	// overflow are the overflow pages read so far: a valid file never shares one
+	// between rows, and a crafted one that does would be copied again and again.
+	overflow map[uint32]bool
 }
 
 func openDB(b []byte) (*db, error) {
@@ -28,7 +31,7 @@ func openDB(b []byte) (*db, error) {
 		return nil, fmt.Errorf("%w: page size %d", errCorrupt, ps)
 	}
 	reserved := int(b[20])
-	d := &db{b: b, pageSize: ps, usable: ps - reserved, pages: len(b) / ps}
+	d := &db{b: b, pageSize: ps, usable: ps - reserved, pages: len(b) / ps, overflow: map[uint32]bool{}}
 	if d.usable < 480 {
 		return nil, fmt.Errorf("%w: usable page size %d", errCorrupt, d.usable)
 	}
@@ -44,9 +47,8 @@ func (d *db) page(n uint32) ([]byte, error) {
 	return d.b[off : off+d.pageSize], nil
 }
 
-// row is one table row: its rowid and the record payload.
+// row is one table row's record payload.
 type row struct {
-	rowid   int64
 	payload []byte
 }
 
@@ -79,8 +81,13 @@ func (d *db) scanTable(root uint32, fn func(row) error) error {
 			if ptrs+2*cells > len(p) {
 				return errCorrupt
 			}
+			cellSeen := map[int]bool{}
 			for i := 0; i < cells; i++ {
 				off := int(binary.BigEndian.Uint16(p[ptrs+2*i:]))
+				if cellSeen[off] {
+					return fmt.Errorf("%w: page %d points at one cell twice", errCorrupt, n)
+				}
+				cellSeen[off] = true
 				r, err := d.leafCell(p, off)
 				if err != nil {
 					return err
@@ -122,7 +129,7 @@ func (d *db) leafCell(p []byte, off int) (row, error) {
 		return row{}, errCorrupt
 	}
 	off += n
-	rowid, n := varint(p[off:])
+	_, n = varint(p[off:]) // the rowid
 	if n == 0 {
 		return row{}, errCorrupt
 	}
@@ -142,12 +149,11 @@ func (d *db) leafCell(p []byte, off int) (row, error) {
 			return row{}, errCorrupt
 		}
 		next := binary.BigEndian.Uint32(p[off+local:])
-		seen := map[uint32]bool{}
 		for len(payload) < total {
-			if next == 0 || seen[next] {
-				return row{}, fmt.Errorf("%w: broken overflow chain", errCorrupt)
+			if next == 0 || d.overflow[next] {
+				return row{}, fmt.Errorf("%w: broken or shared overflow chain", errCorrupt)
 			}
-			seen[next] = true
+			d.overflow[next] = true
 			op, err := d.page(next)
 			if err != nil {
 				return row{}, err
@@ -157,7 +163,7 @@ func (d *db) leafCell(p []byte, off int) (row, error) {
 			next = binary.BigEndian.Uint32(op)
 		}
 	}
-	return row{rowid: int64(rowid), payload: payload}, nil
+	return row{payload: payload}, nil
 }
 
 // localSize is how much of a table leaf payload is stored on the page itself.
