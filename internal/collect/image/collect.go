@@ -321,9 +321,13 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			c.Packages = append(c.Packages, p)
 		}
 	}
+	// On Fedora 36 and later /var/lib/rpm links to /usr/lib/sysimage/rpm: one
+	// database, read once, under its real path (where its history is indexed).
+	readRPM := map[string]bool{}
 	for _, db := range []string{rpmSQLite, rpmSQLite2} {
-		if v.Exists(db) {
-			c.Packages = append(c.Packages, rpmPackages(v, db, os, c)...)
+		if n, err := v.Resolve(db, true); err == nil && n.IsRegular() && !readRPM[n.Path] {
+			readRPM[n.Path] = true
+			c.Packages = append(c.Packages, rpmPackages(v, n.Path, os, c)...)
 		}
 	}
 	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2} {
@@ -332,11 +336,11 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 		}
 	}
 	for _, db := range []string{rpmBDB, rpmNDB} {
-		if v.Exists(db) && !v.Exists(rpmSQLite) {
+		if v.Exists(db) && len(readRPM) == 0 {
 			c.Notes = append(c.Notes, db+" is a BerkeleyDB or NDB rpm database, which dockaudit does not read: RPM packages are not inventoried")
 		}
 	}
-	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil }) {
+	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated }) {
 		switch {
 		case n.GoBuildInfo != nil && n.GoBuildInfo.OldFormat:
 			c.Notes = append(c.Notes, n.Path+" was built with Go before 1.18; its modules are not inventoried")

@@ -620,14 +620,15 @@ func sortedKeys[V any](m map[string]V) []string {
 // or none, by their magic). A blob altered in place fails at its end.
 func verifiedLayer(l v1.Layer, d v1.Hash) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
+		if d.Algorithm != "sha256" {
+			// Accepting it unchecked would let an altered layer through.
+			return nil, fmt.Errorf("%w: layer digest %s: only sha256 digests are verified", ErrDigest, d)
+		}
 		rc, err := l.Compressed()
 		if err != nil {
 			return nil, err
 		}
-		var h hash.Hash
-		if d.Algorithm == "sha256" {
-			h = sha256.New()
-		}
+		var h hash.Hash = sha256.New()
 		vr := &digestReader{r: rc, h: h, want: d}
 		br := bufio.NewReaderSize(vr, 64<<10)
 		magic, _ := br.Peek(4)

@@ -63,6 +63,21 @@ type View struct {
 	children map[string]map[string]struct{} // directory → indexed entries directly in it
 	history  map[string][]Version
 	lim      Limits
+
+	// removed are the removals done, so a layer repeating a whiteout or an opaque
+	// marker does not walk the same subtree again; visits bounds the nodes all
+	// removals may visit (a crafted layer can still make them quadratic), and
+	// exhausted says the bound was hit.
+	captured  int64 // bytes of file content kept
+	removed   map[removal]bool
+	visits    int
+	exhausted bool
+}
+
+type removal struct {
+	path  string
+	layer int
+	self  bool
 }
 
 func newView(layers int, lim Limits) *View {
@@ -72,6 +87,8 @@ func newView(layers int, lim Limits) *View {
 		children: map[string]map[string]struct{}{},
 		history:  map[string][]Version{},
 		lim:      lim,
+		removed:  map[removal]bool{},
+		visits:   4 * lim.MaxEntries,
 	}
 }
 
@@ -108,9 +125,22 @@ func (v *View) link(p string) {
 // remove deletes what layers lower than layer put below p, and at p itself when
 // self. What layer (or a higher one) put there stays.
 func (v *View) remove(p string, layer int, self bool) {
+	if r := (removal{p, layer, self}); v.removed[r] {
+		return // what lower layers had there is gone already
+	} else if _, ok := v.children[p]; ok {
+		v.removed[r] = true
+	}
+	v.removeBelow(p, layer, self)
+}
+
+func (v *View) removeBelow(p string, layer int, self bool) {
+	if v.visits--; v.visits < 0 {
+		v.exhausted = true
+		return
+	}
 	if kids, ok := v.children[p]; ok {
 		for c := range kids {
-			v.remove(c, layer, true)
+			v.removeBelow(c, layer, true)
 			if _, kept := v.nodes[c]; !kept && len(v.children[c]) == 0 {
 				delete(kids, c)
 			}

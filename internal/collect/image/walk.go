@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -24,6 +25,7 @@ type Limits struct {
 	MaxPathLen   int   // bytes in one entry's path (default 4096)
 	MaxLinkDepth int   // symlinks followed resolving one path (default 40)
 	MaxFileRead  int64 // bytes captured from one file (default 64 MiB)
+	MaxCaptured  int64 // bytes captured from all files, every layer's copy counted (default 1 GiB)
 	// MaxRatio stops a layer whose decompressed size passes BombFloor at more than this
 	// many times its compressed size (default 200): a bomb, not an image.
 	MaxRatio  int64
@@ -48,6 +50,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = 200
+	}
+	if l.MaxCaptured <= 0 {
+		l.MaxCaptured = 1 << 30
 	}
 	if l.BombFloor <= 0 {
 		l.BombFloor = 1 << 30
@@ -135,6 +140,7 @@ var (
 	ErrTooMany    = errors.New("the image has more entries than the limit")
 	ErrPathLength = errors.New("an entry's path is longer than the limit")
 	ErrDigest     = errors.New("the layer was altered or damaged")
+	ErrCaptured   = errors.New("the image holds more package-database and manifest content than the limit")
 )
 
 func shortDigest(d string) string {
@@ -223,13 +229,19 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		return 0, err
 	}
 	defer rc.Close()
-	cr := &countingReader{r: rc, total: total, max: lim.MaxBytes, floor: lim.BombFloor}
+	// ctxReader: one huge entry must not outlast --timeout.
+	cr := &countingReader{r: ctxReader{ctx, rc}, total: total, max: lim.MaxBytes, floor: lim.BombFloor}
 	wantHex, verify := strings.CutPrefix(l.DiffID, "sha256:")
 	if verify {
 		cr.hash = sha256.New()
 	}
 	if l.Size > 0 {
-		cr.ratioBase = l.Size * lim.MaxRatio
+		// The compressed size comes from the image's own manifest: a huge one must not
+		// overflow into a bound that never trips.
+		cr.ratioBase = lim.MaxBytes
+		if l.Size <= lim.MaxBytes/lim.MaxRatio {
+			cr.ratioBase = l.Size * lim.MaxRatio
+		}
 	}
 	tr := tar.NewReader(bufio.NewReaderSize(cr, 64<<10))
 	n := 0
@@ -278,16 +290,27 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		}
 		dir, base := path.Split(p)
 		if strings.HasPrefix(base, ".wh.") {
-			if base == ".wh..wh..opq" {
+			switch target := strings.TrimPrefix(base, ".wh."); {
+			case base == ".wh..wh..opq":
 				v.opaque(idx, path.Clean(dir))
-			} else {
-				v.whiteout(idx, path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			case target == "" || target == "." || target == "..":
+				// No builder writes these; taken literally they would empty the
+				// directory, its parent or the root.
+				v.anomaly(idx, hdr.Name, "a whiteout of "+strconv.Quote(target)+" names no entry")
+			default:
+				v.whiteout(idx, path.Join(dir, target))
+			}
+			if v.exhausted {
+				return n, ErrTooMany
 			}
 			continue
 		}
 		// A new entry replaces whatever lower layers had at this path, and a file
 		// replacing a directory hides everything below it.
 		v.replace(idx, p, hdr.Typeflag == tar.TypeDir)
+		if v.exhausted {
+			return n, ErrTooMany
+		}
 		e := Entry{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, Size: hdr.Size}
 		act := Skip
 		if opts.Want != nil {
@@ -320,6 +343,11 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		}
 		if !keep {
 			continue
+		}
+		// Each kept copy stays in memory until the walk ends (History keeps every
+		// layer's): bound them together.
+		if v.captured += int64(len(node.Data)); v.captured > lim.MaxCaptured {
+			return n, ErrCaptured
 		}
 		if act&History != 0 && node.Data != nil {
 			v.history[p] = append(v.history[p], Version{Layer: idx, Data: node.Data})
