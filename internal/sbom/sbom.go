@@ -91,18 +91,18 @@ func layerDigest(im *facts.Image, i int) string {
 // spdxLicenses are the license identifiers an SPDX licenseDeclared may carry as they
 // are; package metadata often holds free text ("BSD License", "GPLv2+"), which goes
 // into licenseComments instead of being guessed at.
-var spdxLicenses = map[string]bool{}
-
-func init() {
+var spdxLicenses = func() map[string]bool {
+	m := map[string]bool{}
 	for _, id := range strings.Fields(`0BSD AFL-2.1 AGPL-3.0-only AGPL-3.0-or-later Apache-1.1 Apache-2.0
 		Artistic-1.0 Artistic-2.0 BSD-1-Clause BSD-2-Clause BSD-3-Clause BSD-4-Clause BSL-1.0 CC0-1.0
 		CC-BY-3.0 CC-BY-4.0 CC-BY-SA-4.0 CDDL-1.0 EPL-1.0 EPL-2.0 GPL-1.0-only GPL-1.0-or-later
 		GPL-2.0-only GPL-2.0-or-later GPL-3.0-only GPL-3.0-or-later ISC LGPL-2.0-only LGPL-2.0-or-later
 		LGPL-2.1-only LGPL-2.1-or-later LGPL-3.0-only LGPL-3.0-or-later MIT MIT-0 MPL-1.1 MPL-2.0
 		OpenSSL PSF-2.0 Python-2.0 Ruby Unlicense Vim WTFPL X11 Zlib zlib-acknowledgement curl`) {
-		spdxLicenses[id] = true
+		m[id] = true
 	}
-}
+	return m
+}()
 
 // spdxExpression returns the licenses as an SPDX expression when every one is a known
 // identifier (or an expression of them), else "".
@@ -117,14 +117,14 @@ func spdxExpression(ls []string) string {
 				return ""
 			}
 		}
+		if len(ls) == 1 {
+			return l // as it is: trimming its brackets could unbalance "(A OR B) AND (C OR D)"
+		}
 		if strings.ContainsAny(l, " ") {
 			l = "(" + l + ")"
 		}
 		parts = append(parts, l)
 	}
 	sort.Strings(parts)
-	if len(parts) == 1 {
-		return strings.Trim(parts[0], "()")
-	}
 	return strings.Join(parts, " AND ")
 }

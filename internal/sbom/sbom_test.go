@@ -189,3 +189,19 @@ func TestDeterministicAndUnique(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSPDXExpression(t *testing.T) {
+	for in, want := range map[string]string{
+		"(MIT OR Apache-2.0) AND (BSD-3-Clause OR ISC)": "(MIT OR Apache-2.0) AND (BSD-3-Clause OR ISC)",
+		"MIT OR Apache-2.0":                             "MIT OR Apache-2.0",
+		"MIT":                                           "MIT",
+		"BSD License":                                   "",
+	} {
+		if got := spdxExpression([]string{in}); got != want {
+			t.Errorf("spdxExpression(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := spdxExpression([]string{"MIT", "Apache-2.0 OR ISC"}); got != "(Apache-2.0 OR ISC) AND MIT" {
+		t.Errorf("two licenses: %q", got)
+	}
+}

@@ -14,7 +14,7 @@ var (
 	assignment = regexp.MustCompile(`\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)`)
 	secretKey  = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api_?key|access_?key|private_?key|credential|auth_?key)`)
 	// urlCredentials matches the user:password@ of a URL.
-	urlCredentials = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@`)
+	urlCredentials = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s]+@`)
 )
 
 // SecretName reports a variable name that usually holds a secret. Names that point at
@@ -103,7 +103,7 @@ var inline = []struct {
 	{"command-line-password", regexp.MustCompile(`\bmysql(?:dump|admin)?\s(?:[^|;&]*?\s)?-p([^\s'"]+)`)},
 	{"json-secret", regexp.MustCompile(`(?i)\\?"(?:password|passwd|secret|token|api_?key|access_?key)\\?"\s*:\s*\\?"([^"\\]+)`)},
 	{"authorization-header", regexp.MustCompile(`(?i)authorization:\s*(?:bearer|basic|token)\s+([^\s'"]+)`)},
-	{"url-credentials", regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@`)},
+	{"url-credentials", regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s]+)@`)},
 }
 
 // Inline is a secret found in a command line.

@@ -100,7 +100,9 @@ func TestRedact(t *testing.T) {
 		"/bin/sh -c curl -H 'Authorization: token " + gh + "' https://x": "/bin/sh -c curl -H 'Authorization: token [redacted: 40 characters, sha256:d8fe76b428b9]' https://x",
 		"|2 DB_PASSWORD=hunter2 MODE=prod /bin/sh -c make":               "|2 DB_PASSWORD=[redacted: 7 characters, sha256:f52fbd32b2b3] MODE=prod /bin/sh -c make",
 		"ADD https://bob:s3cret@example.com/a.tgz /":                     "ADD https://[redacted: 10 characters, sha256:0ab68c22ef6b]@example.com/a.tgz /",
-		"TOKEN_FILE=/run/secrets/token apt-get update":                   "TOKEN_FILE=/run/secrets/token apt-get update",
+		// A password holding '@': the credentials run to the last '@' of the authority.
+		"ADD https://bob:p@ssw0rd@example.com/a.tgz /": "ADD https://[redacted: 12 characters, sha256:e46fe00e7c72]@example.com/a.tgz /",
+		"TOKEN_FILE=/run/secrets/token apt-get update": "TOKEN_FILE=/run/secrets/token apt-get update",
 		// Build arguments and ENV values are not quoted in history and may hold spaces.
 		"|2 DB_PASSWORD=two words secret MODE=a b /bin/sh -c make": "|2 DB_PASSWORD=" + Redacted("two words secret") + " MODE=a b /bin/sh -c make",
 		"/bin/sh -c #(nop)  ENV X_PASSWORD=a b c":                  "/bin/sh -c #(nop)  ENV X_PASSWORD=" + Redacted("a b c"),
