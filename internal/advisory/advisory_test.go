@@ -124,15 +124,17 @@ func TestTrackerOutranksOSV(t *testing.T) {
 		"DEBIAN-CVE-2024-0002.json": osv("DEBIAN-CVE-2024-0002", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"}`, `,"upstream":["CVE-2024-0002"]`),
 		"DSA-9999-1.json":           osv("DSA-9999-1", "Debian:12", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"3.0.15-1~deb12u1"}`, `,"aliases":["CVE-2024-0001"]`),
 	})
-	got := match(t, s, bookworm, facts.Package{Name: "libssl3", Version: "3.0.11-1~deb12u2", SourceName: "openssl", Type: "deb"})
-	if got[0] != "CVE-2024-0001 fixed fixed=3.0.15-1~deb12u1 sev=high aliases=DSA-9999-1" {
-		t.Errorf("merged: %q", got[0])
-	}
-	for _, g := range got {
-		if strings.HasPrefix(g, "CVE-2024-0002") {
-			t.Errorf("not-affected CVE reported: %s", g)
-		}
-	}
+	// The DSA merges into the tracker's CVE-2024-0001; the tracker's "not affected"
+	// CVE-2024-0002 stays out although OSV lists it.
+	expect(t, match(t, s, bookworm, facts.Package{Name: "libssl3", Version: "3.0.11-1~deb12u2", SourceName: "openssl", Type: "deb"}),
+		"CVE-2024-0001 fixed fixed=3.0.15-1~deb12u1 sev=high aliases=DSA-9999-1",
+		"CVE-2024-0003 unfixed sev=medium",
+		"CVE-2024-0004 wont-fix sev=low",
+		"CVE-2024-0005 fix-deferred sev=low",
+		"CVE-2024-0006 undetermined",
+		"CVE-2024-0007 fix-pending fixed=3.0.16-1~deb12u1 sev=medium",
+		"CVE-2024-0009 no-dsa sev=low",
+		"TEMP-0000000-AB1234 unfixed sev=low")
 }
 
 // TestOSVRanges: every OSV range form.
@@ -166,10 +168,11 @@ func TestOSVRanges(t *testing.T) {
 	}
 	expect(t, match(t, s, facts.OS{}, golang("stdlib", "v1.22.4")))
 	npm := func(v string) facts.Package { return facts.Package{Name: "lodash", Version: v, Type: "npm"} }
-	for v, want := range map[string]int{"0.9.0": 0, "1.0.0": 1, "1.1.9": 1, "1.2.0": 0, "1.9.0": 0, "2.0.0": 1, "2.1.2": 1, "2.1.3": 0} {
-		if got := match(t, s, facts.OS{}, npm(v)); len(got) != want {
-			t.Errorf("lodash %s: %v", v, got)
-		}
+	for v, want := range map[string]string{"1.0.0": "1.2.0", "1.1.9": "1.2.0", "2.0.0": "2.1.3", "2.1.2": "2.1.3"} {
+		expect(t, match(t, s, facts.OS{}, npm(v)), "GHSA-two fixed fixed="+want)
+	}
+	for _, v := range []string{"0.9.0", "1.2.0", "1.9.0", "2.1.3"} {
+		expect(t, match(t, s, facts.OS{}, npm(v)))
 	}
 	py := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "pypi"} }
 	expect(t, match(t, s, facts.OS{}, py("werkzeug", "2.2.2")), "PYSEC-last unfixed sev=critical")
@@ -208,5 +211,19 @@ func TestCVSS(t *testing.T) {
 	}
 	if _, ok := CVSS3Score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"); ok {
 		t.Error("v4 vector scored")
+	}
+}
+
+// TestMatchKeepsGoodAdvisories: an advisory whose version does not compare is left out
+// and said; the package's other advisories still match.
+func TestMatchKeepsGoodAdvisories(t *testing.T) {
+	s := build(t, map[string]string{
+		"good.json": osv("PYSEC-good", "PyPI", "foo", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"2.0"}`, ""),
+		"bad.json":  osv("PYSEC-bad", "PyPI", "foo", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"2.0-foo-bar"}`, ""),
+	})
+	fs, err := s.Match(facts.OS{}, facts.Package{Name: "foo", Version: "1.0", Type: "pypi"}, "linux/amd64")
+	expect(t, summarize(fs), "PYSEC-good fixed fixed=2.0")
+	if err == nil || !strings.HasPrefix(err.Error(), "foo 1.0 against PYSEC-bad: ") {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -22,8 +22,7 @@ func (s *Store) MatchImage(im *facts.Image) {
 		}
 		fs, err := s.Match(im.Content.OS, p, platform)
 		if err != nil {
-			db.Unmatched++
-			continue
+			db.Unmatched++ // some advisories could not be compared; the rest still count
 		}
 		t, _ := TargetFor(im.Content.OS, p)
 		for _, f := range fs {

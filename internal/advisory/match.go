@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -258,6 +259,8 @@ type Finding struct {
 // Match finds the advisories that affect a package. Entries naming the same
 // vulnerability (by ID or alias) are merged into one finding; for Debian the
 // security tracker's verdict wins over other sources, including its "not affected".
+// An advisory whose versions cannot be compared with the package's is left out, and
+// the error comes back with the findings of the others.
 func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding, error) {
 	t, ok := TargetFor(os, p)
 	if !ok {
@@ -297,13 +300,17 @@ func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding,
 		}
 	}
 	groups := map[string][]verdict{}
+	// One advisory whose versions do not compare must not hide the others: it is left
+	// out and said.
+	var bad []error
 	for _, e := range entries {
 		if meta[e.ID].Withdrawn != "" {
 			continue
 		}
 		v, err := judge(e, t)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s against %s: %w", t.Name, t.Version, e.ID, err)
+			bad = append(bad, fmt.Errorf("%s %s against %s: %w", t.Name, t.Version, e.ID, err))
+			continue
 		}
 		root := uf.find(e.ID)
 		groups[root] = append(groups[root], v)
@@ -327,7 +334,7 @@ func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding,
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+	return out, errors.Join(bad...)
 }
 
 // statusRank: the most actionable status wins when sources disagree.

@@ -568,7 +568,8 @@ type VulnDB struct {
 	Built time.Time `json:"built,omitzero"`
 	// Error says why packages were not matched (no database); empty when they were.
 	Error string `json:"error,omitempty"`
-	// Unmatched counts packages whose versions could not be compared.
+	// Unmatched counts packages with an advisory whose versions could not be compared
+	// (left out; the package's other advisories still count).
 	Unmatched int `json:"unmatched,omitempty"`
 }
 
