@@ -121,14 +121,17 @@ func loadFile(b *Builder, c *counter, p string) error {
 			}
 			return ParseDebianTracker(f, c.add(b))
 		}
-		rest, err := io.ReadAll(io.LimitReader(f, maxRecordFile))
+		rest, err := io.ReadAll(io.LimitReader(f, maxRecordFile+1))
 		if err != nil {
 			return err
 		}
 		data := append(head, rest...)
+		if len(rest) > maxRecordFile {
+			return fmt.Errorf("%s: larger than %d bytes: not one advisory", p, maxRecordFile)
+		}
 		return loadDocument(b, c, data, false)
 	case ext == ".yaml" || ext == ".yml":
-		data, err := os.ReadFile(p)
+		data, err := readBounded(p, maxRecordFile)
 		if err != nil {
 			return err
 		}
@@ -171,12 +174,19 @@ func loadOSVZip(b *Builder, c *counter, p string) error {
 		return fmt.Errorf("not a zip archive: %w", err)
 	}
 	defer zr.Close()
-	return loadZipFiles(b, c, zr.File)
+	return loadZipFiles(b, c, zr.File, "")
 }
 
-func loadZipFiles(b *Builder, c *counter, files []*zip.File) error {
+// loadZipFiles adds the OSV records of zip members. source, when set, is the source the
+// records belong to (the ecosystem whose all.zip this is): a record that also lists
+// other ecosystems must be found under it by the next incremental update.
+func loadZipFiles(b *Builder, c *counter, files []*zip.File, source string) error {
 	for _, f := range files {
-		if !strings.HasSuffix(f.Name, ".json") || f.UncompressedSize64 > maxRecordFile {
+		if !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		if f.UncompressedSize64 > maxRecordFile {
+			c.skipped["osv"]++ // no advisory is that large
 			continue
 		}
 		rc, err := f.Open()
@@ -193,9 +203,29 @@ func loadZipFiles(b *Builder, c *counter, files []*zip.File) error {
 			c.skipped["osv"]++
 			continue
 		}
+		if source != "" {
+			r.Source = source
+		}
 		if err := c.add(b)(r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// readBounded reads a file of at most max bytes.
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+	}
+	return data, nil
 }

@@ -132,7 +132,7 @@ func (u *updater) fetch(ctx context.Context, rawURL, name string) (path string, 
 		return "", true, nil
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", false, fmt.Errorf("GET %s: %s", rawURL, resp.Status)
+		return "", false, fmt.Errorf("GET %s: %s", redactURL(rawURL), resp.Status)
 	}
 	path = filepath.Join(u.work, name)
 	f, err := os.Create(path)
@@ -140,7 +140,10 @@ func (u *updater) fetch(ctx context.Context, rawURL, name string) (path string, 
 		return "", false, err
 	}
 	pw := &progressWriter{w: f, total: resp.ContentLength, name: name, report: u.o.Progress}
-	n, err := io.Copy(pw, resp.Body)
+	n, err := io.Copy(pw, io.LimitReader(resp.Body, maxDownload+1))
+	if err == nil && n > maxDownload {
+		err = fmt.Errorf("larger than %d bytes", maxDownload)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -149,7 +152,7 @@ func (u *updater) fetch(ctx context.Context, rawURL, name string) (path string, 
 		err = fmt.Errorf("got %d of %d bytes", n, resp.ContentLength)
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("download %s: %w", rawURL, err)
+		return "", false, fmt.Errorf("download %s: %w", redactURL(rawURL), err)
 	}
 	return path, false, nil
 }
@@ -194,7 +197,7 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 			u.b.Add(r)
 			n++
 		}
-		u.b.AddSource(SourceInfo{Name: name, Origin: base, Records: n, Fetched: u.o.Now().UTC(), Watermark: watermark})
+		u.b.AddSource(SourceInfo{Name: name, Origin: redactURL(base), Records: n, Fetched: u.o.Now().UTC(), Watermark: watermark})
 		return nil
 	}
 	p, notFound, err := u.fetch(ctx, base+"/all.zip", sanitize(eco)+"-all.zip")
@@ -202,15 +205,15 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 		return err
 	}
 	if notFound {
-		return fmt.Errorf("%s/all.zip: 404 Not Found (is %q an OSV ecosystem?)", base, eco)
+		return fmt.Errorf("%s/all.zip: 404 Not Found (is %q an OSV ecosystem?)", redactURL(base), eco)
 	}
-	c := newCounter(base + "/all.zip")
+	c := newCounter(redactURL(base + "/all.zip"))
 	zr, err := zip.OpenReader(p)
 	if err != nil {
 		return fmt.Errorf("all.zip: %w", err)
 	}
 	defer zr.Close()
-	if err := loadZipFiles(u.b, c, zr.File); err != nil {
+	if err := loadZipFiles(u.b, c, zr.File, name); err != nil {
 		return fmt.Errorf("all.zip: %w", err)
 	}
 	total := 0
@@ -220,7 +223,7 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 	if total == 0 {
 		return fmt.Errorf("all.zip holds no records")
 	}
-	u.b.AddSource(SourceInfo{Name: name, Origin: base + "/all.zip", Records: total, Skipped: c.skipped["osv"], Fetched: u.o.Now().UTC(), Watermark: watermark})
+	u.b.AddSource(SourceInfo{Name: name, Origin: redactURL(base + "/all.zip"), Records: total, Skipped: c.skipped["osv"], Fetched: u.o.Now().UTC(), Watermark: watermark})
 	return nil
 }
 
@@ -328,21 +331,21 @@ func (u *updater) debian(ctx context.Context) error {
 		return err
 	}
 	if notFound {
-		return fmt.Errorf("%s: 404 Not Found", u.o.DebianTrackerURL)
+		return fmt.Errorf("%s: 404 Not Found", redactURL(u.o.DebianTrackerURL))
 	}
 	f, err := os.Open(p)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	c := newCounter(u.o.DebianTrackerURL)
+	c := newCounter(redactURL(u.o.DebianTrackerURL))
 	if err := ParseDebianTracker(f, c.add(u.b)); err != nil {
 		return err
 	}
 	if c.counts["debian-tracker"] == 0 {
 		return errors.New("the tracker data holds no issues")
 	}
-	u.b.AddSource(SourceInfo{Name: "debian-tracker", Origin: u.o.DebianTrackerURL, Records: c.counts["debian-tracker"], Fetched: u.o.Now().UTC()})
+	u.b.AddSource(SourceInfo{Name: "debian-tracker", Origin: redactURL(u.o.DebianTrackerURL), Records: c.counts["debian-tracker"], Fetched: u.o.Now().UTC()})
 	return nil
 }
 
@@ -353,19 +356,19 @@ func (u *updater) alpine(ctx context.Context, branch, repo string) error {
 		return err
 	}
 	if notFound {
-		u.o.Progress("alpine-secdb: %s has no %s/%s.json; skipped\n", u.o.AlpineBase, branch, repo)
+		u.o.Progress("alpine-secdb: %s has no %s/%s.json; skipped\n", redactURL(u.o.AlpineBase), branch, repo)
 		return nil
 	}
-	data, err := os.ReadFile(p)
+	data, err := readBounded(p, maxSecDB)
 	if err != nil {
 		return err
 	}
-	c := newCounter(rawURL)
+	c := newCounter(redactURL(rawURL))
 	skipped, err := ParseAlpineSecDB(data, c.add(u.b))
 	if err != nil {
 		return err
 	}
-	u.b.AddSource(SourceInfo{Name: "alpine-secdb:" + branch + "/" + repo, Origin: rawURL, Records: c.counts["alpine-secdb"], Skipped: skipped, Fetched: u.o.Now().UTC()})
+	u.b.AddSource(SourceInfo{Name: "alpine-secdb:" + branch + "/" + repo, Origin: redactURL(rawURL), Records: c.counts["alpine-secdb"], Skipped: skipped, Fetched: u.o.Now().UTC()})
 	return nil
 }
 
@@ -406,4 +409,21 @@ func (p *progressWriter) done() {
 	if !p.last.IsZero() {
 		p.report("\r%s: %.1f MB\n", p.name, float64(p.n)/1e6)
 	}
+}
+
+// maxDownload bounds one download (OSV's largest all.zip is a few hundred MiB) and
+// maxSecDB one Alpine secdb file (a few MiB).
+const (
+	maxDownload = 4 << 30
+	maxSecDB    = 256 << 20
+)
+
+// redactURL is a source URL as messages and the database's metadata show it: a
+// password in it (a proxy or mirror with basic auth) is never printed or stored.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,5 +216,57 @@ func TestExportImport(t *testing.T) {
 	meta, err = Import([]string{zp, "testdata"}, dst, now)
 	if err != nil || meta.Records != 12 {
 		t.Errorf("zip and directory: %v %+v", err, meta)
+	}
+}
+
+// TestUpdateMultiEcosystemRecord: a record listing two ecosystems, loaded from the
+// second one's all.zip, survives that ecosystem's next incremental update.
+func TestUpdateMultiEcosystemRecord(t *testing.T) {
+	f, srv := newFeeds(t)
+	both := `{"id":"GHSA-both","modified":"2026-01-01T00:00:00Z","affected":[` +
+		`{"package":{"ecosystem":"npm","name":"x"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"2.0.0"}]}]},` +
+		`{"package":{"ecosystem":"PyPI","name":"y"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}]}`
+	f.files["/osv/PyPI/all.zip"] = zipOf(t, map[string]string{"GHSA-both.json": both})
+	f.files["/osv/PyPI/modified_id.csv"] = []byte("2026-01-01T00:00:00Z,GHSA-both\n")
+	dir := t.TempDir()
+	o := UpdateOptions{Dir: dir, OSVBase: srv.URL + "/osv", Ecosystems: []string{"PyPI"}, Now: func() time.Time { return now }}
+	y := facts.Package{Name: "y", Version: "1.0", Type: "pypi"}
+	for i, at := range []time.Time{now, now.Add(time.Hour)} {
+		o.Now = func() time.Time { return at }
+		if _, err := Update(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(filepath.Join(dir, FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, match(t, s, facts.OS{}, y), "GHSA-both fixed fixed=2.0")
+		s.Close()
+		if i == 1 && f.hits["/osv/PyPI/all.zip"] != 1 {
+			t.Errorf("the second update was not incremental: %v", f.hits)
+		}
+	}
+}
+
+// TestUpdateRedactsCredentials: a mirror URL with a password never shows it, in
+// errors or in the database's record of its sources.
+func TestUpdateRedactsCredentials(t *testing.T) {
+	_, srv := newFeeds(t)
+	dir := t.TempDir()
+	o := updateOpts(srv, dir, now)
+	o.OSVBase = strings.Replace(srv.URL, "http://", "http://mirror:s3cret@", 1) + "/osv"
+	o.DebianTrackerURL = strings.Replace(o.DebianTrackerURL, "http://", "http://mirror:s3cret@", 1)
+	meta, err := Update(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(meta)
+	if strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "mirror:xxxxx@") {
+		t.Errorf("metadata: %s", b)
+	}
+	o.Ecosystems = []string{"Nope"}
+	_, err = Update(context.Background(), o)
+	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "http://mirror:xxxxx@") {
+		t.Errorf("error: %v", err)
 	}
 }
