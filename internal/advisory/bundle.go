@@ -77,6 +77,9 @@ func IsBundle(path string) bool {
 	return err == nil && h.Name == "manifest.json"
 }
 
+// maxBundleDB bounds an imported database (every source together is a few GiB).
+const maxBundleDB = 16 << 30
+
 // ImportBundle installs an exported bundle into dir after checking its format,
 // schema, size and checksum; the current database is replaced only when all agree.
 func ImportBundle(path, dir string) (Meta, error) {
@@ -104,6 +107,11 @@ func ImportBundle(path, dir string) (Meta, error) {
 	h, err = tr.Next()
 	if err != nil || h.Name != FileName {
 		return Meta{}, fmt.Errorf("the bundle has no %s after its manifest", FileName)
+	}
+	// The sizes are the bundle's own word: they must agree, and stay below what any
+	// database is, before anything is written to disk.
+	if h.Size != m.Size || m.Size <= 0 || m.Size > maxBundleDB {
+		return Meta{}, fmt.Errorf("the bundle's database is %d bytes and its manifest says %d (at most %d): truncated or altered", h.Size, m.Size, int64(maxBundleDB))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Meta{}, err

@@ -188,9 +188,11 @@ func (b *Builder) Install(dir string, now time.Time) error {
 	if err := b.Write(tmpPath, now); err != nil {
 		return fmt.Errorf("write the database: %w", err)
 	}
-	if _, err := Open(tmpPath); err != nil { // what was written must read back
+	check, err := Open(tmpPath) // what was written must read back
+	if err != nil {
 		return fmt.Errorf("the new database does not open: %w", err)
 	}
+	check.Close()
 	return os.Rename(tmpPath, filepath.Join(dir, FileName))
 }
 
@@ -262,26 +264,23 @@ func (s *Store) Record(id string) (Record, bool, error) {
 	return r, found, err
 }
 
-// Ecosystems lists the distinct ecosystems the database has entries for, with counts
-// of packages.
-func (s *Store) Ecosystems() (map[string]int, error) {
-	out := map[string]int{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bAffected).ForEach(func(k, _ []byte) error {
-			e, _, _ := strings.Cut(string(k), "\x00")
-			out[e]++
-			return nil
-		})
-	})
-	return out, err
-}
-
 // Values are JSON compressed with zstd: about 8 times smaller than plain JSON for
 // advisory text, and a lookup decodes a few kilobytes.
+// The codecs hold no state between calls (EncodeAll and DecodeAll are safe for
+// concurrent use); their options are constants, so they cannot fail to build. A value
+// may not decode to more than 64 MiB: a crafted database (an imported bundle) must not
+// make one lookup allocate gigabytes.
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
-	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	zenc = must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1)))
+	zdec = must(zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(64<<20)))
 )
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 func compress(v []byte) []byte { return zenc.EncodeAll(v, nil) }
 

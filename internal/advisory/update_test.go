@@ -1,10 +1,13 @@
 package advisory
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -200,11 +203,19 @@ func TestExportImport(t *testing.T) {
 	}
 	// Altered: refused, the current database stays.
 	raw := bundle.Bytes()
-	for _, bad := range [][]byte{raw[:len(raw)/2], []byte("not a bundle at all")} {
+	for name, tc := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"truncated":      {raw[:len(raw)/2], "read the bundle: unexpected EOF"},
+		"not a bundle":   {[]byte("not a bundle at all"), "bad.tar.gz: not an advisory file"},
+		"one byte off":   {rebundle(t, raw, func(db []byte) []byte { db[len(db)/2] ^= 1; return db }), "the bundle's database does not match its checksum: altered or damaged"},
+		"size disagrees": {rebundle(t, raw, func(db []byte) []byte { return db[:len(db)-4096] }), "the bundle's database is"},
+	} {
 		q := filepath.Join(t.TempDir(), "bad.tar.gz")
-		os.WriteFile(q, bad, 0o644)
-		if _, err := Import([]string{q}, dst, now); err == nil {
-			t.Error("a damaged bundle was imported")
+		os.WriteFile(q, tc.data, 0o644)
+		if _, err := Import([]string{q}, dst, now); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v", name, err)
 		}
 	}
 	if c, _ := os.ReadFile(filepath.Join(dst, FileName)); !bytes.Equal(c, b) {
@@ -269,4 +280,37 @@ func TestUpdateRedactsCredentials(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "http://mirror:xxxxx@") {
 		t.Errorf("error: %v", err)
 	}
+}
+
+// rebundle rewrites an exported bundle with its database changed by f, the manifest
+// kept as it was.
+func rebundle(t *testing.T, raw []byte, f func([]byte) []byte) []byte {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var out bytes.Buffer
+	gw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(gw)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		if h.Name == FileName {
+			body = f(body)
+			h.Size = int64(len(body))
+		}
+		tw.WriteHeader(h)
+		tw.Write(body)
+	}
+	tw.Close()
+	gw.Close()
+	return out.Bytes()
 }
