@@ -103,11 +103,18 @@ func parseMaven(v string) *mvnItem {
 	if len(v) > start {
 		add(v[start:], isDigitTok)
 	}
-	// Normalize: drop trailing items equal to nothing from every list.
+	// Normalize as ComparableVersion does, innermost lists first: from the end of each
+	// list, drop items equal to nothing, looking past sub-lists ("1.0.0-a" is
+	// "1-a": the zeros before the qualifier's list go too) and stopping at the first
+	// other item.
 	for i := len(lists) - 1; i >= 0; i-- {
 		l := lists[i]
-		for len(l.list) > 0 && l.list[len(l.list)-1].isNull() {
-			l.list = l.list[:len(l.list)-1]
+		for j := len(l.list) - 1; j >= 0; j-- {
+			if it := l.list[j]; it.isNull() {
+				l.list = append(l.list[:j], l.list[j+1:]...)
+			} else if it.kind != mvnList {
+				break
+			}
 		}
 	}
 	return root

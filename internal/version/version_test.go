@@ -42,7 +42,10 @@ var equal = map[Kind][][2]string{
 	Apk:    {{"1.0", "1.0-r0"}},
 	Semver: {{"1.0.0", "v1.0.0"}, {"1.0.0+build.5", "1.0.0"}, {"1.2", "1.2.0"}, {"v2.0.0+incompatible", "2.0.0"}},
 	PEP440: {{"1.0", "1.0.0"}, {"1.0a1", "1.0alpha1"}, {"1.0c1", "1.0rc1"}, {"1.0-1", "1.0.post1"}, {"v1.0", "1.0"}, {"1.0RC1", "1.0rc1"}},
-	Maven:  {{"1", "1.0"}, {"1", "1.0.0"}, {"1-ga", "1"}, {"1-final", "1"}, {"1.0-RC1", "1.0-cr1"}, {"1a1", "1-alpha-1"}},
+	Maven: {{"1", "1.0"}, {"1", "1.0.0"}, {"1-ga", "1"}, {"1-final", "1"}, {"1.0-RC1", "1.0-cr1"}, {"1a1", "1-alpha-1"},
+		// ComparableVersionTest.testVersionsEqual: zeros before a qualifier's list go.
+		{"1a", "1-a"}, {"1a", "1.0-a"}, {"1a", "1.0.0-a"}, {"1.0a", "1-a"}, {"1.0.0a", "1-a"}, {"1x", "1-x"}, {"1x", "1.0-x"},
+		{"1x", "1.0.0-x"}, {"1.0x", "1-x"}, {"1.0.0x", "1-x"}},
 }
 
 func TestOrdered(t *testing.T) {
@@ -117,8 +120,13 @@ func fuzzScheme(f *testing.F, kind Kind, accept func(string) bool) {
 	})
 }
 
-func FuzzDpkg(f *testing.F)   { fuzzScheme(f, Dpkg, nil) }
-func FuzzRPM(f *testing.F)    { fuzzScheme(f, RPM, nil) }
+func FuzzDpkg(f *testing.F) { fuzzScheme(f, Dpkg, nil) }
+
+// FuzzRPM checks versions that carry a release: a bare version equals every release
+// of it (rpm's matching rule), so "1.0-1" = "1.0" = "1.0-2" while "1.0-1" < "1.0-2".
+func FuzzRPM(f *testing.F) {
+	fuzzScheme(f, RPM, func(s string) bool { return strings.Contains(s, "-") })
+}
 func FuzzApk(f *testing.F)    { fuzzScheme(f, Apk, nil) }
 func FuzzSemver(f *testing.F) { fuzzScheme(f, Semver, nil) }
 func FuzzPEP440(f *testing.F) { fuzzScheme(f, PEP440, nil) }
@@ -135,3 +143,16 @@ func FuzzMaven(f *testing.F) {
 }
 
 var zeroQualifier = regexp.MustCompile(`(^|[.-])0+[.-]?[a-z]`)
+
+// TestMavenPaddingBeforeQualifier: versions padded differently before a qualifier
+// still order by the qualifier (advisories and installed versions rarely pad alike).
+func TestMavenPaddingBeforeQualifier(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"2.0-beta3", "2.0.0-beta2", 1}, {"1.0-rc1", "1-rc2", -1}, {"2.0.0-rc1", "2.0-rc1", 0}} {
+		if got, err := Compare(Maven, c.a, c.b); err != nil || got != c.want {
+			t.Errorf("Compare(%s, %s) = %d, %v; want %d", c.a, c.b, got, err, c.want)
+		}
+	}
+}
