@@ -3,6 +3,7 @@ package advisory
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,18 @@ func TestMatchKeepsGoodAdvisories(t *testing.T) {
 	expect(t, summarize(fs), "PYSEC-good fixed fixed=2.0")
 	if err == nil || !strings.HasPrefix(err.Error(), "foo 1.0 against PYSEC-bad: ") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestOSVYAMLKeepsVersionText: unquoted YAML versions stay as written.
+func TestOSVYAMLKeepsVersionText(t *testing.T) {
+	r, err := ParseOSVYAML([]byte("id: PYSEC-2099-1\nmodified: 2026-01-01T00:00:00Z\naffected:\n- package:\n    ecosystem: PyPI\n    name: foo\n" +
+		"  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 0x10\n    - fixed: 1.10\n    - last_affected: 1e3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := r.Affected[0].Ranges[0].Events
+	if got := []string{ev[0].Introduced, ev[1].Fixed, ev[2].LastAffected}; !slices.Equal(got, []string{"0x10", "1.10", "1e3"}) || r.Modified != "2026-01-01T00:00:00Z" {
+		t.Errorf("events %v, modified %q", got, r.Modified)
 	}
 }

@@ -39,10 +39,10 @@ type osvRecord struct {
 			Events []Event `json:"events"`
 		} `json:"ranges"`
 		Versions          []string       `json:"versions"`
-		EcosystemSpecific map[string]any `json:"ecosystem_specific"`
-		DatabaseSpecific  map[string]any `json:"database_specific"`
+		EcosystemSpecific map[string]any `json:"ecosystem_specific" yaml:"ecosystem_specific"`
+		DatabaseSpecific  map[string]any `json:"database_specific" yaml:"database_specific"`
 	} `json:"affected"`
-	DatabaseSpecific map[string]any `json:"database_specific"`
+	DatabaseSpecific map[string]any `json:"database_specific" yaml:"database_specific"`
 }
 
 // ParseOSV reads one OSV record (JSON).
@@ -55,41 +55,14 @@ func ParseOSV(b []byte) (Record, error) {
 }
 
 // ParseOSVYAML reads one OSV record written as YAML (the PyPA advisory database).
+// Decoding straight into the record's string fields keeps a scalar as written: an
+// unquoted "fixed: 1.10" stays "1.10", not the number 1.1.
 func ParseOSVYAML(b []byte) (Record, error) {
-	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
+	var o osvRecord
+	if err := yaml.Unmarshal(b, &o); err != nil {
 		return Record{}, fmt.Errorf("not an OSV record: %w", err)
 	}
-	j, err := json.Marshal(jsonable(v))
-	if err != nil {
-		return Record{}, fmt.Errorf("not an OSV record: %w", err)
-	}
-	return ParseOSV(j)
-}
-
-// jsonable turns YAML's map[string]any trees (and dates) into what encoding/json takes.
-func jsonable(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = jsonable(x)
-		}
-		return t
-	case map[any]any:
-		m := map[string]any{}
-		for k, x := range t {
-			m[fmt.Sprint(k)] = jsonable(x)
-		}
-		return m
-	case []any:
-		for i, x := range t {
-			t[i] = jsonable(x)
-		}
-		return t
-	case int, int64, float64, uint64:
-		return fmt.Sprint(t) // versions such as 2.0 must stay strings
-	}
-	return v
+	return o.record()
 }
 
 var errNoID = errors.New("OSV record without an id")

@@ -49,7 +49,7 @@ type Range struct {
 type Event struct {
 	Introduced   string `json:"introduced,omitempty"`
 	Fixed        string `json:"fixed,omitempty"`
-	LastAffected string `json:"last_affected,omitempty"`
+	LastAffected string `json:"last_affected,omitempty" yaml:"last_affected"`
 	Limit        string `json:"limit,omitempty"`
 }
 
