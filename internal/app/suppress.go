@@ -77,9 +77,16 @@ func LoadIgnoreFile(p string) (*IgnoreFile, error) {
 }
 
 // VEXStatement is the part of an OpenVEX statement dockaudit applies.
+// VEXProduct is what a statement is about: a product (a PURL, an image name or
+// digest) and, when it names them, the components inside it the statement covers.
+type VEXProduct struct {
+	ID            string
+	Subcomponents []string
+}
+
 type VEXStatement struct {
 	Vulnerabilities []string // name and aliases
-	Products        []string // product and subcomponent identifiers (PURLs, image names, digests)
+	Products        []VEXProduct
 	Status          string   // not_affected, fixed, affected, under_investigation
 	Justification   string
 }
@@ -127,12 +134,13 @@ func LoadOpenVEX(p string) ([]VEXStatement, error) {
 				} `json:"subcomponents"`
 			}
 			if json.Unmarshal(raw, &id) == nil {
-				st.Products = append(st.Products, id)
+				st.Products = append(st.Products, VEXProduct{ID: id})
 			} else if json.Unmarshal(raw, &prod) == nil {
-				st.Products = append(st.Products, prod.ID)
+				vp := VEXProduct{ID: prod.ID}
 				for _, sc := range prod.Subcomponents {
-					st.Products = append(st.Products, sc.ID)
+					vp.Subcomponents = append(vp.Subcomponents, sc.ID)
 				}
+				st.Products = append(st.Products, vp)
 			}
 		}
 		if len(st.Vulnerabilities) == 0 || st.Status == "" {
@@ -249,7 +257,13 @@ func (s Suppression) vexed(f finding.Finding) bool {
 			continue
 		}
 		for _, prod := range st.Products {
-			if prod == f.Target.Name || (f.Target.ID != "" && strings.Contains(prod, strings.TrimPrefix(f.Target.ID, "sha256:"))) || purlMatch(prod, f.Vuln.PURL) {
+			isTarget := prod.ID == f.Target.Name || (f.Target.ID != "" && strings.Contains(prod.ID, strings.TrimPrefix(f.Target.ID, "sha256:")))
+			switch {
+			case !isTarget && !purlMatch(prod.ID, f.Vuln.PURL):
+			case len(prod.Subcomponents) == 0:
+				return true
+			case slices.ContainsFunc(prod.Subcomponents, func(sc string) bool { return purlMatch(sc, f.Vuln.PURL) }):
+				// Only the components the statement names, inside that product.
 				return true
 			}
 		}
