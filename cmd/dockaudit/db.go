@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
+	"github.com/dockaudit/dockaudit/internal/app"
 )
 
 const dbUsage = `Usage: dockaudit db <update|import|export|status> [flags]
@@ -194,30 +195,13 @@ func runDBExport(args []string, e env) int {
 	if pos[0] == "-" {
 		err = advisory.Export(s, e.stdout)
 	} else {
-		err = writeAtomic(pos[0], func(w io.Writer) error { return advisory.Export(s, w) })
+		err = app.WriteFileAtomic(pos[0], func(w io.Writer) error { return advisory.Export(s, w) })
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit db export: %v\n", err)
 		return exitFailed
 	}
 	return exitOK
-}
-
-// writeAtomic writes through a temporary file renamed into place.
-func writeAtomic(p string, fill func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := fill(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }
 
 func runDBStatus(args []string, e env) int {
@@ -241,10 +225,13 @@ func runDBStatus(args []string, e env) int {
 	if *format == "json" {
 		return writeJSON(e, s.Meta)
 	}
-	fi, _ := os.Stat(s.Path)
+	size := "size unknown"
+	if fi, err := os.Stat(s.Path); err == nil {
+		size = fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
+	}
 	age := time.Since(s.Meta.Built)
-	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %.1f MB, opened in %s\n", s.Path, s.Meta.Schema,
-		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), float64(fi.Size())/1e6, opened.Round(time.Microsecond))
+	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %s, opened in %s\n", s.Path, s.Meta.Schema,
+		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), size, opened.Round(time.Microsecond))
 	fmt.Fprintf(e.stdout, "%d advisories for %d packages\n\n", s.Meta.Records, s.Meta.Packages)
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tRECORDS\tSKIPPED\tFETCHED\tFROM")

@@ -38,6 +38,9 @@ func TestDBCommands(t *testing.T) {
 	if code, _, errs := runCLI(t, env, "db", "export", bundle); code != 0 {
 		t.Fatalf("export: %d %s", code, errs)
 	}
+	if fi, err := os.Stat(bundle); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the exported bundle: %v, mode %v (want 0644, like every file dockaudit writes)", err, fi.Mode().Perm())
+	}
 	other := t.TempDir()
 	if code, out, errs := runCLI(t, map[string]string{"DOCKAUDIT_DB_DIR": other}, "db", "import", bundle); code != 0 || !strings.HasPrefix(out, "imported into "+other) {
 		t.Errorf("import bundle: %d %q %q", code, out, errs)

@@ -71,12 +71,13 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(o.File, render)
+	return WriteFileAtomic(o.File, render)
 }
 
-// writeFileAtomic writes through a temporary file in the same directory and renames it
-// into place, so the destination is either the old file or the complete new one.
-func writeFileAtomic(path string, fill func(io.Writer) error) error {
+// WriteFileAtomic writes through a temporary file in the same directory and renames it
+// into place (mode 0644), so the destination is either the old file or the complete
+// new one.
+func WriteFileAtomic(path string, fill func(io.Writer) error) error {
 	return writeFileAtomicMode(path, 0o644, fill)
 }
 

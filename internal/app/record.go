@@ -413,7 +413,7 @@ func writeProfile(path string, p *seccomp.Profile, stdout io.Writer) error {
 		_, err := stdout.Write(b)
 		return err
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
 		if _, err := w.Write(b); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}

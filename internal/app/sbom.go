@@ -48,5 +48,5 @@ func SBOM(ctx context.Context, opts SBOMOptions, stdout, progress io.Writer) err
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(opts.File, render)
+	return WriteFileAtomic(opts.File, render)
 }

@@ -87,7 +87,7 @@ type VEXProduct struct {
 type VEXStatement struct {
 	Vulnerabilities []string // name and aliases
 	Products        []VEXProduct
-	Status          string   // not_affected, fixed, affected, under_investigation
+	Status          string // not_affected, fixed, affected, under_investigation
 	Justification   string
 }
 

@@ -263,7 +263,7 @@ func anomalies(p *check.Pass) {
 
 // layerName is "3 (sha256:0123456789ab)": the layer's number and short digest.
 func layerName(im *facts.Image, i int) string {
-	if i < len(im.Layers) {
+	if i >= 0 && i < len(im.Layers) {
 		d := im.Layers[i].Digest
 		if j := strings.IndexByte(d, ':'); j >= 0 && len(d) > j+13 {
 			d = d[:j+13]
@@ -293,7 +293,7 @@ func secretFiles(p *check.Pass) {
 		}
 		r := p.Fail(msg, ev("secret", fmt.Sprintf("[redacted: %d characters, sha256:%s]", s.Length, s.Hash), "no secret in the image")).
 			At(s.Path).Line(s.Line)
-		if s.Layer < len(p.Image.Layers) {
+		if s.Layer >= 0 && s.Layer < len(p.Image.Layers) {
 			r.Layer(p.Image.Layers[s.Layer].Digest)
 		}
 		if s.Kind == "private-key" || strings.HasPrefix(s.Kind, "aws-") {

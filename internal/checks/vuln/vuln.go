@@ -94,7 +94,7 @@ func run(p *check.Pass) {
 		}
 		r.Sev(Severity(v.Severity))
 		loc := r.At(v.Path)
-		if v.Layer < len(im.Layers) {
+		if v.Layer >= 0 && v.Layer < len(im.Layers) { // a facts file may say anything
 			loc.Layer(im.Layers[v.Layer].Digest)
 		}
 		vv := finding.Vuln{ID: v.ID, Aliases: v.Aliases, Package: v.Package, Ecosystem: v.Ecosystem, Installed: v.Version,

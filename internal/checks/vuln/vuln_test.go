@@ -51,6 +51,11 @@ func TestVulnFindings(t *testing.T) {
 	if fs[0].Location == nil || fs[0].Location.Path != "/app" || fs[0].Location.Layer != "sha256:l1" {
 		t.Errorf("location %+v", fs[0].Location)
 	}
+	// A layer number a facts file made up is not a panic (an error finding), just no layer.
+	im.Vulns[2].Layer = -1
+	if fs := run1(im); fs[0].Status != finding.Warn || fs[0].Location.Layer != "" {
+		t.Errorf("negative layer: %+v", fs[0])
+	}
 	im.Vulns = nil
 	if got := brief(run1(im)); len(got) != 1 || got[0] != "pass high: none of the 1 packages has a known vulnerability in the database built 2026-11-25 08:00 UTC null" {
 		t.Errorf("clean: %q", got)
