@@ -1,15 +1,20 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,6 +311,62 @@ func TestRegistryConfigurations(t *testing.T) {
 		}
 		if !slices.Equal(want, got) {
 			t.Errorf("\n got %q\nwant %q", got, want)
+		}
+	})
+
+	// A registry on verified HTTPS whose token realm is plain HTTP: neither dockaudit
+	// registry nor dockaudit image sends the password there; the realm sees no
+	// Authorization, and the anonymous findings stay in the report.
+	t.Run("verified TLS with a plain-HTTP realm", func(t *testing.T) {
+		var mu sync.Mutex
+		var seen []string
+		realm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.Header.Get("Authorization"))
+			mu.Unlock()
+			w.WriteHeader(http.StatusUnauthorized)
+		}))
+		defer realm.Close()
+		addr := registryServer(t, func(addr, dir string) string {
+			return fmt.Sprintf("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n  tls:\n    certificate: %s\n    key: %s\nauth:\n  token:\n    realm: %s/token\n    service: dockaudit-test\n    issuer: dockaudit-test\n    rootcertbundle: %s\n",
+				filepath.Join(dir, "data"), addr, f("server-cert.pem"), f("server-key.pem"), realm.URL, f("ca.pem"))
+		})
+		cmd := exec.Command(binary, "registry", "-f", "json", "--tlscacert", f("ca.pem"), "--username", "alice", "--password-stdin", "https://"+addr)
+		cmd.Stdin = strings.NewReader("s3cret\n")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("registry: %v", err)
+		}
+		held := "the token realm " + realm.URL + "/token is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent"
+		if want := "dockaudit registry: https://" + addr + ": the credentials of alice were not probed: " + held + "\n"; stderr.String() != want {
+			t.Errorf("stderr %q\nwant   %q", stderr.String(), want)
+		}
+		got := linkFindings(decode(t, result{stdout: string(out)}), "REG-ANONYMOUS-PULL", "REG-AUTH")
+		want := []string{
+			"REG-ANONYMOUS-PULL error high: the credentials of alice were not probed: " + held,
+			"REG-ANONYMOUS-PULL pass high: the registry asks for credentials (Bearer); an anonymous pull of dockaudit/probe was refused",
+			"REG-AUTH fail high: the token realm is plain HTTP: credentials go to " + realm.URL + "/token in clear",
+		}
+		if !slices.Equal(want, got) {
+			t.Errorf("\n got %q\nwant %q", got, want)
+		}
+		// dockaudit image with the password in DOCKER_CONFIG (--insecure, as the test CA
+		// is not in the system roots: it does not cover the realm).
+		cfg := t.TempDir()
+		os.WriteFile(filepath.Join(cfg, "config.json"), []byte(`{"auths":{"`+addr+`":{"auth":"YWxpY2U6czNjcmV0"}}}`), 0o600)
+		r := dockaudit(t, []string{"DOCKER_CONFIG=" + cfg}, "image", "--insecure", "registry:"+addr+"/team/app:1")
+		if r.code != 1 || !strings.Contains(r.stderr, held) {
+			t.Errorf("image: exit %d, stderr %q", r.code, r.stderr)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, h := range seen {
+			if h != "" {
+				t.Errorf("the plain-HTTP realm was sent %q", h)
+			}
 		}
 	})
 

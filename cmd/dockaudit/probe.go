@@ -71,7 +71,7 @@ Examples:
 `
 
 func probeFlags(fs *flags, o *app.ProbeOptions) {
-	fs.DurationVar(&o.Timeout, "timeout", 3*time.Second, "give up on each dial and request after this `DURATION`")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Second, "give up on a target after this `DURATION`: it bounds the whole probe of each address (every dial, handshake and request)")
 	fs.StringVar(&o.CACert, "tlscacert", "", "verify the server's chain against the CA in `FILE` (default: the system roots)")
 	fs.StringVar(&o.Cert, "tlscert", "", "client certificate `FILE` (with --tlskey) to read an mTLS daemon's version")
 	fs.StringVar(&o.Key, "tlskey", "", "client key `FILE`")
@@ -148,7 +148,11 @@ func runRegistry(ctx context.Context, args []string, e env) int {
 			return exitUsage
 		}
 		c, err := cfg.Credentials(u.Host)
-		if err != nil || (c.Username == "" && c.IdentityToken == "") {
+		switch {
+		case err != nil:
+			fmt.Fprintf(e.stderr, "dockaudit registry: credentials for %s: %v\n", u.Host, err)
+			return exitFailed
+		case c.Username == "" && c.IdentityToken == "":
 			fmt.Fprintf(e.stderr, "dockaudit registry: the Docker configuration has no credentials for %s\n", u.Host)
 			return exitUsage
 		}

@@ -85,8 +85,16 @@ func Endpoint(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report
 	}
 	eps := make([]facts.Endpoint, len(opts.Targets))
 	parallel(len(opts.Targets), 4, func(i int) {
-		eps[i] = endpoint.Probe(ctx, opts.Targets[i], eo)
+		// --timeout bounds each address's whole probe; a probe cut short is an error,
+		// never a partial list of versions and suites taken for refusals.
+		tctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+		eps[i] = endpoint.Probe(tctx, opts.Targets[i], eo)
 		eps[i].Source = "argument"
+		if tctx.Err() != nil && ctx.Err() == nil {
+			eps[i] = facts.Endpoint{Address: eps[i].Address, Source: "argument",
+				Error: fmt.Sprintf("no complete answer within --timeout %s (it bounds the whole probe)", opts.Timeout)}
+		}
 	})
 	snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(), Endpoints: eps,
 		HostAccess: facts.HostAccess{Reason: "dockaudit endpoint probes addresses over the network"}}
@@ -116,6 +124,9 @@ func Registry(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report
 	for _, r := range regs {
 		if r.Error != "" {
 			failed = append(failed, r.URL+": "+r.Error)
+		}
+		if r.AuthError != "" {
+			failed = append(failed, r.URL+": the credentials of "+r.Identity+" were not probed: "+r.AuthError)
 		}
 	}
 	return probeReport(ctx, "registry", checks.Registry(), snap, opts, failed, stdout)

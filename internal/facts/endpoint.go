@@ -93,21 +93,30 @@ type Registry struct {
 	Anonymous     RegistryAccess  `json:"anonymous"`
 	Authenticated *RegistryAccess `json:"authenticated,omitempty"`
 	Identity      string          `json:"identity,omitempty"` // the user name of the credentials
+	// AuthError says why the credentials were not probed (a plain-HTTP realm, a
+	// certificate that does not verify, a refusal); nothing was sent in clear.
+	AuthError string `json:"authError,omitempty"`
 	// Repository is the repository the pull, delete and push probes used.
 	Repository string `json:"repository,omitempty"`
 	// DeleteStatus is the answer to DELETE of an all-zero manifest digest: 404 means
 	// deletes are enabled (the manifest is just unknown), 405 disabled.
 	DeleteStatus int `json:"deleteStatus,omitempty"`
+	// DeleteError says why the delete probe got no answer.
+	DeleteError string `json:"deleteError,omitempty"`
 }
 
 // RegistryAccess is what one identity could do.
 type RegistryAccess struct {
-	Catalog      bool     `json:"catalog"`
-	Repositories []string `json:"repositories,omitempty"` // the first few, from the catalog
-	Pull         bool     `json:"pull"`                   // a manifest of Repository was readable
-	PullTried    bool     `json:"pullTried"`
-	Push         bool     `json:"push"` // an upload session opened (and was cancelled)
-	PushTried    bool     `json:"pushTried"`
+	Catalog bool `json:"catalog"` // GET /v2/_catalog answered 200 with a catalog
+	// CatalogStatus is the status of that answer (0 when none came) and CatalogError
+	// why it was not read: a timeout, an oversized or unreadable body, a redirect.
+	CatalogStatus int      `json:"catalogStatus,omitempty"`
+	CatalogError  string   `json:"catalogError,omitempty"`
+	Repositories  []string `json:"repositories,omitempty"` // the first few, from the catalog
+	Pull          bool     `json:"pull"`                   // a manifest of Repository was readable
+	PullTried     bool     `json:"pullTried"`
+	Push          bool     `json:"push"` // an upload session opened (and was cancelled)
+	PushTried     bool     `json:"pushTried"`
 }
 
 // TLSMaterial is the daemon's TLS files as read on its host.

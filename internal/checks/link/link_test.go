@@ -175,7 +175,7 @@ func TestRegistryRules(t *testing.T) {
 		"REG-AUTH skip high: the registry asks for no credentials (see REG-ANONYMOUS-PULL)",
 		"REG-ANONYMOUS-PUSH fail critical: anyone can push to team/app")
 	secure := facts.Registry{URL: "https://registry.internal:5000", TLS: modernTLS(), V2Status: 401, AuthScheme: "Basic", AuthRealm: "registry",
-		Repository: "dockaudit/probe", DeleteStatus: 405, Anonymous: facts.RegistryAccess{PullTried: true},
+		Repository: "dockaudit/probe", DeleteStatus: 405, Anonymous: facts.RegistryAccess{PullTried: true, CatalogStatus: 401},
 		Authenticated: &facts.RegistryAccess{Catalog: true, PullTried: true, Pull: true}, Identity: "alice"}
 	secure.TLS.Suites[1].Accepted = false
 	secure.TLS.Cert.DialledName = "registry.internal"
@@ -191,6 +191,31 @@ func TestRegistryRules(t *testing.T) {
 	expect(t, run(t, &facts.Snapshot{Registries: []facts.Registry{token}}, "REG-AUTH", "REG-DELETE"),
 		"REG-DELETE pass medium: deletion needs credentials (401); whether it is enabled was not probed further",
 		"REG-AUTH fail high: the token realm is plain HTTP: credentials go to http://auth.internal/token in clear")
+
+	// The catalog passes on a refusal only; what was not read is an error or a warning.
+	for _, tc := range []struct {
+		a    facts.RegistryAccess
+		want string
+	}{
+		{facts.RegistryAccess{CatalogStatus: 200, CatalogError: "200 answer larger than 1048576 bytes"}, "REG-CATALOG error medium: the catalog was not read: 200 answer larger than 1048576 bytes"},
+		{facts.RegistryAccess{CatalogError: "no complete answer within --timeout 3s"}, "REG-CATALOG error medium: the catalog was not read: no complete answer within --timeout 3s"},
+		{facts.RegistryAccess{CatalogStatus: 302}, "REG-CATALOG warn medium: GET /v2/_catalog answered 302, neither the catalog nor a refusal: whether it needs credentials is not known"},
+		{facts.RegistryAccess{CatalogStatus: 404}, "REG-CATALOG warn medium: GET /v2/_catalog answered 404, neither the catalog nor a refusal: whether it needs credentials is not known"},
+		{facts.RegistryAccess{CatalogStatus: 403}, "REG-CATALOG pass medium: the catalog needs credentials"},
+		{facts.RegistryAccess{}, "REG-CATALOG skip medium: the catalog probe did not run"},
+	} {
+		reg := token
+		reg.Anonymous = tc.a
+		expect(t, run(t, &facts.Snapshot{Registries: []facts.Registry{reg}}, "REG-CATALOG"), tc.want)
+	}
+	// Credentials held back are an error of the pull rule; the anonymous verdict stays.
+	held := token
+	held.Identity, held.AuthError = "alice", "the token realm http://auth.internal/token is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent"
+	held.DeleteStatus, held.DeleteError = 0, "no complete answer within --timeout 3s"
+	expect(t, run(t, &facts.Snapshot{Registries: []facts.Registry{held}}, "REG-ANONYMOUS-PULL", "REG-DELETE"),
+		"REG-ANONYMOUS-PULL error high: the credentials of alice were not probed: the token realm http://auth.internal/token is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent",
+		"REG-ANONYMOUS-PULL pass high: the registry asks for credentials (Bearer)",
+		"REG-DELETE error medium: the delete probe got no answer: no complete answer within --timeout 3s")
 }
 
 func TestHostRules(t *testing.T) {

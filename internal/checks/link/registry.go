@@ -52,7 +52,10 @@ func anonymousPull(p *check.Pass) {
 	default:
 		p.Warn(fmt.Sprintf("/v2/ answered %d: not a registry as distribution answers", r.V2Status), ev("GET /v2/", fmt.Sprint(r.V2Status), "401"))
 	}
-	if r.Authenticated != nil {
+	switch {
+	case r.AuthError != "":
+		p.Error(fmt.Sprintf("the credentials of %s were not probed: %s", orNone(r.Identity), r.AuthError), ev("identity", r.Identity, ""))
+	case r.Authenticated != nil:
 		p.Info(fmt.Sprintf("%s can: %s", r.Identity, can(*r.Authenticated)), ev("identity", r.Identity, ""))
 	}
 }
@@ -74,14 +77,25 @@ func can(a facts.RegistryAccess) string {
 	return strings.Join(out, ", ")
 }
 
+// catalog passes only on a refusal: an answer that was not read (a timeout, a body too
+// large, a redirect) says nothing about who may list the repositories.
 func catalog(p *check.Pass) {
 	a := p.Registry.Anonymous
-	if a.Catalog {
+	status := fmt.Sprint(a.CatalogStatus)
+	switch {
+	case a.Catalog:
 		repos := strings.Join(a.Repositories, ", ")
 		p.Fail("anyone can list the repositories", ev("GET /v2/_catalog", "200: "+orNone(repos), "401"))
-		return
+	case a.CatalogError != "":
+		p.Error("the catalog was not read: "+a.CatalogError, ev("GET /v2/_catalog", orNone(a.CatalogError), "401"))
+	case a.CatalogStatus == 401 || a.CatalogStatus == 403:
+		p.OK("the catalog needs credentials", ev("GET /v2/_catalog", status, "401"))
+	case a.CatalogStatus == 0:
+		p.Skip("the catalog probe did not run")
+	default:
+		p.Warn(fmt.Sprintf("GET /v2/_catalog answered %d, neither the catalog nor a refusal: whether it needs credentials is not known", a.CatalogStatus),
+			ev("GET /v2/_catalog", status, "401"))
 	}
-	p.OK("the catalog needs credentials")
 }
 
 func deleteRule(p *check.Pass) {
@@ -97,6 +111,10 @@ func deleteRule(p *check.Pass) {
 	case 401, 403:
 		p.OK(fmt.Sprintf("deletion needs credentials (%d); whether it is enabled was not probed further", r.DeleteStatus))
 	case 0:
+		if r.DeleteError != "" {
+			p.Error("the delete probe got no answer: "+r.DeleteError, ev("DELETE of an all-zero digest", r.DeleteError, "405"))
+			return
+		}
 		p.Skip("the delete probe did not run")
 	default:
 		p.Info(fmt.Sprintf("the delete probe got %d", r.DeleteStatus))

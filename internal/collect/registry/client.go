@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -38,10 +39,11 @@ type Client struct {
 	// Credentials returns the credentials for a registry host, or empty ones.
 	Credentials func(host string) (Credential, error)
 
-	once sync.Once
-	http *http.Client
-	mu   sync.Mutex
-	tok  map[string]string // scope key → bearer token
+	once   sync.Once
+	http   *http.Client
+	strict *http.Client // verifies certificates even with Insecure
+	mu     sync.Mutex
+	tok    map[string]string // scope key → bearer token
 	// schemes remembers, per registry host that may be plain HTTP, which scheme answered.
 	schemes map[string]string
 }
@@ -68,10 +70,23 @@ func (c *Client) client() *http.Client {
 			req.Header.Del("Authorization") // blob redirects go to storage that must not see our token
 			return nil
 		}}
+		c.strict = c.http
+		if c.Insecure {
+			strict := tr.Clone()
+			strict.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			c.strict = &http.Client{Transport: strict, CheckRedirect: c.http.CheckRedirect}
+		}
 		c.tok = map[string]string{}
 		c.schemes = map[string]string{}
 	})
 	return c.http
+}
+
+// verifiedClient is client() with certificates always verified: for passwords sent to
+// a token realm on another host, which --insecure does not cover.
+func (c *Client) verifiedClient() *http.Client {
+	c.client()
+	return c.strict
 }
 
 // Error is an answer the registry gave that is not what was asked for.
@@ -190,31 +205,75 @@ func (c *Client) authorize(ctx context.Context, host, challenge, scope string) (
 		if cred.Username == "" {
 			return "", fmt.Errorf("%s asks for a username and password, and none is configured (docker login %s)", host, host)
 		}
-		req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
-		req.SetBasicAuth(cred.Username, cred.Password)
-		return req.Header.Get("Authorization"), nil
+		return basicAuth(cred), nil
 	case "bearer":
-		return c.token(ctx, host, params, scope, cred)
+		if s := params["scope"]; s != "" {
+			scope = s
+		}
+		hc := c.client()
+		if cred.Username != "" {
+			// The password goes to the realm: never over a weaker transport than the
+			// registry's own.
+			otherHost, err := realmTransport(c.scheme(ctx, host), host, params["realm"])
+			if err != nil {
+				return "", fmt.Errorf("%s: %w", host, err)
+			}
+			if otherHost {
+				hc = c.verifiedClient()
+			}
+		}
+		return fetchToken(ctx, hc, host, params, []string{scope}, cred)
 	}
-	return "", fmt.Errorf("%s answered 401 with an authentication scheme dockaudit does not speak: %q", host, challenge)
+	return "", fmt.Errorf("%s answered 401 with an authentication scheme dockaudit does not speak: %q", host, firstLine(challenge))
 }
 
-// token fetches a bearer token from the challenge's realm (anonymously when there are
-// no credentials).
-func (c *Client) token(ctx context.Context, host string, params map[string]string, scope string, cred Credential) (string, error) {
+func basicAuth(cred Credential) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password))
+}
+
+// realmTransport decides whether a password may go to a Bearer challenge's token
+// realm, so that it never travels over a weaker transport than the registry's own:
+// a realm on the registry's host may use the registry's scheme (plain HTTP only when
+// the registry itself is reached over plain HTTP, which dockaudit allows for loopback
+// or --insecure registries); a realm on another host (auth.docker.io for Docker Hub)
+// must be HTTPS with a certificate that verifies, whatever --insecure says.
+// otherHost reports that last case.
+func realmTransport(registryScheme, registryHost, realm string) (otherHost bool, err error) {
+	ru, err := url.Parse(realm)
+	if err != nil || ru.Host == "" || (ru.Scheme != "https" && ru.Scheme != "http") {
+		return false, fmt.Errorf("unusable token realm %q: the password was not sent", firstLine(realm))
+	}
+	rh := registryHost
+	if h, _, err := net.SplitHostPort(registryHost); err == nil {
+		rh = h
+	}
+	otherHost = !strings.EqualFold(strings.Trim(rh, "[]"), ru.Hostname())
+	switch {
+	case ru.Scheme == "https":
+		return otherHost, nil
+	case registryScheme != "http":
+		return false, fmt.Errorf("the token realm %s is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent", ru.Redacted())
+	case otherHost:
+		return false, fmt.Errorf("the token realm %s is plain HTTP on another host than the registry: the password was not sent", ru.Redacted())
+	}
+	return false, nil
+}
+
+// fetchToken asks a challenge's token realm for a bearer token with the scopes, with
+// the credential's username and password when it has them.
+func fetchToken(ctx context.Context, hc *http.Client, host string, params map[string]string, scopes []string, cred Credential) (string, error) {
 	realm := params["realm"]
 	ru, err := url.Parse(realm)
 	if err != nil || (ru.Scheme != "https" && ru.Scheme != "http") {
-		return "", fmt.Errorf("%s gave an unusable token realm %q", host, realm)
+		return "", fmt.Errorf("%s gave an unusable token realm %q", host, firstLine(realm))
 	}
 	q := ru.Query()
 	if s := params["service"]; s != "" {
 		q.Set("service", s)
 	}
-	if s := params["scope"]; s != "" {
-		scope = s
+	for _, s := range scopes {
+		q.Add("scope", s)
 	}
-	q.Set("scope", scope)
 	ru.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ru.String(), nil)
 	if err != nil {
@@ -223,7 +282,7 @@ func (c *Client) token(ctx context.Context, host string, params map[string]strin
 	if cred.Username != "" {
 		req.SetBasicAuth(cred.Username, cred.Password)
 	}
-	resp, err := c.client().Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("token from %s: %w", ru.Host, err)
 	}
@@ -252,14 +311,19 @@ func (c *Client) token(ctx context.Context, host string, params map[string]strin
 // ParseChallenge splits `Bearer realm="https://x",service="y"` into the scheme and
 // its parameters.
 func ParseChallenge(h string) (string, map[string]string) {
-	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	h = strings.TrimSpace(h)
+	scheme, rest := h, ""
+	if i := strings.IndexAny(h, " \t"); i >= 0 {
+		scheme, rest = h[:i], h[i+1:]
+	}
 	params := map[string]string{}
 	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
+		rest = strings.TrimLeft(rest, " \t,")
 		k, after, ok := strings.Cut(rest, "=")
 		if !ok {
 			break
 		}
+		after = strings.TrimLeft(after, " \t") // realm = "x"
 		var v string
 		if strings.HasPrefix(after, `"`) {
 			end := strings.IndexByte(after[1:], '"')

@@ -106,7 +106,7 @@ func guarded(t *testing.T, scheme string) (*httptest.Server, *int) {
 
 func ref(t *testing.T, srv *httptest.Server, repo string) name.Reference {
 	t.Helper()
-	r, err := name.ParseReference(strings.TrimPrefix(srv.URL, "http://")+"/"+repo, name.Insecure)
+	r, err := name.ParseReference(strings.TrimPrefix(strings.TrimPrefix(srv.URL, "http://"), "https://")+"/"+repo, name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +215,11 @@ func TestChallenge(t *testing.T) {
 	if s != "Bearer" || p["realm"] != "https://auth.example.com/token" || p["service"] != "registry.example.com" || p["scope"] != "repository:a/b:pull,push" {
 		t.Errorf("%s %v", s, p)
 	}
+	// Spaces around '=', and a tab after the scheme.
+	s, p = ParseChallenge("Bearer\trealm = \"https://a/t\" , service= reg")
+	if s != "Bearer" || p["realm"] != "https://a/t" || p["service"] != "reg" {
+		t.Errorf("loose spacing: %s %v", s, p)
+	}
 }
 
 func TestDockerConfig(t *testing.T) {
@@ -280,5 +285,63 @@ func TestIndexWithoutPlatform(t *testing.T) {
 	_, d, err := (&Client{}).Pull(context.Background(), ref(t, srv, "bare:noplat"), v1.Platform{OS: "linux", Architecture: "amd64"})
 	if err != nil || d != digest {
 		t.Errorf("got %s %v, want %s", d, err, digest)
+	}
+}
+
+// FuzzChallenge: a WWW-Authenticate header is the server's to write; parsing never
+// panics and never invents a scheme with spaces in it.
+func FuzzChallenge(f *testing.F) {
+	f.Add(`Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull"`)
+	f.Add(`Basic realm="x"`)
+	f.Add(`Bearer realm = "x", error="invalid_token"`)
+	f.Fuzz(func(t *testing.T, h string) {
+		scheme, _ := ParseChallenge(h)
+		if strings.ContainsAny(scheme, " \t") {
+			t.Fatalf("scheme %q from %q", scheme, h)
+		}
+	})
+}
+
+// TestPullKeepsPasswordsOnStrongTransports: image pulls send the configured password
+// to a token realm only over a transport as strong as the registry's own, --insecure
+// or not; a realm on another host needs a certificate that verifies.
+func TestPullKeepsPasswordsOnStrongTransports(t *testing.T) {
+	spy := &realmSpy{}
+	plainRealm := httptest.NewServer(spy)
+	defer plainRealm.Close()
+	tlsRealm := httptest.NewTLSServer(spy)
+	defer tlsRealm.Close()
+	plat := v1.Platform{OS: "linux", Architecture: "amd64"}
+	for _, tc := range []struct{ name, realm, want string }{
+		{"plain-HTTP realm", plainRealm.URL + "/token",
+			"the token realm " + plainRealm.URL + "/token is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent"},
+		{"realm on another host, unverified", strings.Replace(tlsRealm.URL, "127.0.0.1", "localhost", 1) + "/token",
+			"tls: failed to verify certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := httptest.NewTLSServer(bearerRegistry(func() string { return tc.realm }))
+			defer reg.Close()
+			c := &Client{Insecure: true, Credentials: alice}
+			_, _, err := c.Pull(context.Background(), ref(t, reg, "team/app:v1"), plat)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+			if spy.sawPassword() {
+				t.Errorf("a realm saw %q", spy.seen)
+			}
+		})
+	}
+	// A realm on the registry's own host is as good as the registry: with --insecure,
+	// its unverified certificate is what the user accepted.
+	mux := http.NewServeMux()
+	mux.Handle("/token", spy)
+	var base string
+	mux.Handle("/", bearerRegistry(func() string { return base + "/token" }))
+	reg := httptest.NewTLSServer(mux)
+	defer reg.Close()
+	base = reg.URL
+	_, _, err := (&Client{Insecure: true, Credentials: alice}).Pull(context.Background(), ref(t, reg, "team/app:v1"), plat)
+	if !spy.sawPassword() {
+		t.Errorf("the registry's own realm got no password (err %v)", err)
 	}
 }

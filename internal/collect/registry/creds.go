@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,13 +67,15 @@ func hostKey(s string) string {
 // configured store, else the inline auths entry. A helper that has none answers empty.
 func (c *DockerConfig) Credentials(host string) (Credential, error) {
 	key := hostKey(host)
-	for k, helper := range c.CredHelpers {
+	// Several keys can name one host (docker.io and https://index.docker.io/v1/): take
+	// them in order, so the same configuration always gives the same answer.
+	for _, k := range slices.Sorted(maps.Keys(c.CredHelpers)) {
 		if hostKey(k) == key {
-			return helperGet(helper, k)
+			return helperGet(c.CredHelpers[k], k)
 		}
 	}
 	if c.CredsStore != "" {
-		for k := range c.Auths {
+		for _, k := range slices.Sorted(maps.Keys(c.Auths)) {
 			if hostKey(k) == key {
 				return helperGet(c.CredsStore, k)
 			}
@@ -80,7 +84,8 @@ func (c *DockerConfig) Credentials(host string) (Credential, error) {
 			return cred, nil
 		}
 	}
-	for k, a := range c.Auths {
+	for _, k := range slices.Sorted(maps.Keys(c.Auths)) {
+		a := c.Auths[k]
 		if hostKey(k) != key {
 			continue
 		}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +27,17 @@ type ProbeOptions struct {
 	Credential *Credential
 	// ProbePush opens an upload session and cancels it (writes nothing).
 	ProbePush bool
-	Timeout   time.Duration
-	TLS       endpoint.Options
+	// Timeout bounds the whole probe of the registry: every dial, handshake, request
+	// and body together (default 10s).
+	Timeout time.Duration
+	TLS     endpoint.Options
 }
+
+// maxAnswer bounds one answer's body; real catalogs, tag lists and tokens are small.
+const maxAnswer = 1 << 20
+
+// maxRepositories bounds the catalog a report quotes.
+const maxRepositories = 20
 
 // ProbeURL reads https://host[:port], http://host[:port] or host[:port] (HTTPS).
 func ProbeURL(raw string) (*url.URL, error) {
@@ -44,25 +54,37 @@ func ProbeURL(raw string) (*url.URL, error) {
 // Probe probes a registry as an anonymous client (and with the credential, if any).
 // Nothing is written: the delete probe names an all-zero digest, and the push probe
 // only opens an upload session, which it cancels.
+//
+// Anonymous requests accept any certificate (TLS is judged by its own probe); a
+// credential only goes to the registry and its token realm over a transport at least
+// as strong as the URL the user gave: verified HTTPS (against --tlscacert, else the
+// system roots) for an https:// registry, never plain HTTP to a realm unless the
+// registry itself was named with http:// and the realm is on its host.
 func Probe(ctx context.Context, raw string, o ProbeOptions) facts.Registry {
 	if o.Timeout <= 0 {
-		o.Timeout = 5 * time.Second
+		o.Timeout = 10 * time.Second
 	}
 	u, err := ProbeURL(raw)
 	if err != nil {
 		return facts.Registry{URL: raw, Error: err.Error()}
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
 	base := u.Scheme + "://" + u.Host
 	r := facts.Registry{URL: base}
 	hostport := u.Host
 	if u.Port() == "" {
 		hostport = net.JoinHostPort(u.Hostname(), map[string]string{"https": "443", "http": "80"}[u.Scheme])
 	}
+	p := newProber(u, o)
 	if u.Scheme == "https" {
+		if o.TLS.Timeout <= 0 || o.TLS.Timeout > o.Timeout {
+			o.TLS.Timeout = o.Timeout
+		}
 		t, notTLS, err := endpoint.ProbeTLS(ctx, hostport, o.TLS)
 		switch {
 		case err != nil:
-			r.Error = err.Error()
+			r.Error = p.explain(ctx, err)
 			return r
 		case notTLS:
 			r.Error = "the server does not speak TLS on " + hostport + " (try http://" + u.Host + ")"
@@ -70,59 +92,99 @@ func Probe(ctx context.Context, raw string, o ProbeOptions) facts.Registry {
 		}
 		r.TLS = t
 	}
-	p := &prober{base: base, hc: &http.Client{Timeout: o.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}} // #nosec G402 -- TLS is judged by the probe above
-	resp, err := p.do(ctx, http.MethodGet, "/v2/", "")
-	if err != nil {
-		r.Error = err.Error()
+	ans := p.send(ctx, p.anon, http.MethodGet, "/v2/", "")
+	if ans.err != nil {
+		r.Error = "GET /v2/: " + p.explain(ctx, ans.err)
 		return r
 	}
-	r.V2Status = resp.StatusCode
-	r.APIHeader = resp.Header.Get("Docker-Distribution-Api-Version")
-	scheme, params := ParseChallenge(resp.Header.Get("WWW-Authenticate"))
+	r.V2Status = ans.status
+	r.APIHeader = ans.header.Get("Docker-Distribution-Api-Version")
+	scheme, params := ParseChallenge(ans.header.Get("WWW-Authenticate"))
 	r.AuthScheme, r.AuthRealm = scheme, params["realm"]
 	if r.AuthRealm == "" && scheme != "" {
 		r.AuthRealm = "(none)"
 	}
-	r.Anonymous = p.access(ctx, &o, "")
+	bearer := strings.EqualFold(scheme, "bearer")
+	// A Bearer registry may grant anonymous pulls through an anonymous token (Docker
+	// Hub, public Harbor projects): ask for one, as a client would. No secret goes
+	// with it, so the realm's transport does not matter here.
+	anon := ""
+	if bearer {
+		anon, _ = fetchToken(ctx, p.anon, u.Host, params, []string{"registry:catalog:*"}, Credential{})
+	}
 	r.Repository = o.Repository
 	if r.Repository == "" {
 		r.Repository = "dockaudit/probe"
-		if len(r.Anonymous.Repositories) > 0 {
-			r.Repository = r.Anonymous.Repositories[0]
+		if c := p.catalog(ctx, p.anon, anon); len(c.Repositories) > 0 {
+			r.Repository = c.Repositories[0]
 		}
 	}
 	o.Repository = r.Repository
-	r.Anonymous = p.access(ctx, &o, "")
-	if resp, err := p.do(ctx, http.MethodDelete, "/v2/"+r.Repository+"/manifests/sha256:"+strings.Repeat("0", 64), ""); err == nil {
-		r.DeleteStatus = resp.StatusCode
+	if bearer {
+		anon, _ = fetchToken(ctx, p.anon, u.Host, params, []string{"repository:" + r.Repository + ":pull,push", "registry:catalog:*"}, Credential{})
+	}
+	r.Anonymous = p.access(ctx, p.anon, &o, anon)
+	deletePath := "/v2/" + r.Repository + "/manifests/sha256:" + strings.Repeat("0", 64)
+	if d := p.send(ctx, p.anon, http.MethodDelete, deletePath, anon); d.err == nil {
+		r.DeleteStatus = d.status
+	} else {
+		r.DeleteError = p.explain(ctx, d.err)
 	}
 	if o.Credential != nil && scheme != "" {
+		r.Identity = o.Credential.Username
 		auth, err := p.authorize(ctx, scheme, params, r.Repository, *o.Credential)
 		if err != nil {
-			r.Error = "credentials: " + err.Error()
+			r.AuthError = p.explain(ctx, err)
 			return r
 		}
-		a := p.access(ctx, &o, auth)
-		r.Authenticated, r.Identity = &a, o.Credential.Username
+		a := p.access(ctx, p.verified, &o, auth)
+		r.Authenticated = &a
 		if r.DeleteStatus == 401 || r.DeleteStatus == 403 {
-			if resp, err := p.do(ctx, http.MethodDelete, "/v2/"+r.Repository+"/manifests/sha256:"+strings.Repeat("0", 64), auth); err == nil {
-				r.DeleteStatus = resp.StatusCode
+			if d := p.send(ctx, p.verified, http.MethodDelete, deletePath, auth); d.err == nil {
+				r.DeleteStatus = d.status
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		r.Error = p.explain(ctx, err)
 	}
 	return r
 }
 
 type prober struct {
-	base string
-	hc   *http.Client
+	base    string
+	scheme  string // the registry's, as the user named it
+	host    string
+	timeout time.Duration
+	// anon reads whatever certificate the server has (TLS is judged by its own probe);
+	// verified is for requests that carry a credential.
+	anon, verified *http.Client
 }
 
-func (p *prober) do(ctx context.Context, method, path, auth string, accept ...string) (*http.Response, error) {
+func newProber(u *url.URL, o ProbeOptions) *prober {
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &prober{
+		base: u.Scheme + "://" + u.Host, scheme: u.Scheme, host: u.Host, timeout: o.Timeout,
+		anon: &http.Client{Timeout: o.Timeout, CheckRedirect: noRedirect,
+			Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}, // #nosec G402 -- judged by the TLS probe
+		verified: &http.Client{Timeout: o.Timeout, CheckRedirect: noRedirect,
+			Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: o.TLS.Roots, MinVersion: tls.VersionTLS12}}},
+	}
+}
+
+// answer is one request's outcome: a status, headers and at most maxAnswer bytes of
+// body, or why there is none (err also when the body was cut short or too large).
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+	err    error
+}
+
+func (p *prober) send(ctx context.Context, hc *http.Client, method, path, auth string, accept ...string) answer {
 	req, err := http.NewRequestWithContext(ctx, method, p.base+path, nil)
 	if err != nil {
-		return nil, err
+		return answer{err: err}
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
@@ -131,133 +193,124 @@ func (p *prober) do(ctx context.Context, method, path, auth string, accept ...st
 		req.Header.Set("Accept", strings.Join(accept, ", "))
 	}
 	req.Header.Set("User-Agent", "dockaudit")
-	resp, err := p.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
-		if ok := asURLError(err, &ue); ok {
+		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, err
+		return answer{err: err}
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	return resp, nil
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode, header: resp.Header}
+	a.body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	switch {
+	case err != nil:
+		a.err = fmt.Errorf("%d answer cut short: %w", resp.StatusCode, err)
+	case len(a.body) > maxAnswer:
+		a.err = fmt.Errorf("%d answer larger than %d bytes", resp.StatusCode, maxAnswer)
+	}
+	return a
 }
 
-func asURLError(err error, target **url.Error) bool {
-	ue, ok := err.(*url.Error)
-	if ok {
-		*target = ue
+// explain words an error, saying so when the probe ran out of time.
+func (p *prober) explain(ctx context.Context, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Sprintf("no complete answer within --timeout %s (it bounds the whole probe)", p.timeout)
 	}
-	return ok
+	if errors.Is(err, context.Canceled) {
+		return "interrupted"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Sprintf("no complete answer within --timeout %s", p.timeout)
+	}
+	return firstLine(err.Error())
 }
 
 // access probes catalog, pull and (when asked) push with one Authorization value.
-func (p *prober) access(ctx context.Context, o *ProbeOptions, auth string) facts.RegistryAccess {
-	var a facts.RegistryAccess
-	if repos, ok := p.catalog(ctx, auth); ok {
-		a.Catalog, a.Repositories = true, repos
-	}
+func (p *prober) access(ctx context.Context, hc *http.Client, o *ProbeOptions, auth string) facts.RegistryAccess {
+	a := p.catalog(ctx, hc, auth)
 	if o.Repository == "" {
 		return a
 	}
 	var tags struct{ Tags []string }
-	if status, body := p.get(ctx, "/v2/"+o.Repository+"/tags/list", auth); status == 200 {
-		json.Unmarshal(body, &tags)
-		if len(tags.Tags) > 0 {
-			a.PullTried = true
-			resp, err := p.do(ctx, http.MethodGet, "/v2/"+o.Repository+"/manifests/"+tags.Tags[0], auth, manifestTypes...)
-			a.Pull = err == nil && resp.StatusCode == 200
-		}
-	} else if status == 401 || status == 403 {
+	switch t := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/tags/list", auth); {
+	case t.err == nil && t.status == 200 && json.Unmarshal(t.body, &tags) == nil && len(tags.Tags) > 0:
+		a.PullTried = true
+		m := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/manifests/"+url.PathEscape(tags.Tags[0]), auth, manifestTypes...)
+		a.Pull = m.err == nil && m.status == 200
+	case t.err == nil && (t.status == 401 || t.status == 403):
 		a.PullTried = true
 	}
 	if o.ProbePush {
 		a.PushTried = true
-		resp, err := p.do(ctx, http.MethodPost, "/v2/"+o.Repository+"/blobs/uploads/", auth)
-		if err == nil && resp.StatusCode == http.StatusAccepted {
+		up := p.send(ctx, hc, http.MethodPost, "/v2/"+o.Repository+"/blobs/uploads/", auth)
+		if up.err == nil && up.status == http.StatusAccepted {
 			a.Push = true
-			if loc := resp.Header.Get("Location"); loc != "" {
-				if lu, err := url.Parse(loc); err == nil {
-					path := lu.RequestURI()
-					p.do(ctx, http.MethodDelete, path, auth) // cancel the session: nothing is written
-				}
+			// Cancel the session: nothing is written. Only the path is taken, so the
+			// request (and its credential) stays on the registry.
+			if lu, err := url.Parse(up.header.Get("Location")); err == nil && lu.Path != "" {
+				p.send(ctx, hc, http.MethodDelete, lu.RequestURI(), auth)
 			}
 		}
 	}
 	return a
 }
 
-func (p *prober) get(ctx context.Context, path, auth string) (int, []byte) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.base+path, nil)
-	if err != nil {
-		return 0, nil
+// catalog asks for the first repositories of the catalog. Only a 200 with a catalog in
+// it is read access, and only a 401 or 403 is a refusal: anything else is kept as what
+// happened, for the rule to report.
+func (p *prober) catalog(ctx context.Context, hc *http.Client, auth string) facts.RegistryAccess {
+	var a facts.RegistryAccess
+	c := p.send(ctx, hc, http.MethodGet, "/v2/_catalog?n="+strconv.Itoa(maxRepositories), auth)
+	a.CatalogStatus = c.status
+	switch {
+	case c.err != nil:
+		a.CatalogError = p.explain(ctx, c.err)
+	case c.status == 200:
+		var cat struct {
+			Repositories *[]string `json:"repositories"`
+		}
+		if json.Unmarshal(c.body, &cat) != nil || cat.Repositories == nil {
+			a.CatalogError = "answered 200 with something that is not a catalog"
+			break
+		}
+		a.Catalog = true
+		a.Repositories = (*cat.Repositories)[:min(len(*cat.Repositories), maxRepositories)]
+	case c.status >= 300 && c.status < 400:
+		if loc := c.header.Get("Location"); loc != "" {
+			a.CatalogError = fmt.Sprintf("answered %d to %s, which was not followed", c.status, firstLine(loc))
+		}
 	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := p.hc.Do(req)
-	if err != nil {
-		return 0, nil
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return resp.StatusCode, b
-}
-
-func (p *prober) catalog(ctx context.Context, auth string) ([]string, bool) {
-	status, body := p.get(ctx, "/v2/_catalog?n=20", auth)
-	if status != 200 {
-		return nil, false
-	}
-	var c struct{ Repositories []string }
-	if json.Unmarshal(body, &c) != nil {
-		return nil, false
-	}
-	return c.Repositories, true
+	return a
 }
 
 // authorize turns a credential into an Authorization value for the challenge: Basic
 // as it is, Bearer through the token realm with the repository's pull and push scope.
+// The password goes only over a transport as strong as the registry's URL (see
+// realmTransport); over HTTPS the certificate must verify.
 func (p *prober) authorize(ctx context.Context, scheme string, params map[string]string, repo string, cred Credential) (string, error) {
-	if strings.EqualFold(scheme, "basic") {
-		req, _ := http.NewRequest(http.MethodGet, "/", nil)
-		req.SetBasicAuth(cred.Username, cred.Password)
-		return req.Header.Get("Authorization"), nil
+	if cred.IdentityToken != "" && cred.Username == "" {
+		return "", errors.New("the credential is an identity token, which dockaudit does not exchange; give a username and password")
 	}
-	realm := params["realm"]
-	if realm == "" {
-		return "", fmt.Errorf("the %s challenge has no realm", scheme)
+	switch strings.ToLower(scheme) {
+	case "basic":
+		// The handshake verifies the certificate before the password is sent.
+		auth := basicAuth(cred)
+		v := p.send(ctx, p.verified, http.MethodGet, "/v2/", auth)
+		switch {
+		case v.err != nil:
+			return "", fmt.Errorf("the password was not sent: %w", v.err)
+		case v.status == 401 || v.status == 403:
+			return "", fmt.Errorf("the registry refused the credentials of %s (%d)", cred.Username, v.status)
+		}
+		return auth, nil
+	case "bearer":
+		if _, err := realmTransport(p.scheme, p.host, params["realm"]); err != nil {
+			return "", err
+		}
+		return fetchToken(ctx, p.verified, p.host, params, []string{"repository:" + repo + ":pull,push", "registry:catalog:*"}, cred)
 	}
-	q := url.Values{}
-	if s := params["service"]; s != "" {
-		q.Set("service", s)
-	}
-	q.Add("scope", "repository:"+repo+":pull,push")
-	q.Add("scope", "registry:catalog:*")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, realm+"?"+q.Encode(), nil)
-	if err != nil {
-		return "", err
-	}
-	req.SetBasicAuth(cred.Username, cred.Password)
-	resp, err := p.hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		Token       string `json:"token"`
-		AccessToken string `json:"access_token"`
-	}
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("token realm %s: %s", realm, resp.Status)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tok); err != nil {
-		return "", err
-	}
-	t := tok.Token
-	if t == "" {
-		t = tok.AccessToken
-	}
-	return "Bearer " + t, nil
+	return "", fmt.Errorf("the registry asks for %q authentication, which dockaudit does not speak", firstLine(scheme))
 }
