@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // freePrivilegedPort finds a port below 1024 that nothing listens on (IPv4 or IPv6).
@@ -259,5 +260,34 @@ func TestOutputFileAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(out))
 	if len(entries) != 1 {
 		t.Errorf("the output directory holds %d entries, want only the report", len(entries))
+	}
+}
+
+// TestOutputToDevices: in a private mount namespace with its own /dev, --output
+// /dev/null leaves /dev/null a character device and --output /dev/stdout writes to
+// stdout and leaves the link. The machine's real /dev is never touched.
+func TestOutputToDevices(t *testing.T) {
+	if _, err := exec.LookPath("unshare"); err != nil {
+		testenv.Missing(t, "no unshare (apt-get install util-linux)")
+	}
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "hello"), []byte("hi\n"), 0o644)
+	script := `set -e
+mount -t tmpfs tmpfs /dev
+mknod -m 666 /dev/null c 1 3
+ln -s /proc/self/fd/1 /dev/stdout
+"$0" image -f json -o /dev/null --fail-on none dir:"$1"
+"$0" image -f json -o /dev/stdout --fail-on none dir:"$1" | grep -c '"schemaVersion"'
+stat -c '%F %a' /dev/null
+stat -c '%F' /dev/stdout`
+	out, err := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, binary, root).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "unshare failed") {
+			testenv.Missing(t, "no mount namespaces here: %s", out)
+		}
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if want := "1\ncharacter special file 666\nsymbolic link\n"; string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
 	}
 }

@@ -187,6 +187,10 @@ func runDBExport(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit db export: name one output FILE (or - for stdout)")
 		return exitUsage
 	}
+	if err := outputClash(pos[0], filepath.Join(dbDirectory(*dir, e), advisory.FileName)); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit db export: %v\n", err)
+		return exitUsage
+	}
 	s, code := openDB("export", dbDirectory(*dir, e), e)
 	if s == nil {
 		return code
@@ -195,7 +199,7 @@ func runDBExport(args []string, e env) int {
 	if pos[0] == "-" {
 		err = advisory.Export(s, e.stdout)
 	} else {
-		err = app.WriteFileAtomic(pos[0], func(w io.Writer) error { return advisory.Export(s, w) })
+		err = app.WriteOutput(pos[0], 0o644, e.stdout, func(w io.Writer) error { return advisory.Export(s, w) })
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit db export: %v\n", err)

@@ -155,6 +155,9 @@ func runImage(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		err = serr
 	}
+	if err == nil {
+		err = outputClash(of.output, append(append([]string{of.ignoreFile}, vexFiles...), refPaths(refs)...)...)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit image: %v\n", err)
 		return exitUsage
@@ -194,6 +197,23 @@ func runImage(ctx context.Context, args []string, e env) int {
 	return exitCode(e, "image", r, err)
 }
 
+// refPaths are the local files and directories image references read.
+func refPaths(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		for _, prefix := range []string{"docker-archive:", "oci:", "dir:"} {
+			if p, ok := strings.CutPrefix(r, prefix); ok {
+				if prefix == "oci:" {
+					p, _, _ = strings.Cut(p, ":") // oci:PATH[:TAG]
+				}
+				r = p
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 func runSBOM(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("sbom", sbomUsage)
 	var sf sourceFlags
@@ -201,7 +221,7 @@ func runSBOM(ctx context.Context, args []string, e env) int {
 	var format, output string
 	fs.StringVar(&format, "format", "cyclonedx", "`FORMAT`: cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
 	fs.StringVar(&format, "f", "cyclonedx", "short for --format")
-	fs.StringVar(&output, "output", "", "write the SBOM to `FILE` (replaced atomically) instead of stdout")
+	fs.StringVar(&output, "output", "", "write the SBOM to `FILE` instead of stdout: a file is replaced atomically and keeps its mode; a device or FIFO is written, never replaced")
 	fs.StringVar(&output, "o", "", "short for --output")
 	refs, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
@@ -221,6 +241,9 @@ func runSBOM(ctx context.Context, args []string, e env) int {
 		return exitUsage
 	}
 	src, err := sf.resolve(e)
+	if err == nil {
+		err = outputClash(output, refPaths(refs)...)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit sbom: %v\n", err)
 		return exitUsage

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -156,7 +157,7 @@ type outputFlags struct {
 func (o *outputFlags) register(fs *flags) {
 	fs.StringVar(&o.format, "format", "table", "report `FORMAT`: table, json or sarif")
 	fs.StringVar(&o.format, "f", "table", "short for --format")
-	fs.StringVar(&o.output, "output", "", "write the report to `FILE` (replaced atomically) instead of stdout")
+	fs.StringVar(&o.output, "output", "", "write the report to `FILE` instead of stdout: a file is replaced atomically and keeps its mode; a device or FIFO (/dev/null, /dev/stdout) is written, never replaced")
 	fs.StringVar(&o.output, "o", "", "short for --output")
 	fs.Var(&o.include, "include", "run only these `RULES`: IDs (CIS-5.4), sections (CIS-5, 5, 1.1) or tags (runtime, level2); repeatable, comma-separated")
 	fs.Var(&o.exclude, "exclude", "skip these `RULES` (same selectors as --include)")
@@ -362,6 +363,18 @@ func runHost(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit host: --from-facts and --save-facts cannot be combined")
 		return exitUsage
 	}
+	if saveFacts == "-" && (of.output == "" || of.output == "-") {
+		fmt.Fprintln(e.stderr, "dockaudit host: --save-facts - and the report would both go to stdout; give --output FILE")
+		return exitUsage
+	}
+	if err := outputClash(of.output, fromFacts, saveFacts, of.ignoreFile); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
+		return exitUsage
+	}
+	if err := outputClash(saveFacts, of.ignoreFile); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit host: --save-facts: %v\n", err)
+		return exitUsage
+	}
 	opts := app.HostOptions{
 		Output:       out,
 		Selection:    check.Selection{Include: of.include, Exclude: of.exclude},
@@ -433,6 +446,29 @@ func runRules(args []string, e env) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// outputClash refuses an output that names a file the command reads: the report would
+// replace its own input. Names are compared by the file they reach, so a link or
+// another spelling of the same path is caught too.
+func outputClash(output string, inputs ...string) error {
+	if output == "" || output == "-" {
+		return nil
+	}
+	o, oerr := os.Stat(output)
+	for _, in := range inputs {
+		if in == "" || in == "-" {
+			continue
+		}
+		same := filepath.Clean(in) == filepath.Clean(output)
+		if i, err := os.Stat(in); err == nil && oerr == nil && i.Mode().IsRegular() {
+			same = same || os.SameFile(o, i)
+		}
+		if same {
+			return fmt.Errorf("--output %s is also an input of this run (%s): the report would replace it", output, in)
+		}
+	}
+	return nil
 }
 
 func isTerminal(f *os.File) bool {

@@ -96,6 +96,13 @@ func TestUsage(t *testing.T) {
 		{[]string{"host", "--timeout", "0s"}, 2, "dockaudit host: --timeout 0s: want a positive duration such as 30s\n"},
 		{[]string{"host", "--from-facts", facts, "--all", "--timeout", "5s"}, 2, "dockaudit host: --all, --timeout cannot be used with --from-facts, which reads nothing live\n"},
 		{[]string{"host", "--from-facts", "a", "--save-facts", "b"}, 2, "dockaudit host: --from-facts and --save-facts cannot be combined\n"},
+		// An output never replaces an input of the same run, under any spelling.
+		{[]string{"host", "--from-facts", facts, "-o", facts}, 2, "dockaudit host: --output " + facts + " is also an input of this run (" + facts + "): the report would replace it\n"},
+		{[]string{"host", "--from-facts", facts, "-o", filepath.Dir(facts) + "/./" + filepath.Base(facts)}, 2, "dockaudit host: --output " + filepath.Dir(facts) + "/./" + filepath.Base(facts) + " is also an input of this run (" + facts + "): the report would replace it\n"},
+		{[]string{"host", "--save-facts", "s.json", "-o", "s.json"}, 2, "dockaudit host: --output s.json is also an input of this run (s.json): the report would replace it\n"},
+		{[]string{"host", "--save-facts", "-"}, 2, "dockaudit host: --save-facts - and the report would both go to stdout; give --output FILE\n"},
+		{[]string{"image", "-o", "a.tar", "docker-archive:a.tar"}, 2, "dockaudit image: --output a.tar is also an input of this run (a.tar): the report would replace it\n"},
+		{[]string{"sbom", "-o", "rootfs", "dir:rootfs"}, 2, "dockaudit sbom: --output rootfs is also an input of this run (rootfs): the report would replace it\n"},
 		{[]string{"frobnicate"}, 2, "dockaudit: unknown command \"frobnicate\" (run dockaudit help)\n"},
 	}
 	for _, tt := range tests {

@@ -67,7 +67,7 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 	if opts.SaveFacts != "" {
 		// Facts hold image environments and the daemon's configuration, which may carry
 		// credentials: only the owner may read them.
-		if err := writeFileAtomicMode(opts.SaveFacts, 0o600, func(w io.Writer) error {
+		if err := WriteOutput(opts.SaveFacts, 0o600, stdout, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(snap)

@@ -2,11 +2,15 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -62,26 +66,127 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 		}
 		return &UsageError{Err: fmt.Errorf("unknown format %q (want table, json or sarif)", o.Format)}
 	}
-	if o.File == "" {
-		// Render fully before writing, so a failure never leaves half a report on stdout.
+	return WriteOutput(o.File, 0o644, stdout, render)
+}
+
+// WriteOutput writes what fill produces to an output the user named, without ever
+// destroying what the name points at:
+//   - "" or "-" is stdout;
+//   - a character device, FIFO or socket, or a link to one (/dev/null, /dev/stdout,
+//     /dev/tty), is written in place: it is never replaced;
+//   - a regular file, or a link to one, is replaced atomically (a temporary file in
+//     the same directory, renamed over it) and keeps its mode and owner; a link stays
+//     a link;
+//   - a new file is created with mode newMode.
+//
+// The content is rendered completely before anything is written, so a failure never
+// leaves half a report. A private newMode (no group or other bits) also keeps an
+// existing file's group and other bits off.
+func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(io.Writer) error) error {
+	if path == "" || path == "-" {
 		var buf bytes.Buffer
-		if err := render(&buf); err != nil {
+		if err := fill(&buf); err != nil {
 			return err
 		}
 		_, err := stdout.Write(buf.Bytes())
 		return err
 	}
-	return WriteFileAtomic(o.File, render)
+	if fd, ok := ownDescriptor(path); ok {
+		// /dev/stdout, /dev/fd/3: the descriptor the shell opened, with its own mode
+		// (a >> redirection appends); write to it, as to stdout.
+		return writeInPlace(path, fill, func() (*os.File, error) { return os.NewFile(fd, path), nil }, false)
+	}
+	fi, err := os.Stat(path) // follows links: what the name points at
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		// A dangling link names where the file goes; rename must not replace the link.
+		if real, lerr := resolveLink(path); lerr == nil {
+			path = real
+		}
+		return replaceFile(path, newMode, nil, fill)
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("write %s: it is a directory", path)
+	case !fi.Mode().IsRegular():
+		return writeInPlace(path, fill, func() (*os.File, error) { return os.OpenFile(path, os.O_WRONLY, 0) }, true)
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	mode := fi.Mode().Perm() | fi.Mode()&(os.ModeSetgid) // setuid never survives a rewrite
+	if newMode&0o077 == 0 {
+		mode &= 0o700
+	}
+	return replaceFile(real, mode, fi, fill)
 }
 
-// WriteFileAtomic writes through a temporary file in the same directory and renames it
-// into place (mode 0644), so the destination is either the old file or the complete
-// new one.
-func WriteFileAtomic(path string, fill func(io.Writer) error) error {
-	return writeFileAtomicMode(path, 0o644, fill)
+// resolveLink follows a chain of links to the name at its end, which need not exist.
+func resolveLink(path string) (string, error) {
+	for range 40 {
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path, nil
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", errors.New("too many links")
 }
 
-func writeFileAtomicMode(path string, mode os.FileMode, fill func(io.Writer) error) error {
+// ownDescriptor reports a name that leads, link by link, to one of this process's
+// own file descriptors (/dev/stdout → /proc/self/fd/1).
+func ownDescriptor(path string) (uintptr, bool) {
+	self := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/"
+	for range 40 {
+		for _, prefix := range []string{"/proc/self/fd/", "/dev/fd/", self} {
+			if rest, ok := strings.CutPrefix(filepath.Clean(path), prefix); ok {
+				fd, err := strconv.Atoi(rest)
+				return uintptr(fd), err == nil && fd >= 0
+			}
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return 0, false
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return 0, false
+}
+
+// writeInPlace renders fully, then writes into a file that exists and is not replaced
+// (a device, a FIFO, a descriptor of ours): nothing is created, truncated or renamed.
+func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File, error), closeIt bool) error {
+	var buf bytes.Buffer
+	if err := fill(&buf); err != nil {
+		return err
+	}
+	f, err := open()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(buf.Bytes())
+	if closeIt {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceFile writes through a temporary file in path's directory and renames it into
+// place, so the destination is either the old file or the complete new one. old, when
+// set, is the file replaced: its owner is kept where the process may set it.
+func replaceFile(path string, mode os.FileMode, old os.FileInfo, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -96,6 +201,9 @@ func writeFileAtomicMode(path string, mode os.FileMode, fill func(io.Writer) err
 		tmp.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if st, ok := statT(old); ok && (int(st.Uid) != os.Geteuid() || int(st.Gid) != os.Getegid()) {
+		tmp.Chown(int(st.Uid), int(st.Gid)) // best effort: only root may give a file away
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -103,6 +211,14 @@ func writeFileAtomicMode(path string, mode os.FileMode, fill func(io.Writer) err
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+func statT(fi os.FileInfo) (*syscall.Stat_t, bool) {
+	if fi == nil {
+		return nil, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return st, ok
 }
 
 func toolInfo() report.Tool {

@@ -409,11 +409,7 @@ func recordedProfile(o RecordOptions, res *RecordResult) *seccomp.Profile {
 // writeProfile writes the profile whole or not at all.
 func writeProfile(path string, p *seccomp.Profile, stdout io.Writer) error {
 	b := seccomp.Marshal(p)
-	if path == "" || path == "-" {
-		_, err := stdout.Write(b)
-		return err
-	}
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return WriteOutput(path, 0o644, stdout, func(w io.Writer) error {
 		if _, err := w.Write(b); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -40,13 +39,5 @@ func SBOM(ctx context.Context, opts SBOMOptions, stdout, progress io.Writer) err
 	}
 	tool := sbom.Tool{Name: "dockaudit", Version: ToolVersion()}
 	render := func(w io.Writer) error { return sbom.Write(w, opts.Format, &im, tool, now) }
-	if opts.File == "" {
-		var buf bytes.Buffer
-		if err := render(&buf); err != nil {
-			return err
-		}
-		_, err := stdout.Write(buf.Bytes())
-		return err
-	}
-	return WriteFileAtomic(opts.File, render)
+	return WriteOutput(opts.File, 0o644, stdout, render)
 }
