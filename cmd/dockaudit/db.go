@@ -17,6 +17,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 const dbUsage = `Usage: dockaudit db <update|import|export|status> [flags]
@@ -234,6 +235,8 @@ func runDBStatus(args []string, e env) int {
 		size = fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
 	}
 	age := time.Since(s.Meta.Built)
+	// Source names and origins come from whoever made the database or bundle.
+	e.stdout = textsafe.Writer{W: e.stdout}
 	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %s, opened in %s\n", s.Path, s.Meta.Schema,
 		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), size, opened.Round(time.Microsecond))
 	fmt.Fprintf(e.stdout, "%d advisories for %d packages\n\n", s.Meta.Records, s.Meta.Packages)

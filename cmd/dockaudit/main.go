@@ -20,6 +20,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Exit codes, the same for every command and format.
@@ -86,6 +87,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, e env) int {
+	// Errors carry text from registries, daemons and files: nothing written to stderr
+	// may drive the terminal.
+	e.stderr = textsafe.Writer{W: e.stderr}
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage)
 		return exitUsage

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,5 +192,39 @@ func TestOutputFile(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// TestStderrEscapes: error text from a registry or a daemon reaches stderr with its
+// control characters escaped, whatever the path.
+func TestStderrEscapes(t *testing.T) {
+	hostile := "\x1b]0;pwned\x07\x1b[2J\rgone"
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, hostile)
+	}))
+	defer reg.Close()
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, hostile)
+	})}
+	go daemon.Serve(l)
+	defer daemon.Close()
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+	}{
+		{map[string]string{"DOCKER_CONFIG": t.TempDir()}, []string{"image", "registry:" + strings.TrimPrefix(reg.URL, "http://") + "/team/app:1"}},
+		{map[string]string{"DOCKER_HOST": "unix://" + sock}, []string{"host", "--timeout", "5s"}},
+	} {
+		code, _, errs := runCLI(t, tc.env, tc.args...)
+		if code != 1 || strings.ContainsAny(errs, "\x1b\x07\r") || !strings.Contains(errs, `\x1b]0;pwned\x07\x1b[2J\x0dgone`) {
+			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errs)
+		}
 	}
 }

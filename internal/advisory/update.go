@@ -381,12 +381,14 @@ func sanitize(s string) string {
 	}, s)
 }
 
-// progressWriter reports a download's progress, at most a few times a second.
+// progressWriter reports a long download's progress as whole lines, one every few
+// seconds: they read the same on a terminal and in a CI log (no carriage returns).
 type progressWriter struct {
 	w      io.Writer
 	n      int64
 	total  int64
 	name   string
+	start  time.Time
 	last   time.Time
 	report func(string, ...any)
 }
@@ -394,20 +396,24 @@ type progressWriter struct {
 func (p *progressWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.n += int64(n)
-	if time.Since(p.last) > 200*time.Millisecond {
-		p.last = time.Now()
+	now := time.Now()
+	if p.start.IsZero() {
+		p.start, p.last = now, now
+	}
+	if now.Sub(p.last) >= 3*time.Second {
+		p.last = now
 		if p.total > 0 {
-			p.report("\r%s: %.1f of %.1f MB", p.name, float64(p.n)/1e6, float64(p.total)/1e6)
+			p.report("%s: %.1f of %.1f MB\n", p.name, float64(p.n)/1e6, float64(p.total)/1e6)
 		} else {
-			p.report("\r%s: %.1f MB", p.name, float64(p.n)/1e6)
+			p.report("%s: %.1f MB\n", p.name, float64(p.n)/1e6)
 		}
 	}
 	return n, err
 }
 
 func (p *progressWriter) done() {
-	if !p.last.IsZero() {
-		p.report("\r%s: %.1f MB\n", p.name, float64(p.n)/1e6)
+	if p.last.After(p.start) {
+		p.report("%s: %.1f MB, done\n", p.name, float64(p.n)/1e6)
 	}
 }
 

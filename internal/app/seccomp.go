@@ -15,6 +15,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/seccomp"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // maxProfileFile bounds a profile read from a file (Docker's default is 20 KiB).
@@ -171,6 +172,7 @@ func WriteDiff(w io.Writer, d *DiffResult, format string) error {
 	section("allowed by both; argument conditions in a only", "~", d.ConditionalA)
 	section("allowed by both; argument conditions in b only", "~", d.ConditionalB)
 	fmt.Fprintf(&sb, "\na allows %d syscalls, b allows %d: %d only in a, %d only in b\n", d.AllowedA, d.AllowedB, len(d.OnlyA), len(d.OnlyB))
-	_, err := io.WriteString(w, sb.String())
+	// Syscall names come from the profiles: nothing in them may drive the terminal.
+	_, err := io.WriteString(textsafe.Writer{W: w}, sb.String())
 	return err
 }

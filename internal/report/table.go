@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // TableOptions shape the human view.
@@ -308,27 +309,7 @@ func noTargets(scope finding.Kind) string {
 
 // printable shows control characters as escapes. Messages carry text from containers
 // and images (command lines, paths, history), which must not drive the terminal.
-func printable(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func printable(s string) string { return textsafe.String(s) }
 
 // wrap joins names with commas into lines of at most width characters.
 func wrap(names []string, width int) []string {

@@ -1,0 +1,47 @@
+package textsafe
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestString(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain, ünïcode ✓":            "plain, ünïcode ✓",
+		"\x1b]0;title\x07\x1b[2J\rok": `\x1b]0;title\x07\x1b[2J\x0dok`,
+		"two\nlines\ttab":             `two\x0alines\x09tab`,
+		"c1 \u009b31m":                `c1 \x9b31m`,
+		"rtl \u202eevil\u2066":        `rtl \u{202e}evil\u{2066}`,
+		"bad \xff utf8":               `bad \xff utf8`,
+		"del\x7f":                     `del\x7f`,
+	} {
+		if got := String(in); got != want {
+			t.Errorf("String(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWriterKeepsLines(t *testing.T) {
+	var b bytes.Buffer
+	w := Writer{W: &b}
+	in := []byte("dockaudit: 404 \x1b]0;pwned\x07\x1b[2J\rgone\n\tnext\n")
+	n, err := w.Write(in)
+	if err != nil || n != len(in) {
+		t.Errorf("wrote %d, %v", n, err)
+	}
+	if want := "dockaudit: 404 \\x1b]0;pwned\\x07\\x1b[2J\\x0dgone\n\tnext\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("\x1b[31mred\u202e")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := String(s)
+		for _, r := range out {
+			if unsafe(r, "") {
+				t.Fatalf("%q escaped to %q, which still holds %U", s, out, r)
+			}
+		}
+	})
+}
