@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"syscall"
+	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 func TestDBCommands(t *testing.T) {
@@ -92,6 +95,54 @@ func TestImageWithDatabase(t *testing.T) {
 	} {
 		if code, _, errs := runCLI(t, env, tt.args...); code != 2 || errs != tt.want {
 			t.Errorf("%v: exit %d, %q\nwant %q", tt.args, code, errs, tt.want)
+		}
+	}
+}
+
+// TestInputsAreBounded: a FIFO or a device named as an input is refused at once, in
+// one line, and never read: no hang, no out-of-memory crash.
+func TestInputsAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.zip")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	certs := filepath.Join(dir, "certs")
+	os.Mkdir(certs, 0o700)
+	syscall.Mkfifo(filepath.Join(certs, "ca.pem"), 0o600)
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte("ignore:\n"+strings.Repeat("  - {id: CVE-1, reason: x}\n", 200000)), 0o644)
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{nil, []string{"host", "--ignore-file", "/dev/zero"}, 2, "dockaudit host: --ignore-file: /dev/zero is a character device, not a regular file\n"},
+		{nil, []string{"host", "--ignore-file", fifo}, 2, "dockaudit host: --ignore-file: " + fifo + " is a FIFO, not a regular file\n"},
+		{nil, []string{"host", "--ignore-file", big}, 2, "dockaudit host: --ignore-file: " + big + " is larger than 4 MiB\n"},
+		{nil, []string{"image", "--vex", "/dev/zero", "dir:" + dir}, 2, "dockaudit image: --vex: /dev/zero is a character device, not a regular file\n"},
+		{nil, []string{"image", "--vex", fifo, "dir:" + dir}, 2, "dockaudit image: --vex: " + fifo + " is a FIFO, not a regular file\n"},
+		{nil, []string{"image", "docker-archive:" + fifo}, 1, "dockaudit image: docker-archive:" + fifo + ": read docker archive: not a regular file or directory (a FIFO or a device is not read)\n"},
+		{nil, []string{"db", "import", "--db-dir", dir, fifo}, 1, "dockaudit db import: " + fifo + " is a FIFO, not a regular file\n"},
+		{nil, []string{"db", "import", "--db-dir", dir, "/dev/zero"}, 1, "dockaudit db import: /dev/zero is a character device, not a regular file\n"},
+		{nil, []string{"endpoint", "--tlscacert", "/dev/zero", "tcp://127.0.0.1:1"}, 2, "dockaudit endpoint: --tlscacert: /dev/zero is a character device, not a regular file\n"},
+		{nil, []string{"endpoint", "--tlscert", fifo, "--tlskey", fifo, "tcp://127.0.0.1:1"}, 2, "dockaudit endpoint: client certificate: " + fifo + " is a FIFO, not a regular file\n"},
+		{map[string]string{"DOCKER_HOST": "tcp://127.0.0.1:1", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": certs}, []string{"host"}, 1,
+			"dockaudit host: DOCKER_TLS_VERIFY is set but the CA certificate cannot be read: " + filepath.Join(certs, "ca.pem") + " is a FIFO, not a regular file\n"},
+	} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			code, _, errs := runCLI(t, tt.env, tt.args...)
+			if code != tt.code || errs != tt.want {
+				t.Errorf("%v: exit %d, %q\nwant %d, %q", tt.args, code, errs, tt.code, tt.want)
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v: still running after 20s", tt.args)
 		}
 	}
 }

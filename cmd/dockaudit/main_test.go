@@ -69,7 +69,7 @@ func TestFromFactsErrors(t *testing.T) {
 	old := filepath.Join(dir, "old.json")
 	os.WriteFile(old, []byte(`{"schemaVersion": 99}`), 0o644)
 	tests := map[string]string{
-		filepath.Join(dir, "none.json"): "dockaudit host: read facts: stat " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
+		filepath.Join(dir, "none.json"): "dockaudit host: read facts: open " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
 		fifo:                            "dockaudit host: read facts " + fifo + ": not a regular file\n",
 		bad:                             "dockaudit host: read facts " + bad + ": not a dockaudit facts file: invalid character 'n' looking for beginning of object key string\n",
 		old:                             "dockaudit host: read facts " + old + ": schema version 99, this dockaudit reads version 1\n",

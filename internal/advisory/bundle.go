@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // bundleManifest describes an exported database.
@@ -64,7 +66,7 @@ func Export(s *Store, w io.Writer) error {
 
 // IsBundle reports whether a file is an exported bundle (gzip magic and a manifest).
 func IsBundle(path string) bool {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return false
 	}
@@ -83,7 +85,7 @@ const maxBundleDB = 16 << 30
 // ImportBundle installs an exported bundle into dir after checking its format,
 // schema, size and checksum; the current database is replaced only when all agree.
 func ImportBundle(path, dir string) (Meta, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return Meta{}, err
 	}

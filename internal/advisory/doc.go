@@ -2,6 +2,6 @@
 // the Debian security tracker's JSON and DSA/DLA lists, Alpine's secdb), keeps them
 // in a local database, and matches inventoried packages against them.
 //
-// It imports facts and version only: no collector, no check, no report. Network access is
+// It imports facts, version and safefile only: no collector, no check, no report. Network access is
 // confined to update.go.
 package advisory

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // maxRecordFile bounds one advisory file; the Debian tracker JSON (tens of MB) is
@@ -60,6 +62,9 @@ func LoadPath(b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return nil, safefile.NotRegular(path, fi.Mode())
+	}
 	if !fi.IsDir() {
 		if err := loadFile(b, c, path); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -100,14 +105,14 @@ func loadFile(b *Builder, c *counter, p string) error {
 	case ext == ".zip":
 		return loadOSVZip(b, c, p)
 	case base == "list" && (filepath.Base(filepath.Dir(p)) == "DSA" || filepath.Base(filepath.Dir(p)) == "DLA"):
-		f, err := os.Open(p)
+		f, err := safefile.Open(p)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		return ParseDSAList(f, c.add(b))
 	case ext == ".json":
-		f, err := os.Open(p)
+		f, err := safefile.Open(p)
 		if err != nil {
 			return err
 		}
@@ -169,11 +174,19 @@ func loadDocument(b *Builder, c *counter, data []byte, isYAML bool) error {
 
 // loadOSVZip reads every JSON record of an OSV zip archive (the bucket's all.zip).
 func loadOSVZip(b *Builder, c *counter, p string) error {
-	zr, err := zip.OpenReader(p)
+	f, err := safefile.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	zr, err := zip.NewReader(f, fi.Size())
 	if err != nil {
 		return fmt.Errorf("not a zip archive: %w", err)
 	}
-	defer zr.Close()
 	return loadZipFiles(b, c, zr.File, "")
 }
 
@@ -213,19 +226,5 @@ func loadZipFiles(b *Builder, c *counter, files []*zip.File, source string) erro
 	return nil
 }
 
-// readBounded reads a file of at most max bytes.
-func readBounded(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
-	}
-	return data, nil
-}
+// readBounded reads a regular file of at most max bytes.
+func readBounded(path string, max int64) ([]byte, error) { return safefile.Read(path, max) }

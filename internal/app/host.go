@@ -19,11 +19,11 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/endpoint"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/host"
-	"github.com/dockaudit/dockaudit/internal/collect/hostfs"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // HostOptions are the settings of dockaudit host.
@@ -198,11 +198,11 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 const maxFacts = 256 << 20
 
 func readFacts(path string) (*facts.Snapshot, error) {
-	b, err := hostfs.ReadRegular(path, maxFacts)
+	b, err := safefile.Read(path, maxFacts)
 	switch {
-	case errors.Is(err, hostfs.ErrNotRegular):
+	case errors.Is(err, safefile.ErrNotRegular):
 		return nil, fmt.Errorf("read facts %s: not a regular file", path)
-	case errors.Is(err, hostfs.ErrTooLarge):
+	case errors.Is(err, safefile.ErrTooLarge):
 		return nil, fmt.Errorf("read facts %s: more than a facts file can be (%d bytes)", path, maxFacts)
 	case err != nil:
 		return nil, fmt.Errorf("read facts: %w", err)

@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // ProbeOptions are the settings of dockaudit endpoint and dockaudit registry.
@@ -46,7 +45,7 @@ func (o ProbeOptions) now() time.Time {
 func (o ProbeOptions) tlsOptions() (endpoint.Options, error) {
 	eo := endpoint.Options{Timeout: o.Timeout}
 	if o.CACert != "" {
-		b, err := os.ReadFile(o.CACert)
+		b, err := safefile.PEM(o.CACert)
 		if err != nil {
 			return eo, &UsageError{Err: fmt.Errorf("--tlscacert: %w", err)}
 		}
@@ -60,7 +59,7 @@ func (o ProbeOptions) tlsOptions() (endpoint.Options, error) {
 		return eo, &UsageError{Err: errors.New("--tlscert and --tlskey go together")}
 	}
 	if o.Cert != "" {
-		c, err := tls.LoadX509KeyPair(o.Cert, o.Key)
+		c, err := safefile.KeyPair(o.Cert, o.Key)
 		if err != nil {
 			return eo, &UsageError{Err: fmt.Errorf("client certificate: %w", err)}
 		}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/checks"
-	"github.com/dockaudit/dockaudit/internal/collect/hostfs"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 	"github.com/dockaudit/dockaudit/internal/seccomp"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -28,15 +28,15 @@ func ReadProfileFile(path string, stdin io.Reader) ([]byte, error) {
 	var err error
 	if path == "-" {
 		if b, err = io.ReadAll(io.LimitReader(stdin, maxProfileFile+1)); err == nil && len(b) > maxProfileFile {
-			err = hostfs.ErrTooLarge
+			err = safefile.ErrTooLarge
 		}
 	} else {
-		b, err = hostfs.ReadRegular(path, maxProfileFile)
+		b, err = safefile.Read(path, maxProfileFile)
 	}
 	switch {
-	case errors.Is(err, hostfs.ErrNotRegular):
+	case errors.Is(err, safefile.ErrNotRegular):
 		return nil, fmt.Errorf("%s is not a regular file", path)
-	case errors.Is(err, hostfs.ErrTooLarge):
+	case errors.Is(err, safefile.ErrTooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes: not a seccomp profile", path, maxProfileFile)
 	}
 	return b, err

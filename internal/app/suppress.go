@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 
 	"fmt"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // IgnoreEntry is one accepted finding: a rule ID or vulnerability ID (or alias),
@@ -39,10 +39,17 @@ type IgnoreFile struct {
 	Ignore []IgnoreEntry `yaml:"ignore" json:"ignore"`
 }
 
+// maxIgnoreFile and maxVEXFile bound what is read of an ignore file (thousands of
+// entries are kilobytes) and of an OpenVEX document.
+const (
+	maxIgnoreFile = 4 << 20
+	maxVEXFile    = 16 << 20
+)
+
 // LoadIgnoreFile reads and checks an ignore file: every entry needs an id and a
 // reason, globs must be valid and dates YYYY-MM-DD.
 func LoadIgnoreFile(p string) (*IgnoreFile, error) {
-	b, err := os.ReadFile(p)
+	b, err := safefile.Read(p, maxIgnoreFile)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +101,7 @@ type VEXStatement struct {
 // LoadOpenVEX reads an OpenVEX document (v0.2.0, and the v0.0.x form whose
 // vulnerability and products are plain strings).
 func LoadOpenVEX(p string) ([]VEXStatement, error) {
-	b, err := os.ReadFile(p)
+	b, err := safefile.Read(p, maxVEXFile)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // DefaultHost is the daemon address when DOCKER_HOST is not set.
@@ -145,7 +146,7 @@ func tlsConfig(env Env, https bool) (*tls.Config, error) {
 		dir = filepath.Join(env.Home, ".docker")
 	}
 	conf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: !verify} // #nosec G402 -- the docker CLI's own rule: DOCKER_TLS_VERIFY unset means no verification
-	if ca, err := os.ReadFile(filepath.Join(dir, "ca.pem")); err == nil {
+	if ca, err := safefile.PEM(filepath.Join(dir, "ca.pem")); err == nil {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(ca) {
 			return nil, fmt.Errorf("%s holds no PEM certificate", filepath.Join(dir, "ca.pem"))
@@ -156,7 +157,7 @@ func tlsConfig(env Env, https bool) (*tls.Config, error) {
 	}
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	if _, err := os.Stat(certFile); err == nil {
-		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		pair, err := safefile.KeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("load client certificate from %s: %w", dir, err)
 		}

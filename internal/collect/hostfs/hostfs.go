@@ -3,7 +3,6 @@ package hostfs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // MaxRead bounds every file read from the host: configuration files are small, and a
@@ -128,49 +128,14 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := ReadRegular(f.real(r), MaxRead)
+	b, err := safefile.Read(f.real(r), MaxRead)
 	switch {
-	case errors.Is(err, ErrNotRegular):
+	case errors.Is(err, safefile.ErrNotRegular):
 		return nil, fmt.Errorf("%s is not a regular file", p)
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, safefile.ErrTooLarge):
 		return nil, fmt.Errorf("%s is larger than %d bytes", p, MaxRead)
 	}
 	return b, err
-}
-
-// ErrNotRegular and ErrTooLarge are what ReadRegular refuses.
-var (
-	ErrNotRegular = errors.New("not a regular file")
-	ErrTooLarge   = errors.New("too large")
-)
-
-// ReadRegular reads a regular file of at most max bytes. It never opens anything else:
-// opening a FIFO blocks until a writer comes, and O_NONBLOCK plus a stat of the open
-// file cover one swapped in between the check and the open.
-func ReadRegular(path string, max int64) ([]byte, error) {
-	if fi, err := os.Stat(path); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, ErrNotRegular
-	}
-	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	if fi, err := fh.Stat(); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
-		return nil, ErrNotRegular
-	}
-	b, err := io.ReadAll(io.LimitReader(fh, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, ErrTooLarge
-	}
-	return b, nil
 }
 
 // ReadDir lists a host directory, sorted by name.

@@ -146,6 +146,9 @@ func detect(ref string) (string, error) {
 		}
 		return "dir", nil
 	}
+	if !fi.Mode().IsRegular() {
+		return "", errNotArchive
+	}
 	names, err := tarNames(ref, 64)
 	if err != nil {
 		return "", fmt.Errorf("neither a directory nor an image archive: %v", noPath(err))
@@ -223,7 +226,46 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 }
 
 // openArchive reads a docker save archive. When it holds several images, tag picks one.
+// errNotArchive refuses a FIFO or a device where an archive is expected: opening a
+// FIFO blocks until someone writes, and /dev/zero never ends.
+var errNotArchive = errors.New("not a regular file or directory (a FIFO or a device is not read)")
+
+// regularFile checks that p is a regular file before anything opens it.
+func regularFile(p string) error {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return noPath(err)
+	case !fi.Mode().IsRegular():
+		return errNotArchive
+	}
+	return nil
+}
+
+// layoutFiles checks that an OCI layout directory's index and blobs are regular files,
+// which the layout reader then opens.
+func layoutFiles(dir string) error {
+	for _, p := range []string{"oci-layout", "index.json"} {
+		if err := regularFile(filepath.Join(dir, p)); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	algs, _ := os.ReadDir(filepath.Join(dir, "blobs"))
+	for _, a := range algs {
+		blobs, _ := os.ReadDir(filepath.Join(dir, "blobs", a.Name()))
+		for _, b := range blobs {
+			if !b.Type().IsRegular() {
+				return fmt.Errorf("blobs/%s/%s: %w", a.Name(), b.Name(), errNotArchive)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Source) openArchive(p, tag string) error {
+	if err := regularFile(p); err != nil {
+		return fmt.Errorf("read docker archive: %w", err)
+	}
 	var t *name.Tag
 	if tag != "" && !strings.HasPrefix(tag, "sha256:") && !looksLikeID(tag) {
 		if nt, err := name.NewTag(tag, name.WeakValidation); err == nil {
@@ -371,7 +413,14 @@ func (s *Source) openOCI(ctx context.Context, ref string, opts OpenOptions) erro
 	}
 	s.Name = ref
 	dir := p
-	if !fi.IsDir() {
+	if fi.IsDir() {
+		if err := layoutFiles(dir); err != nil {
+			return fmt.Errorf("oci layout: %w", err)
+		}
+	} else {
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("oci archive: %w", errNotArchive)
+		}
 		dir, err = s.tempDir(opts.TempDir)
 		if err != nil {
 			return err

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // DockerConfig is the part of the docker CLI's config.json that holds credentials.
@@ -29,6 +31,9 @@ type DockerConfig struct {
 	CredHelpers map[string]string `json:"credHelpers"`
 }
 
+// maxDockerConfig bounds the docker CLI's config.json (kilobytes in practice).
+const maxDockerConfig = 4 << 20
+
 // LoadDockerConfig reads $DOCKER_CONFIG/config.json, or ~/.docker/config.json. A
 // missing file is an empty configuration.
 func LoadDockerConfig(dir string) (*DockerConfig, error) {
@@ -39,7 +44,7 @@ func LoadDockerConfig(dir string) (*DockerConfig, error) {
 		}
 		dir = filepath.Join(home, ".docker")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	b, err := safefile.Read(filepath.Join(dir, "config.json"), maxDockerConfig)
 	if errors.Is(err, os.ErrNotExist) {
 		return &DockerConfig{}, nil
 	}
