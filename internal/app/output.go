@@ -94,7 +94,15 @@ func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(i
 	if fd, ok := ownDescriptor(path); ok {
 		// /dev/stdout, /dev/fd/3: the descriptor the shell opened, with its own mode
 		// (a >> redirection appends); write to it, as to stdout.
-		return writeInPlace(path, fill, func() (*os.File, error) { return os.NewFile(fd, path), nil }, false)
+		return writeInPlace(path, fill, func() (*os.File, error) {
+			// A duplicate: closing it (or its finalizer) leaves the shell's descriptor open.
+			d, err := syscall.Dup(int(fd))
+			if err != nil {
+				return nil, err
+			}
+			syscall.CloseOnExec(d)
+			return os.NewFile(uintptr(d), path), nil
+		})
 	}
 	fi, err := os.Stat(path) // follows links: what the name points at
 	switch {
@@ -109,7 +117,7 @@ func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(i
 	case fi.IsDir():
 		return fmt.Errorf("write %s: it is a directory", path)
 	case !fi.Mode().IsRegular():
-		return writeInPlace(path, fill, func() (*os.File, error) { return os.OpenFile(path, os.O_WRONLY, 0) }, true)
+		return writeInPlace(path, fill, func() (*os.File, error) { return os.OpenFile(path, os.O_WRONLY, 0) })
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
@@ -162,7 +170,7 @@ func ownDescriptor(path string) (uintptr, bool) {
 
 // writeInPlace renders fully, then writes into a file that exists and is not replaced
 // (a device, a FIFO, a descriptor of ours): nothing is created, truncated or renamed.
-func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File, error), closeIt bool) error {
+func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File, error)) error {
 	var buf bytes.Buffer
 	if err := fill(&buf); err != nil {
 		return err
@@ -172,10 +180,8 @@ func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	_, err = f.Write(buf.Bytes())
-	if closeIt {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
