@@ -59,7 +59,7 @@ func runDB(ctx context.Context, args []string, e env) int {
 	case "update":
 		return runDBUpdate(ctx, args[1:], e)
 	case "import":
-		return runDBImport(args[1:], e)
+		return runDBImport(ctx, args[1:], e)
 	case "export":
 		return runDBExport(args[1:], e)
 	case "status":
@@ -141,8 +141,9 @@ Builds a new database from the advisories in the given files, directories and zi
 or installs one bundle made by dockaudit db export, replacing the current database.
 `
 
-func runDBImport(args []string, e env) int {
+func runDBImport(ctx context.Context, args []string, e env) int {
 	fs, dir := dbFlags("import", dbImportUsage)
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this `DURATION`; the database is left as it was")
 	paths, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -153,8 +154,17 @@ func runDBImport(args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit db import: name at least one file, directory or bundle (see dockaudit db import --help)")
 		return exitUsage
 	}
+	if *timeout <= 0 {
+		fmt.Fprintf(e.stderr, "dockaudit db import: --timeout %s: want a positive duration such as 30m\n", *timeout)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	d := dbDirectory(*dir, e)
-	meta, err := advisory.Import(paths, d, time.Now())
+	meta, err := advisory.Import(ctx, paths, d, time.Now())
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("not done within --timeout %s; the database is as it was", *timeout)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit db import: %v\n", err)
 		return exitFailed

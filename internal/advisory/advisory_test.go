@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,7 +34,7 @@ func build(t *testing.T, files map[string]string) *Store {
 		}
 	}
 	b := NewBuilder()
-	srcs, err := LoadPath(b, filepath.Join(dir, "src"), now)
+	srcs, err := LoadPath(context.Background(), b, filepath.Join(dir, "src"), now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package advisory
 import (
 	"archive/tar"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -151,7 +152,7 @@ func ImportBundle(path, dir string) (Meta, error) {
 // Import builds a database from files, directories and zip archives of advisories
 // (see LoadPath) and installs it in dir, replacing the current one. A single
 // exported bundle is installed as it is.
-func Import(paths []string, dir string, now time.Time) (Meta, error) {
+func Import(ctx context.Context, paths []string, dir string, now time.Time) (Meta, error) {
 	if len(paths) == 1 && IsBundle(paths[0]) {
 		return ImportBundle(paths[0], dir)
 	}
@@ -160,7 +161,7 @@ func Import(paths []string, dir string, now time.Time) (Meta, error) {
 		if IsBundle(p) {
 			return Meta{}, fmt.Errorf("%s is an exported bundle; import it alone", p)
 		}
-		srcs, err := LoadPath(b, p, now)
+		srcs, err := LoadPath(ctx, b, p, now)
 		if err != nil {
 			return Meta{}, err
 		}

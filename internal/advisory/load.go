@@ -3,12 +3,15 @@ package advisory
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,7 +59,7 @@ func (c *counter) add(b *Builder) func(Record) error {
 // file by name and content: OSV records (JSON, or YAML as the PyPA database writes
 // them), OSV zip archives (the bucket's all.zip), the Debian tracker's JSON, the
 // tracker's DSA and DLA lists, and Alpine secdb files (JSON or YAML).
-func LoadPath(b *Builder, path string, now time.Time) ([]SourceInfo, error) {
+func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 	c := newCounter(path)
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -66,8 +69,14 @@ func LoadPath(b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 		return nil, safefile.NotRegular(path, fi.Mode())
 	}
 	if !fi.IsDir() {
-		if err := loadFile(b, c, path); err != nil {
+		err := loadFile(ctx, b, c, path)
+		switch {
+		case errors.Is(err, errNotAdvisory):
+			return nil, fmt.Errorf("%s: not an advisory file (%s)", path, knownFormats)
+		case err != nil:
 			return nil, fmt.Errorf("%s: %w", path, err)
+		case len(c.counts) == 0:
+			return nil, fmt.Errorf("%s: no advisories in it%s (%s)", path, skippedNote(c), knownFormats)
 		}
 		return c.sources(now), nil
 	}
@@ -86,24 +95,45 @@ func LoadPath(b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		if err := loadFile(b, c, f); err != nil && !errors.Is(err, errNotAdvisory) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := loadFile(ctx, b, c, f); err != nil && !errors.Is(err, errNotAdvisory) {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 	}
 	if len(c.counts) == 0 {
-		return nil, fmt.Errorf("%s: no advisories found (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)", path)
+		return nil, fmt.Errorf("%s: no advisories found%s (%s)", path, skippedNote(c), knownFormats)
 	}
 	return c.sources(now), nil
 }
 
 var errNotAdvisory = errors.New("not an advisory file")
 
-func loadFile(b *Builder, c *counter, p string) error {
+// knownFormats names what LoadPath reads, for errors.
+const knownFormats = "OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb"
+
+// skippedNote says how many records were passed over, when some were.
+func skippedNote(c *counter) string {
+	n := 0
+	for _, k := range c.skipped {
+		n += k
+	}
+	if n == 0 {
+		return ""
+	}
+	if n == 1 {
+		return "; 1 record was not readable"
+	}
+	return fmt.Sprintf("; %d records were not readable", n)
+}
+
+func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 	base := filepath.Base(p)
 	ext := strings.ToLower(filepath.Ext(p))
 	switch {
 	case ext == ".zip":
-		return loadOSVZip(b, c, p)
+		return loadOSVZip(ctx, b, c, p)
 	case base == "list" && (filepath.Base(filepath.Dir(p)) == "DSA" || filepath.Base(filepath.Dir(p)) == "DLA"):
 		f, err := safefile.Open(p)
 		if err != nil {
@@ -173,7 +203,7 @@ func loadDocument(b *Builder, c *counter, data []byte, isYAML bool) error {
 }
 
 // loadOSVZip reads every JSON record of an OSV zip archive (the bucket's all.zip).
-func loadOSVZip(b *Builder, c *counter, p string) error {
+func loadOSVZip(ctx context.Context, b *Builder, c *counter, p string) error {
 	f, err := safefile.Open(p)
 	if err != nil {
 		return err
@@ -187,14 +217,20 @@ func loadOSVZip(b *Builder, c *counter, p string) error {
 	if err != nil {
 		return fmt.Errorf("not a zip archive: %w", err)
 	}
-	return loadZipFiles(b, c, zr.File, "")
+	return loadZipFiles(ctx, b, c, zr.File, fi.Size(), "")
 }
 
 // loadZipFiles adds the OSV records of zip members. source, when set, is the source the
 // records belong to (the ecosystem whose all.zip this is): a record that also lists
 // other ecosystems must be found under it by the next incremental update.
-func loadZipFiles(b *Builder, c *counter, files []*zip.File, source string) error {
+func loadZipFiles(ctx context.Context, b *Builder, c *counter, files []*zip.File, archiveSize int64, source string) error {
+	if err := checkZip(files, archiveSize); err != nil {
+		return err
+	}
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if !strings.HasSuffix(f.Name, ".json") {
 			continue
 		}
@@ -222,6 +258,47 @@ func loadZipFiles(b *Builder, c *counter, files []*zip.File, source string) erro
 		if err := c.add(b)(r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// A zip archive's members decompress to at most zipRatio times the archive's size
+// (JSON records compress 10 to 20 times), or zipFloor for a small archive, and never
+// past zipCeiling.
+const (
+	zipRatio   = 200
+	zipFloor   = 1 << 30
+	zipCeiling = 64 << 30
+)
+
+// checkZip vets an archive before any member is decompressed. Members whose data
+// overlap (thousands of entries sharing one deflate stream: a zip bomb no archiver
+// writes) are refused, and so is an archive whose members declare more than the
+// budget. Declared sizes are honest: archive/zip fails a member that decompresses to
+// more than it declared.
+func checkZip(files []*zip.File, archiveSize int64) error {
+	type span struct{ start, end int64 }
+	var spans []span
+	var total uint64
+	for _, f := range files {
+		off, err := f.DataOffset()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		spans = append(spans, span{off, off + int64(f.CompressedSize64)})
+		if strings.HasSuffix(f.Name, ".json") && f.UncompressedSize64 <= maxRecordFile {
+			total += f.UncompressedSize64
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return errors.New("members share their compressed data: a zip bomb, not an advisory archive")
+		}
+	}
+	budget := min(max(zipFloor, zipRatio*archiveSize), zipCeiling)
+	if total > uint64(budget) {
+		return fmt.Errorf("the members decompress to %s, more than an advisory archive of %s can (at most %s): refused", safefile.Size(int64(min(total, 1<<62))), safefile.Size(archiveSize), safefile.Size(budget))
 	}
 	return nil
 }

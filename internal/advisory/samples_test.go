@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,7 @@ func load(t *testing.T, paths ...string) *Store {
 	t.Helper()
 	b := NewBuilder()
 	for _, p := range paths {
-		srcs, err := LoadPath(b, p, now)
+		srcs, err := LoadPath(context.Background(), b, p, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func TestRealEverything(t *testing.T) {
 	for _, dir := range []string{"go-vulndb", "rustsec-osv", "bitnami-osv", "almalinux-osv", "pypa-advisory-db", "alpine-secdb", "debian-security-tracker", "osv-samples"} {
 		t.Run(dir, func(t *testing.T) {
 			b := NewBuilder()
-			srcs, err := LoadPath(b, filepath.Join(root, dir), now)
+			srcs, err := LoadPath(context.Background(), b, filepath.Join(root, dir), now)
 			if err != nil {
 				t.Fatal(err)
 			}

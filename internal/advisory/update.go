@@ -213,7 +213,11 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 		return fmt.Errorf("all.zip: %w", err)
 	}
 	defer zr.Close()
-	if err := loadZipFiles(u.b, c, zr.File, name); err != nil {
+	var size int64
+	if fi, err := os.Stat(p); err == nil {
+		size = fi.Size()
+	}
+	if err := loadZipFiles(ctx, u.b, c, zr.File, size, name); err != nil {
 		return fmt.Errorf("all.zip: %w", err)
 	}
 	total := 0

@@ -54,7 +54,7 @@ func (f *feeds) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-func zipOf(t *testing.T, records map[string]string) []byte {
+func zipOf(t testing.TB, records map[string]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -192,7 +192,7 @@ func TestExportImport(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "vulndb.tar.gz")
 	os.WriteFile(p, bundle.Bytes(), 0o644)
 	dst := t.TempDir()
-	meta, err := Import([]string{p}, dst, now)
+	meta, err := Import(context.Background(), []string{p}, dst, now)
 	if err != nil || meta.Records != 15 || len(meta.Sources) != 4 {
 		t.Fatalf("import: %v %+v", err, meta)
 	}
@@ -214,7 +214,7 @@ func TestExportImport(t *testing.T) {
 	} {
 		q := filepath.Join(t.TempDir(), "bad.tar.gz")
 		os.WriteFile(q, tc.data, 0o644)
-		if _, err := Import([]string{q}, dst, now); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Import(context.Background(), []string{q}, dst, now); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -224,7 +224,7 @@ func TestExportImport(t *testing.T) {
 	// A directory of advisories, and a zip.
 	zp := filepath.Join(t.TempDir(), "all.zip")
 	os.WriteFile(zp, zipOf(t, map[string]string{"A.json": osv("GHSA-aaaa", "npm", "left-pad", "SEMVER", `{"introduced":"0"}`, "")}), 0o644)
-	meta, err = Import([]string{zp, "testdata"}, dst, now)
+	meta, err = Import(context.Background(), []string{zp, "testdata"}, dst, now)
 	if err != nil || meta.Records != 12 {
 		t.Errorf("zip and directory: %v %+v", err, meta)
 	}

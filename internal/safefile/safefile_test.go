@@ -41,7 +41,7 @@ func TestRead(t *testing.T) {
 	if _, err := Read(filepath.Join(dir, "missing"), 1); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing: %v", err)
 	}
-	for n, want := range map[int64]string{4 << 20: "4 MiB", 512 << 10: "512 KiB", 3 << 30: "3 GiB", 1000: "1000 bytes"} {
+	for n, want := range map[int64]string{4 << 20: "4 MiB", 512 << 10: "512 KiB", 3 << 30: "3 GiB", 1000: "1000 bytes", 5033164500: "4.7 GiB", 1536: "1.5 KiB"} {
 		if Size(n) != want {
 			t.Errorf("Size(%d) = %s", n, Size(n))
 		}
