@@ -185,7 +185,7 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 			if notFound {
 				continue // removed from the export: dropped
 			}
-			data, err := os.ReadFile(p)
+			data, err := readBounded(p, maxRecordFile)
 			if err != nil {
 				return err
 			}
