@@ -289,3 +289,25 @@ func TestOCIArchiveSparse(t *testing.T) {
 		t.Errorf("left %v", left)
 	}
 }
+
+// TestTooManyLayers: an image of more layers than dockaudit reads is refused before
+// any layer is opened.
+func TestTooManyLayers(t *testing.T) {
+	empty := emptyLayer(t)
+	layers := make([][]byte, MaxLayers+1)
+	for i := range layers {
+		layers[i] = empty
+	}
+	archive := rawArchive(t, t.TempDir(), layers...)
+	_, err := Open(context.Background(), "docker-archive:"+archive, OpenOptions{TempDir: t.TempDir()})
+	if want := "the image has 513 layers; dockaudit reads at most 512 (Docker builds and runs at most 127)"; err == nil || err.Error() != want {
+		t.Errorf("err = %v\nwant  %s", err, want)
+	}
+}
+
+func emptyLayer(t testing.TB) []byte {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	tw.Close()
+	return b.Bytes()
+}

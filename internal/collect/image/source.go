@@ -349,6 +349,11 @@ func looksLikeID(s string) bool {
 	return true
 }
 
+// MaxLayers bounds the layers of an image dockaudit reads. Docker builds and runs at
+// most 127; the bound leaves room for other builders while keeping a hostile manifest
+// of thousands of (empty) layers from costing minutes.
+const MaxLayers = 512
+
 // fromImage fills the source from a ggcr image. A docker save archive may hold its
 // layers uncompressed, and asking ggcr for such a layer's compressed digest or size
 // compresses the whole layer; its layers are named by diff ID (the digest of the
@@ -362,9 +367,15 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 	if err != nil {
 		return fmt.Errorf("read image ID: %w", err)
 	}
+	if n := len(cfg.RootFS.DiffIDs); n > MaxLayers {
+		return fmt.Errorf("the image has %d layers; dockaudit reads at most %d (Docker builds and runs at most 127)", n, MaxLayers)
+	}
 	ls, err := img.Layers()
 	if err != nil {
 		return fmt.Errorf("list layers: %w", err)
+	}
+	if len(ls) > MaxLayers {
+		return fmt.Errorf("the image has %d layers; dockaudit reads at most %d (Docker builds and runs at most 127)", len(ls), MaxLayers)
 	}
 	s.Config, s.ID, s.Digest = cfg, id.String(), digest
 	for i, l := range ls {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -394,7 +395,7 @@ func (c *Client) Pull(ctx context.Context, ref name.Reference, plat v1.Platform)
 		if depth > 4 {
 			return nil, "", errors.New("image indexes nested too deeply")
 		}
-		idx, err := v1.ParseIndexManifest(strings.NewReader(string(body)))
+		idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
 		if err != nil {
 			return nil, "", fmt.Errorf("parse index of %s: %w", ref, err)
 		}
@@ -434,7 +435,17 @@ func (c *Client) Pull(ctx context.Context, ref name.Reference, plat v1.Platform)
 	if !mt.IsImage() {
 		return nil, "", fmt.Errorf("%s is a %s, not an image manifest", ref, mt)
 	}
-	img, err := partial.CompressedToImage(&remoteImage{c: c, ctx: ctx, repo: repo, manifest: body, mediaType: mt})
+	// Parsed once: go-containerregistry asks for each layer by digest, and a parse per
+	// layer made a manifest of 15,000 layers take minutes.
+	m, err := v1.ParseManifest(bytes.NewReader(body))
+	if err != nil {
+		return nil, "", fmt.Errorf("parse manifest of %s: %w", ref, err)
+	}
+	r := &remoteImage{c: c, ctx: ctx, repo: repo, manifest: body, mediaType: mt, parsed: m, layers: make(map[v1.Hash]v1.Descriptor, len(m.Layers))}
+	for _, l := range m.Layers {
+		r.layers[l.Digest] = l
+	}
+	img, err := partial.CompressedToImage(r)
 	return img, digest.String(), err
 }
 
@@ -445,17 +456,15 @@ type remoteImage struct {
 	repo      name.Repository
 	manifest  []byte
 	mediaType types.MediaType
+	parsed    *v1.Manifest
+	layers    map[v1.Hash]v1.Descriptor
 }
 
 func (r *remoteImage) RawManifest() ([]byte, error)        { return r.manifest, nil }
 func (r *remoteImage) MediaType() (types.MediaType, error) { return r.mediaType, nil }
 
 func (r *remoteImage) RawConfigFile() ([]byte, error) {
-	m, err := v1.ParseManifest(strings.NewReader(string(r.manifest)))
-	if err != nil {
-		return nil, err
-	}
-	rc, err := r.c.blob(r.ctx, r.repo, m.Config.Digest, maxManifest)
+	rc, err := r.c.blob(r.ctx, r.repo, r.parsed.Config.Digest, maxManifest)
 	if err != nil {
 		return nil, err
 	}
@@ -464,14 +473,11 @@ func (r *remoteImage) RawConfigFile() ([]byte, error) {
 }
 
 func (r *remoteImage) LayerByDigest(h v1.Hash) (partial.CompressedLayer, error) {
-	m, err := v1.ParseManifest(strings.NewReader(string(r.manifest)))
-	if err != nil {
+	if err := r.ctx.Err(); err != nil {
 		return nil, err
 	}
-	for _, l := range m.Layers {
-		if l.Digest == h {
-			return &remoteLayer{img: r, desc: l}, nil
-		}
+	if l, ok := r.layers[h]; ok {
+		return &remoteLayer{img: r, desc: l}, nil
 	}
 	return nil, fmt.Errorf("layer %s is not in the manifest", h)
 }

@@ -1,12 +1,15 @@
 package registry
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -343,5 +347,96 @@ func TestPullKeepsPasswordsOnStrongTransports(t *testing.T) {
 	_, _, err := (&Client{Insecure: true, Credentials: alice}).Pull(context.Background(), ref(t, reg, "team/app:v1"), plat)
 	if !spy.sawPassword() {
 		t.Errorf("the registry's own realm got no password (err %v)", err)
+	}
+}
+
+// manyLayers stores an image whose manifest lists n layers (all one empty blob) in an
+// in-process registry and returns its reference.
+func manyLayers(t testing.TB, n int) (*httptest.Server, string) {
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	put := func(path, ct string, body []byte) {
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("PUT %s: %v %v", path, err, resp)
+		}
+	}
+	blob := func(b []byte) v1.Hash {
+		h, _, _ := v1.SHA256(bytes.NewReader(b))
+		resp, err := http.Post(srv.URL+"/v2/many/blobs/uploads/", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		q := loc.Query()
+		q.Set("digest", h.String())
+		put(loc.Path+"?"+q.Encode(), "application/octet-stream", b)
+		return h
+	}
+	var tb bytes.Buffer
+	tar.NewWriter(&tb).Close()
+	layer := blob(tb.Bytes())
+	diffIDs := make([]string, n)
+	descs := make([]map[string]any, n)
+	for i := range n {
+		diffIDs[i] = layer.String()
+		descs[i] = map[string]any{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer.String(), "size": tb.Len()}
+	}
+	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs}})
+	ch := blob(cfg)
+	m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": ch.String(), "size": len(cfg)}, "layers": descs})
+	put("/v2/many/manifests/1", "application/vnd.oci.image.manifest.v1+json", m)
+	return srv, strings.TrimPrefix(srv.URL, "http://") + "/many:1"
+}
+
+// TestPullManyLayers: a manifest of 15,000 layers (under the 4 MiB cap) is parsed once,
+// not once per layer; its layers list at once, and a cancelled pull stops.
+func TestPullManyLayers(t *testing.T) {
+	_, r := manyLayers(t, 15000)
+	ref, _ := name.ParseReference(r, name.Insecure)
+	done := make(chan error, 1)
+	go func() {
+		img, _, err := (&Client{}).Pull(context.Background(), ref, v1.Platform{OS: "linux", Architecture: "amd64"})
+		if err == nil {
+			var ls []v1.Layer
+			if ls, err = img.Layers(); err == nil && len(ls) != 15000 {
+				err = fmt.Errorf("%d layers", len(ls))
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("listing 15,000 layers took more than 30 s (it took minutes when the manifest was parsed per layer)")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	img, _, err := (&Client{}).Pull(ctx, ref, v1.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := img.Layers(); !errors.Is(err, context.Canceled) {
+		t.Errorf("layers after cancel: %v", err)
+	}
+}
+
+func BenchmarkPullManyLayers(b *testing.B) {
+	_, r := manyLayers(b, 5000)
+	ref, _ := name.ParseReference(r, name.Insecure)
+	for b.Loop() {
+		img, _, err := (&Client{}).Pull(context.Background(), ref, v1.Platform{OS: "linux", Architecture: "amd64"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := img.Layers(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
