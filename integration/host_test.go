@@ -291,3 +291,40 @@ stat -c '%F' /dev/stdout`
 		t.Errorf("got %q, want %q", out, want)
 	}
 }
+
+// TestContainersExitDuringTheAudit: containers that stop while dockaudit host runs
+// are judged as stopped (a note), never a CIS-5.7 error, however the timing falls.
+func TestContainersExitDuringTheAudit(t *testing.T) {
+	need(t)
+	prefix := fmt.Sprintf("dachurn%d-", time.Now().UnixNano()%1e6)
+	img := "dockaudit-it:" + strings.TrimSuffix(prefix, "-")
+	image(t, img)
+	t.Cleanup(func() {
+		ids, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=dockaudit-it="+prefix).Output()
+		if f := strings.Fields(string(ids)); len(f) > 0 {
+			exec.Command("docker", append([]string{"rm", "-f"}, f...)...).Run()
+		}
+	})
+	// Twelve containers that exit a quarter of a second apart, from two seconds on.
+	for i := range 12 {
+		docker(t, "run", "-d", "--label", "dockaudit-it="+prefix, "--name", fmt.Sprintf("%s%d", prefix, i),
+			img, "sleep", fmt.Sprintf("%.2f", 2+0.25*float64(i)))
+	}
+	deadline := time.Now().Add(6 * time.Second)
+	runs, stoppedNotes := 0, 0
+	for time.Now().Before(deadline) {
+		rep := jsonReport(t, nil, "host", "--include", "CIS-5.7", "--fail-on", "none")
+		runs++
+		for _, f := range rep.Findings {
+			if strings.HasPrefix(f.Target.Name, prefix) && f.Status == finding.Error {
+				t.Errorf("run %d: %s %s: %s", runs, f.Rule, f.Target.Name, f.Message)
+			}
+		}
+		for _, n := range rep.Context.Notes {
+			if strings.Contains(n, "judged as a stopped container") {
+				stoppedNotes++
+			}
+		}
+	}
+	t.Logf("%d audits while 12 containers exited; %d stopped-during-audit notes", runs, stoppedNotes)
+}

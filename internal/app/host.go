@@ -187,7 +187,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	snap.Profiles = host.SeccompProfiles(profileRoot, snap.Engine, snap.Containers)
 	// Whatever procfs could not give (a remote daemon, a container that just started)
 	// comes from the Engine API.
-	engine.Processes(ctx, client, snap.Containers, opts.Concurrency)
+	snap.Notes = append(snap.Notes, engine.Processes(ctx, client, snap.Containers, opts.Concurrency)...)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("the daemon at %s did not answer everything within %s (raise --timeout)", client.Host, timeout)
 	}

@@ -3,7 +3,9 @@ package engine
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -156,12 +158,16 @@ func container(ctx context.Context, api API, sum wireContainerSummary, binds map
 
 // Processes fills in the process list of every running container that has none yet,
 // with one Engine API top per container (the daemon runs ps for each), concurrently.
-func Processes(ctx context.Context, api API, cs []facts.Container, concurrency int) {
+// A container that stopped (or was removed) since it was inspected is judged as
+// stopped: its state is updated and the returned notes say so, sorted.
+func Processes(ctx context.Context, api API, cs []facts.Container, concurrency int) []string {
 	if concurrency <= 0 {
 		concurrency = 16
 	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var notes []string
 	for i := range cs {
 		c := &cs[i]
 		if c.Error != "" || !c.Running() || c.Processes != nil {
@@ -172,15 +178,47 @@ func Processes(ctx context.Context, api API, cs []facts.Container, concurrency i
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			top := facts.ProcessList{Source: "engine API top"}
-			if err := api.Get(ctx, "/containers/"+c.ID+"/top", nil, &top); err != nil {
-				c.ProcessesError = fmt.Sprintf("list processes: %v", err)
+			err := api.Get(ctx, "/containers/"+c.ID+"/top", nil, &top)
+			if err == nil {
+				top.Source = "engine API top"
+				c.Processes = &top
 				return
 			}
-			top.Source = "engine API top"
-			c.Processes = &top
+			if note, ok := stopped(ctx, api, c, err); ok {
+				mu.Lock()
+				notes = append(notes, note)
+				mu.Unlock()
+				return
+			}
+			c.ProcessesError = fmt.Sprintf("list processes: %v", err)
 		}()
 	}
 	wg.Wait()
+	slices.Sort(notes)
+	return notes
+}
+
+// stopped tells a container that stopped or went away after its inspect (top answers
+// 409 "is not running", or 404) from a failure to list its processes: it asks the
+// daemon again, and on a state that is no longer running, records that state.
+func stopped(ctx context.Context, api API, c *facts.Container, topErr error) (string, bool) {
+	var se *StatusError
+	if !errors.As(topErr, &se) || (se.Code != http.StatusConflict && se.Code != http.StatusNotFound) {
+		return "", false
+	}
+	var w wireContainer
+	err := api.Get(ctx, "/containers/"+c.ID+"/json", nil, &w)
+	switch {
+	case IsNotFound(err):
+		c.State, c.PID = "removed", 0
+		return fmt.Sprintf("container %s was removed during the audit, after it was inspected: judged as a stopped container", c.Name), true
+	case err != nil:
+		return "", false
+	case w.State.Status == "" || facts.RunningState(w.State.Status):
+		return "", false
+	}
+	c.State, c.PID = w.State.Status, 0
+	return fmt.Sprintf("container %s stopped during the audit (now %s), after it was inspected: judged as a stopped container", c.Name, w.State.Status), true
 }
 
 func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {

@@ -24,6 +24,10 @@ type recorded struct {
 	calls   []string
 	vanish  map[string]bool // container IDs whose inspect answers 404
 	failTop bool
+	// stops holds container IDs that stop right after their first inspect: top
+	// answers 409, a second inspect says exited (or, when removed, 404).
+	stops   map[string]string
+	inspect map[string]int
 }
 
 func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) error {
@@ -40,12 +44,27 @@ func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) er
 	case path == "/images/json":
 		file = "images.json"
 	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "json":
-		if r.vanish[parts[1]] {
+		r.mu.Lock()
+		n := r.inspect[parts[1]]
+		if r.inspect != nil {
+			r.inspect[parts[1]]++
+		}
+		r.mu.Unlock()
+		if r.vanish[parts[1]] || (n > 0 && r.stops[parts[1]] == "removed") {
 			return &StatusError{Path: path, Code: 404, Message: "No such container: " + parts[1]}
 		}
 		file = "container-" + parts[1] + ".json"
+		if n > 0 && r.stops[parts[1]] != "" {
+			b, _ := os.ReadFile(filepath.Join(r.dir, file))
+			var m map[string]any
+			json.Unmarshal(b, &m)
+			m["State"].(map[string]any)["Status"] = r.stops[parts[1]]
+			m["State"].(map[string]any)["Pid"] = 0
+			b, _ = json.Marshal(m)
+			return json.Unmarshal(b, out)
+		}
 	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "top":
-		if r.failTop {
+		if r.failTop || r.stops[parts[1]] != "" {
 			return &StatusError{Path: path, Code: 409, Message: "container is not running"}
 		}
 		file = "top-" + parts[1] + ".json"
@@ -185,6 +204,36 @@ func TestCollectTopError(t *testing.T) {
 	c := cs["da-sshd"]
 	if c.Processes != nil || c.ProcessesError != "list processes: GET /containers/71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8/top: 409 container is not running" {
 		t.Errorf("da-sshd = %+v / %q", c.Processes, c.ProcessesError)
+	}
+}
+
+// TestContainerStopsDuringTheAudit: a container that stops (or is removed) between its
+// inspect and its process list is judged as stopped, with a note, not an error.
+func TestContainerStopsDuringTheAudit(t *testing.T) {
+	sshd := "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8"
+	sock := "2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9"
+	api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited", sock: "removed"}, inspect: map[string]int{}}
+	res, err := Collect(context.Background(), api, Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := Processes(context.Background(), api, res.Containers, 4)
+	want := []string{
+		"container da-sock was removed during the audit, after it was inspected: judged as a stopped container",
+		"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container",
+	}
+	if d := cmp.Diff(want, notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	cs := byName(res)
+	for name, state := range map[string]string{"da-sshd": "exited", "da-sock": "removed"} {
+		c := cs[name]
+		if c.State != state || c.PID != 0 || c.Processes != nil || c.ProcessesError != "" || c.Error != "" || c.Running() {
+			t.Errorf("%s: state %q pid %d processes %v error %q %q", name, c.State, c.PID, c.Processes, c.ProcessesError, c.Error)
+		}
+	}
+	if cs["da-good"].Processes == nil {
+		t.Error("the others' processes are still listed")
 	}
 }
 
