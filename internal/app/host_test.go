@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/enginetest"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
 )
@@ -129,4 +130,28 @@ func TestHostVanishedContainerAndRemoteDaemon(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &back); err != nil || len(back.Findings) != len(r.Findings) {
 		t.Errorf("written report: %v, %d findings", err, len(back.Findings))
 	}
+}
+
+// BenchmarkHostManyContainers audits a recorded daemon serving 2,000 containers and
+// writes the JSON report (go test -bench HostMany -benchmem; compare peak RSS with
+// /usr/bin/time on the binary against the same daemon for the closing notes).
+func BenchmarkHostManyContainers(b *testing.B) {
+	host := enginetest.Start(b, enginetest.Daemon{Dir: "../collect/engine/testdata/api", Clones: 2000})
+	var out countingWriter
+	for b.Loop() {
+		out = 0
+		_, err := Host(context.Background(), HostOptions{Output: Output{Format: "json"}, All: true, Timeout: time.Minute,
+			Concurrency: 16, Env: engine.Env{Host: host}}, &out, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(out)/1e6, "MB-report")
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }

@@ -1,7 +1,7 @@
 package app
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -79,17 +79,11 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 //     a link;
 //   - a new file is created with mode newMode.
 //
-// The content is rendered completely before anything is written, so a failure never
-// leaves half a report. A private newMode (no group or other bits) also keeps an
+// A private newMode (no group or other bits) also keeps an
 // existing file's group and other bits off.
 func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(io.Writer) error) error {
 	if path == "" || path == "-" {
-		var buf bytes.Buffer
-		if err := fill(&buf); err != nil {
-			return err
-		}
-		_, err := stdout.Write(buf.Bytes())
-		return err
+		return stream(stdout, fill)
 	}
 	if fd, ok := ownDescriptor(path); ok {
 		// /dev/stdout, /dev/fd/3: the descriptor the shell opened, with its own mode
@@ -168,18 +162,14 @@ func ownDescriptor(path string) (uintptr, bool) {
 	return 0, false
 }
 
-// writeInPlace renders fully, then writes into a file that exists and is not replaced
-// (a device, a FIFO, a descriptor of ours): nothing is created, truncated or renamed.
+// writeInPlace writes into a file that exists and is not replaced (a device, a FIFO,
+// a descriptor of ours): nothing is created, truncated or renamed.
 func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File, error)) error {
-	var buf bytes.Buffer
-	if err := fill(&buf); err != nil {
-		return err
-	}
 	f, err := open()
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	_, err = f.Write(buf.Bytes())
+	err = stream(f, fill)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -187,6 +177,16 @@ func writeInPlace(path string, fill func(io.Writer) error, open func() (*os.File
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// stream writes what fill produces through a buffer: reports of hundreds of megabytes
+// are never held whole in memory. The writers fail only when writing fails.
+func stream(w io.Writer, fill func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if err := fill(bw); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // replaceFile writes through a temporary file in path's directory and renames it into

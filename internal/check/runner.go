@@ -142,11 +142,17 @@ func Run(checks []Check, snap *facts.Snapshot, opts Options) []finding.Finding {
 	for i, c := range checks {
 		order[c.ID] = i
 	}
-	out := collectErrors
+	total := len(collectErrors)
 	for _, j := range jobs {
-		for _, f := range j.p.results {
+		total += len(j.p.results)
+	}
+	out := make([]finding.Finding, 0, total)
+	out = append(out, collectErrors...)
+	for k := range jobs {
+		for _, f := range jobs[k].p.results {
 			out = append(out, *f)
 		}
+		jobs[k].p = nil // each evaluation's findings are copied once, then let go
 	}
 	Sort(out, func(rule string) int {
 		if i, ok := order[rule]; ok {

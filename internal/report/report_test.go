@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -128,6 +129,57 @@ func TestJSONGolden(t *testing.T) {
 	}
 	if len(back.Findings) != len(liveReport(t).Findings) || back.SchemaVersion != "1" {
 		t.Errorf("round trip lost data: %d findings", len(back.Findings))
+	}
+}
+
+// TestJSONStreamsTheEncodersBytes: the streaming writer writes exactly what
+// json.Encoder does, with and without findings and images.
+func TestJSONStreamsTheEncodersBytes(t *testing.T) {
+	full := liveReport(t)
+	empty := liveReport(t)
+	empty.Findings = nil
+	withImages := liveReport(t)
+	withImages.Images = []report.Inventory{{Source: "dir", Notes: []string{"<&>"}}}
+	for name, r := range map[string]*report.Report{"full": full, "no findings": empty, "images": withImages} {
+		var got, want bytes.Buffer
+		if err := report.WriteJSON(&got, r); err != nil {
+			t.Fatal(err)
+		}
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		enc.Encode(r)
+		if got.String() != want.String() {
+			t.Errorf("%s: differs from json.Encoder\n%s", name, firstLineDiff(want.String(), got.String()))
+		}
+	}
+}
+
+// maxWrite records the largest single write.
+type maxWrite struct{ n, max int }
+
+func (m *maxWrite) Write(p []byte) (int, error) {
+	m.n += len(p)
+	m.max = max(m.max, len(p))
+	return len(p), nil
+}
+
+// TestWritersStream: the JSON and SARIF writers hand the report over in pieces; a
+// report of many megabytes is never built whole in memory first (a host of 10,000
+// containers peaked at 1.08 GB for 185 MB of JSON when it was).
+func TestWritersStream(t *testing.T) {
+	r := liveReport(t)
+	for len(r.Findings) < 40000 {
+		r.Findings = append(r.Findings, r.Findings...)
+	}
+	for name, write := range map[string]func(io.Writer, *report.Report) error{"json": report.WriteJSON, "sarif": report.WriteSARIF} {
+		var m maxWrite
+		if err := write(&m, r); err != nil {
+			t.Fatal(err)
+		}
+		if m.n < 4<<20 || m.max > 256<<10 {
+			t.Errorf("%s: %d bytes written, the largest write %d bytes", name, m.n, m.max)
+		}
 	}
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"net/url"
 	"strings"
@@ -169,47 +168,54 @@ func WriteSARIF(w io.Writer, r *Report) error {
 		})
 	}
 	inv := sarifInvocation{ExecutionSuccessful: true}
-	for _, f := range r.Findings {
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{
-			ArtifactLocation: sarifArtifact{URI: artifactURI(f)},
-			Region:           sarifRegion{StartLine: 1},
-		}}
-		if f.Location != nil && f.Location.Line > 0 {
-			loc.PhysicalLocation.Region.StartLine = f.Location.Line
-		}
+	// Results are made one at a time as they are written: a report of a busy host
+	// holds hundreds of thousands.
+	var problems []int
+	for k, f := range r.Findings {
 		switch {
 		case f.Status == finding.Error:
 			inv.Notifications = append(inv.Notifications, sarifNotification{
 				Level:      "error",
 				Message:    sarifText{Text: f.Target.String() + ": " + f.Message},
 				Descriptor: &sarifDescriptor{ID: f.Rule},
-				Locations:  []sarifLocation{loc},
+				Locations:  []sarifLocation{sarifLocationOf(f)},
 			})
 		case f.Status.Problem():
-			i, ok := index[f.Rule]
-			if !ok {
-				continue
+			if _, ok := index[f.Rule]; ok {
+				problems = append(problems, k)
 			}
-			run.Results = append(run.Results, sarifResult{
-				RuleID:              f.Rule,
-				RuleIndex:           i,
-				Level:               sarifLevel(f.Severity),
-				Message:             sarifText{Text: f.Target.String() + ": " + f.Message},
-				Locations:           []sarifLocation{loc},
-				PartialFingerprints: map[string]string{"dockauditFinding/v1": fingerprint(f)},
-				Properties:          sarifResultProps{Status: f.Status.String(), Severity: f.Severity.String(), Target: f.Target, Evidence: f.Evidence},
-			})
+		}
+	}
+	result := func(k int) any {
+		f := r.Findings[problems[k]]
+		return sarifResult{
+			RuleID:              f.Rule,
+			RuleIndex:           index[f.Rule],
+			Level:               sarifLevel(f.Severity),
+			Message:             sarifText{Text: f.Target.String() + ": " + f.Message},
+			Locations:           []sarifLocation{sarifLocationOf(f)},
+			PartialFingerprints: map[string]string{"dockauditFinding/v1": fingerprint(f)},
+			Properties:          sarifResultProps{Status: f.Status.String(), Severity: f.Severity.String(), Target: f.Target, Evidence: f.Evidence},
 		}
 	}
 	run.Invocations = []sarifInvocation{inv}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{run},
+	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0"}
+	js := newJSONStream(w)
+	err := js.object(&log, 0, "runs", 1, func(int) any {
+		return nested(func(depth int) error { return js.object(&run, depth, "results", len(problems), result) })
 	})
+	return js.finish(err)
+}
+
+func sarifLocationOf(f finding.Finding) sarifLocation {
+	loc := sarifLocation{PhysicalLocation: sarifPhysical{
+		ArtifactLocation: sarifArtifact{URI: artifactURI(f)},
+		Region:           sarifRegion{StartLine: 1},
+	}}
+	if f.Location != nil && f.Location.Line > 0 {
+		loc.PhysicalLocation.Region.StartLine = f.Location.Line
+	}
+	return loc
 }
 
 // artifactURI names where a finding lives as a stable relative URI: the target kind and

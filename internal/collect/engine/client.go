@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -66,6 +67,7 @@ type Client struct {
 	http    *http.Client
 	base    string // scheme://authority for requests
 	version string // negotiated API version, "" before Negotiate
+	maxBody int64  // 0: maxBody (tests lower it)
 }
 
 // New builds a client for env. It does not connect.
@@ -255,14 +257,40 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values, out any
 		return err
 	}
 	defer resp.Body.Close()
-	body := io.LimitReader(resp.Body, maxBody)
 	if resp.StatusCode/100 != 2 {
 		return statusError(path, resp)
 	}
+	limit := cmp.Or(c.maxBody, maxBody)
+	body := &capped{r: resp.Body, left: limit}
 	if err := json.NewDecoder(body).Decode(out); err != nil {
+		if body.over {
+			return fmt.Errorf("GET %s: the answer is larger than %s, more than dockaudit reads of one answer", path, safefile.Size(limit))
+		}
 		return fmt.Errorf("GET %s: decode: %w", path, err)
 	}
 	return nil
+}
+
+// capped reads at most left bytes and then fails, remembering that it was cut.
+type capped struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errCapped = errors.New("answer too large")
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		c.over = true
+		return 0, errCapped
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // Stream issues a GET and returns the body for the caller to read and close (image

@@ -67,6 +67,32 @@ func TestNegotiateAndGet(t *testing.T) {
 	}
 }
 
+// TestAnswerTooLarge: an answer past the cap is said to be too large, not "unexpected
+// EOF".
+func TestAnswerTooLarge(t *testing.T) {
+	sock := serveUnix(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("Api-Version", "1.41")
+			return
+		}
+		w.Write([]byte("[" + strings.Repeat(`{"Id":"x"},`, 1000) + `{"Id":"y"}]`))
+	}))
+	c, _ := New(Env{Host: "unix://" + sock})
+	if err := c.Negotiate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.maxBody = 4096
+	var list []wireContainerSummary
+	err := c.Get(context.Background(), "/containers/json", nil, &list)
+	if err == nil || err.Error() != "GET /containers/json: the answer is larger than 4 KiB, more than dockaudit reads of one answer" {
+		t.Errorf("err = %v", err)
+	}
+	c.maxBody = 1 << 20
+	if err := c.Get(context.Background(), "/containers/json", nil, &list); err != nil || len(list) != 1001 {
+		t.Errorf("under the cap: %d, %v", len(list), err)
+	}
+}
+
 func TestNegotiateOldDaemon(t *testing.T) {
 	sock := serveUnix(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Api-Version", "1.41")
