@@ -15,208 +15,290 @@ import (
 
 func section4() []check.Check {
 	return []check.Check{
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that a user for the container has been created",
-				Description: "Containers that run as root make any application compromise or escape far more damaging; a dedicated non-root user limits that.",
-				Remediation: "Create an unprivileged user in the Dockerfile (e.g. `RUN useradd -r -u 10001 app`) and switch to it with `USER app` (or `USER 10001`); alternatively run with `docker run --user <uid>:<gid>`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "4.1", Level: 1, Automated: false, V180: "4.1"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				e := ev("user", displayUser(c.User), "a non-root user")
-				if isRootUser(c.User) {
-					p.Fail("runs as root", e)
-					return
-				}
-				p.OK("runs as "+c.User, e)
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that containers use only trusted base images",
-				Description: "Images from unknown publishers may contain malware, backdoors or unpatched software.",
-				Remediation: "Use official or internally built base images from trusted registries, verify them (Content Trust/signatures, pinned digests), review their history, and scan them regularly.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.2", Level: 1, Automated: false, V180: "4.2"},
-			},
-			Run: func(p *check.Pass) {
-				var noDigest []string
-				for _, im := range p.Facts.Images {
-					if len(im.Digests) == 0 {
-						noDigest = append(noDigest, check.ImageTarget(&im).Name)
-					}
-				}
-				p.Manual("whether a base image is trusted is a policy decision; images without a registry digest were built or loaded locally, so their origin is not recorded",
-					ev("images", fmt.Sprint(len(p.Facts.Images)), ""), ev("images without a registry digest", strings.Join(noDigest, ", "), ""))
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that unnecessary packages are not installed in the container",
-				Description: "Every extra package increases the attack surface and the amount of software to patch.",
-				Remediation: "Install only what the application needs; start from minimal bases (distroless, Alpine, slim or scratch) and use multi-stage builds to leave build tools behind.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.3", Level: 1, Automated: false, V180: "4.3"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("which packages a container needs depends on the application; dockaudit host does not read image contents")
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure images are scanned and rebuilt to include security patches",
-				Description: "Images are snapshots; without scanning and rebuilding they accumulate known vulnerabilities.",
-				Remediation: "Scan images in CI and registries with a vulnerability scanner (e.g. Trivy, Grype, Docker Scout), rebuild on updated base images (`docker build --pull --no-cache`), and redeploy containers from the new images.",
-				Severity:    finding.Medium,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.4", Level: 1, Automated: false, V180: "4.4"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("dockaudit host does not match image packages against vulnerability data; scan every image and rebuild it on a patched base",
-					ev("images", fmt.Sprint(len(p.Facts.Images)), ""))
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure Content trust for Docker is Enabled",
-				Description: "Content trust makes the client refuse unsigned or tampered images, protecting against registry or network-level image substitution.",
-				Remediation: "Set DOCKER_CONTENT_TRUST=1 for users and CI that pull images (Docker Content Trust). Notary v1 is being retired, so also sign images with cosign or Notation and verify those signatures at deploy time.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.5", Level: 2, Automated: false, V180: "4.5"},
-			},
-			Run: func(p *check.Pass) {
-				v := p.Facts.Client.ContentTrust
-				e := ev("DOCKER_CONTENT_TRUST", v, "1")
-				if v == "1" || strings.EqualFold(v, "true") {
-					p.OK("Docker Content Trust is enabled in this environment (Notary v1 is being retired: plan a move to cosign or Notation)", e)
-					return
-				}
-				p.Fail("Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)", e)
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that HEALTHCHECK instructions have been added to container images",
-				Description: "A HEALTHCHECK lets Docker and orchestrators detect a hung or broken service and restart or replace it.",
-				Remediation: "Add a `HEALTHCHECK` instruction to each Dockerfile, e.g. `HEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1`, and rebuild.",
-				Severity:    finding.Low,
-				Scope:       image,
-				CIS:         &finding.CIS{ID: "4.6", Level: 1, Automated: false, V180: "4.6"},
-			},
-			Run: func(p *check.Pass) {
-				im := p.Image
-				if hasHealthcheck(im.Healthcheck) {
-					p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Healthcheck, " ")), ""))
-					return
-				}
-				p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Healthcheck), "a HEALTHCHECK command"))
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure update instructions are not used alone in Dockerfiles",
-				Description: "A cached `RUN apt-get update` layer on its own means later installs can use stale package indexes and miss security updates.",
-				Remediation: "Combine update and install in one layer with pinned versions, e.g. `RUN apt-get update && apt-get install -y pkg=1.2.3`, or build with `--no-cache`.",
-				Severity:    finding.Low,
-				Scope:       image,
-				CIS:         &finding.CIS{ID: "4.7", Level: 1, Automated: false, V180: "4.7"},
-			},
-			Run: func(p *check.Pass) {
-				for i, h := range p.Image.History {
-					if tool, ok := loneUpdate(h.CreatedBy); ok {
-						p.Warn(fmt.Sprintf("history step %d runs %s update without installing in the same step", i+1, tool),
-							ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN"))
-					}
-				}
-				if !p.Reported() {
-					p.OK(fmt.Sprintf("none of its %d history steps updates package indexes alone", len(p.Image.History)))
-				}
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure setuid and setgid permissions are removed",
-				Description: "setuid/setgid binaries are a common route to privilege escalation inside a container.",
-				Remediation: "Remove unneeded setuid/setgid bits during the build, e.g. `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} \\; || true`, keeping only those the application truly requires.",
-				Severity:    finding.Medium,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.8", Level: 2, Automated: false, V180: "4.8"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("setuid and setgid files are inside image layers, which dockaudit host does not read")
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that COPY is used instead of ADD in Dockerfiles",
-				Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files.",
-				Remediation: "Replace `ADD` with `COPY` in Dockerfiles; download remote content explicitly and verify its checksum if needed.",
-				Severity:    finding.Low,
-				Scope:       image,
-				CIS:         &finding.CIS{ID: "4.9", Level: 1, Automated: false, V180: "4.9"},
-			},
-			Run: func(p *check.Pass) {
-				for i, h := range p.Image.History {
-					if i == 0 {
-						continue // the base layer's ADD of a root filesystem is how every base image starts
-					}
-					if src, ok := addInstruction(h.CreatedBy); ok {
-						r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, redact(src)), ev("history step", abbreviate(h.CreatedBy), "COPY"))
-						if strings.Contains(src, "://") {
-							r.Sev(finding.Medium)
-						}
-					}
-				}
-				if !p.Reported() {
-					p.OK("no history step after the base layer uses ADD")
-				}
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure secrets are not stored in Dockerfiles",
-				Description: "Secrets put in Dockerfiles (ENV, ARG, copied files) persist in image layers and history where anyone with the image can read them.",
-				Remediation: "Keep secrets out of Dockerfiles; use BuildKit secret mounts (`RUN --mount=type=secret,id=...`) at build time and a secrets manager or Docker secrets at runtime.",
-				Severity:    finding.High,
-				Scope:       image,
-				CIS:         &finding.CIS{ID: "4.10", Level: 1, Automated: false, V180: "4.10"},
-			},
-			Run: secretsInConfig,
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure only verified packages are installed",
-				Description: "Unverified packages may have been tampered with in transit or at the source.",
-				Remediation: "Install packages only from repositories with signature/GPG verification enabled (do not use `--allow-unauthenticated`, `--nogpgcheck` or equivalent) and verify checksums of downloaded artifacts.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.11", Level: 2, Automated: false, V180: "4.11"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("whether packages were installed with signature verification cannot be seen from the image configuration; review Dockerfiles for --allow-unauthenticated, --nogpgcheck and similar")
-			},
-		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure all signed artifacts are validated",
-				Description: "Unsigned or unverified artifacts can be substituted anywhere along the supply chain.",
-				Remediation: "Verify signatures of images and other artifacts before use, ideally automatically in CI/admission (e.g. Docker Content Trust/Notary, cosign verify).",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "4.12", Level: 1, Automated: false, V180: "4.12"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("dockaudit host does not verify image signatures; verify them with cosign or Notation before use",
-					ev("DOCKER_CONTENT_TRUST", p.Facts.Client.ContentTrust, "1"))
-			},
-		},
+		cis4_1(),
+		cis4_2(),
+		cis4_3(),
+		cis4_4(),
+		cis4_5(),
+		cis4_6(),
+		cis4_7(),
+		cis4_8(),
+		cis4_9(),
+		cis4_10(),
+		cis4_11(),
+		cis4_12(),
 	}
+}
+
+// cis4_1 is CIS 4.1: Ensure that a user for the container has been created.
+func cis4_1() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that a user for the container has been created",
+			Description: "Containers that run as root make any application compromise or escape far more damaging; a dedicated non-root user limits that.",
+			Remediation: "Create an unprivileged user in the Dockerfile (e.g. `RUN useradd -r -u 10001 app`) and switch to it with `USER app` (or `USER 10001`); alternatively run with `docker run --user <uid>:<gid>`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "4.1", Level: 1, Automated: false, V180: "4.1"},
+		},
+		Run: run4_1,
+	}
+}
+
+func run4_1(p *check.Pass) {
+	c := p.Container
+	e := ev("user", displayUser(c.User), "a non-root user")
+	if isRootUser(c.User) {
+		p.Fail("runs as root", e)
+		return
+	}
+	p.OK("runs as "+c.User, e)
+}
+
+// cis4_2 is CIS 4.2: Ensure that containers use only trusted base images.
+func cis4_2() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that containers use only trusted base images",
+			Description: "Images from unknown publishers may contain malware, backdoors or unpatched software.",
+			Remediation: "Use official or internally built base images from trusted registries, verify them (Content Trust/signatures, pinned digests), review their history, and scan them regularly.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.2", Level: 1, Automated: false, V180: "4.2"},
+		},
+		Run: run4_2,
+	}
+}
+
+func run4_2(p *check.Pass) {
+	var noDigest []string
+	for _, im := range p.Facts.Images {
+		if len(im.Digests) == 0 {
+			noDigest = append(noDigest, check.ImageTarget(&im).Name)
+		}
+	}
+	p.Manual("whether a base image is trusted is a policy decision; images without a registry digest were built or loaded locally, so their origin is not recorded",
+		ev("images", fmt.Sprint(len(p.Facts.Images)), ""), ev("images without a registry digest", strings.Join(noDigest, ", "), ""))
+}
+
+// cis4_3 is CIS 4.3: Ensure that unnecessary packages are not installed in the container.
+func cis4_3() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that unnecessary packages are not installed in the container",
+			Description: "Every extra package increases the attack surface and the amount of software to patch.",
+			Remediation: "Install only what the application needs; start from minimal bases (distroless, Alpine, slim or scratch) and use multi-stage builds to leave build tools behind.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.3", Level: 1, Automated: false, V180: "4.3"},
+		},
+		Run: run4_3,
+	}
+}
+
+func run4_3(p *check.Pass) {
+	p.Manual("which packages a container needs depends on the application; dockaudit host does not read image contents")
+}
+
+// cis4_4 is CIS 4.4: Ensure images are scanned and rebuilt to include security patches.
+func cis4_4() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure images are scanned and rebuilt to include security patches",
+			Description: "Images are snapshots; without scanning and rebuilding they accumulate known vulnerabilities.",
+			Remediation: "Scan images in CI and registries with a vulnerability scanner (e.g. Trivy, Grype, Docker Scout), rebuild on updated base images (`docker build --pull --no-cache`), and redeploy containers from the new images.",
+			Severity:    finding.Medium,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.4", Level: 1, Automated: false, V180: "4.4"},
+		},
+		Run: run4_4,
+	}
+}
+
+func run4_4(p *check.Pass) {
+	p.Manual("dockaudit host does not match image packages against vulnerability data; scan every image and rebuild it on a patched base",
+		ev("images", fmt.Sprint(len(p.Facts.Images)), ""))
+}
+
+// cis4_5 is CIS 4.5: Ensure Content trust for Docker is Enabled.
+func cis4_5() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure Content trust for Docker is Enabled",
+			Description: "Content trust makes the client refuse unsigned or tampered images, protecting against registry or network-level image substitution.",
+			Remediation: "Set DOCKER_CONTENT_TRUST=1 for users and CI that pull images (Docker Content Trust). Notary v1 is being retired, so also sign images with cosign or Notation and verify those signatures at deploy time.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.5", Level: 2, Automated: false, V180: "4.5"},
+		},
+		Run: run4_5,
+	}
+}
+
+func run4_5(p *check.Pass) {
+	v := p.Facts.Client.ContentTrust
+	e := ev("DOCKER_CONTENT_TRUST", v, "1")
+	if v == "1" || strings.EqualFold(v, "true") {
+		p.OK("Docker Content Trust is enabled in this environment (Notary v1 is being retired: plan a move to cosign or Notation)", e)
+		return
+	}
+	p.Fail("Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)", e)
+}
+
+// cis4_6 is CIS 4.6: Ensure that HEALTHCHECK instructions have been added to container images.
+func cis4_6() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that HEALTHCHECK instructions have been added to container images",
+			Description: "A HEALTHCHECK lets Docker and orchestrators detect a hung or broken service and restart or replace it.",
+			Remediation: "Add a `HEALTHCHECK` instruction to each Dockerfile, e.g. `HEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1`, and rebuild.",
+			Severity:    finding.Low,
+			Scope:       image,
+			CIS:         &finding.CIS{ID: "4.6", Level: 1, Automated: false, V180: "4.6"},
+		},
+		Run: run4_6,
+	}
+}
+
+func run4_6(p *check.Pass) {
+	im := p.Image
+	if hasHealthcheck(im.Healthcheck) {
+		p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Healthcheck, " ")), ""))
+		return
+	}
+	p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Healthcheck), "a HEALTHCHECK command"))
+}
+
+// cis4_7 is CIS 4.7: Ensure update instructions are not used alone in Dockerfiles.
+func cis4_7() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure update instructions are not used alone in Dockerfiles",
+			Description: "A cached `RUN apt-get update` layer on its own means later installs can use stale package indexes and miss security updates.",
+			Remediation: "Combine update and install in one layer with pinned versions, e.g. `RUN apt-get update && apt-get install -y pkg=1.2.3`, or build with `--no-cache`.",
+			Severity:    finding.Low,
+			Scope:       image,
+			CIS:         &finding.CIS{ID: "4.7", Level: 1, Automated: false, V180: "4.7"},
+		},
+		Run: run4_7,
+	}
+}
+
+func run4_7(p *check.Pass) {
+	for i, h := range p.Image.History {
+		if tool, ok := loneUpdate(h.CreatedBy); ok {
+			p.Warn(fmt.Sprintf("history step %d runs %s update without installing in the same step", i+1, tool),
+				ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN"))
+		}
+	}
+	if !p.Reported() {
+		p.OK(fmt.Sprintf("none of its %d history steps updates package indexes alone", len(p.Image.History)))
+	}
+}
+
+// cis4_8 is CIS 4.8: Ensure setuid and setgid permissions are removed.
+func cis4_8() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure setuid and setgid permissions are removed",
+			Description: "setuid/setgid binaries are a common route to privilege escalation inside a container.",
+			Remediation: "Remove unneeded setuid/setgid bits during the build, e.g. `RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} \\; || true`, keeping only those the application truly requires.",
+			Severity:    finding.Medium,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.8", Level: 2, Automated: false, V180: "4.8"},
+		},
+		Run: run4_8,
+	}
+}
+
+func run4_8(p *check.Pass) {
+	p.Manual("setuid and setgid files are inside image layers, which dockaudit host does not read")
+}
+
+// cis4_9 is CIS 4.9: Ensure that COPY is used instead of ADD in Dockerfiles.
+func cis4_9() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that COPY is used instead of ADD in Dockerfiles",
+			Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files.",
+			Remediation: "Replace `ADD` with `COPY` in Dockerfiles; download remote content explicitly and verify its checksum if needed.",
+			Severity:    finding.Low,
+			Scope:       image,
+			CIS:         &finding.CIS{ID: "4.9", Level: 1, Automated: false, V180: "4.9"},
+		},
+		Run: run4_9,
+	}
+}
+
+func run4_9(p *check.Pass) {
+	for i, h := range p.Image.History {
+		if i == 0 {
+			continue // the base layer's ADD of a root filesystem is how every base image starts
+		}
+		if src, ok := addInstruction(h.CreatedBy); ok {
+			r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, redact(src)), ev("history step", abbreviate(h.CreatedBy), "COPY"))
+			if strings.Contains(src, "://") {
+				r.Sev(finding.Medium)
+			}
+		}
+	}
+	if !p.Reported() {
+		p.OK("no history step after the base layer uses ADD")
+	}
+}
+
+// cis4_10 is CIS 4.10: Ensure secrets are not stored in Dockerfiles.
+func cis4_10() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure secrets are not stored in Dockerfiles",
+			Description: "Secrets put in Dockerfiles (ENV, ARG, copied files) persist in image layers and history where anyone with the image can read them.",
+			Remediation: "Keep secrets out of Dockerfiles; use BuildKit secret mounts (`RUN --mount=type=secret,id=...`) at build time and a secrets manager or Docker secrets at runtime.",
+			Severity:    finding.High,
+			Scope:       image,
+			CIS:         &finding.CIS{ID: "4.10", Level: 1, Automated: false, V180: "4.10"},
+		},
+		Run: secretsInConfig,
+	}
+}
+
+// cis4_11 is CIS 4.11: Ensure only verified packages are installed.
+func cis4_11() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure only verified packages are installed",
+			Description: "Unverified packages may have been tampered with in transit or at the source.",
+			Remediation: "Install packages only from repositories with signature/GPG verification enabled (do not use `--allow-unauthenticated`, `--nogpgcheck` or equivalent) and verify checksums of downloaded artifacts.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.11", Level: 2, Automated: false, V180: "4.11"},
+		},
+		Run: run4_11,
+	}
+}
+
+func run4_11(p *check.Pass) {
+	p.Manual("whether packages were installed with signature verification cannot be seen from the image configuration; review Dockerfiles for --allow-unauthenticated, --nogpgcheck and similar")
+}
+
+// cis4_12 is CIS 4.12: Ensure all signed artifacts are validated.
+func cis4_12() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure all signed artifacts are validated",
+			Description: "Unsigned or unverified artifacts can be substituted anywhere along the supply chain.",
+			Remediation: "Verify signatures of images and other artifacts before use, ideally automatically in CI/admission (e.g. Docker Content Trust/Notary, cosign verify).",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "4.12", Level: 1, Automated: false, V180: "4.12"},
+		},
+		Run: run4_12,
+	}
+}
+
+func run4_12(p *check.Pass) {
+	p.Manual("dockaudit host does not verify image signatures; verify them with cosign or Notation before use",
+		ev("DOCKER_CONTENT_TRUST", p.Facts.Client.ContentTrust, "1"))
 }
 
 // secretsInConfig is 4.10 over what the image configuration carries: environment,

@@ -17,775 +17,999 @@ import (
 
 func section5() []check.Check {
 	return []check.Check{
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure swarm mode is not Enabled, if not needed",
-				Description: "Swarm mode opens cluster management ports and services; if not needed they are needless attack surface.",
-				Remediation: "On hosts that are not meant to be swarm nodes, run `docker swarm leave` (`--force` on a manager); `docker info` should show `Swarm: inactive`.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "5.1", Level: 1, Automated: false, V180: "5.1"},
-			},
-			Run: func(p *check.Pass) {
-				s := p.Facts.Engine.Swarm
-				e := ev("swarm", s.LocalNodeState, "inactive")
-				if s.Active() {
-					p.Warn("swarm mode is enabled on this node; confirm it is needed", e)
-					return
-				}
-				p.OK("swarm mode is not enabled", e)
-			},
+		cis5_1(),
+		cis5_2(),
+		cis5_3(),
+		cis5_4(),
+		cis5_5(),
+		cis5_6(),
+		cis5_7(),
+		cis5_8(),
+		cis5_9(),
+		cis5_10(),
+		cis5_11(),
+		cis5_12(),
+		cis5_13(),
+		cis5_14(),
+		cis5_15(),
+		cis5_16(),
+		cis5_17(),
+		cis5_18(),
+		cis5_19(),
+		cis5_20(),
+		cis5_21(),
+		cis5_22(),
+		cis5_23(),
+		cis5_24(),
+		cis5_25(),
+		cis5_26(),
+		cis5_27(),
+		cis5_28(),
+		cis5_29(),
+		cis5_30(),
+		cis5_31(),
+		cis5_32(),
+	}
+}
+
+// cis5_1 is CIS 5.1: Ensure swarm mode is not Enabled, if not needed.
+func cis5_1() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure swarm mode is not Enabled, if not needed",
+			Description: "Swarm mode opens cluster management ports and services; if not needed they are needless attack surface.",
+			Remediation: "On hosts that are not meant to be swarm nodes, run `docker swarm leave` (`--force` on a manager); `docker info` should show `Swarm: inactive`.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "5.1", Level: 1, Automated: false, V180: "5.1"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that, if applicable, an AppArmor Profile is enabled",
-				Description: "AppArmor confines what a container process can access even if it runs as root, limiting the effect of a compromise.",
-				Remediation: "On AppArmor hosts, keep the default `docker-default` profile or apply a custom one with `--security-opt apparmor=<profile>`; never use `apparmor=unconfined`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				requested := c.SecurityOptValues("apparmor")
-				if !apparmorAvailable(p.Facts) {
-					evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=apparmor")}
-					if len(requested) > 0 {
-						evs = append(evs, ev("requested apparmor", strings.Join(requested, ", "), ""))
-					}
-					if h := p.Facts.Host; h != nil && h.AppArmor.Enabled {
-						p.Fail("AppArmor is enabled on this host but the daemon does not apply it: the container runs unconfined",
-							append(evs, ev("host", h.AppArmor.Evidence, ""))...)
-						return
-					}
-					p.Skip("AppArmor is not available on this host; apparmor= options have no effect", evs...)
-					return
-				}
-				profile := c.AppArmorProfile
-				if c.State == "created" && profile == "" {
-					// The daemon picks the profile when the container first starts.
-					profile = "docker-default"
-					if len(requested) > 0 {
-						profile = requested[len(requested)-1]
-					}
-				}
-				switch {
-				case c.Privileged:
-					p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
-				case profile == "" || profile == "unconfined":
-					p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmp.Or(profile, "(none)"), "docker-default or a custom profile"))
-				case c.State == "created" && c.AppArmorProfile == "":
-					p.OK("will be confined by the AppArmor profile "+profile+" when it starts", ev("apparmor profile", profile+" (when started)", ""))
-				default:
-					p.OK("confined by the AppArmor profile "+profile, ev("apparmor profile", profile, ""))
-				}
-			},
+		Run: run5_1,
+	}
+}
+
+func run5_1(p *check.Pass) {
+	s := p.Facts.Engine.Swarm
+	e := ev("swarm", s.LocalNodeState, "inactive")
+	if s.Active() {
+		p.Warn("swarm mode is enabled on this node; confirm it is needed", e)
+		return
+	}
+	p.OK("swarm mode is not enabled", e)
+}
+
+// cis5_2 is CIS 5.2: Ensure that, if applicable, an AppArmor Profile is enabled.
+func cis5_2() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that, if applicable, an AppArmor Profile is enabled",
+			Description: "AppArmor confines what a container process can access even if it runs as root, limiting the effect of a compromise.",
+			Remediation: "On AppArmor hosts, keep the default `docker-default` profile or apply a custom one with `--security-opt apparmor=<profile>`; never use `apparmor=unconfined`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that, if applicable, SELinux security options are set",
-				Description: "SELinux labels provide mandatory access control between containers and the host on SELinux systems.",
-				Remediation: "On SELinux hosts enable it in the daemon (`\"selinux-enabled\": true` or `--selinux-enabled`) and run containers with suitable labels (`--security-opt label=level:...`/`label=type:...`); avoid `label=disable`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				labels := c.SecurityOptValues("label")
-				if _, ok := p.Facts.Engine.SecurityOption("selinux"); !ok {
-					evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=selinux")}
-					if len(labels) > 0 {
-						evs = append(evs, ev("requested label", strings.Join(labels, ", "), ""))
-					}
-					if h := p.Facts.Host; h != nil && h.SELinux.Enabled {
-						p.Fail("SELinux is enabled on this host but the daemon runs without selinux-enabled: the container gets no SELinux separation",
-							append(evs, ev("host", h.SELinux.Evidence, ""))...)
-						return
-					}
-					p.Skip("SELinux is not enabled for this daemon; label= options have no effect", evs...)
-					return
-				}
-				switch {
-				case c.Privileged:
-					p.Fail("privileged: runs without SELinux separation", ev("privileged", "true", "false"))
-				case slices.Contains(labels, "disable"):
-					p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.SecurityOpt, ", "), "no label=disable"))
-				case c.ProcessLabel == "":
-					p.Fail("runs without an SELinux process label", ev("process label", "(none)", "a container_t label"))
-				default:
-					p.OK("runs with the SELinux label "+c.ProcessLabel, ev("process label", c.ProcessLabel, ""))
-				}
-			},
+		Run: run5_2,
+	}
+}
+
+func run5_2(p *check.Pass) {
+	c := p.Container
+	requested := c.SecurityOptValues("apparmor")
+	if !apparmorAvailable(p.Facts) {
+		evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=apparmor")}
+		if len(requested) > 0 {
+			evs = append(evs, ev("requested apparmor", strings.Join(requested, ", "), ""))
+		}
+		if h := p.Facts.Host; h != nil && h.AppArmor.Enabled {
+			p.Fail("AppArmor is enabled on this host but the daemon does not apply it: the container runs unconfined",
+				append(evs, ev("host", h.AppArmor.Evidence, ""))...)
+			return
+		}
+		p.Skip("AppArmor is not available on this host; apparmor= options have no effect", evs...)
+		return
+	}
+	profile := c.AppArmorProfile
+	if c.State == "created" && profile == "" {
+		// The daemon picks the profile when the container first starts.
+		profile = "docker-default"
+		if len(requested) > 0 {
+			profile = requested[len(requested)-1]
+		}
+	}
+	switch {
+	case c.Privileged:
+		p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
+	case profile == "" || profile == "unconfined":
+		p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmp.Or(profile, "(none)"), "docker-default or a custom profile"))
+	case c.State == "created" && c.AppArmorProfile == "":
+		p.OK("will be confined by the AppArmor profile "+profile+" when it starts", ev("apparmor profile", profile+" (when started)", ""))
+	default:
+		p.OK("confined by the AppArmor profile "+profile, ev("apparmor profile", profile, ""))
+	}
+}
+
+// cis5_3 is CIS 5.3: Ensure that, if applicable, SELinux security options are set.
+func cis5_3() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that, if applicable, SELinux security options are set",
+			Description: "SELinux labels provide mandatory access control between containers and the host on SELinux systems.",
+			Remediation: "On SELinux hosts enable it in the daemon (`\"selinux-enabled\": true` or `--selinux-enabled`) and run containers with suitable labels (`--security-opt label=level:...`/`label=type:...`); avoid `label=disable`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that Linux kernel capabilities are restricted within containers",
-				Description: "Every capability kept gives root in the container more kernel power; dropping unneeded ones narrows what an attacker can do.",
-				Remediation: "Run containers with `--cap-drop ALL` and add back only what is required (`--cap-add NET_BIND_SERVICE`, etc.); never add broad capabilities like SYS_ADMIN without justification.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.4", Level: 1, Automated: false, V180: "5.4"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				if c.Privileged {
-					p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
-					return
-				}
-				eff := caps.Effective(c.CapAdd, c.CapDrop, false)
-				var beyond []string
-				for _, cp := range eff {
-					if !slices.Contains(caps.Default, cp) {
-						beyond = append(beyond, cp)
-					}
-				}
-				evs := []finding.Evidence{
-					ev("cap-add", strings.Join(c.CapAdd, ", "), ""),
-					ev("cap-drop", strings.Join(c.CapDrop, ", "), ""),
-					ev("effective capabilities", strings.Join(eff, ", "), "a subset of Docker's default set"),
-				}
-				if len(beyond) > 0 {
-					p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
-					return
-				}
-				p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(caps.Default)), evs...)
-			},
+		Run: run5_3,
+	}
+}
+
+func run5_3(p *check.Pass) {
+	c := p.Container
+	labels := c.SecurityOptValues("label")
+	if _, ok := p.Facts.Engine.SecurityOption("selinux"); !ok {
+		evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=selinux")}
+		if len(labels) > 0 {
+			evs = append(evs, ev("requested label", strings.Join(labels, ", "), ""))
+		}
+		if h := p.Facts.Host; h != nil && h.SELinux.Enabled {
+			p.Fail("SELinux is enabled on this host but the daemon runs without selinux-enabled: the container gets no SELinux separation",
+				append(evs, ev("host", h.SELinux.Evidence, ""))...)
+			return
+		}
+		p.Skip("SELinux is not enabled for this daemon; label= options have no effect", evs...)
+		return
+	}
+	switch {
+	case c.Privileged:
+		p.Fail("privileged: runs without SELinux separation", ev("privileged", "true", "false"))
+	case slices.Contains(labels, "disable"):
+		p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.SecurityOpt, ", "), "no label=disable"))
+	case c.ProcessLabel == "":
+		p.Fail("runs without an SELinux process label", ev("process label", "(none)", "a container_t label"))
+	default:
+		p.OK("runs with the SELinux label "+c.ProcessLabel, ev("process label", c.ProcessLabel, ""))
+	}
+}
+
+// cis5_4 is CIS 5.4: Ensure that Linux kernel capabilities are restricted within containers.
+func cis5_4() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that Linux kernel capabilities are restricted within containers",
+			Description: "Every capability kept gives root in the container more kernel power; dropping unneeded ones narrows what an attacker can do.",
+			Remediation: "Run containers with `--cap-drop ALL` and add back only what is required (`--cap-add NET_BIND_SERVICE`, etc.); never add broad capabilities like SYS_ADMIN without justification.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.4", Level: 1, Automated: false, V180: "5.4"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that privileged containers are not used",
-				Description: "--privileged grants all capabilities, all devices and disables seccomp/AppArmor/SELinux confinement, making host takeover trivial.",
-				Remediation: "Do not run containers with `--privileged`; grant only the specific capabilities or devices needed (`--cap-add`, `--device`).",
-				Severity:    finding.Critical,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.5", Level: 1, Automated: false, V180: "5.5"},
-			},
-			Run: func(p *check.Pass) {
-				if p.Container.Privileged {
-					p.Fail("runs privileged: every capability, every device, no seccomp or LSM confinement", ev("privileged", "true", "false"))
-					return
-				}
-				p.OK("not privileged", ev("privileged", "false", "false"))
-			},
+		Run: run5_4,
+	}
+}
+
+func run5_4(p *check.Pass) {
+	c := p.Container
+	if c.Privileged {
+		p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
+		return
+	}
+	eff := caps.Effective(c.CapAdd, c.CapDrop, false)
+	var beyond []string
+	for _, cp := range eff {
+		if !slices.Contains(caps.Default, cp) {
+			beyond = append(beyond, cp)
+		}
+	}
+	evs := []finding.Evidence{
+		ev("cap-add", strings.Join(c.CapAdd, ", "), ""),
+		ev("cap-drop", strings.Join(c.CapDrop, ", "), ""),
+		ev("effective capabilities", strings.Join(eff, ", "), "a subset of Docker's default set"),
+	}
+	if len(beyond) > 0 {
+		p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
+		return
+	}
+	p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(caps.Default)), evs...)
+}
+
+// cis5_5 is CIS 5.5: Ensure that privileged containers are not used.
+func cis5_5() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that privileged containers are not used",
+			Description: "--privileged grants all capabilities, all devices and disables seccomp/AppArmor/SELinux confinement, making host takeover trivial.",
+			Remediation: "Do not run containers with `--privileged`; grant only the specific capabilities or devices needed (`--cap-add`, `--device`).",
+			Severity:    finding.Critical,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.5", Level: 1, Automated: false, V180: "5.5"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure sensitive host system directories are not mounted on containers",
-				Description: "Mounting host system directories (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr) lets a container read or modify the host, particularly when writable.",
-				Remediation: "Do not bind-mount /, /boot, /dev, /etc, /lib, /proc, /sys, /usr (or /root and Docker's data root) into containers; if a container truly needs a file from there, mount that one file read-only. Read-only mounts are reported too, at lower severity: they still expose host secrets such as /etc/shadow.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.6", Level: 1, Automated: false, V180: "5.6"},
-			},
-			Run: func(p *check.Pass) {
-				dirs := sensitiveDirs(p.Facts)
-				found := false
-				for _, m := range p.Container.Mounts {
-					h := hostPath(m)
-					if h == "" || harmless(m) {
-						continue
-					}
-					dir, viaParent, ok := exposedDir(h, dirs)
-					if !ok {
-						continue
-					}
-					found = true
-					mode := "read-only"
-					if m.RW {
-						mode = "read-write"
-					}
-					msg := fmt.Sprintf("mounts %s %s at %s", subject(m), mode, m.Destination)
-					if viaParent {
-						msg += ", which contains " + dir
-					} else if h != path.Clean(m.HostPath) {
-						msg += " (it is " + h + ")"
-					}
-					r := p.Fail(msg, mountEvidence(m, "no mount of "+dir)...)
-					if !m.RW {
-						r.Sev(finding.Medium)
-					}
-				}
-				if !found {
-					p.OK("mounts no sensitive host directory")
-				}
-			},
+		Run: run5_5,
+	}
+}
+
+func run5_5(p *check.Pass) {
+	if p.Container.Privileged {
+		p.Fail("runs privileged: every capability, every device, no seccomp or LSM confinement", ev("privileged", "true", "false"))
+		return
+	}
+	p.OK("not privileged", ev("privileged", "false", "false"))
+}
+
+// cis5_6 is CIS 5.6: Ensure sensitive host system directories are not mounted on containers.
+func cis5_6() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure sensitive host system directories are not mounted on containers",
+			Description: "Mounting host system directories (/, /boot, /dev, /etc, /lib, /proc, /sys, /usr) lets a container read or modify the host, particularly when writable.",
+			Remediation: "Do not bind-mount /, /boot, /dev, /etc, /lib, /proc, /sys, /usr (or /root and Docker's data root) into containers; if a container truly needs a file from there, mount that one file read-only. Read-only mounts are reported too, at lower severity: they still expose host secrets such as /etc/shadow.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.6", Level: 1, Automated: false, V180: "5.6"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure sshd is not run within containers",
-				Description: "An SSH server in a container adds keys, credentials and a network service to manage and attack, and is unnecessary for administration.",
-				Remediation: "Remove sshd from images and use `docker exec -it <container> sh` (or `docker attach`) for access.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.7", Level: 1, Automated: false, V180: "5.7"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				if !c.Running() {
-					p.Skip("not running: its processes cannot be listed")
-					return
-				}
-				if c.ProcessesError != "" {
-					p.Error(c.ProcessesError)
-					return
-				}
-				if c.Processes == nil {
-					p.Skip("its process list was not collected")
-					return
-				}
-				cmds := c.Processes.Commands()
-				if len(cmds) == 0 {
-					p.Error("it runs, but its process list is empty")
-					return
-				}
-				var sshd []string
-				for _, cmd := range cmds {
-					if isSSHD(cmd) {
-						sshd = append(sshd, cmd)
-					}
-				}
-				if len(sshd) > 0 {
-					p.Fail("runs an SSH daemon: "+strings.Join(sshd, "; "), ev("processes", strings.Join(sshd, "; ")+" (from "+c.Processes.Source+")", "no sshd"))
-					return
-				}
-				p.OK(fmt.Sprintf("no sshd among its %d processes", len(cmds)), ev("processes", fmt.Sprintf("%d (from %s)", len(cmds), c.Processes.Source), ""))
-			},
+		Run: run5_6,
+	}
+}
+
+func run5_6(p *check.Pass) {
+	dirs := sensitiveDirs(p.Facts)
+	found := false
+	for _, m := range p.Container.Mounts {
+		h := hostPath(m)
+		if h == "" || harmless(m) {
+			continue
+		}
+		dir, viaParent, ok := exposedDir(h, dirs)
+		if !ok {
+			continue
+		}
+		found = true
+		mode := "read-only"
+		if m.RW {
+			mode = "read-write"
+		}
+		msg := fmt.Sprintf("mounts %s %s at %s", subject(m), mode, m.Destination)
+		if viaParent {
+			msg += ", which contains " + dir
+		} else if h != path.Clean(m.HostPath) {
+			msg += " (it is " + h + ")"
+		}
+		r := p.Fail(msg, mountEvidence(m, "no mount of "+dir)...)
+		if !m.RW {
+			r.Sev(finding.Medium)
+		}
+	}
+	if !found {
+		p.OK("mounts no sensitive host directory")
+	}
+}
+
+// cis5_7 is CIS 5.7: Ensure sshd is not run within containers.
+func cis5_7() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure sshd is not run within containers",
+			Description: "An SSH server in a container adds keys, credentials and a network service to manage and attack, and is unnecessary for administration.",
+			Remediation: "Remove sshd from images and use `docker exec -it <container> sh` (or `docker attach`) for access.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.7", Level: 1, Automated: false, V180: "5.7"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure privileged ports are not mapped within containers",
-				Description: "Ports below 1024 are treated as privileged services; mapping containers onto them risks impersonating or colliding with trusted host services.",
-				Remediation: "Map container ports to host ports ≥1024 (e.g. `-p 8080:80`) unless there is a documented need for a privileged host port (e.g. 80/443 on a web front end).",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.8", Level: 1, Automated: false, V180: "5.8"},
-			},
-			Run: func(p *check.Pass) {
-				var low []string
-				for _, pt := range p.Container.Ports {
-					if n, ok := hostPortLow(pt.HostPort); ok && n < 1024 {
-						low = append(low, describePort(pt))
-					}
-				}
-				if len(low) > 0 {
-					p.Fail("maps privileged host ports: "+strings.Join(low, ", "), ev("ports", strings.Join(low, ", "), "host ports 1024 and above"))
-					return
-				}
-				p.OK("maps no host port below 1024", ev("ports", describePorts(p.Container.Ports), ""))
-			},
+		Run: run5_7,
+	}
+}
+
+func run5_7(p *check.Pass) {
+	c := p.Container
+	if !c.Running() {
+		p.Skip("not running: its processes cannot be listed")
+		return
+	}
+	if c.ProcessesError != "" {
+		p.Error(c.ProcessesError)
+		return
+	}
+	if c.Processes == nil {
+		p.Skip("its process list was not collected")
+		return
+	}
+	cmds := c.Processes.Commands()
+	if len(cmds) == 0 {
+		p.Error("it runs, but its process list is empty")
+		return
+	}
+	var sshd []string
+	for _, cmd := range cmds {
+		if isSSHD(cmd) {
+			sshd = append(sshd, cmd)
+		}
+	}
+	if len(sshd) > 0 {
+		p.Fail("runs an SSH daemon: "+strings.Join(sshd, "; "), ev("processes", strings.Join(sshd, "; ")+" (from "+c.Processes.Source+")", "no sshd"))
+		return
+	}
+	p.OK(fmt.Sprintf("no sshd among its %d processes", len(cmds)), ev("processes", fmt.Sprintf("%d (from %s)", len(cmds), c.Processes.Source), ""))
+}
+
+// cis5_8 is CIS 5.8: Ensure privileged ports are not mapped within containers.
+func cis5_8() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure privileged ports are not mapped within containers",
+			Description: "Ports below 1024 are treated as privileged services; mapping containers onto them risks impersonating or colliding with trusted host services.",
+			Remediation: "Map container ports to host ports ≥1024 (e.g. `-p 8080:80`) unless there is a documented need for a privileged host port (e.g. 80/443 on a web front end).",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.8", Level: 1, Automated: false, V180: "5.8"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that only needed ports are open on the container",
-				Description: "Every published port is a possible entry point; exposing all image ports (-P) may open services that were never meant to be reachable.",
-				Remediation: "Do not use `-P/--publish-all`; publish only the ports required with explicit `-p host:container` mappings and keep Dockerfile EXPOSE lists minimal.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.9", Level: 1, Automated: false, V180: "5.9"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				if c.PublishAll {
-					p.Warn("publishes every exposed port (-P)", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
-					return
-				}
-				if len(c.Ports) == 0 {
-					p.OK("publishes no ports")
-					return
-				}
-				p.Manual("publishes "+describePorts(c.Ports)+"; confirm each is needed", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
-			},
+		Run: run5_8,
+	}
+}
+
+func run5_8(p *check.Pass) {
+	var low []string
+	for _, pt := range p.Container.Ports {
+		if n, ok := hostPortLow(pt.HostPort); ok && n < 1024 {
+			low = append(low, describePort(pt))
+		}
+	}
+	if len(low) > 0 {
+		p.Fail("maps privileged host ports: "+strings.Join(low, ", "), ev("ports", strings.Join(low, ", "), "host ports 1024 and above"))
+		return
+	}
+	p.OK("maps no host port below 1024", ev("ports", describePorts(p.Container.Ports), ""))
+}
+
+// cis5_9 is CIS 5.9: Ensure that only needed ports are open on the container.
+func cis5_9() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that only needed ports are open on the container",
+			Description: "Every published port is a possible entry point; exposing all image ports (-P) may open services that were never meant to be reachable.",
+			Remediation: "Do not use `-P/--publish-all`; publish only the ports required with explicit `-p host:container` mappings and keep Dockerfile EXPOSE lists minimal.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.9", Level: 1, Automated: false, V180: "5.9"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the host's network namespace is not shared",
-				Description: "With the host network namespace a container can see and bind to all host interfaces and may reach local-only services such as D-Bus.",
-				Remediation: "Do not run containers with `--network=host` (`--net=host`); use bridge or user-defined networks.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.10", Level: 1, Automated: false, V180: "5.10"},
-			},
-			Run: func(p *check.Pass) {
-				sharedNamespace(p, "network", func(c *facts.Container) string { return c.NetworkMode })
-			},
+		Run: run5_9,
+	}
+}
+
+func run5_9(p *check.Pass) {
+	c := p.Container
+	if c.PublishAll {
+		p.Warn("publishes every exposed port (-P)", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
+		return
+	}
+	if len(c.Ports) == 0 {
+		p.OK("publishes no ports")
+		return
+	}
+	p.Manual("publishes "+describePorts(c.Ports)+"; confirm each is needed", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
+}
+
+// cis5_10 is CIS 5.10: Ensure that the host's network namespace is not shared.
+func cis5_10() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the host's network namespace is not shared",
+			Description: "With the host network namespace a container can see and bind to all host interfaces and may reach local-only services such as D-Bus.",
+			Remediation: "Do not run containers with `--network=host` (`--net=host`); use bridge or user-defined networks.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.10", Level: 1, Automated: false, V180: "5.10"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the memory usage for containers is limited",
-				Description: "Without a memory limit a single container can exhaust host memory and trigger OOM kills of other workloads (denial of service).",
-				Remediation: "Start containers with an explicit memory limit, e.g. `docker run --memory 256m ...` (optionally `--memory-swap`).",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.11", Level: 1, Automated: false, V180: "5.11"},
-			},
-			Run: func(p *check.Pass) {
-				m := p.Container.Memory
-				if m <= 0 {
-					p.Fail("has no memory limit", ev("memory", "unlimited", "a limit (--memory)"))
-					return
-				}
-				p.OK("memory is limited to "+bytesHuman(m), ev("memory", bytesHuman(m), ""))
-			},
+		Run: run5_10,
+	}
+}
+
+func run5_10(p *check.Pass) {
+	sharedNamespace(p, "network", func(c *facts.Container) string { return c.NetworkMode })
+}
+
+// cis5_11 is CIS 5.11: Ensure that the memory usage for containers is limited.
+func cis5_11() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the memory usage for containers is limited",
+			Description: "Without a memory limit a single container can exhaust host memory and trigger OOM kills of other workloads (denial of service).",
+			Remediation: "Start containers with an explicit memory limit, e.g. `docker run --memory 256m ...` (optionally `--memory-swap`).",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.11", Level: 1, Automated: false, V180: "5.11"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that CPU priority is set appropriately on containers",
-				Description: "Without CPU shares or quotas a busy container can starve others and the host.",
-				Remediation: "Set relative or absolute CPU limits, e.g. `--cpu-shares 512` or `--cpus 1.5`, according to the container's priority.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.12", Level: 1, Automated: false, V180: "5.12"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				var set []string
-				if c.CPUShares > 0 {
-					set = append(set, fmt.Sprintf("cpu-shares %d", c.CPUShares))
-				}
-				if c.NanoCPUs > 0 {
-					set = append(set, fmt.Sprintf("cpus %s", strconv.FormatFloat(float64(c.NanoCPUs)/1e9, 'f', -1, 64)))
-				}
-				if c.CPUQuota > 0 {
-					set = append(set, fmt.Sprintf("cpu-quota %d", c.CPUQuota))
-				}
-				if len(set) == 0 {
-					p.Fail("has no CPU shares or CPU limit", ev("cpu", "unset", "--cpu-shares or --cpus"))
-					return
-				}
-				p.OK("CPU use is bounded: "+strings.Join(set, ", "), ev("cpu", strings.Join(set, ", "), ""))
-			},
+		Run: run5_11,
+	}
+}
+
+func run5_11(p *check.Pass) {
+	m := p.Container.Memory
+	if m <= 0 {
+		p.Fail("has no memory limit", ev("memory", "unlimited", "a limit (--memory)"))
+		return
+	}
+	p.OK("memory is limited to "+bytesHuman(m), ev("memory", bytesHuman(m), ""))
+}
+
+// cis5_12 is CIS 5.12: Ensure that CPU priority is set appropriately on containers.
+func cis5_12() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that CPU priority is set appropriately on containers",
+			Description: "Without CPU shares or quotas a busy container can starve others and the host.",
+			Remediation: "Set relative or absolute CPU limits, e.g. `--cpu-shares 512` or `--cpus 1.5`, according to the container's priority.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.12", Level: 1, Automated: false, V180: "5.12"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the container's root filesystem is mounted as read only",
-				Description: "A read-only root filesystem stops attackers from dropping tools or modifying binaries inside the container and enforces immutability.",
-				Remediation: "Run with `--read-only`, giving writable paths explicitly via volumes or `--tmpfs /tmp`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.13", Level: 1, Automated: false, V180: "5.13"},
-			},
-			Run: func(p *check.Pass) {
-				if !p.Container.ReadonlyRootfs {
-					p.Fail("its root filesystem is writable", ev("read-only root filesystem", "false", "true"))
-					return
-				}
-				p.OK("its root filesystem is read-only", ev("read-only root filesystem", "true", "true"))
-			},
+		Run: run5_12,
+	}
+}
+
+func run5_12(p *check.Pass) {
+	c := p.Container
+	var set []string
+	if c.CPUShares > 0 {
+		set = append(set, fmt.Sprintf("cpu-shares %d", c.CPUShares))
+	}
+	if c.NanoCPUs > 0 {
+		set = append(set, fmt.Sprintf("cpus %s", strconv.FormatFloat(float64(c.NanoCPUs)/1e9, 'f', -1, 64)))
+	}
+	if c.CPUQuota > 0 {
+		set = append(set, fmt.Sprintf("cpu-quota %d", c.CPUQuota))
+	}
+	if len(set) == 0 {
+		p.Fail("has no CPU shares or CPU limit", ev("cpu", "unset", "--cpu-shares or --cpus"))
+		return
+	}
+	p.OK("CPU use is bounded: "+strings.Join(set, ", "), ev("cpu", strings.Join(set, ", "), ""))
+}
+
+// cis5_13 is CIS 5.13: Ensure that the container's root filesystem is mounted as read only.
+func cis5_13() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the container's root filesystem is mounted as read only",
+			Description: "A read-only root filesystem stops attackers from dropping tools or modifying binaries inside the container and enforces immutability.",
+			Remediation: "Run with `--read-only`, giving writable paths explicitly via volumes or `--tmpfs /tmp`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.13", Level: 1, Automated: false, V180: "5.13"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that incoming container traffic is bound to a specific host interface",
-				Description: "Publishing on 0.0.0.0 exposes the container on every host interface, including ones facing untrusted networks.",
-				Remediation: "Bind published ports to a specific address, e.g. `-p 10.2.3.4:8080:80` or `-p 127.0.0.1:8080:80`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.14", Level: 1, Automated: false, V180: "5.14"},
-			},
-			Run: func(p *check.Pass) {
-				var wild []string
-				for _, pt := range p.Container.Ports {
-					if pt.HostIP == "" || pt.HostIP == "0.0.0.0" || pt.HostIP == "::" {
-						wild = append(wild, describePort(pt))
-					}
-				}
-				if len(wild) > 0 {
-					p.Fail("accepts traffic on every host interface: "+strings.Join(wild, ", "), ev("ports", strings.Join(wild, ", "), "bound to a specific host address"))
-					return
-				}
-				if len(p.Container.Ports) == 0 {
-					p.OK("publishes no ports")
-					return
-				}
-				p.OK("every published port is bound to a specific host address", ev("ports", describePorts(p.Container.Ports), ""))
-			},
+		Run: run5_13,
+	}
+}
+
+func run5_13(p *check.Pass) {
+	if !p.Container.ReadonlyRootfs {
+		p.Fail("its root filesystem is writable", ev("read-only root filesystem", "false", "true"))
+		return
+	}
+	p.OK("its root filesystem is read-only", ev("read-only root filesystem", "true", "true"))
+}
+
+// cis5_14 is CIS 5.14: Ensure that incoming container traffic is bound to a specific host interface.
+func cis5_14() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that incoming container traffic is bound to a specific host interface",
+			Description: "Publishing on 0.0.0.0 exposes the container on every host interface, including ones facing untrusted networks.",
+			Remediation: "Bind published ports to a specific address, e.g. `-p 10.2.3.4:8080:80` or `-p 127.0.0.1:8080:80`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.14", Level: 1, Automated: false, V180: "5.14"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the 'on-failure' container restart policy is set to '5'",
-				Description: "Unlimited automatic restarts of a failing container can mask attacks and cause resource exhaustion; a bounded retry count limits this.",
-				Remediation: "Use `--restart=on-failure:5` (at most 5 retries) where automatic restart is wanted, rather than unlimited `always` restarts.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.15", Level: 1, Automated: false, V180: "5.15"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				e := ev("restart policy", restartPolicy(c), "on-failure with at most 5 retries")
-				switch c.RestartPolicy {
-				case "", "no":
-					p.OK("is not restarted automatically", e)
-				case "on-failure":
-					if c.RestartRetries > 0 && c.RestartRetries <= 5 {
-						p.OK("restarts on failure at most "+strconv.Itoa(c.RestartRetries)+" times", e)
-						return
-					}
-					p.Fail("restarts on failure without a limit of 5 retries", e)
-				default:
-					p.Fail("restarts without a retry limit ("+c.RestartPolicy+")", e)
-				}
-			},
+		Run: run5_14,
+	}
+}
+
+func run5_14(p *check.Pass) {
+	var wild []string
+	for _, pt := range p.Container.Ports {
+		if pt.HostIP == "" || pt.HostIP == "0.0.0.0" || pt.HostIP == "::" {
+			wild = append(wild, describePort(pt))
+		}
+	}
+	if len(wild) > 0 {
+		p.Fail("accepts traffic on every host interface: "+strings.Join(wild, ", "), ev("ports", strings.Join(wild, ", "), "bound to a specific host address"))
+		return
+	}
+	if len(p.Container.Ports) == 0 {
+		p.OK("publishes no ports")
+		return
+	}
+	p.OK("every published port is bound to a specific host address", ev("ports", describePorts(p.Container.Ports), ""))
+}
+
+// cis5_15 is CIS 5.15: Ensure that the 'on-failure' container restart policy is set to '5'.
+func cis5_15() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the 'on-failure' container restart policy is set to '5'",
+			Description: "Unlimited automatic restarts of a failing container can mask attacks and cause resource exhaustion; a bounded retry count limits this.",
+			Remediation: "Use `--restart=on-failure:5` (at most 5 retries) where automatic restart is wanted, rather than unlimited `always` restarts.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.15", Level: 1, Automated: false, V180: "5.15"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the host's process namespace is not shared",
-				Description: "Sharing the host PID namespace lets the container see and signal host processes, and with enough privilege inspect or kill them.",
-				Remediation: "Do not run containers with `--pid=host`.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.16", Level: 1, Automated: false, V180: "5.16"},
-			},
-			Run: func(p *check.Pass) {
-				sharedNamespace(p, "process", func(c *facts.Container) string { return c.PidMode })
-			},
+		Run: run5_15,
+	}
+}
+
+func run5_15(p *check.Pass) {
+	c := p.Container
+	e := ev("restart policy", restartPolicy(c), "on-failure with at most 5 retries")
+	switch c.RestartPolicy {
+	case "", "no":
+		p.OK("is not restarted automatically", e)
+	case "on-failure":
+		if c.RestartRetries > 0 && c.RestartRetries <= 5 {
+			p.OK("restarts on failure at most "+strconv.Itoa(c.RestartRetries)+" times", e)
+			return
+		}
+		p.Fail("restarts on failure without a limit of 5 retries", e)
+	default:
+		p.Fail("restarts without a retry limit ("+c.RestartPolicy+")", e)
+	}
+}
+
+// cis5_16 is CIS 5.16: Ensure that the host's process namespace is not shared.
+func cis5_16() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the host's process namespace is not shared",
+			Description: "Sharing the host PID namespace lets the container see and signal host processes, and with enough privilege inspect or kill them.",
+			Remediation: "Do not run containers with `--pid=host`.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.16", Level: 1, Automated: false, V180: "5.16"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the host's IPC namespace is not shared",
-				Description: "Sharing the host IPC namespace exposes host shared memory segments and semaphores to the container.",
-				Remediation: "Do not run containers with `--ipc=host`.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.17", Level: 1, Automated: false, V180: "5.17"},
-			},
-			Run: func(p *check.Pass) {
-				sharedNamespace(p, "IPC", func(c *facts.Container) string { return c.IpcMode })
-			},
+		Run: run5_16,
+	}
+}
+
+func run5_16(p *check.Pass) {
+	sharedNamespace(p, "process", func(c *facts.Container) string { return c.PidMode })
+}
+
+// cis5_17 is CIS 5.17: Ensure that the host's IPC namespace is not shared.
+func cis5_17() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the host's IPC namespace is not shared",
+			Description: "Sharing the host IPC namespace exposes host shared memory segments and semaphores to the container.",
+			Remediation: "Do not run containers with `--ipc=host`.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.17", Level: 1, Automated: false, V180: "5.17"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that host devices are not directly exposed to containers",
-				Description: "Direct device access (--device) can let a container read or write host hardware such as disks, bypassing isolation.",
-				Remediation: "Avoid `--device`; if a device is required, pass only that device with minimal permissions, e.g. `--device=/dev/xyz:/dev/xyz:r`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.18", Level: 1, Automated: false, V180: "5.18"},
-			},
-			Run: func(p *check.Pass) {
-				var devs []string
-				for _, d := range p.Container.Devices {
-					devs = append(devs, fmt.Sprintf("%s:%s:%s", d.PathOnHost, d.PathInContainer, d.CgroupPermissions))
-				}
-				if len(devs) > 0 {
-					p.Warn("has host devices: "+strings.Join(devs, ", ")+"; confirm they are needed", ev("devices", strings.Join(devs, ", "), "none"))
-					return
-				}
-				p.OK("has no host devices")
-			},
+		Run: run5_17,
+	}
+}
+
+func run5_17(p *check.Pass) {
+	sharedNamespace(p, "IPC", func(c *facts.Container) string { return c.IpcMode })
+}
+
+// cis5_18 is CIS 5.18: Ensure that host devices are not directly exposed to containers.
+func cis5_18() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that host devices are not directly exposed to containers",
+			Description: "Direct device access (--device) can let a container read or write host hardware such as disks, bypassing isolation.",
+			Remediation: "Avoid `--device`; if a device is required, pass only that device with minimal permissions, e.g. `--device=/dev/xyz:/dev/xyz:r`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.18", Level: 1, Automated: false, V180: "5.18"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the default ulimit is overwritten at runtime if needed",
-				Description: "Per-container ulimits let you tighten or tune resource limits where the daemon default is not suitable, reducing DoS risk.",
-				Remediation: "Rely on the daemon defaults and override only where needed, e.g. `docker run --ulimit nofile=1024:1024 ...`.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.19", Level: 1, Automated: false, V180: "5.19"},
-			},
-			Run: func(p *check.Pass) {
-				var ul []string
-				for _, u := range p.Container.Ulimits {
-					ul = append(ul, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
-				}
-				if len(ul) > 0 {
-					p.OK("sets its own ulimits: "+strings.Join(ul, ", "), ev("ulimits", strings.Join(ul, ", "), ""))
-					return
-				}
-				p.Info("uses the daemon's default ulimits; override them with --ulimit where a workload needs different ones", ev("ulimits", "daemon default", ""))
-			},
+		Run: run5_18,
+	}
+}
+
+func run5_18(p *check.Pass) {
+	var devs []string
+	for _, d := range p.Container.Devices {
+		devs = append(devs, fmt.Sprintf("%s:%s:%s", d.PathOnHost, d.PathInContainer, d.CgroupPermissions))
+	}
+	if len(devs) > 0 {
+		p.Warn("has host devices: "+strings.Join(devs, ", ")+"; confirm they are needed", ev("devices", strings.Join(devs, ", "), "none"))
+		return
+	}
+	p.OK("has no host devices")
+}
+
+// cis5_19 is CIS 5.19: Ensure that the default ulimit is overwritten at runtime if needed.
+func cis5_19() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the default ulimit is overwritten at runtime if needed",
+			Description: "Per-container ulimits let you tighten or tune resource limits where the daemon default is not suitable, reducing DoS risk.",
+			Remediation: "Rely on the daemon defaults and override only where needed, e.g. `docker run --ulimit nofile=1024:1024 ...`.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.19", Level: 1, Automated: false, V180: "5.19"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure mount propagation mode is not set to shared",
-				Description: "Shared mount propagation lets mounts made in the container appear on the host (and vice versa), breaking filesystem isolation.",
-				Remediation: "Do not use `shared`/`rshared` propagation on volumes (e.g. avoid `-v /host:/ctr:shared` or `bind-propagation=shared`); keep the default private.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.20", Level: 1, Automated: false, V180: "5.20"},
-			},
-			Run: func(p *check.Pass) {
-				for _, m := range p.Container.Mounts {
-					if m.Propagation == "shared" || m.Propagation == "rshared" {
-						p.Fail(fmt.Sprintf("mounts %s with %s propagation: mounts made inside reach the host", m.Source, m.Propagation),
-							ev("mount", describeMount(m), "private or slave propagation"))
-					}
-				}
-				if !p.Reported() {
-					p.OK("no mount uses shared propagation")
-				}
-			},
+		Run: run5_19,
+	}
+}
+
+func run5_19(p *check.Pass) {
+	var ul []string
+	for _, u := range p.Container.Ulimits {
+		ul = append(ul, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
+	}
+	if len(ul) > 0 {
+		p.OK("sets its own ulimits: "+strings.Join(ul, ", "), ev("ulimits", strings.Join(ul, ", "), ""))
+		return
+	}
+	p.Info("uses the daemon's default ulimits; override them with --ulimit where a workload needs different ones", ev("ulimits", "daemon default", ""))
+}
+
+// cis5_20 is CIS 5.20: Ensure mount propagation mode is not set to shared.
+func cis5_20() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure mount propagation mode is not set to shared",
+			Description: "Shared mount propagation lets mounts made in the container appear on the host (and vice versa), breaking filesystem isolation.",
+			Remediation: "Do not use `shared`/`rshared` propagation on volumes (e.g. avoid `-v /host:/ctr:shared` or `bind-propagation=shared`); keep the default private.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.20", Level: 1, Automated: false, V180: "5.20"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the host's UTS namespace is not shared",
-				Description: "Sharing the host UTS namespace lets a container change the host's hostname and domain name.",
-				Remediation: "Do not run containers with `--uts=host`.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.21", Level: 1, Automated: false, V180: "5.21"},
-			},
-			Run: func(p *check.Pass) {
-				e := ev("uts mode", cmp.Or(p.Container.UTSMode, "private"), "not host")
-				if p.Container.UTSMode == "host" {
-					p.Fail("shares the host's UTS namespace", e)
-					return
-				}
-				p.OK("has its own UTS namespace", e)
-			},
+		Run: run5_20,
+	}
+}
+
+func run5_20(p *check.Pass) {
+	for _, m := range p.Container.Mounts {
+		if m.Propagation == "shared" || m.Propagation == "rshared" {
+			p.Fail(fmt.Sprintf("mounts %s with %s propagation: mounts made inside reach the host", m.Source, m.Propagation),
+				ev("mount", describeMount(m), "private or slave propagation"))
+		}
+	}
+	if !p.Reported() {
+		p.OK("no mount uses shared propagation")
+	}
+}
+
+// cis5_21 is CIS 5.21: Ensure that the host's UTS namespace is not shared.
+func cis5_21() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the host's UTS namespace is not shared",
+			Description: "Sharing the host UTS namespace lets a container change the host's hostname and domain name.",
+			Remediation: "Do not run containers with `--uts=host`.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.21", Level: 1, Automated: false, V180: "5.21"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure the default seccomp profile is not Disabled",
-				Description: "The default seccomp profile blocks dozens of dangerous syscalls; disabling it exposes much more of the kernel to the container.",
-				Remediation: "Do not run containers with `--security-opt seccomp=unconfined`; keep the default profile or supply a stricter custom one (`--security-opt seccomp=/path/profile.json`).",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				profiles := c.SecurityOptValues("seccomp")
-				daemonOpt, daemonSeccomp := p.Facts.Engine.SecurityOption("seccomp")
-				switch {
-				case c.Privileged:
-					p.Fail("privileged: seccomp filtering is disabled", ev("privileged", "true", "false"))
-				case slices.Contains(profiles, "unconfined"):
-					p.Fail("runs with seccomp=unconfined", ev("seccomp", "unconfined", "Docker's default or a custom profile"))
-				case !daemonSeccomp:
-					p.Fail("the daemon applies no seccomp filter", ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=seccomp"))
-				case len(profiles) > 0:
-					prof := profiles[len(profiles)-1]
-					if act, permissive := permissiveProfile(prof); permissive {
-						p.Fail("runs with a custom seccomp profile whose default action is "+act+": every syscall it does not list is allowed",
-							ev("seccomp", describeProfile(prof), "a profile whose default action refuses (SCMP_ACT_ERRNO)"))
-						return
-					}
-					p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(prof), ""))
-				case daemonOpt["profile"] == "unconfined":
-					p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
-				default:
-					p.OK("runs with the daemon's seccomp profile ("+cmp.Or(daemonOpt["profile"], "default")+")", ev("seccomp", cmp.Or(daemonOpt["profile"], "default"), ""))
-				}
-			},
+		Run: run5_21,
+	}
+}
+
+func run5_21(p *check.Pass) {
+	e := ev("uts mode", cmp.Or(p.Container.UTSMode, "private"), "not host")
+	if p.Container.UTSMode == "host" {
+		p.Fail("shares the host's UTS namespace", e)
+		return
+	}
+	p.OK("has its own UTS namespace", e)
+}
+
+// cis5_22 is CIS 5.22: Ensure the default seccomp profile is not Disabled.
+func cis5_22() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure the default seccomp profile is not Disabled",
+			Description: "The default seccomp profile blocks dozens of dangerous syscalls; disabling it exposes much more of the kernel to the container.",
+			Remediation: "Do not run containers with `--security-opt seccomp=unconfined`; keep the default profile or supply a stricter custom one (`--security-opt seccomp=/path/profile.json`).",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that docker exec commands are not used with the privileged option",
-				Description: "`docker exec --privileged` gives the exec'd process full capabilities, bypassing the container's restrictions.",
-				Remediation: "Do not use `--privileged` with `docker exec`; restrict who can run exec (e.g. with an authorization plugin) and audit exec events.",
-				Severity:    finding.Medium,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "5.23", Level: 2, Automated: false, V180: "5.23"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with Privileged set")
-			},
+		Run: run5_22,
+	}
+}
+
+func run5_22(p *check.Pass) {
+	c := p.Container
+	profiles := c.SecurityOptValues("seccomp")
+	daemonOpt, daemonSeccomp := p.Facts.Engine.SecurityOption("seccomp")
+	switch {
+	case c.Privileged:
+		p.Fail("privileged: seccomp filtering is disabled", ev("privileged", "true", "false"))
+	case slices.Contains(profiles, "unconfined"):
+		p.Fail("runs with seccomp=unconfined", ev("seccomp", "unconfined", "Docker's default or a custom profile"))
+	case !daemonSeccomp:
+		p.Fail("the daemon applies no seccomp filter", ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=seccomp"))
+	case len(profiles) > 0:
+		prof := profiles[len(profiles)-1]
+		if act, permissive := permissiveProfile(prof); permissive {
+			p.Fail("runs with a custom seccomp profile whose default action is "+act+": every syscall it does not list is allowed",
+				ev("seccomp", describeProfile(prof), "a profile whose default action refuses (SCMP_ACT_ERRNO)"))
+			return
+		}
+		p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(prof), ""))
+	case daemonOpt["profile"] == "unconfined":
+		p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
+	default:
+		p.OK("runs with the daemon's seccomp profile ("+cmp.Or(daemonOpt["profile"], "default")+")", ev("seccomp", cmp.Or(daemonOpt["profile"], "default"), ""))
+	}
+}
+
+// cis5_23 is CIS 5.23: Ensure that docker exec commands are not used with the privileged option.
+func cis5_23() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that docker exec commands are not used with the privileged option",
+			Description: "`docker exec --privileged` gives the exec'd process full capabilities, bypassing the container's restrictions.",
+			Remediation: "Do not use `--privileged` with `docker exec`; restrict who can run exec (e.g. with an authorization plugin) and audit exec events.",
+			Severity:    finding.Medium,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "5.23", Level: 2, Automated: false, V180: "5.23"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that docker exec commands are not used with the user=root option",
-				Description: "`docker exec --user=root` gives root inside containers that were deliberately run as a non-root user.",
-				Remediation: "Do not use `--user=root` (or `-u 0`) with `docker exec`; audit exec usage.",
-				Severity:    finding.Medium,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "5.24", Level: 2, Automated: false, V180: "5.24"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with User root")
-			},
+		Run: run5_23,
+	}
+}
+
+func run5_23(p *check.Pass) {
+	p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with Privileged set")
+}
+
+// cis5_24 is CIS 5.24: Ensure that docker exec commands are not used with the user=root option.
+func cis5_24() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that docker exec commands are not used with the user=root option",
+			Description: "`docker exec --user=root` gives root inside containers that were deliberately run as a non-root user.",
+			Remediation: "Do not use `--user=root` (or `-u 0`) with `docker exec`; audit exec usage.",
+			Severity:    finding.Medium,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "5.24", Level: 2, Automated: false, V180: "5.24"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that cgroup usage is confirmed",
-				Description: "A custom cgroup parent can place a container outside the intended resource controls.",
-				Remediation: "Do not use `--cgroup-parent` with `docker run` unless strictly required and reviewed; leave containers in Docker's default cgroup.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.25", Level: 1, Automated: false, V180: "5.25"},
-			},
-			Run: func(p *check.Pass) {
-				cp := p.Container.CgroupParent
-				if cp != "" {
-					p.Warn("runs under the cgroup parent "+cp+"; confirm it is intended", ev("cgroup parent", cp, "the default"))
-					return
-				}
-				p.OK("uses the default cgroup parent")
-			},
+		Run: run5_24,
+	}
+}
+
+func run5_24(p *check.Pass) {
+	p.Manual("past docker exec calls are not kept by the Engine API; review the host's audit log or the daemon's events for exec_create with User root")
+}
+
+// cis5_25 is CIS 5.25: Ensure that cgroup usage is confirmed.
+func cis5_25() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that cgroup usage is confirmed",
+			Description: "A custom cgroup parent can place a container outside the intended resource controls.",
+			Remediation: "Do not use `--cgroup-parent` with `docker run` unless strictly required and reviewed; leave containers in Docker's default cgroup.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.25", Level: 1, Automated: false, V180: "5.25"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the container is restricted from acquiring additional privileges",
-				Description: "Blocking privilege gain through setuid/setgid binaries stops a process in the container from escalating to root.",
-				Remediation: "Run containers with `--security-opt no-new-privileges` (or set `\"no-new-privileges\": true` daemon-wide, see 2.14).",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.26", Level: 1, Automated: false, V180: "5.26"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				vals := c.SecurityOptValues("no-new-privileges")
-				if len(vals) > 0 {
-					v := vals[len(vals)-1]
-					if b, err := strconv.ParseBool(v); err == nil && b {
-						p.OK("sets no-new-privileges", ev("no-new-privileges", v, "true"))
-						return
-					}
-					p.Fail("turns no-new-privileges off", ev("no-new-privileges", v, "true"))
-					return
-				}
-				d := p.Facts.Daemon
-				if d == nil || d.ConfigError != "" {
-					p.Warn("does not set no-new-privileges, and the daemon default could not be read", ev("no-new-privileges", "unset", "true"))
-					return
-				}
-				if d.Bool("no-new-privileges", false) {
-					p.OK("gets no-new-privileges from the daemon default", ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
-					return
-				}
-				p.Fail("does not set no-new-privileges: setuid binaries inside can gain privileges",
-					ev("no-new-privileges", "unset", "true"), ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
-			},
+		Run: run5_25,
+	}
+}
+
+func run5_25(p *check.Pass) {
+	cp := p.Container.CgroupParent
+	if cp != "" {
+		p.Warn("runs under the cgroup parent "+cp+"; confirm it is intended", ev("cgroup parent", cp, "the default"))
+		return
+	}
+	p.OK("uses the default cgroup parent")
+}
+
+// cis5_26 is CIS 5.26: Ensure that the container is restricted from acquiring additional privileges.
+func cis5_26() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the container is restricted from acquiring additional privileges",
+			Description: "Blocking privilege gain through setuid/setgid binaries stops a process in the container from escalating to root.",
+			Remediation: "Run containers with `--security-opt no-new-privileges` (or set `\"no-new-privileges\": true` daemon-wide, see 2.14).",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.26", Level: 1, Automated: false, V180: "5.26"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that container health is checked at runtime",
-				Description: "Runtime health checks detect containers that are running but no longer functioning, so they can be restarted or investigated.",
-				Remediation: "Ensure images define HEALTHCHECK or start containers with `--health-cmd` (plus `--health-interval`, `--health-retries`), e.g. `--health-cmd='stat /etc/passwd || exit 1'`.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.27", Level: 1, Automated: false, V180: "5.27"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				if !hasHealthcheck(c.Healthcheck) {
-					p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Healthcheck), "a HEALTHCHECK or --health-cmd"))
-					return
-				}
-				status := cmp.Or(c.Health, "not running")
-				p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Healthcheck, " "), ""), ev("health", status, ""))
-			},
+		Run: run5_26,
+	}
+}
+
+func run5_26(p *check.Pass) {
+	c := p.Container
+	vals := c.SecurityOptValues("no-new-privileges")
+	if len(vals) > 0 {
+		v := vals[len(vals)-1]
+		if b, err := strconv.ParseBool(v); err == nil && b {
+			p.OK("sets no-new-privileges", ev("no-new-privileges", v, "true"))
+			return
+		}
+		p.Fail("turns no-new-privileges off", ev("no-new-privileges", v, "true"))
+		return
+	}
+	d := p.Facts.Daemon
+	if d == nil || d.ConfigError != "" {
+		p.Warn("does not set no-new-privileges, and the daemon default could not be read", ev("no-new-privileges", "unset", "true"))
+		return
+	}
+	if d.Bool("no-new-privileges", false) {
+		p.OK("gets no-new-privileges from the daemon default", ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
+		return
+	}
+	p.Fail("does not set no-new-privileges: setuid binaries inside can gain privileges",
+		ev("no-new-privileges", "unset", "true"), ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
+}
+
+// cis5_27 is CIS 5.27: Ensure that container health is checked at runtime.
+func cis5_27() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that container health is checked at runtime",
+			Description: "Runtime health checks detect containers that are running but no longer functioning, so they can be restarted or investigated.",
+			Remediation: "Ensure images define HEALTHCHECK or start containers with `--health-cmd` (plus `--health-interval`, `--health-retries`), e.g. `--health-cmd='stat /etc/passwd || exit 1'`.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.27", Level: 1, Automated: false, V180: "5.27"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that Docker commands always make use of the latest version of their image",
-				Description: "Relying on cached or floating tags can leave older, vulnerable image versions in use.",
-				Remediation: "Pin image versions by tag or digest and pull explicitly before running (`docker pull image@sha256:...`, `docker run --pull=always`), and keep base images and packages pinned as well.",
-				Severity:    finding.Low,
-				Scope:       daemon,
-				CIS:         &finding.CIS{ID: "5.28", Level: 1, Automated: false, V180: "5.28"},
-			},
-			Run: func(p *check.Pass) {
-				p.Manual("whether each container runs the newest build of its image needs the registry's current digest; pull with --pull=always or compare digests before deploying")
-			},
+		Run: run5_27,
+	}
+}
+
+func run5_27(p *check.Pass) {
+	c := p.Container
+	if !hasHealthcheck(c.Healthcheck) {
+		p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Healthcheck), "a HEALTHCHECK or --health-cmd"))
+		return
+	}
+	status := cmp.Or(c.Health, "not running")
+	p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Healthcheck, " "), ""), ev("health", status, ""))
+}
+
+// cis5_28 is CIS 5.28: Ensure that Docker commands always make use of the latest version of their image.
+func cis5_28() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that Docker commands always make use of the latest version of their image",
+			Description: "Relying on cached or floating tags can leave older, vulnerable image versions in use.",
+			Remediation: "Pin image versions by tag or digest and pull explicitly before running (`docker pull image@sha256:...`, `docker run --pull=always`), and keep base images and packages pinned as well.",
+			Severity:    finding.Low,
+			Scope:       daemon,
+			CIS:         &finding.CIS{ID: "5.28", Level: 1, Automated: false, V180: "5.28"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the PIDs cgroup limit is used",
-				Description: "Without a PIDs limit a fork bomb in one container can exhaust the host's process table.",
-				Remediation: "Run containers with `--pids-limit <n>` (e.g. `--pids-limit 100`) sized for the workload.",
-				Severity:    finding.Medium,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.29", Level: 1, Automated: false, V180: "5.29"},
-			},
-			Run: func(p *check.Pass) {
-				l := p.Container.PidsLimit
-				if l <= 0 {
-					p.Fail("has no PIDs limit: a fork bomb inside can exhaust the host", ev("pids limit", "unlimited", "--pids-limit"))
-					return
-				}
-				p.OK("PIDs are limited to "+strconv.FormatInt(l, 10), ev("pids limit", strconv.FormatInt(l, 10), ""))
-			},
+		Run: run5_28,
+	}
+}
+
+func run5_28(p *check.Pass) {
+	p.Manual("whether each container runs the newest build of its image needs the registry's current digest; pull with --pull=always or compare digests before deploying")
+}
+
+// cis5_29 is CIS 5.29: Ensure that the PIDs cgroup limit is used.
+func cis5_29() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the PIDs cgroup limit is used",
+			Description: "Without a PIDs limit a fork bomb in one container can exhaust the host's process table.",
+			Remediation: "Run containers with `--pids-limit <n>` (e.g. `--pids-limit 100`) sized for the workload.",
+			Severity:    finding.Medium,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.29", Level: 1, Automated: false, V180: "5.29"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that Docker's default bridge \"docker0\" is not used",
-				Description: "Containers on the default docker0 bridge can reach each other without filtering and are exposed to ARP spoofing and MAC flooding.",
-				Remediation: "Create user-defined networks (`docker network create <net>`) and run containers with `--network <net>` instead of the default bridge.",
-				Severity:    finding.Low,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.30", Level: 2, Automated: false, V180: "5.30"},
-			},
-			Run: func(p *check.Pass) {
-				c := p.Container
-				if j := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(j.via) > 0 {
-					switch {
-					case j.loop:
-						p.Warn(fmt.Sprintf("joins the network of containers that join each other (%s): the daemon could not start it", strings.Join(j.via, " -> ")), ev("network mode", c.NetworkMode, ""))
-						return
-					case j.last == nil:
-						p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.NetworkMode, ""))
-						return
-					}
-					c = j.last // the container whose network it shares
-				}
-				br, ok := defaultBridge(p.Facts.Networks)
-				name, _ := br.Options.Get("com.docker.network.bridge.name")
-				// The networks the container is attached to decide; a container created but
-				// never started has none yet, and its mode says where it will go.
-				onDefault := ok && slices.Contains(c.Networks, br.ID)
-				if len(c.Networks) == 0 {
-					onDefault = ok && (c.NetworkMode == "default" || c.NetworkMode == "bridge")
-				}
-				if onDefault {
-					p.Fail("is attached to the default bridge ("+cmp.Or(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
-					return
-				}
-				p.OK("is not on the default bridge", ev("network mode", p.Container.NetworkMode, ""))
-			},
+		Run: run5_29,
+	}
+}
+
+func run5_29(p *check.Pass) {
+	l := p.Container.PidsLimit
+	if l <= 0 {
+		p.Fail("has no PIDs limit: a fork bomb inside can exhaust the host", ev("pids limit", "unlimited", "--pids-limit"))
+		return
+	}
+	p.OK("PIDs are limited to "+strconv.FormatInt(l, 10), ev("pids limit", strconv.FormatInt(l, 10), ""))
+}
+
+// cis5_30 is CIS 5.30: Ensure that Docker's default bridge \"docker0\" is not used.
+func cis5_30() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that Docker's default bridge \"docker0\" is not used",
+			Description: "Containers on the default docker0 bridge can reach each other without filtering and are exposed to ARP spoofing and MAC flooding.",
+			Remediation: "Create user-defined networks (`docker network create <net>`) and run containers with `--network <net>` instead of the default bridge.",
+			Severity:    finding.Low,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.30", Level: 2, Automated: false, V180: "5.30"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the host's user namespaces are not shared",
-				Description: "Sharing the host user namespace disables user-namespace remapping for the container, so container root is host root.",
-				Remediation: "Do not run containers with `--userns=host`.",
-				Severity:    finding.High,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
-			},
-			Run: func(p *check.Pass) {
-				e := ev("userns mode", cmp.Or(p.Container.UsernsMode, "daemon default"), "not host")
-				if p.Container.UsernsMode == "host" {
-					p.Fail("shares the host's user namespace", e)
-					return
-				}
-				p.OK("does not opt out of user namespace remapping", e)
-			},
+		Run: run5_30,
+	}
+}
+
+func run5_30(p *check.Pass) {
+	c := p.Container
+	if j := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(j.via) > 0 {
+		switch {
+		case j.loop:
+			p.Warn(fmt.Sprintf("joins the network of containers that join each other (%s): the daemon could not start it", strings.Join(j.via, " -> ")), ev("network mode", c.NetworkMode, ""))
+			return
+		case j.last == nil:
+			p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.NetworkMode, ""))
+			return
+		}
+		c = j.last // the container whose network it shares
+	}
+	br, ok := defaultBridge(p.Facts.Networks)
+	name, _ := br.Options.Get("com.docker.network.bridge.name")
+	// The networks the container is attached to decide; a container created but
+	// never started has none yet, and its mode says where it will go.
+	onDefault := ok && slices.Contains(c.Networks, br.ID)
+	if len(c.Networks) == 0 {
+		onDefault = ok && (c.NetworkMode == "default" || c.NetworkMode == "bridge")
+	}
+	if onDefault {
+		p.Fail("is attached to the default bridge ("+cmp.Or(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
+		return
+	}
+	p.OK("is not on the default bridge", ev("network mode", p.Container.NetworkMode, ""))
+}
+
+// cis5_31 is CIS 5.31: Ensure that the host's user namespaces are not shared.
+func cis5_31() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the host's user namespaces are not shared",
+			Description: "Sharing the host user namespace disables user-namespace remapping for the container, so container root is host root.",
+			Remediation: "Do not run containers with `--userns=host`.",
+			Severity:    finding.High,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
 		},
-		{
-			Rule: finding.Rule{
-				Title:       "Ensure that the Docker socket is not mounted inside any containers",
-				Description: "A container with the Docker socket mounted can ask the daemon to start privileged containers and thus control the host.",
-				Remediation: "Do not bind-mount /var/run/docker.sock, nor a directory that contains it (/var/run, /run, /var or /), into containers. If a tool needs the API, give it a socket proxy that allows only the calls it needs, or run it on the host.",
-				Severity:    finding.Critical,
-				Scope:       container,
-				CIS:         &finding.CIS{ID: "5.32", Level: 1, Automated: false, V180: "5.32"},
-			},
-			Run: func(p *check.Pass) {
-				socks := apiSockets(p.Facts)
-				found := false
-				for _, m := range p.Container.Mounts {
-					h := hostPath(m)
-					if h == "" {
-						continue
-					}
-					if s, ok := exposedSocket(h, socks); ok {
-						found = true
-						if h == s.path {
-							p.Fail(fmt.Sprintf("mounts %s %s at %s: %s", s.what, m.HostPath, m.Destination, s.consequence), mountEvidence(m, "no mount of "+s.what)...)
-						} else {
-							p.Fail(fmt.Sprintf("mounts %s, which exposes %s %s at %s: %s", m.HostPath, s.what, s.path, path.Join(m.Destination, strings.TrimPrefix(s.path, h)), s.consequence),
-								mountEvidence(m, "no mount of "+s.what)...)
-						}
-					} else if path.Base(h) == "docker.sock" {
-						found = true
-						p.Fail(fmt.Sprintf("mounts a Docker socket %s at %s: the container controls that daemon", m.HostPath, m.Destination), mountEvidence(m, "no Docker socket")...)
-					}
-				}
-				if !found {
-					p.OK("mounts neither the Docker nor the containerd socket")
-				}
-			},
+		Run: run5_31,
+	}
+}
+
+func run5_31(p *check.Pass) {
+	e := ev("userns mode", cmp.Or(p.Container.UsernsMode, "daemon default"), "not host")
+	if p.Container.UsernsMode == "host" {
+		p.Fail("shares the host's user namespace", e)
+		return
+	}
+	p.OK("does not opt out of user namespace remapping", e)
+}
+
+// cis5_32 is CIS 5.32: Ensure that the Docker socket is not mounted inside any containers.
+func cis5_32() check.Check {
+	return check.Check{
+		Rule: finding.Rule{
+			Title:       "Ensure that the Docker socket is not mounted inside any containers",
+			Description: "A container with the Docker socket mounted can ask the daemon to start privileged containers and thus control the host.",
+			Remediation: "Do not bind-mount /var/run/docker.sock, nor a directory that contains it (/var/run, /run, /var or /), into containers. If a tool needs the API, give it a socket proxy that allows only the calls it needs, or run it on the host.",
+			Severity:    finding.Critical,
+			Scope:       container,
+			CIS:         &finding.CIS{ID: "5.32", Level: 1, Automated: false, V180: "5.32"},
 		},
+		Run: run5_32,
+	}
+}
+
+func run5_32(p *check.Pass) {
+	socks := apiSockets(p.Facts)
+	found := false
+	for _, m := range p.Container.Mounts {
+		h := hostPath(m)
+		if h == "" {
+			continue
+		}
+		if s, ok := exposedSocket(h, socks); ok {
+			found = true
+			if h == s.path {
+				p.Fail(fmt.Sprintf("mounts %s %s at %s: %s", s.what, m.HostPath, m.Destination, s.consequence), mountEvidence(m, "no mount of "+s.what)...)
+			} else {
+				p.Fail(fmt.Sprintf("mounts %s, which exposes %s %s at %s: %s", m.HostPath, s.what, s.path, path.Join(m.Destination, strings.TrimPrefix(s.path, h)), s.consequence),
+					mountEvidence(m, "no mount of "+s.what)...)
+			}
+		} else if path.Base(h) == "docker.sock" {
+			found = true
+			p.Fail(fmt.Sprintf("mounts a Docker socket %s at %s: the container controls that daemon", m.HostPath, m.Destination), mountEvidence(m, "no Docker socket")...)
+		}
+	}
+	if !found {
+		p.OK("mounts neither the Docker nor the containerd socket")
 	}
 }
 
