@@ -72,7 +72,7 @@ func TestFromFactsErrors(t *testing.T) {
 		filepath.Join(dir, "none.json"): "dockaudit host: read facts: open " + filepath.Join(dir, "none.json") + ": no such file or directory\n",
 		fifo:                            "dockaudit host: read facts " + fifo + ": not a regular file\n",
 		bad:                             "dockaudit host: read facts " + bad + ": not a dockaudit facts file: invalid character 'n' looking for beginning of object key string\n",
-		old:                             "dockaudit host: read facts " + old + ": schema version 99, this dockaudit reads version 1\n",
+		old:                             "dockaudit host: read facts " + old + ": schema version 99, this dockaudit reads version 2 (write them again with this dockaudit's --save-facts)\n",
 	}
 	for file, want := range tests {
 		code, out, errs := runCLI(t, nil, "host", "--from-facts", file)

@@ -133,7 +133,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Endpoint:        client.Host,
 		IncludesStopped: opts.All,
 		Engine:          res.Engine,
-		Client: facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify,
+		Client: &facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify,
 			CertPath: opts.Env.CertPath},
 		Containers: res.Containers,
 		Images:     res.Images,
@@ -212,7 +212,7 @@ func readFacts(path string) (*facts.Snapshot, error) {
 		return nil, fmt.Errorf("read facts %s: not a dockaudit facts file: %v", path, err)
 	}
 	if snap.SchemaVersion != facts.SchemaVersion {
-		return nil, fmt.Errorf("read facts %s: schema version %d, this dockaudit reads version %d", path, snap.SchemaVersion, facts.SchemaVersion)
+		return nil, fmt.Errorf("read facts %s: schema version %d, this dockaudit reads version %d (write them again with this dockaudit's --save-facts)", path, snap.SchemaVersion, facts.SchemaVersion)
 	}
 	if err := validFacts(&snap); err != nil {
 		return nil, fmt.Errorf("read facts %s: %v", path, err)

@@ -4,10 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,70 +15,18 @@ import (
 	"github.com/dockaudit/dockaudit/internal/report"
 )
 
-// fakeDaemon serves the Engine API answers recorded from the live fixture over a unix
-// socket; containers listed in gone answer 404 to inspect, as if removed mid-audit.
-func fakeDaemon(t *testing.T, gone map[string]bool) string {
-	t.Helper()
-	const dir = "../collect/engine/testdata/api"
-	sock := filepath.Join(t.TempDir(), "docker.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
-			t.Errorf("the audit sent %s %s", r.Method, r.URL.Path)
-		}
-		if r.URL.Path == "/_ping" {
-			w.Header().Set("Api-Version", "1.41")
-			w.Write([]byte("OK"))
-			return
-		}
-		p := strings.TrimPrefix(r.URL.Path, "/v1.41")
-		parts := strings.Split(strings.Trim(p, "/"), "/")
-		file := ""
-		switch {
-		case len(parts) == 1:
-			file = parts[0] + ".json"
-		case parts[0] == "containers" && parts[1] == "json":
-			file = "containers.json"
-		case parts[0] == "images" && parts[1] == "json":
-			file = "images.json"
-		case parts[0] == "containers" && parts[2] == "json":
-			if gone[parts[1]] {
-				w.WriteHeader(404)
-				w.Write([]byte(`{"message":"No such container: ` + parts[1] + `"}`))
-				return
-			}
-			file = "container-" + parts[1] + ".json"
-		case parts[0] == "containers" && parts[2] == "top":
-			file = "top-" + parts[1] + ".json"
-		case parts[0] == "images":
-			file = map[string]string{"json": "image-", "history": "history-"}[parts[2]] + strings.TrimPrefix(parts[1], "sha256:") + ".json"
-		}
-		b, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			w.WriteHeader(404)
-			w.Write([]byte(`{"message":"not recorded"}`))
-			return
-		}
-		w.Write(b)
-	})
-	srv := &http.Server{Handler: h}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return sock
-}
+const recordedAPI = "../collect/engine/testdata/api"
 
 func TestHostVanishedContainerAndRemoteDaemon(t *testing.T) {
-	sock := fakeDaemon(t, map[string]bool{"2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9": true}) // da-sock
+	host := enginetest.Start(t, enginetest.Daemon{Dir: recordedAPI,
+		Gone: map[string]bool{"2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9": true}}) // da-sock
 	high := finding.High
 	var out bytes.Buffer
 	r, err := Host(context.Background(), HostOptions{
 		Output:  Output{Format: "json", FailOn: &high},
 		All:     true,
 		Timeout: 10 * time.Second,
-		Env:     engine.Env{Host: "unix://" + sock},
+		Env:     engine.Env{Host: host},
 		Now:     func() time.Time { return time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC) },
 	}, &out, nil)
 	if err != nil {
@@ -136,7 +80,7 @@ func TestHostVanishedContainerAndRemoteDaemon(t *testing.T) {
 // writes the JSON report (go test -bench HostMany -benchmem; compare peak RSS with
 // /usr/bin/time on the binary against the same daemon for the closing notes).
 func BenchmarkHostManyContainers(b *testing.B) {
-	host := enginetest.Start(b, enginetest.Daemon{Dir: "../collect/engine/testdata/api", Clones: 2000})
+	host := enginetest.Start(b, enginetest.Daemon{Dir: recordedAPI, Clones: 2000})
 	var out countingWriter
 	for b.Loop() {
 		out = 0
@@ -154,4 +98,44 @@ type countingWriter int64
 func (c *countingWriter) Write(p []byte) (int, error) {
 	*c += countingWriter(len(p))
 	return len(p), nil
+}
+
+// TestHostNullInspectSections: a daemon whose inspect answer for a container has null
+// HostConfig, Config and State gets no pass for that container (CIS-5.4, 5.5, 5.10,
+// 5.32 and CONFINE-CAPS passed before): each rule that needs them skips and says why.
+func TestHostNullInspectSections(t *testing.T) {
+	const good = "46388d76cc04dd593cae09089c8b27f43c272f0c87bad9294f41299b0a0ebe32" // da-good
+	host := enginetest.Start(t, enginetest.Daemon{Dir: recordedAPI, Edit: func(path string, a map[string]any) {
+		if path == "/containers/"+good+"/json" {
+			a["HostConfig"], a["Config"], a["State"] = nil, nil, nil
+		}
+	}})
+	var out bytes.Buffer
+	r, err := Host(context.Background(), HostOptions{Output: Output{Format: "json"}, All: true, Timeout: 10 * time.Second,
+		Env: engine.Env{Host: host}}, &out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range r.Findings {
+		if f.Target.Name != "da-good" {
+			continue
+		}
+		mountsOnly := f.Rule == "CIS-5.6" || f.Rule == "CIS-5.20" || f.Rule == "CIS-5.32" // its Mounts were answered
+		if !mountsOnly && (f.Status == finding.Pass || f.Status == finding.Fail || f.Status == finding.Warn) {
+			t.Errorf("%s %s: %s", f.Rule, f.Status, f.Message)
+		}
+		got[f.Rule] = f.Status.String() + ": " + f.Message
+	}
+	hc := "skip: not known: the daemon's inspect answer has no HostConfig for this container"
+	for rule, want := range map[string]string{
+		"CIS-5.4": hc, "CIS-5.5": hc, "CIS-5.10": hc, "CONFINE-CAPS": hc, "CONFINE-SECCOMP": hc,
+		"CIS-5.32": "pass: mounts neither the Docker nor the containerd socket",
+		"CIS-5.7":  "skip: not known: the daemon's inspect answer has no State for this container",
+		"CIS-4.1":  "skip: not known: the daemon's inspect answer has no Config for this container",
+	} {
+		if got[rule] != want {
+			t.Errorf("%s: %q, want %q", rule, got[rule], want)
+		}
+	}
 }

@@ -12,7 +12,12 @@ type Check struct {
 	// NeedsHost marks checks that read the daemon's host (files, processes, audit rules).
 	// When the audit has no host access the runner reports skip without calling Run.
 	NeedsHost bool
-	Run       func(p *Pass)
+	// Needs lists the parts of the facts the check reads: of its container or image,
+	// or of the snapshot. When one is missing (the daemon answered null, a facts file
+	// lacks it) the runner reports skip with the reason without calling Run: absence
+	// is never a safe value.
+	Needs []facts.Part
+	Run   func(p *Pass)
 }
 
 // Config is what the user told the checks (as opposed to what was collected).
@@ -38,6 +43,23 @@ type Pass struct {
 	rule    *finding.Rule
 	target  finding.Target
 	results []*finding.Finding
+}
+
+// missing asks the target, then the snapshot, whether a part of the facts is missing.
+func (p *Pass) missing(part facts.Part) (string, bool) {
+	switch part {
+	case facts.PartState, facts.PartConfig, facts.PartHostConfig, facts.PartMounts, facts.PartPorts, facts.PartNetworks:
+		if p.Container == nil {
+			return "", false
+		}
+		return p.Container.Missing(part)
+	case facts.PartImageConfig, facts.PartHistory, facts.PartContent, facts.PartRef:
+		if p.Image == nil {
+			return "", false
+		}
+		return p.Image.Missing(part)
+	}
+	return p.Facts.Missing(part)
 }
 
 // Result is a finding being reported; its methods adjust it before the runner takes it.

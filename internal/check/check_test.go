@@ -19,7 +19,7 @@ func snap() *facts.Snapshot {
 		Engine:     facts.Engine{ID: "E", Name: "node1"},
 		HostAccess: facts.HostAccess{Local: true},
 		Host:       &facts.Host{Hostname: "node1"},
-		Containers: []facts.Container{{ID: "2", Name: "b"}, {ID: "1", Name: "a"}, {ID: "3", Name: "gone", Error: "container gone disappeared"}},
+		Containers: []facts.Container{{ID: "2", Name: "b", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {ID: "1", Name: "a", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {ID: "3", Name: "gone", Error: "container gone disappeared"}},
 		Images:     []facts.Image{{ID: "sha256:0123456789abcdef0123", Tags: nil}},
 	}
 }
@@ -151,5 +151,30 @@ func TestSelection(t *testing.T) {
 	_, err = Selection{Exclude: []string{"nosuchtag"}}.Apply(checks)
 	if err == nil {
 		t.Error("unknown exclude selector: no error")
+	}
+}
+
+// TestRunNeeds: a check whose facts are missing is not called; its target gets skip
+// with the reason the collector recorded (or that the facts lack the part).
+func TestRunNeeds(t *testing.T) {
+	s := snap()
+	s.Containers[0].HostConfig = nil
+	s.Containers[0].Unknown = map[facts.Part]string{facts.PartHostConfig: "the daemon's inspect answer has no HostConfig for this container"}
+	s.Containers[1].Mounts = nil
+	called := map[string]bool{}
+	checks := []Check{
+		{Rule: rule("N-1", finding.KindContainer), Needs: []facts.Part{facts.PartHostConfig, facts.PartMounts},
+			Run: func(p *Pass) { called[p.Container.Name] = true }},
+		{Rule: rule("N-2", finding.KindDaemon), Needs: []facts.Part{facts.PartEngine}, Run: func(p *Pass) { called["daemon"] = true }},
+	}
+	got := lines(Run(checks, s, Options{}))
+	want := []line{
+		{"AUDIT-COLLECT", "error", "container gone", "container gone disappeared"},
+		{"N-1", "skip", "container a", "not known: the facts hold no mounts for this container"},
+		{"N-1", "skip", "container b", "not known: the daemon's inspect answer has no HostConfig for this container"},
+		{"N-2", "skip", "daemon node1", "not known: the daemon's /info and /version were not read"},
+	}
+	if d := cmp.Diff(want, got); d != "" || len(called) > 0 {
+		t.Errorf("(-want +got):\n%s\ncalled %v", d, called)
 	}
 }

@@ -176,6 +176,12 @@ func evaluate(c *Check, p *Pass) {
 		p.Skip("needs access to the daemon's host: " + p.Facts.HostAccess.Reason)
 		return
 	}
+	for _, part := range c.Needs {
+		if why, missing := p.missing(part); missing {
+			p.Skip("not known: " + why)
+			return
+		}
+	}
 	c.Run(p)
 	if len(p.results) == 0 {
 		p.OK(c.Title)

@@ -22,6 +22,8 @@ type Daemon struct {
 	// Edit, when set, may change a decoded answer before it is served (set HostConfig
 	// to nil, say); path is the API path without its version prefix.
 	Edit func(path string, answer map[string]any)
+	// Gone lists container IDs whose inspect answers 404, as if removed mid-audit.
+	Gone map[string]bool
 }
 
 // Start serves the daemon on a unix socket in a temporary directory and returns the
@@ -58,6 +60,9 @@ func (d Daemon) handler(t testing.TB) http.Handler {
 		return fmt.Sprintf("%064x", i+1), of
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			t.Errorf("the audit sent %s %s: it must only read", r.Method, r.URL.Path)
+		}
 		if r.URL.Path == "/_ping" {
 			w.Header().Set("Api-Version", "1.41")
 			w.Write([]byte("OK"))
@@ -87,6 +92,10 @@ func (d Daemon) handler(t testing.TB) http.Handler {
 			answer = list
 		case parts[0] == "containers" && parts[1] == "json":
 			answer = recorded
+		case parts[0] == "containers" && len(parts) == 3 && d.Gone[parts[1]] && parts[2] == "json":
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(map[string]string{"message": "No such container: " + parts[1]})
+			return
 		case parts[0] == "containers" && len(parts) == 3:
 			id := parts[1]
 			if d.Clones > 0 {

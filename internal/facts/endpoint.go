@@ -17,6 +17,12 @@ type Endpoint struct {
 	TookMS int64 `json:"tookMs"`
 }
 
+// Probed reports whether the probe got anything from the address: a TLS handshake,
+// or an answer (or a refusal) of the API.
+func (e *Endpoint) Probed() bool {
+	return e.TLS != nil || e.API.Answered || e.API.Status != 0 || e.API.Error != ""
+}
+
 // TLSProbe is what TLS handshakes with an address showed.
 type TLSProbe struct {
 	// ClientCertRequested: the server asked for a client certificate (mTLS); the CA

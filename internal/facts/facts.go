@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -9,7 +10,7 @@ import (
 )
 
 // SchemaVersion changes whenever a field changes meaning; --from-facts refuses other versions.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Snapshot is everything the host audit looked at, collected once.
 type Snapshot struct {
@@ -26,7 +27,8 @@ type Snapshot struct {
 	HostAccess HostAccess     `json:"hostAccess"`
 	Daemon     *DaemonProcess `json:"daemon,omitempty"`
 	Host       *Host          `json:"host,omitempty"`
-	Client     Client         `json:"client"`
+	// Client is the auditing client's environment; nil when not recorded.
+	Client *Client `json:"client,omitempty"`
 
 	Containers []Container `json:"containers"`
 	Images     []Image     `json:"images"`
@@ -43,6 +45,30 @@ type Snapshot struct {
 	// Notes are things the collectors could not read that weaken some checks, in words
 	// (the volume list failed, so volume binds were not resolved).
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Missing reports whether a daemon- or client-wide part of the facts is missing, and
+// why.
+func (s *Snapshot) Missing(p Part) (string, bool) {
+	switch p {
+	case PartEngine:
+		if s.Engine.ServerVersion == "" {
+			return "the daemon's /info and /version were not read", true
+		}
+	case PartSecurityOptions:
+		if s.Engine.SecurityOptions == nil {
+			return "the daemon's /info gave no SecurityOptions", true
+		}
+	case PartDaemonNetworks:
+		if s.Networks == nil {
+			return "the daemon's networks were not listed", true
+		}
+	case PartClient:
+		if s.Client == nil {
+			return "the auditing client's environment was not recorded", true
+		}
+	}
+	return "", false
 }
 
 // Volume is one daemon volume.
@@ -360,53 +386,170 @@ type ClientConfig struct {
 }
 
 // Container is one container, from a single inspect plus its process list.
+//
+// What the inspect answer holds in sections is kept in sections: State, Config and
+// HostConfig are nil, and Mounts, Ports and Networks are nil slices, when the daemon
+// did not say (a null section) or a facts file does not hold them. Absence is never a
+// safe value: a rule that needs a part declares it (check.Check.Needs) and reports
+// skip with the reason, which Unknown keeps when the collector knew it.
 type Container struct {
-	ID              string       `json:"id"`
-	Name            string       `json:"name"`
-	Image           string       `json:"image"`
-	ImageID         string       `json:"imageID"`
-	State           string       `json:"state"`         // created, running, paused, restarting, exited, dead
-	PID             int          `json:"pid,omitempty"` // the init process, in the daemon's PID namespace
-	Health          string       `json:"health,omitempty"`
-	User            string       `json:"user"`
-	Healthcheck     []string     `json:"healthcheck,omitempty"` // Config.Healthcheck.Test
-	Privileged      bool         `json:"privileged"`
-	CapAdd          []string     `json:"capAdd"`
-	CapDrop         []string     `json:"capDrop"`
-	SecurityOpt     []string     `json:"securityOpt"`
-	AppArmorProfile string       `json:"apparmorProfile"`
-	ProcessLabel    string       `json:"processLabel"`
-	Mounts          []Mount      `json:"mounts"`
-	Ports           []Port       `json:"ports"`
-	PublishAll      bool         `json:"publishAll"`
-	NetworkMode     string       `json:"networkMode"`
-	Networks        []string     `json:"networks"` // network IDs the container is attached to
-	Memory          int64        `json:"memory"`
-	CPUShares       int64        `json:"cpuShares"`
-	NanoCPUs        int64        `json:"nanoCPUs"`
-	CPUQuota        int64        `json:"cpuQuota"`
-	CpusetCpus      string       `json:"cpusetCpus,omitempty"`
-	ReadonlyRootfs  bool         `json:"readonlyRootfs"`
-	RestartPolicy   string       `json:"restartPolicy"`
-	RestartRetries  int          `json:"restartRetries"`
-	PidMode         string       `json:"pidMode"`
-	IpcMode         string       `json:"ipcMode"`
-	UTSMode         string       `json:"utsMode"`
-	UsernsMode      string       `json:"usernsMode"`
-	Devices         []Device     `json:"devices"`
-	Ulimits         []Ulimit     `json:"ulimits"`
-	CgroupParent    string       `json:"cgroupParent"`
-	PidsLimit       int64        `json:"pidsLimit"` // 0 or negative: unlimited
-	Processes       *ProcessList `json:"processes,omitempty"`
-	// Confinement is read from procfs for running containers on the daemon's host.
-	Confinement    *Confinement `json:"confinement,omitempty"`
+	ID      string           `json:"id"`
+	Name    string           `json:"name"`
+	ImageID string           `json:"imageID"`
+	State   *ContainerState  `json:"state,omitempty"`
+	Config  *ContainerConfig `json:"config,omitempty"`
+	// HostConfig is what the container was created with: the requested options.
+	HostConfig *HostConfig `json:"hostConfig,omitempty"`
+	// AppArmorProfile and ProcessLabel are what the daemon applied ("" for none).
+	AppArmorProfile string   `json:"apparmorProfile"`
+	ProcessLabel    string   `json:"processLabel"`
+	Mounts          []Mount  `json:"mounts"`
+	Ports           []Port   `json:"ports"`
+	Networks        []string `json:"networks"` // network IDs the container is attached to
+	// Processes is the container's process list; ProcessesError why it is missing.
+	Processes      *ProcessList `json:"processes,omitempty"`
 	ProcessesError string       `json:"processesError,omitempty"`
+	// Confinement is read from procfs for running containers on the daemon's host.
+	Confinement *Confinement `json:"confinement,omitempty"`
+	// Unknown says, by part, why a part is missing.
+	Unknown map[Part]string `json:"unknown,omitempty"`
 	// Error is set when the container could not be read (it vanished mid-audit, say).
 	Error string `json:"error,omitempty"`
 }
 
-// Running reports whether the container's processes exist.
-func (c Container) Running() bool { return RunningState(c.State) }
+// ContainerState is the inspect answer's State.
+type ContainerState struct {
+	Status string `json:"status"`        // created, running, paused, restarting, exited, dead, removed
+	PID    int    `json:"pid,omitempty"` // the init process, in the daemon's PID namespace
+	Health string `json:"health,omitempty"`
+}
+
+// ContainerConfig is the part of the inspect answer's Config the checks read.
+type ContainerConfig struct {
+	Image       string   `json:"image"` // the image name the container was created from
+	User        string   `json:"user"`
+	Healthcheck []string `json:"healthcheck,omitempty"` // Healthcheck.Test
+}
+
+// HostConfig is the part of the inspect answer's HostConfig the checks read.
+type HostConfig struct {
+	Privileged     bool     `json:"privileged"`
+	CapAdd         []string `json:"capAdd"`
+	CapDrop        []string `json:"capDrop"`
+	SecurityOpt    []string `json:"securityOpt"`
+	PublishAll     bool     `json:"publishAll"`
+	NetworkMode    string   `json:"networkMode"`
+	Memory         int64    `json:"memory"`
+	CPUShares      int64    `json:"cpuShares"`
+	NanoCPUs       int64    `json:"nanoCPUs"`
+	CPUQuota       int64    `json:"cpuQuota"`
+	CpusetCpus     string   `json:"cpusetCpus,omitempty"`
+	ReadonlyRootfs bool     `json:"readonlyRootfs"`
+	RestartPolicy  string   `json:"restartPolicy"`
+	RestartRetries int      `json:"restartRetries"`
+	PidMode        string   `json:"pidMode"`
+	IpcMode        string   `json:"ipcMode"`
+	UTSMode        string   `json:"utsMode"`
+	UsernsMode     string   `json:"usernsMode"`
+	Devices        []Device `json:"devices"`
+	Ulimits        []Ulimit `json:"ulimits"`
+	CgroupParent   string   `json:"cgroupParent"`
+	PidsLimit      int64    `json:"pidsLimit"` // 0 or negative: unlimited
+}
+
+// Part names a part of a container's facts that can be missing.
+type Part string
+
+// The parts of the facts a rule can need: of a container, of an image, or of the
+// snapshot (the daemon and the client).
+const (
+	PartEngine          Part = "engine"          // the daemon's /info and /version
+	PartSecurityOptions Part = "securityOptions" // /info SecurityOptions
+	PartDaemonNetworks  Part = "daemonNetworks"  // the daemon's network list
+	PartClient          Part = "client"          // the auditing client's environment
+	PartImageConfig     Part = "imageConfig"
+	PartHistory         Part = "history"
+	PartContent         Part = "content" // what an image's layers hold
+	PartRef             Part = "ref"     // how the user named an image
+
+	PartState      Part = "state"
+	PartConfig     Part = "config"
+	PartHostConfig Part = "hostConfig"
+	PartMounts     Part = "mounts"
+	PartPorts      Part = "ports"
+	PartNetworks   Part = "networks"
+)
+
+// Missing reports whether a part is missing and why.
+func (c *Container) Missing(p Part) (string, bool) {
+	var missing bool
+	switch p {
+	case PartState:
+		missing = c.State == nil
+	case PartConfig:
+		missing = c.Config == nil
+	case PartHostConfig:
+		missing = c.HostConfig == nil
+	case PartMounts:
+		missing = c.Mounts == nil
+	case PartPorts:
+		missing = c.Ports == nil
+	case PartNetworks:
+		missing = c.Networks == nil
+	}
+	if !missing {
+		return "", false
+	}
+	if why := c.Unknown[p]; why != "" {
+		return why, true
+	}
+	return "the facts hold no " + string(p) + " for this container", true
+}
+
+// Clone is a deep copy: a container whose sections can be changed without changing
+// the original's.
+func (c Container) Clone() Container {
+	if c.State != nil {
+		st := *c.State
+		c.State = &st
+	}
+	if c.Config != nil {
+		cf := *c.Config
+		cf.Healthcheck = slices.Clone(cf.Healthcheck)
+		c.Config = &cf
+	}
+	if c.HostConfig != nil {
+		h := *c.HostConfig
+		h.CapAdd, h.CapDrop, h.SecurityOpt = slices.Clone(h.CapAdd), slices.Clone(h.CapDrop), slices.Clone(h.SecurityOpt)
+		h.Devices, h.Ulimits = slices.Clone(h.Devices), slices.Clone(h.Ulimits)
+		c.HostConfig = &h
+	}
+	c.Mounts, c.Ports, c.Networks = slices.Clone(c.Mounts), slices.Clone(c.Ports), slices.Clone(c.Networks)
+	if c.Unknown != nil {
+		c.Unknown = maps.Clone(c.Unknown)
+	}
+	return c
+}
+
+// Status is the container's state, "" when it is not known.
+func (c Container) Status() string {
+	if c.State == nil {
+		return ""
+	}
+	return c.State.Status
+}
+
+// PID is the container's init process, 0 when not running or not known.
+func (c Container) PID() int {
+	if c.State == nil {
+		return 0
+	}
+	return c.State.PID
+}
+
+// Running reports whether the container's processes exist (false when its state is
+// not known).
+func (c Container) Running() bool { return RunningState(c.Status()) }
 
 // RunningState reports whether a container state means its processes exist.
 func RunningState(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
@@ -433,8 +576,11 @@ func VersionLess(a, b string) bool {
 // "label", "no-new-privileges"), accepting both key=value and the legacy key:value.
 // A bare key (no-new-privileges) returns "true".
 func (c Container) SecurityOptValues(key string) []string {
+	if c.HostConfig == nil {
+		return nil
+	}
 	var out []string
-	for _, opt := range c.SecurityOpt {
+	for _, opt := range c.HostConfig.SecurityOpt {
 		k, v, ok := strings.Cut(opt, "=")
 		if !ok {
 			k, v, ok = strings.Cut(opt, ":")
@@ -477,6 +623,9 @@ type Mount struct {
 	// RealHostPath is HostPath with symlinks resolved on the daemon's host, as the
 	// kernel resolved them when it made the mount. Only set with host access.
 	RealHostPath string `json:"realHostPath,omitempty"`
+	// HostPathUnknown says why HostPath may be missing: a local volume whose options
+	// could not be read may be a bind of any host directory.
+	HostPathUnknown string `json:"hostPathUnknown,omitempty"`
 }
 
 // Port is one published port. HostIP "" means every address (IPv4 and IPv6).
@@ -532,34 +681,73 @@ func (p *ProcessList) Commands() []string {
 }
 
 // Image is one image of the daemon, listed once per image ID.
+//
+// Config is nil, and History a nil slice, when they were not read (a daemon's null
+// answer, a facts file without them); rules that need them skip.
 type Image struct {
-	ID          string    `json:"id"`
-	Tags        []string  `json:"tags"`
-	Digests     []string  `json:"digests"`
-	Created     string    `json:"created,omitempty"`
-	User        string    `json:"user"`
-	Healthcheck []string  `json:"healthcheck,omitempty"`
-	Env         []string  `json:"env,omitempty"`
-	History     []History `json:"history"`
-	Error       string    `json:"error,omitempty"`
+	ID      string       `json:"id"`
+	Tags    []string     `json:"tags"`
+	Digests []string     `json:"digests"`
+	Created string       `json:"created,omitempty"`
+	Config  *ImageConfig `json:"config,omitempty"`
+	History []History    `json:"history"`
+	Error   string       `json:"error,omitempty"`
+	// Unknown says, by part, why a part is missing.
+	Unknown map[Part]string `json:"unknown,omitempty"`
 
 	// The rest is set by dockaudit image, which reads the image itself.
-	Source       string       `json:"source,omitempty"` // daemon, docker-archive, oci, registry, dir
-	Ref          string       `json:"ref,omitempty"`    // as the user wrote it
-	Digest       string       `json:"digest,omitempty"` // manifest digest, when the source has one
-	Platform     string       `json:"platform,omitempty"`
-	Labels       Labels       `json:"labels,omitempty"`
-	Entrypoint   []string     `json:"entrypoint,omitempty"`
-	Cmd          []string     `json:"cmd,omitempty"`
-	Volumes      []string     `json:"volumes,omitempty"`
-	ExposedPorts []string     `json:"exposedPorts,omitempty"`
-	Layers       []ImageLayer `json:"layers,omitempty"`
+	Source   string       `json:"source,omitempty"` // daemon, docker-archive, oci, registry, dir
+	Ref      string       `json:"ref,omitempty"`    // as the user wrote it
+	Digest   string       `json:"digest,omitempty"` // manifest digest, when the source has one
+	Platform string       `json:"platform,omitempty"`
+	Layers   []ImageLayer `json:"layers,omitempty"`
 	// Content is what the layers hold; nil when they were not read (dockaudit host).
 	Content *ImageContent `json:"content,omitempty"`
 	// VulnDB says whether and against what the packages were matched; Vulns is what
 	// matched.
 	VulnDB *VulnDB `json:"vulnDB,omitempty"`
 	Vulns  []Vuln  `json:"vulns,omitempty"`
+}
+
+// ImageConfig is the part of an image's configuration the checks read. An image
+// without a config section has an empty one: no user (root), no healthcheck.
+type ImageConfig struct {
+	User         string   `json:"user"`
+	Healthcheck  []string `json:"healthcheck,omitempty"`
+	Env          []string `json:"env,omitempty"`
+	Labels       Labels   `json:"labels,omitempty"`
+	Entrypoint   []string `json:"entrypoint,omitempty"`
+	Cmd          []string `json:"cmd,omitempty"`
+	Volumes      []string `json:"volumes,omitempty"`
+	ExposedPorts []string `json:"exposedPorts,omitempty"`
+}
+
+// Missing reports whether a part of the image's facts is missing, and why.
+func (im *Image) Missing(p Part) (string, bool) {
+	var missing bool
+	switch p {
+	case PartImageConfig:
+		missing = im.Config == nil
+	case PartHistory:
+		missing = im.History == nil
+	case PartContent:
+		missing = im.Content == nil
+	case PartRef:
+		missing = im.Ref == ""
+	}
+	if !missing {
+		return "", false
+	}
+	if why := im.Unknown[p]; why != "" {
+		return why, true
+	}
+	switch p {
+	case PartContent:
+		return "the image's files were not read (dockaudit image reads them)", true
+	case PartRef:
+		return "how the image was named is not known", true
+	}
+	return "the facts hold no " + string(p) + " for this image", true
 }
 
 // VulnDB is the advisory database packages were matched against.

@@ -47,6 +47,7 @@ func base() *facts.Snapshot {
 			ContainersTotal: 1, ContainersRunning: 1, ImagesTotal: 1,
 		},
 		HostAccess: facts.HostAccess{Local: true, Root: "/"},
+		Client:     &facts.Client{},
 		Daemon: &facts.DaemonProcess{
 			PID: 100, Exe: "/usr/sbin/dockerd", Args: []string{"dockerd"}, FoundBy: "peer credentials of /var/run/docker.sock",
 			ConfigFile: "/etc/docker/daemon.json", Config: map[string]facts.Setting{},
@@ -80,15 +81,9 @@ func base() *facts.Snapshot {
 			AppArmor:    facts.LSM{Evidence: "/sys/module/apparmor/parameters/enabled is absent (AppArmor is not in this kernel)"},
 			SELinux:     facts.LSM{Evidence: "selinuxfs is not mounted (/sys/fs/selinux/enforce is absent)"},
 		},
-		Containers: []facts.Container{{
-			ID: "c1", Name: "web", Image: "web:1", ImageID: "sha256:i1", State: "running", User: "",
-			CapAdd: []string{}, CapDrop: []string{}, SecurityOpt: []string{}, Mounts: []facts.Mount{}, Ports: []facts.Port{},
-			NetworkMode: "default", Networks: []string{"n-bridge"}, Devices: []facts.Device{}, Ulimits: []facts.Ulimit{},
-			RestartPolicy: "no", IpcMode: "private",
-			Processes: &facts.ProcessList{Source: "procfs", Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
-				Processes: [][]string{{"root", "10", "1", "0", "10:00", "?", "00:00:00", "nginx: master process"}}},
-		}},
-		Images: []facts.Image{{ID: "sha256:i1", Tags: []string{"web:1"}, Digests: []string{}, History: []facts.History{
+		Containers: []facts.Container{{ID: "c1", Name: "web", ImageID: "sha256:i1", Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{"n-bridge"}, Processes: &facts.ProcessList{Source: "procfs", Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"},
+			Processes: [][]string{{"root", "10", "1", "0", "10:00", "?", "00:00:00", "nginx: master process"}}}, State: &facts.ContainerState{Status: "running"}, Config: &facts.ContainerConfig{Image: "web:1", User: ""}, HostConfig: &facts.HostConfig{CapAdd: []string{}, CapDrop: []string{}, SecurityOpt: []string{}, NetworkMode: "default", Devices: []facts.Device{}, Ulimits: []facts.Ulimit{}, RestartPolicy: "no", IpcMode: "private"}}},
+		Images: []facts.Image{{ID: "sha256:i1", Tags: []string{"web:1"}, Digests: []string{}, Config: &facts.ImageConfig{}, History: []facts.History{
 			{CreatedBy: "/bin/sh -c #(nop) ADD file:0123 in / "},
 			{CreatedBy: `/bin/sh -c #(nop)  CMD ["sh"]`, EmptyLayer: true},
 		}}},

@@ -44,7 +44,8 @@ func cis2_1() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.1", Level: 1, Automated: false, V180: "2.1"},
 		},
-		Run: run2_1,
+		Needs: []facts.Part{facts.PartEngine, facts.PartSecurityOptions},
+		Run:   run2_1,
 	}
 }
 
@@ -72,7 +73,8 @@ func cis2_2() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.2", Level: 1, Automated: false, V180: "2.2"},
 		},
-		Run: run2_2,
+		Needs: []facts.Part{facts.PartDaemonNetworks},
+		Run:   run2_2,
 	}
 }
 
@@ -178,7 +180,8 @@ func cis2_5() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.5", Level: 1, Automated: false, V180: "2.5"},
 		},
-		Run: run2_5,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_5,
 	}
 }
 
@@ -215,7 +218,8 @@ func cis2_6() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.6", Level: 1, Automated: false, V180: "2.6"},
 		},
-		Run: run2_6,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_6,
 	}
 }
 
@@ -286,7 +290,8 @@ func cis2_9() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.9", Level: 2, Automated: false, V180: "2.10"},
 		},
-		Run: run2_9,
+		Needs: []facts.Part{facts.PartEngine, facts.PartSecurityOptions},
+		Run:   run2_9,
 	}
 }
 
@@ -342,7 +347,8 @@ func cis2_11() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.11", Level: 2, Automated: false, V180: "2.12"},
 		},
-		Run: run2_11,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_11,
 	}
 }
 
@@ -381,7 +387,8 @@ func cis2_12() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.12", Level: 2, Automated: false, V180: "2.13"},
 		},
-		Run: run2_12,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_12,
 	}
 }
 
@@ -405,7 +412,8 @@ func cis2_13() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.13", Level: 2, Automated: false, V180: "2.14"},
 		},
-		Run: run2_13,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_13,
 	}
 }
 
@@ -462,7 +470,8 @@ func cis2_15() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.15", Level: 1, Automated: false, V180: "2.16"},
 		},
-		Run: run2_15,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_15,
 	}
 }
 
@@ -519,7 +528,8 @@ func cis2_17() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.17", Level: 2, Automated: false, V180: "2.18"},
 		},
-		Run: run2_17,
+		Needs: []facts.Part{facts.PartEngine, facts.PartSecurityOptions},
+		Run:   run2_17,
 	}
 }
 
@@ -550,7 +560,8 @@ func cis2_18() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "2.18", Level: 1, Automated: false, V180: "2.19"},
 		},
-		Run: run2_18,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run2_18,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 )
@@ -41,18 +42,19 @@ func cis4_1() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "4.1", Level: 1, Automated: false, V180: "4.1"},
 		},
-		Run: run4_1,
+		Needs: []facts.Part{facts.PartConfig},
+		Run:   run4_1,
 	}
 }
 
 func run4_1(p *check.Pass) {
 	c := p.Container
-	e := ev("user", displayUser(c.User), "a non-root user")
-	if isRootUser(c.User) {
+	e := ev("user", displayUser(c.Config.User), "a non-root user")
+	if isRootUser(c.Config.User) {
 		p.Fail("runs as root", e)
 		return
 	}
-	p.OK("runs as "+c.User, e)
+	p.OK("runs as "+c.Config.User, e)
 }
 
 // cis4_2 is CIS 4.2: Ensure that containers use only trusted base images.
@@ -131,7 +133,8 @@ func cis4_5() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "4.5", Level: 2, Automated: false, V180: "4.5"},
 		},
-		Run: run4_5,
+		Needs: []facts.Part{facts.PartClient},
+		Run:   run4_5,
 	}
 }
 
@@ -156,17 +159,18 @@ func cis4_6() check.Check {
 			Scope:       image,
 			CIS:         &finding.CIS{ID: "4.6", Level: 1, Automated: false, V180: "4.6"},
 		},
-		Run: run4_6,
+		Needs: []facts.Part{facts.PartImageConfig},
+		Run:   run4_6,
 	}
 }
 
 func run4_6(p *check.Pass) {
 	im := p.Image
-	if hasHealthcheck(im.Healthcheck) {
-		p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Healthcheck, " ")), ""))
+	if hasHealthcheck(im.Config.Healthcheck) {
+		p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Config.Healthcheck, " ")), ""))
 		return
 	}
-	p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Healthcheck), "a HEALTHCHECK command"))
+	p.Fail("has no HEALTHCHECK instruction", ev("healthcheck", displayHealthcheck(im.Config.Healthcheck), "a HEALTHCHECK command"))
 }
 
 // cis4_7 is CIS 4.7: Ensure update instructions are not used alone in Dockerfiles.
@@ -180,7 +184,8 @@ func cis4_7() check.Check {
 			Scope:       image,
 			CIS:         &finding.CIS{ID: "4.7", Level: 1, Automated: false, V180: "4.7"},
 		},
-		Run: run4_7,
+		Needs: []facts.Part{facts.PartHistory},
+		Run:   run4_7,
 	}
 }
 
@@ -226,7 +231,8 @@ func cis4_9() check.Check {
 			Scope:       image,
 			CIS:         &finding.CIS{ID: "4.9", Level: 1, Automated: false, V180: "4.9"},
 		},
-		Run: run4_9,
+		Needs: []facts.Part{facts.PartHistory},
+		Run:   run4_9,
 	}
 }
 
@@ -258,7 +264,8 @@ func cis4_10() check.Check {
 			Scope:       image,
 			CIS:         &finding.CIS{ID: "4.10", Level: 1, Automated: false, V180: "4.10"},
 		},
-		Run: secretsInConfig,
+		Needs: []facts.Part{facts.PartImageConfig, facts.PartHistory},
+		Run:   secretsInConfig,
 	}
 }
 
@@ -297,8 +304,11 @@ func cis4_12() check.Check {
 }
 
 func run4_12(p *check.Pass) {
-	p.Manual("dockaudit host does not verify image signatures; verify them with cosign or Notation before use",
-		ev("DOCKER_CONTENT_TRUST", p.Facts.Client.ContentTrust, "1"))
+	var evs []finding.Evidence
+	if c := p.Facts.Client; c != nil {
+		evs = append(evs, ev("DOCKER_CONTENT_TRUST", c.ContentTrust, "1"))
+	}
+	p.Manual("dockaudit host does not verify image signatures; verify them with cosign or Notation before use", evs...)
 }
 
 // secretsInConfig is 4.10 over what the image configuration carries: environment,
@@ -325,7 +335,7 @@ func secretsInConfig(p *check.Pass) {
 		}
 		return "", false
 	}
-	for _, kv := range im.Env {
+	for _, kv := range im.Config.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		switch kind, ok := shaped(v); {
 		case v == "":
@@ -335,7 +345,7 @@ func secretsInConfig(p *check.Pass) {
 			report("environment variable "+k+" holds what looks like a "+kind, "ENV", k, v)
 		}
 	}
-	for _, l := range im.Labels {
+	for _, l := range im.Config.Labels {
 		k, v := l[0], l[1]
 		switch kind, ok := shaped(v); {
 		case v == "":
@@ -383,7 +393,7 @@ func secretsInConfig(p *check.Pass) {
 	for _, cmd := range []struct {
 		what string
 		args []string
-	}{{"HEALTHCHECK", im.Healthcheck}, {"ENTRYPOINT", im.Entrypoint}, {"CMD", im.Cmd}} {
+	}{{"HEALTHCHECK", im.Config.Healthcheck}, {"ENTRYPOINT", im.Config.Entrypoint}, {"CMD", im.Config.Cmd}} {
 		line := strings.Join(cmd.args, " ")
 		for _, in := range secrets.InlineSecrets(line) {
 			report(cmd.what+" passes a secret on the command line ("+in.Kind+")", cmd.what, in.Kind, in.Value)

@@ -16,7 +16,7 @@ func TestRootUser(t *testing.T) {
 		"1000": false, "app": false, "1000:0": false, "nobody:nogroup": false, "rootless": false,
 	} {
 		s := base()
-		s.Containers[0].User = user
+		s.Containers[0].Config.User = user
 		fs := run(t, s, "4.1")
 		want := finding.Pass
 		if root {
@@ -36,9 +36,9 @@ func TestImageHealthcheckOncePerImage(t *testing.T) {
 	// One image with three tags is one image.
 	s.Images[0].Tags = []string{"web:1", "web:latest", "registry.local/web:1"}
 	statuses(t, run(t, s, "4.6"), "fail: web:1: has no HEALTHCHECK instruction")
-	s.Images[0].Healthcheck = []string{"NONE"}
+	s.Images[0].Config.Healthcheck = []string{"NONE"}
 	statuses(t, run(t, s, "4.6"), "fail: web:1: has no HEALTHCHECK instruction")
-	s.Images[0].Healthcheck = []string{"CMD-SHELL", "curl -f http://localhost/"}
+	s.Images[0].Config.Healthcheck = []string{"CMD-SHELL", "curl -f http://localhost/"}
 	statuses(t, run(t, s, "4.6"), "pass: web:1: has a HEALTHCHECK")
 }
 
@@ -69,7 +69,7 @@ func TestUpdateAndAdd(t *testing.T) {
 func TestSecretsRedacted(t *testing.T) {
 	s := base()
 	const value = "hunter2-very-secret"
-	s.Images[0].Env = []string{"PATH=/usr/bin", "DB_PASSWORD=" + value, "DB_PASSWORD_FILE=/run/secrets/db", "API_TOKEN="}
+	s.Images[0].Config.Env = []string{"PATH=/usr/bin", "DB_PASSWORD=" + value, "DB_PASSWORD_FILE=/run/secrets/db", "API_TOKEN="}
 	s.Images[0].History = append(s.Images[0].History,
 		facts.History{CreatedBy: "/bin/sh -c #(nop)  ENV DB_PASSWORD=" + value},
 		facts.History{CreatedBy: "|1 GITHUB_TOKEN=ghp_abc123 /bin/sh -c apt-get update"},
@@ -89,8 +89,8 @@ func TestSecretsRedacted(t *testing.T) {
 	// A label named like a secret, a token under an innocent name, a token in a RUN line.
 	s2 := base()
 	const gh = "ghp_0123456789abcdefghijABCDEFGHIJ012345"
-	s2.Images[0].Env = []string{"GREETING=" + gh}
-	s2.Images[0].Labels = facts.Labels{{"com.example.api-token", "t0ps3cret"}, {"org.opencontainers.image.title", "web"}}
+	s2.Images[0].Config.Env = []string{"GREETING=" + gh}
+	s2.Images[0].Config.Labels = facts.Labels{{"com.example.api-token", "t0ps3cret"}, {"org.opencontainers.image.title", "web"}}
 	s2.Images[0].History = append(s2.Images[0].History, facts.History{CreatedBy: "/bin/sh -c curl -H 'Authorization: token " + gh + "' https://example.com"})
 	more := run(t, s2, "4.10")
 	statuses(t, more,
@@ -105,8 +105,8 @@ func TestSecretsRedacted(t *testing.T) {
 
 	// Commands: HEALTHCHECK, ENTRYPOINT, CMD and RUN lines carrying credentials.
 	s3 := base()
-	s3.Images[0].Healthcheck = []string{"CMD-SHELL", "curl -f http://admin:Sup3rS3cretPw@localhost/ -H 'X-Api-Key: sk_live_abcdefghijklmnopqrstuvwx'"}
-	s3.Images[0].Cmd = []string{"app", "--password", "CmdPassw0rd"}
+	s3.Images[0].Config.Healthcheck = []string{"CMD-SHELL", "curl -f http://admin:Sup3rS3cretPw@localhost/ -H 'X-Api-Key: sk_live_abcdefghijklmnopqrstuvwx'"}
+	s3.Images[0].Config.Cmd = []string{"app", "--password", "CmdPassw0rd"}
 	s3.Images[0].History = append(s3.Images[0].History, facts.History{CreatedBy: "/bin/sh -c mysql -uroot -pMysqlPassw0rd < schema.sql"})
 	cmds := run(t, s3, "4.10")
 	statuses(t, cmds,

@@ -63,7 +63,8 @@ func cis5_1() check.Check {
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "5.1", Level: 1, Automated: false, V180: "5.1"},
 		},
-		Run: run5_1,
+		Needs: []facts.Part{facts.PartEngine},
+		Run:   run5_1,
 	}
 }
 
@@ -88,7 +89,8 @@ func cis5_2() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
 		},
-		Run: run5_2,
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartState},
+		Run:   run5_2,
 	}
 }
 
@@ -109,7 +111,7 @@ func run5_2(p *check.Pass) {
 		return
 	}
 	profile := c.AppArmorProfile
-	if c.State == "created" && profile == "" {
+	if c.Status() == "created" && profile == "" {
 		// The daemon picks the profile when the container first starts.
 		profile = "docker-default"
 		if len(requested) > 0 {
@@ -117,11 +119,11 @@ func run5_2(p *check.Pass) {
 		}
 	}
 	switch {
-	case c.Privileged:
+	case c.HostConfig.Privileged:
 		p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
 	case profile == "" || profile == "unconfined":
 		p.Fail("runs without an AppArmor profile", ev("apparmor profile", cmp.Or(profile, "(none)"), "docker-default or a custom profile"))
-	case c.State == "created" && c.AppArmorProfile == "":
+	case c.Status() == "created" && c.AppArmorProfile == "":
 		p.OK("will be confined by the AppArmor profile "+profile+" when it starts", ev("apparmor profile", profile+" (when started)", ""))
 	default:
 		p.OK("confined by the AppArmor profile "+profile, ev("apparmor profile", profile, ""))
@@ -139,7 +141,8 @@ func cis5_3() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
 		},
-		Run: run5_3,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_3,
 	}
 }
 
@@ -160,10 +163,10 @@ func run5_3(p *check.Pass) {
 		return
 	}
 	switch {
-	case c.Privileged:
+	case c.HostConfig.Privileged:
 		p.Fail("privileged: runs without SELinux separation", ev("privileged", "true", "false"))
 	case slices.Contains(labels, "disable"):
-		p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.SecurityOpt, ", "), "no label=disable"))
+		p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.HostConfig.SecurityOpt, ", "), "no label=disable"))
 	case c.ProcessLabel == "":
 		p.Fail("runs without an SELinux process label", ev("process label", "(none)", "a container_t label"))
 	default:
@@ -182,17 +185,18 @@ func cis5_4() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.4", Level: 1, Automated: false, V180: "5.4"},
 		},
-		Run: run5_4,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_4,
 	}
 }
 
 func run5_4(p *check.Pass) {
 	c := p.Container
-	if c.Privileged {
+	if c.HostConfig.Privileged {
 		p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
 		return
 	}
-	eff := caps.Effective(c.CapAdd, c.CapDrop, false)
+	eff := caps.Effective(c.HostConfig.CapAdd, c.HostConfig.CapDrop, false)
 	var beyond []string
 	for _, cp := range eff {
 		if !slices.Contains(caps.Default, cp) {
@@ -200,8 +204,8 @@ func run5_4(p *check.Pass) {
 		}
 	}
 	evs := []finding.Evidence{
-		ev("cap-add", strings.Join(c.CapAdd, ", "), ""),
-		ev("cap-drop", strings.Join(c.CapDrop, ", "), ""),
+		ev("cap-add", strings.Join(c.HostConfig.CapAdd, ", "), ""),
+		ev("cap-drop", strings.Join(c.HostConfig.CapDrop, ", "), ""),
 		ev("effective capabilities", strings.Join(eff, ", "), "a subset of Docker's default set"),
 	}
 	if len(beyond) > 0 {
@@ -222,12 +226,13 @@ func cis5_5() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.5", Level: 1, Automated: false, V180: "5.5"},
 		},
-		Run: run5_5,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_5,
 	}
 }
 
 func run5_5(p *check.Pass) {
-	if p.Container.Privileged {
+	if p.Container.HostConfig.Privileged {
 		p.Fail("runs privileged: every capability, every device, no seccomp or LSM confinement", ev("privileged", "true", "false"))
 		return
 	}
@@ -245,15 +250,21 @@ func cis5_6() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.6", Level: 1, Automated: false, V180: "5.6"},
 		},
-		Run: run5_6,
+		Needs: []facts.Part{facts.PartMounts},
+		Run:   run5_6,
 	}
 }
 
 func run5_6(p *check.Pass) {
 	dirs := sensitiveDirs(p.Facts)
 	found := false
+	var unknown []string
 	for _, m := range p.Container.Mounts {
 		h := hostPath(m)
+		if h == "" && m.HostPathUnknown != "" {
+			unknown = append(unknown, m.Name+" at "+m.Destination)
+			continue
+		}
 		if h == "" || harmless(m) {
 			continue
 		}
@@ -277,9 +288,22 @@ func run5_6(p *check.Pass) {
 			r.Sev(finding.Medium)
 		}
 	}
-	if !found {
+	switch {
+	case !found && len(unknown) > 0:
+		p.Skip("not known whether volume " + strings.Join(unknown, ", ") + " exposes a host directory: " + unknownHostPath(p.Container.Mounts))
+	case !found:
 		p.OK("mounts no sensitive host directory")
 	}
+}
+
+// unknownHostPath is the reason the first mount with an unknown host path gives.
+func unknownHostPath(ms []facts.Mount) string {
+	for _, m := range ms {
+		if m.HostPathUnknown != "" {
+			return m.HostPathUnknown
+		}
+	}
+	return ""
 }
 
 // cis5_7 is CIS 5.7: Ensure sshd is not run within containers.
@@ -293,7 +317,8 @@ func cis5_7() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.7", Level: 1, Automated: false, V180: "5.7"},
 		},
-		Run: run5_7,
+		Needs: []facts.Part{facts.PartState},
+		Run:   run5_7,
 	}
 }
 
@@ -340,7 +365,8 @@ func cis5_8() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.8", Level: 1, Automated: false, V180: "5.8"},
 		},
-		Run: run5_8,
+		Needs: []facts.Part{facts.PartPorts},
+		Run:   run5_8,
 	}
 }
 
@@ -369,13 +395,14 @@ func cis5_9() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.9", Level: 1, Automated: false, V180: "5.9"},
 		},
-		Run: run5_9,
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartPorts},
+		Run:   run5_9,
 	}
 }
 
 func run5_9(p *check.Pass) {
 	c := p.Container
-	if c.PublishAll {
+	if c.HostConfig.PublishAll {
 		p.Warn("publishes every exposed port (-P)", ev("ports", describePorts(c.Ports), "only the ports the service needs"))
 		return
 	}
@@ -397,12 +424,13 @@ func cis5_10() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.10", Level: 1, Automated: false, V180: "5.10"},
 		},
-		Run: run5_10,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_10,
 	}
 }
 
 func run5_10(p *check.Pass) {
-	sharedNamespace(p, "network", func(c *facts.Container) string { return c.NetworkMode })
+	sharedNamespace(p, "network", func(c *facts.Container) string { return c.HostConfig.NetworkMode })
 }
 
 // cis5_11 is CIS 5.11: Ensure that the memory usage for containers is limited.
@@ -416,12 +444,13 @@ func cis5_11() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.11", Level: 1, Automated: false, V180: "5.11"},
 		},
-		Run: run5_11,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_11,
 	}
 }
 
 func run5_11(p *check.Pass) {
-	m := p.Container.Memory
+	m := p.Container.HostConfig.Memory
 	if m <= 0 {
 		p.Fail("has no memory limit", ev("memory", "unlimited", "a limit (--memory)"))
 		return
@@ -440,21 +469,22 @@ func cis5_12() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.12", Level: 1, Automated: false, V180: "5.12"},
 		},
-		Run: run5_12,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_12,
 	}
 }
 
 func run5_12(p *check.Pass) {
 	c := p.Container
 	var set []string
-	if c.CPUShares > 0 {
-		set = append(set, fmt.Sprintf("cpu-shares %d", c.CPUShares))
+	if c.HostConfig.CPUShares > 0 {
+		set = append(set, fmt.Sprintf("cpu-shares %d", c.HostConfig.CPUShares))
 	}
-	if c.NanoCPUs > 0 {
-		set = append(set, fmt.Sprintf("cpus %s", strconv.FormatFloat(float64(c.NanoCPUs)/1e9, 'f', -1, 64)))
+	if c.HostConfig.NanoCPUs > 0 {
+		set = append(set, fmt.Sprintf("cpus %s", strconv.FormatFloat(float64(c.HostConfig.NanoCPUs)/1e9, 'f', -1, 64)))
 	}
-	if c.CPUQuota > 0 {
-		set = append(set, fmt.Sprintf("cpu-quota %d", c.CPUQuota))
+	if c.HostConfig.CPUQuota > 0 {
+		set = append(set, fmt.Sprintf("cpu-quota %d", c.HostConfig.CPUQuota))
 	}
 	if len(set) == 0 {
 		p.Fail("has no CPU shares or CPU limit", ev("cpu", "unset", "--cpu-shares or --cpus"))
@@ -474,12 +504,13 @@ func cis5_13() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.13", Level: 1, Automated: false, V180: "5.13"},
 		},
-		Run: run5_13,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_13,
 	}
 }
 
 func run5_13(p *check.Pass) {
-	if !p.Container.ReadonlyRootfs {
+	if !p.Container.HostConfig.ReadonlyRootfs {
 		p.Fail("its root filesystem is writable", ev("read-only root filesystem", "false", "true"))
 		return
 	}
@@ -497,7 +528,8 @@ func cis5_14() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.14", Level: 1, Automated: false, V180: "5.14"},
 		},
-		Run: run5_14,
+		Needs: []facts.Part{facts.PartPorts},
+		Run:   run5_14,
 	}
 }
 
@@ -530,24 +562,25 @@ func cis5_15() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.15", Level: 1, Automated: false, V180: "5.15"},
 		},
-		Run: run5_15,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_15,
 	}
 }
 
 func run5_15(p *check.Pass) {
 	c := p.Container
 	e := ev("restart policy", restartPolicy(c), "on-failure with at most 5 retries")
-	switch c.RestartPolicy {
+	switch c.HostConfig.RestartPolicy {
 	case "", "no":
 		p.OK("is not restarted automatically", e)
 	case "on-failure":
-		if c.RestartRetries > 0 && c.RestartRetries <= 5 {
-			p.OK("restarts on failure at most "+strconv.Itoa(c.RestartRetries)+" times", e)
+		if c.HostConfig.RestartRetries > 0 && c.HostConfig.RestartRetries <= 5 {
+			p.OK("restarts on failure at most "+strconv.Itoa(c.HostConfig.RestartRetries)+" times", e)
 			return
 		}
 		p.Fail("restarts on failure without a limit of 5 retries", e)
 	default:
-		p.Fail("restarts without a retry limit ("+c.RestartPolicy+")", e)
+		p.Fail("restarts without a retry limit ("+c.HostConfig.RestartPolicy+")", e)
 	}
 }
 
@@ -562,12 +595,13 @@ func cis5_16() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.16", Level: 1, Automated: false, V180: "5.16"},
 		},
-		Run: run5_16,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_16,
 	}
 }
 
 func run5_16(p *check.Pass) {
-	sharedNamespace(p, "process", func(c *facts.Container) string { return c.PidMode })
+	sharedNamespace(p, "process", func(c *facts.Container) string { return c.HostConfig.PidMode })
 }
 
 // cis5_17 is CIS 5.17: Ensure that the host's IPC namespace is not shared.
@@ -581,12 +615,13 @@ func cis5_17() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.17", Level: 1, Automated: false, V180: "5.17"},
 		},
-		Run: run5_17,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_17,
 	}
 }
 
 func run5_17(p *check.Pass) {
-	sharedNamespace(p, "IPC", func(c *facts.Container) string { return c.IpcMode })
+	sharedNamespace(p, "IPC", func(c *facts.Container) string { return c.HostConfig.IpcMode })
 }
 
 // cis5_18 is CIS 5.18: Ensure that host devices are not directly exposed to containers.
@@ -600,13 +635,14 @@ func cis5_18() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.18", Level: 1, Automated: false, V180: "5.18"},
 		},
-		Run: run5_18,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_18,
 	}
 }
 
 func run5_18(p *check.Pass) {
 	var devs []string
-	for _, d := range p.Container.Devices {
+	for _, d := range p.Container.HostConfig.Devices {
 		devs = append(devs, fmt.Sprintf("%s:%s:%s", d.PathOnHost, d.PathInContainer, d.CgroupPermissions))
 	}
 	if len(devs) > 0 {
@@ -627,13 +663,14 @@ func cis5_19() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.19", Level: 1, Automated: false, V180: "5.19"},
 		},
-		Run: run5_19,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_19,
 	}
 }
 
 func run5_19(p *check.Pass) {
 	var ul []string
-	for _, u := range p.Container.Ulimits {
+	for _, u := range p.Container.HostConfig.Ulimits {
 		ul = append(ul, fmt.Sprintf("%s=%d:%d", u.Name, u.Soft, u.Hard))
 	}
 	if len(ul) > 0 {
@@ -654,7 +691,8 @@ func cis5_20() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.20", Level: 1, Automated: false, V180: "5.20"},
 		},
-		Run: run5_20,
+		Needs: []facts.Part{facts.PartMounts},
+		Run:   run5_20,
 	}
 }
 
@@ -681,13 +719,14 @@ func cis5_21() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.21", Level: 1, Automated: false, V180: "5.21"},
 		},
-		Run: run5_21,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_21,
 	}
 }
 
 func run5_21(p *check.Pass) {
-	e := ev("uts mode", cmp.Or(p.Container.UTSMode, "private"), "not host")
-	if p.Container.UTSMode == "host" {
+	e := ev("uts mode", cmp.Or(p.Container.HostConfig.UTSMode, "private"), "not host")
+	if p.Container.HostConfig.UTSMode == "host" {
 		p.Fail("shares the host's UTS namespace", e)
 		return
 	}
@@ -705,7 +744,8 @@ func cis5_22() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
 		},
-		Run: run5_22,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_22,
 	}
 }
 
@@ -714,7 +754,7 @@ func run5_22(p *check.Pass) {
 	profiles := c.SecurityOptValues("seccomp")
 	daemonOpt, daemonSeccomp := p.Facts.Engine.SecurityOption("seccomp")
 	switch {
-	case c.Privileged:
+	case c.HostConfig.Privileged:
 		p.Fail("privileged: seccomp filtering is disabled", ev("privileged", "true", "false"))
 	case slices.Contains(profiles, "unconfined"):
 		p.Fail("runs with seccomp=unconfined", ev("seccomp", "unconfined", "Docker's default or a custom profile"))
@@ -784,12 +824,13 @@ func cis5_25() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.25", Level: 1, Automated: false, V180: "5.25"},
 		},
-		Run: run5_25,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_25,
 	}
 }
 
 func run5_25(p *check.Pass) {
-	cp := p.Container.CgroupParent
+	cp := p.Container.HostConfig.CgroupParent
 	if cp != "" {
 		p.Warn("runs under the cgroup parent "+cp+"; confirm it is intended", ev("cgroup parent", cp, "the default"))
 		return
@@ -808,7 +849,8 @@ func cis5_26() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.26", Level: 1, Automated: false, V180: "5.26"},
 		},
-		Run: run5_26,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_26,
 	}
 }
 
@@ -848,18 +890,19 @@ func cis5_27() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.27", Level: 1, Automated: false, V180: "5.27"},
 		},
-		Run: run5_27,
+		Needs: []facts.Part{facts.PartConfig, facts.PartState},
+		Run:   run5_27,
 	}
 }
 
 func run5_27(p *check.Pass) {
 	c := p.Container
-	if !hasHealthcheck(c.Healthcheck) {
-		p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Healthcheck), "a HEALTHCHECK or --health-cmd"))
+	if !hasHealthcheck(c.Config.Healthcheck) {
+		p.Fail("has no health check", ev("healthcheck", displayHealthcheck(c.Config.Healthcheck), "a HEALTHCHECK or --health-cmd"))
 		return
 	}
-	status := cmp.Or(c.Health, "not running")
-	p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Healthcheck, " "), ""), ev("health", status, ""))
+	status := cmp.Or(c.State.Health, "not running")
+	p.OK("has a health check (status: "+status+")", ev("healthcheck", strings.Join(c.Config.Healthcheck, " "), ""), ev("health", status, ""))
 }
 
 // cis5_28 is CIS 5.28: Ensure that Docker commands always make use of the latest version of their image.
@@ -892,12 +935,13 @@ func cis5_29() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.29", Level: 1, Automated: false, V180: "5.29"},
 		},
-		Run: run5_29,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_29,
 	}
 }
 
 func run5_29(p *check.Pass) {
-	l := p.Container.PidsLimit
+	l := p.Container.HostConfig.PidsLimit
 	if l <= 0 {
 		p.Fail("has no PIDs limit: a fork bomb inside can exhaust the host", ev("pids limit", "unlimited", "--pids-limit"))
 		return
@@ -916,22 +960,30 @@ func cis5_30() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.30", Level: 2, Automated: false, V180: "5.30"},
 		},
-		Run: run5_30,
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartNetworks},
+		Run:   run5_30,
 	}
 }
 
 func run5_30(p *check.Pass) {
 	c := p.Container
-	if j := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.NetworkMode }); len(j.via) > 0 {
+	if j := resolveMode(p.Facts, c, func(c *facts.Container) string { return c.HostConfig.NetworkMode }); len(j.via) > 0 {
 		switch {
 		case j.loop:
-			p.Warn(fmt.Sprintf("joins the network of containers that join each other (%s): the daemon could not start it", strings.Join(j.via, " -> ")), ev("network mode", c.NetworkMode, ""))
+			p.Warn(fmt.Sprintf("joins the network of containers that join each other (%s): the daemon could not start it", strings.Join(j.via, " -> ")), ev("network mode", c.HostConfig.NetworkMode, ""))
+			return
+		case j.unknown != "":
+			p.Skip(fmt.Sprintf("joins the network of container %s, which is not known: %s", strings.Join(j.via, " -> "), j.unknown), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		case j.last == nil:
-			p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.NetworkMode, ""))
+			p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		}
 		c = j.last // the container whose network it shares
+		if why, missing := c.Missing(facts.PartNetworks); missing {
+			p.Skip(fmt.Sprintf("joins the network of container %s, whose networks are not known: %s", c.Name, why))
+			return
+		}
 	}
 	br, ok := defaultBridge(p.Facts.Networks)
 	name, _ := br.Options.Get("com.docker.network.bridge.name")
@@ -939,13 +991,13 @@ func run5_30(p *check.Pass) {
 	// never started has none yet, and its mode says where it will go.
 	onDefault := ok && slices.Contains(c.Networks, br.ID)
 	if len(c.Networks) == 0 {
-		onDefault = ok && (c.NetworkMode == "default" || c.NetworkMode == "bridge")
+		onDefault = ok && (c.HostConfig.NetworkMode == "default" || c.HostConfig.NetworkMode == "bridge")
 	}
 	if onDefault {
-		p.Fail("is attached to the default bridge ("+cmp.Or(name, "docker0")+")", ev("network mode", p.Container.NetworkMode, "a user-defined network"))
+		p.Fail("is attached to the default bridge ("+cmp.Or(name, "docker0")+")", ev("network mode", p.Container.HostConfig.NetworkMode, "a user-defined network"))
 		return
 	}
-	p.OK("is not on the default bridge", ev("network mode", p.Container.NetworkMode, ""))
+	p.OK("is not on the default bridge", ev("network mode", p.Container.HostConfig.NetworkMode, ""))
 }
 
 // cis5_31 is CIS 5.31: Ensure that the host's user namespaces are not shared.
@@ -959,13 +1011,14 @@ func cis5_31() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
 		},
-		Run: run5_31,
+		Needs: []facts.Part{facts.PartHostConfig},
+		Run:   run5_31,
 	}
 }
 
 func run5_31(p *check.Pass) {
-	e := ev("userns mode", cmp.Or(p.Container.UsernsMode, "daemon default"), "not host")
-	if p.Container.UsernsMode == "host" {
+	e := ev("userns mode", cmp.Or(p.Container.HostConfig.UsernsMode, "daemon default"), "not host")
+	if p.Container.HostConfig.UsernsMode == "host" {
 		p.Fail("shares the host's user namespace", e)
 		return
 	}
@@ -983,15 +1036,21 @@ func cis5_32() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.32", Level: 1, Automated: false, V180: "5.32"},
 		},
-		Run: run5_32,
+		Needs: []facts.Part{facts.PartMounts},
+		Run:   run5_32,
 	}
 }
 
 func run5_32(p *check.Pass) {
 	socks := apiSockets(p.Facts)
 	found := false
+	var unknown []string
 	for _, m := range p.Container.Mounts {
 		h := hostPath(m)
+		if h == "" && m.HostPathUnknown != "" {
+			unknown = append(unknown, m.Name+" at "+m.Destination)
+			continue
+		}
 		if h == "" {
 			continue
 		}
@@ -1008,7 +1067,10 @@ func run5_32(p *check.Pass) {
 			p.Fail(fmt.Sprintf("mounts a Docker socket %s at %s: the container controls that daemon", m.HostPath, m.Destination), mountEvidence(m, "no Docker socket")...)
 		}
 	}
-	if !found {
+	switch {
+	case !found && len(unknown) > 0:
+		p.Skip("not known whether volume " + strings.Join(unknown, ", ") + " exposes a daemon socket: " + unknownHostPath(p.Container.Mounts))
+	case !found:
 		p.OK("mounts neither the Docker nor the containerd socket")
 	}
 }
@@ -1082,13 +1144,13 @@ func bytesHuman(n int64) string {
 }
 
 func restartPolicy(c *facts.Container) string {
-	switch c.RestartPolicy {
+	switch c.HostConfig.RestartPolicy {
 	case "":
 		return "no"
 	case "on-failure":
-		return fmt.Sprintf("on-failure:%d", c.RestartRetries)
+		return fmt.Sprintf("on-failure:%d", c.HostConfig.RestartRetries)
 	}
-	return c.RestartPolicy
+	return c.HostConfig.RestartPolicy
 }
 
 // describeProfile shows a --security-opt seccomp value: the CLI sends a profile's JSON
@@ -1113,6 +1175,8 @@ func sharedNamespace(p *check.Pass, what string, get func(*facts.Container) stri
 		p.Fail(fmt.Sprintf("shares the host's %s namespace through container %s", what, strings.Join(j.via, " -> ")), e)
 	case j.loop:
 		p.Warn(fmt.Sprintf("joins the %s namespace of containers that join each other (%s): the daemon could not start it", what, strings.Join(j.via, " -> ")), e)
+	case j.unknown != "":
+		p.Skip(fmt.Sprintf("joins the %s namespace of container %s, which is not known: %s", what, strings.Join(j.via, " -> "), j.unknown), e)
 	case j.last == nil && len(j.via) > 0:
 		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, which was not audited (run with --all to follow it)", what, j.via[len(j.via)-1]), e)
 	case len(j.via) > 0:
@@ -1128,6 +1192,9 @@ type joined struct {
 	via  []string         // the containers joined, in order
 	last *facts.Container // the container the chain ends on; nil when it was not audited
 	loop bool             // the chain comes back to a container it passed
+	// unknown says why the chain could not be followed: a container on it whose
+	// configuration is not known.
+	unknown string
 }
 
 // resolveMode follows container:REF namespace modes through the audited containers.
@@ -1150,6 +1217,10 @@ func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Containe
 			return j
 		}
 		seen[t.ID] = true
+		if why, missing := t.Missing(facts.PartHostConfig); missing {
+			j.last, j.unknown = nil, why
+			return j
+		}
 		j.last, j.mode = t, get(t)
 	}
 	j.loop = true // longer than any real chain

@@ -17,7 +17,7 @@ func TestAppArmorAndSELinuxNotOnHost(t *testing.T) {
 	// Requested options on a host without the LSM do nothing: skip, never pass because
 	// some unrelated security option is set, never a warning on every container.
 	s := with(func(c *facts.Container) {
-		c.SecurityOpt = []string{"apparmor=docker-default", "label=type:container_t", "seccomp=unconfined"}
+		c.HostConfig.SecurityOpt = []string{"apparmor=docker-default", "label=type:container_t", "seccomp=unconfined"}
 	})
 	expect(t, run(t, s, "5.2"), brief{finding.Skip, finding.Medium, "web", "AppArmor is not available on this host; apparmor= options have no effect",
 		[]finding.Evidence{ev("daemon security options", "name=seccomp,profile=default", "name=apparmor"), ev("requested apparmor", "docker-default", "")}})
@@ -32,7 +32,7 @@ func TestAppArmorOnHost(t *testing.T) {
 	statuses(t, run(t, s, "5.2"), "pass: web: confined by the AppArmor profile docker-default")
 	s.Containers[0].AppArmorProfile = "unconfined"
 	statuses(t, run(t, s, "5.2"), "fail: web: runs without an AppArmor profile")
-	s.Containers[0].AppArmorProfile, s.Containers[0].Privileged = "docker-default", true
+	s.Containers[0].AppArmorProfile, s.Containers[0].HostConfig.Privileged = "docker-default", true
 	statuses(t, run(t, s, "5.2"), "fail: web: privileged: runs without AppArmor confinement")
 }
 
@@ -40,9 +40,9 @@ func TestAppArmorCreatedContainer(t *testing.T) {
 	// The daemon picks the profile at first start: a created container has none yet.
 	s := base()
 	s.Engine.SecurityOptions = []string{"name=apparmor", "name=seccomp,profile=builtin"}
-	s.Containers[0].State, s.Containers[0].AppArmorProfile, s.Containers[0].Processes = "created", "", nil
+	s.Containers[0].State.Status, s.Containers[0].AppArmorProfile, s.Containers[0].Processes = "created", "", nil
 	statuses(t, run(t, s, "5.2"), "pass: web: will be confined by the AppArmor profile docker-default when it starts")
-	s.Containers[0].SecurityOpt = []string{"apparmor=unconfined"}
+	s.Containers[0].HostConfig.SecurityOpt = []string{"apparmor=unconfined"}
 	statuses(t, run(t, s, "5.2"), "fail: web: runs without an AppArmor profile")
 }
 
@@ -60,9 +60,9 @@ func TestSELinuxOnHost(t *testing.T) {
 	s.Containers[0].ProcessLabel = "system_u:system_r:container_t:s0:c1,c2"
 	statuses(t, run(t, s, "5.3"), "pass: web: runs with the SELinux label system_u:system_r:container_t:s0:c1,c2")
 	// Docker adds label=disable for --pid=host; docker-bench counts any option as "set".
-	s.Containers[0].SecurityOpt = []string{"label=disable"}
+	s.Containers[0].HostConfig.SecurityOpt = []string{"label=disable"}
 	statuses(t, run(t, s, "5.3"), "fail: web: SELinux separation is disabled (label=disable)")
-	s.Containers[0].SecurityOpt, s.Containers[0].ProcessLabel = []string{"seccomp=unconfined"}, ""
+	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].ProcessLabel = []string{"seccomp=unconfined"}, ""
 	statuses(t, run(t, s, "5.3"), "fail: web: runs without an SELinux process label")
 }
 
@@ -82,7 +82,9 @@ func TestCapabilities(t *testing.T) {
 		{nil, nil, true, "fail: web: privileged: has every capability"},
 	}
 	for _, tt := range tests {
-		s := with(func(c *facts.Container) { c.CapAdd, c.CapDrop, c.Privileged = tt.add, tt.drop, tt.privileged })
+		s := with(func(c *facts.Container) {
+			c.HostConfig.CapAdd, c.HostConfig.CapDrop, c.HostConfig.Privileged = tt.add, tt.drop, tt.privileged
+		})
 		statuses(t, run(t, s, "5.4"), tt.want)
 	}
 }
@@ -143,12 +145,12 @@ func TestSSHD(t *testing.T) {
 	}
 	// The host's own sshd is not in a --pid=host container's process list (the Engine
 	// API's top lists the container's processes), and "grep sshd" is not sshd.
-	s.Containers[0].PidMode = "host"
+	s.Containers[0].HostConfig.PidMode = "host"
 	s.Containers[0].Processes.Processes[0][7] = "grep sshd"
 	statuses(t, run(t, s, "5.7"), "pass: web: no sshd among its 1 processes")
-	s.Containers[0].State, s.Containers[0].Processes = "exited", nil
+	s.Containers[0].State.Status, s.Containers[0].Processes = "exited", nil
 	statuses(t, run(t, s, "5.7"), "skip: web: not running: its processes cannot be listed")
-	s.Containers[0].State, s.Containers[0].ProcessesError = "running", "list processes: GET /containers/c1/top: 409 container is not running"
+	s.Containers[0].State.Status, s.Containers[0].ProcessesError = "running", "list processes: GET /containers/c1/top: 409 container is not running"
 	statuses(t, run(t, s, "5.7"), "error: web: list processes: GET /containers/c1/top: 409 container is not running")
 }
 
@@ -167,13 +169,13 @@ func TestPorts(t *testing.T) {
 	s.Containers[0].Ports = []facts.Port{{ContainerPort: "8080/tcp", HostIP: "::1", HostPort: "8000-8010"}}
 	statuses(t, run(t, s, "5.8"), "pass: web: maps no host port below 1024")
 	statuses(t, run(t, s, "5.14"), "pass: web: every published port is bound to a specific host address")
-	s.Containers[0].PublishAll = true
+	s.Containers[0].HostConfig.PublishAll = true
 	statuses(t, run(t, s, "5.9"), "warn: web: publishes every exposed port (-P)")
 }
 
 func TestNamespacesAndLimits(t *testing.T) {
 	s := with(func(c *facts.Container) {
-		c.NetworkMode, c.PidMode, c.IpcMode, c.UTSMode, c.UsernsMode = "host", "host", "host", "host", "host"
+		c.HostConfig.NetworkMode, c.HostConfig.PidMode, c.HostConfig.IpcMode, c.HostConfig.UTSMode, c.HostConfig.UsernsMode = "host", "host", "host", "host", "host"
 		c.Networks = []string{"n-host"}
 	})
 	statuses(t, run(t, s, "5.10"), "fail: web: shares the host's network namespace")
@@ -195,11 +197,11 @@ func TestNamespacesAndLimits(t *testing.T) {
 	s.Containers[0].Networks = []string{"n-app"}
 	statuses(t, run(t, s, "5.30"), "pass: web: is not on the default bridge")
 	s.Containers[0].Networks = []string{"n-bridge"}
-	s.Containers[0].Memory, s.Containers[0].NanoCPUs, s.Containers[0].ReadonlyRootfs, s.Containers[0].PidsLimit = 64<<20, 1500000000, true, 100
+	s.Containers[0].HostConfig.Memory, s.Containers[0].HostConfig.NanoCPUs, s.Containers[0].HostConfig.ReadonlyRootfs, s.Containers[0].HostConfig.PidsLimit = 64<<20, 1500000000, true, 100
 	statuses(t, run(t, s, "5.11"), "pass: web: memory is limited to 64 MiB")
 	statuses(t, run(t, s, "5.12"), "pass: web: CPU use is bounded: cpus 1.5")
 	statuses(t, run(t, s, "5.29"), "pass: web: PIDs are limited to 100")
-	s.Containers[0].PidsLimit = -1
+	s.Containers[0].HostConfig.PidsLimit = -1
 	statuses(t, run(t, s, "5.29"), "fail: web: has no PIDs limit: a fork bomb inside can exhaust the host")
 }
 
@@ -216,7 +218,9 @@ func TestRestartPolicy(t *testing.T) {
 		{"always", 0, "fail: web: restarts without a retry limit (always)"},
 		{"unless-stopped", 0, "fail: web: restarts without a retry limit (unless-stopped)"},
 	} {
-		s := with(func(c *facts.Container) { c.RestartPolicy, c.RestartRetries = tt.policy, tt.retries })
+		s := with(func(c *facts.Container) {
+			c.HostConfig.RestartPolicy, c.HostConfig.RestartRetries = tt.policy, tt.retries
+		})
 		statuses(t, run(t, s, "5.15"), tt.want)
 	}
 }
@@ -224,17 +228,17 @@ func TestRestartPolicy(t *testing.T) {
 func TestSeccomp(t *testing.T) {
 	s := base()
 	statuses(t, run(t, s, "5.22"), "pass: web: runs with the daemon's seccomp profile (default)")
-	s.Containers[0].SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
+	s.Containers[0].HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
 	expect(t, run(t, s, "5.22"), brief{finding.Pass, finding.High, "web", "runs with a custom seccomp profile",
 		[]finding.Evidence{ev("seccomp", "custom profile (48 bytes of JSON)", "")}})
-	s.Containers[0].SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}`}
+	s.Containers[0].HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}`}
 	statuses(t, run(t, s, "5.22"), "fail: web: runs with a custom seccomp profile whose default action is SCMP_ACT_ALLOW: every syscall it does not list is allowed")
-	s.Containers[0].SecurityOpt = []string{"seccomp:unconfined"}
+	s.Containers[0].HostConfig.SecurityOpt = []string{"seccomp:unconfined"}
 	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined")
 	// --privileged turns seccomp off whatever the options say.
-	s.Containers[0].SecurityOpt, s.Containers[0].Privileged = nil, true
+	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = nil, true
 	statuses(t, run(t, s, "5.22"), "fail: web: privileged: seccomp filtering is disabled")
-	s.Containers[0].Privileged = false
+	s.Containers[0].HostConfig.Privileged = false
 	s.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
 	statuses(t, run(t, s, "5.22"), "fail: web: the daemon's default seccomp profile is unconfined")
 }
@@ -243,29 +247,29 @@ func TestNoNewPrivileges(t *testing.T) {
 	s := base()
 	statuses(t, run(t, s, "5.26"), "fail: web: does not set no-new-privileges: setuid binaries inside can gain privileges")
 	for _, opt := range []string{"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"} {
-		s.Containers[0].SecurityOpt = []string{opt}
+		s.Containers[0].HostConfig.SecurityOpt = []string{opt}
 		statuses(t, run(t, s, "5.26"), "pass: web: sets no-new-privileges")
 	}
 	// The daemon default counts (docker-bench #492), unless the container turns it off.
-	s.Containers[0].SecurityOpt = nil
+	s.Containers[0].HostConfig.SecurityOpt = nil
 	set(s.Daemon, "no-new-privileges", "daemon.json", "true")
 	statuses(t, run(t, s, "5.26"), "pass: web: gets no-new-privileges from the daemon default")
-	s.Containers[0].SecurityOpt = []string{"no-new-privileges=false"}
+	s.Containers[0].HostConfig.SecurityOpt = []string{"no-new-privileges=false"}
 	statuses(t, run(t, s, "5.26"), "fail: web: turns no-new-privileges off")
 }
 
 func TestHealthAndMisc(t *testing.T) {
 	s := base()
 	statuses(t, run(t, s, "5.27"), "fail: web: has no health check")
-	s.Containers[0].Healthcheck, s.Containers[0].Health = []string{"CMD", "true"}, "healthy"
+	s.Containers[0].Config.Healthcheck, s.Containers[0].State.Health = []string{"CMD", "true"}, "healthy"
 	statuses(t, run(t, s, "5.27"), "pass: web: has a health check (status: healthy)")
-	s.Containers[0].Devices = []facts.Device{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm"}}
+	s.Containers[0].HostConfig.Devices = []facts.Device{{PathOnHost: "/dev/fuse", PathInContainer: "/dev/fuse", CgroupPermissions: "rwm"}}
 	statuses(t, run(t, s, "5.18"), "warn: web: has host devices: /dev/fuse:/dev/fuse:rwm; confirm they are needed")
-	s.Containers[0].Ulimits = []facts.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}}
+	s.Containers[0].HostConfig.Ulimits = []facts.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}}
 	statuses(t, run(t, s, "5.19"), "pass: web: sets its own ulimits: nofile=1024:2048")
 	s.Containers[0].Mounts = []facts.Mount{{Type: "bind", Source: "/srv", Destination: "/srv", RW: true, Propagation: "rshared"}}
 	statuses(t, run(t, s, "5.20"), "fail: web: mounts /srv with rshared propagation: mounts made inside reach the host")
-	s.Containers[0].CgroupParent = "/custom"
+	s.Containers[0].HostConfig.CgroupParent = "/custom"
 	statuses(t, run(t, s, "5.25"), "warn: web: runs under the cgroup parent /custom; confirm it is intended")
 }
 
@@ -306,15 +310,15 @@ func TestDockerSocket(t *testing.T) {
 
 func TestJoinedNamespaces(t *testing.T) {
 	s := base()
-	hostnet := s.Containers[0]
-	hostnet.ID, hostnet.Name, hostnet.NetworkMode, hostnet.PidMode, hostnet.IpcMode = "c2abcdef0123", "hostnet", "host", "host", "shareable"
-	joiner := s.Containers[0]
+	hostnet := s.Containers[0].Clone()
+	hostnet.ID, hostnet.Name, hostnet.HostConfig.NetworkMode, hostnet.HostConfig.PidMode, hostnet.HostConfig.IpcMode = "c2abcdef0123", "hostnet", "host", "host", "shareable"
+	joiner := s.Containers[0].Clone()
 	joiner.ID, joiner.Name = "c3", "joiner"
-	joiner.NetworkMode, joiner.PidMode, joiner.IpcMode = "container:c2abcdef0123", "container:hostnet", "container:c2ab"
-	chained := s.Containers[0]
-	chained.ID, chained.Name, chained.NetworkMode = "c4", "chained", "container:joiner"
-	orphan := s.Containers[0]
-	orphan.ID, orphan.Name, orphan.NetworkMode = "c5", "orphan", "container:gone"
+	joiner.HostConfig.NetworkMode, joiner.HostConfig.PidMode, joiner.HostConfig.IpcMode = "container:c2abcdef0123", "container:hostnet", "container:c2ab"
+	chained := s.Containers[0].Clone()
+	chained.ID, chained.Name, chained.HostConfig.NetworkMode = "c4", "chained", "container:joiner"
+	orphan := s.Containers[0].Clone()
+	orphan.ID, orphan.Name, orphan.HostConfig.NetworkMode = "c5", "orphan", "container:gone"
 	s.Containers = append(s.Containers, hostnet, joiner, chained, orphan)
 	statuses(t, run(t, s, "5.10"),
 		"fail: chained: shares the host's network namespace through container joiner -> hostnet",
@@ -339,17 +343,17 @@ func TestJoinedNamespaces(t *testing.T) {
 	// reference that is both a container's name and a prefix of two others' IDs: the
 	// name wins, as in the daemon.
 	s = base()
-	selfie := s.Containers[0]
-	selfie.ID, selfie.Name, selfie.NetworkMode, selfie.Networks = "d1", "selfie", "container:d1", nil
-	a, b := selfie, selfie
-	a.ID, a.Name, a.NetworkMode = "d2", "a", "container:b"
-	b.ID, b.Name, b.NetworkMode = "d3", "b", "container:a"
+	selfie := s.Containers[0].Clone()
+	selfie.ID, selfie.Name, selfie.HostConfig.NetworkMode, selfie.Networks = "d1", "selfie", "container:d1", []string{}
+	a, b := selfie.Clone(), selfie.Clone()
+	a.ID, a.Name, a.HostConfig.NetworkMode = "d2", "a", "container:b"
+	b.ID, b.Name, b.HostConfig.NetworkMode = "d3", "b", "container:a"
 	beef1, beef2, named := s.Containers[0], s.Containers[0], s.Containers[0]
 	beef1.ID, beef1.Name = "beef01", "x1"
 	beef2.ID, beef2.Name = "beef02", "x2"
 	named.ID, named.Name, named.Networks = "f00d", "beef", []string{"n-app"}
-	joinsBeef := s.Containers[0]
-	joinsBeef.ID, joinsBeef.Name, joinsBeef.NetworkMode, joinsBeef.Networks = "d4", "joinsbeef", "container:beef", nil
+	joinsBeef := s.Containers[0].Clone()
+	joinsBeef.ID, joinsBeef.Name, joinsBeef.HostConfig.NetworkMode, joinsBeef.Networks = "d4", "joinsbeef", "container:beef", []string{}
 	s.Containers = []facts.Container{selfie, a, b, beef1, beef2, named, joinsBeef}
 	statuses(t, run(t, s, "5.10"),
 		"warn: a: joins the network namespace of containers that join each other (b -> a): the daemon could not start it",

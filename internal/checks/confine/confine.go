@@ -99,7 +99,7 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 	vals := c.SecurityOptValues("seccomp")
 	opt, daemonSeccomp := s.Engine.SecurityOption("seccomp")
 	switch {
-	case c.Privileged:
+	case c.HostConfig.Privileged:
 		return request{kind: "disabled", desc: "none: --privileged disables seccomp"}
 	case len(vals) > 0 && vals[len(vals)-1] == "unconfined":
 		return request{kind: "unconfined", desc: "seccomp=unconfined"}
@@ -144,7 +144,7 @@ func allowedCount(s *facts.Snapshot, c *facts.Container, prof *seccomp.Profile) 
 	if prof == nil || (s.Engine.Architecture != "x86_64" && s.Engine.Architecture != "amd64") {
 		return ""
 	}
-	n, all := prof.AllowedCount(caps.Effective(c.CapAdd, c.CapDrop, c.Privileged), kernelVersion(s.Engine.KernelVersion))
+	n, all := prof.AllowedCount(caps.Effective(c.HostConfig.CapAdd, c.HostConfig.CapDrop, c.HostConfig.Privileged), kernelVersion(s.Engine.KernelVersion))
 	return fmt.Sprintf("%d of %d x86_64 syscalls allowed with its capabilities", n, all)
 }
 
@@ -160,8 +160,10 @@ func kernelVersion(k string) string {
 // effective describes what procfs showed, and whether it could be read.
 func effective(s *facts.Snapshot, c *facts.Container) (*facts.Confinement, string) {
 	switch {
+	case c.State == nil:
+		return nil, "not read: the container's state is not known"
 	case !c.Running():
-		return nil, "not read: the container is " + c.State
+		return nil, "not read: the container is " + c.Status()
 	case !s.HostAccess.Local:
 		return nil, "not read: needs dockaudit on the daemon's host (" + s.HostAccess.Reason + ")"
 	case c.Confinement == nil:
@@ -192,31 +194,31 @@ func ContainerChecks() []check.Check {
 			"Seccomp is what keeps a container's processes away from the parts of the kernel they have no use for. --privileged and seccomp=unconfined remove it; a daemon without seccomp never applies it. For running containers on this host the filter is confirmed in /proc/PID/status.",
 			"Keep Docker's default profile or a stricter one (dockaudit seccomp record writes one from a real run); remove seccomp=unconfined and --privileged.",
 			"seccomp"),
-			Run: containerSeccomp},
+			Needs: []facts.Part{facts.PartHostConfig}, Run: containerSeccomp},
 		{Rule: rule("CONFINE-CAPS", finding.KindContainer, finding.High,
 			"The container holds no capability beyond Docker's default set",
 			"Capabilities are root's powers split up; the bounding set is what any process of the container can have (a setuid-root binary gets it back, unless no-new-privileges is in effect). The effective and bounding sets are decoded from /proc/PID/status for running containers on this host, and worked out from --cap-add, --cap-drop and --privileged otherwise.",
 			"Run with --cap-drop ALL and add back only what the workload needs (--cap-add NET_BIND_SERVICE); never SYS_ADMIN, SYS_MODULE or SYS_PTRACE.",
 			"capabilities"),
-			Run: containerCaps},
+			Needs: []facts.Part{facts.PartHostConfig}, Run: containerCaps},
 		{Rule: rule("CONFINE-NNP", finding.KindContainer, finding.Medium,
 			"no-new-privileges is in effect",
 			"With no-new-privileges a process cannot gain privileges through execve: setuid and setgid binaries and file capabilities stop working as a way up. Requested with --security-opt no-new-privileges or the daemon's \"no-new-privileges\": true; confirmed by NoNewPrivs in /proc/PID/status.",
 			"Run with --security-opt no-new-privileges, or set \"no-new-privileges\": true in daemon.json.",
 			"no-new-privileges"),
-			Run: containerNNP},
+			Needs: []facts.Part{facts.PartHostConfig}, Run: containerNNP},
 		{Rule: rule("CONFINE-USERNS", finding.KindContainer, finding.Medium,
 			"Root in the container is not root on the host",
 			"Without a user namespace (userns-remap or a rootless daemon), UID 0 in the container is UID 0 on the host, and every escape is an escape as root. The mapping is read from /proc/PID/uid_map for running containers on this host.",
 			"Enable userns-remap (\"userns-remap\": \"default\" in daemon.json) or run the daemon rootless, and do not opt containers out with --userns=host.",
 			"userns"),
-			Run: containerUserns},
+			Needs: []facts.Part{facts.PartHostConfig}, Run: containerUserns},
 		{Rule: rule("CONFINE-MAC", finding.KindContainer, finding.Medium,
 			"AppArmor or SELinux options the container asks for are in effect",
 			"--security-opt apparmor= and label= are silently ignored when the host has no such security module: the container looks confined and is not. Requested options are compared with what the daemon applied and, for running containers on this host, /proc/PID/attr/current.",
 			"On hosts without AppArmor or SELinux remove the options (they give no protection) and rely on seccomp, capabilities and no-new-privileges; on hosts with them, make sure the named profile is loaded.",
 			"apparmor", "selinux"),
-			Run: containerMAC},
+			Needs: []facts.Part{facts.PartHostConfig, facts.PartState}, Run: containerMAC},
 	}
 }
 
@@ -264,9 +266,9 @@ func containerSeccomp(p *check.Pass) {
 
 func containerCaps(p *check.Pass) {
 	c := p.Container
-	requested := caps.Effective(c.CapAdd, c.CapDrop, c.Privileged)
-	evs := []finding.Evidence{ev("cap-add", strings.Join(c.CapAdd, ", "), ""), ev("cap-drop", strings.Join(c.CapDrop, ", "), "")}
-	if c.Privileged {
+	requested := caps.Effective(c.HostConfig.CapAdd, c.HostConfig.CapDrop, c.HostConfig.Privileged)
+	evs := []finding.Evidence{ev("cap-add", strings.Join(c.HostConfig.CapAdd, ", "), ""), ev("cap-drop", strings.Join(c.HostConfig.CapDrop, ", "), "")}
+	if c.HostConfig.Privileged {
 		evs = append(evs, ev("privileged", "true", "false"))
 	}
 	conf, why := effective(p.Facts, c)
@@ -289,7 +291,7 @@ func containerCaps(p *check.Pass) {
 		}
 	}
 	beyond := minus(bounding, caps.Default)
-	if c.Privileged && len(minus(caps.All, bounding)) == 0 {
+	if c.HostConfig.Privileged && len(minus(caps.All, bounding)) == 0 {
 		p.Fail(fmt.Sprintf("privileged: holds all %d capabilities, SYS_ADMIN and SYS_MODULE among them", len(caps.All)), evs...).Sev(finding.Critical)
 		return
 	}
@@ -428,8 +430,8 @@ func containerUserns(p *check.Pass) {
 		daemonDesc = "userns-remap"
 	}
 	reqDesc := daemonDesc
-	if c.UsernsMode != "" {
-		reqDesc += "; --userns=" + c.UsernsMode
+	if c.HostConfig.UsernsMode != "" {
+		reqDesc += "; --userns=" + c.HostConfig.UsernsMode
 	}
 	conf, why := effective(p.Facts, c)
 	effDesc := why
@@ -442,7 +444,7 @@ func containerUserns(p *check.Pass) {
 		}
 	}
 	evs := []finding.Evidence{ev("requested", reqDesc, "userns-remap or a rootless daemon"), ev("effective", effDesc, "container UID 0 mapped to an unprivileged host UID")}
-	optOut := c.UsernsMode == "host"
+	optOut := c.HostConfig.UsernsMode == "host"
 	if conf != nil {
 		uid, mapped := rootOnHost(conf.UIDMap)
 		switch {
@@ -511,7 +513,7 @@ func containerMAC(p *check.Pass) {
 		p.Skip("neither AppArmor nor SELinux is available on this host; the container asks for no confinement from them", evs...)
 		return
 	}
-	if c.Privileged {
+	if c.HostConfig.Privileged {
 		p.Fail("privileged: runs without AppArmor or SELinux confinement", evs...)
 		return
 	}

@@ -71,8 +71,7 @@ func host(cs ...facts.Container) *facts.Snapshot {
 // running is a running container whose init process the kernel shows confined
 // the way Docker's defaults do.
 func running(name string, pid int) facts.Container {
-	return facts.Container{ID: strings.Repeat(name[:1], 64), Name: name, State: "running", PID: pid,
-		Confinement: &facts.Confinement{PID: pid, Seccomp: 2, Filters: 1, CapEff: defaultMask, CapBnd: defaultMask, UIDMap: "0 0 4294967295"}}
+	return facts.Container{ID: strings.Repeat(name[:1], 64), Name: name, Confinement: &facts.Confinement{PID: pid, Seccomp: 2, Filters: 1, CapEff: defaultMask, CapBnd: defaultMask, UIDMap: "0 0 4294967295"}, State: &facts.ContainerState{Status: "running", PID: pid}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 }
 
 const permissive = `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}`
@@ -80,18 +79,18 @@ const permissive = `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reb
 func TestContainerSeccomp(t *testing.T) {
 	def := running("def", 100)
 	unc := running("unc", 101)
-	unc.SecurityOpt = []string{"seccomp=unconfined"}
+	unc.HostConfig.SecurityOpt = []string{"seccomp=unconfined"}
 	unc.Confinement.Seccomp, unc.Confinement.Filters = 0, 0
 	priv := running("priv", 102)
-	priv.Privileged = true
+	priv.HostConfig.Privileged = true
 	priv.Confinement.Seccomp, priv.Confinement.Filters = 0, 0
 	perm := running("perm", 103)
-	perm.SecurityOpt = []string{"seccomp=" + permissive}
+	perm.HostConfig.SecurityOpt = []string{"seccomp=" + permissive}
 	lost := running("lost", 104) // asked for the default, the kernel shows none
 	lost.Confinement.Seccomp = 0
-	created := facts.Container{ID: strings.Repeat("c", 64), Name: "created", State: "created"}
+	created := facts.Container{ID: strings.Repeat("c", 64), Name: "created", State: &facts.ContainerState{Status: "created"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	strict := running("strict", 105)
-	strict.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]}`}
+	strict.HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]}`}
 	snap := host(def, unc, priv, perm, lost, created, strict)
 	expect(t, run(t, snap, "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP pass high created: runs with Docker 20.10 default profile (the kernel's view was the container is created)",
@@ -111,7 +110,7 @@ func TestContainerSeccomp(t *testing.T) {
 		t.Errorf("strict allows %q", got)
 	}
 	admin := running("admin", 106)
-	admin.CapAdd = []string{"SYS_ADMIN"}
+	admin.HostConfig.CapAdd = []string{"SYS_ADMIN"}
 	if got := evidence(t, host(admin), "CONFINE-SECCOMP", "admin")["allows"]; got != "314 of 380 x86_64 syscalls allowed with its capabilities" {
 		t.Errorf("with SYS_ADMIN the default allows %q", got)
 	}
@@ -126,17 +125,17 @@ func TestContainerSeccomp(t *testing.T) {
 	expect(t, run(t, uncDaemon, "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP fail high def: runs with unconfined: the daemon's default seccomp profile is unconfined: every syscall reaches the kernel")
 	// seccomp=builtin is Docker's own profile (Engine 23.0+); a profile of {} is none.
-	builtinC := facts.Container{ID: strings.Repeat("b", 64), Name: "builtin", State: "exited", SecurityOpt: []string{"seccomp=builtin"}}
+	builtinC := facts.Container{ID: strings.Repeat("b", 64), Name: "builtin", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=builtin"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	empty := running("empty", 108)
-	empty.SecurityOpt = []string{"seccomp={}"}
+	empty.HostConfig.SecurityOpt = []string{"seccomp={}"}
 	empty.Confinement.Seccomp, empty.Confinement.Filters = 0, 0
-	emptyStopped := facts.Container{ID: strings.Repeat("e", 64), Name: "empty-stopped", State: "exited", SecurityOpt: []string{`seccomp={"defaltAction":"SCMP_ACT_ERRNO"}`}}
+	emptyStopped := facts.Container{ID: strings.Repeat("e", 64), Name: "empty-stopped", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{`seccomp={"defaltAction":"SCMP_ACT_ERRNO"}`}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	expect(t, run(t, host(builtinC, empty, emptyStopped), "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP pass high builtin: runs with Docker 20.10 default profile (the kernel's view was the container is exited)",
 		"CONFINE-SECCOMP fail high empty: runs with custom profile sha256:44136fa355b3, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
 		"CONFINE-SECCOMP fail high empty-stopped: runs with custom profile sha256:053a058c7d66, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
 	)
-	remote := host(facts.Container{ID: strings.Repeat("r", 64), Name: "r", State: "running", PID: 7})
+	remote := host(facts.Container{ID: strings.Repeat("r", 64), Name: "r", State: &facts.ContainerState{Status: "running", PID: 7}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	remote.HostAccess = facts.HostAccess{Reason: "the daemon is at tcp://10.0.0.5:2376"}
 	expect(t, run(t, remote, "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP pass high r: runs with Docker 20.10 default profile (the kernel's view was needs dockaudit on the daemon's host (the daemon is at tcp://10.0.0.5:2376))")
@@ -145,23 +144,23 @@ func TestContainerSeccomp(t *testing.T) {
 func TestContainerCaps(t *testing.T) {
 	def := running("def", 100)
 	admin := running("admin", 101)
-	admin.CapAdd = []string{"CAP_SYS_ADMIN"}
+	admin.HostConfig.CapAdd = []string{"CAP_SYS_ADMIN"}
 	admin.Confinement.CapEff, admin.Confinement.CapBnd = "00000000a82425fb", "00000000a82425fb"
 	dropped := running("dropped", 102)
-	dropped.CapDrop = []string{"ALL"}
+	dropped.HostConfig.CapDrop = []string{"ALL"}
 	dropped.Confinement.CapEff, dropped.Confinement.CapBnd = "0000000000000000", "0000000000000000"
 	// A non-root user with SYS_PTRACE in its bounding set: not effective, but a setuid
 	// binary gets it back, unless no-new-privileges holds.
 	user := running("user", 103)
-	user.CapAdd = []string{"SYS_PTRACE"}
+	user.HostConfig.CapAdd = []string{"SYS_PTRACE"}
 	user.Confinement.CapEff, user.Confinement.CapBnd = "0000000000000000", "00000000a80c25fb"
 	userNNP := running("usernnp", 104)
-	userNNP.CapAdd = []string{"SYS_PTRACE"}
+	userNNP.HostConfig.CapAdd = []string{"SYS_PTRACE"}
 	userNNP.Confinement.CapEff, userNNP.Confinement.CapBnd, userNNP.Confinement.NoNewPrivs = "0000000000000000", "00000000a80c25fb", true
 	// The kernel shows NET_ADMIN that nobody asked for.
 	odd := running("odd", 105)
 	odd.Confinement.CapBnd = "00000000a80435fb"
-	stopped := facts.Container{ID: strings.Repeat("s", 64), Name: "stopped", State: "exited", CapAdd: []string{"NET_BROADCAST"}}
+	stopped := facts.Container{ID: strings.Repeat("s", 64), Name: "stopped", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{CapAdd: []string{"NET_BROADCAST"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	snap := host(def, admin, dropped, user, userNNP, odd, stopped)
 	expect(t, run(t, snap, "CONFINE-CAPS"),
 		"CONFINE-CAPS fail critical admin: holds capabilities beyond Docker's default set: SYS_ADMIN (mount, namespaces, BPF and most of the kernel's administration: the usual way out of a container)",
@@ -183,14 +182,14 @@ func TestContainerCaps(t *testing.T) {
 
 func TestContainerNNP(t *testing.T) {
 	on := running("on", 100)
-	on.SecurityOpt = []string{"no-new-privileges"}
+	on.HostConfig.SecurityOpt = []string{"no-new-privileges"}
 	on.Confinement.NoNewPrivs = true
 	lost := running("lost", 101)
-	lost.SecurityOpt = []string{"no-new-privileges:true"}
+	lost.HostConfig.SecurityOpt = []string{"no-new-privileges:true"}
 	off := running("off", 102)
 	optOut := running("optout", 103)
-	optOut.SecurityOpt = []string{"no-new-privileges=false"}
-	created := facts.Container{ID: strings.Repeat("c", 64), Name: "created", State: "created", SecurityOpt: []string{"no-new-privileges"}}
+	optOut.HostConfig.SecurityOpt = []string{"no-new-privileges=false"}
+	created := facts.Container{ID: strings.Repeat("c", 64), Name: "created", State: &facts.ContainerState{Status: "created"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"no-new-privileges"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	snap := host(on, lost, off, optOut, created)
 	expect(t, run(t, snap, "CONFINE-NNP"),
 		"CONFINE-NNP pass medium created: no-new-privileges is requested (the kernel's view was the container is created)",
@@ -203,10 +202,10 @@ func TestContainerNNP(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 	// The daemon default, and a daemon whose configuration could not be read.
-	daemonOn := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: "exited"})
+	daemonOn := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	daemonOn.Daemon = &facts.DaemonProcess{Config: map[string]facts.Setting{"no-new-privileges": {Values: []string{"true"}, Source: "daemon.json"}}}
 	expect(t, run(t, daemonOn, "CONFINE-NNP"), "CONFINE-NNP pass medium x: no-new-privileges is requested (the kernel's view was the container is exited)")
-	unknown := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: "exited"})
+	unknown := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	unknown.Daemon = nil
 	expect(t, run(t, unknown, "CONFINE-NNP"), "CONFINE-NNP warn medium x: does not set no-new-privileges, and the daemon default could not be read")
 }
@@ -220,7 +219,7 @@ func TestContainerUserns(t *testing.T) {
 	remapped := running("remapped", 101)
 	remapped.Confinement.UIDMap = "0 231072 65536"
 	optOut := running("optout", 102)
-	optOut.UsernsMode = "host"
+	optOut.HostConfig.UsernsMode = "host"
 	escaped := running("escaped", 103) // remap on, but the kernel shows the host's namespace
 	partial := running("partial", 104) // only UID 0 is mapped to itself
 	partial.Confinement.UIDMap = "0 0 1; 1 100000 65535"
@@ -228,7 +227,7 @@ func TestContainerUserns(t *testing.T) {
 	unmapped.Confinement.UIDMap = "1 100000 65535"
 	unread := running("unread", 106)
 	unread.Confinement.UIDMap, unread.Confinement.UIDMapError = "", "permission denied"
-	stopped := facts.Container{ID: strings.Repeat("s", 64), Name: "stopped", State: "exited"}
+	stopped := facts.Container{ID: strings.Repeat("s", 64), Name: "stopped", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	snap = host(remapped, optOut, escaped, partial, unmapped, unread, stopped)
 	snap.Engine.SecurityOptions = append(snap.Engine.SecurityOptions, "name=userns")
 	expect(t, run(t, snap, "CONFINE-USERNS"),
@@ -240,22 +239,22 @@ func TestContainerUserns(t *testing.T) {
 		"CONFINE-USERNS pass medium unmapped: root in the container maps to no host user (uid_map 1 100000 65535)",
 		"CONFINE-USERNS pass medium unread: runs in the daemon's remapped user namespace (the kernel's view was uid_map could not be read: permission denied)",
 	)
-	rootless := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: "exited"})
+	rootless := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	rootless.Engine.SecurityOptions = append(rootless.Engine.SecurityOptions, "name=rootless")
 	expect(t, run(t, rootless, "CONFINE-USERNS"), "CONFINE-USERNS pass medium x: the daemon is rootless: root in the container is the daemon's unprivileged user (the kernel's view was the container is exited)")
 }
 
 func TestContainerMAC(t *testing.T) {
 	aa := running("aa", 100)
-	aa.SecurityOpt = []string{"apparmor=hr-nonexistent"}
+	aa.HostConfig.SecurityOpt = []string{"apparmor=hr-nonexistent"}
 	label := running("label", 101)
-	label.SecurityOpt = []string{"label=type:container_t"}
+	label.HostConfig.SecurityOpt = []string{"label=type:container_t"}
 	plain := running("plain", 102)
 	priv := running("priv", 103)
-	priv.Privileged = true
-	priv.SecurityOpt = []string{"label=disable"} // the daemon adds it to privileged containers
+	priv.HostConfig.Privileged = true
+	priv.HostConfig.SecurityOpt = []string{"label=disable"} // the daemon adds it to privileged containers
 	unconfined := running("unconfined", 104)
-	unconfined.SecurityOpt = []string{"apparmor=unconfined"}
+	unconfined.HostConfig.SecurityOpt = []string{"apparmor=unconfined"}
 	snap := host(aa, label, plain, priv, unconfined)
 	expect(t, run(t, snap, "CONFINE-MAC"),
 		"CONFINE-MAC warn medium aa: apparmor=hr-nonexistent was requested, but AppArmor is not available on this host: the option has no effect",
@@ -270,16 +269,16 @@ func TestContainerMAC(t *testing.T) {
 	good.AppArmorProfile = "docker-default"
 	good.Confinement.LSMLabel = "docker-default (enforce)"
 	custom := running("custom", 104)
-	custom.SecurityOpt = []string{"apparmor=my-profile"}
+	custom.HostConfig.SecurityOpt = []string{"apparmor=my-profile"}
 	custom.AppArmorProfile = "docker-default"
 	unconf := running("unconf", 105)
-	unconf.SecurityOpt = []string{"apparmor=unconfined"}
+	unconf.HostConfig.SecurityOpt = []string{"apparmor=unconfined"}
 	unconf.AppArmorProfile = "unconfined"
 	drift := running("drift", 106) // the daemon says one thing, the kernel another
 	drift.AppArmorProfile = "docker-default"
 	drift.Confinement.LSMLabel = "unconfined"
 	priv = running("priv", 107)
-	priv.Privileged = true
+	priv.HostConfig.Privileged = true
 	snap = host(good, custom, unconf, drift, priv)
 	snap.Engine.SecurityOptions = append(snap.Engine.SecurityOptions, "name=apparmor")
 	expect(t, run(t, snap, "CONFINE-MAC"),
@@ -314,8 +313,8 @@ func TestEngineDefault(t *testing.T) {
 
 func TestProfileRules(t *testing.T) {
 	snap := &facts.Snapshot{Profiles: []facts.Profile{
-		{Name: "/etc/docker/broken.json", Source: "file", Content: `{"defaultAction":`},
-		{Name: "sha256:3bcf5a302172", Source: "container", Containers: []string{"a", "b"}, Content: `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","bpf","writ"],"action":"SCMP_ACT_ALLOW"},{"names":["ptrace"],"action":"SCMP_ACT_NOTIFY"}],"flag":[]}`},
+		{Name: "/etc/docker/broken.json", Digest: "sha256:4c5e6bd2ba1b", Source: "file", Content: `{"defaultAction":`},
+		{Name: "sha256:3bcf5a302172", Digest: "sha256:3bcf5a302172", Source: "container", Containers: []string{"a", "b"}, Content: `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","bpf","writ"],"action":"SCMP_ACT_ALLOW"},{"names":["ptrace"],"action":"SCMP_ACT_NOTIFY"}],"flag":[]}`},
 		{Name: "/gone.json", Source: "file", Error: "open /gone.json: permission denied"},
 	}}
 	expect(t, run(t, snap, "profile"),

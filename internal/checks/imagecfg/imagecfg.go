@@ -20,47 +20,47 @@ func Checks() []check.Check {
 		{Rule: rule("IMG-ROOT-USER", finding.Medium, "The image runs as a non-root user",
 			"A container runs as the image's last USER unless told otherwise; root in a container is root on the host's kernel, a short escape away from the host.",
 			"End the Dockerfile with USER and an unprivileged UID (USER 10001), or run the container with --user.", "4.1"),
-			Run: rootUser},
+			Needs: []facts.Part{facts.PartImageConfig}, Run: rootUser},
 		{Rule: rule("IMG-SETUID", finding.Low, "The image has no setuid or setgid files it does not need",
 			"Setuid and setgid binaries are the usual way from an unprivileged user to root inside a container.",
 			"Remove the bits the application does not need: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + (and run with --security-opt no-new-privileges).", "4.8"),
-			Run: setuid},
+			Needs: []facts.Part{facts.PartContent}, Run: setuid},
 		{Rule: rule("IMG-SUDO", finding.Low, "sudo is not installed",
 			"sudo in a container makes privilege escalation a configuration mistake away; containers should start with the privileges they need.",
 			"Remove sudo from the image and run as the user the workload needs.", ""),
-			Run: sudo},
+			Needs: []facts.Part{facts.PartContent}, Run: sudo},
 		{Rule: rule("IMG-EMPTY-PASSWORD", finding.High, "No account has an empty password",
 			"An account with an empty password lets anyone who reaches a login (su, sshd) become that user.",
 			"Lock the account (passwd -l USER) or give it a password hash; system accounts should have * or ! in /etc/shadow.", ""),
-			Run: emptyPasswords},
+			Needs: []facts.Part{facts.PartContent}, Run: emptyPasswords},
 		{Rule: rule("IMG-DUPLICATE-ID", finding.Medium, "User and group IDs are unique",
 			"Two names for one UID or GID make ownership and audit trails ambiguous, and a second name for UID 0 is a second root.",
 			"Give every account in /etc/passwd its own UID and every group in /etc/group its own GID.", ""),
-			Run: duplicateIDs},
+			Needs: []facts.Part{facts.PartContent}, Run: duplicateIDs},
 		{Rule: rule("IMG-PKG-CACHE", finding.Low, "Package manager caches are removed",
 			"Downloaded packages and package lists left in a layer make the image bigger and keep stale metadata.",
 			"Clean in the same RUN step that installs: apt-get clean && rm -rf /var/lib/apt/lists/*, apk add --no-cache, dnf clean all, pip install --no-cache-dir.", ""),
-			Run: caches},
+			Needs: []facts.Part{facts.PartContent}, Run: caches},
 		{Rule: rule("IMG-LATEST-TAG", finding.Low, "The image is referenced by a fixed tag or digest",
 			"'latest' (or no tag) names whatever was pushed last, so what runs can change without anyone deciding it.",
 			"Reference images by a version tag, or better by digest (name@sha256:…).", ""),
-			Run: latestTag},
+			Needs: []facts.Part{facts.PartRef}, Run: latestTag},
 		{Rule: rule("IMG-SENSITIVE-VOLUME", finding.Medium, "No VOLUME covers a sensitive path",
 			"A VOLUME on /, /etc, /root, the Docker socket or a key directory invites mounting that path from the host or sharing it between containers.",
 			"Declare volumes only for application data directories.", ""),
-			Run: sensitiveVolumes},
+			Needs: []facts.Part{facts.PartImageConfig}, Run: sensitiveVolumes},
 		{Rule: rule("IMG-LAYER-ANOMALY", finding.High, "The layers hold only what an image builder writes",
 			"Entries whose path leaves the image root, or a layer cut short, are signs of a crafted or damaged image; other tools may extract them differently.",
 			"Rebuild the image from a trusted Dockerfile and base; do not run an image whose layers try to escape their root.", ""),
-			Run: anomalies},
+			Needs: []facts.Part{facts.PartContent}, Run: anomalies},
 		{Rule: rule("SECRET-FILE", finding.High, "No file in any layer holds a credential",
 			"A private key or token in any layer can be extracted by whoever can pull the image, even when a later layer deletes the file.",
 			"Remove the secret and rotate it. Pass secrets at build time with RUN --mount=type=secret and at run time with a secret store, never as files in a layer.", "4.10"),
-			Run: secretFiles},
+			Needs: []facts.Part{facts.PartContent}, Run: secretFiles},
 		{Rule: rule("SECRET-GIT-DIR", finding.Medium, "The image holds no .git directory",
 			"A .git directory carries the whole source history, often including credentials that were committed and removed.",
 			"Add .git to .dockerignore, or copy only the build output into the final stage.", "4.10"),
-			Run: gitDirs},
+			Needs: []facts.Part{facts.PartContent}, Run: gitDirs},
 	}
 	return cs
 }
@@ -78,17 +78,8 @@ func rule(id string, sev finding.Severity, title, desc, fix, cis string) finding
 	return r
 }
 
-// content reports skip when the image's files were not read.
-func content(p *check.Pass) (*facts.ImageContent, bool) {
-	if p.Image.Content == nil {
-		p.Skip("the image's files were not read")
-		return nil, false
-	}
-	return p.Image.Content, true
-}
-
 func rootUser(p *check.Pass) {
-	u := p.Image.User
+	u := p.Image.Config.User
 	user, _, _ := strings.Cut(strings.TrimSpace(u), ":")
 	if p.Image.Source == "dir" {
 		p.Skip("a root filesystem directory has no image configuration")
@@ -107,10 +98,7 @@ func rootUser(p *check.Pass) {
 }
 
 func setuid(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	if len(c.Setuid) == 0 {
 		p.OK("no setuid or setgid files")
 		return
@@ -130,10 +118,7 @@ func setuid(p *check.Pass) {
 }
 
 func sudo(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	if len(c.Sudo) > 0 {
 		p.Warn("sudo is installed: "+strings.Join(c.Sudo, ", "), ev("sudo", strings.Join(c.Sudo, ", "), "absent"))
 		return
@@ -142,10 +127,7 @@ func sudo(p *check.Pass) {
 }
 
 func emptyPasswords(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	if !c.Accounts.Read {
 		p.Skip("the image has no /etc/passwd")
 		return
@@ -158,10 +140,7 @@ func emptyPasswords(p *check.Pass) {
 }
 
 func duplicateIDs(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	if !c.Accounts.Read {
 		p.Skip("the image has no /etc/passwd")
 		return
@@ -184,10 +163,7 @@ func duplicateIDs(p *check.Pass) {
 }
 
 func caches(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	for _, ca := range c.Caches {
 		p.Warn(fmt.Sprintf("%s holds %d files left by the package manager", ca.Path, ca.Files), ev(ca.Path, fmt.Sprintf("%d files", ca.Files), "empty"))
 	}
@@ -229,7 +205,7 @@ func latestTag(p *check.Pass) {
 var sensitive = []string{"/", "/etc", "/root", "/var/run/docker.sock", "/run/docker.sock", "/proc", "/sys", "/dev", "/boot", "/usr", "/lib", "/home"}
 
 func sensitiveVolumes(p *check.Pass) {
-	for _, v := range p.Image.Volumes {
+	for _, v := range p.Image.Config.Volumes {
 		c := path.Clean(v)
 		for _, s := range sensitive {
 			if c == s || strings.HasSuffix(c, "/.ssh") || strings.HasSuffix(c, "/.docker") {
@@ -239,15 +215,12 @@ func sensitiveVolumes(p *check.Pass) {
 		}
 	}
 	if !p.Reported() {
-		p.OK("no VOLUME covers a sensitive path", ev("volumes", strings.Join(p.Image.Volumes, ", "), ""))
+		p.OK("no VOLUME covers a sensitive path", ev("volumes", strings.Join(p.Image.Config.Volumes, ", "), ""))
 	}
 }
 
 func anomalies(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	for _, a := range c.Anomalies {
 		layer := layerName(p.Image, a.Layer)
 		if a.Path == "" {
@@ -274,10 +247,7 @@ func layerName(im *facts.Image, i int) string {
 }
 
 func secretFiles(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	for _, s := range c.Secrets {
 		what := s.Kind
 		if s.Detail != "" {
@@ -306,10 +276,7 @@ func secretFiles(p *check.Pass) {
 }
 
 func gitDirs(p *check.Pass) {
-	c, ok := content(p)
-	if !ok {
-		return
-	}
+	c := p.Image.Content // Needs PartContent: never nil here
 	for _, d := range c.GitDirs {
 		p.Fail("holds a git repository at "+d, ev(".git", d, "absent")).At(d)
 	}

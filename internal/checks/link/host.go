@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
@@ -17,6 +18,7 @@ func HostChecks() []check.Check {
 		{Rule: rule("DAEMON-CVE", finding.KindDaemon, finding.High, "The daemon's Engine version has no known security advisory",
 			"Engine releases fix vulnerabilities in the daemon itself; the version the daemon reports is matched against Docker's published advisories.",
 			"Upgrade the Engine to a fixed release of your line (or to a supported line).", "engine"),
+			Needs: []facts.Part{facts.PartEngine},
 			Run: func(p *check.Pass) {
 				e := p.Facts.Engine
 				EngineAdvisories(p, e.ServerVersion, e.AuthorizationPlugins, true)
@@ -28,15 +30,15 @@ func HostChecks() []check.Check {
 		{Rule: rule("REG-MIRROR-HTTP", finding.KindDaemon, finding.Medium, "Registry mirrors are reached over HTTPS",
 			"A mirror over plain HTTP serves images anyone on the path can replace (tags are not signed).",
 			"Use https:// registry-mirrors in daemon.json.", "registry"),
-			Run: mirrors},
+			Needs: []facts.Part{facts.PartEngine}, Run: mirrors},
 		{Rule: rule("CLIENT-PLAIN-TCP", finding.KindHost, finding.High, "The docker client does not talk to a daemon over plain TCP",
 			"DOCKER_HOST=tcp://… without DOCKER_TLS_VERIFY sends every command, and the registry credentials pulls carry, in clear, to whoever answers on that address.",
 			"Set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (with ca.pem, cert.pem, key.pem), or use ssh:// or the unix socket.", "client"),
-			Run: clientTCP},
+			Needs: []facts.Part{facts.PartClient}, Run: clientTCP},
 		{Rule: rule("CLIENT-CREDENTIALS", finding.KindHost, finding.Medium, "Registry credentials are kept in a credential store",
 			"docker login without a credential helper writes base64 user:password into config.json, readable by whoever reads the file (and by every backup of it).",
 			"Configure credsStore (or credHelpers per registry) in config.json, e.g. \"credsStore\": \"pass\", then log in again; remove the auth entries.", "client"),
-			NeedsHost: true, Run: clientCredentials},
+			NeedsHost: true, Needs: []facts.Part{facts.PartClient}, Run: clientCredentials},
 	}
 }
 

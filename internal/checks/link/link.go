@@ -124,8 +124,12 @@ func unauthenticated(p *check.Pass) {
 
 func tlsEnabled(p *check.Pass) {
 	ep := p.Endpoint
-	if !isTCP(ep.Address) {
+	switch {
+	case !isTCP(ep.Address):
 		p.Skip("not a TCP listener")
+		return
+	case !ep.Probed():
+		p.Skip("the address was not probed")
 		return
 	}
 	if ep.TLS == nil {

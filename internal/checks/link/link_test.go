@@ -225,8 +225,8 @@ func TestHostRules(t *testing.T) {
 	server.Path, server.NotAfter = "/etc/docker/tls/server-cert.pem", now.AddDate(0, 0, 10)
 	snap := &facts.Snapshot{HostAccess: facts.HostAccess{Local: true}, Daemon: &facts.DaemonProcess{TLSMaterial: &facts.TLSMaterial{CA: ca, Server: server,
 		CAKeys: []string{"/etc/docker/tls/ca-key.pem"}}},
-		Engine: facts.Engine{RegistryMirrors: []string{"https://mirror.internal", "http://10.0.0.3:5000"}},
-		Client: facts.Client{DockerHost: "tcp://10.0.0.5:2375", Config: &facts.ClientConfig{Path: "/root/.docker/config.json", PlaintextAuths: []string{"registry.internal:5000"}}}}
+		Engine: facts.Engine{ServerVersion: "29.0.0", RegistryMirrors: []string{"https://mirror.internal", "http://10.0.0.3:5000"}},
+		Client: &facts.Client{DockerHost: "tcp://10.0.0.5:2375", Config: &facts.ClientConfig{Path: "/root/.docker/config.json", PlaintextAuths: []string{"registry.internal:5000"}}}}
 	expect(t, run(t, snap, "TLS-MATERIAL", "REG-MIRROR-HTTP", "CLIENT-PLAIN-TCP", "CLIENT-CREDENTIALS"),
 		"TLS-MATERIAL fail high: the CA private key /etc/docker/tls/ca-key.pem is on the daemon host: whoever reads it can mint client certificates",
 		"TLS-MATERIAL warn medium: the server certificate expires in 10 days (2026-12-06)",
@@ -235,7 +235,7 @@ func TestHostRules(t *testing.T) {
 		"CLIENT-CREDENTIALS fail medium: /root/.docker/config.json holds credentials for registry.internal:5000 in the file itself")
 	snap.Daemon.TLSMaterial.CAKeys = nil
 	snap.Daemon.TLSMaterial.Server.NotAfter = now.AddDate(1, 0, 0)
-	snap.Client = facts.Client{DockerHost: "tcp://10.0.0.5:2376", TLSVerify: "1", Config: &facts.ClientConfig{Path: "/root/.docker/config.json", CredsStore: "pass", PlaintextAuths: []string{}}}
+	snap.Client = &facts.Client{DockerHost: "tcp://10.0.0.5:2376", TLSVerify: "1", Config: &facts.ClientConfig{Path: "/root/.docker/config.json", CredsStore: "pass", PlaintextAuths: []string{}}}
 	expect(t, run(t, snap, "TLS-MATERIAL", "CLIENT-PLAIN-TCP", "CLIENT-CREDENTIALS"),
 		"TLS-MATERIAL pass high: CA ECDSA until 2027-11-26; server ECDSA 256 until 2027-11-26; no CA key beside the CA certificate",
 		"CLIENT-PLAIN-TCP pass high: DOCKER_HOST=tcp://10.0.0.5:2376 with DOCKER_TLS_VERIFY",

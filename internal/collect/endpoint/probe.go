@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -371,6 +372,11 @@ func shortErr(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	// A server that accepts and closes at once gives EOF or a reset, as timing
+	// falls: the same fact.
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+		return "the server closed the connection"
 	}
 	return err.Error()
 }

@@ -219,10 +219,10 @@ func TestProbeErrors(t *testing.T) {
 			c.Close()
 		}
 	}()
-	if ep := Probe(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); ep.Error != "connected, but no TLS handshake: EOF" || ep.TLS != nil {
+	if ep := Probe(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); ep.Error != "connected, but no TLS handshake: the server closed the connection" || ep.TLS != nil {
 		t.Errorf("closing port: %q, TLS %+v", ep.Error, ep.TLS)
 	}
-	if _, _, err := ProbeTLS(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); err == nil || err.Error() != "connected, but no TLS handshake: EOF" {
+	if _, _, err := ProbeTLS(context.Background(), closer.Addr().String(), Options{Timeout: time.Second}); err == nil || err.Error() != "connected, but no TLS handshake: the server closed the connection" {
 		t.Errorf("ProbeTLS of a closing port: %v", err)
 	}
 	for addr, want := range map[string]string{

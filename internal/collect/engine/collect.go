@@ -76,11 +76,13 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	}
 	slices.SortFunc(res.Networks, func(a, b facts.Network) int { return cmp.Compare(a.Name, b.Name) })
 	var vols wireVolumes
+	var binds map[string]string // local volumes that are binds of a host path; nil: not known
 	if err := api.Get(ctx, "/volumes", nil, &vols); err != nil {
 		// A hung volume plugin must not stop the audit; only volume binds go unseen.
 		res.Notes = append(res.Notes, fmt.Sprintf("list volumes: %v; volumes created as binds of host directories were not resolved", err))
+	} else {
+		binds = map[string]string{}
 	}
-	binds := map[string]string{} // local volumes that are binds of a host path
 	res.Volumes = []facts.Volume{}
 	for _, v := range vols.Volumes {
 		res.Volumes = append(res.Volumes, facts.Volume{Name: v.Name, Driver: v.Driver, Options: sortedPairs(v.Options)})
@@ -151,7 +153,7 @@ func container(ctx context.Context, api API, sum wireContainerSummary, binds map
 		if IsNotFound(err) {
 			msg = fmt.Sprintf("container %s disappeared during the audit (it was listed, then removed before it could be inspected)", name)
 		}
-		return facts.Container{ID: sum.ID, Name: name, State: sum.State, Error: msg}
+		return facts.Container{ID: sum.ID, Name: name, State: &facts.ContainerState{Status: sum.State}, Error: msg}
 	}
 	return w.facts(binds)
 }
@@ -210,14 +212,14 @@ func stopped(ctx context.Context, api API, c *facts.Container, topErr error) (st
 	err := api.Get(ctx, "/containers/"+c.ID+"/json", nil, &w)
 	switch {
 	case IsNotFound(err):
-		c.State, c.PID = "removed", 0
+		c.State = &facts.ContainerState{Status: "removed"}
 		return fmt.Sprintf("container %s was removed during the audit, after it was inspected: judged as a stopped container", c.Name), true
 	case err != nil:
 		return "", false
-	case w.State.Status == "" || facts.RunningState(w.State.Status):
+	case w.State == nil || w.State.Status == "" || facts.RunningState(w.State.Status):
 		return "", false
 	}
-	c.State, c.PID = w.State.Status, 0
+	c.State = &facts.ContainerState{Status: w.State.Status, Health: c.State.Health}
 	return fmt.Sprintf("container %s stopped during the audit (now %s), after it was inspected: judged as a stopped container", c.Name, w.State.Status), true
 }
 
@@ -232,16 +234,20 @@ func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {
 		return im
 	}
 	im.Created = w.Created
-	im.User = w.Config.User
-	if w.Config.Healthcheck != nil {
-		im.Healthcheck = w.Config.Healthcheck.Test
+	if w.Config != nil {
+		im.Config = &facts.ImageConfig{User: w.Config.User, Env: w.Config.Env}
+		if w.Config.Healthcheck != nil {
+			im.Config.Healthcheck = w.Config.Healthcheck.Test
+		}
+	} else {
+		im.Unknown = map[facts.Part]string{facts.PartImageConfig: "the daemon's inspect answer has no Config for this image"}
 	}
-	im.Env = w.Config.Env
 	var hist []wireHistory
 	if err := api.Get(ctx, "/images/"+sum.ID+"/history", nil, &hist); err != nil {
 		im.Error = fmt.Sprintf("read history of image %s: %v", sum.ID, err)
 		return im
 	}
+	im.History = []facts.History{}
 	for i := len(hist) - 1; i >= 0; i-- { // the API lists newest first
 		im.History = append(im.History, facts.History{CreatedBy: hist[i].CreatedBy, EmptyLayer: hist[i].Size == 0})
 	}

@@ -124,7 +124,7 @@ func TestCollectEngine(t *testing.T) {
 func TestCollectContainerFields(t *testing.T) {
 	cs := byName(collect(t, &recorded{dir: "testdata/api"}, true))
 	priv := cs["da-priv"]
-	if !priv.Privileged || priv.State != "created" || priv.Processes != nil || priv.ProcessesError != "" {
+	if !priv.HostConfig.Privileged || priv.Status() != "created" || priv.Processes != nil || priv.ProcessesError != "" {
 		t.Errorf("da-priv = %+v", priv)
 	}
 	sock := cs["da-sock"]
@@ -144,25 +144,25 @@ func TestCollectContainerFields(t *testing.T) {
 		t.Errorf("da-sock mounts (-want +got):\n%s", d)
 	}
 	good := cs["da-good"]
-	if good.User != "1000" || !good.ReadonlyRootfs || good.Memory != 64<<20 || good.PidsLimit != 50 ||
-		good.CPUShares != 512 || !cmp.Equal(good.CapDrop, []string{"ALL"}) ||
-		!cmp.Equal(good.SecurityOpt, []string{"no-new-privileges"}) ||
-		!cmp.Equal(good.Healthcheck, []string{"CMD-SHELL", "true"}) || good.NetworkMode != "none" {
+	if good.Config.User != "1000" || !good.HostConfig.ReadonlyRootfs || good.HostConfig.Memory != 64<<20 || good.HostConfig.PidsLimit != 50 ||
+		good.HostConfig.CPUShares != 512 || !cmp.Equal(good.HostConfig.CapDrop, []string{"ALL"}) ||
+		!cmp.Equal(good.HostConfig.SecurityOpt, []string{"no-new-privileges"}) ||
+		!cmp.Equal(good.Config.Healthcheck, []string{"CMD-SHELL", "true"}) || good.HostConfig.NetworkMode != "none" {
 		t.Errorf("da-good = %+v", good)
 	}
 	// Docker 20.10 stores added capabilities with the CAP_ prefix.
 	capsys := cs["da-capsys"]
-	if !cmp.Equal(capsys.CapAdd, []string{"CAP_SYS_ADMIN"}) || !cmp.Equal(capsys.SecurityOpt, []string{"seccomp=unconfined"}) {
+	if !cmp.Equal(capsys.HostConfig.CapAdd, []string{"CAP_SYS_ADMIN"}) || !cmp.Equal(capsys.HostConfig.SecurityOpt, []string{"seccomp=unconfined"}) {
 		t.Errorf("da-capsys = %+v", capsys)
 	}
 	if got := cs["da-sshd"].Processes.Commands(); !cmp.Equal(got, []string{"/usr/sbin/sshd"}) || cs["da-sshd"].Processes.Source != "engine API top" {
 		t.Errorf("da-sshd processes = %q from %q", got, cs["da-sshd"].Processes.Source)
 	}
-	if cs["da-sshd"].PID == 0 {
+	if cs["da-sshd"].PID() == 0 {
 		t.Error("the init PID of a running container was not read")
 	}
-	if cs["da-pidhost"].PidMode != "host" {
-		t.Errorf("da-pidhost pid mode = %q", cs["da-pidhost"].PidMode)
+	if cs["da-pidhost"].HostConfig.PidMode != "host" {
+		t.Errorf("da-pidhost pid mode = %q", cs["da-pidhost"].HostConfig.PidMode)
 	}
 }
 
@@ -187,10 +187,7 @@ func TestCollectVanishedContainer(t *testing.T) {
 	}}
 	cs := byName(collect(t, api, false))
 	got := cs["da-sock"]
-	want := facts.Container{
-		ID: "2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9", Name: "da-sock", State: "running",
-		Error: "container da-sock disappeared during the audit (it was listed, then removed before it could be inspected)",
-	}
+	want := facts.Container{ID: "2e8a3a3173fc6df7d3ff46197655600fefe70c59b2b711a22b2b363f5417f3f9", Name: "da-sock", Error: "container da-sock disappeared during the audit (it was listed, then removed before it could be inspected)", State: &facts.ContainerState{Status: "running"}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("vanished container (-want +got):\n%s", d)
 	}
@@ -228,8 +225,8 @@ func TestContainerStopsDuringTheAudit(t *testing.T) {
 	cs := byName(res)
 	for name, state := range map[string]string{"da-sshd": "exited", "da-sock": "removed"} {
 		c := cs[name]
-		if c.State != state || c.PID != 0 || c.Processes != nil || c.ProcessesError != "" || c.Error != "" || c.Running() {
-			t.Errorf("%s: state %q pid %d processes %v error %q %q", name, c.State, c.PID, c.Processes, c.ProcessesError, c.Error)
+		if c.Status() != state || c.PID() != 0 || c.Processes != nil || c.ProcessesError != "" || c.Error != "" || c.Running() {
+			t.Errorf("%s: state %q pid %d processes %v error %q %q", name, c.Status(), c.PID(), c.Processes, c.ProcessesError, c.Error)
 		}
 	}
 	if cs["da-good"].Processes == nil {
@@ -307,5 +304,38 @@ func TestBindDevice(t *testing.T) {
 		if got, _ := bindDevice(tt.driver, tt.opts); got != tt.want {
 			t.Errorf("bindDevice(%s, %v) = %q, want %q", tt.driver, tt.opts, got, tt.want)
 		}
+	}
+}
+
+// TestNullSections: an inspect answer whose State, Config, HostConfig, Mounts and
+// NetworkSettings are null gives a container whose parts are missing, with the reason;
+// no zero value stands in for them.
+func TestNullSections(t *testing.T) {
+	var w wireContainer
+	if err := json.Unmarshal([]byte(`{"Id":"abc","Name":"/nulls","Image":"sha256:i","State":null,"Config":null,"HostConfig":null,"Mounts":null,"NetworkSettings":null}`), &w); err != nil {
+		t.Fatal(err)
+	}
+	c := w.facts(nil)
+	if c.State != nil || c.Config != nil || c.HostConfig != nil || c.Mounts != nil || c.Ports != nil || c.Networks != nil {
+		t.Errorf("zero values stand in for null sections: %+v", c)
+	}
+	want := map[facts.Part]string{
+		facts.PartState:      "the daemon's inspect answer has no State for this container",
+		facts.PartConfig:     "the daemon's inspect answer has no Config for this container",
+		facts.PartHostConfig: "the daemon's inspect answer has no HostConfig for this container",
+		facts.PartMounts:     "the daemon's inspect answer has no Mounts for this container",
+		facts.PartPorts:      "the daemon's inspect answer has no HostConfig (and no bound ports in NetworkSettings) for this container",
+		facts.PartNetworks:   "the daemon's inspect answer has no NetworkSettings for this container",
+	}
+	if d := cmp.Diff(want, c.Unknown); d != "" {
+		t.Errorf("reasons (-want +got):\n%s", d)
+	}
+	// A volume whose options could not be listed may be a bind of any host path.
+	json.Unmarshal([]byte(`{"Id":"v","State":{"Status":"running"},"Mounts":[{"Type":"volume","Name":"data","Driver":"local","Destination":"/data"}]}`), &w)
+	if m := w.facts(nil).Mounts; len(m) != 1 || m[0].HostPathUnknown == "" {
+		t.Errorf("volume with unknown options: %+v", m)
+	}
+	if m := w.facts(map[string]string{}).Mounts; len(m) != 1 || m[0].HostPathUnknown != "" {
+		t.Errorf("volume with known options: %+v", m)
 	}
 }

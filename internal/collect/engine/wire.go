@@ -114,23 +114,26 @@ type wirePortBinding struct {
 	HostPort string
 }
 
+// wireContainer is an inspect answer. Its sections are pointers: a daemon (or a proxy
+// in front of one) may answer null, and null must become "not known", never a zero
+// value a rule would take for a safe setting.
 type wireContainer struct {
 	ID    string `json:"Id"`
 	Name  string
 	Image string
-	State struct {
+	State *struct {
 		Status string
 		Pid    int
 		Health *struct{ Status string }
 	}
 	AppArmorProfile string
 	ProcessLabel    string
-	Config          struct {
+	Config          *struct {
 		User        string
 		Image       string
 		Healthcheck *struct{ Test []string }
 	}
-	HostConfig struct {
+	HostConfig *struct {
 		Privileged      bool
 		CapAdd          []string
 		CapDrop         []string
@@ -166,43 +169,63 @@ type wireContainer struct {
 		RW          bool
 		Propagation string
 	}
-	NetworkSettings struct {
+	NetworkSettings *struct {
 		Ports    map[string][]wirePortBinding
 		Networks map[string]struct{ NetworkID string }
 	}
 }
 
 // facts maps an inspect answer onto facts. binds maps local volumes created as binds to
-// the host path they expose.
+// the host path they expose; nil when the volume list could not be read (a local
+// volume's host path is then unknown).
 func (w wireContainer) facts(binds map[string]string) facts.Container {
-	h := w.HostConfig
-	c := facts.Container{
-		ID: w.ID, Name: strings.TrimPrefix(w.Name, "/"), Image: w.Config.Image, ImageID: w.Image,
-		State: w.State.Status, PID: w.State.Pid, User: w.Config.User,
-		Privileged: h.Privileged, CapAdd: nonNil(h.CapAdd), CapDrop: nonNil(h.CapDrop),
-		SecurityOpt: nonNil(h.SecurityOpt), AppArmorProfile: w.AppArmorProfile, ProcessLabel: w.ProcessLabel,
-		PublishAll: h.PublishAllPorts, NetworkMode: h.NetworkMode, Memory: h.Memory,
-		CPUShares: h.CPUShares, NanoCPUs: h.NanoCPUs, CPUQuota: h.CPUQuota, CpusetCpus: h.CpusetCpus,
-		ReadonlyRootfs: h.ReadonlyRootfs, RestartPolicy: h.RestartPolicy.Name,
-		RestartRetries: h.RestartPolicy.MaximumRetryCount, PidMode: h.PidMode, IpcMode: h.IpcMode,
-		UTSMode: h.UTSMode, UsernsMode: h.UsernsMode, CgroupParent: h.CgroupParent,
-		Devices: h.Devices, Ulimits: h.Ulimits, Mounts: []facts.Mount{}, Ports: []facts.Port{},
-		Networks: []string{},
+	c := facts.Container{ID: w.ID, Name: strings.TrimPrefix(w.Name, "/"), ImageID: w.Image,
+		AppArmorProfile: w.AppArmorProfile, ProcessLabel: w.ProcessLabel, Unknown: map[facts.Part]string{}}
+	unknown := func(p facts.Part, section string) {
+		c.Unknown[p] = "the daemon's inspect answer has no " + section + " for this container"
 	}
-	if c.Devices == nil {
-		c.Devices = []facts.Device{}
+	if st := w.State; st != nil {
+		c.State = &facts.ContainerState{Status: st.Status, PID: st.Pid}
+		if st.Health != nil {
+			c.State.Health = st.Health.Status
+		}
+	} else {
+		unknown(facts.PartState, "State")
 	}
-	if c.Ulimits == nil {
-		c.Ulimits = []facts.Ulimit{}
+	if cf := w.Config; cf != nil {
+		c.Config = &facts.ContainerConfig{Image: cf.Image, User: cf.User}
+		if cf.Healthcheck != nil {
+			c.Config.Healthcheck = cf.Healthcheck.Test
+		}
+	} else {
+		unknown(facts.PartConfig, "Config")
 	}
-	if h.PidsLimit != nil {
-		c.PidsLimit = *h.PidsLimit
+	if h := w.HostConfig; h != nil {
+		c.HostConfig = &facts.HostConfig{
+			Privileged: h.Privileged, CapAdd: nonNil(h.CapAdd), CapDrop: nonNil(h.CapDrop),
+			SecurityOpt: nonNil(h.SecurityOpt), PublishAll: h.PublishAllPorts, NetworkMode: h.NetworkMode, Memory: h.Memory,
+			CPUShares: h.CPUShares, NanoCPUs: h.NanoCPUs, CPUQuota: h.CPUQuota, CpusetCpus: h.CpusetCpus,
+			ReadonlyRootfs: h.ReadonlyRootfs, RestartPolicy: h.RestartPolicy.Name,
+			RestartRetries: h.RestartPolicy.MaximumRetryCount, PidMode: h.PidMode, IpcMode: h.IpcMode,
+			UTSMode: h.UTSMode, UsernsMode: h.UsernsMode, CgroupParent: h.CgroupParent,
+			Devices: h.Devices, Ulimits: h.Ulimits,
+		}
+		if c.HostConfig.Devices == nil {
+			c.HostConfig.Devices = []facts.Device{}
+		}
+		if c.HostConfig.Ulimits == nil {
+			c.HostConfig.Ulimits = []facts.Ulimit{}
+		}
+		if h.PidsLimit != nil {
+			c.HostConfig.PidsLimit = *h.PidsLimit
+		}
+	} else {
+		unknown(facts.PartHostConfig, "HostConfig")
 	}
-	if w.State.Health != nil {
-		c.Health = w.State.Health.Status
-	}
-	if w.Config.Healthcheck != nil {
-		c.Healthcheck = w.Config.Healthcheck.Test
+	if w.Mounts != nil {
+		c.Mounts = []facts.Mount{}
+	} else {
+		unknown(facts.PartMounts, "Mounts")
 	}
 	for _, m := range w.Mounts {
 		fm := facts.Mount{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW, Propagation: m.Propagation}
@@ -211,15 +234,26 @@ func (w wireContainer) facts(binds map[string]string) facts.Container {
 			fm.HostPath = m.Source
 		case "volume":
 			fm.HostPath = binds[m.Name]
+			if binds == nil && (m.Driver == "" || m.Driver == "local") {
+				fm.HostPathUnknown = "the volume list could not be read, so whether this volume is a bind of a host directory is not known"
+			}
 		}
 		c.Mounts = append(c.Mounts, fm)
 	}
 	slices.SortFunc(c.Mounts, func(a, b facts.Mount) int { return cmp.Compare(a.Destination, b.Destination) })
 	// A running container's NetworkSettings.Ports holds what the daemon actually bound
 	// (IPv4 and IPv6 entries); a created or stopped one only has the requested bindings.
-	ports := w.NetworkSettings.Ports
-	if !c.Running() || len(ports) == 0 {
-		ports = h.PortBindings
+	var ports map[string][]wirePortBinding
+	switch {
+	case w.NetworkSettings != nil && c.Running() && len(w.NetworkSettings.Ports) > 0:
+		ports = w.NetworkSettings.Ports
+	case w.HostConfig != nil:
+		ports = w.HostConfig.PortBindings
+	default:
+		unknown(facts.PartPorts, "HostConfig (and no bound ports in NetworkSettings)")
+	}
+	if _, missing := c.Unknown[facts.PartPorts]; !missing {
+		c.Ports = []facts.Port{}
 	}
 	for cport, binds := range ports {
 		for _, b := range binds {
@@ -229,12 +263,20 @@ func (w wireContainer) facts(binds map[string]string) facts.Container {
 	slices.SortFunc(c.Ports, func(a, b facts.Port) int {
 		return cmp.Or(cmp.Compare(a.ContainerPort, b.ContainerPort), cmp.Compare(a.HostIP, b.HostIP), cmp.Compare(a.HostPort, b.HostPort))
 	})
-	for _, n := range w.NetworkSettings.Networks {
-		if n.NetworkID != "" { // a never-started container names its network without an ID
-			c.Networks = append(c.Networks, n.NetworkID)
+	if w.NetworkSettings != nil {
+		c.Networks = []string{}
+		for _, n := range w.NetworkSettings.Networks {
+			if n.NetworkID != "" { // a never-started container names its network without an ID
+				c.Networks = append(c.Networks, n.NetworkID)
+			}
 		}
+		slices.Sort(c.Networks)
+	} else {
+		unknown(facts.PartNetworks, "NetworkSettings")
 	}
-	slices.Sort(c.Networks)
+	if len(c.Unknown) == 0 {
+		c.Unknown = nil
+	}
 	return c
 }
 
@@ -246,7 +288,7 @@ type wireImageSummary struct {
 
 type wireImage struct {
 	Created string
-	Config  struct {
+	Config  *struct {
 		User        string
 		Env         []string
 		Healthcheck *struct{ Test []string }

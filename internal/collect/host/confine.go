@@ -21,10 +21,10 @@ import (
 func ContainerConfinement(procRoot string, cs []facts.Container) {
 	for i := range cs {
 		c := &cs[i]
-		if c.Error != "" || !c.Running() || c.PID <= 0 {
+		if c.Error != "" || !c.Running() || c.PID() <= 0 {
 			continue
 		}
-		c.Confinement = readConfinement(procRoot, c.ID, c.PID)
+		c.Confinement = readConfinement(procRoot, c.ID, c.PID())
 	}
 }
 
@@ -118,7 +118,7 @@ func SeccompProfiles(root string, e facts.Engine, cs []facts.Container) []facts.
 	var out []facts.Profile
 	byName := map[string]int{}
 	for _, c := range cs {
-		if c.Error != "" || c.Privileged {
+		if c.Error != "" || c.HostConfig == nil || c.HostConfig.Privileged {
 			continue
 		}
 		vals := c.SecurityOptValues("seccomp")

@@ -47,12 +47,8 @@ func fakeProc(t *testing.T, pid, cgroup, status, uidMap string) string {
 func TestContainerConfinement(t *testing.T) {
 	id := strings.Repeat("ab", 32)
 	root := fakeProc(t, "4242", "0::/system.slice/docker-"+id+".scope\n", statusDefault, "         0          0 4294967295\n")
-	cs := []facts.Container{
-		{ID: id, Name: "web", State: "running", PID: 4242},
-		{ID: strings.Repeat("cd", 32), Name: "other", State: "running", PID: 4242}, // a PID that is not its own
-		{ID: strings.Repeat("ef", 32), Name: "gone", State: "running", PID: 999999},
-		{ID: strings.Repeat("12", 32), Name: "stopped", State: "exited"},
-	}
+	cs := []facts.Container{{ID: id, Name: "web", State: &facts.ContainerState{Status: "running", PID: 4242}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {ID: strings.Repeat("cd", 32), Name: "other", State: &facts.ContainerState{Status: "running", PID: 4242}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, // a PID that is not its own
+		{ID: strings.Repeat("ef", 32), Name: "gone", State: &facts.ContainerState{Status: "running", PID: 999999}}, {ID: strings.Repeat("12", 32), Name: "stopped", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}}
 	ContainerConfinement(root, cs)
 	want := []*facts.Confinement{
 		{PID: 4242, Seccomp: 2, Filters: 1, NoNewPrivs: true, CapEff: "00000000a80425fb", CapBnd: "00000000a80425fb", UIDMap: "0 0 4294967295"},
@@ -85,13 +81,8 @@ func TestParseStatus(t *testing.T) {
 
 func TestSeccompProfiles(t *testing.T) {
 	custom := `{"defaultAction":"SCMP_ACT_ERRNO"}`
-	cs := []facts.Container{
-		{Name: "b", SecurityOpt: []string{"seccomp=" + custom}},
-		{Name: "a", SecurityOpt: []string{"seccomp=" + custom}},
-		{Name: "c", SecurityOpt: []string{"seccomp=unconfined"}},
-		{Name: "d", SecurityOpt: []string{"seccomp=" + custom}, Privileged: true}, // privileged: no filter at all
-		{Name: "e"},
-	}
+	cs := []facts.Container{{Name: "b", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=" + custom}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {Name: "a", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=" + custom}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {Name: "c", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=unconfined"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, {Name: "d", State: &facts.ContainerState{}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=" + custom}, Privileged: true}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}, // privileged: no filter at all
+		{Name: "e"}}
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "etc/docker"), 0o755); err != nil {
 		t.Fatal(err)

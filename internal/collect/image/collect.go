@@ -223,24 +223,26 @@ func configFacts(im *facts.Image, src *Source) {
 	if cfg.Variant != "" {
 		im.Platform += "/" + cfg.Variant
 	}
-	im.User = cfg.Config.User
+	// An image configuration without a config section has no settings: that is
+	// known, and it is an empty ImageConfig.
+	ic := &facts.ImageConfig{User: cfg.Config.User, Env: cfg.Config.Env, Entrypoint: cfg.Config.Entrypoint, Cmd: cfg.Config.Cmd}
 	if cfg.Config.Healthcheck != nil {
-		im.Healthcheck = cfg.Config.Healthcheck.Test
+		ic.Healthcheck = cfg.Config.Healthcheck.Test
 	}
-	im.Env = cfg.Config.Env
-	im.Entrypoint, im.Cmd = cfg.Config.Entrypoint, cfg.Config.Cmd
 	for k, v := range cfg.Config.Labels {
-		im.Labels = append(im.Labels, [2]string{k, v})
+		ic.Labels = append(ic.Labels, [2]string{k, v})
 	}
-	sort.Slice(im.Labels, func(i, j int) bool { return im.Labels[i][0] < im.Labels[j][0] })
+	sort.Slice(ic.Labels, func(i, j int) bool { return ic.Labels[i][0] < ic.Labels[j][0] })
 	for vol := range cfg.Config.Volumes {
-		im.Volumes = append(im.Volumes, vol)
+		ic.Volumes = append(ic.Volumes, vol)
 	}
-	sort.Strings(im.Volumes)
+	sort.Strings(ic.Volumes)
 	for p := range cfg.Config.ExposedPorts {
-		im.ExposedPorts = append(im.ExposedPorts, p)
+		ic.ExposedPorts = append(ic.ExposedPorts, p)
 	}
-	sort.Strings(im.ExposedPorts)
+	sort.Strings(ic.ExposedPorts)
+	im.Config = ic
+	im.History = []facts.History{}
 	layer := 0
 	for _, h := range cfg.History {
 		im.History = append(im.History, facts.History{CreatedBy: h.CreatedBy, EmptyLayer: h.EmptyLayer})

@@ -146,12 +146,12 @@ func TestCollectSeededImage(t *testing.T) {
 	im := collect(t, open(t, "docker-archive:"+p, OpenOptions{}), CollectOptions{})
 
 	id, _ := img.ConfigName()
-	if im.ID != id.String() || im.Source != "docker-archive" || im.Platform != "linux/amd64" || im.User != "0:0" ||
+	if im.ID != id.String() || im.Source != "docker-archive" || im.Platform != "linux/amd64" || im.Config.User != "0:0" ||
 		im.Created != "2026-01-02T03:04:05Z" || len(im.Layers) != 3 || im.Layers[1].CreatedBy != "/bin/sh -c #(nop) COPY layer1 /" {
 		t.Errorf("configuration facts: %+v", im)
 	}
-	if d := cmp.Diff(facts.Labels{{"a", "1"}, {"b", "2"}}, im.Labels); d != "" || im.Volumes[0] != "/data" || im.ExposedPorts[0] != "8080/tcp" {
-		t.Errorf("labels %v, volumes %v, ports %v", im.Labels, im.Volumes, im.ExposedPorts)
+	if d := cmp.Diff(facts.Labels{{"a", "1"}, {"b", "2"}}, im.Config.Labels); d != "" || im.Config.Volumes[0] != "/data" || im.Config.ExposedPorts[0] != "8080/tcp" {
+		t.Errorf("labels %v, volumes %v, ports %v", im.Config.Labels, im.Config.Volumes, im.Config.ExposedPorts)
 	}
 	c := im.Content
 	if c.OS.ID != "debian" || c.OS.VersionID != "12" || c.OS.Codename != "bookworm" {
