@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -64,4 +65,25 @@ func TestNoVerdictWithoutFacts(t *testing.T) {
 			t.Errorf("%s: %q, want %q", rule, got[rule], want)
 		}
 	}
+}
+
+// FuzzContainerFacts: whatever a facts file says of a container, no rule fails
+// internally (a panic on a value the collector would never write).
+func FuzzContainerFacts(f *testing.F) {
+	f.Add([]byte(`{"id":"c","name":"x","state":{"status":"running","pid":1},"hostConfig":{"networkMode":"container:c","pidMode":"container:x"},"mounts":[{"type":"volume","hostPathUnknown":"?"}],"ports":[],"networks":[]}`))
+	f.Add([]byte(`{"id":"c","hostConfig":{"securityOpt":["seccomp={}","seccomp=unconfined","apparmor"]},"confinement":{"pid":1,"capEff":"zz"}}`))
+	f.Add([]byte(`{"id":"c","state":{"status":"running"},"processes":{"titles":["CMD"],"processes":[[]]}}`))
+	checks := All()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var c facts.Container
+		if json.Unmarshal(b, &c) != nil || c.Error != "" {
+			return
+		}
+		snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, Containers: []facts.Container{c}, Engine: facts.Engine{ServerVersion: "20.10.24", SecurityOptions: []string{"name=seccomp,profile=default"}}}
+		for _, fd := range check.Run(checks, snap, check.Options{}) {
+			if strings.Contains(fd.Message, "failed internally") {
+				t.Fatalf("%s: %s", fd.Rule, fd.Message)
+			}
+		}
+	})
 }

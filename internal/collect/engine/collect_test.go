@@ -339,3 +339,32 @@ func TestNullSections(t *testing.T) {
 		t.Errorf("volume with known options: %+v", m)
 	}
 }
+
+// FuzzInspect: whatever a daemon answers to an inspect, mapping it never panics, and a
+// section it leaves out is missing in the facts, never a zero value.
+func FuzzInspect(f *testing.F) {
+	for _, name := range []string{"container-46388d76cc04dd593cae09089c8b27f43c272f0c87bad9294f41299b0a0ebe32.json", "container-e0c5c414ae5a2bea21c52206df695c9ee120ffd725613a39f73bc6478f1ff7a9.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata/api", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"Id":"abc","State":null,"Config":null,"HostConfig":null,"Mounts":null,"NetworkSettings":null}`))
+	f.Add([]byte(`{"HostConfig":{"PortBindings":{"80/tcp":null}},"NetworkSettings":{"Ports":{"80/tcp":[{}]}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var w wireContainer
+		if json.Unmarshal(b, &w) != nil {
+			return
+		}
+		c := w.facts(nil)
+		if (w.HostConfig == nil) != (c.HostConfig == nil) || (w.State == nil) != (c.State == nil) || (w.Config == nil) != (c.Config == nil) {
+			t.Fatalf("sections do not follow the answer: %+v", c)
+		}
+		for _, p := range []facts.Part{facts.PartState, facts.PartConfig, facts.PartHostConfig, facts.PartMounts, facts.PartPorts, facts.PartNetworks} {
+			if why, missing := c.Missing(p); missing && why == "" {
+				t.Fatalf("%s missing without a reason", p)
+			}
+		}
+	})
+}
