@@ -102,7 +102,7 @@ func TestConfinement(t *testing.T) {
 		"CONFINE-NNP fail medium sysadmin: no-new-privileges is not in effect (NoNewPrivs: 0): setuid binaries can raise privileges",
 		"CONFINE-NNP fail medium unconfined: no-new-privileges is not in effect (NoNewPrivs: 0): setuid binaries can raise privileges",
 	}
-	userns := "runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)"
+	userns := "runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.9)"
 	noMAC := "neither AppArmor nor SELinux is available on this host; the container asks for no confinement from them"
 	for _, n := range []string{"default", "dropall", "nnp", "permissive", "sysadmin", "unconfined"} {
 		want = append(want, "CONFINE-USERNS info medium "+n+": "+userns)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks/confine"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -91,6 +92,18 @@ func base() *facts.Snapshot {
 			{"com.docker.network.bridge.enable_icc", "true"}, {"com.docker.network.bridge.name", "docker0"},
 		}}},
 	}
+}
+
+// runID evaluates one of the per-container confinement rules (CONFINE-…).
+func runID(t *testing.T, s *facts.Snapshot, id string) []finding.Finding {
+	t.Helper()
+	var out []finding.Finding
+	for _, f := range check.Run(confine.ContainerChecks(), s, check.Options{}) {
+		if f.Rule == id {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // run evaluates one rule over a snapshot and returns its findings.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks/confine"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -192,27 +193,36 @@ func cis5_4() check.Check {
 
 func run5_4(p *check.Pass) {
 	c := p.Container
-	if c.HostConfig.Privileged {
-		p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
-		return
-	}
-	eff := caps.Effective(c.HostConfig.CapAdd, c.HostConfig.CapDrop, false)
-	var beyond []string
-	for _, cp := range eff {
-		if !slices.Contains(caps.Default, cp) {
-			beyond = append(beyond, cp)
-		}
-	}
+	v := confine.CapsOf(p.Facts, c)
 	evs := []finding.Evidence{
 		ev("cap-add", strings.Join(c.HostConfig.CapAdd, ", "), ""),
 		ev("cap-drop", strings.Join(c.HostConfig.CapDrop, ", "), ""),
-		ev("effective capabilities", strings.Join(eff, ", "), "a subset of Docker's default set"),
+		ev("effective capabilities", strings.Join(v.Requested, ", "), "a subset of Docker's default set"),
 	}
-	if len(beyond) > 0 {
-		p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(beyond, ", "), evs...)
-		return
+	switch {
+	case c.HostConfig.Privileged:
+		p.Fail("privileged: has every capability", ev("privileged", "true", "false"))
+	case len(minusDefault(v.Requested)) > 0:
+		p.Fail("adds capabilities beyond Docker's default set: "+strings.Join(minusDefault(v.Requested), ", "), evs...)
+	case len(v.Unrequested) > 0:
+		// The request is within the default set, but the kernel shows more (see
+		// CONFINE-CAPS): the capabilities are not restricted.
+		p.Fail("the kernel shows capabilities that were not requested: "+strings.Join(v.Unrequested, ", "),
+			append(evs, ev("bounding set", strings.Join(v.Bounding, ", "), "the requested set"))...)
+	default:
+		p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(v.Requested), len(caps.Default)), evs...)
 	}
-	p.OK(fmt.Sprintf("has %d of Docker's %d default capabilities and nothing more", len(eff), len(caps.Default)), evs...)
+}
+
+// minusDefault is what a capability set holds beyond Docker's default.
+func minusDefault(set []string) []string {
+	var out []string
+	for _, cp := range set {
+		if !slices.Contains(caps.Default, cp) {
+			out = append(out, cp)
+		}
+	}
+	return out
 }
 
 // cis5_5 is CIS 5.5: Ensure that privileged containers are not used.
@@ -744,35 +754,19 @@ func cis5_22() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions},
 		Run:   run5_22,
 	}
 }
 
 func run5_22(p *check.Pass) {
-	c := p.Container
-	profiles := c.SecurityOptValues("seccomp")
-	daemonOpt, daemonSeccomp := p.Facts.Engine.SecurityOption("seccomp")
-	switch {
-	case c.HostConfig.Privileged:
-		p.Fail("privileged: seccomp filtering is disabled", ev("privileged", "true", "false"))
-	case slices.Contains(profiles, "unconfined"):
-		p.Fail("runs with seccomp=unconfined", ev("seccomp", "unconfined", "Docker's default or a custom profile"))
-	case !daemonSeccomp:
-		p.Fail("the daemon applies no seccomp filter", ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=seccomp"))
-	case len(profiles) > 0:
-		prof := profiles[len(profiles)-1]
-		if act, permissive := permissiveProfile(prof); permissive {
-			p.Fail("runs with a custom seccomp profile whose default action is "+act+": every syscall it does not list is allowed",
-				ev("seccomp", describeProfile(prof), "a profile whose default action refuses (SCMP_ACT_ERRNO)"))
-			return
-		}
-		p.OK("runs with a custom seccomp profile", ev("seccomp", describeProfile(prof), ""))
-	case daemonOpt["profile"] == "unconfined":
-		p.Fail("the daemon's default seccomp profile is unconfined", ev("daemon seccomp profile", "unconfined", "default"))
-	default:
-		p.OK("runs with the daemon's seccomp profile ("+cmp.Or(daemonOpt["profile"], "default")+")", ev("seccomp", cmp.Or(daemonOpt["profile"], "default"), ""))
+	v := confine.SeccompOf(p.Facts, p.Container)
+	e := ev("seccomp", v.Requested(), "Docker's default or a custom profile that refuses what it does not name")
+	if v.Problem != "" {
+		p.Fail(v.Problem, e)
+		return
 	}
+	p.OK("runs with "+v.Requested(), e)
 }
 
 // cis5_23 is CIS 5.23: Ensure that docker exec commands are not used with the privileged option.
@@ -855,28 +849,29 @@ func cis5_26() check.Check {
 }
 
 func run5_26(p *check.Pass) {
-	c := p.Container
-	vals := c.SecurityOptValues("no-new-privileges")
-	if len(vals) > 0 {
-		v := vals[len(vals)-1]
-		if b, err := strconv.ParseBool(v); err == nil && b {
-			p.OK("sets no-new-privileges", ev("no-new-privileges", v, "true"))
-			return
-		}
-		p.Fail("turns no-new-privileges off", ev("no-new-privileges", v, "true"))
-		return
+	v := confine.NNPOf(p.Facts, p.Container)
+	own := "unset"
+	if vals := p.Container.SecurityOptValues("no-new-privileges"); len(vals) > 0 {
+		own = vals[len(vals)-1]
 	}
-	d := p.Facts.Daemon
-	if d == nil || d.ConfigError != "" {
-		p.Warn("does not set no-new-privileges, and the daemon default could not be read", ev("no-new-privileges", "unset", "true"))
-		return
+	evs := []finding.Evidence{ev("no-new-privileges", own, "true")}
+	if d := p.Facts.Daemon; v.Source == "daemon default" {
+		evs = append(evs, ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
 	}
-	if d.Bool("no-new-privileges", false) {
-		p.OK("gets no-new-privileges from the daemon default", ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
-		return
+	switch {
+	case v.Conf != nil && v.Requested && !v.Conf.NoNewPrivs:
+		p.Fail(fmt.Sprintf("no-new-privileges was requested, but PID %d runs without it (see CONFINE-NNP)", v.Conf.PID), evs...)
+	case v.Requested && v.Source == "daemon default":
+		p.OK("gets no-new-privileges from the daemon default", evs...)
+	case v.Requested:
+		p.OK("sets no-new-privileges", evs...)
+	case v.Source == "":
+		p.Warn("does not set no-new-privileges, and the daemon default could not be read", evs...)
+	case v.Source == "daemon default":
+		p.Fail("does not set no-new-privileges: setuid binaries inside can gain privileges", evs...)
+	default:
+		p.Fail("turns no-new-privileges off", evs...)
 	}
-	p.Fail("does not set no-new-privileges: setuid binaries inside can gain privileges",
-		ev("no-new-privileges", "unset", "true"), ev("daemon no-new-privileges", setting(d, "no-new-privileges", "false"), "true"))
 }
 
 // cis5_27 is CIS 5.27: Ensure that container health is checked at runtime.
@@ -1011,18 +1006,23 @@ func cis5_31() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.31", Level: 1, Automated: false, V180: "5.31"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions},
 		Run:   run5_31,
 	}
 }
 
 func run5_31(p *check.Pass) {
+	v := confine.UsernsOf(p.Facts, p.Container)
 	e := ev("userns mode", cmp.Or(p.Container.HostConfig.UsernsMode, "daemon default"), "not host")
-	if p.Container.HostConfig.UsernsMode == "host" {
+	switch {
+	case v.OptOut && !v.Rootless:
 		p.Fail("shares the host's user namespace", e)
-		return
+	case v.HostRoot():
+		// Not an opt-out, but there is nothing to opt out of: CIS-2.9 is the fix.
+		p.Info("the daemon remaps no users (see CIS-2.9), so this container is in the host's user namespace whatever its mode", e)
+	default:
+		p.OK("does not opt out of user namespace remapping", e)
 	}
-	p.OK("does not opt out of user namespace remapping", e)
 }
 
 // cis5_32 is CIS 5.32: Ensure that the Docker socket is not mounted inside any containers.

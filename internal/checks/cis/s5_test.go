@@ -227,20 +227,43 @@ func TestRestartPolicy(t *testing.T) {
 
 func TestSeccomp(t *testing.T) {
 	s := base()
-	statuses(t, run(t, s, "5.22"), "pass: web: runs with the daemon's seccomp profile (default)")
+	statuses(t, run(t, s, "5.22"), "pass: web: runs with Docker 20.10 default profile")
 	s.Containers[0].HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
-	expect(t, run(t, s, "5.22"), brief{finding.Pass, finding.High, "web", "runs with a custom seccomp profile",
-		[]finding.Evidence{ev("seccomp", "custom profile (48 bytes of JSON)", "")}})
+	expect(t, run(t, s, "5.22"), brief{finding.Pass, finding.High, "web", "runs with custom profile sha256:b0d361ebfc63",
+		[]finding.Evidence{ev("seccomp", "custom profile sha256:b0d361ebfc63", "Docker's default or a custom profile that refuses what it does not name")}})
 	s.Containers[0].HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["reboot"],"action":"SCMP_ACT_ERRNO"}]}`}
-	statuses(t, run(t, s, "5.22"), "fail: web: runs with a custom seccomp profile whose default action is SCMP_ACT_ALLOW: every syscall it does not list is allowed")
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with custom profile sha256:3bcf5a302172, whose default action is SCMP_ACT_ALLOW: every syscall it does not name is allowed (see the profile's findings)")
 	s.Containers[0].HostConfig.SecurityOpt = []string{"seccomp:unconfined"}
-	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined")
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined: every syscall reaches the kernel")
+	// The last option wins, as in the daemon: unconfined then a profile is the profile.
+	s.Containers[0].HostConfig.SecurityOpt = []string{"seccomp=unconfined", `seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`}
+	statuses(t, run(t, s, "5.22"), "pass: web: runs with custom profile sha256:b0d361ebfc63")
+	// A profile of {} is no profile to dockerd (CONFINE-SECCOMP said so while 5.22 passed).
+	s.Containers[0].HostConfig.SecurityOpt = []string{"seccomp={}"}
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with custom profile sha256:44136fa355b3, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel")
 	// --privileged turns seccomp off whatever the options say.
 	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = nil, true
-	statuses(t, run(t, s, "5.22"), "fail: web: privileged: seccomp filtering is disabled")
+	statuses(t, run(t, s, "5.22"), "fail: web: privileged: no seccomp filter, every syscall reaches the kernel")
 	s.Containers[0].HostConfig.Privileged = false
 	s.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
-	statuses(t, run(t, s, "5.22"), "fail: web: the daemon's default seccomp profile is unconfined")
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with the daemon's default seccomp profile, which is unconfined: every syscall reaches the kernel")
+	// Security options not read: no verdict (it failed as "no seccomp" once).
+	s.Engine.SecurityOptions = nil
+	statuses(t, run(t, s, "5.22"), "skip: web: not known: the daemon's /info gave no SecurityOptions")
+}
+
+// TestOneVerdictPerFact: the CIS items and the CONFINE rules read one view of each
+// container's confinement, so they agree on what was requested.
+func TestOneVerdictPerFact(t *testing.T) {
+	for _, opts := range [][]string{{"seccomp={}"}, {"seccomp=unconfined", `seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`},
+		{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`, "seccomp=unconfined"}, {"seccomp=builtin"}} {
+		s := base()
+		s.Containers[0].HostConfig.SecurityOpt = opts
+		cis, confine := run(t, s, "5.22"), runID(t, s, "CONFINE-SECCOMP")
+		if len(cis) != 1 || len(confine) != 1 || (cis[0].Status == finding.Fail) != (confine[0].Status == finding.Fail) {
+			t.Errorf("%q: CIS-5.22 %v, CONFINE-SECCOMP %v", opts, cis, confine)
+		}
+	}
 }
 
 func TestNoNewPrivileges(t *testing.T) {

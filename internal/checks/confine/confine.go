@@ -119,7 +119,7 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 		}
 		return r
 	case opt["profile"] == "unconfined":
-		return request{kind: "unconfined", desc: "unconfined: the daemon's default seccomp profile is unconfined"}
+		return request{kind: "unconfined", desc: "the daemon's default seccomp profile, which is unconfined"}
 	case !builtin(opt["profile"]):
 		r := request{kind: "daemon", desc: "the daemon's profile " + opt["profile"]}
 		for i := range s.Profiles {
@@ -194,7 +194,7 @@ func ContainerChecks() []check.Check {
 			"Seccomp is what keeps a container's processes away from the parts of the kernel they have no use for. --privileged and seccomp=unconfined remove it; a daemon without seccomp never applies it. For running containers on this host the filter is confirmed in /proc/PID/status.",
 			"Keep Docker's default profile or a stricter one (dockaudit seccomp record writes one from a real run); remove seccomp=unconfined and --privileged.",
 			"seccomp"),
-			Needs: []facts.Part{facts.PartHostConfig}, Run: containerSeccomp},
+			Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions}, Run: containerSeccomp},
 		{Rule: rule("CONFINE-CAPS", finding.KindContainer, finding.High,
 			"The container holds no capability beyond Docker's default set",
 			"Capabilities are root's powers split up; the bounding set is what any process of the container can have (a setuid-root binary gets it back, unless no-new-privileges is in effect). The effective and bounding sets are decoded from /proc/PID/status for running containers on this host, and worked out from --cap-add, --cap-drop and --privileged otherwise.",
@@ -212,95 +212,77 @@ func ContainerChecks() []check.Check {
 			"Without a user namespace (userns-remap or a rootless daemon), UID 0 in the container is UID 0 on the host, and every escape is an escape as root. The mapping is read from /proc/PID/uid_map for running containers on this host.",
 			"Enable userns-remap (\"userns-remap\": \"default\" in daemon.json) or run the daemon rootless, and do not opt containers out with --userns=host.",
 			"userns"),
-			Needs: []facts.Part{facts.PartHostConfig}, Run: containerUserns},
+			Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions}, Run: containerUserns},
 		{Rule: rule("CONFINE-MAC", finding.KindContainer, finding.Medium,
 			"AppArmor or SELinux options the container asks for are in effect",
 			"--security-opt apparmor= and label= are silently ignored when the host has no such security module: the container looks confined and is not. Requested options are compared with what the daemon applied and, for running containers on this host, /proc/PID/attr/current.",
 			"On hosts without AppArmor or SELinux remove the options (they give no protection) and rely on seccomp, capabilities and no-new-privileges; on hosts with them, make sure the named profile is loaded.",
 			"apparmor", "selinux"),
-			Needs: []facts.Part{facts.PartHostConfig, facts.PartState}, Run: containerMAC},
+			Needs: []facts.Part{facts.PartHostConfig, facts.PartState, facts.PartSecurityOptions}, Run: containerMAC},
 	}
 }
 
 func containerSeccomp(p *check.Pass) {
 	c := p.Container
-	req := requestedSeccomp(p.Facts, c)
-	conf, why := effective(p.Facts, c)
-	effDesc := why
-	if conf != nil {
+	v := SeccompOf(p.Facts, c)
+	effDesc := "not read: " + v.Why
+	if conf := v.Conf; conf != nil {
 		effDesc = fmt.Sprintf("Seccomp: %s, filters: %d (PID %d)", seccompMode(conf.Seccomp), conf.Filters, conf.PID)
 		if conf.Filters < 0 {
 			effDesc = fmt.Sprintf("Seccomp: %s (PID %d)", seccompMode(conf.Seccomp), conf.PID)
 		}
 	}
-	evs := []finding.Evidence{ev("requested", req.desc, "Docker's default or a stricter profile"), ev("effective", effDesc, "Seccomp: 2 (filter)")}
-	if n := allowedCount(p.Facts, c, req.profile); n != "" {
+	evs := []finding.Evidence{ev("requested", v.desc, "Docker's default or a stricter profile"), ev("effective", effDesc, "Seccomp: 2 (filter)")}
+	if n := allowedCount(p.Facts, c, v.profile); n != "" {
 		evs = append(evs, ev("allows", n, ""))
 	}
-	switch req.kind {
-	case "disabled":
-		p.Fail("privileged: no seccomp filter, every syscall reaches the kernel", evs...)
-		return
-	case "unconfined":
-		p.Fail("runs with "+req.desc+": every syscall reaches the kernel", evs...)
-		return
-	case "none":
-		p.Fail("the daemon applies no seccomp filter (built without it, or the kernel lacks it): every syscall reaches the kernel", evs...)
-		return
+	switch {
+	case v.Problem != "":
+		p.Fail(v.Problem, evs...)
+	case v.Conf == nil:
+		p.Skip(v.desc+" is requested; whether the kernel applies it is not known: "+v.Why, evs...)
+	default:
+		p.OK(v.desc+" is in force (Seccomp: 2)", evs...)
 	}
-	if conf != nil && conf.Seccomp != 2 {
-		p.Fail(fmt.Sprintf("%s was requested, but the kernel shows no filter on PID %d (Seccomp: %s)", req.desc, conf.PID, seccompMode(conf.Seccomp)), evs...)
-		return
-	}
-	if req.profile != nil && (req.profile.DefaultAction == "SCMP_ACT_ALLOW" || req.profile.DefaultAction == "SCMP_ACT_LOG") {
-		p.Fail(fmt.Sprintf("runs with %s, whose default action is %s: every syscall it does not name is allowed (see the profile's findings)",
-			req.desc, req.profile.DefaultAction), evs...)
-		return
-	}
-	if conf == nil {
-		p.OK("runs with "+req.desc+" (the kernel's view was "+strings.TrimPrefix(why, "not read: ")+")", evs...)
-		return
-	}
-	p.OK(req.desc+" is in force (Seccomp: 2)", evs...)
 }
 
 func containerCaps(p *check.Pass) {
 	c := p.Container
-	requested := caps.Effective(c.HostConfig.CapAdd, c.HostConfig.CapDrop, c.HostConfig.Privileged)
+	v := CapsOf(p.Facts, c)
 	evs := []finding.Evidence{ev("cap-add", strings.Join(c.HostConfig.CapAdd, ", "), ""), ev("cap-drop", strings.Join(c.HostConfig.CapDrop, ", "), "")}
 	if c.HostConfig.Privileged {
 		evs = append(evs, ev("privileged", "true", "false"))
 	}
-	conf, why := effective(p.Facts, c)
-	bounding, eff := requested, []string(nil)
-	source := "requested (" + strings.TrimPrefix(why, "not read: ") + ")"
-	if conf != nil {
-		b, err1 := caps.Decode(conf.CapBnd)
-		e, err2 := caps.Decode(conf.CapEff)
-		if err1 == nil && err2 == nil {
-			bounding, eff, source = b, e, fmt.Sprintf("CapBnd of PID %d", conf.PID)
-			evs = append(evs, ev("effective (CapEff)", orNone(eff), ""))
-		}
+	source := "requested (the kernel's view: " + v.Why + ")"
+	if v.FromKernel {
+		source = fmt.Sprintf("CapBnd of PID %d", v.Conf.PID)
+		evs = append(evs, ev("effective (CapEff)", orNone(v.Effective), ""))
 	}
-	evs = append(evs, ev("bounding set", orNone(bounding)+" ["+source+"]", "a subset of Docker's default set"))
-	if conf != nil {
-		if extra := minus(bounding, requested); len(extra) > 0 {
-			evs = append(evs, ev("requested set", orNone(requested), ""))
-			p.Fail("the kernel shows capabilities that were not requested: "+strings.Join(extra, ", "), evs...).Sev(worst(extra))
-			return
-		}
+	if v.Undecodable != "" {
+		p.Skip("the kernel's capability masks do not decode, so what the process holds is not known: "+v.Undecodable, evs...)
+		return
 	}
-	beyond := minus(bounding, caps.Default)
-	if c.HostConfig.Privileged && len(minus(caps.All, bounding)) == 0 {
+	evs = append(evs, ev("bounding set", orNone(v.Bounding)+" ["+source+"]", "a subset of Docker's default set"))
+	if len(v.Unrequested) > 0 {
+		evs = append(evs, ev("requested set", orNone(v.Requested), ""))
+		p.Fail("the kernel shows capabilities that were not requested: "+strings.Join(v.Unrequested, ", "), evs...).Sev(worst(v.Unrequested))
+		return
+	}
+	if c.HostConfig.Privileged && len(minus(caps.All, v.Bounding)) == 0 {
 		p.Fail(fmt.Sprintf("privileged: holds all %d capabilities, SYS_ADMIN and SYS_MODULE among them", len(caps.All)), evs...).Sev(finding.Critical)
 		return
 	}
-	if len(beyond) == 0 {
-		p.OK(fmt.Sprintf("holds %d of Docker's %d default capabilities and nothing more", len(bounding), len(caps.Default)), evs...)
+	if len(v.Beyond) == 0 {
+		if !v.FromKernel {
+			p.Skip(fmt.Sprintf("requests %d of Docker's %d default capabilities and nothing more; what the process holds is not known: %s",
+				len(v.Bounding), len(caps.Default), v.Why), evs...)
+			return
+		}
+		p.OK(fmt.Sprintf("holds %d of Docker's %d default capabilities and nothing more", len(v.Bounding), len(caps.Default)), evs...)
 		return
 	}
 	var parts []string
-	for _, cp := range beyond {
+	for _, cp := range v.Beyond {
 		if r, ok := caps.Risks[cp]; ok {
 			parts = append(parts, cp+" ("+r.Why+")")
 		} else {
@@ -308,9 +290,9 @@ func containerCaps(p *check.Pass) {
 		}
 	}
 	msg := "holds capabilities beyond Docker's default set: " + strings.Join(parts, "; ")
-	sev := worst(beyond)
-	if conf != nil && len(eff) == 0 {
-		if conf.NoNewPrivs {
+	sev := worst(v.Beyond)
+	if v.FromKernel && len(v.Effective) == 0 {
+		if v.Conf.NoNewPrivs {
 			msg += "; its process has none effective and no-new-privileges keeps setuid binaries from raising them"
 			sev = finding.Low
 		} else {
@@ -352,40 +334,29 @@ func worst(cs []string) finding.Severity {
 }
 
 func containerNNP(p *check.Pass) {
-	c := p.Container
-	requested, source := false, ""
-	if vals := c.SecurityOptValues("no-new-privileges"); len(vals) > 0 {
-		v := vals[len(vals)-1]
-		b, err := strconv.ParseBool(v)
-		requested, source = err == nil && b, "--security-opt no-new-privileges="+v
-	} else if d := p.Facts.Daemon; d != nil && d.ConfigError == "" {
-		requested, source = d.Bool("no-new-privileges", false), "daemon default"
-	}
-	reqDesc := "unset"
+	v := NNPOf(p.Facts, p.Container)
+	reqDesc := "unset on the container; the daemon default could not be read"
 	switch {
-	case source == "":
-		reqDesc = "unset on the container; the daemon default could not be read"
-	case requested:
-		reqDesc = "yes (" + source + ")"
-	case source != "":
-		reqDesc = "no (" + source + ")"
+	case v.Source != "" && v.Requested:
+		reqDesc = "yes (" + v.Source + ")"
+	case v.Source != "":
+		reqDesc = "no (" + v.Source + ")"
 	}
-	conf, why := effective(p.Facts, c)
-	effDesc := why
-	if conf != nil {
-		effDesc = fmt.Sprintf("NoNewPrivs: %d (PID %d)", b2i(conf.NoNewPrivs), conf.PID)
+	effDesc := "not read: " + v.Why
+	if v.Conf != nil {
+		effDesc = fmt.Sprintf("NoNewPrivs: %d (PID %d)", b2i(v.Conf.NoNewPrivs), v.Conf.PID)
 	}
 	evs := []finding.Evidence{ev("requested", reqDesc, "yes"), ev("effective", effDesc, "NoNewPrivs: 1")}
 	switch {
-	case conf != nil && conf.NoNewPrivs:
+	case v.Conf != nil && v.Conf.NoNewPrivs:
 		p.OK("no-new-privileges is in effect (NoNewPrivs: 1)", evs...)
-	case conf != nil && requested:
-		p.Fail(fmt.Sprintf("no-new-privileges was requested, but PID %d runs without it (NoNewPrivs: 0)", conf.PID), evs...).Sev(finding.High)
-	case conf != nil:
+	case v.Conf != nil && v.Requested:
+		p.Fail(fmt.Sprintf("no-new-privileges was requested, but PID %d runs without it (NoNewPrivs: 0)", v.Conf.PID), evs...).Sev(finding.High)
+	case v.Conf != nil:
 		p.Fail("no-new-privileges is not in effect (NoNewPrivs: 0): setuid binaries can raise privileges", evs...)
-	case requested:
-		p.OK("no-new-privileges is requested (the kernel's view was "+strings.TrimPrefix(why, "not read: ")+")", evs...)
-	case source == "":
+	case v.Requested:
+		p.Skip("no-new-privileges is requested; whether it is in effect is not known: "+v.Why, evs...)
+	case v.Source == "":
 		p.Warn("does not set no-new-privileges, and the daemon default could not be read", evs...)
 	default:
 		p.Fail("no-new-privileges is not requested: setuid binaries can raise privileges", evs...)
@@ -419,61 +390,48 @@ func rootOnHost(uidMap string) (uid int64, ok bool) {
 
 func containerUserns(p *check.Pass) {
 	c := p.Container
-	e := p.Facts.Engine
-	_, remap := e.SecurityOption("userns")
-	_, rootless := e.SecurityOption("rootless")
-	daemonDesc := "no userns-remap"
+	v := UsernsOf(p.Facts, c)
+	reqDesc := "no userns-remap"
 	switch {
-	case rootless:
-		daemonDesc = "rootless daemon"
-	case remap:
-		daemonDesc = "userns-remap"
+	case v.Rootless:
+		reqDesc = "rootless daemon"
+	case v.Remap:
+		reqDesc = "userns-remap"
 	}
-	reqDesc := daemonDesc
 	if c.HostConfig.UsernsMode != "" {
 		reqDesc += "; --userns=" + c.HostConfig.UsernsMode
 	}
-	conf, why := effective(p.Facts, c)
-	effDesc := why
-	if conf != nil {
-		switch {
-		case conf.UIDMapError != "":
-			effDesc, why, conf = "uid_map not read: "+conf.UIDMapError, "uid_map could not be read: "+conf.UIDMapError, nil
-		default:
-			effDesc = "uid_map: " + conf.UIDMap
-		}
+	effDesc := "not read: " + v.Why
+	if v.Conf != nil {
+		effDesc = "uid_map: " + v.Conf.UIDMap
 	}
 	evs := []finding.Evidence{ev("requested", reqDesc, "userns-remap or a rootless daemon"), ev("effective", effDesc, "container UID 0 mapped to an unprivileged host UID")}
-	optOut := c.HostConfig.UsernsMode == "host"
-	if conf != nil {
+	const noRemap = "runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.9)"
+	if conf := v.Conf; conf != nil {
 		uid, mapped := rootOnHost(conf.UIDMap)
 		switch {
 		case !mapped:
 			p.OK("root in the container maps to no host user (uid_map "+conf.UIDMap+")", evs...)
-			return
 		case uid != 0:
 			p.OK(fmt.Sprintf("root in the container is host UID %d", uid), evs...)
-			return
-		case remap && optOut:
+		case v.Remap && v.OptOut:
 			p.Fail("opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host", evs...)
-			return
-		case remap || rootless:
+		case v.Remap || v.Rootless:
 			p.Fail("the daemon remaps users, but root in this container is root on the host (uid_map "+conf.UIDMap+")", evs...)
-			return
+		default:
+			p.Info(noRemap, evs...)
 		}
-		p.Info("runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)", evs...)
 		return
 	}
-	note := " (the kernel's view was " + strings.TrimPrefix(why, "not read: ") + ")"
 	switch {
-	case rootless && !optOut:
-		p.OK("the daemon is rootless: root in the container is the daemon's unprivileged user"+note, evs...)
-	case remap && optOut:
+	case v.Remap && !v.Rootless && v.OptOut:
 		p.Fail("opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host", evs...)
-	case remap:
-		p.OK("runs in the daemon's remapped user namespace"+note, evs...)
+	case v.Rootless:
+		p.Skip("the daemon is rootless, so root in the container should be its unprivileged user; the kernel's uid_map is not known: "+v.Why, evs...)
+	case v.Remap:
+		p.Skip("the daemon remaps users; the kernel's uid_map is not known: "+v.Why, evs...)
 	default:
-		p.Info("runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)", evs...)
+		p.Info(noRemap, evs...)
 	}
 }
 

@@ -93,7 +93,7 @@ func TestContainerSeccomp(t *testing.T) {
 	strict.HostConfig.SecurityOpt = []string{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit_group"],"action":"SCMP_ACT_ALLOW"}]}`}
 	snap := host(def, unc, priv, perm, lost, created, strict)
 	expect(t, run(t, snap, "CONFINE-SECCOMP"),
-		"CONFINE-SECCOMP pass high created: runs with Docker 20.10 default profile (the kernel's view was the container is created)",
+		"CONFINE-SECCOMP skip high created: Docker 20.10 default profile is requested; whether the kernel applies it is not known: the container is created",
 		"CONFINE-SECCOMP pass high def: Docker 20.10 default profile is in force (Seccomp: 2)",
 		"CONFINE-SECCOMP fail high lost: Docker 20.10 default profile was requested, but the kernel shows no filter on PID 104 (Seccomp: 0 (no filter))",
 		"CONFINE-SECCOMP fail high perm: runs with custom profile sha256:3bcf5a302172, whose default action is SCMP_ACT_ALLOW: every syscall it does not name is allowed (see the profile's findings)",
@@ -117,13 +117,16 @@ func TestContainerSeccomp(t *testing.T) {
 
 	// A daemon without seccomp, one whose default is unconfined, and one read remotely.
 	none := host(running("def", 100))
-	none.Engine.SecurityOptions = nil
+	none.Engine.SecurityOptions = []string{}
 	expect(t, run(t, none, "CONFINE-SECCOMP"),
 		"CONFINE-SECCOMP fail high def: the daemon applies no seccomp filter (built without it, or the kernel lacks it): every syscall reaches the kernel")
+	// Security options not known: nothing is judged (it failed as "no seccomp" once).
+	none.Engine.SecurityOptions = nil
+	expect(t, run(t, none, "CONFINE-SECCOMP"), "CONFINE-SECCOMP skip high def: not known: the daemon's /info gave no SecurityOptions")
 	uncDaemon := host(running("def", 100))
 	uncDaemon.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
 	expect(t, run(t, uncDaemon, "CONFINE-SECCOMP"),
-		"CONFINE-SECCOMP fail high def: runs with unconfined: the daemon's default seccomp profile is unconfined: every syscall reaches the kernel")
+		"CONFINE-SECCOMP fail high def: runs with the daemon's default seccomp profile, which is unconfined: every syscall reaches the kernel")
 	// seccomp=builtin is Docker's own profile (Engine 23.0+); a profile of {} is none.
 	builtinC := facts.Container{ID: strings.Repeat("b", 64), Name: "builtin", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"seccomp=builtin"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	empty := running("empty", 108)
@@ -131,14 +134,14 @@ func TestContainerSeccomp(t *testing.T) {
 	empty.Confinement.Seccomp, empty.Confinement.Filters = 0, 0
 	emptyStopped := facts.Container{ID: strings.Repeat("e", 64), Name: "empty-stopped", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{`seccomp={"defaltAction":"SCMP_ACT_ERRNO"}`}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	expect(t, run(t, host(builtinC, empty, emptyStopped), "CONFINE-SECCOMP"),
-		"CONFINE-SECCOMP pass high builtin: runs with Docker 20.10 default profile (the kernel's view was the container is exited)",
+		"CONFINE-SECCOMP skip high builtin: Docker 20.10 default profile is requested; whether the kernel applies it is not known: the container is exited",
 		"CONFINE-SECCOMP fail high empty: runs with custom profile sha256:44136fa355b3, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
 		"CONFINE-SECCOMP fail high empty-stopped: runs with custom profile sha256:053a058c7d66, which Docker takes as no profile (no defaultAction, no syscalls): every syscall reaches the kernel",
 	)
 	remote := host(facts.Container{ID: strings.Repeat("r", 64), Name: "r", State: &facts.ContainerState{Status: "running", PID: 7}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	remote.HostAccess = facts.HostAccess{Reason: "the daemon is at tcp://10.0.0.5:2376"}
 	expect(t, run(t, remote, "CONFINE-SECCOMP"),
-		"CONFINE-SECCOMP pass high r: runs with Docker 20.10 default profile (the kernel's view was needs dockaudit on the daemon's host (the daemon is at tcp://10.0.0.5:2376))")
+		"CONFINE-SECCOMP skip high r: Docker 20.10 default profile is requested; whether the kernel applies it is not known: needs dockaudit on the daemon's host (the daemon is at tcp://10.0.0.5:2376)")
 }
 
 func TestContainerCaps(t *testing.T) {
@@ -172,7 +175,7 @@ func TestContainerCaps(t *testing.T) {
 		"CONFINE-CAPS fail low usernnp: holds capabilities beyond Docker's default set: SYS_PTRACE (traces any process it can see (all of the host's with --pid host)); its process has none effective and no-new-privileges keeps setuid binaries from raising them",
 	)
 	ev := evidence(t, snap, "CONFINE-CAPS", "stopped")
-	if got := ev["bounding set"]; got != "AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, NET_BROADCAST, NET_RAW, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT [requested (the container is exited)]" {
+	if got := ev["bounding set"]; got != "AUDIT_WRITE, CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_BIND_SERVICE, NET_BROADCAST, NET_RAW, SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT [requested (the kernel's view: the container is exited)]" {
 		t.Errorf("stopped bounding set evidence %q", got)
 	}
 	if got := evidence(t, snap, "CONFINE-CAPS", "user")["effective (CapEff)"]; got != "(none)" {
@@ -192,7 +195,7 @@ func TestContainerNNP(t *testing.T) {
 	created := facts.Container{ID: strings.Repeat("c", 64), Name: "created", State: &facts.ContainerState{Status: "created"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{SecurityOpt: []string{"no-new-privileges"}}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}}
 	snap := host(on, lost, off, optOut, created)
 	expect(t, run(t, snap, "CONFINE-NNP"),
-		"CONFINE-NNP pass medium created: no-new-privileges is requested (the kernel's view was the container is created)",
+		"CONFINE-NNP skip medium created: no-new-privileges is requested; whether it is in effect is not known: the container is created",
 		"CONFINE-NNP fail high lost: no-new-privileges was requested, but PID 101 runs without it (NoNewPrivs: 0)",
 		"CONFINE-NNP fail medium off: no-new-privileges is not in effect (NoNewPrivs: 0): setuid binaries can raise privileges",
 		"CONFINE-NNP pass medium on: no-new-privileges is in effect (NoNewPrivs: 1)",
@@ -204,7 +207,7 @@ func TestContainerNNP(t *testing.T) {
 	// The daemon default, and a daemon whose configuration could not be read.
 	daemonOn := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	daemonOn.Daemon = &facts.DaemonProcess{Config: map[string]facts.Setting{"no-new-privileges": {Values: []string{"true"}, Source: "daemon.json"}}}
-	expect(t, run(t, daemonOn, "CONFINE-NNP"), "CONFINE-NNP pass medium x: no-new-privileges is requested (the kernel's view was the container is exited)")
+	expect(t, run(t, daemonOn, "CONFINE-NNP"), "CONFINE-NNP skip medium x: no-new-privileges is requested; whether it is in effect is not known: the container is exited")
 	unknown := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	unknown.Daemon = nil
 	expect(t, run(t, unknown, "CONFINE-NNP"), "CONFINE-NNP warn medium x: does not set no-new-privileges, and the daemon default could not be read")
@@ -214,7 +217,7 @@ func TestContainerUserns(t *testing.T) {
 	plain := running("plain", 100)
 	snap := host(plain)
 	expect(t, run(t, snap, "CONFINE-USERNS"),
-		"CONFINE-USERNS info medium plain: runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.8)")
+		"CONFINE-USERNS info medium plain: runs in the host's user namespace: root in the container is root on the host (the daemon has no userns-remap, see CIS-2.9)")
 
 	remapped := running("remapped", 101)
 	remapped.Confinement.UIDMap = "0 231072 65536"
@@ -235,13 +238,13 @@ func TestContainerUserns(t *testing.T) {
 		"CONFINE-USERNS fail medium optout: opts out of the daemon's userns-remap (--userns=host): root in the container is root on the host",
 		"CONFINE-USERNS fail medium partial: the daemon remaps users, but root in this container is root on the host (uid_map 0 0 1; 1 100000 65535)",
 		"CONFINE-USERNS pass medium remapped: root in the container is host UID 231072",
-		"CONFINE-USERNS pass medium stopped: runs in the daemon's remapped user namespace (the kernel's view was the container is exited)",
+		"CONFINE-USERNS skip medium stopped: the daemon remaps users; the kernel's uid_map is not known: the container is exited",
 		"CONFINE-USERNS pass medium unmapped: root in the container maps to no host user (uid_map 1 100000 65535)",
-		"CONFINE-USERNS pass medium unread: runs in the daemon's remapped user namespace (the kernel's view was uid_map could not be read: permission denied)",
+		"CONFINE-USERNS skip medium unread: the daemon remaps users; the kernel's uid_map is not known: uid_map could not be read: permission denied",
 	)
 	rootless := host(facts.Container{ID: strings.Repeat("x", 64), Name: "x", State: &facts.ContainerState{Status: "exited"}, Config: &facts.ContainerConfig{}, HostConfig: &facts.HostConfig{}, Mounts: []facts.Mount{}, Ports: []facts.Port{}, Networks: []string{}})
 	rootless.Engine.SecurityOptions = append(rootless.Engine.SecurityOptions, "name=rootless")
-	expect(t, run(t, rootless, "CONFINE-USERNS"), "CONFINE-USERNS pass medium x: the daemon is rootless: root in the container is the daemon's unprivileged user (the kernel's view was the container is exited)")
+	expect(t, run(t, rootless, "CONFINE-USERNS"), "CONFINE-USERNS skip medium x: the daemon is rootless, so root in the container should be its unprivileged user; the kernel's uid_map is not known: the container is exited")
 }
 
 func TestContainerMAC(t *testing.T) {
