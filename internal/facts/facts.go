@@ -168,13 +168,17 @@ type DaemonProcess struct {
 	TLSMaterial *TLSMaterial `json:"tlsMaterial,omitempty"`
 	// ContainerdSocket is the containerd socket this daemon uses.
 	ContainerdSocket string `json:"containerdSocket"`
-	// Listeners are the sockets this process is listening on (TCP and unix).
-	Listeners []Listener `json:"listeners"`
+	// Listeners are the sockets this process is listening on (TCP and unix); nil,
+	// with ListenersError, when they could not be read.
+	Listeners      []Listener `json:"listeners"`
+	ListenersError string     `json:"listenersError,omitempty"`
 	// DataRootMount is the mount that holds DockerRootDir, in the daemon's mount namespace.
 	DataRootMount *Mountpoint `json:"dataRootMount,omitempty"`
 	// RootMount is the mount of "/" in the same namespace, to tell a bind mount of a
 	// directory of the root filesystem from a separate filesystem.
 	RootMount *Mountpoint `json:"rootMount,omitempty"`
+	// MountsError says why the daemon's mount table could not be read.
+	MountsError string `json:"mountsError,omitempty"`
 	// ConfigChangedSinceStart is set when daemon.json was modified after the daemon
 	// started: the running daemon may still use the old settings.
 	ConfigChangedSinceStart bool `json:"configChangedSinceStart,omitempty"`

@@ -229,9 +229,12 @@ func audited(p *check.Pass, loc facts.Located, what string) {
 	inFiles, loaded := covering(a.Files), covering(a.Loaded)
 	switch {
 	case a.Loaded == nil && inFiles != "":
-		p.OK(fmt.Sprintf("audit rule files watch %s (loaded rules could not be listed: %s)", name, a.LoadedError), ev("rule file", inFiles, "")).At(loc.Path)
+		// Configured, but whether the kernel has the rule is not known: no pass.
+		p.Skip(fmt.Sprintf("audit rule files watch %s, but whether the rule is loaded is not known: the loaded rules could not be listed (%s)", name, a.LoadedError),
+			ev("rule file", inFiles, ""), ev("loaded rules", "not listed: "+a.LoadedError, want)).At(loc.Path)
 	case a.Loaded == nil:
-		p.Fail("no audit rule watches "+name,
+		// No rule file configures it: that is known, whatever is loaded by hand.
+		p.Fail("no audit rule file watches "+name+" (the loaded rules could not be listed: "+a.LoadedError+")",
 			ev("audit rules", fmt.Sprintf("%d in rule files; loaded rules unknown (%s)", len(a.Files), a.LoadedError), want)).At(loc.Path)
 	case loaded != "":
 		p.OK("a loaded audit rule watches "+name, ev("loaded rule", loaded, "")).At(loc.Path)

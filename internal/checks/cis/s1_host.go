@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -56,13 +57,14 @@ func run1_1_1(p *check.Pass) {
 	d := p.Facts.Daemon
 	root := p.Facts.Engine.DockerRootDir
 	m := d.DataRootMount
-	if m == nil {
-		p.Error(fmt.Sprintf("cannot tell which mount holds %s: the daemon's mount table was not readable", root))
+	if m == nil || d.RootMount == nil {
+		// Without both, a bind mount of the root filesystem looks like a partition.
+		p.Skip(fmt.Sprintf("cannot tell which filesystem holds %s: the daemon's mount table was not readable (%s)", root, cmp.Or(d.MountsError, "no mount found")))
 		return
 	}
 	mount := ev("mount", describeMountpoint(m), root+" on its own filesystem")
 	_, userns := p.Facts.Engine.SecurityOption("userns")
-	sameAsRoot := d.RootMount != nil && d.RootMount.Device == m.Device
+	sameAsRoot := d.RootMount.Device == m.Device
 	switch {
 	case m.MountPoint == "/":
 		p.Fail(root+" is on the root filesystem", mount).At(root)

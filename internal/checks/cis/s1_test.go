@@ -39,8 +39,26 @@ func TestSeparatePartition(t *testing.T) {
 	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var", Source: "/dev/vdc", FSType: "xfs", Device: "254:32", Root: "/"}
 	statuses(t, run(t, s, "1.1.1"), "warn: node1: /var/lib/docker shares the filesystem mounted at /var")
 
-	s.Daemon.DataRootMount = nil
-	statuses(t, run(t, s, "1.1.1"), "error: node1: cannot tell which mount holds /var/lib/docker: the daemon's mount table was not readable")
+	s.Daemon.DataRootMount, s.Daemon.MountsError = nil, "open /proc/100/mountinfo: permission denied"
+	statuses(t, run(t, s, "1.1.1"), "skip: node1: cannot tell which filesystem holds /var/lib/docker: the daemon's mount table was not readable (open /proc/100/mountinfo: permission denied)")
+	// The data root's mount alone, without the root's, cannot tell a bind mount of the
+	// root filesystem from a partition: it passed once.
+	s.Daemon.DataRootMount = &facts.Mountpoint{MountPoint: "/var/lib/docker", Source: "/dev/vda", FSType: "ext4", Device: "254:0", Root: "/var/lib/docker"}
+	s.Daemon.RootMount = nil
+	statuses(t, run(t, s, "1.1.1"), "skip: node1: cannot tell which filesystem holds /var/lib/docker: the daemon's mount table was not readable (open /proc/100/mountinfo: permission denied)")
+}
+
+// TestListenersNotRead: sockets that could not be read are not "no TCP listener".
+func TestListenersNotRead(t *testing.T) {
+	s := base()
+	s.Daemon.Listeners, s.Daemon.ListenersError = nil, "open /proc/100/net/tcp: permission denied"
+	s.Engine.APIVersion = "1.40"
+	statuses(t, run(t, s, "2.7"), "skip: node1: its configuration names no TCP address, but its listening sockets could not be read (a socket-activated TCP listener shows only there): open /proc/100/net/tcp: permission denied")
+	s.Engine.APIVersion = "1.41"
+	statuses(t, run(t, s, "2.7"), "pass: node1: the daemon reports no TCP listener without TLS client verification")
+	s.Engine.Swarm = facts.SwarmInfo{LocalNodeState: "active", ControlAvailable: true}
+	s.Swarm = &facts.Swarm{Managers: 1}
+	statuses(t, run(t, s, "7.2"), "skip: node1: the daemon's listening sockets could not be read: open /proc/100/net/tcp: permission denied")
 }
 
 func TestDockerGroup(t *testing.T) {
@@ -83,9 +101,12 @@ func TestAuditRules(t *testing.T) {
 	s.Host.Audit.Files = []string{"-w /usr/sbin/dockerd -k docker"}
 	statuses(t, run(t, s, "1.1.3"), "fail: node1: a rule file watches /usr/sbin/dockerd but the rule is not loaded")
 
-	// Loaded rules unknown (no auditctl): the rule files are the best evidence.
+	// Loaded rules unknown (no auditctl): a rule file is configuration, not proof the
+	// kernel watches; no rule file is a fact.
 	s.Host.Audit.Loaded, s.Host.Audit.LoadedError = nil, "auditctl is not installed"
-	statuses(t, run(t, s, "1.1.3"), "pass: node1: audit rule files watch /usr/sbin/dockerd (loaded rules could not be listed: auditctl is not installed)")
+	statuses(t, run(t, s, "1.1.3"), "skip: node1: audit rule files watch /usr/sbin/dockerd, but whether the rule is loaded is not known: the loaded rules could not be listed (auditctl is not installed)")
+	s.Host.Audit.Files = []string{}
+	statuses(t, run(t, s, "1.1.3"), "fail: node1: no audit rule file watches /usr/sbin/dockerd (the loaded rules could not be listed: auditctl is not installed)")
 
 	// Syscall-rule form, a directory watch covering a file inside it, and a rule on the
 	// target of a symlinked binary.

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -229,10 +230,16 @@ func readDaemon(proc daemon.Proc, fsys *hostfs.FS, pid int, foundBy string, eng 
 	d.Config = daemon.Merge(flags, file)
 	if ls, err := proc.Listeners(pid); err == nil {
 		d.Listeners = ls
+	} else {
+		d.Listeners, d.ListenersError = nil, err.Error()
 	}
 	if eng.DockerRootDir != "" {
-		d.DataRootMount, _ = proc.MountOf(pid, eng.DockerRootDir)
-		d.RootMount, _ = proc.MountOf(pid, "/")
+		var err1, err2 error
+		d.DataRootMount, err1 = proc.MountOf(pid, eng.DockerRootDir)
+		d.RootMount, err2 = proc.MountOf(pid, "/")
+		if err := cmp.Or(err1, err2); err != nil {
+			d.MountsError = err.Error()
+		}
 	}
 	env := processEnv(proc, pid)
 	d.ContainerdSocket = containerdSocket(fsys, d, env)
