@@ -47,7 +47,7 @@ func runDB(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		w := e.stdout
 		if len(args) == 0 {
-			w = e.stderr
+			w = e.usage
 		}
 		fmt.Fprint(w, dbUsage)
 		if len(args) == 0 {
@@ -246,7 +246,7 @@ func runDBStatus(args []string, e env) int {
 	}
 	age := time.Since(s.Meta.Built)
 	// Source names and origins come from whoever made the database or bundle.
-	e.stdout = textsafe.Writer{W: e.stdout}
+	e.stdout = textsafe.TextWriter{W: e.stdout}
 	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %s, opened in %s\n", s.Path, s.Meta.Schema,
 		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), size, opened.Round(time.Microsecond))
 	fmt.Fprintf(e.stdout, "%d advisories for %d packages\n\n", s.Meta.Records, s.Meta.Packages)

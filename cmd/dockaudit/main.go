@@ -62,9 +62,12 @@ Exit codes (the same for every format):
 
 type env struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
-	stdoutTTY      bool
-	stderrTTY      bool
+	// usage is where usage text goes when a command is called wrong: stderr unescaped,
+	// since the text is dockaudit's own and many lines.
+	usage     io.Writer
+	getenv    func(string) string
+	stdoutTTY bool
+	stderrTTY bool
 }
 
 func main() {
@@ -88,10 +91,11 @@ func main() {
 
 func run(ctx context.Context, args []string, e env) int {
 	// Errors carry text from registries, daemons and files: nothing written to stderr
-	// may drive the terminal.
+	// may drive the terminal or start a line of its own.
+	e.usage = e.stderr
 	e.stderr = textsafe.Writer{W: e.stderr}
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
+		fmt.Fprint(e.usage, usage)
 		return exitUsage
 	}
 	switch args[0] {

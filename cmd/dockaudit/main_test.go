@@ -215,15 +215,33 @@ func TestStderrEscapes(t *testing.T) {
 	})}
 	go daemon.Serve(l)
 	defer daemon.Close()
+	// A daemon that answers /_ping, then /info with a message that holds a newline and
+	// a line that looks like dockaudit's own.
+	sock2 := filepath.Join(t.TempDir(), "docker.sock")
+	l2, err := net.Listen("unix", sock2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forger := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_ping" {
+			w.Header().Set("Api-Version", "1.41")
+			return
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		json.NewEncoder(w).Encode(map[string]string{"message": hostile + "\r\ndockaudit host: all good"})
+	})}
+	go forger.Serve(l2)
+	defer forger.Close()
 	for _, tc := range []struct {
 		env  map[string]string
 		args []string
 	}{
 		{map[string]string{"DOCKER_CONFIG": t.TempDir()}, []string{"image", "registry:" + strings.TrimPrefix(reg.URL, "http://") + "/team/app:1"}},
 		{map[string]string{"DOCKER_HOST": "unix://" + sock}, []string{"host", "--timeout", "5s"}},
+		{map[string]string{"DOCKER_HOST": "unix://" + sock2}, []string{"host", "--timeout", "5s"}},
 	} {
 		code, _, errs := runCLI(t, tc.env, tc.args...)
-		if code != 1 || strings.ContainsAny(errs, "\x1b\x07\r") || !strings.Contains(errs, `\x1b]0;pwned\x07\x1b[2J\x0dgone`) {
+		if code != 1 || strings.ContainsAny(errs, "\x1b\x07\r") || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, `\x1b]0;pwned\x07\x1b[2J\x0dgone`) {
 			t.Errorf("%v: exit %d, stderr %q", tc.args, code, errs)
 		}
 	}

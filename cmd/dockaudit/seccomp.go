@@ -33,7 +33,7 @@ Run "dockaudit seccomp <subcommand> --help" for the flags of each.
 
 func runSeccomp(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, seccompUsage)
+		fmt.Fprint(e.usage, seccompUsage)
 		return exitUsage
 	}
 	switch args[0] {

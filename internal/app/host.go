@@ -148,9 +148,6 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	if snap.Images == nil {
 		snap.Images = []facts.Image{}
 	}
-	if snap.Networks == nil {
-		snap.Networks = []facts.Network{}
-	}
 	if snap.Volumes == nil {
 		snap.Volumes = []facts.Volume{}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +140,76 @@ func TestHostNullInspectSections(t *testing.T) {
 			t.Errorf("%s: %q, want %q", rule, got[rule], want)
 		}
 	}
+}
+
+// TestHostNullLists: null lists and sections from a daemon are not taken for empty
+// ones (found in review): /info as {}, SecurityOptions missing, /networks and
+// /volumes null, an image's history null, an inspect answer naming another
+// container, a container listed twice.
+func TestHostNullLists(t *testing.T) {
+	const (
+		good    = "46388d76cc04dd593cae09089c8b27f43c272f0c87bad9294f41299b0a0ebe32" // da-good
+		sshd    = "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8" // da-sshd
+		imageID = "267cc8b88744c73b1a3918aa2749cf33e70d18c729080bc378a255b0ad575773"
+	)
+	nulls := func(paths ...string) func(string) (string, bool) {
+		return func(p string) (string, bool) { return "null", slices.Contains(paths, p) }
+	}
+	audit := func(edit func(path string, a map[string]any), replace ...func(string) (string, bool)) map[string]string {
+		d := enginetest.Daemon{Dir: recordedAPI, Edit: edit}
+		if len(replace) > 0 {
+			d.Replace = replace[0]
+		}
+		host := enginetest.Start(t, d)
+		r, err := Host(context.Background(), HostOptions{Output: Output{Format: "json"}, All: true, Timeout: 10 * time.Second,
+			Env: engine.Env{Host: host}}, io.Discard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, f := range r.Findings {
+			got[f.Rule+" "+f.Target.Name] = f.Status.String() + ": " + f.Message
+		}
+		for _, n := range r.Context.Notes {
+			got["note "+n] = "note"
+		}
+		return got
+	}
+	want := func(got map[string]string, pairs ...string) {
+		t.Helper()
+		for i := 0; i < len(pairs); i += 2 {
+			if got[pairs[i]] != pairs[i+1] {
+				t.Errorf("%s: %q, want %q", pairs[i], got[pairs[i]], pairs[i+1])
+			}
+		}
+	}
+	got := audit(func(path string, a map[string]any) {
+		if path == "/info" {
+			clear(a)
+		}
+	})
+	want(got, "CIS-2.6 vm", "", "CIS-2.6 ", "skip: not known: the daemon's /info and /version were not read",
+		"CIS-5.1 ", "skip: not known: the daemon's /info and /version were not read")
+	got = audit(func(path string, a map[string]any) {
+		if path == "/info" {
+			delete(a, "SecurityOptions")
+		}
+	})
+	want(got, "CIS-5.22 da-good", "skip: not known: the daemon's /info gave no SecurityOptions",
+		"CONFINE-SECCOMP da-good", "skip: not known: the daemon's /info gave no SecurityOptions")
+	got = audit(func(path string, a map[string]any) {
+		switch path {
+		case "/volumes":
+			a["Volumes"] = nil
+		case "/images/sha256:" + imageID + "/history":
+		case "/containers/" + sshd + "/json":
+			a["Id"] = good
+		}
+	})
+	want(got, "AUDIT-COLLECT da-sshd", `error: the daemon's inspect answer for container da-sshd names another container ("`+good+`")`,
+		"note the daemon answered the volume list without volumes (null); volumes created as binds of host directories were not resolved", "note")
+	got = audit(nil, nulls("/networks", "/images/sha256:"+imageID+"/history"))
+	want(got, "CIS-5.30 da-good", "skip: not known: the daemon's networks were not listed",
+		"CIS-4.7 da-it:1", "skip: not known: the daemon answered null to this image's history",
+		"note the daemon answered null to the network list; rules about the default bridge were skipped", "note")
 }

@@ -173,6 +173,6 @@ func WriteDiff(w io.Writer, d *DiffResult, format string) error {
 	section("allowed by both; argument conditions in b only", "~", d.ConditionalB)
 	fmt.Fprintf(&sb, "\na allows %d syscalls, b allows %d: %d only in a, %d only in b\n", d.AllowedA, d.AllowedB, len(d.OnlyA), len(d.OnlyB))
 	// Syscall names come from the profiles: nothing in them may drive the terminal.
-	_, err := io.WriteString(textsafe.Writer{W: w}, sb.String())
+	_, err := io.WriteString(textsafe.TextWriter{W: w}, sb.String())
 	return err
 }

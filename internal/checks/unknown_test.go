@@ -79,7 +79,7 @@ func FuzzContainerFacts(f *testing.F) {
 		if json.Unmarshal(b, &c) != nil || c.Error != "" {
 			return
 		}
-		snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, Containers: []facts.Container{c}, Engine: facts.Engine{ServerVersion: "20.10.24", SecurityOptions: []string{"name=seccomp,profile=default"}}}
+		snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, Containers: []facts.Container{c}, Engine: facts.Engine{Info: true, ServerVersion: "20.10.24", SecurityOptions: []string{"name=seccomp,profile=default"}}}
 		for _, fd := range check.Run(checks, snap, check.Options{}) {
 			if strings.Contains(fd.Message, "failed internally") {
 				t.Fatalf("%s: %s", fd.Rule, fd.Message)

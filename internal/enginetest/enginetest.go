@@ -24,6 +24,9 @@ type Daemon struct {
 	Edit func(path string, answer map[string]any)
 	// Gone lists container IDs whose inspect answers 404, as if removed mid-audit.
 	Gone map[string]bool
+	// Replace, when it returns true, serves body (raw JSON, "null" say) for a path
+	// instead of the recorded answer.
+	Replace func(path string) (body string, ok bool)
 }
 
 // Start serves the daemon on a unix socket in a temporary directory and returns the
@@ -71,6 +74,13 @@ func (d Daemon) handler(t testing.TB) http.Handler {
 		path := r.URL.Path
 		if strings.HasPrefix(path, "/v1.") {
 			path = path[strings.IndexByte(path[1:], '/')+1:]
+		}
+		if d.Replace != nil {
+			if body, ok := d.Replace(path); ok {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(body))
+				return
+			}
 		}
 		parts := strings.Split(strings.Trim(path, "/"), "/")
 		var answer any

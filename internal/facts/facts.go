@@ -52,7 +52,7 @@ type Snapshot struct {
 func (s *Snapshot) Missing(p Part) (string, bool) {
 	switch p {
 	case PartEngine:
-		if s.Engine.ServerVersion == "" {
+		if !s.Engine.Info || s.Engine.ServerVersion == "" {
 			return "the daemon's /info and /version were not read", true
 		}
 	case PartSecurityOptions:
@@ -87,6 +87,9 @@ type HostAccess struct {
 
 // Engine is the daemon as the Engine API describes it (/info and /version).
 type Engine struct {
+	// Info says /info was answered (with a data root and a storage driver): the rest
+	// of the engine's facts are known. Without it, rules that need them skip.
+	Info                  bool        `json:"info"`
 	ID                    string      `json:"id"`
 	Name                  string      `json:"name"`
 	ServerVersion         string      `json:"serverVersion"`

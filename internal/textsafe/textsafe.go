@@ -64,13 +64,35 @@ func String(s string) string {
 	return b.String()
 }
 
-// Writer escapes what is written to it, keeping newlines and tabs: for a stream of
-// lines such as stderr.
+// Writer escapes what is written to it, keeping tabs and a final newline: each Write
+// is one line (an error, a progress message), so text from outside that holds a
+// newline cannot start a line of its own and pass for dockaudit's.
 type Writer struct{ W io.Writer }
 
 // Write escapes p and writes it in one call. It reports len(p) written when the
 // escaped form was written whole.
 func (w Writer) Write(p []byte) (int, error) {
+	s, nl := strings.CutSuffix(string(p), "\n")
+	if clean(s, "\t") {
+		return w.W.Write(p)
+	}
+	var b strings.Builder
+	escape(&b, s, "\t")
+	if nl {
+		b.WriteByte('\n')
+	}
+	if _, err := io.WriteString(w.W, b.String()); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// TextWriter escapes what is written to it but keeps newlines and tabs: for a
+// document of many lines (a diff, a status listing) whose values come from outside.
+type TextWriter struct{ W io.Writer }
+
+// Write escapes p and writes it in one call.
+func (w TextWriter) Write(p []byte) (int, error) {
 	s := string(p)
 	if clean(s, "\n\t") {
 		return w.W.Write(p)

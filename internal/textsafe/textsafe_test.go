@@ -24,12 +24,12 @@ func TestString(t *testing.T) {
 func TestWriterKeepsLines(t *testing.T) {
 	var b bytes.Buffer
 	w := Writer{W: &b}
-	in := []byte("dockaudit: 404 \x1b]0;pwned\x07\x1b[2J\rgone\n\tnext\n")
+	in := []byte("dockaudit: 404 \x1b]0;pwned\x07\x1b[2J\rgone\n\tdockaudit: forged\n")
 	n, err := w.Write(in)
 	if err != nil || n != len(in) {
 		t.Errorf("wrote %d, %v", n, err)
 	}
-	if want := "dockaudit: 404 \\x1b]0;pwned\\x07\\x1b[2J\\x0dgone\n\tnext\n"; b.String() != want {
+	if want := "dockaudit: 404 \\x1b]0;pwned\\x07\\x1b[2J\\x0dgone\\x0a\tdockaudit: forged\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

@@ -40,7 +40,7 @@ func base() *facts.Snapshot {
 	return &facts.Snapshot{
 		SchemaVersion: facts.SchemaVersion,
 		Endpoint:      "unix:///var/run/docker.sock",
-		Engine: facts.Engine{
+		Engine: facts.Engine{Info: true,
 			ID: "ID1", Name: "node1", ServerVersion: "20.10.24+dfsg1", APIVersion: "1.41",
 			Driver: "overlay2", DockerRootDir: "/var/lib/docker", LoggingDriver: "json-file",
 			SecurityOptions: []string{"name=seccomp,profile=default"}, InsecureRegistryCIDRs: []string{"127.0.0.0/8"},

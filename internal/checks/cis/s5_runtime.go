@@ -90,7 +90,7 @@ func cis5_2() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig, facts.PartState},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartState, facts.PartSecurityOptions},
 		Run:   run5_2,
 	}
 }
@@ -142,7 +142,7 @@ func cis5_3() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions},
 		Run:   run5_3,
 	}
 }
@@ -383,7 +383,7 @@ func cis5_8() check.Check {
 func run5_8(p *check.Pass) {
 	var low []string
 	for _, pt := range p.Container.Ports {
-		if n, ok := hostPortLow(pt.HostPort); ok && n < 1024 {
+		if n, ok := hostPortLow(pt.HostPort); ok && n > 0 && n < 1024 { // 0: a random port
 			low = append(low, describePort(pt))
 		}
 	}
@@ -955,7 +955,7 @@ func cis5_30() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.30", Level: 2, Automated: false, V180: "5.30"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig, facts.PartNetworks},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartNetworks, facts.PartDaemonNetworks},
 		Run:   run5_30,
 	}
 }
@@ -971,7 +971,7 @@ func run5_30(p *check.Pass) {
 			p.Skip(fmt.Sprintf("joins the network of container %s, which is not known: %s", strings.Join(j.via, " -> "), j.unknown), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		case j.last == nil:
-			p.Warn(fmt.Sprintf("joins the network of container %s, which was not audited (run with --all to follow it)", j.via[len(j.via)-1]), ev("network mode", c.HostConfig.NetworkMode, ""))
+			p.Warn(fmt.Sprintf("joins the network of container %s, %s", j.via[len(j.via)-1], notAudited(p.Facts)), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		}
 		c = j.last // the container whose network it shares
@@ -1113,7 +1113,7 @@ func describePort(pt facts.Port) string {
 		ip = "[" + ip + "]"
 	}
 	hp := pt.HostPort
-	if hp == "" {
+	if hp == "" || hp == "0" {
 		hp = "(random)"
 	}
 	return ip + ":" + hp + "->" + pt.ContainerPort
@@ -1178,7 +1178,7 @@ func sharedNamespace(p *check.Pass, what string, get func(*facts.Container) stri
 	case j.unknown != "":
 		p.Skip(fmt.Sprintf("joins the %s namespace of container %s, which is not known: %s", what, strings.Join(j.via, " -> "), j.unknown), e)
 	case j.last == nil && len(j.via) > 0:
-		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, which was not audited (run with --all to follow it)", what, j.via[len(j.via)-1]), e)
+		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, %s", what, j.via[len(j.via)-1], notAudited(p.Facts)), e)
 	case len(j.via) > 0:
 		p.OK(fmt.Sprintf("shares the %s namespace of container %s, which is not the host's", what, strings.Join(j.via, " -> ")), e)
 	default:
@@ -1227,18 +1227,35 @@ func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Containe
 	return j
 }
 
+// notAudited says why a container a mode refers to is not among the audited ones.
+func notAudited(s *facts.Snapshot) string {
+	if s.IncludesStopped {
+		return "which the daemon did not list (it does not exist, or the reference is ambiguous)"
+	}
+	return "which was not audited (run with --all to follow it)"
+}
+
 // findContainer finds a container by full ID or name, or else by a unique ID prefix,
 // as the daemon resolves references.
 func findContainer(s *facts.Snapshot, ref string) *facts.Container {
 	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return nil
+	}
+	// The daemon's order: a full ID, then a name, then a unique ID prefix.
 	for i := range s.Containers {
-		if c := &s.Containers[i]; c.ID == ref || c.Name == ref {
+		if c := &s.Containers[i]; c.ID == ref {
+			return c
+		}
+	}
+	for i := range s.Containers {
+		if c := &s.Containers[i]; c.Name == ref {
 			return c
 		}
 	}
 	var match *facts.Container
 	for i := range s.Containers {
-		if c := &s.Containers[i]; len(ref) >= 4 && strings.HasPrefix(c.ID, ref) {
+		if c := &s.Containers[i]; strings.HasPrefix(c.ID, ref) {
 			if match != nil {
 				return nil // ambiguous
 			}

@@ -1,6 +1,7 @@
 package cis
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -410,4 +411,42 @@ func TestManualRuntimeItems(t *testing.T) {
 		}
 	}
 	statuses(t, run(t, s, "5.1"), "pass: node1: swarm mode is not enabled")
+}
+
+// TestDaemonResolution: container:REF is resolved as the daemon resolves it (a full ID
+// before a name before a unique prefix), and port 0 is a random port, not port 0.
+func TestDaemonResolution(t *testing.T) {
+	s := base()
+	hostpid := s.Containers[0].Clone()
+	hostpid.ID, hostpid.Name, hostpid.HostConfig.PidMode = strings.Repeat("02ba", 16), "hostpid", "host"
+	impostor := s.Containers[0].Clone() // named like the other's full ID
+	impostor.ID, impostor.Name = strings.Repeat("46", 32), strings.Repeat("02ba", 16)
+	joiner := s.Containers[0].Clone()
+	joiner.ID, joiner.Name, joiner.HostConfig.PidMode = strings.Repeat("71", 32), "joiner", "container:"+strings.Repeat("02ba", 16)
+	short := s.Containers[0].Clone()
+	short.ID, short.Name, short.HostConfig.PidMode = strings.Repeat("b7", 32), "short", "container:02"
+	s.Containers = []facts.Container{hostpid, impostor, joiner, short}
+	got := map[string]string{}
+	for _, f := range run(t, s, "5.16") {
+		got[f.Target.Name] = f.Status.String() + ": " + f.Message
+	}
+	for name, want := range map[string]string{
+		"joiner": "fail: shares the host's process namespace through container hostpid",
+		"short":  "fail: shares the host's process namespace through container hostpid",
+	} {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
+		}
+	}
+	// Under --all a container the daemon did not list is not "not audited".
+	s.IncludesStopped = true
+	s.Containers[2].HostConfig.PidMode = "container:gone"
+	for _, f := range run(t, s, "5.16") {
+		if f.Target.Name == "joiner" && f.Message != "joins the process namespace of container gone, which the daemon did not list (it does not exist, or the reference is ambiguous)" {
+			t.Errorf("joiner under --all: %s", f.Message)
+		}
+	}
+	s = base()
+	s.Containers[0].Ports = []facts.Port{{ContainerPort: "80/tcp", HostIP: "0.0.0.0", HostPort: "0"}}
+	statuses(t, run(t, s, "5.8"), "pass: web: maps no host port below 1024")
 }

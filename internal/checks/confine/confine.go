@@ -44,6 +44,7 @@ func engineDefault() check.Check {
 		"Docker's default profile changes with the Engine: up to 24.0 it allows io_uring_setup, io_uring_enter and io_uring_register, whose queued I/O seccomp never sees and which have had a long run of kernel privilege-escalation bugs; 25.0 refuses them.",
 		"Upgrade the Engine to 25.0 or later, or set a daemon-wide profile without io_uring (\"seccomp-profile\" in daemon.json; dockaudit seccomp diff shows what changes).",
 		"seccomp", "engine"),
+		Needs: []facts.Part{facts.PartEngine, facts.PartSecurityOptions},
 		Run: func(p *check.Pass) {
 			e := p.Facts.Engine
 			opt, ok := e.SecurityOption("seccomp")

@@ -60,7 +60,7 @@ const defaultMask = "00000000a80425fb"
 // SELinux, no userns-remap, read from its host.
 func host(cs ...facts.Container) *facts.Snapshot {
 	return &facts.Snapshot{
-		Engine: facts.Engine{ServerVersion: "20.10.24+dfsg1", Architecture: "x86_64", KernelVersion: "6.18.0-cloud-amd64",
+		Engine: facts.Engine{Info: true, ServerVersion: "20.10.24+dfsg1", Architecture: "x86_64", KernelVersion: "6.18.0-cloud-amd64",
 			SecurityOptions: []string{"name=seccomp,profile=default", "name=cgroupns"}},
 		HostAccess: facts.HostAccess{Local: true, Root: "/"},
 		Daemon:     &facts.DaemonProcess{},
@@ -306,8 +306,10 @@ func TestEngineDefault(t *testing.T) {
 	snap.Engine.SecurityOptions = []string{"name=seccomp,profile=unconfined"}
 	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"),
 		"SECCOMP-ENGINE-DEFAULT skip low : the daemon's default seccomp profile is unconfined: no profile at all (see CONFINE-SECCOMP)")
-	snap.Engine.SecurityOptions = nil
+	snap.Engine.SecurityOptions = []string{}
 	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"), "SECCOMP-ENGINE-DEFAULT skip low : the daemon applies no seccomp filter (see CONFINE-SECCOMP)")
+	snap.Engine.SecurityOptions = nil
+	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"), "SECCOMP-ENGINE-DEFAULT skip low : not known: the daemon's /info gave no SecurityOptions")
 	snap.Engine.SecurityOptions = []string{"name=seccomp,profile=default"}
 	snap.Engine.ServerVersion = "19.03.15"
 	expect(t, run(t, snap, "SECCOMP-ENGINE-DEFAULT"),

@@ -151,7 +151,7 @@ func TestEngineAdvisories(t *testing.T) {
 	authz := func(fs []string) []string {
 		return slices.DeleteFunc(fs, func(f string) bool { return !strings.Contains(f, "authorization plugins can be bypassed") })
 	}
-	snap := &facts.Snapshot{Engine: facts.Engine{ServerVersion: "20.10.24+dfsg1"}}
+	snap := &facts.Snapshot{Engine: facts.Engine{Info: true, ServerVersion: "20.10.24+dfsg1"}}
 	backport := "DAEMON-CVE info high: Docker 20.10.24+dfsg1: CVE-2024-41110: authorization plugins can be bypassed with a request whose Content-Length is 0; fixed in 23.0.15; " +
 		"it applies with an authorization plugin that inspects request bodies; fixed by the distribution in Debian bookworm's docker.io 20.10.24+dfsg1-1+deb12u1 and later: check the installed package"
 	oversized := "Docker 20.10.24+dfsg1: CVE-2026-34040: authorization plugins can be bypassed with oversized request bodies (incomplete fix of CVE-2024-41110); fixed in 25.0.16; " +
@@ -159,8 +159,8 @@ func TestEngineAdvisories(t *testing.T) {
 	expect(t, authz(run(t, snap, "DAEMON-CVE")), backport, "DAEMON-CVE info high: "+oversized+"; no authorization plugin is configured")
 	snap.Engine.AuthorizationPlugins = []string{"opa-docker-authz"}
 	expect(t, authz(run(t, snap, "DAEMON-CVE")), backport, "DAEMON-CVE fail high: "+oversized)
-	expect(t, run(t, &facts.Snapshot{Engine: facts.Engine{ServerVersion: "dev"}}, "DAEMON-CVE"), `DAEMON-CVE skip high: the Engine version "dev" is not MAJOR.MINOR.PATCH`)
-	expect(t, run(t, &facts.Snapshot{Engine: facts.Engine{ServerVersion: "29.5.1"}}, "DAEMON-CVE"), "DAEMON-CVE pass high: Docker 29.5.1 has none of the 21 known Engine advisories")
+	expect(t, run(t, &facts.Snapshot{Engine: facts.Engine{Info: true, ServerVersion: "dev"}}, "DAEMON-CVE"), `DAEMON-CVE skip high: the Engine version "dev" is not MAJOR.MINOR.PATCH`)
+	expect(t, run(t, &facts.Snapshot{Engine: facts.Engine{Info: true, ServerVersion: "29.5.1"}}, "DAEMON-CVE"), "DAEMON-CVE pass high: Docker 29.5.1 has none of the 21 known Engine advisories")
 }
 
 func TestRegistryRules(t *testing.T) {
@@ -225,7 +225,7 @@ func TestHostRules(t *testing.T) {
 	server.Path, server.NotAfter = "/etc/docker/tls/server-cert.pem", now.AddDate(0, 0, 10)
 	snap := &facts.Snapshot{HostAccess: facts.HostAccess{Local: true}, Daemon: &facts.DaemonProcess{TLSMaterial: &facts.TLSMaterial{CA: ca, Server: server,
 		CAKeys: []string{"/etc/docker/tls/ca-key.pem"}}},
-		Engine: facts.Engine{ServerVersion: "29.0.0", RegistryMirrors: []string{"https://mirror.internal", "http://10.0.0.3:5000"}},
+		Engine: facts.Engine{Info: true, ServerVersion: "29.0.0", RegistryMirrors: []string{"https://mirror.internal", "http://10.0.0.3:5000"}},
 		Client: &facts.Client{DockerHost: "tcp://10.0.0.5:2375", Config: &facts.ClientConfig{Path: "/root/.docker/config.json", PlaintextAuths: []string{"registry.internal:5000"}}}}
 	expect(t, run(t, snap, "TLS-MATERIAL", "REG-MIRROR-HTTP", "CLIENT-PLAIN-TCP", "CLIENT-CREDENTIALS"),
 		"TLS-MATERIAL fail high: the CA private key /etc/docker/tls/ca-key.pem is on the daemon host: whoever reads it can mint client certificates",

@@ -69,6 +69,11 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	if err := api.Get(ctx, "/networks", nil, &nets); err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
 	}
+	if nets != nil {
+		res.Networks = []facts.Network{} // answered null: not known
+	} else {
+		res.Notes = append(res.Notes, "the daemon answered null to the network list; rules about the default bridge were skipped")
+	}
 	for _, n := range nets {
 		res.Networks = append(res.Networks, facts.Network{
 			ID: n.ID, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Options: sortedPairs(n.Options),
@@ -80,6 +85,8 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	if err := api.Get(ctx, "/volumes", nil, &vols); err != nil {
 		// A hung volume plugin must not stop the audit; only volume binds go unseen.
 		res.Notes = append(res.Notes, fmt.Sprintf("list volumes: %v; volumes created as binds of host directories were not resolved", err))
+	} else if vols.Volumes == nil {
+		res.Notes = append(res.Notes, "the daemon answered the volume list without volumes (null); volumes created as binds of host directories were not resolved")
 	} else {
 		binds = map[string]string{}
 	}
@@ -93,7 +100,12 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	slices.SortFunc(res.Volumes, func(a, b facts.Volume) int { return cmp.Compare(a.Name, b.Name) })
 
 	var selected []wireContainerSummary
+	listed := map[string]bool{}
 	for _, c := range list {
+		if listed[c.ID] {
+			continue // listed twice: audited once
+		}
+		listed[c.ID] = true
 		if opts.All || facts.RunningState(c.State) {
 			selected = append(selected, c)
 		}
@@ -148,12 +160,18 @@ func container(ctx context.Context, api API, sum wireContainerSummary, binds map
 		name = strings.TrimPrefix(sum.Names[0], "/")
 	}
 	var w wireContainer
-	if err := api.Get(ctx, "/containers/"+sum.ID+"/json", nil, &w); err != nil {
+	if err := api.Get(ctx, "/containers/"+url.PathEscape(sum.ID)+"/json", nil, &w); err != nil {
 		msg := fmt.Sprintf("inspect container %s: %v", name, err)
 		if IsNotFound(err) {
 			msg = fmt.Sprintf("container %s disappeared during the audit (it was listed, then removed before it could be inspected)", name)
 		}
 		return facts.Container{ID: sum.ID, Name: name, State: &facts.ContainerState{Status: sum.State}, Error: msg}
+	}
+	if w.ID != sum.ID {
+		// Another container's answer (or none) must not be judged, nor its processes
+		// listed, under this one's name.
+		return facts.Container{ID: sum.ID, Name: name, State: &facts.ContainerState{Status: sum.State},
+			Error: fmt.Sprintf("the daemon's inspect answer for container %s names another container (%q)", name, w.ID)}
 	}
 	return w.facts(binds)
 }
@@ -180,7 +198,7 @@ func Processes(ctx context.Context, api API, cs []facts.Container, concurrency i
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			top := facts.ProcessList{Source: "engine API top"}
-			err := api.Get(ctx, "/containers/"+c.ID+"/top", nil, &top)
+			err := api.Get(ctx, "/containers/"+url.PathEscape(c.ID)+"/top", nil, &top)
 			if err == nil {
 				top.Source = "engine API top"
 				c.Processes = &top
@@ -209,7 +227,7 @@ func stopped(ctx context.Context, api API, c *facts.Container, topErr error) (st
 		return "", false
 	}
 	var w wireContainer
-	err := api.Get(ctx, "/containers/"+c.ID+"/json", nil, &w)
+	err := api.Get(ctx, "/containers/"+url.PathEscape(c.ID)+"/json", nil, &w)
 	switch {
 	case IsNotFound(err):
 		c.State = &facts.ContainerState{Status: "removed"}
@@ -226,7 +244,7 @@ func stopped(ctx context.Context, api API, c *facts.Container, topErr error) (st
 func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {
 	im := facts.Image{ID: sum.ID, Tags: realTags(sum.RepoTags), Digests: realTags(sum.RepoDigests)}
 	var w wireImage
-	if err := api.Get(ctx, "/images/"+sum.ID+"/json", nil, &w); err != nil {
+	if err := api.Get(ctx, "/images/"+url.PathEscape(sum.ID)+"/json", nil, &w); err != nil {
 		im.Error = fmt.Sprintf("inspect image %s: %v", sum.ID, err)
 		if IsNotFound(err) {
 			im.Error = fmt.Sprintf("image %s disappeared during the audit", sum.ID)
@@ -243,8 +261,16 @@ func image(ctx context.Context, api API, sum wireImageSummary) facts.Image {
 		im.Unknown = map[facts.Part]string{facts.PartImageConfig: "the daemon's inspect answer has no Config for this image"}
 	}
 	var hist []wireHistory
-	if err := api.Get(ctx, "/images/"+sum.ID+"/history", nil, &hist); err != nil {
+	if err := api.Get(ctx, "/images/"+url.PathEscape(sum.ID)+"/history", nil, &hist); err != nil {
 		im.Error = fmt.Sprintf("read history of image %s: %v", sum.ID, err)
+		return im
+	}
+	if hist == nil {
+		// Every image has at least one step: null is no answer, not an empty history.
+		if im.Unknown == nil {
+			im.Unknown = map[facts.Part]string{}
+		}
+		im.Unknown[facts.PartHistory] = "the daemon answered null to this image's history"
 		return im
 	}
 	im.History = []facts.History{}
@@ -272,12 +298,20 @@ func swarm(ctx context.Context, api API) *facts.Swarm {
 		out.Error = fmt.Sprintf("inspect swarm: %v", err)
 		return out
 	}
+	if sw.Spec == nil {
+		out.Error = "the daemon answered /swarm without a Spec (null)"
+		return out
+	}
 	out.AutoLock = sw.Spec.EncryptionConfig.AutoLockManagers
 	out.NodeCertExpiry = time.Duration(sw.Spec.CAConfig.NodeCertExpiry).String()
 	out.RootRotation = sw.RootRotationInProgress
 	var nodes []wireNode
 	if err := api.Get(ctx, "/nodes", nil, &nodes); err != nil {
 		out.Error = fmt.Sprintf("list swarm nodes: %v", err)
+		return out
+	}
+	if nodes == nil {
+		out.Error = "the daemon answered null to the swarm's node list"
 		return out
 	}
 	for _, n := range nodes {
@@ -293,6 +327,10 @@ func swarm(ctx context.Context, api API) *facts.Swarm {
 	var secrets []struct{ ID string }
 	if err := api.Get(ctx, "/secrets", nil, &secrets); err != nil {
 		out.Error = fmt.Sprintf("list swarm secrets: %v", err)
+		return out
+	}
+	if secrets == nil {
+		out.Error = "the daemon answered null to the swarm's secret list"
 		return out
 	}
 	out.Secrets = len(secrets)

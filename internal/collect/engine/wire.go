@@ -67,7 +67,10 @@ func (w wireInfo) facts(v wireVersion) facts.Engine {
 		OSType: w.OSType, OperatingSystem: w.OperatingSystem, Architecture: w.Architecture,
 		KernelVersion: w.KernelVersion, Driver: w.Driver, DriverStatus: w.DriverStatus,
 		DockerRootDir: w.DockerRootDir, LoggingDriver: w.LoggingDriver, CgroupDriver: w.CgroupDriver,
-		CgroupVersion: w.CgroupVersion, SecurityOptions: nonNil(w.SecurityOptions),
+		CgroupVersion: w.CgroupVersion, SecurityOptions: securityOptions(w.SecurityOptions),
+		// A daemon's /info always names its data root and storage driver: an answer
+		// without them (a null, an empty object) was not an answer.
+		Info:               w.DockerRootDir != "" || w.Driver != "",
 		LiveRestoreEnabled: w.LiveRestoreEnabled, ExperimentalBuild: w.ExperimentalBuild, Debug: w.Debug,
 		InsecureRegistryCIDRs: nonNil(w.RegistryConfig.InsecureRegistryCIDRs),
 		InsecureRegistries:    []string{},
@@ -94,6 +97,22 @@ func (w wireInfo) facts(v wireVersion) facts.Engine {
 	slices.Sort(e.InsecureRegistries)
 	slices.Sort(e.SecurityOptions)
 	return e
+}
+
+// securityOptions keeps a missing list missing (nil: not known) and writes the
+// pre-1.26 form ("seccomp") as the current one ("name=seccomp").
+func securityOptions(opts []string) []string {
+	if opts == nil {
+		return nil
+	}
+	out := make([]string, 0, len(opts))
+	for _, o := range opts {
+		if !strings.Contains(o, "=") {
+			o = "name=" + o
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -317,7 +336,7 @@ type wireNetwork struct {
 }
 
 type wireSwarm struct {
-	Spec struct {
+	Spec *struct {
 		EncryptionConfig struct{ AutoLockManagers bool }
 		CAConfig         struct{ NodeCertExpiry int64 }
 	}
