@@ -94,11 +94,36 @@ func Parse(b []byte) (p *Profile, unknown []string, err error) {
 	if err := json.Unmarshal(b, p); err != nil {
 		return nil, nil, fmt.Errorf("not a seccomp profile: %w", err)
 	}
+	if cost := p.cost(); cost > MaxCost {
+		return nil, nil, fmt.Errorf("the profile needs about %d BPF comparisons (%d rules); the kernel loads a filter of at most %d instructions, so Docker could not apply it, and dockaudit reads at most %d", cost, len(p.Syscalls), kernelMaxInsns, MaxCost)
+	}
 	var raw any
 	if err := json.Unmarshal(b, &raw); err == nil {
 		unknownFields(raw, "", fieldsTop, &unknown)
 	}
 	return p, unknown, nil
+}
+
+// A seccomp filter is a classic BPF program: the kernel takes at most 4096
+// instructions per filter (BPF_MAXINSNS) and 32768 along a process's stacked filters.
+// A profile is compiled to about one comparison per syscall name and argument
+// condition; one that could never load is refused before anything is worked out
+// from it, so a crafted profile of hundreds of thousands of rules costs nothing.
+const (
+	kernelMaxInsns = 32768
+	MaxCost        = kernelMaxInsns
+)
+
+// cost estimates the BPF comparisons the profile compiles to.
+func (p *Profile) cost() int {
+	n := 0
+	for _, s := range p.Syscalls {
+		n += len(s.AllNames()) * (1 + len(s.Args))
+		if n > 1<<30 {
+			break
+		}
+	}
+	return n
 }
 
 // fields is the JSON keys one level of a profile takes, and what is below them.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -441,5 +443,32 @@ func BenchmarkParseDefault(b *testing.B) {
 		if _, _, err := Parse(raw); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestParseRefusesUnloadableProfiles: a profile far past what the kernel loads is
+// refused before it is worked out (200,000 argument rules took 50 s and 2.4 GB).
+func TestParseRefusesUnloadableProfiles(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[`)
+	for i := range 20000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":%d,"op":"SCMP_CMP_EQ"}]}`, i)
+	}
+	b.WriteString("]}")
+	start := time.Now()
+	_, _, err := Parse([]byte(b.String()))
+	if err == nil || err.Error() != "the profile needs about 40000 BPF comparisons (20000 rules); the kernel loads a filter of at most 32768 instructions, so Docker could not apply it, and dockaudit reads at most 32768" {
+		t.Errorf("err = %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %s", took)
+	}
+	// Docker's own default is far below the bound.
+	def, _, err := Default("20.10.24")
+	if err != nil || def.cost() > 2000 {
+		t.Errorf("default profile cost %d, %v", def.cost(), err)
 	}
 }
