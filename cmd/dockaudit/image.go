@@ -15,6 +15,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
+	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
 )
@@ -201,15 +202,9 @@ func runImage(ctx context.Context, args []string, e env) int {
 func refPaths(refs []string) []string {
 	var out []string
 	for _, r := range refs {
-		for _, prefix := range []string{"docker-archive:", "oci:", "dir:"} {
-			if p, ok := strings.CutPrefix(r, prefix); ok {
-				if prefix == "oci:" {
-					p, _, _ = strings.Cut(p, ":") // oci:PATH[:TAG]
-				}
-				r = p
-			}
+		if p, ok := image.LocalPath(r); ok {
+			out = append(out, p)
 		}
-		out = append(out, r)
 	}
 	return out
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -371,11 +370,15 @@ func runHost(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit host: --from-facts and --save-facts cannot be combined")
 		return exitUsage
 	}
-	if saveFacts == "-" && (of.output == "" || of.output == "-") {
-		fmt.Fprintln(e.stderr, "dockaudit host: --save-facts - and the report would both go to stdout; give --output FILE")
+	if saveFacts != "" && app.Clash(of.output, saveFacts) {
+		if of.output == "" || of.output == "-" || saveFacts == "-" {
+			fmt.Fprintf(e.stderr, "dockaudit host: --save-facts %s and the report would both go to stdout; give --output FILE\n", saveFacts)
+		} else {
+			fmt.Fprintf(e.stderr, "dockaudit host: --save-facts %s and --output %s name the same file\n", saveFacts, of.output)
+		}
 		return exitUsage
 	}
-	if err := outputClash(of.output, fromFacts, saveFacts, of.ignoreFile); err != nil {
+	if err := outputClash(of.output, fromFacts, of.ignoreFile); err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
 		return exitUsage
 	}
@@ -456,23 +459,14 @@ func runRules(args []string, e env) int {
 	return exitOK
 }
 
-// outputClash refuses an output that names a file the command reads: the report would
-// replace its own input. Names are compared by the file they reach, so a link or
-// another spelling of the same path is caught too.
+// outputClash refuses an output that names something the command reads: the report
+// would replace its own input. ("-" as an input is stdin, which no output replaces.)
 func outputClash(output string, inputs ...string) error {
 	if output == "" || output == "-" {
 		return nil
 	}
-	o, oerr := os.Stat(output)
 	for _, in := range inputs {
-		if in == "" || in == "-" {
-			continue
-		}
-		same := filepath.Clean(in) == filepath.Clean(output)
-		if i, err := os.Stat(in); err == nil && oerr == nil && i.Mode().IsRegular() {
-			same = same || os.SameFile(o, i)
-		}
-		if same {
+		if in != "-" && app.Clash(output, in) {
 			return fmt.Errorf("--output %s is also an input of this run (%s): the report would replace it", output, in)
 		}
 	}

@@ -103,9 +103,13 @@ func TestUsage(t *testing.T) {
 		// An output never replaces an input of the same run, under any spelling.
 		{[]string{"host", "--from-facts", facts, "-o", facts}, 2, "dockaudit host: --output " + facts + " is also an input of this run (" + facts + "): the report would replace it\n"},
 		{[]string{"host", "--from-facts", facts, "-o", filepath.Dir(facts) + "/./" + filepath.Base(facts)}, 2, "dockaudit host: --output " + filepath.Dir(facts) + "/./" + filepath.Base(facts) + " is also an input of this run (" + facts + "): the report would replace it\n"},
-		{[]string{"host", "--save-facts", "s.json", "-o", "s.json"}, 2, "dockaudit host: --output s.json is also an input of this run (s.json): the report would replace it\n"},
+		{[]string{"host", "--save-facts", "s.json", "-o", "s.json"}, 2, "dockaudit host: --save-facts s.json and --output s.json name the same file\n"},
 		{[]string{"host", "--save-facts", "-"}, 2, "dockaudit host: --save-facts - and the report would both go to stdout; give --output FILE\n"},
 		{[]string{"image", "-o", "a.tar", "docker-archive:a.tar"}, 2, "dockaudit image: --output a.tar is also an input of this run (a.tar): the report would replace it\n"},
+		{[]string{"image", "-o", "a.tar", "oci-archive:a.tar"}, 2, "dockaudit image: --output a.tar is also an input of this run (a.tar): the report would replace it\n"},
+		{[]string{"seccomp", "lint", "-o", "prof.json", "prof.json"}, 2, "dockaudit seccomp lint: --output prof.json is also an input of this run (prof.json): the report would replace it\n"},
+		{[]string{"host", "-o", "/tmp/f.json", "--save-facts", "../../../../../../tmp/f.json"}, 2, "dockaudit host: --save-facts ../../../../../../tmp/f.json and --output /tmp/f.json name the same file\n"},
+		{[]string{"host", "--save-facts", "/dev/stdout"}, 2, "dockaudit host: --save-facts /dev/stdout and the report would both go to stdout; give --output FILE\n"},
 		{[]string{"sbom", "-o", "rootfs", "dir:rootfs"}, 2, "dockaudit sbom: --output rootfs is also an input of this run (rootfs): the report would replace it\n"},
 		{[]string{"frobnicate"}, 2, "dockaudit: unknown command \"frobnicate\" (run dockaudit help)\n"},
 	}
@@ -114,6 +118,30 @@ func TestUsage(t *testing.T) {
 		if code != tt.code || errs != tt.stderr || out != "" {
 			t.Errorf("%v: exit %d, stdout %q\nstderr %q\nwant   %q", tt.args, code, out, errs, tt.stderr)
 		}
+	}
+}
+
+// TestOutputClashWithFiles: outputs that would replace an existing input, however it
+// is named (found in review).
+func TestOutputClashWithFiles(t *testing.T) {
+	dir := t.TempDir()
+	colon, ign := filepath.Join(dir, "b:c.tar"), filepath.Join(dir, "ign.yaml")
+	os.WriteFile(colon, []byte("x"), 0o644)
+	os.WriteFile(ign, []byte("ignore: []\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"image", "-o", colon, "oci:" + colon}, "dockaudit image: --output " + colon + " is also an input of this run (" + colon + "): the report would replace it\n"},
+		{[]string{"endpoint", "-o", ign, "--ignore-file", ign, "tcp://127.0.0.1:1"}, "dockaudit endpoint: --output " + ign + " is also an input of this run (" + ign + "): the report would replace it\n"},
+		{[]string{"host", "-o", dir + "/./ign.yaml", "--ignore-file", ign}, "dockaudit host: --output " + dir + "/./ign.yaml is also an input of this run (" + ign + "): the report would replace it\n"},
+	} {
+		if code, out, errs := runCLI(t, nil, tt.args...); code != 2 || errs != tt.want || out != "" {
+			t.Errorf("%v: exit %d\nstderr %q\nwant   %q", tt.args, code, errs, tt.want)
+		}
+	}
+	if b, _ := os.ReadFile(colon); string(b) != "x" {
+		t.Error("an input was replaced")
 	}
 }
 

@@ -171,6 +171,10 @@ func finishProbe(o *app.ProbeOptions, of *outputFlags, targets []string, e env, 
 	if err == nil && o.Timeout <= 0 {
 		err = fmt.Errorf("--timeout %s: want a positive duration such as 3s", o.Timeout)
 	}
+	if err == nil {
+		// Profiles (seccomp lint), the ignore file and TLS files are read by this run.
+		err = outputClash(of.output, append([]string{of.ignoreFile, o.CACert, o.Cert, o.Key}, targets...)...)
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit %s: %v\n", cmd, err)
 		return exitUsage

@@ -124,6 +124,48 @@ func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(i
 	return replaceFile(real, mode, fi, fill)
 }
 
+// Clash reports whether an output and an input of the same run name the same thing,
+// so that the output would replace what the run reads (or both would go to stdout):
+// "-" and "" are stdout, a link to one of this process's descriptors is that
+// descriptor, and files are compared by their real path and, when both exist, by
+// inode (a hard link, another spelling, a dangling link to where the file will be).
+func Clash(output, input string) bool {
+	if input == "" {
+		return false
+	}
+	a, b := destination(output), destination(input)
+	if a == b {
+		return true
+	}
+	ai, aerr := os.Stat(output)
+	bi, berr := os.Stat(input)
+	return aerr == nil && berr == nil && ai.Mode().IsRegular() && os.SameFile(ai, bi)
+}
+
+// destination names where writing to path goes: "fd N" for stdout and this process's
+// descriptors, else the absolute path with every link resolved (a dangling link to
+// the file it would create).
+func destination(path string) string {
+	if path == "" || path == "-" {
+		return "fd 1"
+	}
+	if fd, ok := ownDescriptor(path); ok {
+		return "fd " + strconv.Itoa(int(fd))
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	} else if end, err := resolveLink(path); err == nil {
+		path = end
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+			path = filepath.Join(dir, filepath.Base(path))
+		}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return "file " + path
+}
+
 // resolveLink follows a chain of links to the name at its end, which need not exist.
 func resolveLink(path string) (string, error) {
 	for range 40 {
@@ -144,7 +186,7 @@ func resolveLink(path string) (string, error) {
 func ownDescriptor(path string) (uintptr, bool) {
 	self := "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/"
 	for range 40 {
-		for _, prefix := range []string{"/proc/self/fd/", "/dev/fd/", self} {
+		for _, prefix := range []string{"/proc/self/fd/", "/proc/thread-self/fd/", "/dev/fd/", self} {
 			if rest, ok := strings.CutPrefix(filepath.Clean(path), prefix); ok {
 				fd, err := strconv.Atoi(rest)
 				return uintptr(fd), err == nil && fd >= 0

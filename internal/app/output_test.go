@@ -159,3 +159,31 @@ func TestWriteOutputKeepsWhatThePathIs(t *testing.T) {
 		}
 	})
 }
+
+// TestClash: two names for one destination are one destination, however spelled.
+func TestClash(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("a.json", []byte("x"), 0o644)
+	os.Link("a.json", "hard.json")
+	os.Symlink("h.json", "dangling")
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"a.json", dir + "/a.json", true},
+		{"a.json", "./sub/../a.json", true},
+		{"a.json", "hard.json", true},
+		{"dangling", "h.json", true},
+		{"new.json", dir + "/new.json", true},
+		{"-", "/dev/stdout", true},
+		{"", "/proc/self/fd/1", true},
+		{"a.json", "b.json", false},
+		{"-", "a.json", false},
+		{"a.json", "", false},
+	} {
+		if got := Clash(tc.a, tc.b); got != tc.want {
+			t.Errorf("Clash(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

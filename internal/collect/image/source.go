@@ -106,6 +106,30 @@ func Open(ctx context.Context, ref string, opts OpenOptions) (*Source, error) {
 	return src, nil
 }
 
+// LocalPath is the file or directory a reference reads on this machine, when it reads
+// one: docker-archive:, oci: (and oci-archive:, oci-dir:), dir:, or an unprefixed
+// existing path. It follows the parsing Open does, so a caller can tell which files a
+// run reads (an output must not replace one).
+func LocalPath(ref string) (string, bool) {
+	kind, rest := splitKind(ref)
+	switch kind {
+	case "docker-archive", "dir":
+		return rest, true
+	case "oci":
+		if _, err := os.Stat(rest); err != nil {
+			if i := strings.LastIndexByte(rest, ':'); i > 0 {
+				return rest[:i], true // oci:PATH:TAG
+			}
+		}
+		return rest, true
+	case "":
+		if _, err := os.Lstat(ref); err == nil {
+			return ref, true
+		}
+	}
+	return "", false
+}
+
 func splitKind(ref string) (string, string) {
 	k, rest, ok := strings.Cut(ref, ":")
 	if !ok {
