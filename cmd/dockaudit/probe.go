@@ -108,6 +108,7 @@ func runRegistry(ctx context.Context, args []string, e env) int {
 	probeFlags(fs, &o)
 	fs.StringVar(&o.Repository, "repository", "", "`NAME` for the pull, delete and push probes (default: the first the catalog lists)")
 	fs.BoolVar(&o.ProbePush, "probe-push", false, "probe anonymous push: open an upload session and cancel it (no repository, tag or blob is written)")
+	fs.BoolVar(&o.Insecure, "insecure", false, "send the credentials to a plain-HTTP registry that is not on loopback (they cross the network in clear)")
 	user := fs.String("username", "", "probe with these credentials too: `USER`, the password read from stdin (--password-stdin)")
 	passStdin := fs.Bool("password-stdin", false, "read the password for --username from stdin")
 	useConfig := fs.Bool("use-docker-config", false, "probe with the credentials the Docker configuration holds for the registry too")

@@ -32,6 +32,7 @@ type ProbeOptions struct {
 	Repository string
 	Credential *registry.Credential
 	ProbePush  bool
+	Insecure   bool
 	Now        func() time.Time
 }
 
@@ -115,7 +116,7 @@ func Registry(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report
 	regs := make([]facts.Registry, len(opts.Targets))
 	parallel(len(opts.Targets), 4, func(i int) {
 		regs[i] = registry.Probe(ctx, opts.Targets[i], registry.ProbeOptions{Repository: opts.Repository, Credential: opts.Credential,
-			ProbePush: opts.ProbePush, Timeout: opts.Timeout, TLS: eo})
+			ProbePush: opts.ProbePush, Insecure: opts.Insecure, Timeout: opts.Timeout, TLS: eo})
 	})
 	snap := &facts.Snapshot{SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(), Registries: regs,
 		HostAccess: facts.HostAccess{Reason: "dockaudit registry probes registries over the network"}}

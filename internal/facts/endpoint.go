@@ -121,8 +121,14 @@ type RegistryAccess struct {
 	Repositories  []string `json:"repositories,omitempty"` // the first few, from the catalog
 	Pull          bool     `json:"pull"`                   // a manifest of Repository was readable
 	PullTried     bool     `json:"pullTried"`
-	Push          bool     `json:"push"` // an upload session opened (and was cancelled)
-	PushTried     bool     `json:"pushTried"`
+	// PullStatus is the answer to the manifest GET (0 when none came) and PullError
+	// why there was none.
+	PullStatus int    `json:"pullStatus,omitempty"`
+	PullError  string `json:"pullError,omitempty"`
+	Push       bool   `json:"push"` // an upload session opened (and was cancelled)
+	PushTried  bool   `json:"pushTried"`
+	PushStatus int    `json:"pushStatus,omitempty"`
+	PushError  string `json:"pushError,omitempty"`
 }
 
 // TLSMaterial is the daemon's TLS files as read on its host.

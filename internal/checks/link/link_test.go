@@ -175,7 +175,7 @@ func TestRegistryRules(t *testing.T) {
 		"REG-AUTH skip high: the registry asks for no credentials (see REG-ANONYMOUS-PULL)",
 		"REG-ANONYMOUS-PUSH fail critical: anyone can push to team/app")
 	secure := facts.Registry{URL: "https://registry.internal:5000", TLS: modernTLS(), V2Status: 401, AuthScheme: "Basic", AuthRealm: "registry",
-		Repository: "dockaudit/probe", DeleteStatus: 405, Anonymous: facts.RegistryAccess{PullTried: true, CatalogStatus: 401},
+		Repository: "dockaudit/probe", DeleteStatus: 405, Anonymous: facts.RegistryAccess{PullTried: true, PullStatus: 401, CatalogStatus: 401},
 		Authenticated: &facts.RegistryAccess{Catalog: true, PullTried: true, Pull: true}, Identity: "alice"}
 	secure.TLS.Suites[1].Accepted = false
 	secure.TLS.Cert.DialledName = "registry.internal"
@@ -214,8 +214,28 @@ func TestRegistryRules(t *testing.T) {
 	held.DeleteStatus, held.DeleteError = 0, "no complete answer within --timeout 3s"
 	expect(t, run(t, &facts.Snapshot{Registries: []facts.Registry{held}}, "REG-ANONYMOUS-PULL", "REG-DELETE"),
 		"REG-ANONYMOUS-PULL error high: the credentials of alice were not probed: the token realm http://auth.internal/token is plain HTTP while the registry is HTTPS: the password would cross the network in clear, so it was not sent",
-		"REG-ANONYMOUS-PULL pass high: the registry asks for credentials (Bearer)",
+		"REG-ANONYMOUS-PULL skip high: the registry asks for credentials (Bearer); an anonymous pull was not probed",
 		"REG-DELETE error medium: the delete probe got no answer: no complete answer within --timeout 3s")
+
+	// Pull and push pass only on a refusal of the probe itself (found in review: a
+	// failing tag list, or a 500 to the upload, passed).
+	for _, tc := range []struct {
+		a    facts.RegistryAccess
+		want []string
+	}{
+		{facts.RegistryAccess{PullTried: true, PullStatus: 500, PushTried: true, PushStatus: 500}, []string{
+			"REG-ANONYMOUS-PULL warn high: the anonymous pull of team/app answered 500, neither the manifest nor a refusal",
+			"REG-ANONYMOUS-PUSH warn critical: the anonymous upload answered 500, neither a session nor a refusal"}},
+		{facts.RegistryAccess{PullTried: true, PullError: "no complete answer within --timeout 3s", PushTried: true, PushError: "connection reset"}, []string{
+			"REG-ANONYMOUS-PULL error high: the anonymous pull probe got no answer: no complete answer within --timeout 3s",
+			"REG-ANONYMOUS-PUSH error critical: the anonymous push probe got no answer: connection reset"}},
+		{facts.RegistryAccess{PullTried: true, PullStatus: 404, PushTried: true, PushStatus: 202, Push: true, PushError: "the upload session could not be cancelled: its Location points elsewhere (@evil/x)"}, []string{
+			"REG-ANONYMOUS-PULL skip high: the registry asks for credentials (Basic), but team/app has no manifest to pull, so an anonymous pull was not shown refused (name a repository with --repository)",
+			"REG-ANONYMOUS-PUSH fail critical: anyone can push to team/app; the upload session could not be cancelled: its Location points elsewhere (@evil/x)"}},
+	} {
+		reg := facts.Registry{URL: "https://registry.internal", TLS: modernTLS(), V2Status: 401, AuthScheme: "Basic", Repository: "team/app", Anonymous: tc.a}
+		expect(t, run(t, &facts.Snapshot{Registries: []facts.Registry{reg}}, "REG-ANONYMOUS-PULL", "REG-ANONYMOUS-PUSH"), tc.want...)
+	}
 }
 
 func TestHostRules(t *testing.T) {

@@ -42,21 +42,28 @@ func registryTLS(p *check.Pass) {
 func anonymousPull(p *check.Pass) {
 	r := p.Registry
 	a := r.Anonymous
+	pull := ev("anonymous manifest GET of "+r.Repository, fmt.Sprint(a.PullStatus), "401")
+	// Only a refusal of the pull itself passes: /v2/ asking for credentials says
+	// nothing of a repository a token realm opens to anyone.
 	switch {
 	case a.PullTried && a.Pull:
 		p.Fail("anyone can pull "+r.Repository, ev("anonymous manifest GET", "200", "401"))
 	case r.V2Status == 200:
 		p.Fail("the registry answers /v2/ without credentials: it is open to anonymous clients", ev("GET /v2/", "200", "401 with a challenge"))
-	case r.V2Status == 401:
-		msg := "the registry asks for credentials (" + orNone(r.AuthScheme) + ")"
-		if a.PullTried {
-			msg += "; an anonymous pull of " + r.Repository + " was refused"
-		}
-		p.OK(msg, ev("GET /v2/", "401", ""))
 	case r.V2Status == 0:
 		p.Skip("/v2/ was not probed")
-	default:
+	case r.V2Status != 401:
 		p.Warn(fmt.Sprintf("/v2/ answered %d: not a registry as distribution answers", r.V2Status), ev("GET /v2/", fmt.Sprint(r.V2Status), "401"))
+	case !a.PullTried:
+		p.Skip("the registry asks for credentials (" + orNone(r.AuthScheme) + "); an anonymous pull was not probed")
+	case a.PullError != "":
+		p.Error("the anonymous pull probe got no answer: "+a.PullError, pull)
+	case a.PullStatus == 401 || a.PullStatus == 403:
+		p.OK("the registry asks for credentials ("+orNone(r.AuthScheme)+"); an anonymous pull of "+r.Repository+" was refused", pull)
+	case a.PullStatus == 404:
+		p.Skip("the registry asks for credentials ("+orNone(r.AuthScheme)+"), but "+r.Repository+" has no manifest to pull, so an anonymous pull was not shown refused (name a repository with --repository)", pull)
+	default:
+		p.Warn(fmt.Sprintf("the anonymous pull of %s answered %d, neither the manifest nor a refusal", r.Repository, a.PullStatus), pull)
 	}
 	switch {
 	case r.AuthError != "":
@@ -145,12 +152,19 @@ func authRule(p *check.Pass) {
 
 func anonymousPush(p *check.Pass) {
 	a := p.Registry.Anonymous
+	post := "anonymous POST /v2/" + p.Registry.Repository + "/blobs/uploads/"
 	switch {
 	case !a.PushTried:
 		p.Skip("push was not probed (dockaudit registry --probe-push opens an upload session and cancels it)")
+	case a.Push && a.PushError != "":
+		p.Fail("anyone can push to "+p.Registry.Repository+"; "+a.PushError, ev(post, "202 (session opened)", "401"))
 	case a.Push:
-		p.Fail("anyone can push to "+p.Registry.Repository, ev("anonymous POST /v2/"+p.Registry.Repository+"/blobs/uploads/", "202 (session opened, then cancelled)", "401"))
+		p.Fail("anyone can push to "+p.Registry.Repository, ev(post, "202 (session opened, then cancelled)", "401"))
+	case a.PushStatus == 401 || a.PushStatus == 403:
+		p.OK("an anonymous upload was refused", ev(post, fmt.Sprint(a.PushStatus), "401"))
+	case a.PushError != "":
+		p.Error("the anonymous push probe got no answer: "+a.PushError, ev(post, a.PushError, "401"))
 	default:
-		p.OK("an anonymous upload was refused")
+		p.Warn(fmt.Sprintf("the anonymous upload answered %d, neither a session nor a refusal", a.PushStatus), ev(post, fmt.Sprint(a.PushStatus), "401"))
 	}
 }

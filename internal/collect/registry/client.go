@@ -178,6 +178,11 @@ func (c *Client) get(ctx context.Context, repo name.Repository, u string, accept
 	}
 	challenge := resp.Header.Get("WWW-Authenticate")
 	resp.Body.Close()
+	if from := resp.Request.URL; from.Host != req0Host(u) {
+		// A redirect (blob storage) asked for credentials: only the registry may say
+		// where they go.
+		return nil, fmt.Errorf("GET %s: redirected to %s, which answered 401; credentials go only to the registry itself", u, from.Redacted())
+	}
 	auth, err = c.authorize(ctx, repo.RegistryStr(), challenge, scope)
 	if err != nil {
 		return nil, err
@@ -186,6 +191,15 @@ func (c *Client) get(ctx context.Context, repo name.Repository, u string, accept
 	c.tok[repo.RegistryStr()+" "+scope] = auth
 	c.mu.Unlock()
 	return do(auth)
+}
+
+// req0Host is the host a request URL names.
+func req0Host(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return pu.Host
 }
 
 // authorize answers a WWW-Authenticate challenge with an Authorization header value.

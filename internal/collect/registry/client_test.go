@@ -440,3 +440,37 @@ func BenchmarkPullManyLayers(b *testing.B) {
 		}
 	}
 }
+
+// TestBlobRedirectChallenge (found in review): blob storage a registry redirects to
+// cannot choose where the password goes by answering 401 with a realm of its own.
+func TestBlobRedirectChallenge(t *testing.T) {
+	spy := &realmSpy{}
+	realm := httptest.NewTLSServer(spy)
+	defer realm.Close()
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm.URL+`/token"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	defer storage.Close()
+	img, _ := random.Image(256, 1)
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/") {
+			http.Redirect(w, r, storage.URL+r.URL.Path, http.StatusTemporaryRedirect)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer reg.Close()
+	push(t, reg.URL, "team/app", "v1", img)
+	got, _, err := (&Client{Credentials: alice}).Pull(context.Background(), ref(t, reg, "team/app:v1"), v1.Platform{OS: "linux", Architecture: "amd64"})
+	if err == nil {
+		_, err = got.ConfigFile()
+	}
+	if err == nil || !strings.Contains(err.Error(), "which answered 401; credentials go only to the registry itself") {
+		t.Errorf("err = %v", err)
+	}
+	if len(spy.seen) > 0 {
+		t.Errorf("the storage's realm was asked: %q", spy.seen)
+	}
+}

@@ -27,6 +27,10 @@ type ProbeOptions struct {
 	Credential *Credential
 	// ProbePush opens an upload session and cancels it (writes nothing).
 	ProbePush bool
+	// Insecure allows a credential over plain HTTP to a registry that is not on
+	// loopback (as dockerd's insecure-registries does); without it, http:// gets
+	// anonymous probes only there.
+	Insecure bool
 	// Timeout bounds the whole probe of the registry: every dial, handshake, request
 	// and body together (default 10s).
 	Timeout time.Duration
@@ -132,6 +136,10 @@ func Probe(ctx context.Context, raw string, o ProbeOptions) facts.Registry {
 	}
 	if o.Credential != nil && scheme != "" {
 		r.Identity = o.Credential.Username
+		if u.Scheme == "http" && !loopback(u.Host) && !o.Insecure {
+			r.AuthError = "the registry is plain HTTP and not on loopback: the password would cross the network in clear, so it was not sent (--insecure to send it anyway)"
+			return r
+		}
 		auth, err := p.authorize(ctx, scheme, params, r.Repository, *o.Credential)
 		if err != nil {
 			r.AuthError = p.explain(ctx, err)
@@ -234,25 +242,43 @@ func (p *prober) access(ctx context.Context, hc *http.Client, o *ProbeOptions, a
 	if o.Repository == "" {
 		return a
 	}
+	// Pull: a manifest read is access, and only a 401 or 403 is a refusal; anything
+	// else is kept as what happened. The tag comes from the tag list, else "latest".
 	var tags struct{ Tags []string }
-	switch t := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/tags/list", auth); {
-	case t.err == nil && t.status == 200 && json.Unmarshal(t.body, &tags) == nil && len(tags.Tags) > 0:
-		a.PullTried = true
-		m := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/manifests/"+url.PathEscape(tags.Tags[0]), auth, manifestTypes...)
-		a.Pull = m.err == nil && m.status == 200
-	case t.err == nil && (t.status == 401 || t.status == 403):
-		a.PullTried = true
+	tag := "latest"
+	t := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/tags/list", auth)
+	if t.err == nil && t.status == 200 && json.Unmarshal(t.body, &tags) == nil && len(tags.Tags) > 0 {
+		tag = tags.Tags[0]
+	}
+	m := p.send(ctx, hc, http.MethodGet, "/v2/"+o.Repository+"/manifests/"+url.PathEscape(tag), auth, manifestTypes...)
+	a.PullTried, a.PullStatus = true, m.status
+	switch {
+	case m.err != nil:
+		a.PullError = p.explain(ctx, m.err)
+	case m.status == 200:
+		a.Pull = true
+	case t.err == nil && (t.status == 401 || t.status == 403) && m.status == 404:
+		a.PullStatus = t.status // the tags were refused; the guessed tag is not there
 	}
 	if o.ProbePush {
 		a.PushTried = true
 		up := p.send(ctx, hc, http.MethodPost, "/v2/"+o.Repository+"/blobs/uploads/", auth)
-		if up.err == nil && up.status == http.StatusAccepted {
+		a.PushStatus = up.status
+		if up.status == http.StatusAccepted {
 			a.Push = true
-			// Cancel the session: nothing is written. Only the path is taken, so the
-			// request (and its credential) stays on the registry.
-			if lu, err := url.Parse(up.header.Get("Location")); err == nil && lu.Path != "" {
-				p.send(ctx, hc, http.MethodDelete, lu.RequestURI(), auth)
+			// Cancel the session: nothing is written. The Location is resolved against
+			// the registry and followed only when it stays there, so the request (and
+			// its credential) never goes to another host.
+			if lu, err := url.Parse(up.header.Get("Location")); err == nil {
+				base, _ := url.Parse(p.base + "/")
+				if to := base.ResolveReference(lu); to.Scheme == base.Scheme && to.Host == base.Host && to.User == nil {
+					p.send(ctx, hc, http.MethodDelete, to.RequestURI(), auth)
+				} else {
+					a.PushError = "the upload session could not be cancelled: its Location points elsewhere (" + firstLine(up.header.Get("Location")) + ")"
+				}
 			}
+		} else if up.err != nil {
+			a.PushError = p.explain(ctx, up.err)
 		}
 	}
 	return a

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/collect/endpoint"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // tokenRegistry is a Bearer registry whose realm grants anonymous pulls (as Docker Hub
@@ -73,7 +75,7 @@ func TestProbeBearerAnonymous(t *testing.T) {
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	r := Probe(context.Background(), srv.URL, ProbeOptions{ProbePush: true})
-	want := facts.RegistryAccess{Catalog: true, CatalogStatus: 200, Repositories: f.repos[:20], PullTried: true, Pull: true, PushTried: true}
+	want := facts.RegistryAccess{Catalog: true, CatalogStatus: 200, Repositories: f.repos[:20], PullTried: true, Pull: true, PullStatus: 200, PushTried: true, PushStatus: 401}
 	if d := cmp.Diff(want, r.Anonymous); d != "" || r.Repository != "lib/app00" || r.Error != "" {
 		t.Errorf("anonymous (-want +got):\n%s\nrepository %q, error %q", d, r.Repository, r.Error)
 	}
@@ -243,7 +245,9 @@ func TestProbeCatalogNotRead(t *testing.T) {
 			}))
 			defer srv.Close()
 			r := Probe(context.Background(), srv.URL, ProbeOptions{Repository: "team/app"})
-			if d := cmp.Diff(tc.want, r.Anonymous); d != "" || r.Error != "" {
+			a := r.Anonymous
+			got := facts.RegistryAccess{Catalog: a.Catalog, CatalogStatus: a.CatalogStatus, CatalogError: a.CatalogError, Repositories: a.Repositories}
+			if d := cmp.Diff(tc.want, got); d != "" || r.Error != "" {
 				t.Errorf("(-want +got):\n%s\nerror %q", d, r.Error)
 			}
 		})
@@ -275,5 +279,77 @@ func TestProbeTimeoutBoundsTheWholeProbe(t *testing.T) {
 	}
 	if r.Error != "no complete answer within --timeout 700ms (it bounds the whole probe)" || r.V2Status != 200 {
 		t.Errorf("error %q", r.Error)
+	}
+}
+
+// TestProbeCredentialsStayOnTheRegistry (found in review): an upload Location that
+// names another host gets no credential, and a plain-HTTP registry off this machine
+// gets no password without --insecure.
+func TestProbeCredentialsStayOnTheRegistry(t *testing.T) {
+	var mu sync.Mutex
+	var spied []string
+	spy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		spied = append(spied, r.Method+" "+r.URL.Path+" "+r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer spy.Close()
+	alice := basicAuth(Credential{Username: "alice", Password: "s3cret"})
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != alice {
+			w.Header().Set("WWW-Authenticate", `Basic realm="reg"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost {
+			w.Header().Set("Location", "@"+strings.TrimPrefix(spy.URL, "http://")+"/v2/foo/blobs/uploads/x")
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.Write([]byte("{}"))
+	}))
+	defer reg.Close()
+	r := Probe(context.Background(), reg.URL, ProbeOptions{Repository: "foo", ProbePush: true, Credential: &Credential{Username: "alice", Password: "s3cret"}})
+	if r.Authenticated == nil || !r.Authenticated.Push {
+		t.Fatalf("authenticated push not probed: %+v %q", r.Authenticated, r.AuthError)
+	}
+	mu.Lock()
+	if len(spied) > 0 {
+		t.Errorf("another host was sent %q", spied)
+	}
+	mu.Unlock()
+
+	// A plain-HTTP registry on an address of this machine that is not loopback.
+	var ip string
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			ip = n.IP.String()
+			break
+		}
+	}
+	if ip == "" {
+		testenv.Missing(t, "no address other than loopback")
+	}
+	l, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	open := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, r.Header.Get("Authorization"))
+		w.Header().Set("WWW-Authenticate", `Basic realm="reg"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	})}
+	go open.Serve(l)
+	defer open.Close()
+	r = Probe(context.Background(), "http://"+l.Addr().String(), ProbeOptions{Credential: &Credential{Username: "alice", Password: "s3cret"}})
+	if r.AuthError != "the registry is plain HTTP and not on loopback: the password would cross the network in clear, so it was not sent (--insecure to send it anyway)" {
+		t.Errorf("auth error %q", r.AuthError)
+	}
+	for _, h := range seen {
+		if h != "" {
+			t.Errorf("the plain-HTTP registry was sent %q", h)
+		}
 	}
 }
