@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -93,6 +94,33 @@ func run(ctx context.Context, args []string, e env) int {
 	// may drive the terminal or start a line of its own.
 	e.usage = e.stderr
 	e.stderr = textsafe.Writer{W: e.stderr}
+	// A report that could not be written (a full disk, a closed pipe) is a failed
+	// run, whatever the command.
+	out := &stdoutErr{w: e.stdout}
+	e.stdout = out
+	code := dispatch(ctx, args, e)
+	if out.err != nil && code != exitFailed && code != exitUsage {
+		fmt.Fprintf(e.stderr, "dockaudit: write stdout: %v\n", out.err)
+		return exitFailed
+	}
+	return code
+}
+
+// stdoutErr remembers the first error writing to stdout.
+type stdoutErr struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stdoutErr) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
 		fmt.Fprint(e.usage, usage)
 		return exitUsage
@@ -221,6 +249,8 @@ func newFlagSet(name, synopsis string) *flags {
 	return &flags{FlagSet: fs, synopsis: synopsis}
 }
 
+var longFlagRE = regexp.MustCompile(`((?:defined: |for flag ))-(\w[\w-]+)`)
+
 // parse parses flags that may come before or after positional arguments. A bad flag
 // gives one line on stderr; --help prints the command's help on stdout.
 func (fs *flags) parse(args []string, e env) ([]string, error) {
@@ -232,8 +262,9 @@ func (fs *flags) parse(args []string, e env) ([]string, error) {
 				fmt.Fprintln(e.stdout, "\nFlags:")
 				printFlags(e.stdout, fs.FlagSet)
 			} else {
-				// The flag package names flags with one dash; the help shows two.
-				msg := strings.NewReplacer("defined: -", "defined: --", "for flag -", "for flag --").Replace(err.Error())
+				// The flag package names flags with one dash; the help shows two for
+				// long names.
+				msg := longFlagRE.ReplaceAllString(err.Error(), "${1}--$2")
 				fmt.Fprintf(e.stderr, "dockaudit %s: %s (see dockaudit %s --help)\n", fs.Name(), msg, fs.Name())
 			}
 			return nil, err

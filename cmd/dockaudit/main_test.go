@@ -274,3 +274,20 @@ func TestStderrEscapes(t *testing.T) {
 		}
 	}
 }
+
+type fullDisk struct{}
+
+func (fullDisk) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// TestStdoutWriteErrors: output that could not be written is a failed run (db status,
+// version and certs said 0 to a full disk).
+func TestStdoutWriteErrors(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"rules"}, {"host", "--from-facts", facts, "-f", "json"}} {
+		var errb bytes.Buffer
+		e := env2(nil)
+		e.stdout, e.stderr = fullDisk{}, &errb
+		if code := run(context.Background(), args, e); code != 1 || !strings.Contains(errb.String(), "no space left on device") {
+			t.Errorf("%v: exit %d, %q", args, code, errb.String())
+		}
+	}
+}

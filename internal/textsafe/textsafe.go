@@ -3,6 +3,7 @@ package textsafe
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -69,12 +70,20 @@ func String(s string) string {
 // newline cannot start a line of its own and pass for dockaudit's.
 type Writer struct{ W io.Writer }
 
-// Write escapes p and writes it in one call. It reports len(p) written when the
-// escaped form was written whole.
+// Write escapes p and writes it in one call. A line break inside the message (a
+// parser's multi-line error, a file name holding one) becomes "; ". It reports
+// len(p) written when the escaped form was written whole.
 func (w Writer) Write(p []byte) (int, error) {
 	s, nl := strings.CutSuffix(string(p), "\n")
 	if clean(s, "\t") {
 		return w.W.Write(p)
+	}
+	if strings.Contains(s, "\n") {
+		lines := strings.Split(s, "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(strings.TrimSuffix(lines[i], "\r"))
+		}
+		s = strings.Join(slices.DeleteFunc(lines, func(l string) bool { return l == "" }), "; ")
 	}
 	var b strings.Builder
 	escape(&b, s, "\t")

@@ -29,7 +29,7 @@ func TestWriterKeepsLines(t *testing.T) {
 	if err != nil || n != len(in) {
 		t.Errorf("wrote %d, %v", n, err)
 	}
-	if want := "dockaudit: 404 \\x1b]0;pwned\\x07\\x1b[2J\\x0dgone\\x0a\tdockaudit: forged\n"; b.String() != want {
+	if want := "dockaudit: 404 \\x1b]0;pwned\\x07\\x1b[2J\\x0dgone; dockaudit: forged\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
