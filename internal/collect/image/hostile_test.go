@@ -311,3 +311,43 @@ func emptyLayer(t testing.TB) []byte {
 	tw.Close()
 	return b.Bytes()
 }
+
+// TestMetadataBounds (found in review): image metadata go-containerregistry reads
+// whole is bounded first, and a sparse OCI archive is not unpacked.
+func TestMetadataBounds(t *testing.T) {
+	dir := t.TempDir()
+	// docker save archive naming a 17 MiB configuration.
+	p := filepath.Join(dir, "bigcfg.tar")
+	f, _ := os.Create(p)
+	tw := tar.NewWriter(f)
+	m := []byte(`[{"Config":"big.json","RepoTags":["x:1"],"Layers":[]}]`)
+	tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o644, Size: int64(len(m)), Typeflag: tar.TypeReg})
+	tw.Write(m)
+	tw.WriteHeader(&tar.Header{Name: "big.json", Mode: 0o644, Size: 17 << 20, Typeflag: tar.TypeReg})
+	io.Copy(tw, io.LimitReader(zeroReader{}, 17<<20))
+	tw.Close()
+	f.Close()
+	if _, err := Open(context.Background(), "docker-archive:"+p, OpenOptions{TempDir: dir}); err == nil || err.Error() != "read docker archive: big.json: the image configuration is larger than 16 MiB" {
+		t.Errorf("big config: %v", err)
+	}
+	// OCI layout whose index.json is 5 MiB.
+	lay := filepath.Join(dir, "lay")
+	os.MkdirAll(filepath.Join(lay, "blobs", "sha256"), 0o755)
+	os.WriteFile(filepath.Join(lay, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+	os.WriteFile(filepath.Join(lay, "index.json"), []byte(`{"manifests":[]}`+strings.Repeat(" ", 5<<20)), 0o644)
+	if _, err := Open(context.Background(), "oci:"+lay, OpenOptions{TempDir: dir}); err == nil || err.Error() != "oci layout: index.json is larger than 4 MiB" {
+		t.Errorf("big index: %v", err)
+	}
+	// A sparse OCI archive: 64 MiB on a few KiB of disk.
+	sp := filepath.Join(dir, "sparse.tar")
+	f, _ = os.Create(sp)
+	tw = tar.NewWriter(f)
+	tw.WriteHeader(&tar.Header{Name: "oci-layout", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	tw.Write([]byte("{}"))
+	tw.Flush()
+	f.Truncate(64 << 20)
+	f.Close()
+	if _, err := Open(context.Background(), "oci:"+sp, OpenOptions{TempDir: dir}); err == nil || !strings.HasPrefix(err.Error(), "oci archive: the archive is a sparse file (64 MiB, ") {
+		t.Errorf("sparse archive: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -19,8 +20,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -266,8 +270,17 @@ func regularFile(p string) error {
 	return nil
 }
 
+// The metadata of an image (an index, a manifest, docker save's manifest.json) is
+// kilobytes and its configuration at most a few MiB: go-containerregistry reads each
+// whole, so each is bounded before it is read.
+const (
+	maxMeta   = 4 << 20
+	maxConfig = 16 << 20
+)
+
 // layoutFiles checks that an OCI layout directory's index and blobs are regular files,
-// which the layout reader then opens.
+// which the layout reader then opens, and that its index, manifests and
+// configurations are of a size such files have.
 func layoutFiles(dir string) error {
 	for _, p := range []string{"oci-layout", "index.json"} {
 		if err := regularFile(filepath.Join(dir, p)); err != nil {
@@ -283,11 +296,95 @@ func layoutFiles(dir string) error {
 			}
 		}
 	}
+	return layoutMeta(dir, "index.json", maxMeta, 0)
+}
+
+// layoutMeta bounds a metadata file of a layout, then the manifests and configurations
+// it names, following nested indexes a few levels deep.
+func layoutMeta(dir, rel string, max int64, depth int) error {
+	b, err := safefile.Read(filepath.Join(dir, filepath.FromSlash(rel)), max)
+	switch {
+	case errors.Is(err, safefile.ErrTooLarge):
+		return fmt.Errorf("%s is larger than %s", rel, safefile.Size(max))
+	case err != nil:
+		return fmt.Errorf("%s: %w", rel, noPath(err))
+	}
+	if depth > 4 {
+		return errors.New("image indexes nested too deeply")
+	}
+	var doc struct {
+		MediaType string
+		Manifests []v1.Descriptor
+		Config    v1.Descriptor
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return nil // not JSON: the layout reader says what is wrong
+	}
+	blob := func(d v1.Descriptor) string { return "blobs/" + d.Digest.Algorithm + "/" + d.Digest.Hex }
+	for _, d := range doc.Manifests {
+		if !validPart(d.Digest.Algorithm) || !validPart(d.Digest.Hex) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, blob(d))); err != nil {
+			continue // a manifest the layout does not hold: refused when it is picked
+		}
+		if err := layoutMeta(dir, blob(d), maxMeta, depth+1); err != nil {
+			return err
+		}
+	}
+	if d := doc.Config; d.Digest.Hex != "" && validPart(d.Digest.Algorithm) && validPart(d.Digest.Hex) {
+		if fi, err := os.Stat(filepath.Join(dir, blob(d))); err == nil && fi.Size() > maxConfig {
+			return fmt.Errorf("%s: the image configuration is larger than %s", blob(d), safefile.Size(maxConfig))
+		}
+	}
+	return nil
+}
+
+// archiveMeta bounds docker save's manifest.json and the configurations it names
+// before go-containerregistry reads them whole.
+func archiveMeta(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sizes := map[string]int64{}
+	var manifest []byte
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil // not a tar: the archive reader says what is wrong
+		}
+		name := filepathClean(h.Name)
+		sizes[name] = h.Size
+		if name == "manifest.json" {
+			if h.Size > maxMeta {
+				return fmt.Errorf("manifest.json is larger than %s", safefile.Size(maxMeta))
+			}
+			if manifest, err = io.ReadAll(io.LimitReader(tr, maxMeta)); err != nil {
+				return err
+			}
+		}
+	}
+	var m []struct{ Config string }
+	json.Unmarshal(manifest, &m)
+	for _, d := range m {
+		if sizes[filepathClean(d.Config)] > maxConfig {
+			return fmt.Errorf("%s: the image configuration is larger than %s", d.Config, safefile.Size(maxConfig))
+		}
+	}
 	return nil
 }
 
 func (s *Source) openArchive(p, tag string) error {
 	if err := regularFile(p); err != nil {
+		return fmt.Errorf("read docker archive: %w", err)
+	}
+	if err := archiveMeta(p); err != nil {
 		return fmt.Errorf("read docker archive: %w", err)
 	}
 	var t *name.Tag
@@ -541,6 +638,13 @@ func unpackLayout(ctx context.Context, archive, dir string) error {
 		return err
 	}
 	defer f.Close()
+	// A sparse archive is gigabytes of zeros on a few kilobytes of disk: unpacked, it
+	// would fill the temporary directory.
+	if fi, err := f.Stat(); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Size() > 1<<20 && st.Blocks*512 < fi.Size()/2 {
+			return fmt.Errorf("the archive is a sparse file (%s, %s of it on disk), which no image tool writes", safefile.Size(fi.Size()), safefile.Size(st.Blocks*512))
+		}
+	}
 	tr := tar.NewReader(f)
 	for {
 		h, err := tr.Next()
