@@ -80,17 +80,26 @@ func IsBundle(path string) bool {
 	return err == nil && h.Name == "manifest.json"
 }
 
-// maxBundleDB bounds an imported database (every source together is a few GiB).
-const maxBundleDB = 16 << 30
+// maxBundleDB bounds an imported database (every source together is a few GiB), and
+// bundleRatio how much larger than its bundle it may be (bundleFloor for a small one).
+const (
+	maxBundleDB = 16 << 30
+	bundleRatio = 50
+	bundleFloor = 256 << 20
+)
 
 // ImportBundle installs an exported bundle into dir after checking its format,
 // schema, size and checksum; the current database is replaced only when all agree.
-func ImportBundle(path, dir string) (Meta, error) {
+func ImportBundle(ctx context.Context, path, dir string) (Meta, error) {
 	f, err := safefile.Open(path)
 	if err != nil {
 		return Meta{}, err
 	}
 	defer f.Close()
+	var bundleSize int64
+	if fi, err := f.Stat(); err == nil {
+		bundleSize = fi.Size()
+	}
 	gz, err := gzip.NewReader(f)
 	if err != nil {
 		return Meta{}, fmt.Errorf("not a dockaudit database bundle: %w", err)
@@ -116,6 +125,11 @@ func ImportBundle(path, dir string) (Meta, error) {
 	if h.Size != m.Size || m.Size <= 0 || m.Size > maxBundleDB {
 		return Meta{}, fmt.Errorf("the bundle's database is %d bytes and its manifest says %d (at most %d): truncated or altered", h.Size, m.Size, int64(maxBundleDB))
 	}
+	// A database compresses a few times in gzip, not a thousand: a small bundle that
+	// declares gigabytes is a bomb, refused before anything is written.
+	if limit := max(bundleFloor, bundleRatio*bundleSize); m.Size > limit {
+		return Meta{}, fmt.Errorf("the bundle's database would be %s from a bundle of %s (at most %d times): not a database export", safefile.Size(m.Size), safefile.Size(bundleSize), bundleRatio)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Meta{}, err
 	}
@@ -125,7 +139,7 @@ func ImportBundle(path, dir string) (Meta, error) {
 	}
 	defer os.Remove(tmp.Name())
 	sum := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(tr, m.Size+1))
+	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(safefile.Reader(ctx, tr), m.Size+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -154,7 +168,7 @@ func ImportBundle(path, dir string) (Meta, error) {
 // exported bundle is installed as it is.
 func Import(ctx context.Context, paths []string, dir string, now time.Time) (Meta, error) {
 	if len(paths) == 1 && IsBundle(paths[0]) {
-		return ImportBundle(paths[0], dir)
+		return ImportBundle(ctx, paths[0], dir)
 	}
 	b := NewBuilder()
 	for _, p := range paths {

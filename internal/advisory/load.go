@@ -154,7 +154,7 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return err
 			}
-			return ParseDebianTracker(f, c.add(b))
+			return ParseDebianTracker(safefile.Reader(ctx, f), c.add(b))
 		}
 		rest, err := io.ReadAll(io.LimitReader(f, maxRecordFile+1))
 		if err != nil {

@@ -1,11 +1,14 @@
 package advisory
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
 	"compress/flate"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -180,4 +183,34 @@ func FuzzLoadZip(f *testing.F) {
 			t.Fatalf("took %s", took)
 		}
 	})
+}
+
+// TestImportBoundsTrackerAndBundles (found in review): --timeout reaches the Debian
+// tracker's parser, and a bundle declaring a database far larger than itself is
+// refused before anything is written.
+func TestImportBoundsTrackerAndBundles(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Import(ctx, []string{"testdata/tracker.json"}, dir, now); err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("tracker under a cancelled context: %v", err)
+	}
+	var b bytes.Buffer
+	gz := gzip.NewWriter(&b)
+	tw := tar.NewWriter(gz)
+	m, _ := json.Marshal(bundleManifest{Format: bundleFormat, Schema: SchemaVersion, SHA256: strings.Repeat("0", 64), Size: 4 << 30})
+	tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o644, Size: int64(len(m)), Typeflag: tar.TypeReg})
+	tw.Write(m)
+	tw.WriteHeader(&tar.Header{Name: FileName, Mode: 0o644, Size: 4 << 30, Typeflag: tar.TypeReg})
+	tw.Flush()
+	gz.Close()
+	p := filepath.Join(t.TempDir(), "bomb.tar.gz")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	_, err := Import(context.Background(), []string{p}, dir, now)
+	if err == nil || !strings.HasPrefix(err.Error(), "the bundle's database would be 4 GiB from a bundle of ") {
+		t.Errorf("bundle bomb: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("written: %v", entries)
+	}
 }

@@ -1,6 +1,7 @@
 package safefile
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -139,3 +140,19 @@ func KeyPair(certFile, keyFile string) (tls.Certificate, error) {
 
 // PEM reads a certificate bundle (a CA file) of at most 1 MiB.
 func PEM(path string) ([]byte, error) { return Read(path, maxPEM) }
+
+// Reader stops reading when ctx is done: a long read of a big file (or a slow pipe)
+// must not outlast --timeout or an interrupt.
+func Reader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

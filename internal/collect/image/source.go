@@ -672,7 +672,7 @@ func unpackLayout(ctx context.Context, archive, dir string) error {
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(out, ctxReader{ctx, tr})
+		_, err = io.Copy(out, safefile.Reader(ctx, tr))
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -903,18 +903,6 @@ func sparse(h *tar.Header) bool {
 }
 
 // ctxReader stops a copy when the context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 // noPath drops the path from a file system error: the reference the caller prints
 // names it already.
 func noPath(err error) error {

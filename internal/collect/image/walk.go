@@ -14,6 +14,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // Limits bound what an image may make the reader do. Images are untrusted input: a
@@ -230,7 +232,7 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 	}
 	defer rc.Close()
 	// ctxReader: one huge entry must not outlast --timeout.
-	cr := &countingReader{r: ctxReader{ctx, rc}, total: total, max: lim.MaxBytes, floor: lim.BombFloor}
+	cr := &countingReader{r: safefile.Reader(ctx, rc), total: total, max: lim.MaxBytes, floor: lim.BombFloor}
 	wantHex, verify := strings.CutPrefix(l.DiffID, "sha256:")
 	if verify {
 		cr.hash = sha256.New()
