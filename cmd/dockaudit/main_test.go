@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -289,5 +290,25 @@ func TestStdoutWriteErrors(t *testing.T) {
 		if code := run(context.Background(), args, e); code != 1 || !strings.Contains(errb.String(), "no space left on device") {
 			t.Errorf("%v: exit %d, %q", args, code, errb.String())
 		}
+	}
+}
+
+// TestFactsTargetCap (found in review): a small facts file of many minimal containers
+// is refused instead of becoming gigabytes of findings.
+func TestFactsTargetCap(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "many.json")
+	var b strings.Builder
+	b.WriteString(`{"schemaVersion":2,"containers":[`)
+	for i := range 65537 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"%d"}`, i)
+	}
+	b.WriteString(`]}`)
+	os.WriteFile(p, []byte(b.String()), 0o600)
+	code, _, errs := runCLI(t, nil, "host", "--from-facts", p)
+	if code != 1 || errs != "dockaudit host: read facts "+p+": 65537 containers and 0 images; dockaudit audits at most 65536 of each at once\n" {
+		t.Errorf("exit %d, %q", code, errs)
 	}
 }

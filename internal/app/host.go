@@ -191,6 +191,10 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 	return snap, nil
 }
 
+// maxTargets bounds the containers (and the images) one audit holds: a daemon's
+// container list, capped at 64 MiB, lists about as many.
+const maxTargets = 65536
+
 // maxFacts bounds a facts file: a snapshot of thousands of containers is a few MiB.
 const maxFacts = 256 << 20
 
@@ -207,6 +211,11 @@ func readFacts(path string) (*facts.Snapshot, error) {
 	var snap facts.Snapshot
 	if err := json.Unmarshal(b, &snap); err != nil {
 		return nil, fmt.Errorf("read facts %s: not a dockaudit facts file: %v", path, err)
+	}
+	// Each target is dozens of evaluations: a few MB of minimal containers must not
+	// become gigabytes of findings. A daemon's list answer allows about as many.
+	if n := max(len(snap.Containers), len(snap.Images)); n > maxTargets {
+		return nil, fmt.Errorf("read facts %s: %d containers and %d images; dockaudit audits at most %d of each at once", path, len(snap.Containers), len(snap.Images), maxTargets)
 	}
 	if snap.SchemaVersion != facts.SchemaVersion {
 		return nil, fmt.Errorf("read facts %s: schema version %d, this dockaudit reads version %d (write them again with this dockaudit's --save-facts)", path, snap.SchemaVersion, facts.SchemaVersion)
@@ -348,12 +357,15 @@ func clientConfig(dir string) *facts.ClientConfig {
 	}
 	p := filepath.Join(dir, "config.json")
 	fi, err := os.Stat(p)
-	if err != nil {
+	if errors.Is(err, os.ErrNotExist) {
 		return nil
+	}
+	if err != nil {
+		return &facts.ClientConfig{Path: p, Error: err.Error()}
 	}
 	cfg, err := registry.LoadDockerConfig(dir)
 	if err != nil {
-		return nil
+		return &facts.ClientConfig{Path: p, Error: err.Error()}
 	}
 	out := &facts.ClientConfig{Path: p, PlaintextAuths: cfg.PlaintextRegistries(), CredsStore: cfg.CredsStore, Mode: uint32(fi.Mode().Perm())}
 	for reg := range cfg.CredHelpers {

@@ -360,6 +360,8 @@ type DockerGroup struct {
 	Configured       string `json:"configured"` // the daemon's group option, "docker" by default
 	ConfiguredGID    int    `json:"configuredGID"`
 	ConfiguredExists bool   `json:"configuredExists"`
+	// Error says why the host's accounts could not be read: then nothing above is known.
+	Error string `json:"error,omitempty"`
 }
 
 // LSM is whether a Linux security module is active on the host.
@@ -390,6 +392,8 @@ type ClientConfig struct {
 	CredsStore     string   `json:"credsStore,omitempty"`
 	CredHelpers    []string `json:"credHelpers,omitempty"` // registries with a helper
 	Mode           uint32   `json:"mode"`
+	// Error says why the file, which is there, could not be read.
+	Error string `json:"error,omitempty"`
 }
 
 // Container is one container, from a single inspect plus its process list.

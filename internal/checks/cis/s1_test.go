@@ -211,3 +211,10 @@ func TestRemoteSkipsHostChecks(t *testing.T) {
 	statuses(t, run(t, s, "2.3"), "fail: node1: the daemon runs in debug mode")
 	statuses(t, run(t, s, "5.26"), "warn: web: does not set no-new-privileges, and the daemon default could not be read")
 }
+
+// TestAccountsNotRead (found in review): unreadable /etc/group is not "no docker group".
+func TestAccountsNotRead(t *testing.T) {
+	s := base()
+	s.Host.DockerGroup = facts.DockerGroup{GID: -1, Configured: "docker", Members: []string{}, Error: "/etc/group is a FIFO, not a regular file"}
+	statuses(t, run(t, s, "1.1.2"), "skip: node1: the host's users and groups could not be read: /etc/group is a FIFO, not a regular file")
+}

@@ -109,6 +109,8 @@ func clientCredentials(p *check.Pass) {
 	switch {
 	case cfg == nil:
 		p.Skip("no docker CLI configuration was found")
+	case cfg.Error != "":
+		p.Skip("the docker CLI configuration " + cfg.Path + " could not be read: " + cfg.Error)
 	case len(cfg.PlaintextAuths) > 0:
 		p.Fail(fmt.Sprintf("%s holds credentials for %s in the file itself", cfg.Path, strings.Join(cfg.PlaintextAuths, ", ")),
 			ev("registries with stored credentials", strings.Join(cfg.PlaintextAuths, ", "), "none (a credential store)")).At(cfg.Path)

@@ -268,3 +268,10 @@ func TestHostRules(t *testing.T) {
 		"TLS-MATERIAL warn high: cannot read /etc/docker/tls/a.pem: no PEM certificate",
 		"TLS-MATERIAL warn high: cannot read /etc/docker/tls/z.pem: permission denied")
 }
+
+// TestClientConfigNotRead (found in review): an unreadable config.json is not "no
+// configuration".
+func TestClientConfigNotRead(t *testing.T) {
+	snap := &facts.Snapshot{HostAccess: facts.HostAccess{Local: true}, Client: &facts.Client{Config: &facts.ClientConfig{Path: "/root/.docker/config.json", Error: "/root/.docker/config.json is larger than 4 MiB"}}}
+	expect(t, run(t, snap, "CLIENT-CREDENTIALS"), "CLIENT-CREDENTIALS skip medium: the docker CLI configuration /root/.docker/config.json could not be read: /root/.docker/config.json is larger than 4 MiB")
+}

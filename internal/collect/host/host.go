@@ -520,7 +520,7 @@ func Auditctl(ctx context.Context) ([]byte, error) {
 // drive the daemon and so is root on this host), and the group the daemon was told to
 // use (dockerd's -G, "docker" by default).
 func dockerGroup(fsys *hostfs.FS, d *facts.DaemonProcess, sock facts.File) facts.DockerGroup {
-	g := facts.DockerGroup{GID: -1, Configured: "docker", Members: []string{}}
+	g := facts.DockerGroup{GID: -1, Configured: "docker", Members: []string{}, Error: fsys.AccountsError()}
 	if s, ok := d.Lookup("group"); ok && s.Value() != "" {
 		g.Configured = s.Value()
 	}

@@ -30,6 +30,8 @@ type FS struct {
 	Root string
 
 	users, groups map[int]string
+	// accountsErr says why /etc/passwd or /etc/group could not be read.
+	accountsErr string
 }
 
 // New returns an FS rooted at root ("/" for the local host).
@@ -40,8 +42,17 @@ func New(root string) *FS {
 	f := &FS{Root: filepath.Clean(root)}
 	f.users = parseIDNames(f.readSmall("/etc/passwd"))
 	f.groups = parseIDNames(f.readSmall("/etc/group"))
+	for _, p := range []string{"/etc/passwd", "/etc/group"} {
+		if _, err := f.ReadFile(p); err != nil && f.accountsErr == "" {
+			f.accountsErr = err.Error()
+		}
+	}
 	return f
 }
+
+// AccountsError says why the host's /etc/passwd or /etc/group could not be read ("" when
+// both were): lookups of users and groups then know nothing.
+func (f *FS) AccountsError() string { return f.accountsErr }
 
 func (f *FS) readSmall(p string) []byte {
 	b, _ := f.ReadFile(p)
