@@ -121,6 +121,11 @@ func WriteOutput(path string, newMode os.FileMode, stdout io.Writer, fill func(i
 	if newMode&0o077 == 0 {
 		mode &= 0o700
 	}
+	if st, ok := statT(fi); ok && int(st.Uid) != os.Geteuid() && os.Geteuid() != 0 {
+		// Someone else's file, writable to us: a replacement would be ours, so it is
+		// rewritten in place and stays theirs (not atomically, as the shell would).
+		return writeInPlace(real, fill, func() (*os.File, error) { return os.OpenFile(real, os.O_WRONLY|os.O_TRUNC, 0) })
+	}
 	return replaceFile(real, mode, fi, fill)
 }
 
