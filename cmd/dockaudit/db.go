@@ -137,13 +137,23 @@ func splitList(s string) []string {
 
 const dbImportUsage = `Usage: dockaudit db import [flags] PATH...
 
-Builds a new database from the advisories in the given files, directories and zips,
-or installs one bundle made by dockaudit db export, replacing the current database.
+Adds the advisories in the given files, directories and zips to the database, source
+by source: a source imported again (osv:Debian, debian-tracker,
+alpine-secdb:v3.20/main…) replaces its earlier copy, and the others stay. --replace
+starts a new database instead. One bundle made by dockaudit db export is installed as
+it is. Formats are recognised by content, whatever the files are called: OSV JSON or
+YAML, OSV zip (all.zip), the Debian tracker's JSON (tracker/data/json), its DSA and DLA
+lists, Alpine secdb JSON or YAML. Nothing changes unless everything was read.
+
+Examples:
+  dockaudit db import Debian-all.zip
+  dockaudit db import --replace vulndb/data/osv json
 `
 
 func runDBImport(ctx context.Context, args []string, e env) int {
 	fs, dir := dbFlags("import", dbImportUsage)
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this `DURATION`; the database is left as it was")
+	replace := fs.Bool("replace", false, "start a new database from what is imported (by default the import adds to the current one, replacing only the sources it holds again)")
 	paths, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -161,7 +171,7 @@ func runDBImport(ctx context.Context, args []string, e env) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	d := dbDirectory(*dir, e)
-	meta, err := advisory.Import(ctx, paths, d, time.Now())
+	meta, err := advisory.Import(ctx, paths, d, time.Now(), advisory.ImportOptions{Replace: *replace})
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("not done within --timeout %s; the database is as it was", *timeout)
 	}
@@ -244,22 +254,32 @@ func runDBStatus(args []string, e env) int {
 	if fi, err := os.Stat(s.Path); err == nil {
 		size = fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
 	}
-	age := time.Since(s.Meta.Built)
 	// Source names and origins come from whoever made the database or bundle.
 	e.stdout = textsafe.TextWriter{W: e.stdout}
-	fmt.Fprintf(e.stdout, "%s: schema %s, built %s (%s ago), %s, opened in %s\n", s.Path, s.Meta.Schema,
-		s.Meta.Built.Format("2006-01-02 15:04 UTC"), age.Round(time.Minute), size, opened.Round(time.Microsecond))
-	fmt.Fprintf(e.stdout, "%d advisories for %d packages\n\n", s.Meta.Records, s.Meta.Packages)
+	fmt.Fprintf(e.stdout, "%s: schema %s, written %s, %s, opened in %s\n", s.Path, s.Meta.Schema,
+		s.Meta.Built.Format("2006-01-02 15:04 UTC"), size, opened.Round(time.Microsecond))
+	fmt.Fprintf(e.stdout, "%d advisories for %d packages in %d ecosystems\n\n", s.Meta.Records, s.Meta.Packages, len(s.Meta.Ecosystems))
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tRECORDS\tSKIPPED\tFETCHED\tFROM")
+	fmt.Fprintln(tw, "SOURCE\tRECORDS\tSKIPPED\tDATA AS OF\tIMPORTED\tFROM")
 	srcs := append([]advisory.SourceInfo{}, s.Meta.Sources...)
 	sort.SliceStable(srcs, func(i, j int) bool { return srcs[i].Name < srcs[j].Name })
+	now := time.Now()
+	var stale []string
 	for _, src := range srcs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", src.Name, src.Records, src.Skipped, src.Fetched.Format("2006-01-02 15:04"), src.Origin)
+		// The data's own date, not when it was fetched: an import of an old file
+		// today is old data.
+		asOf := "unknown"
+		if !src.DataDate.IsZero() {
+			asOf = src.DataDate.Format("2006-01-02 15:04")
+			if days := int(now.Sub(src.DataDate).Hours() / 24); days > 7 {
+				stale = append(stale, fmt.Sprintf("%s (%d days)", src.Name, days))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\n", src.Name, src.Records, src.Skipped, asOf, src.Fetched.Format("2006-01-02 15:04"), src.Origin)
 	}
 	tw.Flush()
-	if age > 7*24*time.Hour {
-		fmt.Fprintf(e.stdout, "\nThe database is %d days old: run dockaudit db update.\n", int(age.Hours()/24))
+	if len(stale) > 0 {
+		fmt.Fprintf(e.stdout, "\nThe newest advisory of %s is more than a week old: run dockaudit db update.\n", strings.Join(stale, ", "))
 	}
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"syscall"
 	"time"
 
@@ -30,13 +31,41 @@ func TestDBCommands(t *testing.T) {
 		Records int
 		Sources []struct{ Name string }
 	}
-	if json.Unmarshal([]byte(out), &meta); code != 0 || meta.Schema != "1" || meta.Records != 4 || len(meta.Sources) != 2 {
+	if json.Unmarshal([]byte(out), &meta); code != 0 || meta.Schema != "2" || meta.Records != 4 || len(meta.Sources) != 2 {
 		t.Errorf("status: exit %d, %+v", code, meta)
 	}
 	code, out, _ = runCLI(t, env, "db", "status")
 	if code != 0 || !strings.Contains(out, "4 advisories for 2 packages") || !strings.Contains(out, "debian-tracker") {
 		t.Errorf("status table: %q", out)
 	}
+	// A second import adds its source (it replaced the database once); importing a
+	// source again replaces that source only; --replace starts over.
+	goRec := filepath.Join(t.TempDir(), "GO-2024-0001.json")
+	os.WriteFile(goRec, []byte(`{"id":"GO-2024-0001","modified":"2024-05-01T00:00:00Z","affected":[{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.0"}]}]}]}`), 0o644)
+	sources := func() []string {
+		_, out, _ := runCLI(t, env, "db", "status", "--format", "json")
+		var m struct{ Sources []struct{ Name string } }
+		json.Unmarshal([]byte(out), &m)
+		var names []string
+		for _, s := range m.Sources {
+			names = append(names, s.Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	if code, out, errs := runCLI(t, env, "db", "import", goRec); code != 0 || out != "imported into "+filepath.Join(dir, "vuln.db")+": 5 advisories for 3 packages from 3 sources\n" {
+		t.Errorf("second import: %d %q %q", code, out, errs)
+	}
+	if got := sources(); !slices.Equal(got, []string{"debian-tracker", "osv:Go", "osv:npm"}) {
+		t.Errorf("after adding osv:Go: %q", got)
+	}
+	if code, _, _ := runCLI(t, env, "db", "import", goRec); code != 0 || !slices.Equal(sources(), []string{"debian-tracker", "osv:Go", "osv:npm"}) {
+		t.Errorf("importing osv:Go again: %q", sources())
+	}
+	if code, _, _ := runCLI(t, env, "db", "import", "--replace", goRec); code != 0 || !slices.Equal(sources(), []string{"osv:Go"}) {
+		t.Errorf("--replace: %q", sources())
+	}
+	runCLI(t, env, "db", "import", "--replace", "../../internal/app/testdata/advisories")
 	bundle := filepath.Join(t.TempDir(), "db.tar.gz")
 	if code, _, errs := runCLI(t, env, "db", "export", bundle); code != 0 {
 		t.Fatalf("export: %d %s", code, errs)

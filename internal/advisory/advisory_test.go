@@ -193,7 +193,7 @@ func TestAlpineSecDB(t *testing.T) {
 	libcrypto.Version = "3.1.4-r0"
 	expect(t, match(t, s, alpine, libcrypto), "CVE-2023-5678 fixed fixed=3.1.4-r1", "CVE-2024-6119 fixed fixed=3.3.2-r0")
 	expect(t, match(t, s, facts.OS{ID: "alpine", VersionID: "3.19.1"}, libcrypto))
-	if s.Meta.Sources[0].Name != "alpine-secdb" || s.Meta.Sources[0].Records != 3 || s.Meta.Sources[0].Skipped != 1 {
+	if s.Meta.Sources[0].Name != "alpine-secdb:v3.20/main" || s.Meta.Sources[0].Records != 3 || s.Meta.Sources[0].Skipped != 1 {
 		t.Errorf("sources %+v", s.Meta.Sources)
 	}
 }

@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -29,21 +30,23 @@ var vulnID = regexp.MustCompile(`^(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3}|[A-Z
 // main.json; the YAML form has the same fields). Each secfixes key is the first
 // version that fixes the listed ids, keyed by origin package; the key "0" means the
 // id never affected the package. One record per id and package is emitted; ids that
-// are not recognisable are counted in skipped.
-func ParseAlpineSecDB(b []byte, emit func(Record) error) (skipped int, err error) {
+// are not recognisable are counted in skipped. The records' source names the branch
+// and repository ("alpine-secdb:v3.20/main"), so each file is a source of its own.
+func ParseAlpineSecDB(b []byte, emit func(Record) error) (source string, skipped int, err error) {
 	var db secdb
 	if jerr := json.Unmarshal(b, &db); jerr != nil {
 		if yerr := yaml.Unmarshal(b, &db); yerr != nil {
-			return 0, fmt.Errorf("not an Alpine secdb file: %v", jerr)
+			return "", 0, fmt.Errorf("not an Alpine secdb file: %v", jerr)
 		}
 	}
 	branch := db.DistroVersion
 	if branch == "" {
-		return 0, fmt.Errorf("not an Alpine secdb file: no distroversion")
+		return "", 0, fmt.Errorf("not an Alpine secdb file: no distroversion")
 	}
-	if !strings.HasPrefix(branch, "v") {
+	if branch[0] >= '0' && branch[0] <= '9' {
 		branch = "v" + branch
 	}
+	source = "alpine-secdb:" + branch + "/" + cmp.Or(db.RepoName, "main")
 	eco := "Alpine:" + branch
 	for _, p := range db.Packages {
 		fixes := make([]string, 0, len(p.Pkg.Secfixes))
@@ -65,11 +68,11 @@ func ParseAlpineSecDB(b []byte, emit func(Record) error) (skipped int, err error
 					af.Status = "fixed"
 					af.Ranges = []Range{{Type: "ECOSYSTEM", Events: []Event{{Introduced: "0"}, {Fixed: fixed}}}}
 				}
-				if err := emit(Record{ID: id, Source: "alpine-secdb", Affected: []Affected{af}}); err != nil {
-					return skipped, err
+				if err := emit(Record{ID: id, Source: source, Affected: []Affected{af}}); err != nil {
+					return source, skipped, err
 				}
 			}
 		}
 	}
-	return skipped, nil
+	return source, skipped, nil
 }

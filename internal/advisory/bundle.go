@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/safefile"
@@ -163,10 +164,18 @@ func ImportBundle(ctx context.Context, path, dir string) (Meta, error) {
 	return meta, nil
 }
 
-// Import builds a database from files, directories and zip archives of advisories
-// (see LoadPath) and installs it in dir, replacing the current one. A single
-// exported bundle is installed as it is.
-func Import(ctx context.Context, paths []string, dir string, now time.Time) (Meta, error) {
+// ImportOptions say how an import joins the current database.
+type ImportOptions struct {
+	// Replace starts a new database from what is imported; otherwise the import adds
+	// its sources to the current database, replacing only the sources it holds again.
+	Replace bool
+}
+
+// Import reads advisories from files, directories and zip archives (see LoadPath) and
+// installs them in dir: added to the current database source by source (a source
+// imported again replaces its earlier copy), or alone with Replace. A single exported
+// bundle is installed as it is. Nothing changes unless everything was read.
+func Import(ctx context.Context, paths []string, dir string, now time.Time, o ImportOptions) (Meta, error) {
 	if len(paths) == 1 && IsBundle(paths[0]) {
 		return ImportBundle(ctx, paths[0], dir)
 	}
@@ -181,6 +190,26 @@ func Import(ctx context.Context, paths []string, dir string, now time.Time) (Met
 		}
 		for _, s := range srcs {
 			b.AddSource(s)
+		}
+	}
+	if !o.Replace {
+		old, err := Open(filepath.Join(dir, FileName))
+		switch {
+		case errors.Is(err, ErrNoDatabase):
+		case err != nil:
+			return Meta{}, fmt.Errorf("the current database cannot be added to (%w); import with --replace to start a new one", err)
+		default:
+			defer old.Close()
+			loaded := b.SourceNames()
+			var keep []string
+			for _, s := range old.Meta.Sources {
+				if !slices.Contains(loaded, s.Name) {
+					keep = append(keep, s.Name)
+				}
+			}
+			if err := old.KeepSources(b, keep); err != nil {
+				return Meta{}, fmt.Errorf("read the current database: %w", err)
+			}
 		}
 	}
 	if err := b.Install(dir, now); err != nil {

@@ -182,8 +182,8 @@ func loadDocument(b *Builder, c *counter, data []byte, isYAML bool) error {
 		return errNotAdvisory
 	}
 	if bytes.Contains(data[:min(len(data), 4096)], []byte("distroversion")) {
-		skipped, err := ParseAlpineSecDB(data, c.add(b))
-		c.skipped["alpine-secdb"] += skipped
+		source, skipped, err := ParseAlpineSecDB(data, c.add(b))
+		c.skipped[source] += skipped
 		return err
 	}
 	var r Record

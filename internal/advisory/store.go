@@ -1,11 +1,13 @@
 package advisory
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,7 +18,7 @@ import (
 
 // SchemaVersion is the version of the database layout; a database of another version
 // is refused with the command that makes a new one.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
 
 // FileName is the database file in the database directory.
 const FileName = "vuln.db"
@@ -29,11 +31,17 @@ var (
 
 // SourceInfo describes one source a database was built from.
 type SourceInfo struct {
-	Name    string    `json:"name"`              // osv:Debian, debian-tracker, alpine-secdb:v3.20/main…
-	Origin  string    `json:"origin"`            // the URL or path it came from
-	Records int       `json:"records"`           // advisories read from it
-	Skipped int       `json:"skipped,omitempty"` // entries that could not be read
-	Fetched time.Time `json:"fetched"`
+	Name    string `json:"name"`              // osv:Debian, debian-tracker, alpine-secdb:v3.20/main…
+	Origin  string `json:"origin"`            // the URL or path it came from
+	Records int    `json:"records"`           // advisories read from it
+	Skipped int    `json:"skipped,omitempty"` // entries that could not be read
+	// Dropped counts records the source's index listed as changed and then answered
+	// 404 for: gone from the source, and from the database.
+	Dropped int `json:"dropped,omitempty"`
+	// Fetched is when the source was downloaded or imported; DataDate the newest
+	// modification time among its records (zero when they carry none).
+	Fetched  time.Time `json:"fetched"`
+	DataDate time.Time `json:"dataDate,omitzero"`
 	// Watermark is the newest modification time the source's index listed when it
 	// was fetched (OSV's modified_id.csv): the next update fetches what changed since.
 	Watermark string `json:"watermark,omitempty"`
@@ -47,6 +55,26 @@ type Meta struct {
 	// Records and Packages count advisories and (ecosystem, package) keys.
 	Records  int `json:"records"`
 	Packages int `json:"packages"`
+	// Ecosystems are the ecosystems the database has advisories for ("Debian:12",
+	// "Go"), each with its packages and the sources that cover it: what an image's
+	// packages can be matched against.
+	Ecosystems []EcosystemInfo `json:"ecosystems"`
+}
+
+// EcosystemInfo is one ecosystem of a database.
+type EcosystemInfo struct {
+	Name     string   `json:"name"`
+	Packages int      `json:"packages"`
+	Sources  []string `json:"sources"`
+}
+
+// Ecosystem returns what the database holds for an ecosystem.
+func (m Meta) Ecosystem(name string) (EcosystemInfo, bool) {
+	i, ok := slices.BinarySearchFunc(m.Ecosystems, name, func(e EcosystemInfo, n string) int { return cmp.Compare(e.Name, n) })
+	if !ok {
+		return EcosystemInfo{}, false
+	}
+	return m.Ecosystems[i], true
 }
 
 // Entry is one advisory's verdict on one package, as stored per package.
@@ -61,11 +89,47 @@ type Builder struct {
 	records  map[string]*Record
 	affected map[string][]Entry
 	sources  []SourceInfo
+	// dataDates is the newest modification time seen per source.
+	dataDates map[string]time.Time
 }
 
 // NewBuilder starts an empty database.
 func NewBuilder() *Builder {
-	return &Builder{records: map[string]*Record{}, affected: map[string][]Entry{}}
+	return &Builder{records: map[string]*Record{}, affected: map[string][]Entry{}, dataDates: map[string]time.Time{}}
+}
+
+// Absorb moves everything o holds into b: a source loaded on its own (so that a
+// failure leaves b untouched) joins the database.
+func (b *Builder) Absorb(o *Builder) {
+	for id, r := range o.records {
+		if _, ok := b.records[id]; !ok {
+			b.records[id] = r
+			continue
+		}
+		m := *r
+		m.Affected = nil
+		b.Add(m)
+	}
+	for k, es := range o.affected {
+		b.affected[k] = append(b.affected[k], es...)
+	}
+	b.sources = append(b.sources, o.sources...)
+	for s, t := range o.dataDates {
+		if t.After(b.dataDates[s]) {
+			b.dataDates[s] = t
+		}
+	}
+}
+
+// SourceNames are the sources the builder has records of.
+func (b *Builder) SourceNames() []string {
+	seen := map[string]bool{}
+	for _, es := range b.affected {
+		for _, e := range es {
+			seen[e.Source] = true
+		}
+	}
+	return sortedKeys(seen)
 }
 
 // Add files a record: its metadata under its ID (merged with what other sources said
@@ -96,6 +160,9 @@ func (b *Builder) Add(r Record) {
 			cur.Source += "," + r.Source
 		}
 	}
+	if t, err := time.Parse(time.RFC3339, r.Modified); err == nil && t.After(b.dataDates[r.Source]) {
+		b.dataDates[r.Source] = t.UTC()
+	}
 	for _, a := range r.Affected {
 		key := a.Ecosystem + "\x00" + normalizeName(a.Ecosystem, a.Package)
 		b.affected[key] = append(b.affected[key], Entry{ID: r.ID, Source: r.Source, Affected: a})
@@ -115,7 +182,13 @@ func (b *Builder) Write(path string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	meta := Meta{Schema: SchemaVersion, Built: now.UTC(), Sources: b.sources, Records: len(b.records), Packages: len(b.affected)}
+	meta := Meta{Schema: SchemaVersion, Built: now.UTC(), Sources: b.sources, Records: len(b.records), Packages: len(b.affected),
+		Ecosystems: b.ecosystems()}
+	for i := range meta.Sources {
+		if s := &meta.Sources[i]; s.DataDate.IsZero() {
+			s.DataDate = b.dataDates[s.Name]
+		}
+	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		mb, err := tx.CreateBucket(bMeta)
 		if err != nil {
@@ -160,6 +233,91 @@ func (b *Builder) Write(path string, now time.Time) error {
 		return err
 	}
 	return db.Close()
+}
+
+// ecosystems lists the ecosystems the builder has entries for, sorted, with their
+// package counts and sources.
+func (b *Builder) ecosystems() []EcosystemInfo {
+	byName := map[string]*EcosystemInfo{}
+	sources := map[string]map[string]bool{}
+	for key, es := range b.affected {
+		eco, _, _ := strings.Cut(key, "\x00")
+		e := byName[eco]
+		if e == nil {
+			e = &EcosystemInfo{Name: eco}
+			byName[eco], sources[eco] = e, map[string]bool{}
+		}
+		e.Packages++
+		for _, en := range es {
+			sources[eco][en.Source] = true
+		}
+	}
+	out := make([]EcosystemInfo, 0, len(byName))
+	for _, name := range sortedKeys(byName) {
+		e := byName[name]
+		e.Sources = sortedKeys(sources[name])
+		out = append(out, *e)
+	}
+	return out
+}
+
+// CopySources adds to b the entries of the sources keep accepts (with each record's
+// metadata), and their SourceInfo, and returns how many records each gave.
+func (s *Store) CopySources(b *Builder, keep func(source, id string) bool) (map[string]int, error) {
+	ids := map[string]map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		recs := tx.Bucket(bRecords)
+		return tx.Bucket(bAffected).ForEach(func(k, v []byte) error {
+			var es []Entry
+			if err := decodeValue(v, &es); err != nil {
+				return err
+			}
+			eco, pkg, _ := strings.Cut(string(k), "\x00")
+			for _, e := range es {
+				if !keep(e.Source, e.ID) {
+					continue
+				}
+				var r Record
+				if raw := recs.Get([]byte(e.ID)); raw != nil {
+					if err := decodeValue(raw, &r); err != nil {
+						return err
+					}
+				}
+				r.ID, r.Source = e.ID, e.Source
+				a := e.Affected
+				a.Ecosystem, a.Package = eco, pkg
+				r.Affected = []Affected{a}
+				b.Add(r)
+				if ids[e.Source] == nil {
+					ids[e.Source] = map[string]bool{}
+				}
+				ids[e.Source][e.ID] = true
+			}
+			return nil
+		})
+	})
+	counts := map[string]int{}
+	for src, set := range ids {
+		counts[src] = len(set)
+	}
+	return counts, err
+}
+
+// KeepSources copies whole sources of the database into b, their SourceInfo included.
+func (s *Store) KeepSources(b *Builder, names []string) error {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	if _, err := s.CopySources(b, func(src, _ string) bool { return want[src] }); err != nil {
+		return err
+	}
+	for _, si := range s.Meta.Sources {
+		if want[si.Name] {
+			b.AddSource(si)
+		}
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Default sources: the public URLs dockaudit db update reads.
@@ -297,36 +295,8 @@ func (u *updater) previous(name string) (SourceInfo, bool) {
 // copyOld copies a source's records from the current database, except those keep
 // refuses, and returns how many records it copied.
 func (u *updater) copyOld(source string, keep func(id string) bool) (int, error) {
-	ids := map[string]bool{}
-	err := u.old.db.View(func(tx *bolt.Tx) error {
-		recs := tx.Bucket(bRecords)
-		return tx.Bucket(bAffected).ForEach(func(k, v []byte) error {
-			var es []Entry
-			if err := decodeValue(v, &es); err != nil {
-				return err
-			}
-			eco, pkg, _ := strings.Cut(string(k), "\x00")
-			for _, e := range es {
-				if e.Source != source || !keep(e.ID) {
-					continue
-				}
-				var r Record
-				if raw := recs.Get([]byte(e.ID)); raw != nil {
-					if err := decodeValue(raw, &r); err != nil {
-						return err
-					}
-				}
-				r.ID, r.Source = e.ID, source
-				a := e.Affected
-				a.Ecosystem, a.Package = eco, pkg
-				r.Affected = []Affected{a}
-				u.b.Add(r)
-				ids[e.ID] = true
-			}
-			return nil
-		})
-	})
-	return len(ids), err
+	n, err := u.old.CopySources(u.b, func(src, id string) bool { return src == source && keep(id) })
+	return n[source], err
 }
 
 func (u *updater) debian(ctx context.Context) error {
@@ -368,11 +338,11 @@ func (u *updater) alpine(ctx context.Context, branch, repo string) error {
 		return err
 	}
 	c := newCounter(redactURL(rawURL))
-	skipped, err := ParseAlpineSecDB(data, c.add(u.b))
+	source, skipped, err := ParseAlpineSecDB(data, c.add(u.b))
 	if err != nil {
 		return err
 	}
-	u.b.AddSource(SourceInfo{Name: "alpine-secdb:" + branch + "/" + repo, Origin: redactURL(rawURL), Records: c.counts["alpine-secdb"], Skipped: skipped, Fetched: u.o.Now().UTC()})
+	u.b.AddSource(SourceInfo{Name: source, Origin: redactURL(rawURL), Records: c.counts[source], Skipped: skipped, Fetched: u.o.Now().UTC()})
 	return nil
 }
 

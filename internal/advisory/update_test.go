@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,7 +193,7 @@ func TestExportImport(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "vulndb.tar.gz")
 	os.WriteFile(p, bundle.Bytes(), 0o644)
 	dst := t.TempDir()
-	meta, err := Import(context.Background(), []string{p}, dst, now)
+	meta, err := Import(context.Background(), []string{p}, dst, now, ImportOptions{})
 	if err != nil || meta.Records != 15 || len(meta.Sources) != 4 {
 		t.Fatalf("import: %v %+v", err, meta)
 	}
@@ -214,7 +215,7 @@ func TestExportImport(t *testing.T) {
 	} {
 		q := filepath.Join(t.TempDir(), "bad.tar.gz")
 		os.WriteFile(q, tc.data, 0o644)
-		if _, err := Import(context.Background(), []string{q}, dst, now); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := Import(context.Background(), []string{q}, dst, now, ImportOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -224,9 +225,21 @@ func TestExportImport(t *testing.T) {
 	// A directory of advisories, and a zip.
 	zp := filepath.Join(t.TempDir(), "all.zip")
 	os.WriteFile(zp, zipOf(t, map[string]string{"A.json": osv("GHSA-aaaa", "npm", "left-pad", "SEMVER", `{"introduced":"0"}`, "")}), 0o644)
-	meta, err = Import(context.Background(), []string{zp, "testdata"}, dst, now)
+	meta, err = Import(context.Background(), []string{zp, "testdata"}, dst, now, ImportOptions{Replace: true})
 	if err != nil || meta.Records != 12 {
 		t.Errorf("zip and directory: %v %+v", err, meta)
+	}
+	// Added to the bundle's database instead, they replace its osv:npm and
+	// debian-tracker and keep its other sources.
+	Import(context.Background(), []string{p}, dst, now, ImportOptions{})
+	meta, err = Import(context.Background(), []string{zp, "testdata"}, dst, now, ImportOptions{})
+	var names []string
+	for _, s := range meta.Sources {
+		names = append(names, s.Name)
+	}
+	slices.Sort(names)
+	if err != nil || !slices.Equal(names, []string{"alpine-secdb:v3.20/main", "debian-tracker", "osv:Go", "osv:Rocky Linux", "osv:npm"}) || meta.Records != 16 {
+		t.Errorf("added: %v %q %d", err, names, meta.Records)
 	}
 }
 

@@ -107,7 +107,7 @@ func TestImportRefusesZipBombs(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(t.TempDir(), "good.zip")
 	os.WriteFile(good, zipOf(t, map[string]string{"A.json": osv("GHSA-aaaa", "npm", "left-pad", "SEMVER", `{"introduced":"0"}`, "")}), 0o644)
-	if _, err := Import(context.Background(), []string{good}, dir, now); err != nil {
+	if _, err := Import(context.Background(), []string{good}, dir, now, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, FileName))
@@ -121,7 +121,7 @@ func TestImportRefusesZipBombs(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "bomb.zip")
 		os.WriteFile(p, tc.data, 0o644)
 		start := time.Now()
-		_, err := Import(context.Background(), []string{p}, dir, now)
+		_, err := Import(context.Background(), []string{p}, dir, now, ImportOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s (%d bytes): %v", name, len(tc.data), err)
 		}
@@ -135,7 +135,7 @@ func TestImportRefusesZipBombs(t *testing.T) {
 	// A cancelled import stops between members.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Import(ctx, []string{good}, dir, now); err == nil || !strings.Contains(err.Error(), "context canceled") {
+	if _, err := Import(ctx, []string{good}, dir, now, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestImportOfNothingChangesNothing(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(t.TempDir(), "good.zip")
 	os.WriteFile(good, zipOf(t, map[string]string{"A.json": osv("GHSA-aaaa", "npm", "left-pad", "SEMVER", `{"introduced":"0"}`, "")}), 0o644)
-	if _, err := Import(context.Background(), []string{good}, dir, now); err != nil {
+	if _, err := Import(context.Background(), []string{good}, dir, now, ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, FileName))
@@ -158,7 +158,7 @@ func TestImportOfNothingChangesNothing(t *testing.T) {
 		junk:  junk + ": no advisories in it; 1 record was not readable (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)",
 		empty: empty + ": not an advisory file (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)",
 	} {
-		if _, err := Import(context.Background(), []string{p}, dir, now); err == nil || err.Error() != want {
+		if _, err := Import(context.Background(), []string{p}, dir, now, ImportOptions{}); err == nil || err.Error() != want {
 			t.Errorf("got %v\nwant %s", err, want)
 		}
 	}
@@ -192,7 +192,7 @@ func TestImportBoundsTrackerAndBundles(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Import(ctx, []string{"testdata/tracker.json"}, dir, now); err == nil || !strings.Contains(err.Error(), "context canceled") {
+	if _, err := Import(ctx, []string{"testdata/tracker.json"}, dir, now, ImportOptions{}); err == nil || !strings.Contains(err.Error(), "context canceled") {
 		t.Errorf("tracker under a cancelled context: %v", err)
 	}
 	var b bytes.Buffer
@@ -206,7 +206,7 @@ func TestImportBoundsTrackerAndBundles(t *testing.T) {
 	gz.Close()
 	p := filepath.Join(t.TempDir(), "bomb.tar.gz")
 	os.WriteFile(p, b.Bytes(), 0o644)
-	_, err := Import(context.Background(), []string{p}, dir, now)
+	_, err := Import(context.Background(), []string{p}, dir, now, ImportOptions{})
 	if err == nil || !strings.HasPrefix(err.Error(), "the bundle's database would be 4 GiB from a bundle of ") {
 		t.Errorf("bundle bomb: %v", err)
 	}

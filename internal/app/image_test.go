@@ -83,7 +83,7 @@ func testDB(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	abs, _ := filepath.Abs("testdata/advisories")
-	if _, err := advisory.Import(context.Background(), []string{abs}, dir, goldenNow()); err != nil {
+	if _, err := advisory.Import(context.Background(), []string{abs}, dir, goldenNow(), advisory.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
