@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
@@ -77,9 +80,14 @@ func dbFlags(name, usage string) (*flags, *string) {
 
 const dbUpdateUsage = `Usage: dockaudit db update [flags]
 
-Downloads the advisories and installs a new database atomically. With a database
-already in place, OSV ecosystems are brought up to date from modified_id.csv when few
-records changed (--full downloads every all.zip again).
+Downloads the advisories and installs a new database atomically. Each source is
+brought up to date on its own: one that fails keeps its previous copy, the others
+are installed, and the failures are listed on stderr (exit 1 only when every source
+failed, or with --strict). With a database already in place, OSV ecosystems are
+brought up to date from modified_id.csv when few records changed (--full downloads
+every all.zip again). Alpine branches are every branch secdb's index lists, unless
+--alpine-branches names them. Wolfi and Chainguard advisories are not downloaded:
+their licence does not allow a scanner to use them.
 `
 
 func runDBUpdate(ctx context.Context, args []string, e env) int {
@@ -88,8 +96,12 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 	debianURL := fs.String("debian-url", advisory.DefaultDebianTracker, "`URL` of the Debian security tracker JSON (\"\" skips it)")
 	alpineURL := fs.String("alpine-url", advisory.DefaultAlpineBase, "base `URL` of Alpine's secdb (\"\" skips it)")
 	ecosystems := fs.String("ecosystems", strings.Join(advisory.DefaultEcosystems, ","), "OSV `ECOSYSTEMS` to download, comma-separated (\"\" for none)")
-	branches := fs.String("alpine-branches", strings.Join(advisory.DefaultAlpineBranches, ","), "Alpine `BRANCHES` to download")
+	var branches optionalList
+	fs.Var(&branches, "alpine-branches", "Alpine `BRANCHES` to download, comma-separated (default: every branch secdb lists; \"\" for none)")
 	full := fs.Bool("full", false, "download every OSV all.zip even when an incremental update would do")
+	strict := fs.Bool("strict", false, "exit 1 when any source failed (the others are still installed)")
+	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	caFile := fs.String("ca-file", "", "also trust the CA certificates in `FILE` (a mirror behind a private CA)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this `DURATION`")
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code
@@ -98,21 +110,54 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit db update: --timeout %s: want a positive duration\n", *timeout)
 		return exitUsage
 	}
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}
+	if *caFile != "" {
+		pem, err := safefile.PEM(*caFile)
+		pool, perr := x509.SystemCertPool()
+		if err == nil && perr != nil {
+			pool = x509.NewCertPool()
+		}
+		if err == nil && !pool.AppendCertsFromPEM(pem) {
+			err = fmt.Errorf("%s holds no PEM certificate", *caFile)
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit db update: --ca-file: %v\n", err)
+			return exitUsage
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	o := advisory.UpdateOptions{
 		Dir: dbDirectory(*dir, e), OSVBase: *osvURL, Ecosystems: splitList(*ecosystems), DebianTrackerURL: *debianURL,
-		AlpineBase: *alpineURL, AlpineBranches: splitList(*branches), Full: *full,
-		Client: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}},
+		AlpineBase: *alpineURL, Full: *full, Client: &http.Client{Transport: tr},
 	}
-	if len(o.AlpineBranches) == 0 {
-		o.AlpineBase = ""
+	if branches.set {
+		o.AlpineBranches = branches.list
+		if len(o.AlpineBranches) == 0 {
+			o.AlpineBase = ""
+		}
 	}
-	if e.stderrTTY {
-		o.Progress = func(format string, a ...any) { fmt.Fprintf(e.stderr, format, a...) }
+	if !*quiet {
+		// Whole lines, on a terminal or in a CI log.
+		o.Progress = func(format string, a ...any) { fmt.Fprintf(e.stderr, "dockaudit db update: "+format, a...) }
 	}
 	start := time.Now()
-	meta, err := advisory.Update(ctx, o)
+	res, err := advisory.Update(ctx, o)
+	if errors.Is(err, advisory.ErrAllFailed) && len(res.Failed) == 1 {
+		fmt.Fprintf(e.stderr, "dockaudit db update: %s failed: %v; the database is as it was\n", res.Failed[0].Name, res.Failed[0].Err)
+		return exitFailed
+	}
+	for _, f := range res.Failed {
+		kept := "no previous copy"
+		switch {
+		case errors.Is(err, advisory.ErrAllFailed):
+			kept = "nothing was installed"
+		case f.Kept:
+			kept = fmt.Sprintf("kept its previous copy (%d records)", f.Records)
+		}
+		fmt.Fprintf(e.stderr, "dockaudit db update: %s failed, %s: %v\n", f.Name, kept, f.Err)
+	}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("not done within %s (raise --timeout); the previous database is unchanged", *timeout)
@@ -120,8 +165,16 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit db update: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(e.stdout, "updated %s: %d advisories for %d packages from %d sources in %s\n",
+	meta := res.Meta
+	fmt.Fprintf(e.stdout, "updated %s: %d advisories for %d packages from %d sources in %s",
 		filepath.Join(o.Dir, advisory.FileName), meta.Records, meta.Packages, len(meta.Sources), time.Since(start).Round(time.Millisecond))
+	if n := len(res.Failed); n > 0 {
+		fmt.Fprintf(e.stdout, "; %d failed (see stderr)", n)
+	}
+	fmt.Fprintln(e.stdout)
+	if *strict && len(res.Failed) > 0 {
+		return exitFailed
+	}
 	return exitOK
 }
 

@@ -3,6 +3,7 @@ package advisory
 import (
 	"archive/zip"
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,11 +26,10 @@ const (
 	DefaultAlpineBase    = "https://secdb.alpinelinux.org"
 )
 
-// DefaultEcosystems are the OSV ecosystems the inventory finds packages of.
+// DefaultEcosystems are the OSV ecosystems the inventory finds packages of. Wolfi and
+// Chainguard are not among them: their advisories' licence (CC BY-NC-ND, with a
+// carve-out only for Chainguard's partners) does not let a scanner use them.
 var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "Go", "PyPI", "npm", "Maven", "crates.io"}
-
-// DefaultAlpineBranches are the Alpine branches with security support.
-var DefaultAlpineBranches = []string{"v3.18", "v3.19", "v3.20", "v3.21", "v3.22", "edge"}
 
 // UpdateOptions say where dockaudit db update downloads from.
 type UpdateOptions struct {
@@ -35,7 +38,9 @@ type UpdateOptions struct {
 	Ecosystems       []string
 	DebianTrackerURL string // "" skips the tracker
 	AlpineBase       string // "" skips secdb
-	AlpineBranches   []string
+	// AlpineBranches are the secdb branches to download; nil: every branch secdb's
+	// index lists (v3.2 to the newest, and edge).
+	AlpineBranches []string
 	// Full downloads every OSV ecosystem's all.zip even when the database could be
 	// brought up to date from modified_id.csv.
 	Full     bool
@@ -48,9 +53,31 @@ type UpdateOptions struct {
 // all.zip is cheaper.
 const maxIncremental = 500
 
-// Update downloads every source, builds a new database and installs it atomically:
-// a failed or interrupted update leaves the previous database as it was.
-func Update(ctx context.Context, o UpdateOptions) (Meta, error) {
+// ErrAllFailed is an update in which every source failed: nothing was installed.
+var ErrAllFailed = errors.New("every source failed; the database is as it was")
+
+// SourceError is a source an update could not bring up to date.
+type SourceError struct {
+	Name string
+	Err  error
+	// Kept says the database keeps the source's previous copy (Records of them).
+	Kept    bool
+	Records int
+}
+
+func (e SourceError) Error() string { return e.Name + ": " + e.Err.Error() }
+
+// UpdateResult is what an update installed and which sources failed.
+type UpdateResult struct {
+	Meta   Meta
+	Failed []SourceError
+}
+
+// Update brings every source up to date on its own: a source that fails keeps its
+// previous copy (when there is one) and the others are installed. The new database
+// replaces the old atomically. It fails as a whole only when every source failed, or
+// the context ended: then the previous database is as it was.
+func Update(ctx context.Context, o UpdateOptions) (UpdateResult, error) {
 	if o.Client == nil {
 		o.Client = &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute}}
 	}
@@ -61,49 +88,163 @@ func Update(ctx context.Context, o UpdateOptions) (Meta, error) {
 		o.Progress = func(string, ...any) {}
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return Meta{}, err
+		return UpdateResult{}, err
 	}
 	work, err := os.MkdirTemp(o.Dir, ".update-*")
 	if err != nil {
-		return Meta{}, err
+		return UpdateResult{}, err
 	}
 	defer os.RemoveAll(work)
-	u := &updater{o: o, work: work, b: NewBuilder()}
+	main := NewBuilder()
+	u := &updater{o: o, work: work}
 	if old, err := Open(filepath.Join(o.Dir, FileName)); err == nil {
 		u.old = old
 		defer old.Close()
 	}
+	var res UpdateResult
+	attempted := 0
+	// one runs a source into a builder of its own; what a failed source left half
+	// done never reaches the database.
+	one := func(names func() []string, fetch func(context.Context) error) error {
+		attempted++
+		u.b = NewBuilder()
+		err := fetch(ctx)
+		if err == nil {
+			main.Absorb(u.b)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for _, name := range names() {
+			se := SourceError{Name: name, Err: err}
+			if prev, ok := u.previous(name); ok {
+				if kerr := u.old.KeepSources(main, []string{name}); kerr == nil {
+					se.Kept, se.Records = true, prev.Records
+				}
+			}
+			res.Failed = append(res.Failed, se)
+		}
+		return nil
+	}
 	for _, eco := range o.Ecosystems {
-		if err := u.osv(ctx, eco); err != nil {
-			return Meta{}, fmt.Errorf("osv:%s: %w", eco, err)
+		if err := one(func() []string { return []string{"osv:" + eco} }, func(ctx context.Context) error { return u.osv(ctx, eco) }); err != nil {
+			return UpdateResult{}, err
 		}
 	}
 	if o.DebianTrackerURL != "" {
-		if err := u.debian(ctx); err != nil {
-			return Meta{}, fmt.Errorf("debian-tracker: %w", err)
+		if err := one(func() []string { return []string{"debian-tracker"} }, u.debian); err != nil {
+			return UpdateResult{}, err
 		}
 	}
 	if o.AlpineBase != "" {
-		for _, br := range o.AlpineBranches {
+		branches := o.AlpineBranches
+		if branches == nil {
+			// Every branch secdb lists: a new release is there before dockaudit knows it.
+			var err error
+			if branches, err = u.alpineBranches(ctx); err != nil {
+				// Without the index no branch is known: every Alpine source keeps
+				// its previous copy.
+				names := u.oldSources("alpine-secdb:")
+				if len(names) == 0 {
+					names = []string{"alpine-secdb"}
+				}
+				if err := one(func() []string { return names }, func(context.Context) error { return err }); err != nil {
+					return UpdateResult{}, err
+				}
+			}
+		}
+		for _, br := range branches {
 			for _, repo := range []string{"main", "community"} {
-				if err := u.alpine(ctx, br, repo); err != nil {
-					return Meta{}, fmt.Errorf("alpine-secdb %s/%s: %w", br, repo, err)
+				name := "alpine-secdb:" + br + "/" + repo
+				if err := one(func() []string { return []string{name} }, func(ctx context.Context) error { return u.alpine(ctx, br, repo) }); err != nil {
+					return UpdateResult{}, err
 				}
 			}
 		}
 	}
-	if u.b.Records() == 0 {
-		return Meta{}, errors.New("no advisories were downloaded")
+	if attempted > 0 && len(res.Failed) >= attempted {
+		return res, ErrAllFailed
 	}
-	if err := u.b.Install(o.Dir, o.Now()); err != nil {
-		return Meta{}, err
+	if main.Records() == 0 {
+		return res, errors.New("no advisories were downloaded")
+	}
+	if err := main.Install(o.Dir, o.Now()); err != nil {
+		return res, err
 	}
 	s, err := Open(filepath.Join(o.Dir, FileName))
 	if err != nil {
-		return Meta{}, err
+		return res, err
 	}
 	defer s.Close()
-	return s.Meta, nil
+	res.Meta = s.Meta
+	return res, nil
+}
+
+// oldSources are the current database's sources whose names start with prefix.
+func (u *updater) oldSources(prefix string) []string {
+	if u.old == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range u.old.Meta.Sources {
+		if strings.HasPrefix(s.Name, prefix) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// secdbBranch is a branch directory in secdb's index: v3.20/ or edge/.
+var secdbBranch = regexp.MustCompile(`href="(v\d+\.\d+|edge)/"`)
+
+// alpineBranches lists the branches secdb's index names, oldest first, edge last.
+func (u *updater) alpineBranches(ctx context.Context) ([]string, error) {
+	base := strings.TrimRight(u.o.AlpineBase, "/") + "/"
+	p, notFound, err := u.fetch(ctx, base, "alpine-index.html")
+	if err != nil {
+		return nil, err
+	}
+	if notFound {
+		return nil, fmt.Errorf("%s: 404 Not Found (give --alpine-branches)", redactURL(base))
+	}
+	b, err := readBounded(p, 1<<20)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range secdbBranch.FindAllStringSubmatch(string(b), -1) {
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			out = append(out, m[1])
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s lists no branch (give --alpine-branches)", redactURL(base))
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if a == "edge" || b == "edge" {
+			return cmp.Compare(b2i(a == "edge"), b2i(b == "edge"))
+		}
+		return cmp.Compare(branchNum(a), branchNum(b))
+	})
+	return out, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// branchNum orders v3.9 before v3.10.
+func branchNum(b string) int {
+	maj, minor, _ := strings.Cut(strings.TrimPrefix(b, "v"), ".")
+	x, _ := strconv.Atoi(maj)
+	y, _ := strconv.Atoi(minor)
+	return x*1000 + y
 }
 
 type updater struct {
@@ -175,13 +316,15 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 		if err != nil {
 			return err
 		}
+		var dropped []string
 		for i, id := range changed {
 			p, notFound, err := u.fetch(ctx, base+"/"+url.PathEscape(id)+".json", fmt.Sprintf("%s-%d.json", sanitize(eco), i))
 			if err != nil {
 				return err
 			}
 			if notFound {
-				continue // removed from the export: dropped
+				dropped = append(dropped, id) // listed as changed, then gone from the export
+				continue
 			}
 			data, err := readBounded(p, maxRecordFile)
 			if err != nil {
@@ -195,7 +338,10 @@ func (u *updater) osv(ctx context.Context, eco string) error {
 			u.b.Add(r)
 			n++
 		}
-		u.b.AddSource(SourceInfo{Name: name, Origin: redactURL(base), Records: n, Fetched: u.o.Now().UTC(), Watermark: watermark})
+		if len(dropped) > 0 {
+			u.o.Progress("%s: %d records listed as changed answered 404 and were dropped: %s\n", name, len(dropped), strings.Join(dropped[:min(len(dropped), 10)], ", "))
+		}
+		u.b.AddSource(SourceInfo{Name: name, Origin: redactURL(base), Records: n, Dropped: len(dropped), Fetched: u.o.Now().UTC(), Watermark: watermark})
 		return nil
 	}
 	p, notFound, err := u.fetch(ctx, base+"/all.zip", sanitize(eco)+"-all.zip")

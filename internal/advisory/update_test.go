@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -98,10 +99,11 @@ func updateOpts(srv *httptest.Server, dir string, at time.Time) UpdateOptions {
 func TestUpdate(t *testing.T) {
 	f, srv := newFeeds(t)
 	dir := t.TempDir()
-	meta, err := Update(context.Background(), updateOpts(srv, dir, now))
+	res, err := Update(context.Background(), updateOpts(srv, dir, now))
 	if err != nil {
 		t.Fatal(err)
 	}
+	meta := res.Meta
 	var names []string
 	for _, s := range meta.Sources {
 		names = append(names, s.Name+"="+strconv.Itoa(s.Records)+" "+s.Watermark)
@@ -125,10 +127,11 @@ func TestUpdate(t *testing.T) {
 	f.files["/osv/Go/modified_id.csv"] = []byte("2026-11-20T00:00:00Z,Go/GO-2026-9999\n2026-11-01T00:00:00Z,GO-2022-1059\n2025-01-01T00:00:00Z,GO-2021-0113\n")
 	f.files["/osv/Go/GO-2026-9999.json"] = []byte(osv("GO-2026-9999", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.40.0"}`, ""))
 	f.mu.Unlock()
-	meta, err = Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
+	res, err = Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	meta = res.Meta
 	if f.hits["/osv/Go/all.zip"] != 1 || f.hits["/osv/Go/GO-2026-9999.json"] != 1 || meta.Sources[0].Records != 3 || meta.Sources[0].Watermark != "2026-11-20T00:00:00Z" {
 		t.Errorf("incremental: hits %v, sources %+v", f.hits, meta.Sources)
 	}
@@ -140,36 +143,66 @@ func TestUpdate(t *testing.T) {
 	s.Close()
 }
 
-// TestUpdateInterrupted: a download cut off halfway, or a source that fails, leaves
-// the previous database in place and working.
+// TestUpdateInterrupted: each source is brought up to date on its own. One that is
+// cut off halfway, or gone, keeps its previous copy while the others are installed
+// (it stopped the whole update, installing nothing, before); an update where every
+// source fails, or that is cancelled, leaves the previous database as it was.
 func TestUpdateInterrupted(t *testing.T) {
 	f, srv := newFeeds(t)
 	dir := t.TempDir()
 	if _, err := Update(context.Background(), updateOpts(srv, dir, now)); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, FileName))
+	debianGo := func() []string {
+		s, err := Open(filepath.Join(dir, FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		return append(match(t, s, facts.OS{ID: "debian", VersionID: "12"}, facts.Package{Name: "openssl", Version: "3.0.11-1~deb12u1", Type: "deb"}),
+			match(t, s, facts.OS{}, facts.Package{Name: "golang.org/x/text", Version: "v0.3.6", Type: "golang"})...)
+	}
+	before := debianGo()
 
 	f.cut = "/debian/json"
-	_, err := Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
-	if err == nil || !strings.HasPrefix(err.Error(), "debian-tracker: download "+srv.URL+"/debian/json: ") {
-		t.Errorf("cut download: %v", err)
+	f.files["/osv/Go/all.zip"] = zipOf(t, map[string]string{
+		"GO-2026-0001.json": osv("GO-2026-0001", "Go", "golang.org/x/text", "SEMVER", `{"introduced":"0"},{"fixed":"0.50.0"}`, ""),
+	})
+	o := updateOpts(srv, dir, now.Add(time.Hour))
+	o.Full = true
+	res, err := Update(context.Background(), o)
+	if err != nil || len(res.Failed) != 1 || res.Failed[0].Name != "debian-tracker" || !res.Failed[0].Kept || res.Failed[0].Records != 11 ||
+		!strings.HasPrefix(res.Failed[0].Err.Error(), "download "+srv.URL+"/debian/json: ") {
+		t.Errorf("cut download: %v %+v", err, res.Failed)
+	}
+	after := debianGo()
+	if len(after) == 0 || after[len(after)-1] != "GO-2026-0001 fixed fixed=0.50.0" || !slices.Contains(after, before[0]) {
+		t.Errorf("Go was updated and Debian kept: before %q, after %q", before, after)
 	}
 	f.cut = ""
 	delete(f.files, "/osv/Rocky Linux/all.zip")
-	_, err = Update(context.Background(), updateOpts(srv, dir, now.Add(2*time.Hour)))
-	if err == nil || err.Error() != "osv:Rocky Linux: "+srv.URL+"/osv/Rocky%20Linux/all.zip: 404 Not Found (is \"Rocky Linux\" an OSV ecosystem?)" {
-		t.Errorf("missing source: %v", err)
+	res, err = Update(context.Background(), updateOpts(srv, dir, now.Add(2*time.Hour)))
+	if err != nil || len(res.Failed) != 1 || res.Failed[0].Error() != "osv:Rocky Linux: "+srv.URL+"/osv/Rocky%20Linux/all.zip: 404 Not Found (is \"Rocky Linux\" an OSV ecosystem?)" || !res.Failed[0].Kept {
+		t.Errorf("missing source: %v %+v", err, res.Failed)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, FileName))
-	if !bytes.Equal(before, after) {
+
+	// Every source failing, or a cancelled update, changes nothing.
+	installed, _ := os.ReadFile(filepath.Join(dir, FileName))
+	o = updateOpts(srv, dir, now.Add(3*time.Hour))
+	o.Ecosystems, o.DebianTrackerURL, o.AlpineBranches = []string{"Rocky Linux"}, srv.URL+"/nothing", []string{"v9.9"}
+	f.files["/alpine/v9.9/main.json"] = []byte("not json")
+	f.files["/alpine/v9.9/community.json"] = []byte("not json")
+	if res, err := Update(context.Background(), o); !errors.Is(err, ErrAllFailed) || len(res.Failed) != 4 {
+		t.Errorf("all failed: %v %v", err, res.Failed)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Update(ctx, updateOpts(srv, dir, now.Add(4*time.Hour))); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, FileName)); !bytes.Equal(installed, after) {
 		t.Error("a failed update changed the database")
 	}
-	s, err := Open(filepath.Join(dir, FileName))
-	if err != nil || !s.Meta.Built.Equal(now) {
-		t.Fatalf("the previous database: %v %+v", err, s)
-	}
-	s.Close()
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("left behind: %v", entries)
@@ -280,18 +313,18 @@ func TestUpdateRedactsCredentials(t *testing.T) {
 	o := updateOpts(srv, dir, now)
 	o.OSVBase = strings.Replace(srv.URL, "http://", "http://mirror:s3cret@", 1) + "/osv"
 	o.DebianTrackerURL = strings.Replace(o.DebianTrackerURL, "http://", "http://mirror:s3cret@", 1)
-	meta, err := Update(context.Background(), o)
+	res, err := Update(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(meta)
+	b, _ := json.Marshal(res.Meta)
 	if strings.Contains(string(b), "s3cret") || !strings.Contains(string(b), "mirror:xxxxx@") {
 		t.Errorf("metadata: %s", b)
 	}
 	o.Ecosystems = []string{"Nope"}
-	_, err = Update(context.Background(), o)
-	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), "http://mirror:xxxxx@") {
-		t.Errorf("error: %v", err)
+	res, err = Update(context.Background(), o)
+	if err != nil || len(res.Failed) != 1 || strings.Contains(res.Failed[0].Error(), "s3cret") || !strings.Contains(res.Failed[0].Error(), "http://mirror:xxxxx@") {
+		t.Errorf("error: %v %v", err, res.Failed)
 	}
 }
 
@@ -326,4 +359,40 @@ func rebundle(t *testing.T, raw []byte, f func([]byte) []byte) []byte {
 	tw.Close()
 	gw.Close()
 	return out.Bytes()
+}
+
+// TestUpdateAlpineBranchesAndDroppedRecords: Alpine branches come from secdb's index
+// (a new release is there before dockaudit knows it), and records the change list
+// names but the mirror answers 404 for are counted as dropped.
+func TestUpdateAlpineBranchesAndDroppedRecords(t *testing.T) {
+	f, srv := newFeeds(t)
+	f.files["/alpine/"] = []byte(`<html><a href="../">../</a><a href="v3.9/">v3.9/</a> <a href="v3.23/">v3.23/</a> <a href="edge/">edge/</a> <a href="v3.20/">v3.20/</a></html>`)
+	f.files["/alpine/v3.23/main.json"] = []byte(`{"distroversion":"v3.23","reponame":"main","packages":[{"pkg":{"name":"musl","secfixes":{"1.2.5-r1":["CVE-2025-26519"]}}}]}`)
+	dir := t.TempDir()
+	o := updateOpts(srv, dir, now)
+	o.AlpineBranches = nil
+	res, err := Update(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alpine []string
+	for _, s := range res.Meta.Sources {
+		if strings.HasPrefix(s.Name, "alpine-secdb:") {
+			alpine = append(alpine, s.Name)
+		}
+	}
+	if want := []string{"alpine-secdb:v3.20/main", "alpine-secdb:v3.23/main"}; !slices.Equal(alpine, want) {
+		t.Errorf("alpine sources %q, want %q", alpine, want)
+	}
+	if f.hits["/alpine/v3.9/main.json"] != 1 || f.hits["/alpine/edge/community.json"] != 1 {
+		t.Errorf("branches asked: %v", f.hits)
+	}
+	// A changed record that is gone.
+	f.mu.Lock()
+	f.files["/osv/Go/modified_id.csv"] = []byte("2026-11-20T00:00:00Z,Go/GO-2026-8888\n2026-11-01T00:00:00Z,GO-2022-1059\n")
+	f.mu.Unlock()
+	res, err = Update(context.Background(), updateOpts(srv, dir, now.Add(time.Hour)))
+	if err != nil || res.Meta.Sources[0].Name != "osv:Go" || res.Meta.Sources[0].Dropped != 1 {
+		t.Errorf("dropped: %v %+v", err, res.Meta.Sources)
+	}
 }
