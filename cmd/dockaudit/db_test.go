@@ -108,11 +108,20 @@ func TestImageWithDatabase(t *testing.T) {
 	if code, _, errs := runCLI(t, env, "db", "import", "../../internal/app/testdata/advisories"); code != 0 {
 		t.Fatal(errs)
 	}
-	// An npm package the test advisory covers, in an image.
+	// An Alpine image and a database without Alpine advisories: not checked, said,
+	// never a pass (it passed "none of the 2 packages" once).
 	archive := testArchive(t, v1.Config{})
 	code, out, _ := runCLI(t, env, "image", "--include", "VULN", "-f", "json", archive)
-	if code != 0 || !strings.Contains(out, `"status": "pass"`) {
-		t.Errorf("no vulnerable package: exit %d\n%s", code, out)
+	if code != 0 || !strings.Contains(out, `"message": "the database has no advisories for Alpine:v3.20 (dockaudit db update --ecosystems Alpine, or db import its data): 2 packages (Alpine:v3.20) not checked"`) ||
+		strings.Contains(out, `"status": "pass"`) {
+		t.Errorf("uncovered distribution: exit %d\n%s", code, out)
+	}
+	secdb := filepath.Join(t.TempDir(), "main.json")
+	os.WriteFile(secdb, []byte(`{"distroversion":"v3.20","reponame":"main","packages":[{"pkg":{"name":"openssl","secfixes":{"3.3.2-r0":["CVE-2024-6119"]}}}]}`), 0o644)
+	runCLI(t, env, "db", "import", secdb)
+	code, out, _ = runCLI(t, env, "image", "--include", "VULN", "-f", "json", archive)
+	if code != 0 || !strings.Contains(out, `"message": "none of the 2 packages has a known vulnerability in the database written `) || !strings.Contains(out, `"actual": "Alpine:v3.20: 2 against alpine-secdb:v3.20/main"`) {
+		t.Errorf("covered: exit %d\n%s", code, out)
 	}
 	for _, tt := range []struct {
 		args []string

@@ -1,13 +1,18 @@
 package advisory
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
 // MatchImage matches every inventoried package of an image and records the result
-// on it: the vulnerabilities, and which database was used.
+// on it: the vulnerabilities, which database was used, and the coverage: for each
+// ecosystem of the image's packages, whether the database has a source for it.
+// Packages no source covers are listed as such, never taken for clean ones.
 func (s *Store) MatchImage(im *facts.Image) {
 	db := &facts.VulnDB{Path: s.Path, Built: s.Meta.Built}
 	im.VulnDB = db
@@ -15,7 +20,31 @@ func (s *Store) MatchImage(im *facts.Image) {
 	if im.Content == nil {
 		return
 	}
+	groups := map[string]*facts.Coverage{}
+	group := func(key string) *facts.Coverage {
+		g := groups[key]
+		if g == nil {
+			g = &facts.Coverage{Ecosystem: key}
+			groups[key] = g
+		}
+		return g
+	}
 	for _, p := range im.Content.Packages {
+		t, ok := TargetFor(im.Content.OS, p)
+		if !ok {
+			g := group(uncoveredKind(im.Content.OS, p))
+			g.Packages++
+			g.Uncovered = uncoveredReason(im.Content.OS, p)
+			continue
+		}
+		eco, sources, covered := s.covers(t.Ecosystems)
+		g := group(eco)
+		g.Packages++
+		if !covered {
+			g.Uncovered = fmt.Sprintf("the database has no advisories for %s (dockaudit db update --ecosystems %s, or db import its data)", eco, BaseEcosystem(eco))
+			continue
+		}
+		g.Sources = sources
 		platform := p.Platform // a binary says what it was built for; else the image does
 		if platform == "" {
 			platform = im.Platform
@@ -24,7 +53,6 @@ func (s *Store) MatchImage(im *facts.Image) {
 		if err != nil {
 			db.Unmatched++ // some advisories could not be compared; the rest still count
 		}
-		t, _ := TargetFor(im.Content.OS, p)
 		for _, f := range fs {
 			v := facts.Vuln{ID: f.ID, Aliases: f.Aliases, Package: p.Name, Version: p.Version, Type: p.Type, PURL: p.PURL,
 				Ecosystem: t.Ecosystems[0], Fixed: f.Fixed, Status: f.Status, Severity: f.Severity, Sources: f.Sources,
@@ -35,6 +63,18 @@ func (s *Store) MatchImage(im *facts.Image) {
 			im.Vulns = append(im.Vulns, v)
 		}
 	}
+	// A binary the inventory does not know as a package has a version nobody matched.
+	if im.Content.OS.ID == "busybox" {
+		g := group("busybox")
+		g.Uncovered = "busybox is one static binary, not a package: its version is not matched against advisories"
+	}
+	for _, reason := range im.Content.Unread {
+		g := group("unread package database")
+		g.Uncovered = reason
+	}
+	for _, key := range sortedKeys(groups) {
+		db.Coverage = append(db.Coverage, *groups[key])
+	}
 	sort.SliceStable(im.Vulns, func(i, j int) bool {
 		a, b := im.Vulns[i], im.Vulns[j]
 		if a.Package != b.Package {
@@ -42,4 +82,35 @@ func (s *Store) MatchImage(im *facts.Image) {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// covers finds the first of the ecosystems a package is looked up in that the
+// database has advisories for: its name and sources; else the first name and false.
+func (s *Store) covers(ecosystems []string) (string, []string, bool) {
+	for _, e := range ecosystems {
+		if info, ok := s.Meta.Ecosystem(e); ok {
+			return e, info.Sources, true
+		}
+	}
+	return ecosystems[0], nil, false
+}
+
+// uncoveredKind names a group of packages no advisory source is defined for: the
+// package type and, for OS packages, the distribution ("rpm on rhel 9").
+func uncoveredKind(os facts.OS, p facts.Package) string {
+	switch p.Type {
+	case "deb", "apk", "rpm":
+		return p.Type + " on " + strings.TrimSpace(os.ID+" "+os.VersionID)
+	}
+	return p.Type
+}
+
+func uncoveredReason(os facts.OS, p facts.Package) string {
+	switch {
+	case p.Type == "golang":
+		return "Go modules built from a work tree have no version ((devel)) to match"
+	case slices.Contains([]string{"deb", "apk", "rpm"}, p.Type):
+		return "dockaudit has no advisory source for " + strings.TrimSpace(os.ID+" "+os.VersionID)
+	}
+	return "dockaudit has no advisory source for " + p.Type + " packages"
 }

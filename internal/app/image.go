@@ -132,8 +132,12 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 			l.CreatedBy = secrets.Redact(l.CreatedBy)
 			layers[i] = l
 		}
-		inv = append(inv, report.Inventory{Target: t, Source: im.Source, Digest: im.Digest, Platform: im.Platform,
-			OS: c.OS, Layers: layers, Entries: c.Entries, Packages: c.Packages, Notes: c.Notes})
+		item := report.Inventory{Target: t, Source: im.Source, Digest: im.Digest, Platform: im.Platform,
+			OS: c.OS, Layers: layers, Entries: c.Entries, Packages: c.Packages, Notes: c.Notes}
+		if im.VulnDB != nil {
+			item.Coverage = im.VulnDB.Coverage
+		}
+		inv = append(inv, item)
 	}
 	if len(failed) > 0 {
 		rules = append(rules, check.CollectRule())

@@ -770,6 +770,21 @@ type VulnDB struct {
 	// Unmatched counts packages with an advisory whose versions could not be compared
 	// (left out; the package's other advisories still count).
 	Unmatched int `json:"unmatched,omitempty"`
+	// Coverage says, for each ecosystem of the image's packages, whether the database
+	// could match them and against which sources; what no source covers is listed
+	// with the reason, never counted as clean.
+	Coverage []Coverage `json:"coverage,omitempty"`
+}
+
+// Coverage is how one group of an image's packages was matched.
+type Coverage struct {
+	// Ecosystem is the advisories' ecosystem ("Debian:12", "Go"), or for packages no
+	// source is defined for, their kind ("rpm on rhel 9").
+	Ecosystem string   `json:"ecosystem"`
+	Packages  int      `json:"packages"`
+	Sources   []string `json:"sources,omitempty"` // the database's sources for it
+	// Uncovered says why these packages were not matched ("" when they were).
+	Uncovered string `json:"uncovered,omitempty"`
 }
 
 // Vuln is one known vulnerability of one package.
@@ -807,7 +822,10 @@ type ImageContent struct {
 	OS       OS        `json:"os"`
 	Packages []Package `json:"packages"`
 	// Notes say what could not be inventoried (a BerkeleyDB rpm database, a truncated file).
-	Notes     []string   `json:"notes,omitempty"`
+	Notes []string `json:"notes,omitempty"`
+	// Unread are package databases that are there but were not read, with why: their
+	// packages are missing from Packages, so nothing said of Packages covers them.
+	Unread    []string   `json:"unread,omitempty"`
 	Setuid    []FileMeta `json:"setuid"`  // regular files with the setuid or setgid bit
 	Secrets   []Secret   `json:"secrets"` // in any layer, also where a later layer removed them
 	GitDirs   []string   `json:"gitDirs"`

@@ -40,6 +40,9 @@ type Inventory struct {
 	Packages []facts.Package    `json:"packages"`
 	// Notes say what could not be inventoried.
 	Notes []string `json:"notes,omitempty"`
+	// Coverage says which packages were matched against which advisory sources, and
+	// which were not (nil when no database was used).
+	Coverage []facts.Coverage `json:"coverage,omitempty"`
 }
 
 // Tool identifies dockaudit.

@@ -185,6 +185,15 @@ func writeImages(w io.Writer, r *Report, paint func(string, string) string) {
 		for _, n := range im.Notes {
 			fmt.Fprintf(w, "    %s\n", paint(ansiYellow, "note: "+printable(n)))
 		}
+		var unchecked []string
+		for _, c := range im.Coverage {
+			if c.Uncovered != "" && c.Packages > 0 {
+				unchecked = append(unchecked, fmt.Sprintf("%d packages (%s)", c.Packages, c.Ecosystem))
+			}
+		}
+		if len(unchecked) > 0 {
+			fmt.Fprintf(w, "    %s\n", paint(ansiYellow, "not matched against any advisory source: "+printable(strings.Join(unchecked, ", "))+" (see VULN)"))
+		}
 	}
 	if n := r.Context.Images - len(r.Images); n > 0 {
 		fmt.Fprintf(w, "  %s\n", paint(ansiMag, plural(n, "image")+" could not be read (see AUDIT-COLLECT)"))

@@ -63,6 +63,21 @@ func run(p *check.Pass) {
 		p.Skip("the image's files were not read")
 		return
 	}
+	// What no source covers is said, package group by group: never a pass.
+	var checked []string
+	uncovered := false
+	for _, c := range im.VulnDB.Coverage {
+		if c.Uncovered == "" {
+			checked = append(checked, fmt.Sprintf("%s: %d against %s", c.Ecosystem, c.Packages, strings.Join(c.Sources, ", ")))
+			continue
+		}
+		uncovered = true
+		what := "not checked"
+		if c.Packages > 0 {
+			what = fmt.Sprintf("%d packages (%s) not checked", c.Packages, c.Ecosystem)
+		}
+		p.Skip(c.Uncovered+": "+what, check.Ev("not checked", c.Ecosystem, "an advisory source for it"))
+	}
 	for _, v := range im.Vulns {
 		pkg := v.Package + " " + v.Version
 		if v.SourceName != "" && v.SourceName != v.Package {
@@ -102,11 +117,19 @@ func run(p *check.Pass) {
 			SourceVersion: v.SourceVersion, Rating: rating, PURL: v.PURL, Summary: v.Summary, Note: v.Note}
 		r.Vuln(vv)
 	}
-	if !p.Reported() {
-		n := 0
-		if im.Content != nil {
-			n = len(im.Content.Packages)
-		}
-		p.OK(fmt.Sprintf("none of the %d packages has a known vulnerability in the database built %s", n, im.VulnDB.Built.UTC().Format("2006-01-02 15:04 UTC")))
+	switch {
+	case uncovered || p.Reported():
+	case len(checked) == 0:
+		p.OK("the image has no packages to match (" + cmpOr(im.Content.OS.ID, "no OS") + ")")
+	default:
+		p.OK(fmt.Sprintf("none of the %d packages has a known vulnerability in the database written %s", len(im.Content.Packages), im.VulnDB.Built.UTC().Format("2006-01-02 15:04 UTC")),
+			check.Ev("matched", strings.Join(checked, "; "), ""))
 	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

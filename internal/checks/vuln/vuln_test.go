@@ -29,7 +29,8 @@ func TestVulnFindings(t *testing.T) {
 	built := time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
 	im := facts.Image{ID: "sha256:aa", Tags: []string{"app:1"}, Layers: []facts.ImageLayer{{Digest: "sha256:l0"}, {Digest: "sha256:l1"}},
 		Content: &facts.ImageContent{Packages: []facts.Package{{Name: "libssl3"}}},
-		VulnDB:  &facts.VulnDB{Path: "/db/vuln.db", Built: built},
+		VulnDB: &facts.VulnDB{Path: "/db/vuln.db", Built: built, Coverage: []facts.Coverage{
+			{Ecosystem: "Debian:12", Packages: 1, Sources: []string{"debian-tracker"}}}},
 		Vulns: []facts.Vuln{
 			{ID: "CVE-1", Aliases: []string{"DSA-1"}, Package: "libssl3", Version: "3.0.11-1", SourceName: "openssl", SourceVersion: "3.0.11-1", Type: "deb",
 				Ecosystem: "Debian:12", Fixed: "3.0.15-1", Status: "fixed", Severity: "high", Sources: []string{"debian-tracker"}, Path: "/var/lib/dpkg/status"},
@@ -57,8 +58,18 @@ func TestVulnFindings(t *testing.T) {
 		t.Errorf("negative layer: %+v", fs[0])
 	}
 	im.Vulns = nil
-	if got := brief(run1(im)); len(got) != 1 || got[0] != "pass high: none of the 1 packages has a known vulnerability in the database built 2026-11-25 08:00 UTC null" {
+	if got := brief(run1(im)); len(got) != 1 || got[0] != "pass high: none of the 1 packages has a known vulnerability in the database written 2026-11-25 08:00 UTC null" {
 		t.Errorf("clean: %q", got)
+	}
+	// What no source covers, and package databases not read, are skips: no pass.
+	im.VulnDB.Coverage = append(im.VulnDB.Coverage,
+		facts.Coverage{Ecosystem: "rpm on rhel 9.4", Packages: 212, Uncovered: "dockaudit has no advisory source for rhel 9.4"},
+		facts.Coverage{Ecosystem: "unread package database", Uncovered: "/var/lib/dpkg/status is not a regular file (a FIFO): its packages are not inventoried"})
+	if d := cmp.Diff([]string{
+		"skip high: /var/lib/dpkg/status is not a regular file (a FIFO): its packages are not inventoried: not checked null",
+		"skip high: dockaudit has no advisory source for rhel 9.4: 212 packages (rpm on rhel 9.4) not checked null",
+	}, brief(run1(im))); d != "" {
+		t.Errorf("uncovered (-want +got):\n%s", d)
 	}
 	im.VulnDB = &facts.VulnDB{Error: "no vulnerability database in /x: run dockaudit db update"}
 	if got := brief(run1(im)); got[0] != "skip high: no vulnerability database in /x: run dockaudit db update null" {

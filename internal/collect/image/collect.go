@@ -332,14 +332,20 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			c.Packages = append(c.Packages, rpmPackages(v, n.Path, os, c)...)
 		}
 	}
+	unread := func(msg string) {
+		c.Notes = append(c.Notes, msg)
+		c.Unread = append(c.Unread, msg)
+	}
 	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2} {
 		if how := linked(v, db); how != "" {
-			c.Notes = append(c.Notes, db+" is "+how+", whose content was not read: its packages are not inventoried")
+			unread(db + " is " + how + ", whose content was not read: its packages are not inventoried")
+		} else if n, err := v.Resolve(db, true); err == nil && !n.IsRegular() {
+			unread(db + " is not a regular file (" + nodeKind(n) + "): its packages are not inventoried")
 		}
 	}
 	for _, db := range []string{rpmBDB, rpmNDB} {
 		if v.Exists(db) && len(readRPM) == 0 {
-			c.Notes = append(c.Notes, db+" is a BerkeleyDB or NDB rpm database, which dockaudit does not read: RPM packages are not inventoried")
+			unread(db + " is a BerkeleyDB or NDB rpm database, which dockaudit does not read: RPM packages are not inventoried")
 		}
 	}
 	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated }) {
@@ -399,6 +405,7 @@ func rpmPackages(v *View, db string, os facts.OS, c *facts.ImageContent) []facts
 	ps, bad, err := rpmdb.Read(b)
 	if err != nil {
 		c.Notes = append(c.Notes, db+": "+err.Error())
+		c.Unread = append(c.Unread, db+": "+err.Error())
 		return nil
 	}
 	if bad > 0 {
@@ -520,6 +527,21 @@ func duplicates(b []byte, field int) []string {
 		}
 	}
 	return out
+}
+
+// nodeKind names what a non-regular node is, for a note.
+func nodeKind(n *Node) string {
+	switch n.Type {
+	case tar.TypeDir:
+		return "a directory"
+	case tar.TypeFifo:
+		return "a FIFO"
+	case tar.TypeChar, tar.TypeBlock:
+		return "a device"
+	case tar.TypeSymlink:
+		return "a link"
+	}
+	return fmt.Sprintf("tar type %q", n.Type)
 }
 
 // linked says why a package database that is there could not be read: it is a hard
