@@ -224,7 +224,10 @@ func runDBImport(ctx context.Context, args []string, e env) int {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	d := dbDirectory(*dir, e)
-	meta, err := advisory.Import(ctx, paths, d, time.Now(), advisory.ImportOptions{Replace: *replace})
+	meta, notes, err := advisory.ImportNotes(ctx, paths, d, time.Now(), advisory.ImportOptions{Replace: *replace})
+	for _, n := range notes {
+		fmt.Fprintf(e.stderr, "dockaudit db import: note: %s\n", n)
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("not done within --timeout %s; the database is as it was", *timeout)
 	}

@@ -176,17 +176,25 @@ type ImportOptions struct {
 // imported again replaces its earlier copy), or alone with Replace. A single exported
 // bundle is installed as it is. Nothing changes unless everything was read.
 func Import(ctx context.Context, paths []string, dir string, now time.Time, o ImportOptions) (Meta, error) {
+	meta, _, err := ImportNotes(ctx, paths, dir, now, o)
+	return meta, err
+}
+
+// ImportNotes is Import, and also says what the import passed over (test fixtures, a
+// vulndb checkout's other directories).
+func ImportNotes(ctx context.Context, paths []string, dir string, now time.Time, o ImportOptions) (Meta, []string, error) {
 	if len(paths) == 1 && IsBundle(paths[0]) {
-		return ImportBundle(ctx, paths[0], dir)
+		m, err := ImportBundle(ctx, paths[0], dir)
+		return m, nil, err
 	}
 	b := NewBuilder()
 	for _, p := range paths {
 		if IsBundle(p) {
-			return Meta{}, fmt.Errorf("%s is an exported bundle; import it alone", p)
+			return Meta{}, nil, fmt.Errorf("%s is an exported bundle; import it alone", p)
 		}
 		srcs, err := LoadPath(ctx, b, p, now)
 		if err != nil {
-			return Meta{}, err
+			return Meta{}, nil, err
 		}
 		for _, s := range srcs {
 			b.AddSource(s)
@@ -197,7 +205,7 @@ func Import(ctx context.Context, paths []string, dir string, now time.Time, o Im
 		switch {
 		case errors.Is(err, ErrNoDatabase):
 		case err != nil:
-			return Meta{}, fmt.Errorf("the current database cannot be added to (%w); import with --replace to start a new one", err)
+			return Meta{}, nil, fmt.Errorf("the current database cannot be added to (%w); import with --replace to start a new one", err)
 		default:
 			defer old.Close()
 			loaded := b.SourceNames()
@@ -208,17 +216,17 @@ func Import(ctx context.Context, paths []string, dir string, now time.Time, o Im
 				}
 			}
 			if err := old.KeepSources(b, keep); err != nil {
-				return Meta{}, fmt.Errorf("read the current database: %w", err)
+				return Meta{}, nil, fmt.Errorf("read the current database: %w", err)
 			}
 		}
 	}
 	if err := b.Install(dir, now); err != nil {
-		return Meta{}, err
+		return Meta{}, nil, err
 	}
 	s, err := Open(filepath.Join(dir, FileName))
 	if err != nil {
-		return Meta{}, err
+		return Meta{}, nil, err
 	}
 	defer s.Close()
-	return s.Meta, nil
+	return s.Meta, b.Notes(), nil
 }

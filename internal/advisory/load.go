@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ type counter struct {
 	origin  string
 	counts  map[string]int
 	skipped map[string]int
+	notes   []string // what was passed over, for the user
 }
 
 func newCounter(origin string) *counter {
@@ -80,16 +82,32 @@ func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]So
 		}
 		return c.sources(now), nil
 	}
+	// A golang.org/x/vulndb checkout holds its records in data/osv, and test fixtures
+	// (made-up advisories) elsewhere: only data/osv is read. In any tree, testdata
+	// directories are fixtures, not advisories.
+	root := path
+	if fi, err := os.Stat(filepath.Join(path, "data", "osv")); err == nil && fi.IsDir() {
+		root = filepath.Join(path, "data", "osv")
+		c.notes = append(c.notes, path+" is a golang.org/x/vulndb checkout: only data/osv was read")
+	}
 	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	skippedDirs := 0
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if d.IsDir() && p != root && (d.Name() == "testdata" || d.Name() == ".git") {
+			skippedDirs++
+			return fs.SkipDir
 		}
 		if d.Type().IsRegular() {
 			files = append(files, p)
 		}
 		return nil
 	})
+	if skippedDirs > 0 {
+		c.notes = append(c.notes, fmt.Sprintf("%s: %d testdata or .git directories were not read (test fixtures are not advisories)", path, skippedDirs))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +123,7 @@ func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]So
 	if len(c.counts) == 0 {
 		return nil, fmt.Errorf("%s: no advisories found%s (%s)", path, skippedNote(c), knownFormats)
 	}
+	b.notes = append(b.notes, c.notes...)
 	return c.sources(now), nil
 }
 
@@ -128,28 +147,32 @@ func skippedNote(c *counter) string {
 	return fmt.Sprintf("; %d records were not readable", n)
 }
 
+// dsaLine is the first line of the Debian tracker's DSA and DLA lists:
+// "[01 Apr 2023] DSA-5380-1 firefox-esr - security update".
+var dsaLine = regexp.MustCompile(`^\[\d{1,2} [A-Za-z]{3} \d{4}\] D[SL]A-\d+`)
+
+// loadFile reads one file, recognising its format by its content whatever it is
+// called (the tracker serves its JSON as tracker/data/json).
 func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
-	base := filepath.Base(p)
-	ext := strings.ToLower(filepath.Ext(p))
+	f, err := safefile.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	trimmed := bytes.TrimLeft(head, " \t\r\n\ufeff")
 	switch {
-	case ext == ".zip":
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		f.Close()
 		return loadOSVZip(ctx, b, c, p)
-	case base == "list" && (filepath.Base(filepath.Dir(p)) == "DSA" || filepath.Base(filepath.Dir(p)) == "DLA"):
-		f, err := safefile.Open(p)
-		if err != nil {
+	case dsaLine.Match(head):
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		defer f.Close()
-		return ParseDSAList(f, c.add(b))
-	case ext == ".json":
-		f, err := safefile.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		head := make([]byte, 4096)
-		n, _ := io.ReadFull(f, head)
-		head = head[:n]
+		return ParseDSAList(safefile.Reader(ctx, f), c.add(b))
+	case bytes.HasPrefix(trimmed, []byte("{")):
 		if looksLikeDebianTracker(head) {
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return err
@@ -160,12 +183,11 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 		if err != nil {
 			return err
 		}
-		data := append(head, rest...)
-		if len(rest) > maxRecordFile {
+		if len(head)+len(rest) > maxRecordFile {
 			return fmt.Errorf("%s: larger than %d bytes: not one advisory", p, maxRecordFile)
 		}
-		return loadDocument(b, c, data, false)
-	case ext == ".yaml" || ext == ".yml":
+		return loadDocument(b, c, append(head, rest...), false)
+	case yamlAdvisory(trimmed):
 		data, err := readBounded(p, maxRecordFile)
 		if err != nil {
 			return err
@@ -173,6 +195,24 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 		return loadDocument(b, c, data, true)
 	}
 	return errNotAdvisory
+}
+
+// yamlAdvisory recognises the YAML advisories read here: an OSV record (PyPA's
+// database) or an Alpine secdb file, by the top-level keys they start with.
+func yamlAdvisory(head []byte) bool {
+	for _, line := range bytes.Split(head, []byte("\n")) {
+		l := bytes.TrimSpace(line)
+		if len(l) == 0 || l[0] == '#' || bytes.Equal(l, []byte("---")) {
+			continue
+		}
+		for _, key := range []string{"id:", "schema_version:", "modified:", "distroversion:", "apkurl:", "archs:"} {
+			if bytes.HasPrefix(line, []byte(key)) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // loadDocument reads one small document: an Alpine secdb file or an OSV record.

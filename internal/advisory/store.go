@@ -91,7 +91,13 @@ type Builder struct {
 	sources  []SourceInfo
 	// dataDates is the newest modification time seen per source.
 	dataDates map[string]time.Time
+	// notes say what loading passed over (test fixtures, a vulndb checkout's other
+	// directories), for the user.
+	notes []string
 }
+
+// Notes say what loading passed over.
+func (b *Builder) Notes() []string { return b.notes }
 
 // NewBuilder starts an empty database.
 func NewBuilder() *Builder {
