@@ -127,12 +127,55 @@ func TestImageWithDatabase(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"image", "--severity", "urgent", archive}, "dockaudit image: --severity: unknown severity \"urgent\" (want one of info, low, medium, high, critical)\n"},
+		{[]string{"image", "--severity", "urgent", archive}, "dockaudit image: --severity: unknown severity \"urgent\" (want one of info, low, medium, high, critical, unknown)\n"},
 		{[]string{"image", "--vex", "/nonexistent.json", archive}, "dockaudit image: --vex: open /nonexistent.json: no such file or directory\n"},
 		{[]string{"image", "--ignore-file", "/nonexistent.yaml", archive}, "dockaudit image: --ignore-file: open /nonexistent.yaml: no such file or directory\n"},
 	} {
 		if code, _, errs := runCLI(t, env, tt.args...); code != 2 || errs != tt.want {
 			t.Errorf("%v: exit %d, %q\nwant %q", tt.args, code, errs, tt.want)
+		}
+	}
+}
+
+// TestUnratedSeverity: Alpine's secdb rates nothing, so its CVEs are unknown: their own
+// level (--severity unknown selects them), counted as high by --fail-on unless
+// --unknown-as says otherwise. They counted as medium and passed a --fail-on high gate.
+func TestUnratedSeverity(t *testing.T) {
+	env := map[string]string{"DOCKAUDIT_DB_DIR": t.TempDir()}
+	secdb := filepath.Join(t.TempDir(), "main.json")
+	os.WriteFile(secdb, []byte(`{"distroversion":"v3.20","reponame":"main","packages":[{"pkg":{"name":"musl","secfixes":{"1.2.5-r1":["CVE-2025-26519"]}}}]}`), 0o644)
+	if code, _, errs := runCLI(t, env, "db", "import", secdb); code != 0 {
+		t.Fatal(errs)
+	}
+	archive := testArchive(t, v1.Config{})
+	code, out, _ := runCLI(t, env, "image", "--include", "VULN", "--color", "never", archive)
+	if code != 3 || !strings.Contains(out, "  FAIL    unknown   VULN ") ||
+		!strings.Contains(out, "1 findings, 1 of them unrated (severity unknown, counted as high: --unknown-as); 1 fail or warn at severity high or above (--fail-on high)") {
+		t.Errorf("default gate: exit %d\n%s", code, out)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--unknown-as", "low"}, 0, `"failOn": "high",
+    "failing": 0,
+    "unknownAs": "low"`},
+		{[]string{"--unknown-as", "critical", "--fail-on", "critical"}, 3, `"failing": 1,
+    "unknownAs": "critical"`},
+		{[]string{"--severity", "unknown"}, 3, `"severity": "unknown",`},
+		{[]string{"--severity", "high,critical"}, 0, `"findings": []`},
+	} {
+		args := append(append([]string{"image", "--include", "VULN", "-f", "json"}, tt.args...), archive)
+		code, out, errs := runCLI(t, env, args...)
+		if code != tt.code || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d %s\n%s", tt.args, code, errs, out)
+		}
+	}
+	for _, flag := range []string{"--fail-on", "--unknown-as"} {
+		code, _, errs := runCLI(t, env, "image", flag, "unknown", archive)
+		if code != 2 || !strings.HasPrefix(errs, "dockaudit image: "+flag+": \"unknown\" is not a severity threshold") {
+			t.Errorf("%s unknown: exit %d %q", flag, code, errs)
 		}
 	}
 }

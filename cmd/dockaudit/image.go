@@ -136,7 +136,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 	dbDir := fs.String("db-dir", "", "the vulnerability database `DIR` (default $DOCKAUDIT_DB_DIR, else ~/.cache/dockaudit)")
 	ignoreUnfixed := fs.Bool("ignore-unfixed", false, "leave out vulnerabilities without a released fix (unfixed, won't fix, deferred, fix pending)")
 	var severities, vexFiles listFlag
-	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info)")
+	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info, and unknown for the unrated)")
 	fs.Var(&vexFiles, "vex", "apply the OpenVEX statements in `FILE` (not_affected and fixed suppress findings); repeatable")
 	refs, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {

@@ -184,6 +184,7 @@ func (o *optionalList) Set(v string) error {
 // outputFlags are the flags every audit command shares.
 type outputFlags struct {
 	format, output, failOn, color string
+	unknownAs                     string
 	include, exclude              listFlag
 	passes, remediation           bool
 	ignoreFile                    string
@@ -197,6 +198,7 @@ func (o *outputFlags) register(fs *flags) {
 	fs.Var(&o.include, "include", "run only these `RULES`: IDs (CIS-5.4), sections (CIS-5, 5, 1.1) or tags (runtime, level2); repeatable, comma-separated")
 	fs.Var(&o.exclude, "exclude", "skip these `RULES` (same selectors as --include)")
 	fs.StringVar(&o.failOn, "fail-on", "high", "exit 3 when a fail or warn finding has this `SEVERITY` or higher: critical, high, medium, low, info, or none")
+	fs.StringVar(&o.unknownAs, "unknown-as", "high", "count findings nobody rated (severity unknown: most Go advisories, new CVEs) as this `SEVERITY` for --fail-on")
 	fs.StringVar(&o.color, "color", "auto", "`WHEN` to colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
 	fs.BoolVar(&o.remediation, "remediation", true, "print the fix under each rule that fails or warns in the table (--remediation=false to hide)")
@@ -211,11 +213,18 @@ func (o *outputFlags) resolve(e env) (app.Output, error) {
 		return out, fmt.Errorf("--format %q: want table, json or sarif", o.format)
 	}
 	if o.failOn != "none" {
-		s, err := finding.ParseSeverity(o.failOn)
+		s, err := finding.ParseLevel(o.failOn)
 		if err != nil {
 			return out, fmt.Errorf("--fail-on: %v, or none", err)
 		}
 		out.FailOn = &s
+	}
+	if o.unknownAs != "" {
+		u, err := finding.ParseLevel(o.unknownAs)
+		if err != nil {
+			return out, fmt.Errorf("--unknown-as: %v", err)
+		}
+		out.UnknownAs = &u
 	}
 	if o.ignoreFile != "" {
 		f, err := app.LoadIgnoreFile(o.ignoreFile)

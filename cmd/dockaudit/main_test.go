@@ -90,7 +90,7 @@ func TestUsage(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"host", "--format", "xml"}, 2, "dockaudit host: --format \"xml\": want table, json or sarif\n"},
-		{[]string{"host", "--fail-on", "severe"}, 2, "dockaudit host: --fail-on: unknown severity \"severe\" (want one of info, low, medium, high, critical), or none\n"},
+		{[]string{"host", "--fail-on", "severe"}, 2, "dockaudit host: --fail-on: \"severe\" is not a severity threshold (want one of info, low, medium, high, critical), or none\n"},
 		{[]string{"host", "--include", "CIS-9.9", "--from-facts", facts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
 		{[]string{"host", "--color", "sometimes"}, 2, "dockaudit host: --color \"sometimes\": want auto, always or never\n"},
 		{[]string{"host", "now"}, 2, "dockaudit host: unexpected argument \"now\" (host takes only flags)\n"},

@@ -88,7 +88,7 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 		rules = append(rules, c.Rule)
 	}
 	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
-	r := report.Build(toolInfo(), "host", opts.now(), hostContext(snap), rules, hostTargets(snap), findings, opts.FailOn)
+	r := report.Build(toolInfo(), "host", opts.now(), hostContext(snap), rules, hostTargets(snap), findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Summary.Suppressed = suppressed
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err

@@ -146,7 +146,7 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 		rules = append(rules, c.Rule)
 	}
 	findings, rules, suppressed := opts.suppress(findings, rules, opts.VEX, opts.now())
-	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, opts.FailOn)
+	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Images = inv
 	r.Summary.Suppressed = suppressed
 	if err := opts.write(stdout, r); err != nil {

@@ -32,7 +32,9 @@ type Output struct {
 	Format string // table, json, sarif
 	File   string // "" for stdout
 	// FailOn is the --fail-on threshold; nil means never fail on findings.
-	FailOn      *finding.Severity
+	FailOn *finding.Severity
+	// UnknownAs is the level --fail-on counts unrated findings as; nil means high.
+	UnknownAs   *finding.Severity
 	Color       bool
 	Passes      bool
 	Remediation bool

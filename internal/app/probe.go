@@ -159,7 +159,7 @@ func probeReport(ctx context.Context, command string, all []check.Check, snap *f
 		targets = append(targets, check.ProfileTarget(&snap.Profiles[i]))
 	}
 	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
-	r := report.Build(toolInfo(), command, opts.now(), report.Context{}, rules, targets, findings, opts.FailOn)
+	r := report.Build(toolInfo(), command, opts.now(), report.Context{}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Summary.Suppressed = suppressed
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err

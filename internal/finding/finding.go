@@ -67,9 +67,34 @@ const (
 	Medium
 	High
 	Critical
+	// Unknown is a problem nobody has rated (the Go database rates nothing; many
+	// CVEs wait weeks for a score). It is not ranked among the others: --fail-on
+	// counts it as --unknown-as says (high unless told otherwise), never as harmless.
+	Unknown
 )
 
-var severityNames = [...]string{"info", "low", "medium", "high", "critical"}
+var severityNames = [...]string{"info", "low", "medium", "high", "critical", "unknown"}
+
+// Levels is the ranked severities, lowest first, as the flags that take a threshold
+// accept them.
+var Levels = []Severity{SevInfo, Low, Medium, High, Critical}
+
+// Ranked is s, or unknownAs when s is Unknown: the severity thresholds compare.
+func (s Severity) Ranked(unknownAs Severity) Severity {
+	if s == Unknown {
+		return unknownAs
+	}
+	return s
+}
+
+// ParseLevel is ParseSeverity for a threshold: unknown is not one.
+func ParseLevel(s string) (Severity, error) {
+	v, err := ParseSeverity(s)
+	if err != nil || v == Unknown {
+		return 0, fmt.Errorf("%q is not a severity threshold (want one of info, low, medium, high, critical)", s)
+	}
+	return v, nil
+}
 
 func (s Severity) String() string {
 	if int(s) < len(severityNames) && s >= 0 {

@@ -106,16 +106,32 @@ type Summary struct {
 	// the run exit 3.
 	FailOn  string `json:"failOn"`
 	Failing int    `json:"failing"`
+	// UnknownAs is the severity --fail-on counted unrated findings (severity unknown) as.
+	UnknownAs string `json:"unknownAs"`
 	// Suppressed counts findings an ignore file or VEX statement accepted; they are
 	// not in the report.
 	Suppressed int `json:"suppressed"`
 }
 
+// Gate is what makes a run exit 3: findings that fail or warn at FailOn or above (nil:
+// none), unrated ones counted as UnknownAs (nil: high).
+type Gate struct {
+	FailOn    *finding.Severity
+	UnknownAs *finding.Severity
+}
+
+// unknownAs is the level an unrated finding counts as.
+func (g Gate) unknownAs() finding.Severity {
+	if g.UnknownAs != nil {
+		return *g.UnknownAs
+	}
+	return finding.High
+}
+
 // Build assembles a report. rules are those that ran, in order; a rule that produced
-// no finding at all (none of its targets exist) still counts, as skip. failOn is the
-// --fail-on threshold, nil for none.
+// no finding at all (none of its targets exist) still counts, as skip.
 func Build(tool Tool, command string, now time.Time, ctx Context, rules []finding.Rule,
-	targets []finding.Target, findings []finding.Finding, failOn *finding.Severity) *Report {
+	targets []finding.Target, findings []finding.Finding, gate Gate) *Report {
 	r := &Report{
 		SchemaVersion: SchemaVersion, Tool: tool, Command: command, GeneratedAt: now.UTC(),
 		Context: ctx, Targets: targets, Rules: rules, Findings: findings,
@@ -135,12 +151,14 @@ func Build(tool Tool, command string, now time.Time, ctx Context, rules []findin
 		r.Summary.Rules.Add(s)
 	}
 	r.Summary.FailOn = "none"
-	if failOn != nil {
-		r.Summary.FailOn = failOn.String()
+	if gate.FailOn != nil {
+		r.Summary.FailOn = gate.FailOn.String()
 	}
+	unknownAs := gate.unknownAs()
+	r.Summary.UnknownAs = unknownAs.String()
 	for _, f := range findings {
 		r.Summary.Findings.Add(f.Status)
-		if failOn != nil && f.Status.Problem() && f.Severity >= *failOn {
+		if gate.FailOn != nil && f.Status.Problem() && f.Severity.Ranked(unknownAs) >= *gate.FailOn {
 			r.Summary.Failing++
 		}
 	}

@@ -48,7 +48,7 @@ func liveReport(t *testing.T) *report.Report {
 	ctx := report.Context{Endpoint: s.Endpoint, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
 		APIVersion: s.Engine.APIVersion, HostAccess: true, Containers: len(s.Containers), Images: len(s.Images)}
 	return report.Build(report.Tool{Name: "dockaudit", Version: "v0.0.0-test", URI: "https://github.com/dockaudit/dockaudit"},
-		"host", time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), ctx, rules, targets, fs, &high)
+		"host", time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), ctx, rules, targets, fs, report.Gate{FailOn: &high})
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -212,7 +212,7 @@ func TestTableControlCharactersAndLists(t *testing.T) {
 	// A hostile daemon names itself too.
 	ctx := report.Context{Daemon: "vm\x1b]0;pwned\a", ServerVersion: "20.10\x1b[2J", APIVersion: "1.41\r", Endpoint: "tcp://h\x1b[H:2375",
 		HostAccessNote: "remote\x1b[31m"}
-	r := report.Build(report.Tool{Name: "dockaudit"}, "host", time.Time{}, ctx, []finding.Rule{rule}, nil, fs, nil)
+	r := report.Build(report.Tool{Name: "dockaudit"}, "host", time.Time{}, ctx, []finding.Rule{rule}, nil, fs, report.Gate{})
 	var buf bytes.Buffer
 	if err := report.WriteTable(&buf, r, report.TableOptions{}); err != nil {
 		t.Fatal(err)

@@ -123,11 +123,12 @@ type sarifRegion struct {
 // medium ≥ 4, low > 0).
 var securitySeverity = map[finding.Severity]string{
 	finding.Critical: "9.5", finding.High: "8.0", finding.Medium: "5.5", finding.Low: "3.0", finding.SevInfo: "0.0",
+	finding.Unknown: "8.0", // unrated is not harmless: GitHub shows it as high, as --fail-on counts it by default
 }
 
 func sarifLevel(s finding.Severity) string {
 	switch s {
-	case finding.Critical, finding.High:
+	case finding.Critical, finding.High, finding.Unknown:
 		return "error"
 	case finding.Medium:
 		return "warning"

@@ -121,7 +121,7 @@ func TestSARIFURIsEscaped(t *testing.T) {
 	rule := finding.Rule{ID: "SECCOMP-ARCH", Title: "t", Severity: finding.Low, Section: "S", Scope: finding.KindProfile}
 	f := finding.Finding{Rule: "SECCOMP-ARCH", Status: finding.Warn, Severity: finding.Low, Message: "m",
 		Target: finding.Target{Kind: finding.KindProfile, Name: "sp ace/p#1%.json"}, Location: &finding.Location{Path: "sp ace/p#1%.json"}}
-	r := report.Build(report.Tool{Name: "dockaudit"}, "seccomp lint", time.Time{}, report.Context{}, []finding.Rule{rule}, nil, []finding.Finding{f}, nil)
+	r := report.Build(report.Tool{Name: "dockaudit"}, "seccomp lint", time.Time{}, report.Context{}, []finding.Rule{rule}, nil, []finding.Finding{f}, report.Gate{})
 	var buf bytes.Buffer
 	if err := report.WriteSARIF(&buf, r); err != nil {
 		t.Fatal(err)

@@ -55,6 +55,7 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		byRule[f.Rule] = append(byRule[f.Rule], f)
 	}
 	agg := RuleStatus(r.Findings)
+	unknownAs := summaryUnknownAs(r.Summary)
 	section := ""
 	for _, ru := range r.Rules {
 		if ru.Section != section {
@@ -69,12 +70,7 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		label := fmt.Sprintf("%-6s", strings.ToUpper(st.String()))
 		sev := ru.Severity
 		if st.Problem() { // the worst problem found, which --fail-on compares
-			sev = finding.SevInfo
-			for _, f := range fs {
-				if f.Status.Problem() && f.Severity > sev {
-					sev = f.Severity
-				}
-			}
+			sev = worstProblem(fs, unknownAs)
 		}
 		count := ""
 		if n := targetCount(fs); n > 1 {
@@ -104,12 +100,47 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	if s.Suppressed > 0 {
 		fmt.Fprintf(bw, "%d findings suppressed by --ignore-file or --vex\n", s.Suppressed)
 	}
+	unrated := ""
+	if n := unratedProblems(r.Findings); n > 0 {
+		unrated = fmt.Sprintf(", %d of them unrated (severity unknown, counted as %s: --unknown-as)", n, unknownAs)
+	}
 	if s.FailOn == "none" {
-		fmt.Fprintf(bw, "%d findings; --fail-on none\n", len(r.Findings))
+		fmt.Fprintf(bw, "%d findings%s; --fail-on none\n", len(r.Findings), unrated)
 	} else {
-		fmt.Fprintf(bw, "%d findings; %d fail or warn at severity %s or above (--fail-on %s)\n", len(r.Findings), s.Failing, s.FailOn, s.FailOn)
+		fmt.Fprintf(bw, "%d findings%s; %d fail or warn at severity %s or above (--fail-on %s)\n", len(r.Findings), unrated, s.Failing, s.FailOn, s.FailOn)
 	}
 	return bw.Flush()
+}
+
+// summaryUnknownAs is the level the report counted unrated findings as.
+func summaryUnknownAs(s Summary) finding.Severity {
+	if v, err := finding.ParseLevel(s.UnknownAs); err == nil {
+		return v
+	}
+	return finding.High
+}
+
+// worstProblem is the highest severity among the findings that fail or warn, unrated
+// ones ranked as unknownAs (and shown as unknown when they are the worst).
+func worstProblem(fs []finding.Finding, unknownAs finding.Severity) finding.Severity {
+	sev := finding.SevInfo
+	for _, f := range fs {
+		if f.Status.Problem() && f.Severity.Ranked(unknownAs) > sev.Ranked(unknownAs) {
+			sev = f.Severity
+		}
+	}
+	return sev
+}
+
+// unratedProblems counts the findings that fail or warn with no severity.
+func unratedProblems(fs []finding.Finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.Status.Problem() && f.Severity == finding.Unknown {
+			n++
+		}
+	}
+	return n
 }
 
 const detailIndent = "                                "

@@ -23,8 +23,9 @@ var Rule = finding.Rule{
 // Checks returns the vulnerability check.
 func Checks() []check.Check { return []check.Check{{Rule: Rule, Run: run}} }
 
-// Severity maps an advisory's severity onto dockaudit's scale. An unknown severity
-// (the Go database rates nothing) counts as medium: unknown is not harmless.
+// Severity maps an advisory's severity onto dockaudit's scale. A severity nobody gave
+// (the Go database rates nothing) stays unknown, its own level: --fail-on counts it as
+// --unknown-as says, high by default, so unrated CVEs cannot slip through a gate.
 func Severity(s string) finding.Severity {
 	switch s {
 	case "critical":
@@ -33,10 +34,12 @@ func Severity(s string) finding.Severity {
 		return finding.High
 	case "low":
 		return finding.Low
+	case "medium":
+		return finding.Medium
 	case "negligible":
 		return finding.SevInfo
 	}
-	return finding.Medium
+	return finding.Unknown
 }
 
 // statusText says what a status means for the user.

@@ -41,7 +41,7 @@ func TestVulnFindings(t *testing.T) {
 		}}
 	got := brief(run1(im))
 	want := []string{
-		`warn medium: golang.org/x/text v0.3.6: GO-1: fixed by the distribution, but the fix is not yet released (0.3.8) {"id":"GO-1","package":"golang.org/x/text","ecosystem":"Go","installed":"v0.3.6","fixed":"0.3.8","status":"fix-pending","source":"osv:Go","rating":"unknown"}`,
+		`warn unknown: golang.org/x/text v0.3.6: GO-1: fixed by the distribution, but the fix is not yet released (0.3.8) {"id":"GO-1","package":"golang.org/x/text","ecosystem":"Go","installed":"v0.3.6","fixed":"0.3.8","status":"fix-pending","source":"osv:Go","rating":"unknown"}`,
 		`fail high: libssl3 3.0.11-1 (source openssl): CVE-1, fixed in 3.0.15-1 {"id":"CVE-1","aliases":["DSA-1"],"package":"libssl3","ecosystem":"Debian:12","installed":"3.0.11-1","fixed":"3.0.15-1","status":"fixed","source":"debian-tracker","sourcePackage":"openssl","sourceVersion":"3.0.11-1","rating":"high"}`,
 		`warn info: libssl3 3.0.11-1 (source openssl): CVE-2: the distribution will not fix it {"id":"CVE-2","package":"libssl3","ecosystem":"Debian:12","installed":"3.0.11-1","status":"wont-fix","source":"debian-tracker","sourcePackage":"openssl","rating":"negligible","note":"no DSA, ignored: Minor issue"}`,
 	}
