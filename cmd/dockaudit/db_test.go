@@ -164,13 +164,26 @@ func TestUnratedSeverity(t *testing.T) {
 		{[]string{"--unknown-as", "critical", "--fail-on", "critical"}, 3, `"failing": 1,
     "unknownAs": "critical"`},
 		{[]string{"--severity", "unknown"}, 3, `"severity": "unknown",`},
-		{[]string{"--severity", "high,critical"}, 0, `"findings": []`},
+		{[]string{"--severity", "high,critical"}, 0, `"findings": [],`},
+		{[]string{"--severity", "high,critical"}, 0, `"leftOut": [
+      {
+        "rule": "VULN",
+        "by": "--severity",
+        "count": 1
+      }
+    ]`},
 	} {
 		args := append(append([]string{"image", "--include", "VULN", "-f", "json"}, tt.args...), archive)
 		code, out, errs := runCLI(t, env, args...)
 		if code != tt.code || !strings.Contains(out, tt.want) {
 			t.Errorf("%v: exit %d %s\n%s", tt.args, code, errs, out)
 		}
+	}
+	// Filtered out is said, not "no images were audited".
+	code, out, _ = runCLI(t, env, "image", "--include", "VULN", "--color", "never", "--ignore-unfixed", "--severity", "critical", archive)
+	if code != 0 || !strings.Contains(out, "  SKIP    high      VULN        Packages have no known vulnerabilities\n"+
+		"                                every finding was left out: 1 by --severity\n") {
+		t.Errorf("filtered: exit %d\n%s", code, out)
 	}
 	for _, flag := range []string{"--fail-on", "--unknown-as"} {
 		code, _, errs := runCLI(t, env, "image", flag, "unknown", archive)

@@ -87,9 +87,10 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 	for _, c := range selected {
 		rules = append(rules, c.Rule)
 	}
-	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
+	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, nil, opts.now())
 	r := report.Build(toolInfo(), "host", opts.now(), hostContext(snap), rules, hostTargets(snap), findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Summary.Suppressed = suppressed
+	r.Summary.LeftOut = append(r.Summary.LeftOut, leftOut...)
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err
 	}

@@ -109,10 +109,7 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 		HostAccess: facts.HostAccess{Reason: "dockaudit image reads images, not the host"},
 	}
 	findings := check.Run(selected, snap, check.Options{})
-	findings, dropped := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
-	if dropped > 0 {
-		notes = append(notes, fmt.Sprintf("%d vulnerabilities left out by --ignore-unfixed or --severity", dropped))
-	}
+	findings, filtered := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
 	rules := make([]finding.Rule, 0, len(selected)+1)
 	var failed []string
 	var inv []report.Inventory
@@ -145,10 +142,11 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	for _, c := range selected {
 		rules = append(rules, c.Rule)
 	}
-	findings, rules, suppressed := opts.suppress(findings, rules, opts.VEX, opts.now())
+	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, opts.VEX, opts.now())
 	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Images = inv
 	r.Summary.Suppressed = suppressed
+	r.Summary.LeftOut = append(filtered, leftOut...)
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err
 	}
@@ -322,19 +320,30 @@ func matchVulns(images []facts.Image, dir string, now time.Time) []string {
 	return notes
 }
 
-// filterVulns applies --ignore-unfixed and --severity to vulnerability findings.
-func filterVulns(fs []finding.Finding, ignoreUnfixed bool, sevs []finding.Severity) ([]finding.Finding, int) {
+// filterVulns applies --ignore-unfixed and --severity to vulnerability findings, and
+// says how many each left out.
+func filterVulns(fs []finding.Finding, ignoreUnfixed bool, sevs []finding.Severity) ([]finding.Finding, []report.LeftOut) {
 	if !ignoreUnfixed && len(sevs) == 0 {
-		return fs, 0
+		return fs, nil
 	}
 	out := fs[:0]
-	dropped := 0
+	var unfixed, bySeverity map[string]int
 	for _, f := range fs {
-		if f.Vuln != nil && ((ignoreUnfixed && f.Vuln.Status != "fixed") || (len(sevs) > 0 && !slices.Contains(sevs, f.Severity))) {
-			dropped++
-			continue
+		switch {
+		case f.Vuln != nil && ignoreUnfixed && f.Vuln.Status != "fixed":
+			if unfixed == nil {
+				unfixed = map[string]int{}
+			}
+			unfixed[f.Rule]++
+		case f.Vuln != nil && len(sevs) > 0 && !slices.Contains(sevs, f.Severity):
+			if bySeverity == nil {
+				bySeverity = map[string]int{}
+			}
+			bySeverity[f.Rule]++
+		default:
+			out = append(out, f)
 		}
-		out = append(out, f)
 	}
-	return out, dropped
+	left := report.LeftOutBy(unfixed, nil, "--ignore-unfixed")
+	return out, append(left, report.LeftOutBy(bySeverity, nil, "--severity")...)
 }

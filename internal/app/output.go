@@ -44,16 +44,25 @@ type Output struct {
 
 // suppress applies the ignore file and VEX statements to findings, adding the rule of
 // expired entries when there are any.
-func (o Output) suppress(fs []finding.Finding, rules []finding.Rule, vex []VEXStatement, now time.Time) ([]finding.Finding, []finding.Rule, int) {
+func (o Output) suppress(fs []finding.Finding, rules []finding.Rule, vex []VEXStatement, now time.Time) ([]finding.Finding, []finding.Rule, int, []report.LeftOut) {
 	if o.Ignore == nil && len(vex) == 0 {
-		return fs, rules, 0
+		return fs, rules, 0, nil
 	}
+	before := report.RuleCounts(fs)
 	kept, n, expired := Suppression{Ignore: o.Ignore, VEX: vex, Now: now}.Apply(fs)
+	by := "--ignore-file"
+	switch {
+	case o.Ignore != nil && len(vex) > 0:
+		by = "--ignore-file or --vex"
+	case o.Ignore == nil:
+		by = "--vex"
+	}
+	left := report.LeftOutBy(before, kept, by)
 	if len(expired) > 0 {
 		kept = append(expired, kept...)
 		rules = append([]finding.Rule{IgnoreRule}, rules...)
 	}
-	return kept, rules, n
+	return kept, rules, n, left
 }
 
 func (o Output) write(stdout io.Writer, r *report.Report) error {

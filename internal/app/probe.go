@@ -158,9 +158,10 @@ func probeReport(ctx context.Context, command string, all []check.Check, snap *f
 	for i := range snap.Profiles {
 		targets = append(targets, check.ProfileTarget(&snap.Profiles[i]))
 	}
-	findings, rules, suppressed := opts.suppress(findings, rules, nil, opts.now())
+	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, nil, opts.now())
 	r := report.Build(toolInfo(), command, opts.now(), report.Context{}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Summary.Suppressed = suppressed
+	r.Summary.LeftOut = append(r.Summary.LeftOut, leftOut...)
 	if err := opts.write(stdout, r); err != nil {
 		return nil, err
 	}

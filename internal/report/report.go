@@ -1,6 +1,7 @@
 package report
 
 import (
+	"sort"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -111,6 +112,39 @@ type Summary struct {
 	// Suppressed counts findings an ignore file or VEX statement accepted; they are
 	// not in the report.
 	Suppressed int `json:"suppressed"`
+	// LeftOut counts, per rule, the findings a filter took out of the report, and which.
+	LeftOut []LeftOut `json:"leftOut,omitempty"`
+}
+
+// LeftOut is how many of a rule's findings a filter took out of the report: By is
+// the flag (--severity, --ignore-unfixed, --ignore-file or --vex).
+type LeftOut struct {
+	Rule  string `json:"rule"`
+	By    string `json:"by"`
+	Count int    `json:"count"`
+}
+
+// RuleCounts counts findings per rule.
+func RuleCounts(fs []finding.Finding) map[string]int {
+	out := map[string]int{}
+	for _, f := range fs {
+		out[f.Rule]++
+	}
+	return out
+}
+
+// LeftOutBy is what a filter named by took out: the per-rule counts before it ran,
+// less what is left, in rule order.
+func LeftOutBy(before map[string]int, after []finding.Finding, by string) []LeftOut {
+	left := RuleCounts(after)
+	var out []LeftOut
+	for rule, n := range before {
+		if d := n - left[rule]; d > 0 {
+			out = append(out, LeftOut{Rule: rule, By: by, Count: d})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
+	return out
 }
 
 // Gate is what makes a run exit 3: findings that fail or warn at FailOn or above (nil:

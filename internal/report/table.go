@@ -77,8 +77,14 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 			count = "  " + paint(ansiDim, fmt.Sprintf("[%d %s]", n, kindNoun(fs)))
 		}
 		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s%s\n", paint(statusColor[st], label), sev, ru.ID, ru.Title, count)
-		if len(fs) == 0 {
+		left := leftOutText(r.Summary.LeftOut, ru.ID)
+		switch {
+		case len(fs) == 0 && left != "":
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "every finding was left out: "+left))
+		case len(fs) == 0:
 			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, noTargets(ru.Scope)))
+		case left != "":
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "also left out: "+left))
 		}
 		for _, line := range detailLines(fs, st, opts.Passes) {
 			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], printable(line.text)))
@@ -110,6 +116,18 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		fmt.Fprintf(bw, "%d findings%s; %d fail or warn at severity %s or above (--fail-on %s)\n", len(r.Findings), unrated, s.Failing, s.FailOn, s.FailOn)
 	}
 	return bw.Flush()
+}
+
+// leftOutText says what the filters took out of one rule's findings: "3 by --severity,
+// 1 by --ignore-file".
+func leftOutText(lo []LeftOut, rule string) string {
+	var parts []string
+	for _, l := range lo {
+		if l.Rule == rule {
+			parts = append(parts, fmt.Sprintf("%d by %s", l.Count, l.By))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // summaryUnknownAs is the level the report counted unrated findings as.
