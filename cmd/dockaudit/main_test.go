@@ -177,6 +177,17 @@ func TestRulesCommand(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 160 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
+	// The severity listed is the one findings carry: a private key is a critical
+	// SECRET-FILE finding, so the list says high-critical, not high.
+	code, out, _ = runCLI(t, nil, "rules", "--include", "SECRET-FILE,VULN,CIS-4.9,IMG-DUPLICATE-ID")
+	want := "ID                SEVERITY       TITLE                                                   TAGS\n" +
+		"CIS-4.9           low-medium     Ensure that COPY is used instead of ADD in Dockerfiles  cis,images,level1,manual,image\n" +
+		"IMG-DUPLICATE-ID  medium-high    User and group IDs are unique                           image,image-config\n" +
+		"SECRET-FILE       high-critical  No file in any layer holds a credential                 image,secrets,cis-4.10\n" +
+		"VULN              high-critical  Packages have no known vulnerabilities                  image,vuln\n"
+	if code != 0 || out != want {
+		t.Errorf("rules severities: exit %d\n%s", code, out)
+	}
 }
 
 func TestColor(t *testing.T) {

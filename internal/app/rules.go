@@ -36,7 +36,7 @@ func WriteRules(w io.Writer, rules []finding.Rule, format string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSEVERITY\tTITLE\tTAGS")
 	for _, r := range rules {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, r.Title, strings.Join(r.Tags, ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.SeverityText(), r.Title, strings.Join(r.Tags, ","))
 	}
 	return tw.Flush()
 }

@@ -20,6 +20,12 @@ type Check struct {
 	Run   func(p *Pass)
 }
 
+// UpTo is the check with its rule's MaxSeverity s.
+func (c Check) UpTo(s finding.Severity) Check {
+	c.Rule = c.Rule.UpTo(s)
+	return c
+}
+
 // Config is what the user told the checks (as opposed to what was collected).
 type Config struct {
 	// TrustedUsers are the accounts allowed in the docker group (CIS-1.1.2); nil means

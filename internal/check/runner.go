@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"testing"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -183,6 +184,14 @@ func evaluate(c *Check, p *Pass) {
 		}
 	}
 	c.Run(p)
+	if testing.Testing() {
+		// A finding worse than its rule's severity makes `rules` and the report disagree.
+		for _, f := range p.results {
+			if f.Severity != finding.Unknown && f.Severity > c.Worst() {
+				panic(fmt.Sprintf("a %s finding, worse than the rule's severity %s", f.Severity, c.SeverityText()))
+			}
+		}
+	}
 	if len(p.results) == 0 {
 		p.OK(c.Title)
 	}

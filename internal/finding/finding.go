@@ -122,6 +122,24 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return err
 }
 
+// UpTo is the rule with MaxSeverity s.
+func (r Rule) UpTo(s Severity) Rule {
+	r.MaxSeverity = s
+	return r
+}
+
+// Worst is the worst severity a finding of the rule can have.
+func (r Rule) Worst() Severity { return max(r.Severity, r.MaxSeverity) }
+
+// SeverityText is the rule's severity as `rules` lists it: "high", or "high-critical"
+// when one finding can be worse than the usual.
+func (r Rule) SeverityText() string {
+	if r.MaxSeverity > r.Severity {
+		return r.Severity.String() + "-" + r.MaxSeverity.String()
+	}
+	return r.Severity.String()
+}
+
 // Kind is what a target is.
 type Kind string
 
@@ -214,6 +232,11 @@ type Rule struct {
 	Description string   `json:"description"`
 	Remediation string   `json:"remediation"`
 	Severity    Severity `json:"severity"`
+	// MaxSeverity, when above Severity, is the worst a single finding of the rule can
+	// be (a private key among secrets, --privileged among capabilities); findings are
+	// never worse than it, nor than Severity without it. Unknown (an unrated CVE) is
+	// outside the ranking.
+	MaxSeverity Severity `json:"maxSeverity,omitempty"`
 	Section     string   `json:"section"` // human section name, used to group the table view
 	Scope       Kind     `json:"scope"`   // the kind of target the rule is evaluated for
 	Tags        []string `json:"tags,omitempty"`

@@ -228,6 +228,7 @@ func cis4_9() check.Check {
 			Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files.",
 			Remediation: "Replace `ADD` with `COPY` in Dockerfiles; download remote content explicitly and verify its checksum if needed.",
 			Severity:    finding.Low,
+			MaxSeverity: finding.Medium, // ADD of a URL
 			Scope:       image,
 			CIS:         &finding.CIS{ID: "4.9", Level: 1, Automated: false, V180: "4.9"},
 		},

@@ -17,7 +17,7 @@ func HostChecks() []check.Check {
 	return []check.Check{
 		{Rule: rule("DAEMON-CVE", finding.KindDaemon, finding.High, "The daemon's Engine version has no known security advisory",
 			"Engine releases fix vulnerabilities in the daemon itself; the version the daemon reports is matched against Docker's published advisories.",
-			"Upgrade the Engine to a fixed release of your line (or to a supported line).", "engine"),
+			"Upgrade the Engine to a fixed release of your line (or to a supported line).", "engine").UpTo(finding.Critical),
 			Needs: []facts.Part{facts.PartEngine},
 			Run: func(p *check.Pass) {
 				e := p.Facts.Engine

@@ -57,7 +57,7 @@ func Checks() []check.Check {
 			Run: func(p *check.Pass) { certRule(p, endpointTLS(p), p.Facts.CollectedAt) }},
 		{Rule: rule("ENGINE-CVE", finding.KindEndpoint, finding.High, "The Engine version has no known security advisory",
 			"Engine releases fix vulnerabilities in the daemon itself; the version the API reports is matched against Docker's published advisories.",
-			"Upgrade the Engine to a fixed release of your line (or to a supported line).", "engine"),
+			"Upgrade the Engine to a fixed release of your line (or to a supported line).", "engine").UpTo(finding.Critical),
 			Run: engineCVE},
 		{Rule: rule("REG-TLS", finding.KindRegistry, finding.High, "The registry uses TLS with modern versions, suites and a valid certificate",
 			"A registry over plain HTTP exposes credentials and lets anyone on the path swap image layers (the digest check happens only when pulling by digest).",

@@ -15,6 +15,7 @@ var Rule = finding.Rule{
 	Description: "A package with a published vulnerability is a known way in. Findings name the advisory and its aliases, the installed and fixed versions, and the distribution's own status and severity.",
 	Remediation: "Update the package to the fixed version (rebuild on a patched base image: docker build --pull). Where there is no fix, judge the exposure and record the decision in an ignore file or a VEX statement.",
 	Severity:    finding.High,
+	MaxSeverity: finding.Critical,
 	Section:     "Vulnerabilities",
 	Scope:       finding.KindImage,
 	Tags:        []string{"image", "vuln"},
