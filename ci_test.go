@@ -7,6 +7,23 @@ import (
 	"testing"
 )
 
+// TestREADMERunsTheBinary: the README's first command ends by running the binary
+// itself, so its exit code is dockaudit's (go run turns exit 3 into 1).
+func TestREADMERunsTheBinary(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?m)^# 1\\. Audit the local Docker daemon.*\n(.+)$").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no '# 1. Audit the local Docker daemon' command")
+	}
+	cmd := strings.TrimSpace(string(m[1]))
+	if strings.Contains(cmd, "go run") || !strings.HasSuffix(cmd, "&& bin/dockaudit host") {
+		t.Errorf("the README's command %q does not end by running the built binary", cmd)
+	}
+}
+
 // TestCIRunsTheREADMECommand keeps .ci/run and the README's test command identical, so
 // what CI runs is what a developer is told to run.
 func TestCIRunsTheREADMECommand(t *testing.T) {
