@@ -323,12 +323,26 @@ func bridgeAddress(t *testing.T) string {
 }
 
 // TestImageMissing: a daemon image that does not exist is one line and exit 1.
+// TestImageMissing: a name the daemon does not hold is one line naming the daemon and
+// the nearest names it does hold, exit 1, and no report (it was the raw API error and
+// a report of 17 skipped rules).
 func TestImageMissing(t *testing.T) {
 	need(t)
-	r := dockaudit(t, nil, "image", "dockaudit-no-such-image:404")
-	if r.code != 1 || r.stderr != "dockaudit image: dockaudit-no-such-image:404: export from the daemon: "+
-		"GET /images/dockaudit-no-such-image:404/get: 404 reference does not exist\n" {
-		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	image(t, "ux-busybox:1")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"image", "ux-busybx:1"}, "dockaudit image: no image ux-busybx:1 on the daemon at unix:///var/run/docker.sock; did you mean ux-busybox:1?\n"},
+		{[]string{"image", "ux-busybox"}, "dockaudit image: no image ux-busybox on the daemon at unix:///var/run/docker.sock; did you mean ux-busybox:1?\n"},
+		{[]string{"image", "dockaudit-no-such-image:404"}, "dockaudit image: no image dockaudit-no-such-image:404 on the daemon at unix:///var/run/docker.sock\n"},
+		{[]string{"image", "ux-busybox:1", "ux-busybx:1"}, "dockaudit image: no image ux-busybx:1 on the daemon at unix:///var/run/docker.sock; did you mean ux-busybox:1?\n"},
+		{[]string{"sbom", "ux-busybx:1"}, "dockaudit sbom: no image ux-busybx:1 on the daemon at unix:///var/run/docker.sock; did you mean ux-busybox:1?\n"},
+	} {
+		r := dockaudit(t, []string{"DOCKER_HOST="}, tt.args...)
+		if r.code != 1 || r.stderr != tt.want || r.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, %d bytes on stdout", tt.args, r.code, r.stderr, len(r.stdout))
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/suggest"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
@@ -68,7 +69,7 @@ func runDB(ctx context.Context, args []string, e env) int {
 	case "status":
 		return runDBStatus(args[1:], e)
 	}
-	fmt.Fprintf(e.stderr, "dockaudit db: unknown subcommand %q (update, import, export or status)\n", args[0])
+	fmt.Fprintf(e.stderr, "dockaudit db: unknown subcommand %q%s (update, import, export or status)\n", args[0], suggest.Phrase(suggest.Closest(args[0], []string{"update", "import", "export", "status"})))
 	return exitUsage
 }
 

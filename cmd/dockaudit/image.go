@@ -188,6 +188,13 @@ func runImage(ctx context.Context, args []string, e env) int {
 		progress = e.stderr
 	}
 	r, err := app.Image(ctx, opts, e.stdout, progress)
+	var me *app.MissingError
+	if errors.As(err, &me) {
+		for _, m := range me.Missing {
+			fmt.Fprintf(e.stderr, "dockaudit image: %s\n", m)
+		}
+		return exitFailed
+	}
 	var re *app.ReadError
 	if errors.As(err, &re) {
 		for _, f := range re.Failed {

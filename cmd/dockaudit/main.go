@@ -20,6 +20,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/suggest"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
@@ -120,6 +121,9 @@ func (s *stdoutErr) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// commands are the names dispatch takes, for suggestions.
+var commands = []string{"host", "image", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "version", "help"}
+
 func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
 		fmt.Fprint(e.usage, usage)
@@ -151,7 +155,7 @@ func dispatch(ctx context.Context, args []string, e env) int {
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "dockaudit: unknown command %q (run dockaudit help)\n", args[0])
+	fmt.Fprintf(e.stderr, "dockaudit: unknown command %q%s (run dockaudit help)\n", args[0], suggest.Phrase(suggest.Closest(args[0], commands)))
 	return exitUsage
 }
 

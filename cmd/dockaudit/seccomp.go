@@ -16,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/caps"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/seccomp"
+	"github.com/dockaudit/dockaudit/internal/suggest"
 )
 
 const seccompUsage = `Usage: dockaudit seccomp <lint|diff|record> [flags] ...
@@ -47,7 +48,7 @@ func runSeccomp(ctx context.Context, args []string, e env) int {
 		fmt.Fprint(e.stdout, seccompUsage)
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "dockaudit seccomp: unknown subcommand %q (want lint, diff or record)\n", args[0])
+	fmt.Fprintf(e.stderr, "dockaudit seccomp: unknown subcommand %q%s (want lint, diff or record)\n", args[0], suggest.Phrase(suggest.Closest(args[0], []string{"lint", "diff", "record"})))
 	return exitUsage
 }
 

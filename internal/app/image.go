@@ -53,6 +53,14 @@ type SourceOptions struct {
 	TempDir      string
 }
 
+// MissingError is a run that named images the daemon does not hold: a typo, most
+// likely, so no report is written; each line names the image and the nearest names.
+type MissingError struct {
+	Missing []string // "no image X on the daemon at …; did you mean Y?"
+}
+
+func (e *MissingError) Error() string { return strings.Join(e.Missing, "\n") }
+
 // ReadError is an audit in which some images could not be read: the report covers the
 // others and carries an error finding for each of these.
 type ReadError struct {
@@ -97,6 +105,10 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if len(rd.missing) > 0 {
+		slices.Sort(rd.missing)
+		return nil, &MissingError{Missing: rd.missing}
 	}
 
 	var notes []string
@@ -169,6 +181,9 @@ type reader struct {
 	opts   SourceOptions
 	daemon *lazyDaemon
 	reg    *registry.Client
+
+	mu      sync.Mutex
+	missing []string // images the daemon does not hold, with suggestions
 }
 
 func newReader(opts SourceOptions) *reader {
@@ -197,6 +212,11 @@ func (r *reader) read(ctx context.Context, ref string, inventoryOnly bool, progr
 		// an unanswering daemon): the context says what happened.
 		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("not read within %s (raise --timeout)", r.opts.Timeout)
+		}
+		if nf := (*image.NotFoundError)(nil); errors.As(err, &nf) {
+			r.mu.Lock()
+			r.missing = append(r.missing, nf.Error())
+			r.mu.Unlock()
 		}
 		return facts.Image{Ref: ref, Tags: []string{ref}, Error: err.Error()}
 	}
@@ -246,6 +266,34 @@ func (d *lazyDaemon) Stream(ctx context.Context, path string) (io.ReadCloser, er
 		return nil, d.err
 	}
 	return d.c.Stream(ctx, path)
+}
+
+// Endpoint is the daemon's address, as the user gave it or the default.
+func (d *lazyDaemon) Endpoint() string {
+	if d.env.Host != "" {
+		return d.env.Host
+	}
+	return engine.DefaultHost
+}
+
+// ImageNames is every repo:tag the daemon holds.
+func (d *lazyDaemon) ImageNames(ctx context.Context) ([]string, error) {
+	if d.c == nil {
+		return nil, errors.New("not connected")
+	}
+	var list []struct{ RepoTags []string }
+	if err := d.c.Get(ctx, "/images/json", nil, &list); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, im := range list {
+		for _, t := range im.RepoTags {
+			if t != "<none>:<none>" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (d *lazyDaemon) close() {

@@ -30,6 +30,9 @@ func SBOM(ctx context.Context, opts SBOMOptions, stdout, progress io.Writer) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(rd.missing) > 0 {
+		return &MissingError{Missing: rd.missing}
+	}
 	if im.Error != "" {
 		return errors.New(opts.Ref + ": " + im.Error)
 	}

@@ -24,7 +24,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/suggest"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -233,7 +235,22 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 	if err != nil {
 		return err
 	}
-	body, err := opts.Daemon.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(ref), "%2F", "/")+"/get")
+	export := ref
+	if repoOf(ref) == ref && !strings.Contains(ref, "@") {
+		// A name without a tag is NAME:latest to the docker CLI, but the export
+		// endpoint takes it as every tag of the repository: ask the daemon which
+		// image the name means (it resolves NAME:latest, then an ID prefix) and
+		// export that one.
+		id, err := daemonImageID(ctx, opts.Daemon, ref)
+		if err != nil {
+			return err
+		}
+		export = id
+	}
+	body, err := opts.Daemon.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(export), "%2F", "/")+"/get")
+	if se := (*engine.StatusError)(nil); errors.As(err, &se) && se.Code == 404 {
+		return notFound(ctx, ref, opts.Daemon)
+	}
 	if err != nil {
 		return fmt.Errorf("export from the daemon: %w", err)
 	}
@@ -251,6 +268,80 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 		return err
 	}
 	return s.openArchive(p, ref)
+}
+
+// ImageNamer is a daemon that can also say where it is and which images it holds, so
+// a name it does not know gets a suggestion.
+type ImageNamer interface {
+	Endpoint() string
+	ImageNames(ctx context.Context) ([]string, error)
+}
+
+// NotFoundError is an image the daemon does not hold: a mistyped name, as often as
+// not, so it names the nearest ones the daemon does hold.
+type NotFoundError struct {
+	Ref, Endpoint string
+	Suggestions   []string
+}
+
+func (e *NotFoundError) Error() string {
+	where := "the daemon"
+	if e.Endpoint != "" {
+		where += " at " + e.Endpoint
+	}
+	return fmt.Sprintf("no image %s on %s%s", e.Ref, where, suggest.Phrase(e.Suggestions))
+}
+
+// notFound builds the NotFoundError for ref, asking the daemon for its image names
+// when it can say them (a failure to list them only loses the suggestion).
+func notFound(ctx context.Context, ref string, d Exporter) error {
+	e := &NotFoundError{Ref: ref}
+	n, ok := d.(ImageNamer)
+	if !ok {
+		return e
+	}
+	e.Endpoint = n.Endpoint()
+	names, err := n.ImageNames(ctx)
+	if err != nil {
+		return e
+	}
+	e.Suggestions = suggest.Closest(ref, names)
+	if len(e.Suggestions) == 0 && repoOf(ref) == ref && !strings.Contains(ref, "@") {
+		// "busybox" is busybox:latest: name the tags the repository has.
+		for _, nm := range names {
+			if repoOf(nm) == ref && len(e.Suggestions) < 3 {
+				e.Suggestions = append(e.Suggestions, nm)
+			}
+		}
+	}
+	return e
+}
+
+// daemonImageID is the ID of the image the daemon resolves ref to.
+func daemonImageID(ctx context.Context, d Exporter, ref string) (string, error) {
+	body, err := d.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(ref), "%2F", "/")+"/json")
+	if se := (*engine.StatusError)(nil); errors.As(err, &se) && se.Code == 404 {
+		return "", notFound(ctx, ref, d)
+	}
+	if err != nil {
+		return "", fmt.Errorf("inspect on the daemon: %w", err)
+	}
+	defer body.Close()
+	var im struct {
+		ID string `json:"Id"`
+	}
+	if err := json.NewDecoder(io.LimitReader(body, maxMeta)).Decode(&im); err != nil || !strings.HasPrefix(im.ID, "sha256:") {
+		return "", fmt.Errorf("inspect on the daemon: not an image inspect answer")
+	}
+	return im.ID, nil
+}
+
+// repoOf is a name without its tag ("localhost:5000/app:1" is "localhost:5000/app").
+func repoOf(s string) string {
+	if i := strings.LastIndexByte(s, ':'); i > strings.LastIndexByte(s, '/') {
+		return s[:i]
+	}
+	return s
 }
 
 // openArchive reads a docker save archive. When it holds several images, tag picks one.
