@@ -14,7 +14,6 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
-	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
@@ -36,7 +35,8 @@ Reads each image's configuration, history and layers and reports:
     shown: kind, path, layer and a short hash only).
 
 REF is one of:
-  NAME or ID                an image of the daemon behind DOCKER_HOST (also daemon:NAME)
+  NAME or ID                an image of the daemon (--host, --context, DOCKER_HOST… as
+                            for dockaudit host; also daemon:NAME)
   docker-archive:PATH       a docker save tarball
   oci:PATH[:TAG]            an OCI image layout, directory or tar archive
   registry:NAME             pulled straight from the registry, no daemon needed; credentials
@@ -92,6 +92,7 @@ type sourceFlags struct {
 	insecure bool
 	timeout  time.Duration
 	tempDir  string
+	daemon   daemonFlags
 }
 
 func (s *sourceFlags) register(fs *flags) {
@@ -99,6 +100,7 @@ func (s *sourceFlags) register(fs *flags) {
 	fs.BoolVar(&s.insecure, "insecure", false, "allow plain HTTP and unverified TLS for registry: images")
 	fs.DurationVar(&s.timeout, "timeout", 10*time.Minute, "give up on one image (export or pull, and read) after this `DURATION`")
 	fs.StringVar(&s.tempDir, "temp-dir", "", "`DIR` for the private temporary files of daemon exports and OCI archives (default $TMPDIR or /tmp)")
+	s.daemon.register(fs)
 }
 
 func (s *sourceFlags) resolve(e env) (app.SourceOptions, error) {
@@ -116,13 +118,12 @@ func (s *sourceFlags) resolve(e env) (app.SourceOptions, error) {
 			return app.SourceOptions{}, fmt.Errorf("--temp-dir %s: not a directory", s.tempDir)
 		}
 	}
+	// The daemon is resolved now and its error kept for the first daemon image: an
+	// archive or registry image needs no daemon, and no context.
+	denv, derr := s.daemon.resolve(e)
 	return app.SourceOptions{
 		Platform: s.platform, Insecure: s.insecure, Timeout: s.timeout, TempDir: s.tempDir,
-		DockerConfig: app.DockerConfigDir(e.getenv),
-		Env: engine.Env{
-			Host: e.getenv("DOCKER_HOST"), TLSVerify: e.getenv("DOCKER_TLS_VERIFY"),
-			CertPath: e.getenv("DOCKER_CERT_PATH"), Home: e.getenv("HOME"),
-		},
+		DockerConfig: app.DockerConfigDir(e.getenv), Env: denv, EnvErr: derr,
 	}, nil
 }
 

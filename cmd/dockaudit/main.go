@@ -17,7 +17,6 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
-	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/suggest"
@@ -340,9 +339,10 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 
 const hostUsage = `Usage: dockaudit host [flags]
 
-Audits the Docker daemon behind DOCKER_HOST (default unix:///var/run/docker.sock;
-DOCKER_TLS_VERIFY and DOCKER_CERT_PATH are honoured as by the docker CLI) against every
-item of the CIS Docker Benchmark v1.6.0, sections 1-7. When the daemon runs on this
+Audits the Docker daemon the docker CLI would talk to (--context, --host, DOCKER_HOST
+with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, DOCKER_CONTEXT, the current context of
+docker context use, else unix:///var/run/docker.sock; ssh:// as the CLI does it)
+against every item of the CIS Docker Benchmark v1.6.0, sections 1-7. When the daemon runs on this
 machine, its process, configuration (flags and the daemon.json it was started with) and
 host files are read too; otherwise the host-only items are reported as skip.
 
@@ -357,6 +357,8 @@ Examples:
   dockaudit host --all --format json --output report.json
   dockaudit host --include runtime --fail-on critical
   DOCKER_HOST=tcp://10.0.0.5:2376 DOCKER_TLS_VERIFY=1 dockaudit host --format sarif
+  dockaudit host --context prod
+  dockaudit host -H ssh://ops@build-1
   docker run --rm --pid host -v /:/host:ro -v /var/run/docker.sock:/var/run/docker.sock \
       IMAGE host --host-root /host
 `
@@ -381,6 +383,8 @@ func runHost(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&saveFacts, "save-facts", "", "also write everything collected to `FILE` (JSON, mode 0600: it holds image environments and daemon settings, which may carry credentials), to audit later with --from-facts")
 	fs.StringVar(&fromFacts, "from-facts", "", "audit a facts `FILE` written by --save-facts instead of a live daemon")
 	fs.IntVar(&concurrency, "concurrency", 16, "at most `N` Engine API requests in flight")
+	var daemon daemonFlags
+	daemon.register(fs)
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code
 	}
@@ -397,7 +401,7 @@ func runHost(ctx context.Context, args []string, e env) int {
 		var clash []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "all", "host-root", "timeout", "concurrency":
+			case "all", "host-root", "timeout", "concurrency", "host", "H", "context":
 				clash = append(clash, "--"+f.Name)
 			}
 		})
@@ -441,10 +445,14 @@ func runHost(ctx context.Context, args []string, e env) int {
 		Concurrency:  concurrency,
 		ContentTrust: e.getenv("DOCKER_CONTENT_TRUST"),
 		DockerConfig: app.DockerConfigDir(e.getenv),
-		Env: engine.Env{
-			Host: e.getenv("DOCKER_HOST"), TLSVerify: e.getenv("DOCKER_TLS_VERIFY"),
-			CertPath: e.getenv("DOCKER_CERT_PATH"), Home: e.getenv("HOME"),
-		},
+	}
+	if fromFacts == "" {
+		denv, err := daemon.resolve(e)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
+			return exitFailed
+		}
+		opts.Env = denv
 	}
 	if trusted.set {
 		opts.TrustedUsers = append([]string{}, trusted.list...)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/caps"
-	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/seccomp"
 	"github.com/dockaudit/dockaudit/internal/suggest"
 )
@@ -202,7 +201,9 @@ Examples:
 
 func runSeccompRecord(ctx context.Context, args []string, e env) int {
 	fs := newFlagSet("seccomp record", seccompRecordUsage)
-	o := app.RecordOptions{Env: engine.EnvFromOS(), ProcRoot: "/proc", SysRoot: "/proc/sys"}
+	o := app.RecordOptions{ProcRoot: "/proc", SysRoot: "/proc/sys"}
+	var daemon daemonFlags
+	daemon.register(fs)
 	fs.StringVar(&o.Output, "output", "-", "write the profile to `FILE` (- for stdout); written whole or not at all")
 	fs.StringVar(&o.Output, "o", "-", "short for --output")
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "stop the workload after `DURATION` if it has not exited")
@@ -256,6 +257,12 @@ func runSeccompRecord(ctx context.Context, args []string, e env) int {
 			return exitUsage
 		}
 	}
+	denv, err := daemon.resolve(e)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit seccomp record: %v\n", err)
+		return exitFailed
+	}
+	o.Env = denv
 	progress := io.Discard
 	if e.stderrTTY {
 		progress = e.stderr

@@ -132,16 +132,17 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		SchemaVersion:   facts.SchemaVersion,
 		CollectedAt:     opts.now().UTC(),
 		Endpoint:        client.Host,
+		DockerContext:   opts.Env.Context,
+		EndpointFrom:    opts.Env.From,
 		IncludesStopped: opts.All,
 		Engine:          res.Engine,
-		Client: &facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify,
-			CertPath: opts.Env.CertPath},
-		Containers: res.Containers,
-		Images:     res.Images,
-		Networks:   res.Networks,
-		Volumes:    res.Volumes,
-		Notes:      res.Notes,
-		Swarm:      res.Swarm,
+		Client:          clientFacts(opts, client),
+		Containers:      res.Containers,
+		Images:          res.Images,
+		Networks:        res.Networks,
+		Volumes:         res.Volumes,
+		Notes:           res.Notes,
+		Swarm:           res.Swarm,
 	}
 	if snap.Containers == nil {
 		snap.Containers = []facts.Container{}
@@ -227,9 +228,27 @@ func readFacts(path string) (*facts.Snapshot, error) {
 	return &snap, nil
 }
 
+// clientFacts is how this client reaches the daemon: DOCKER_HOST and its TLS
+// variables, or a named context's endpoint and TLS.
+func clientFacts(opts HostOptions, client *engine.Client) *facts.Client {
+	c := &facts.Client{ContentTrust: opts.ContentTrust, DockerHost: opts.Env.Host, TLSVerify: opts.Env.TLSVerify, CertPath: opts.Env.CertPath}
+	if t := opts.Env.ContextTLS; t != nil {
+		c.Context, c.TLSVerify, c.CertPath = opts.Env.Context, "", ""
+		switch {
+		case !client.TLS:
+			c.ContextTLS = "none"
+		case t.SkipVerify:
+			c.ContextTLS = "unverified"
+		default:
+			c.ContextTLS = "verified"
+		}
+	}
+	return c
+}
+
 func hostContext(s *facts.Snapshot) report.Context {
 	return report.Context{
-		Endpoint: s.Endpoint, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
+		Endpoint: s.Endpoint, DockerContext: s.DockerContext, EndpointFrom: s.EndpointFrom, Daemon: s.Engine.Name, ServerVersion: s.Engine.ServerVersion,
 		APIVersion: s.Engine.APIVersion, HostAccess: s.HostAccess.Local, HostAccessNote: s.HostAccess.Reason,
 		Containers: len(s.Containers), Images: len(s.Images), Notes: s.Notes,
 	}

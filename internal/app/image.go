@@ -49,6 +49,7 @@ type SourceOptions struct {
 	Timeout      time.Duration // per image: export or pull, and read
 	Limits       image.Limits
 	Env          engine.Env // the daemon, for daemon images
+	EnvErr       error      // why the daemon could not be resolved (a missing context)
 	DockerConfig string     // the docker CLI configuration directory ($DOCKER_CONFIG)
 	TempDir      string
 }
@@ -193,7 +194,7 @@ func newReader(opts SourceOptions) *reader {
 	creds := &lazyCreds{dir: opts.DockerConfig}
 	return &reader{
 		opts:   opts,
-		daemon: &lazyDaemon{env: opts.Env},
+		daemon: &lazyDaemon{env: opts.Env, envErr: opts.EnvErr},
 		reg:    &registry.Client{Insecure: opts.Insecure, Credentials: creds.get},
 	}
 }
@@ -240,14 +241,19 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 
 // lazyDaemon connects to the daemon on the first daemon image.
 type lazyDaemon struct {
-	env  engine.Env
-	once sync.Once
-	c    *engine.Client
-	err  error
+	env    engine.Env
+	envErr error
+	once   sync.Once
+	c      *engine.Client
+	err    error
 }
 
 func (d *lazyDaemon) Stream(ctx context.Context, path string) (io.ReadCloser, error) {
 	d.once.Do(func() {
+		if d.envErr != nil {
+			d.err = d.envErr
+			return
+		}
 		c, err := engine.New(d.env)
 		if err != nil {
 			d.err = err

@@ -18,6 +18,11 @@ type Snapshot struct {
 	CollectedAt   time.Time `json:"collectedAt"`
 	// Endpoint is the daemon address the collector talked to (DOCKER_HOST or the default socket).
 	Endpoint string `json:"endpoint"`
+	// DockerContext is the docker CLI context the endpoint came from, when one was
+	// named (--context, DOCKER_CONTEXT, the current context); EndpointFrom says what
+	// chose the endpoint (--host, DOCKER_HOST, a context, the default socket).
+	DockerContext string `json:"dockerContext,omitempty"`
+	EndpointFrom  string `json:"endpointFrom,omitempty"`
 	// IncludesStopped is true when created and stopped containers were collected too (--all).
 	IncludesStopped bool `json:"includesStopped"`
 
@@ -378,6 +383,11 @@ type Client struct {
 	DockerHost string `json:"dockerHost,omitempty"`
 	TLSVerify  string `json:"tlsVerify,omitempty"`
 	CertPath   string `json:"certPath,omitempty"`
+	// Context is the named docker CLI context the client uses ("" for DOCKER_HOST or
+	// the default socket), DockerHost then its endpoint, and ContextTLS its TLS:
+	// "verified" (a CA, or the system roots), "unverified" (SkipTLSVerify) or "none".
+	Context    string `json:"context,omitempty"`
+	ContextTLS string `json:"contextTLS,omitempty"`
 	// Config is the docker CLI configuration's credential setup, when it was read.
 	Config *ClientConfig `json:"config,omitempty"`
 }

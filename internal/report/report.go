@@ -55,7 +55,11 @@ type Tool struct {
 
 // Context is what the audit ran against.
 type Context struct {
-	Endpoint      string `json:"endpoint,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// DockerContext is the docker CLI context the endpoint came from, when one was
+	// named; EndpointFrom what chose the endpoint (--host, DOCKER_HOST, DOCKER_CONTEXT…).
+	DockerContext string `json:"dockerContext,omitempty"`
+	EndpointFrom  string `json:"endpointFrom,omitempty"`
 	Daemon        string `json:"daemon,omitempty"`
 	ServerVersion string `json:"serverVersion,omitempty"`
 	APIVersion    string `json:"apiVersion,omitempty"`

@@ -172,6 +172,9 @@ func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
 	if c.Endpoint != "" {
 		fmt.Fprintf(w, " at %s", printable(c.Endpoint))
 	}
+	if c.DockerContext != "" {
+		fmt.Fprintf(w, " (docker context %s)", printable(c.DockerContext))
+	}
 	fmt.Fprintln(w)
 	switch r.Command {
 	case "image":

@@ -91,6 +91,20 @@ func mirrors(p *check.Pass) {
 
 func clientTCP(p *check.Pass) {
 	c := p.Facts.Client
+	if c.Context != "" {
+		ctx := "docker context " + c.Context
+		switch {
+		case !strings.HasPrefix(c.DockerHost, "tcp://"):
+			p.OK(ctx+"'s endpoint is not plain TCP", ev("endpoint", orNone(c.DockerHost), ""))
+		case c.ContextTLS == "none":
+			p.Fail(ctx+" reaches "+c.DockerHost+" without TLS", ev("TLS", "none", "the context's ca.pem, cert.pem and key.pem (docker context create --docker host=…,ca=…,cert=…,key=…)"))
+		case c.ContextTLS == "unverified":
+			p.Fail(ctx+" reaches "+c.DockerHost+" over TLS without verifying the server (SkipTLSVerify)", ev("SkipTLSVerify", "true", "false")).Sev(finding.Medium)
+		default:
+			p.OK(ctx+" reaches "+c.DockerHost+" over verified TLS", ev("TLS", c.ContextTLS, "verified"))
+		}
+		return
+	}
 	switch {
 	case !strings.HasPrefix(c.DockerHost, "tcp://"):
 		p.OK("DOCKER_HOST is not plain TCP", ev("DOCKER_HOST", orNone(c.DockerHost), ""))

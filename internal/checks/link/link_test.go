@@ -269,6 +269,29 @@ func TestHostRules(t *testing.T) {
 		"TLS-MATERIAL warn high: cannot read /etc/docker/tls/z.pem: permission denied")
 }
 
+// TestClientContext: with a named docker context, its endpoint and TLS decide
+// CLIENT-PLAIN-TCP; DOCKER_TLS_VERIFY does not apply to it.
+func TestClientContext(t *testing.T) {
+	snap := &facts.Snapshot{HostAccess: facts.HostAccess{Local: true}}
+	for _, tt := range []struct {
+		c    facts.Client
+		want string
+	}{
+		{facts.Client{Context: "prod", DockerHost: "tcp://10.0.0.5:2375", ContextTLS: "none", TLSVerify: ""},
+			"CLIENT-PLAIN-TCP fail high: docker context prod reaches tcp://10.0.0.5:2375 without TLS"},
+		{facts.Client{Context: "prod", DockerHost: "tcp://10.0.0.5:2376", ContextTLS: "unverified"},
+			"CLIENT-PLAIN-TCP fail medium: docker context prod reaches tcp://10.0.0.5:2376 over TLS without verifying the server (SkipTLSVerify)"},
+		{facts.Client{Context: "prod", DockerHost: "tcp://10.0.0.5:2376", ContextTLS: "verified"},
+			"CLIENT-PLAIN-TCP pass high: docker context prod reaches tcp://10.0.0.5:2376 over verified TLS"},
+		{facts.Client{Context: "build", DockerHost: "ssh://ops@build-1", ContextTLS: "none"},
+			"CLIENT-PLAIN-TCP pass high: docker context build's endpoint is not plain TCP"},
+	} {
+		c := tt.c
+		snap.Client = &c
+		expect(t, run(t, snap, "CLIENT-PLAIN-TCP"), tt.want)
+	}
+}
+
 // TestClientConfigNotRead (found in review): an unreadable config.json is not "no
 // configuration".
 func TestClientConfigNotRead(t *testing.T) {

@@ -39,6 +39,14 @@ type Env struct {
 	TLSVerify string // DOCKER_TLS_VERIFY
 	CertPath  string // DOCKER_CERT_PATH
 	Home      string // for the default cert path ~/.docker
+
+	// Context is the docker CLI context the address came from ("" for none,
+	// "default" when named); From says what chose it (--host, DOCKER_HOST,
+	// DOCKER_CONTEXT, --context, the current context in config.json).
+	Context, From string
+	// ContextTLS is a named context's TLS material; DOCKER_TLS_VERIFY and
+	// DOCKER_CERT_PATH do not apply to a named context, as in the docker CLI.
+	ContextTLS *ContextTLS
 }
 
 // EnvFromOS reads Env from the process environment.
@@ -73,6 +81,13 @@ type Client struct {
 // New builds a client for env. It does not connect.
 func New(env Env) (*Client, error) {
 	host := env.Host
+	what := "DOCKER_HOST" // where the address came from, for errors
+	switch {
+	case env.Context != "" && env.Context != DefaultContext:
+		what = fmt.Sprintf("context %q: endpoint", env.Context)
+	case env.From == "--host":
+		what = "--host"
+	}
 	if host == "" {
 		host = DefaultHost
 	}
@@ -81,11 +96,11 @@ func New(env Env) (*Client, error) {
 	}
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("DOCKER_HOST %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", host)
+		return nil, fmt.Errorf("%s %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", what, host)
 	}
 	if u.User != nil && u.Scheme != "ssh" {
 		// The docker CLI sends no credentials over tcp://; never echo them either.
-		return nil, errors.New("DOCKER_HOST holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)")
+		return nil, fmt.Errorf("%s holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)", what)
 	}
 	c := &Client{Host: host}
 	tr := &http.Transport{
@@ -96,7 +111,7 @@ func New(env Env) (*Client, error) {
 	switch u.Scheme {
 	case "unix":
 		if u.Path == "" {
-			return nil, fmt.Errorf("DOCKER_HOST %q has no socket path", host)
+			return nil, fmt.Errorf("%s %q has no socket path", what, host)
 		}
 		c.SocketPath = u.Path
 		c.base = "http://docker"
@@ -106,12 +121,12 @@ func New(env Env) (*Client, error) {
 		}
 	case "tcp", "http", "https":
 		if u.Host == "" {
-			return nil, fmt.Errorf("DOCKER_HOST %q has no host:port", host)
+			return nil, fmt.Errorf("%s %q has no host:port", what, host)
 		}
 		hostport := u.Host
 		if u.Port() == "" {
 			port := "2375"
-			if env.TLSVerify != "" || env.CertPath != "" || u.Scheme == "https" {
+			if env.TLSVerify != "" || env.CertPath != "" || u.Scheme == "https" || env.ContextTLS.has() {
 				port = "2376"
 			}
 			hostport = net.JoinHostPort(u.Hostname(), port)
@@ -127,18 +142,75 @@ func New(env Env) (*Client, error) {
 			c.TLS = true
 		}
 		c.base = scheme + "://" + hostport
-	case "ssh", "npipe", "fd":
-		return nil, fmt.Errorf("DOCKER_HOST %q: the %s:// transport is not supported; use unix:// or tcp://", host, u.Scheme)
+	case "ssh":
+		args, err := sshArgs(u)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %v", what, u.Redacted(), err)
+		}
+		c.base = "http://docker"
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return dialSSH(ctx, args) }
+		tr.MaxIdleConnsPerHost = 4 // each connection is an ssh session
+	case "npipe", "fd":
+		return nil, fmt.Errorf("%s %q: the %s:// transport is not supported; use unix:// or tcp://", what, host, u.Scheme)
 	default:
-		return nil, fmt.Errorf("DOCKER_HOST %q: unknown scheme %q", host, u.Scheme)
+		return nil, fmt.Errorf("%s %q: unknown scheme %q", what, host, u.Scheme)
 	}
 	c.http = &http.Client{Transport: tr}
 	return c, nil
 }
 
+// has reports whether a context holds TLS material (or asks for TLS without
+// verification).
+func (t *ContextTLS) has() bool {
+	if t == nil {
+		return false
+	}
+	if t.SkipVerify {
+		return true
+	}
+	for _, f := range []string{"ca.pem", "cert.pem", "key.pem"} {
+		if _, err := os.Stat(filepath.Join(t.Dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// contextTLSConfig is a named context's TLS: its CA (verified unless the context says
+// SkipTLSVerify) and client certificate, as the docker CLI builds it; nil when the
+// context has no TLS material (plain tcp://).
+func contextTLSConfig(t *ContextTLS, https bool) (*tls.Config, error) {
+	if !t.has() && !https {
+		return nil, nil
+	}
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.SkipVerify} // #nosec G402 -- the context's own SkipTLSVerify
+	caFile := filepath.Join(t.Dir, "ca.pem")
+	if ca, err := safefile.PEM(caFile); err == nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+		}
+		conf.RootCAs = pool
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("the context's CA certificate: %w", err)
+	}
+	certFile, keyFile := filepath.Join(t.Dir, "cert.pem"), filepath.Join(t.Dir, "key.pem")
+	if _, err := os.Stat(certFile); err == nil {
+		pair, err := safefile.KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load the context's client certificate from %s: %w", t.Dir, err)
+		}
+		conf.Certificates = []tls.Certificate{pair}
+	}
+	return conf, nil
+}
+
 // tlsConfig follows the docker CLI: DOCKER_TLS_VERIFY set means TLS with server
 // verification; DOCKER_CERT_PATH alone means TLS without verifying the server.
 func tlsConfig(env Env, https bool) (*tls.Config, error) {
+	if env.ContextTLS != nil {
+		return contextTLSConfig(env.ContextTLS, https)
+	}
 	verify := env.TLSVerify != ""
 	if !verify && env.CertPath == "" && !https {
 		return nil, nil

@@ -163,11 +163,13 @@ func TestTimeout(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	tests := map[string]string{
-		"tcp://[::1":   `DOCKER_HOST "tcp://[::1" is not an address like unix:///var/run/docker.sock or tcp://host:2376`,
-		"unix://":      `DOCKER_HOST "unix://" has no socket path`,
-		"tcp://":       `DOCKER_HOST "tcp://" has no host:port`,
-		"ssh://me@box": `DOCKER_HOST "ssh://me@box": the ssh:// transport is not supported; use unix:// or tcp://`,
-		"gopher://x":   `DOCKER_HOST "gopher://x": unknown scheme "gopher"`,
+		"tcp://[::1":       `DOCKER_HOST "tcp://[::1" is not an address like unix:///var/run/docker.sock or tcp://host:2376`,
+		"unix://":          `DOCKER_HOST "unix://" has no socket path`,
+		"tcp://":           `DOCKER_HOST "tcp://" has no host:port`,
+		"ssh://me:pw@box":  `DOCKER_HOST ssh://me:xxxxx@box: an ssh:// address with a password is not taken: use a key or an ssh agent`,
+		"ssh://box/var/x":  `DOCKER_HOST ssh://box/var/x: ssh:// address with a path ("/var/x"): give only [user@]host[:port]`,
+		"npipe:////./pipe": `DOCKER_HOST "npipe:////./pipe": the npipe:// transport is not supported; use unix:// or tcp://`,
+		"gopher://x":       `DOCKER_HOST "gopher://x": unknown scheme "gopher"`,
 		// A password in DOCKER_HOST is refused and never echoed.
 		"tcp://user:s3cret@127.0.0.1:2375": "DOCKER_HOST holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)",
 	}

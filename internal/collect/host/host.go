@@ -90,6 +90,8 @@ func findDaemon(ctx context.Context, proc daemon.Proc, host string) (int, string
 		return 0, "", fmt.Errorf("the process behind %s (PID %d, %s) is not dockerd: the daemon may run on another host (a forwarded socket) or in another PID namespace; run dockaudit on the daemon's host, in a container with --pid=host", u.Path, pid, describe(proc, pid))
 	case "tcp", "http", "https":
 		return findTCPDaemon(ctx, proc, u)
+	case "ssh":
+		return 0, "", fmt.Errorf("the daemon is reached over ssh (%s): its host is another machine as far as this audit can tell; run dockaudit on that host for the host checks", u.Redacted())
 	}
 	return 0, "", fmt.Errorf("address %s is not a local socket", host)
 }
