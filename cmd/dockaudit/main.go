@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -68,6 +69,8 @@ type env struct {
 	getenv    func(string) string
 	stdoutTTY bool
 	stderrTTY bool
+	// stdoutWidth is the terminal's width when stdout is one (0 otherwise).
+	stdoutWidth int
 }
 
 func main() {
@@ -84,7 +87,7 @@ func main() {
 	}()
 	e := env{
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
-		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr),
+		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr), stdoutWidth: terminalWidth(os.Stdout),
 	}
 	os.Exit(run(ctx, os.Args[1:], e))
 }
@@ -189,7 +192,8 @@ type outputFlags struct {
 	format, output, failOn, color string
 	unknownAs                     string
 	include, exclude              listFlag
-	passes, remediation           bool
+	passes, remediation, quiet    bool
+	width                         string
 	ignoreFile                    string
 }
 
@@ -204,12 +208,15 @@ func (o *outputFlags) register(fs *flags) {
 	fs.StringVar(&o.unknownAs, "unknown-as", "high", "count findings nobody rated (severity unknown: most Go advisories, new CVEs) as this `SEVERITY` for --fail-on")
 	fs.StringVar(&o.color, "color", "auto", "`WHEN` to colour the table: auto (only on a terminal, unless NO_COLOR is set), always, never")
 	fs.BoolVar(&o.passes, "show-passes", false, "list passing targets in the table too")
+	fs.BoolVar(&o.quiet, "quiet", false, "table: list only the rules that fail, warn or could not be decided (the summary still counts all)")
+	fs.BoolVar(&o.quiet, "q", false, "short for --quiet")
+	fs.StringVar(&o.width, "width", "auto", "table: wrap at `COLUMNS`: auto (the terminal's width, $COLUMNS, or no wrapping when the output is not a terminal), a number, or 0 for none")
 	fs.BoolVar(&o.remediation, "remediation", true, "print the fix under each rule that fails or warns in the table (--remediation=false to hide)")
 	fs.StringVar(&o.ignoreFile, "ignore-file", "", "accept the findings listed in `FILE` (YAML or JSON: ignore: [{id, package, target, reason, expires}]); expired entries stop applying and are reported")
 }
 
 func (o *outputFlags) resolve(e env) (app.Output, error) {
-	out := app.Output{Format: o.format, File: o.output, Passes: o.passes, Remediation: o.remediation}
+	out := app.Output{Format: o.format, File: o.output, Passes: o.passes, Remediation: o.remediation, Quiet: o.quiet}
 	switch o.format {
 	case "table", "json", "sarif":
 	default:
@@ -228,6 +235,20 @@ func (o *outputFlags) resolve(e env) (app.Output, error) {
 			return out, fmt.Errorf("--unknown-as: %v", err)
 		}
 		out.UnknownAs = &u
+	}
+	switch {
+	case o.width == "auto" || o.width == "":
+		if o.output == "" && e.stdoutWidth > 0 {
+			out.Width = e.stdoutWidth
+		} else if n, err := strconv.Atoi(e.getenv("COLUMNS")); err == nil && n > 0 && o.output == "" && e.stdoutTTY {
+			out.Width = n
+		}
+	default:
+		n, err := strconv.Atoi(o.width)
+		if err != nil || n < 0 || (n > 0 && n < 40) {
+			return out, fmt.Errorf("--width %q: want auto, 0 (no wrapping) or a number of columns from 40", o.width)
+		}
+		out.Width = n
 	}
 	if o.ignoreFile != "" {
 		f, err := app.LoadIgnoreFile(o.ignoreFile)
@@ -523,6 +544,15 @@ func outputClash(output string, inputs ...string) error {
 		}
 	}
 	return nil
+}
+
+// terminalWidth is the width of the terminal f is, 0 when it is none.
+func terminalWidth(f *os.File) int {
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0
+	}
+	return int(ws.Col)
 }
 
 func isTerminal(f *os.File) bool {

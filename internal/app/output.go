@@ -38,6 +38,10 @@ type Output struct {
 	Color       bool
 	Passes      bool
 	Remediation bool
+	// Width is the terminal width the table wraps at (0: no wrapping); Quiet lists
+	// only the rules that fail, warn or could not be decided.
+	Width int
+	Quiet bool
 	// Ignore is the --ignore-file; nil when none was given.
 	Ignore *IgnoreFile
 }
@@ -69,7 +73,7 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 	render := func(w io.Writer) error {
 		switch o.Format {
 		case "", "table":
-			return report.WriteTable(w, r, report.TableOptions{Color: o.Color, Passes: o.Passes, Remediation: o.Remediation})
+			return report.WriteTable(w, r, report.TableOptions{Color: o.Color, Passes: o.Passes, Remediation: o.Remediation, Width: o.Width, Quiet: o.Quiet})
 		case "json":
 			return report.WriteJSON(w, r)
 		case "sarif":

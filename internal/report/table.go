@@ -14,6 +14,10 @@ import (
 // TableOptions shape the human view.
 type TableOptions struct {
 	Color bool
+	// Width is the terminal's width to wrap at; 0 writes each paragraph on one line.
+	Width int
+	// Quiet lists only the rules that fail, warn or could not be decided (error).
+	Quiet bool
 	// Passes lists passing targets too, not only the rule line.
 	Passes bool
 	// Remediation prints the fix under every rule that fails or warns.
@@ -48,7 +52,8 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		return code + s + ansiReset
 	}
 
-	writeHeader(bw, r, paint)
+	tw := newTableWriter(bw, opts.Width, paint)
+	writeHeader(tw, r)
 
 	byRule := map[string][]finding.Finding{}
 	for _, f := range r.Findings {
@@ -56,16 +61,23 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	}
 	agg := RuleStatus(r.Findings)
 	unknownAs := summaryUnknownAs(r.Summary)
+	totals := map[finding.Kind]int{}
+	for _, t := range r.Targets {
+		totals[t.Kind]++
+	}
 	section := ""
 	for _, ru := range r.Rules {
-		if ru.Section != section {
-			section = ru.Section
-			fmt.Fprintf(bw, "\n%s\n", paint(ansiBold, section))
-		}
 		fs := byRule[ru.ID]
 		st, ok := agg[ru.ID]
 		if !ok {
 			st = finding.Skip
+		}
+		if opts.Quiet && !st.Problem() && st != finding.Error {
+			continue
+		}
+		if ru.Section != section {
+			section = ru.Section
+			fmt.Fprintf(bw, "\n%s\n", paint(ansiBold, section))
 		}
 		label := fmt.Sprintf("%-6s", strings.ToUpper(st.String()))
 		sev := ru.Severity
@@ -74,26 +86,47 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		}
 		count := ""
 		if n := targetCount(fs); n > 1 {
-			count = "  " + paint(ansiDim, fmt.Sprintf("[%d %s]", n, kindNoun(fs)))
+			count = fmt.Sprintf("[%d %s]", n, kindNoun(fs))
 		}
-		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s%s\n", paint(statusColor[st], label), sev, ru.ID, ru.Title, count)
+		title := ru.Title
+		if count != "" {
+			title += "  " + count
+		}
+		// A long rule ID pushes the title right on its first line only.
+		lines := wrapWords(title, 2+6+2+8+2+max(10, len(ru.ID))+2, len(detailIndent), opts.Width)
+		if last := len(lines) - 1; count != "" && strings.HasSuffix(lines[last], count) {
+			lines[last] = strings.TrimSuffix(lines[last], count) + paint(ansiDim, count)
+		}
+		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s\n", paint(statusColor[st], label), sev, ru.ID, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(bw, "%s%s\n", detailIndent, l)
+		}
+		d := tw.detail
 		left := leftOutText(r.Summary.LeftOut, ru.ID)
 		switch {
 		case len(fs) == 0 && left != "":
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "every finding was left out: "+left))
+			tw.para(d, d+2, ansiDim, "every finding was left out: "+left)
 		case len(fs) == 0:
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, noTargets(ru.Scope)))
+			tw.para(d, d+2, ansiDim, noTargets(ru.Scope))
 		case left != "":
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "also left out: "+left))
+			tw.para(d, d+2, ansiDim, "also left out: "+left)
 		}
-		for _, line := range detailLines(fs, st, opts.Passes) {
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(statusColor[line.status], printable(line.text)))
-			for _, more := range line.names {
-				fmt.Fprintf(bw, "%s  %s\n", detailIndent, paint(ansiDim, printable(more)))
+		var vulns, others []finding.Finding
+		for _, f := range sortTargets(fs) {
+			if f.Vuln != nil && (f.Status.Problem() || !opts.Quiet) {
+				vulns = append(vulns, f)
+			} else if f.Vuln == nil {
+				others = append(others, f)
 			}
 		}
+		for _, line := range detailLines(others, st, opts.Passes, opts.Quiet) {
+			tw.foldedLine(line, ru.ID, totals)
+		}
+		if len(vulns) > 0 {
+			tw.writeVulns(vulns, unknownAs)
+		}
 		if opts.Remediation && st.Problem() && ru.Remediation != "" {
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, paint(ansiDim, "fix: "+ru.Remediation))
+			tw.para(d, d+5, ansiDim, "fix: "+ru.Remediation)
 		}
 	}
 
@@ -104,16 +137,16 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		paint(ansiBlue, fmt.Sprintf("%d info", s.Rules.Info)), paint(ansiGreen, fmt.Sprintf("%d pass", s.Rules.Pass)),
 		paint(ansiDim, fmt.Sprintf("%d skip", s.Rules.Skip)))
 	if s.Suppressed > 0 {
-		fmt.Fprintf(bw, "%d findings suppressed by --ignore-file or --vex\n", s.Suppressed)
+		tw.para(0, 2, "", fmt.Sprintf("%d findings suppressed by --ignore-file or --vex", s.Suppressed))
 	}
 	unrated := ""
 	if n := unratedProblems(r.Findings); n > 0 {
 		unrated = fmt.Sprintf(", %d of them unrated (severity unknown, counted as %s: --unknown-as)", n, unknownAs)
 	}
 	if s.FailOn == "none" {
-		fmt.Fprintf(bw, "%d findings%s; --fail-on none\n", len(r.Findings), unrated)
+		tw.para(0, 2, "", fmt.Sprintf("%d findings%s; --fail-on none", len(r.Findings), unrated))
 	} else {
-		fmt.Fprintf(bw, "%d findings%s; %d fail or warn at severity %s or above (--fail-on %s)\n", len(r.Findings), unrated, s.Failing, s.FailOn, s.FailOn)
+		tw.para(0, 2, "", fmt.Sprintf("%d findings%s; %d fail or warn at severity %s or above (--fail-on %s)", len(r.Findings), unrated, s.Failing, s.FailOn, s.FailOn))
 	}
 	return bw.Flush()
 }
@@ -163,46 +196,52 @@ func unratedProblems(fs []finding.Finding) int {
 
 const detailIndent = "                                "
 
-func writeHeader(w io.Writer, r *Report, paint func(string, string) string) {
+func writeHeader(tw *tableWriter, r *Report) {
 	c := r.Context
-	fmt.Fprintf(w, "%s %s", paint(ansiBold, "dockaudit"), r.Command)
+	head := "dockaudit " + r.Command
 	if c.Daemon != "" {
-		fmt.Fprintf(w, " · daemon %s (Docker %s, API %s)", printable(c.Daemon), printable(c.ServerVersion), printable(c.APIVersion))
+		head += fmt.Sprintf(" · daemon %s (Docker %s, API %s)", printable(c.Daemon), printable(c.ServerVersion), printable(c.APIVersion))
 	}
 	if c.Endpoint != "" {
-		fmt.Fprintf(w, " at %s", printable(c.Endpoint))
+		head += " at " + printable(c.Endpoint)
 	}
 	if c.DockerContext != "" {
-		fmt.Fprintf(w, " (docker context %s)", printable(c.DockerContext))
+		head += " (docker context " + printable(c.DockerContext) + ")"
 	}
-	fmt.Fprintln(w)
+	lines := wrapWords(head, 0, 2, tw.width)
+	lines[0] = tw.paint(ansiBold, "dockaudit") + strings.TrimPrefix(lines[0], "dockaudit")
+	for i, l := range lines {
+		if i > 0 {
+			l = "  " + l
+		}
+		tw.w.WriteString(l + "\n")
+	}
 	switch r.Command {
 	case "image":
-		writeImages(w, r, paint)
+		writeImages(tw, r)
 		return
 	case "endpoint", "registry", "seccomp lint":
 		for _, t := range r.Targets {
-			fmt.Fprintf(w, "  %s %s\n", t.Kind, printable(t.Name))
+			tw.para(2, 4, "", string(t.Kind)+" "+printable(t.Name))
 		}
 		for _, n := range c.Notes {
-			fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+			tw.para(2, 4, ansiYellow, "note: "+printable(n))
 		}
 		return
 	}
-	fmt.Fprintf(w, "  %d containers, %d images audited", c.Containers, c.Images)
 	if c.HostAccess {
-		fmt.Fprintln(w, "; host files and daemon process read on this host")
+		tw.para(2, 4, "", fmt.Sprintf("%d containers, %d images audited; host files and daemon process read on this host", c.Containers, c.Images))
 	} else {
-		fmt.Fprintf(w, "; %s\n", paint(ansiYellow, "host checks skipped: "+printable(c.HostAccessNote)))
+		tw.para(2, 4, ansiYellow, fmt.Sprintf("%d containers, %d images audited; host checks skipped: %s", c.Containers, c.Images, printable(c.HostAccessNote)))
 	}
 	for _, n := range c.Notes {
-		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+		tw.para(2, 4, ansiYellow, "note: "+printable(n))
 	}
 }
 
 // writeImages prints one line per image read: its name, operating system, platform,
 // layers and packages by kind, then what could not be inventoried.
-func writeImages(w io.Writer, r *Report, paint func(string, string) string) {
+func writeImages(tw *tableWriter, r *Report) {
 	for _, im := range r.Images {
 		os := im.OS.PrettyName
 		if os == "" {
@@ -233,9 +272,9 @@ func writeImages(w io.Writer, r *Report, paint func(string, string) string) {
 			parts = append(parts, im.Platform)
 		}
 		parts = append(parts, plural(len(im.Layers), "layer"), plural(im.Entries, "entry"), pk)
-		fmt.Fprintf(w, "  image %s: %s\n", printable(im.Target.Name), printable(strings.Join(parts, ", ")))
+		tw.para(2, 4, "", "image "+printable(im.Target.Name)+": "+printable(strings.Join(parts, ", ")))
 		for _, n := range im.Notes {
-			fmt.Fprintf(w, "    %s\n", paint(ansiYellow, "note: "+printable(n)))
+			tw.para(4, 6, ansiYellow, "note: "+printable(n))
 		}
 		var unchecked []string
 		for _, c := range im.Coverage {
@@ -244,14 +283,14 @@ func writeImages(w io.Writer, r *Report, paint func(string, string) string) {
 			}
 		}
 		if len(unchecked) > 0 {
-			fmt.Fprintf(w, "    %s\n", paint(ansiYellow, "not matched against any advisory source: "+printable(strings.Join(unchecked, ", "))+" (see VULN)"))
+			tw.para(4, 6, ansiYellow, "not matched against any advisory source: "+printable(strings.Join(unchecked, ", "))+" (see VULN)")
 		}
 	}
 	if n := r.Context.Images - len(r.Images); n > 0 {
-		fmt.Fprintf(w, "  %s\n", paint(ansiMag, plural(n, "image")+" could not be read (see AUDIT-COLLECT)"))
+		tw.para(2, 4, ansiMag, plural(n, "image")+" could not be read (see AUDIT-COLLECT)")
 	}
 	for _, n := range r.Context.Notes {
-		fmt.Fprintf(w, "  %s\n", paint(ansiYellow, "note: "+printable(n)))
+		tw.para(2, 4, ansiYellow, "note: "+printable(n))
 	}
 }
 
@@ -290,14 +329,15 @@ func kindNoun(fs []finding.Finding) string {
 }
 
 type line struct {
-	status finding.Status
-	text   string
-	names  []string // wrapped lines listing the targets of a folded message
+	status  finding.Status
+	text    string
+	targets []string     // the targets of a folded message, when more than three
+	kind    finding.Kind // their kind
 }
 
 // detailLines lists what did not pass. Findings with the same status and message on
 // several targets are folded into one line naming them (or counting them past three).
-func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) []line {
+func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet bool) []line {
 	type group struct {
 		status  finding.Status
 		msg     string
@@ -308,7 +348,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 	var groups []*group
 	index := map[string]*group{}
 	for _, f := range fs {
-		if f.Status == finding.Pass && !passes {
+		if f.Status == finding.Pass && !passes || quiet && !f.Status.Problem() && f.Status != finding.Error {
 			continue
 		}
 		where := ""
@@ -344,8 +384,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes bool) [
 		}
 		l := line{status: g.status, text: text}
 		if n := len(g.targets); n > 3 {
-			l.text = fmt.Sprintf("%s (%d %s):", text, n, kindNoun(g.kinds))
-			l.names = wrap(g.targets, 96)
+			l.targets, l.kind = g.targets, g.kinds[0].Target.Kind
 		}
 		out = append(out, l)
 	}
