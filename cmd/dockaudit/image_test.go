@@ -44,9 +44,18 @@ func TestImageCommand(t *testing.T) {
 		r.Images[1].Target.Name != "docker-archive:"+user || r.Images[0].Packages[0].PURL != "pkg:apk/alpine/busybox@1.36.1-r29?arch=x86_64&distro=alpine-3.20.3" {
 		t.Errorf("json: exit %d, %v, %+v", code, err, r)
 	}
+	// A single-platform image and a --platform it does not match: an error, not an
+	// audit of the platform it has. Matching it, or no --platform, audits it.
+	code, _, errs := runCLI(t, nil, "image", "--platform", "linux/arm64", root)
+	if code != 1 || errs != "dockaudit image: "+root+": the image is linux/amd64 only: --platform linux/arm64 matches nothing in it\n" {
+		t.Errorf("--platform linux/arm64 on an amd64 image: exit %d, stderr %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, nil, "image", "--platform", "linux/amd64", root); code != 0 {
+		t.Errorf("--platform linux/amd64: exit %d %s", code, errs)
+	}
 	// One unreadable image: the report covers the other, and the exit is 1.
 	missing := filepath.Join(t.TempDir(), "gone.tar")
-	code, out, errs := runCLI(t, nil, "image", root, missing)
+	code, out, errs = runCLI(t, nil, "image", root, missing)
 	if code != 1 || !strings.Contains(out, "AUDIT-COLLECT") || errs != "dockaudit image: "+missing+": no such file or directory\n" {
 		t.Errorf("unreadable: exit %d, stderr %q", code, errs)
 	}

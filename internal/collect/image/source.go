@@ -105,6 +105,14 @@ func Open(ctx context.Context, ref string, opts OpenOptions) (*Source, error) {
 	case "dir":
 		err = src.openDir(rest)
 	}
+	if err == nil && opts.Platform != "" && src.Config != nil {
+		// A single-platform image is what it is: a --platform it does not match is an
+		// error, never a quiet audit of another platform.
+		want, have := platform(opts.Platform), v1.Platform{OS: src.Config.OS, Architecture: src.Config.Architecture, Variant: src.Config.Variant}
+		if !have.Satisfies(want) {
+			err = fmt.Errorf("the image is %s only: --platform %s matches nothing in it", have.String(), want.String())
+		}
+	}
 	if err != nil {
 		src.Close()
 		return nil, err

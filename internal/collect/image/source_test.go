@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 )
 
 // tarDir writes a directory tree as a tar archive (an OCI layout archive).
@@ -120,6 +121,13 @@ func TestEverySourceKind(t *testing.T) {
 func TestOCIPlatforms(t *testing.T) {
 	amd := buildImage(t, v1.Config{User: "amd"}, seeded(t)[:1])
 	arm := buildImage(t, v1.Config{User: "arm"}, seeded(t)[:1])
+	cf, _ := arm.ConfigFile()
+	cf = cf.DeepCopy()
+	cf.Architecture, cf.Variant = "arm64", "v8" // the configuration says what the index says
+	arm, err := mutate.ConfigFile(arm, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := writeLayout(t, map[string]v1.Image{"amd": amd, "arm": arm},
 		map[string]*v1.Platform{"amd": {OS: "linux", Architecture: "amd64"}, "arm": {OS: "linux", Architecture: "arm64", Variant: "v8"}})
 	for _, tt := range []struct{ ref, platform, user string }{
@@ -131,7 +139,7 @@ func TestOCIPlatforms(t *testing.T) {
 			t.Errorf("%s --platform %s: got the %s image", tt.ref, tt.platform, src.Config.Config.User)
 		}
 	}
-	_, err := Open(context.Background(), "oci:"+dir, OpenOptions{Platform: "linux/s390x"})
+	_, err = Open(context.Background(), "oci:"+dir, OpenOptions{Platform: "linux/s390x"})
 	if err == nil || err.Error() != "oci layout: 0 manifests match platform linux/s390x; pick one with PATH:TAG or --platform" {
 		t.Errorf("no match: %v", err)
 	}
