@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/rootpath"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
@@ -82,51 +83,14 @@ func (f *FS) Resolve(p string, follow bool) (string, error) {
 	if !path.IsAbs(p) {
 		return "", fmt.Errorf("host path %q is not absolute", p)
 	}
-	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
-	cur := "/"
-	links := 0
-	for len(rest) > 0 {
-		c := rest[0]
-		rest = rest[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			cur = path.Dir(cur)
-			continue
+	return rootpath.Resolve(p, follow, maxLinks, func(hp string) (string, bool, error) {
+		fi, err := os.Lstat(f.real(hp))
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return "", false, err
 		}
-		next := path.Join(cur, c)
-		if len(rest) == 0 && !follow {
-			cur = next
-			break
-		}
-		fi, err := os.Lstat(f.real(next))
-		if err != nil {
-			if len(rest) == 0 {
-				cur = next // let the caller's stat report it
-				break
-			}
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		links++
-		if links > maxLinks {
-			return "", fmt.Errorf("%s: too many levels of symbolic links", p)
-		}
-		target, err := os.Readlink(f.real(next))
-		if err != nil {
-			return "", err
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		rest = append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), rest...)
-		cur = "/"
-	}
-	return cur, nil
+		target, err := os.Readlink(f.real(hp))
+		return target, err == nil, err
+	})
 }
 
 func (f *FS) real(hostPath string) string {

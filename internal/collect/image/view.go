@@ -8,6 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/rootpath"
 )
 
 // Node is one indexed entry of the merged image filesystem.
@@ -187,35 +189,16 @@ func (v *View) Resolve(p string, follow bool) (*Node, error) {
 	if !path.IsAbs(p) {
 		return nil, fmt.Errorf("image path %q is not absolute", p)
 	}
-	rest := strings.Split(strings.TrimPrefix(path.Clean(p), "/"), "/")
-	cur := "/"
-	links := 0
-	for len(rest) > 0 {
-		c := rest[0]
-		rest = rest[1:]
-		switch c {
-		case "", ".":
-			continue
-		case "..":
-			cur = path.Dir(cur)
-			continue
+	// A path the image does not hold is no link: directories a layer implies need no
+	// entry of their own.
+	cur, err := rootpath.Resolve(p, follow, v.lim.MaxLinkDepth, func(ip string) (string, bool, error) {
+		if n, ok := v.nodes[ip]; ok && n.IsSymlink() {
+			return n.Link, true, nil
 		}
-		next := path.Join(cur, c)
-		n, ok := v.nodes[next]
-		if !ok || !n.IsSymlink() || (len(rest) == 0 && !follow) {
-			cur = next
-			continue
-		}
-		links++
-		if links > v.lim.MaxLinkDepth {
-			return nil, fmt.Errorf("%s: too many levels of symbolic links", p)
-		}
-		target := n.Link
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		rest = append(strings.Split(strings.TrimPrefix(path.Clean(target), "/"), "/"), rest...)
-		cur = "/"
+		return "", false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	n, ok := v.nodes[cur]
 	if !ok {
