@@ -217,6 +217,7 @@ func TestSeccompRecord(t *testing.T) {
 func TestSeccompRecordErrors(t *testing.T) {
 	need(t)
 	nobody := exec.Command("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", binary, "seccomp", "record", "busybox", "true")
+	nobody.Env = append(os.Environ(), "HOME=/nonexistent") // root's config.json is not nobody's to read
 	o, err := nobody.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || string(o) != "dockaudit seccomp record: reading the kernel's audit records needs root (CAP_AUDIT_READ)\n" {
 		t.Errorf("as nobody: %v %q", err, o)

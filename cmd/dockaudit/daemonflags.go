@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 )
@@ -18,6 +20,11 @@ func (d *daemonFlags) register(fs *flags) {
 
 // resolve picks the daemon: --context, --host, DOCKER_HOST, DOCKER_CONTEXT, the
 // current context in $DOCKER_CONFIG/config.json, the default socket.
-func (d *daemonFlags) resolve(e env) (engine.Env, error) {
-	return engine.Resolve(engine.Lookup{HostFlag: d.host, ContextFlag: d.context, Getenv: e.getenv, ConfigDir: app.DockerConfigDir(e.getenv)})
+// What it had to assume is said on stderr (and, for host, in the report).
+func (d *daemonFlags) resolve(e env, cmd string) (engine.Env, error) {
+	env, err := engine.Resolve(engine.Lookup{HostFlag: d.host, ContextFlag: d.context, Getenv: e.getenv, ConfigDir: app.DockerConfigDir(e.getenv)})
+	if err == nil && env.Note != "" {
+		fmt.Fprintf(e.stderr, "dockaudit %s: note: %s\n", cmd, env.Note)
+	}
+	return env, err
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
@@ -120,7 +121,7 @@ func (s *sourceFlags) resolve(e env) (app.SourceOptions, error) {
 	}
 	// The daemon is resolved now and its error kept for the first daemon image: an
 	// archive or registry image needs no daemon, and no context.
-	denv, derr := s.daemon.resolve(e)
+	denv, derr := engine.Resolve(engine.Lookup{HostFlag: s.daemon.host, ContextFlag: s.daemon.context, Getenv: e.getenv, ConfigDir: app.DockerConfigDir(e.getenv)})
 	return app.SourceOptions{
 		Platform: s.platform, Insecure: s.insecure, Timeout: s.timeout, TempDir: s.tempDir,
 		DockerConfig: app.DockerConfigDir(e.getenv), Env: denv, EnvErr: derr,

@@ -468,7 +468,7 @@ func runHost(ctx context.Context, args []string, e env) int {
 		DockerConfig: app.DockerConfigDir(e.getenv),
 	}
 	if fromFacts == "" {
-		denv, err := daemon.resolve(e)
+		denv, err := daemon.resolve(e, "host")
 		if err != nil {
 			fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
 			return exitFailed

@@ -257,7 +257,7 @@ func runSeccompRecord(ctx context.Context, args []string, e env) int {
 			return exitUsage
 		}
 	}
-	denv, err := daemon.resolve(e)
+	denv, err := daemon.resolve(e, "seccomp record")
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit seccomp record: %v\n", err)
 		return exitFailed

@@ -141,7 +141,7 @@ func collectHost(ctx context.Context, opts HostOptions, progress io.Writer) (*fa
 		Images:          res.Images,
 		Networks:        res.Networks,
 		Volumes:         res.Volumes,
-		Notes:           res.Notes,
+		Notes:           withNote(res.Notes, opts.Env.Note),
 		Swarm:           res.Swarm,
 	}
 	if snap.Containers == nil {
@@ -226,6 +226,14 @@ func readFacts(path string) (*facts.Snapshot, error) {
 		return nil, fmt.Errorf("read facts %s: %v", path, err)
 	}
 	return &snap, nil
+}
+
+// withNote appends note to notes when there is one.
+func withNote(notes []string, note string) []string {
+	if note == "" {
+		return notes
+	}
+	return append(notes, note)
 }
 
 // clientFacts is how this client reaches the daemon: DOCKER_HOST and its TLS

@@ -113,6 +113,9 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	}
 
 	var notes []string
+	if rd.daemon.c != nil {
+		notes = withNote(notes, rd.daemon.env.Note)
+	}
 	if opts.DBDir != "" {
 		notes = matchVulns(images, opts.DBDir, opts.now())
 	}

@@ -47,6 +47,8 @@ type Env struct {
 	// ContextTLS is a named context's TLS material; DOCKER_TLS_VERIFY and
 	// DOCKER_CERT_PATH do not apply to a named context, as in the docker CLI.
 	ContextTLS *ContextTLS
+	// Note says what the resolution had to assume (an unreadable config.json).
+	Note string
 }
 
 // EnvFromOS reads Env from the process environment.

@@ -66,7 +66,11 @@ func Resolve(l Lookup) (Env, error) {
 	default:
 		cur, err := currentContext(l.ConfigDir)
 		if err != nil {
-			return Env{}, err
+			// The docker CLI warns and goes on with the default context; so does this,
+			// and the report says so.
+			env.Note = err.Error() + ": the default context was assumed, as the docker CLI does"
+			env.From = "the default socket"
+			return env, nil
 		}
 		name, from = cur, "the current context in "+filepath.Join(l.ConfigDir, "config.json")
 	}
@@ -82,8 +86,8 @@ func Resolve(l Lookup) (Env, error) {
 }
 
 // currentContext is config.json's currentContext, "" when there is no config.json.
-// A config.json that exists but cannot be read or parsed is an error: the docker CLI
-// may be using a context dockaudit cannot see.
+// A config.json that exists but cannot be read or parsed is an error the caller turns
+// into a note.
 func currentContext(dir string) (string, error) {
 	if dir == "" {
 		return "", nil
@@ -94,13 +98,13 @@ func currentContext(dir string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("cannot tell the docker CLI's current context: %w (name the daemon with --host or --context)", err)
+		return "", fmt.Errorf("the docker CLI configuration cannot be read (%w)", err)
 	}
 	var c struct {
 		CurrentContext string `json:"currentContext"`
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
-		return "", fmt.Errorf("cannot tell the docker CLI's current context: %s: %v (name the daemon with --host or --context)", p, err)
+		return "", fmt.Errorf("the docker CLI configuration %s does not parse (%v)", p, err)
 	}
 	return c.CurrentContext, nil
 }
