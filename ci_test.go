@@ -1,7 +1,9 @@
 package dockaudit_test
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,6 +23,37 @@ func TestREADMERunsTheBinary(t *testing.T) {
 	cmd := strings.TrimSpace(string(m[1]))
 	if strings.Contains(cmd, "go run") || !strings.HasSuffix(cmd, "&& bin/dockaudit host") {
 		t.Errorf("the README's command %q does not end by running the built binary", cmd)
+	}
+}
+
+// TestSkipsGoThroughTestenv: a test skips only through internal/testenv, so that
+// DOCKAUDIT_CI=1 turns a missing dependency into a failure (a raw t.Skip would let CI
+// pass without having run the test).
+func TestSkipsGoThroughTestenv(t *testing.T) {
+	raw := regexp.MustCompile(`\b[tb]\.(Skip|Skipf|SkipNow)\(`)
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || p == filepath.Join("internal", "testenv")) {
+			return filepath.SkipDir
+		}
+		if !strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if raw.MatchString(line) && !strings.Contains(line, "regexp.MustCompile") {
+				t.Errorf("%s:%d: a raw skip (use testenv.Missing, or testenv.Optional for data that may be absent): %s", p, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

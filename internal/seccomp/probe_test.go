@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // TestProbeELF runs the probe on this machine: a call that succeeds exits 0, one that
 // fails exits with its errno.
 func TestProbeELF(t *testing.T) {
 	if runtime.GOARCH != "amd64" || runtime.GOOS != "linux" {
-		t.Skip("the probe is an x86_64 Linux program")
+		testenv.Missing(t, "the probe is an x86_64 Linux program")
 	}
 	dir := t.TempDir()
 	exitOf := func(call, exitCall string) int {

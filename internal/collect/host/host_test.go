@@ -14,6 +14,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/daemon"
 	"github.com/dockaudit/dockaudit/internal/collect/hostfs"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 func write(t *testing.T, root, p, body string, mode os.FileMode) {
@@ -75,7 +76,7 @@ func TestReadHost(t *testing.T) {
 	write(t, root, "sys/module/apparmor/parameters/enabled", "Y\n", 0o444)
 	write(t, root, "run/docker.sock", "", 0o660)
 	if err := os.Chown(filepath.Join(root, "run/docker.sock"), 0, 998); err != nil {
-		t.Skipf("cannot give the fake socket group 998: %v", err)
+		testenv.Missing(t, "cannot give the fake socket group 998: %v", err)
 	}
 	os.MkdirAll(filepath.Join(root, "var"), 0o755)
 	os.Symlink("/run", filepath.Join(root, "var/run"))
@@ -191,7 +192,7 @@ func fakeDockerd(t *testing.T, f *os.File) *exec.Cmd {
 	t.Helper()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
-		t.Skip("no sleep binary")
+		testenv.Missing(t, "no sleep binary")
 	}
 	dockerd := filepath.Join(t.TempDir(), "dockerd")
 	b, _ := os.ReadFile(sleep)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // BenchmarkWalk reads a layer of 10,000 small files, a package database and a few
@@ -49,7 +51,7 @@ func BenchmarkCollectSeeded(b *testing.B) {
 func BenchmarkCollectBookworm(b *testing.B) {
 	const p = "/var/cache/dockaudit-test/bookworm-minbase.tar"
 	if _, err := os.Stat(p); err != nil {
-		b.Skip("no " + p)
+		testenv.Missing(b, "no %s", p)
 	}
 	for _, inventoryOnly := range []bool{true, false} {
 		b.Run(fmt.Sprintf("inventoryOnly=%v", inventoryOnly), func(b *testing.B) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // goBinary builds a tiny program with one dependency-free module and returns its bytes.
@@ -21,7 +23,7 @@ func goBinary(t *testing.T) []byte {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("go build: %v\n%s", err, out)
+		testenv.Missing(t, "go build: %v\n%s", err, out)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "hello"))
 	if err != nil {
