@@ -160,10 +160,13 @@ func (t *tableWriter) foldedLine(l line, rule string, totals map[finding.Kind]in
 		return
 	}
 	noun := plural(n, string(l.kind))
+	if l.kind == "" {
+		noun = plural(n, "target")
+	}
 	key := string(l.kind) + "\x00" + strings.Join(l.targets, "\x00")
 	prev, seen := t.lists[key]
 	switch {
-	case n == totals[l.kind]:
+	case l.kind != "" && n == totals[l.kind]:
 		t.para(d, d+2, statusColor[l.status], printable(l.text)+" (all "+noun+")")
 		return
 	case seen && prev != rule:
@@ -265,10 +268,20 @@ func (t *tableWriter) writeVulns(fs []finding.Finding, unknownAs finding.Severit
 			for _, r := range rs {
 				v := r.f.Vuln
 				row := fmt.Sprintf("%-8s  %-12s  %s  %s", r.sev, v.Status, padRight(printable(v.ID), idw), padRight(fixed(v), fw))
+				hang := d + 4 + utf8.RuneCountInString(row) + 2
+				code := statusColor[r.f.Status]
+				if t.width > 0 && (t.width-hang < 30) {
+					// No room for a title column: the columns, then the title under them.
+					t.para(d+4, d+6, code, strings.TrimRight(row, " "))
+					if v.Summary != "" {
+						t.para(d+6, d+6, code, printable(v.Summary))
+					}
+					continue
+				}
 				if v.Summary != "" {
 					row += "  " + printable(v.Summary)
 				}
-				t.para(d+4, d+4+8+2+12+2+idw+2+fw+2, statusColor[r.f.Status], strings.TrimRight(row, " "))
+				t.para(d+4, hang, code, strings.TrimRight(row, " "))
 			}
 		}
 	}

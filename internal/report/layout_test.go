@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func TestWrapWords(t *testing.T) {
 	for _, tt := range []struct {
@@ -131,10 +134,17 @@ func TestTableWidth(t *testing.T) {
 		}
 	}
 	out := table(t, TableOptions{Width: 80})
-	want := "        critical  fixed         CVE-2024-0010  → 1.2  a critical one with a\n" +
-		"                                                      title long enough to wrap\n"
+	// No room for a title column at 80: the title goes under the row's columns.
+	want := "        critical  fixed         CVE-2024-0010  → 1.2\n" +
+		"          a critical one with a title long enough to wrap on a narrow terminal,\n" +
+		"          as real advisory titles do\n"
 	if !strings.Contains(out, want) {
-		t.Errorf("width 80: the advisory title does not hang under itself:\n%s", out)
+		t.Errorf("width 80: the advisory title is not under its row:\n%s", out)
+	}
+	// At 200 it is a column of its own.
+	out = table(t, TableOptions{Width: 200})
+	if !strings.Contains(out, "    critical  fixed         CVE-2024-0010  → 1.2  a critical one with a title long enough to wrap on a narrow terminal, as real advisory titles do\n") {
+		t.Errorf("width 200:\n%s", out)
 	}
 }
 
@@ -146,5 +156,60 @@ func TestTableQuiet(t *testing.T) {
 	}
 	if out := table(t, TableOptions{Passes: true}); !strings.Contains(out, "pass: hx-12: has no limit") {
 		t.Errorf("--show-passes:\n%s", out)
+	}
+}
+
+// TestTableNarrow (found in review): at any width from 40, nothing passes the edge:
+// long rule IDs, long advisory IDs and fixed versions, the summary line.
+func TestTableNarrow(t *testing.T) {
+	r := tableReport()
+	r.Rules = append(r.Rules, finding.Rule{ID: "SECCOMP-UNKNOWN-SYSCALL", Title: "Every syscall name exists in the kernel's tables", Severity: finding.Low, Section: "S", Scope: finding.KindHost})
+	im := finding.Target{Kind: finding.KindImage, Name: "app:1"}
+	r.Findings = append(r.Findings,
+		finding.Finding{Rule: "VULN", Status: finding.Fail, Severity: finding.High, Target: im,
+			Vuln: &finding.Vuln{ID: "GHSA-4v7x-pqxf-cx7m", Package: "golang.org/x/net", Installed: "v0.17.0", Status: "fixed", Fixed: "0.23.0",
+				Summary: "HTTP/2 rapid reset can cause excessive work in net/http, a long title as advisories have"}},
+		finding.Finding{Rule: "VULN", Status: finding.Fail, Severity: finding.Critical, Target: im,
+			Vuln: &finding.Vuln{ID: "CVE-2024-45490", Package: "libexpat1", Installed: "2.5.0-1", Status: "fixed", Fixed: "2.5.0-1+deb12u1",
+				Summary: "An issue was discovered in libexpat before 2.6.3. xmlparse.c does not reject a negative length for XML_ParseBuffer."}})
+	for _, w := range []int{40, 41, 52, 60, 72, 79, 80, 119, 120} {
+		for _, color := range []bool{false, true} {
+			var buf bytes.Buffer
+			if err := WriteTable(&buf, r, TableOptions{Width: w, Color: color, Remediation: true, Passes: true}); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range strings.Split(buf.String(), "\n") {
+				if n := utf8.RuneCountInString(ansi.ReplaceAllString(l, "")); n > w {
+					t.Errorf("width %d (colour %v): a line of %d: %q", w, color, n, l)
+				}
+			}
+		}
+	}
+}
+
+// TestTableMixedKinds (found in review): a message shared by containers and images
+// is counted as targets, never "all N images"; a target reported twice counts once.
+func TestTableMixedKinds(t *testing.T) {
+	rule := finding.Rule{ID: "M", Title: "mixed", Severity: finding.High, Section: "S", Scope: finding.KindContainer}
+	var targets []finding.Target
+	var fs []finding.Finding
+	for _, n := range []string{"c1", "c2", "c3", "c4"} {
+		targets = append(targets, finding.Target{Kind: finding.KindContainer, Name: n})
+	}
+	targets = append(targets, finding.Target{Kind: finding.KindImage, Name: "app:1"})
+	for _, tg := range []finding.Target{targets[0], targets[1], targets[2], targets[4]} {
+		fs = append(fs, finding.Finding{Rule: "M", Status: finding.Fail, Severity: finding.High, Target: tg, Message: "runs as root"})
+	}
+	for _, tg := range []finding.Target{targets[0], targets[0], targets[1], targets[1]} {
+		fs = append(fs, finding.Finding{Rule: "M", Status: finding.Fail, Severity: finding.High, Target: tg, Message: "mount is writable"})
+	}
+	r := Build(Tool{Name: "dockaudit"}, "host", time.Time{}, Context{}, []finding.Rule{rule}, targets, fs, Gate{})
+	var buf bytes.Buffer
+	WriteTable(&buf, r, TableOptions{})
+	out := buf.String()
+	for _, want := range []string{"runs as root (4 targets):\n", "c1, c2: mount is writable\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
 	}
 }

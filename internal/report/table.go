@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
@@ -75,7 +77,7 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		if opts.Quiet && !st.Problem() && st != finding.Error {
 			continue
 		}
-		if ru.Section != section {
+		if ru.Section != section && ru.Section != "" {
 			section = ru.Section
 			fmt.Fprintf(bw, "\n%s\n", paint(ansiBold, section))
 		}
@@ -92,14 +94,35 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 		if count != "" {
 			title += "  " + count
 		}
-		// A long rule ID pushes the title right on its first line only.
-		lines := wrapWords(title, 2+6+2+8+2+max(10, len(ru.ID))+2, len(detailIndent), opts.Width)
+		// A long rule ID pushes the title right on its first line only; on a narrow
+		// terminal the title's next lines hang at column 6, and when the first line
+		// has no room left the title starts on the next one.
+		prefix := 2 + 6 + 2 + 8 + 2 + max(10, len(ru.ID)) + 2
+		hang := len(detailIndent)
+		if opts.Width > 0 && opts.Width < narrow {
+			hang = 6
+		}
+		own := opts.Width > 0 && opts.Width-prefix < 20
+		first := prefix
+		if own {
+			first = hang
+		}
+		lines := wrapWords(title, first, hang, opts.Width)
 		if last := len(lines) - 1; count != "" && strings.HasSuffix(lines[last], count) {
 			lines[last] = strings.TrimSuffix(lines[last], count) + paint(ansiDim, count)
 		}
-		fmt.Fprintf(bw, "  %s  %-8s  %-10s  %s\n", paint(statusColor[st], label), sev, ru.ID, lines[0])
+		head := fmt.Sprintf("  %s  %-8s  %-10s", paint(statusColor[st], label), sev, ru.ID)
+		if own && 2+6+2+8+2+len(ru.ID) > opts.Width {
+			fmt.Fprintf(bw, "  %s  %s\n%s%s\n", paint(statusColor[st], label), sev, strings.Repeat(" ", hang), ru.ID)
+			lines = append([]string{""}, lines...)
+		} else if own {
+			fmt.Fprintf(bw, "%s\n", head)
+			lines = append([]string{""}, lines...)
+		} else {
+			fmt.Fprintf(bw, "%s  %s\n", head, lines[0])
+		}
 		for _, l := range lines[1:] {
-			fmt.Fprintf(bw, "%s%s\n", detailIndent, l)
+			fmt.Fprintf(bw, "%s%s\n", strings.Repeat(" ", hang), l)
 		}
 		d := tw.detail
 		left := leftOutText(r.Summary.LeftOut, ru.ID)
@@ -131,11 +154,23 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	}
 
 	s := r.Summary
-	fmt.Fprintf(bw, "\n%d rules: %s, %s, %s, %s, %s, %s, %s\n", len(r.Rules),
-		paint(ansiRed, fmt.Sprintf("%d fail", s.Rules.Fail)), paint(ansiYellow, fmt.Sprintf("%d warn", s.Rules.Warn)),
-		paint(ansiMag, fmt.Sprintf("%d error", s.Rules.Error)), paint(ansiCyan, fmt.Sprintf("%d manual", s.Rules.Manual)),
-		paint(ansiBlue, fmt.Sprintf("%d info", s.Rules.Info)), paint(ansiGreen, fmt.Sprintf("%d pass", s.Rules.Pass)),
-		paint(ansiDim, fmt.Sprintf("%d skip", s.Rules.Skip)))
+	counts := []struct {
+		code string
+		n    int
+		what string
+	}{{ansiRed, s.Rules.Fail, "fail"}, {ansiYellow, s.Rules.Warn, "warn"}, {ansiMag, s.Rules.Error, "error"}, {ansiCyan, s.Rules.Manual, "manual"},
+		{ansiBlue, s.Rules.Info, "info"}, {ansiGreen, s.Rules.Pass, "pass"}, {ansiDim, s.Rules.Skip, "skip"}}
+	plain, painted := make([]string, len(counts)), make([]string, len(counts))
+	for i, c := range counts {
+		plain[i] = fmt.Sprintf("%d %s", c.n, c.what)
+		painted[i] = paint(c.code, plain[i])
+	}
+	bw.WriteString("\n")
+	if line := plural(len(r.Rules), "rule") + ": " + strings.Join(plain, ", "); opts.Width > 0 && utf8.RuneCountInString(line) > opts.Width {
+		tw.para(0, 2, "", line)
+	} else {
+		bw.WriteString(plural(len(r.Rules), "rule") + ": " + strings.Join(painted, ", ") + "\n")
+	}
 	if s.Suppressed > 0 {
 		tw.para(0, 2, "", fmt.Sprintf("%d findings suppressed by --ignore-file or --vex", s.Suppressed))
 	}
@@ -230,9 +265,9 @@ func writeHeader(tw *tableWriter, r *Report) {
 		return
 	}
 	if c.HostAccess {
-		tw.para(2, 4, "", fmt.Sprintf("%d containers, %d images audited; host files and daemon process read on this host", c.Containers, c.Images))
+		tw.para(2, 4, "", fmt.Sprintf("%s, %s audited; host files and daemon process read on this host", plural(c.Containers, "container"), plural(c.Images, "image")))
 	} else {
-		tw.para(2, 4, ansiYellow, fmt.Sprintf("%d containers, %d images audited; host checks skipped: %s", c.Containers, c.Images, printable(c.HostAccessNote)))
+		tw.para(2, 4, ansiYellow, fmt.Sprintf("%s, %s audited; host checks skipped: %s", plural(c.Containers, "container"), plural(c.Images, "image"), printable(c.HostAccessNote)))
 	}
 	for _, n := range c.Notes {
 		tw.para(2, 4, ansiYellow, "note: "+printable(n))
@@ -362,7 +397,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 			index[key] = g
 			groups = append(groups, g)
 		}
-		if f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage {
+		if (f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage) && !slices.ContainsFunc(g.kinds, func(k finding.Finding) bool { return k.Target == f.Target }) {
 			g.targets = append(g.targets, f.Target.Name)
 			g.kinds = append(g.kinds, f)
 		}
@@ -385,6 +420,11 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 		l := line{status: g.status, text: text}
 		if n := len(g.targets); n > 3 {
 			l.targets, l.kind = g.targets, g.kinds[0].Target.Kind
+			for _, k := range g.kinds {
+				if k.Target.Kind != l.kind {
+					l.kind = "" // containers and images together
+				}
+			}
 		}
 		out = append(out, l)
 	}
