@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -378,6 +377,7 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 		msg     string
 		targets []string
 		kinds   []finding.Finding // one finding per target, for the noun
+		seen    map[finding.Target]bool
 		where   string
 	}
 	var groups []*group
@@ -397,7 +397,11 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 			index[key] = g
 			groups = append(groups, g)
 		}
-		if (f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage) && !slices.ContainsFunc(g.kinds, func(k finding.Finding) bool { return k.Target == f.Target }) {
+		if (f.Target.Kind == finding.KindContainer || f.Target.Kind == finding.KindImage) && !g.seen[f.Target] {
+			if g.seen == nil {
+				g.seen = map[finding.Target]bool{}
+			}
+			g.seen[f.Target] = true
 			g.targets = append(g.targets, f.Target.Name)
 			g.kinds = append(g.kinds, f)
 		}
