@@ -189,3 +189,22 @@ func TestDaemonOverSSH(t *testing.T) {
 		t.Errorf("closed port: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// TestSSHTimeoutHolds (found in review): an ssh that never answers and leaves a child
+// holding its output (a ProxyCommand, a wrapper's background process) does not keep
+// dockaudit past --timeout: the whole process group goes.
+func TestSSHTimeoutHolds(t *testing.T) {
+	need(t)
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "ssh"), []byte("#!/bin/sh\nsleep 300 &\nwait\n"), 0o755)
+	for _, cmd := range [][]string{{"host", "--timeout", "3s"}, {"image", "--timeout", "3s", "busybox"}} {
+		r := dockaudit(t, []string{"PATH=" + bin + ":" + os.Getenv("PATH"), "DOCKER_CONTEXT="}, append(cmd, "-H", "ssh://nobody@stray.invalid")...)
+		if r.code != 1 || r.elapsed > 15*time.Second {
+			t.Errorf("%v: exit %d after %s: %s", cmd, r.code, r.elapsed.Round(time.Second), r.stderr)
+		}
+	}
+	if out, _ := exec.Command("pgrep", "-f", "sleep 300").Output(); len(out) > 0 {
+		exec.Command("pkill", "-f", "^sleep 300$").Run()
+		t.Errorf("ssh's child left running: %s", out)
+	}
+}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -336,8 +336,9 @@ func DockerConfigDir(getenv func(string) string) string {
 	if h := getenv("HOME"); h != "" {
 		return h + "/.docker"
 	}
-	if h, err := os.UserHomeDir(); err == nil {
-		return h + "/.docker"
+	// No HOME (a systemd unit): the account's home, as the docker CLI falls back to.
+	if u, err := user.Current(); err == nil && u.HomeDir != "" {
+		return u.HomeDir + "/.docker"
 	}
 	return ""
 }

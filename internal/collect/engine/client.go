@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,6 +85,9 @@ type Client struct {
 func New(env Env) (*Client, error) {
 	host := env.Host
 	what := "DOCKER_HOST" // where the address came from, for errors
+	// An address that does not parse is quoted in errors: never its password, never
+	// megabytes of it.
+	quoted := quoteAddr(host)
 	switch {
 	case env.Context != "" && env.Context != DefaultContext:
 		what = fmt.Sprintf("context %q: endpoint", env.Context)
@@ -98,7 +102,7 @@ func New(env Env) (*Client, error) {
 	}
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" {
-		return nil, fmt.Errorf("%s %q is not an address like unix:///var/run/docker.sock or tcp://host:2376", what, host)
+		return nil, fmt.Errorf("%s %s is not an address like unix:///var/run/docker.sock or tcp://host:2376", what, quoted)
 	}
 	if u.User != nil && u.Scheme != "ssh" {
 		// The docker CLI sends no credentials over tcp://; never echo them either.
@@ -113,7 +117,7 @@ func New(env Env) (*Client, error) {
 	switch u.Scheme {
 	case "unix":
 		if u.Path == "" {
-			return nil, fmt.Errorf("%s %q has no socket path", what, host)
+			return nil, fmt.Errorf("%s %s has no socket path", what, quoted)
 		}
 		c.SocketPath = u.Path
 		c.base = "http://docker"
@@ -123,7 +127,7 @@ func New(env Env) (*Client, error) {
 		}
 	case "tcp", "http", "https":
 		if u.Host == "" {
-			return nil, fmt.Errorf("%s %q has no host:port", what, host)
+			return nil, fmt.Errorf("%s %s has no host:port", what, quoted)
 		}
 		hostport := u.Host
 		if u.Port() == "" {
@@ -151,14 +155,38 @@ func New(env Env) (*Client, error) {
 		}
 		c.base = "http://docker"
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return dialSSH(ctx, args) }
-		tr.MaxIdleConnsPerHost = 4 // each connection is an ssh session
+		// Each connection is an ssh session: sshd drops unauthenticated ones past
+		// MaxStartups (10 by default), so at most 4 at once.
+		tr.MaxIdleConnsPerHost = 4
+		tr.MaxConnsPerHost = 4
 	case "npipe", "fd":
-		return nil, fmt.Errorf("%s %q: the %s:// transport is not supported; use unix:// or tcp://", what, host, u.Scheme)
+		return nil, fmt.Errorf("%s %s: the %s:// transport is not supported; use unix:// or tcp://", what, quoted, u.Scheme)
 	default:
-		return nil, fmt.Errorf("%s %q: unknown scheme %q", what, host, u.Scheme)
+		return nil, fmt.Errorf("%s %s: unknown scheme %q", what, quoted, u.Scheme)
 	}
 	c.http = &http.Client{Transport: tr}
 	return c, nil
+}
+
+// quoteAddr quotes an address for an error: the user information before an "@" is
+// masked and the whole is cut at 200 characters.
+func quoteAddr(addr string) string {
+	if i := strings.Index(addr, "://"); i >= 0 {
+		rest := addr[i+3:]
+		auth, path, _ := strings.Cut(rest, "/")
+		if j := strings.LastIndex(auth, "@"); j >= 0 {
+			addr = addr[:i+3] + "xxxxx" + auth[j:]
+			if path != "" || strings.Contains(rest, "/") {
+				addr += "/" + path
+			}
+		}
+	} else if j := strings.LastIndex(addr, "@"); j >= 0 {
+		addr = "xxxxx" + addr[j:]
+	}
+	if r := []rune(addr); len(r) > 200 {
+		addr = string(r[:200]) + "…"
+	}
+	return strconv.Quote(addr)
 }
 
 // has reports whether a context holds TLS material (or asks for TLS without

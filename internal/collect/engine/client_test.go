@@ -169,7 +169,10 @@ func TestNewErrors(t *testing.T) {
 		"ssh://me:pw@box":  `DOCKER_HOST ssh://me:xxxxx@box: an ssh:// address with a password is not taken: use a key or an ssh agent`,
 		"ssh://box/var/x":  `DOCKER_HOST ssh://box/var/x: ssh:// address with a path ("/var/x"): give only [user@]host[:port]`,
 		"npipe:////./pipe": `DOCKER_HOST "npipe:////./pipe": the npipe:// transport is not supported; use unix:// or tcp://`,
-		"gopher://x":       `DOCKER_HOST "gopher://x": unknown scheme "gopher"`,
+		// An address that does not parse never shows its password (found in review).
+		"ssh://bob:s3cretPW@host:abc": `DOCKER_HOST "ssh://xxxxx@host:abc" is not an address like unix:///var/run/docker.sock or tcp://host:2376`,
+		"tcp://bob:s3cretPW@[::1":     `DOCKER_HOST "tcp://xxxxx@[::1" is not an address like unix:///var/run/docker.sock or tcp://host:2376`,
+		"gopher://x":                  `DOCKER_HOST "gopher://x": unknown scheme "gopher"`,
 		// A password in DOCKER_HOST is refused and never echoed.
 		"tcp://user:s3cret@127.0.0.1:2375": "DOCKER_HOST holds a user name or password, which the Engine API does not take: remove it (use TLS client certificates)",
 	}

@@ -75,6 +75,9 @@ func Resolve(l Lookup) (Env, error) {
 		name, from = cur, "the current context in "+filepath.Join(l.ConfigDir, "config.json")
 	}
 	if name == "" || name == DefaultContext {
+		// The default context is DOCKER_HOST (and its TLS variables) when set, as in
+		// the docker CLI; else the default socket.
+		env.Host = get("DOCKER_HOST")
 		env.Context = name
 		env.From = from
 		if name == "" {

@@ -48,7 +48,9 @@ func TestResolve(t *testing.T) {
 		{"DOCKER_HOST wins over DOCKER_CONTEXT", Lookup{Getenv: envOf(map[string]string{"DOCKER_CONTEXT": "other", "DOCKER_HOST": "unix:///run/d.sock"})}, "unix:///run/d.sock", "", "DOCKER_HOST"},
 		{"--host", Lookup{HostFlag: "tcp://1.2.3.4:2376", Getenv: envOf(map[string]string{"DOCKER_HOST": "unix:///run/d.sock"})}, "tcp://1.2.3.4:2376", "", "--host"},
 		{"--context wins over DOCKER_HOST", Lookup{ContextFlag: "other", Getenv: envOf(map[string]string{"DOCKER_HOST": "unix:///run/d.sock"})}, "tcp://10.0.0.7:2375", "other", "--context"},
-		{"--context default", Lookup{ContextFlag: "default", Getenv: envOf(map[string]string{"DOCKER_HOST": "unix:///run/d.sock"})}, "", "default", "--context"},
+		// The default context is DOCKER_HOST when set, as in the docker CLI (found in review).
+		{"--context default", Lookup{ContextFlag: "default", Getenv: envOf(map[string]string{"DOCKER_HOST": "unix:///run/d.sock"})}, "unix:///run/d.sock", "default", "--context"},
+		{"--context default alone", Lookup{ContextFlag: "default"}, "", "default", "--context"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.l.ConfigDir = dir

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -42,6 +43,10 @@ func sshArgs(u *url.URL) ([]string, error) {
 // dialSSH starts one ssh session and returns it as a connection.
 func dialSSH(_ context.Context, args []string) (net.Conn, error) {
 	cmd := exec.Command(sshCommand, args...) // #nosec G204 -- the user's own DOCKER_HOST, after "--"
+	// Its own process group, killed whole on Close: a ProxyCommand or a wrapper's child
+	// holding ssh's stderr must not keep Wait (and the audit) from ending.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -81,7 +86,10 @@ func (c *cmdConn) Read(p []byte) (int, error) {
 	if n == 0 && err != nil {
 		if werr := c.wait(); werr != nil {
 			if msg := c.stderr.lastLine(); msg != "" {
-				return 0, fmt.Errorf("ssh: %s", msg)
+				if !strings.HasPrefix(msg, "ssh:") {
+					msg = "ssh: " + msg
+				}
+				return 0, errors.New(msg)
 			}
 			return 0, fmt.Errorf("ssh: %v", werr)
 		}
@@ -94,6 +102,7 @@ func (c *cmdConn) Write(p []byte) (int, error) { return c.stdin.Write(p) }
 func (c *cmdConn) Close() error {
 	c.stdin.Close()
 	if c.cmd.Process != nil {
+		syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 		c.cmd.Process.Kill()
 	}
 	c.wait()
