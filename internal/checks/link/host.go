@@ -100,8 +100,10 @@ func clientTCP(p *check.Pass) {
 			p.Fail(ctx+" reaches "+c.DockerHost+" without TLS", ev("TLS", "none", "the context's ca.pem, cert.pem and key.pem (docker context create --docker host=…,ca=…,cert=…,key=…)"))
 		case c.ContextTLS == "unverified":
 			p.Fail(ctx+" reaches "+c.DockerHost+" over TLS without verifying the server (SkipTLSVerify)", ev("SkipTLSVerify", "true", "false")).Sev(finding.Medium)
-		default:
+		case c.ContextTLS == "verified":
 			p.OK(ctx+" reaches "+c.DockerHost+" over verified TLS", ev("TLS", c.ContextTLS, "verified"))
+		default: // a facts file that does not say
+			p.Skip(ctx + "'s TLS was not recorded")
 		}
 		return
 	}

@@ -285,6 +285,9 @@ func TestClientContext(t *testing.T) {
 			"CLIENT-PLAIN-TCP pass high: docker context prod reaches tcp://10.0.0.5:2376 over verified TLS"},
 		{facts.Client{Context: "build", DockerHost: "ssh://ops@build-1", ContextTLS: "none"},
 			"CLIENT-PLAIN-TCP pass high: docker context build's endpoint is not plain TCP"},
+		// A facts file with a context but no TLS state is not a pass.
+		{facts.Client{Context: "prod", DockerHost: "tcp://10.0.0.5:2376"},
+			"CLIENT-PLAIN-TCP skip high: docker context prod's TLS was not recorded"},
 	} {
 		c := tt.c
 		snap.Client = &c
