@@ -12,15 +12,7 @@ import (
 // TestREADMERunsTheBinary: the README's first command ends by running the binary
 // itself, so its exit code is dockaudit's (go run turns exit 3 into 1).
 func TestREADMERunsTheBinary(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?m)^# 1\\. Audit the local Docker daemon.*\n(.+)$").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README has no '# 1. Audit the local Docker daemon' command")
-	}
-	cmd := strings.TrimSpace(string(m[1]))
+	cmd := readmeCommand(t, "# 1. Audit the local Docker daemon")
 	if strings.Contains(cmd, "go run") || !strings.HasSuffix(cmd, "&& bin/dockaudit host") {
 		t.Errorf("the README's command %q does not end by running the built binary", cmd)
 	}
@@ -60,15 +52,7 @@ func TestSkipsGoThroughTestenv(t *testing.T) {
 // TestCIRunsTheREADMECommand keeps .ci/run and the README's test command identical, so
 // what CI runs is what a developer is told to run.
 func TestCIRunsTheREADMECommand(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?m)^# 2\\. Run the tests.*\n(.+)$").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README has no '# 2. Run the tests' command")
-	}
-	cmd := strings.TrimSpace(string(m[1]))
+	cmd := readmeCommand(t, "# 2. Run the tests")
 	ci, err := os.ReadFile(".ci/run")
 	if err != nil {
 		t.Fatal(err)
@@ -76,4 +60,18 @@ func TestCIRunsTheREADMECommand(t *testing.T) {
 	if !strings.Contains(string(ci), "\n"+cmd+"\n") {
 		t.Errorf(".ci/run does not run the README's test command %q", cmd)
 	}
+}
+
+// readmeCommand is the line after the README's set-up comment that starts with heading.
+func readmeCommand(t *testing.T, heading string) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?m)^" + regexp.QuoteMeta(heading) + ".*\n(.+)$").FindSubmatch(readme)
+	if m == nil {
+		t.Fatalf("README has no %q command", heading)
+	}
+	return strings.TrimSpace(string(m[1]))
 }

@@ -28,7 +28,6 @@ func screen(t *testing.T, width int, args ...string) []string {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
 	t.Cleanup(func() { tmux("kill-server") })
-	tmux("set-option", "-g", "history-limit", "5000")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		out, err := tmux("capture-pane", "-p", "-J", "-S", "-", "-E", "-", "-t", "t")

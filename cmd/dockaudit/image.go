@@ -14,7 +14,6 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
-	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
@@ -121,7 +120,7 @@ func (s *sourceFlags) resolve(e env) (app.SourceOptions, error) {
 	}
 	// The daemon is resolved now and its error kept for the first daemon image: an
 	// archive or registry image needs no daemon, and no context.
-	denv, derr := engine.Resolve(engine.Lookup{HostFlag: s.daemon.host, ContextFlag: s.daemon.context, Getenv: e.getenv, ConfigDir: app.DockerConfigDir(e.getenv)})
+	denv, derr := s.daemon.lookup(e)
 	return app.SourceOptions{
 		Platform: s.platform, Insecure: s.insecure, Timeout: s.timeout, TempDir: s.tempDir,
 		DockerConfig: app.DockerConfigDir(e.getenv), Env: denv, EnvErr: derr,

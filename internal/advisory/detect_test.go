@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // copyAs copies src to dir/name, making the parent directories.
@@ -92,29 +91,28 @@ func TestVulnDBCheckout(t *testing.T) {
 	os.WriteFile(filepath.Join(checkout, "internal", "worker", "testdata", "GO-9999-0001.json"), []byte(fake), 0o644)
 	os.WriteFile(filepath.Join(checkout, "data", "excluded.json"), []byte(fake), 0o644)
 
-	meta, notes, err := ImportNotes(context.Background(), []string{checkout}, t.TempDir(), now, ImportOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := sourceRecords(meta); !slices.Equal(got, []string{"osv:Go=2"}) {
-		t.Errorf("sources %q, want only the two data/osv records", got)
-	}
-	if len(notes) != 1 || notes[0] != checkout+" is a golang.org/x/vulndb checkout: only data/osv was read" {
-		t.Errorf("notes %q", notes)
-	}
+	// Only the two data/osv records.
+	expectImport(t, checkout, []string{"osv:Go=2"}, checkout+" is a golang.org/x/vulndb checkout: only data/osv was read")
 
 	tree := t.TempDir()
 	copyAs(t, filepath.Join(osvDir, "GO-2022-1059.json"), tree, "records/GO-2022-1059.json")
 	os.MkdirAll(filepath.Join(tree, "tool", "testdata"), 0o755)
 	os.WriteFile(filepath.Join(tree, "tool", "testdata", "GO-9999-0001.json"), []byte(fake), 0o644)
-	meta, notes, err = ImportNotes(context.Background(), []string{tree}, t.TempDir(), now.Add(time.Second), ImportOptions{})
+	// The one record outside testdata.
+	expectImport(t, tree, []string{"osv:Go=1"}, tree+": 1 testdata or .git directories were not read (test fixtures are not advisories)")
+}
+
+// expectImport imports dir into a new database and checks its sources and the one note.
+func expectImport(t *testing.T, dir string, sources []string, note string) {
+	t.Helper()
+	meta, notes, err := ImportNotes(context.Background(), []string{dir}, t.TempDir(), now, ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := sourceRecords(meta); !slices.Equal(got, []string{"osv:Go=1"}) {
-		t.Errorf("sources %q, want the one record outside testdata", got)
+	if got := sourceRecords(meta); !slices.Equal(got, sources) {
+		t.Errorf("sources %q, want %q", got, sources)
 	}
-	if len(notes) != 1 || notes[0] != tree+": 1 testdata or .git directories were not read (test fixtures are not advisories)" {
-		t.Errorf("notes %q", notes)
+	if len(notes) != 1 || notes[0] != note {
+		t.Errorf("notes %q, want [%q]", notes, note)
 	}
 }

@@ -75,10 +75,6 @@ const (
 
 var severityNames = [...]string{"info", "low", "medium", "high", "critical", "unknown"}
 
-// Levels is the ranked severities, lowest first, as the flags that take a threshold
-// accept them.
-var Levels = []Severity{SevInfo, Low, Medium, High, Critical}
-
 // Ranked is s, or unknownAs when s is Unknown: the severity thresholds compare.
 func (s Severity) Ranked(unknownAs Severity) Severity {
 	if s == Unknown {

@@ -1,5 +1,3 @@
-// Package suggest finds what a user probably meant: the closest names to a mistyped
-// one, by edit distance.
 package suggest
 
 import (

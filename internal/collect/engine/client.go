@@ -171,17 +171,18 @@ func New(env Env) (*Client, error) {
 // quoteAddr quotes an address for an error: the user information before an "@" is
 // masked and the whole is cut at 200 characters.
 func quoteAddr(addr string) string {
-	if i := strings.Index(addr, "://"); i >= 0 {
-		rest := addr[i+3:]
-		auth, path, _ := strings.Cut(rest, "/")
-		if j := strings.LastIndex(auth, "@"); j >= 0 {
-			addr = addr[:i+3] + "xxxxx" + auth[j:]
-			if path != "" || strings.Contains(rest, "/") {
-				addr += "/" + path
-			}
+	scheme, rest, ok := strings.Cut(addr, "://")
+	if !ok {
+		scheme, rest = "", addr
+	} else {
+		scheme += "://"
+	}
+	auth, path, slash := strings.Cut(rest, "/")
+	if j := strings.LastIndex(auth, "@"); j >= 0 {
+		addr = scheme + "xxxxx" + auth[j:]
+		if slash {
+			addr += "/" + path
 		}
-	} else if j := strings.LastIndex(addr, "@"); j >= 0 {
-		addr = "xxxxx" + addr[j:]
 	}
 	if r := []rune(addr); len(r) > 200 {
 		addr = string(r[:200]) + "…"

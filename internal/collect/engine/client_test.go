@@ -213,3 +213,17 @@ func TestVersionLess(t *testing.T) {
 		}
 	}
 }
+
+func TestQuoteAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"ssh://bob:pw@host:abc/run/d.sock":    `"ssh://xxxxx@host:abc/run/d.sock"`,
+		"bob:pw@host:abc":                     `"xxxxx@host:abc"`,
+		"unix:///var/run/docker.sock":         `"unix:///var/run/docker.sock"`,
+		"tcp://h:1/a@b":                       `"tcp://h:1/a@b"`,
+		"bogus://" + strings.Repeat("x", 300): `"bogus://` + strings.Repeat("x", 192) + `…"`,
+	} {
+		if got := quoteAddr(in); got != want {
+			t.Errorf("quoteAddr(%.40q) = %.60s, want %.60s", in, got, want)
+		}
+	}
+}

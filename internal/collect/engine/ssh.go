@@ -14,8 +14,9 @@ import (
 	"time"
 )
 
-// sshCommand is the ssh client run for ssh:// daemons; tests point it elsewhere.
-var sshCommand = "ssh"
+// sshCommand is the ssh client run for ssh:// daemons, found in PATH as the docker
+// CLI finds it (tests put a wrapper first in PATH).
+const sshCommand = "ssh"
 
 // sshArgs is the command line the docker CLI runs for ssh://[USER@]HOST[:PORT]: the
 // remote docker CLI's "system dial-stdio" joins the ssh session to the remote
