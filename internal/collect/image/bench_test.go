@@ -8,6 +8,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkWalk(b *testing.B) {
 	l := layer(layerBytes(b, entries...))
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := Walk(context.Background(), []Layer{l}, Options{Want: want, OnContent: func(int, string, []byte) bool { return false }}); err != nil {
+		if _, err := Walk(context.Background(), []Layer{l}, Options{Want: want, OnContent: func(int, string, []byte) []facts.Secret { return nil }}); err != nil {
 			b.Fatal(err)
 		}
 	}

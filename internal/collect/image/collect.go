@@ -127,6 +127,9 @@ type CollectOptions struct {
 	// InventoryOnly reads only what the package inventory needs (dockaudit sbom): no
 	// secret scanning, setuid, sudo or cache bookkeeping.
 	InventoryOnly bool
+	// Cache keeps each layer's record by diff ID (dockaudit serve); nil reads every
+	// layer.
+	Cache LayerCache
 }
 
 // inventoryOnly narrows want to the package inventory.
@@ -159,19 +162,23 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 	if opts.InventoryOnly {
 		w = inventoryOnly
 	}
-	var found []facts.Secret
-	v, err := Walk(ctx, src.Layers, Options{
+	wopts := Options{
 		Limits: opts.Limits,
 		Want:   w,
-		OnContent: func(layer int, p string, data []byte) bool {
-			ms := secrets.Scan(p, data)
-			for _, m := range ms {
+		OnContent: func(layer int, p string, data []byte) []facts.Secret {
+			var found []facts.Secret
+			for _, m := range secrets.Scan(p, data) {
 				found = append(found, facts.Secret{Kind: m.Kind, Path: p, Layer: layer, Line: m.Line, Hash: m.Hash, Length: m.Length, Detail: m.Detail})
 			}
-			return len(ms) > 0
+			return found
 		},
-		Derive: func(layer int, p string, data []byte) any { return inventory.JavaPackages(data, p, layer) },
-	})
+		Derive: func(layer int, p string, data []byte) []facts.Package { return inventory.JavaPackages(data, p, layer) },
+	}
+	if !opts.InventoryOnly {
+		// The record depends on what want keeps: the narrower inventory walk is not cached.
+		wopts.Cache = opts.Cache
+	}
+	v, err := Walk(ctx, src.Layers, wopts)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +206,7 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 		}
 	}
 	c.Caches = caches(v)
-	for _, s := range found {
+	for _, s := range v.Secrets {
 		if n, err := v.Resolve(s.Path, false); err != nil || n.Layer != s.Layer {
 			s.Removed = true
 		}
@@ -355,9 +362,7 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 		case n.GoBuildInfo != nil:
 			c.Packages = append(c.Packages, inventory.GoPackages(goInfo(n.GoBuildInfo), n.Path, n.Layer)...)
 		case n.Derived != nil:
-			if ps, ok := n.Derived.([]facts.Package); ok {
-				c.Packages = append(c.Packages, ps...)
-			}
+			c.Packages = append(c.Packages, n.Derived...)
 		case path.Base(n.Path) == "METADATA" || path.Base(n.Path) == "PKG-INFO" || strings.HasSuffix(n.Path, ".egg-info"):
 			if p, ok := inventory.PythonPackage(n.Data, n.Path, n.Layer); ok {
 				c.Packages = append(c.Packages, p)

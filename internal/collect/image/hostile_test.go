@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
 // rawArchive writes a docker save archive around layer files stored exactly as given
@@ -218,8 +220,8 @@ func FuzzWalk(f *testing.F) {
 	lim := Limits{MaxBytes: 64 << 20, MaxEntries: 10000, MaxFileRead: 1 << 20}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, l := range []Layer{layer(b), {Digest: "sha256:gz", Open: func() (io.ReadCloser, error) { return gzip.NewReader(bytes.NewReader(b)) }}} {
-			v, err := Walk(context.Background(), []Layer{l}, Options{Want: want, Limits: lim, OnContent: func(int, string, []byte) bool { return true },
-				Derive: func(int, string, []byte) any { return nil }})
+			v, err := Walk(context.Background(), []Layer{l}, Options{Want: want, Limits: lim, OnContent: func(_ int, p string, _ []byte) []facts.Secret { return []facts.Secret{{Path: p}} },
+				Derive: func(int, string, []byte) []facts.Package { return nil }})
 			if err == nil {
 				for _, n := range v.Nodes(nil) {
 					v.ReadFile(n.Path)

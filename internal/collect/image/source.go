@@ -600,6 +600,9 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 	s.Config, s.ID, s.Digest = cfg, id.String(), digest
 	for i, l := range ls {
 		layer := Layer{Open: l.Uncompressed}
+		if i < len(cfg.RootFS.DiffIDs) {
+			layer.Key = cfg.RootFS.DiffIDs[i].String()
+		}
 		if byDiffID {
 			// From the configuration: ggcr would decompress a compressed layer to
 			// compute it, and a corrupt layer is the walker's to report.

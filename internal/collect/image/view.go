@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/rootpath"
 )
 
@@ -28,7 +29,7 @@ type Node struct {
 	// GoBuildInfo is set for an ELF executable carrying Go build information.
 	GoBuildInfo *GoBuildInfo
 	// Derived is what Options.Derive made of the content.
-	Derived any
+	Derived []facts.Package
 }
 
 // IsDir, IsSymlink and IsRegular classify the node.
@@ -60,6 +61,9 @@ type Anomaly struct {
 type View struct {
 	Layers    []LayerStats
 	Anomalies []Anomaly
+	// Secrets are what OnContent found, in every layer, including files a later
+	// layer removed.
+	Secrets []facts.Secret
 
 	nodes    map[string]*Node
 	children map[string]map[string]struct{} // directory → indexed entries directly in it
@@ -173,10 +177,6 @@ func (v *View) replace(layer int, p string, isDir bool) {
 	if !isDir {
 		v.remove(p, layer, false)
 	}
-}
-
-func (v *View) hardlink(layer int, p, target string, hdr *tar.Header) {
-	v.put(&Node{Path: p, Type: tar.TypeLink, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: layer, Link: target})
 }
 
 // ErrNotCaptured is returned for a file that exists but whose content was not read.

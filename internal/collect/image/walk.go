@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
@@ -103,6 +104,9 @@ type Layer struct {
 	// DiffID, when set ("sha256:…"), is what the uncompressed stream must hash to; a
 	// layer that does not is refused (an altered or damaged archive).
 	DiffID string
+	// Key is the diff ID the image configuration names for the layer: with a Cache,
+	// the layer's record is kept under it, once the stream has been checked against it.
+	Key string
 }
 
 // Options configure a walk.
@@ -111,15 +115,20 @@ type Options struct {
 	// Want decides what is kept of each entry; the Keep bit is implied for symlinks,
 	// hardlinks and anything Read.
 	Want func(Entry) Action
-	// OnContent receives the content of entries Want marked Scan: up to MaxScan bytes.
-	// An entry marked only Scan is indexed when OnContent returns true (a file holding
-	// a secret, to tell later whether a higher layer removed it); the index of an image
-	// of a million scanned files stays as small as its findings.
-	OnContent func(layer int, path string, data []byte) (keep bool)
+	// OnContent receives the content of entries Want marked Scan: up to MaxScan bytes,
+	// and returns the secrets found in it, which the view keeps (View.Secrets). An
+	// entry marked only Scan is indexed when it holds a secret (to tell later whether
+	// a higher layer removed it); the index of an image of a million scanned files
+	// stays as small as its findings.
+	OnContent func(layer int, path string, data []byte) []facts.Secret
 	// MaxScan bounds the bytes passed to OnContent (default 1 MiB; longer files are cut).
 	MaxScan int64
-	// Derive turns the content of an entry Want marked Derive into what the node keeps.
-	Derive func(layer int, path string, data []byte) any
+	// Derive turns the content of an entry Want marked Derive into the packages the
+	// node keeps.
+	Derive func(layer int, path string, data []byte) []facts.Package
+	// Cache, when set, keeps what each layer with a Key gave, so the next image with
+	// that layer replays it instead of reading it (see cache.go).
+	Cache LayerCache
 }
 
 // WalkError is an image the walker refused or could not read, with the layer.
@@ -170,7 +179,13 @@ func Walk(ctx context.Context, layers []Layer, opts Options) (*View, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, err := walkLayer(ctx, v, i, l, opts, lim, &total, &entries)
+		var n int
+		var err error
+		if opts.Cache != nil && l.Key != "" {
+			n, err = cachedLayer(ctx, v, i, l, opts, lim, &total, &entries)
+		} else {
+			n, err = walkLayer(ctx, v, i, l, opts, lim, &total, &entries, nil)
+		}
 		v.Layers[i] = LayerStats{Digest: l.Digest, Entries: n}
 		if err != nil {
 			return nil, &WalkError{Layer: i, Digest: l.Digest, Err: err}
@@ -225,7 +240,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim Limits, total *int64, entries *int) (int, error) {
+// walkLayer reads one layer into the view; with rec set it also records every change
+// it makes to the view, for the cache to replay.
+func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim Limits, total *int64, entries *int, rec *record) (int, error) {
 	rc, err := l.Open()
 	if err != nil {
 		return 0, err
@@ -233,7 +250,11 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 	defer rc.Close()
 	// ctxReader: one huge entry must not outlast --timeout.
 	cr := &countingReader{r: safefile.Reader(ctx, rc), total: total, max: lim.MaxBytes, floor: lim.BombFloor}
-	wantHex, verify := strings.CutPrefix(l.DiffID, "sha256:")
+	diffID := l.DiffID
+	if rec != nil {
+		diffID = l.Key // a record is kept only for content checked against its key
+	}
+	wantHex, verify := strings.CutPrefix(diffID, "sha256:")
 	if verify {
 		cr.hash = sha256.New()
 	}
@@ -262,12 +283,15 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 				return n, readErr(cr, err)
 			}
 			if cr.tailLen < len(cr.tail) || !allZero(cr.tail[:]) {
-				v.anomaly(idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
+				rec.anomaly(v, idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
 			}
 			if verify {
 				if got := hex.EncodeToString(cr.hash.Sum(nil)); got != wantHex {
-					return n, fmt.Errorf("%w: the content hashes to sha256:%s, the image says %s", ErrDigest, got, l.DiffID)
+					return n, fmt.Errorf("%w: the content hashes to sha256:%s, the image says %s", ErrDigest, got, diffID)
 				}
+			}
+			if rec != nil {
+				rec.Entries, rec.Bytes = n, cr.layer
 			}
 			return n, nil
 		}
@@ -284,7 +308,7 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		}
 		p, ok := cleanEntry(hdr.Name)
 		if !ok {
-			v.anomaly(idx, hdr.Name, "the entry's path leaves the image root")
+			rec.anomaly(v, idx, hdr.Name, "the entry's path leaves the image root")
 			continue
 		}
 		if p == "/" {
@@ -294,13 +318,13 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		if strings.HasPrefix(base, ".wh.") {
 			switch target := strings.TrimPrefix(base, ".wh."); {
 			case base == ".wh..wh..opq":
-				v.opaque(idx, path.Clean(dir))
+				rec.opaque(v, idx, path.Clean(dir))
 			case target == "" || target == "." || target == "..":
 				// No builder writes these; taken literally they would empty the
 				// directory, its parent or the root.
-				v.anomaly(idx, hdr.Name, "a whiteout of "+strconv.Quote(target)+" names no entry")
+				rec.anomaly(v, idx, hdr.Name, "a whiteout of "+strconv.Quote(target)+" names no entry")
 			default:
-				v.whiteout(idx, path.Join(dir, target))
+				rec.whiteout(v, idx, path.Join(dir, target))
 			}
 			if v.exhausted {
 				return n, ErrTooMany
@@ -309,7 +333,7 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		}
 		// A new entry replaces whatever lower layers had at this path, and a file
 		// replacing a directory hides everything below it.
-		v.replace(idx, p, hdr.Typeflag == tar.TypeDir)
+		rec.replace(v, idx, p, hdr.Typeflag == tar.TypeDir)
 		if v.exhausted {
 			return n, ErrTooMany
 		}
@@ -320,15 +344,15 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		}
 		switch hdr.Typeflag {
 		case tar.TypeSymlink:
-			v.put(&Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: idx, Link: hdr.Linkname})
+			rec.put(v, &Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: idx, Link: hdr.Linkname})
 			continue
 		case tar.TypeLink:
 			target, ok := cleanEntry(hdr.Linkname)
 			if !ok {
-				v.anomaly(idx, hdr.Name, "the hard link's target leaves the image root: "+hdr.Linkname)
+				rec.anomaly(v, idx, hdr.Name, "the hard link's target leaves the image root: "+hdr.Linkname)
 				continue
 			}
-			v.hardlink(idx, p, target, hdr)
+			rec.put(v, &Node{Path: p, Type: tar.TypeLink, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Layer: idx, Link: target})
 			continue
 		}
 		if act == Skip {
@@ -337,25 +361,35 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 		node := &Node{Path: p, Type: hdr.Typeflag, Mode: hdr.Mode, UID: hdr.Uid, GID: hdr.Gid, Size: hdr.Size, Layer: idx}
 		keep := act != Scan
 		if e.Regular() && act&(Read|Scan|ScanGo|Derive) != 0 {
-			k, err := readContent(tr, node, act, idx, opts, lim)
+			found, err := readContent(tr, node, act, idx, opts, lim)
 			if err != nil {
 				return n, readErr(cr, err)
 			}
-			keep = keep || k
+			if len(found) > 0 {
+				keep = true
+				rec.secrets(v, found)
+			}
 		}
 		if !keep {
 			continue
 		}
-		// Each kept copy stays in memory until the walk ends (History keeps every
-		// layer's): bound them together.
-		if v.captured += int64(len(node.Data)); v.captured > lim.MaxCaptured {
-			return n, ErrCaptured
+		if err := rec.keep(v, node, act&History != 0, lim); err != nil {
+			return n, err
 		}
-		if act&History != 0 && node.Data != nil {
-			v.history[p] = append(v.history[p], Version{Layer: idx, Data: node.Data})
-		}
-		v.put(node)
 	}
+}
+
+// keep puts a node read from a layer into the view. Each kept copy stays in memory
+// until the walk ends (History keeps every layer's): they are bounded together.
+func (v *View) keep(node *Node, history bool, lim Limits) error {
+	if v.captured += int64(len(node.Data)); v.captured > lim.MaxCaptured {
+		return ErrCaptured
+	}
+	if history && node.Data != nil {
+		v.history[node.Path] = append(v.history[node.Path], Version{Layer: node.Layer, Data: node.Data})
+	}
+	v.put(node)
+	return nil
 }
 
 // readErr turns a limit hit inside the tar reader back into the limit's error.
@@ -369,18 +403,18 @@ func readErr(cr *countingReader, err error) error {
 	return err
 }
 
-// readContent takes what Want asked for from one regular file. keep is OnContent's
-// answer for a scanned file.
-func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) (keep bool, err error) {
+// readContent takes what Want asked for from one regular file, and returns the secrets
+// OnContent found in a scanned one.
+func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, lim Limits) (found []facts.Secret, err error) {
 	switch {
 	case act&Derive != 0:
 		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if int64(len(data)) > lim.MaxFileRead {
 			node.Truncated = true
-			return false, nil
+			return nil, nil
 		}
 		if opts.Derive != nil {
 			node.Derived = opts.Derive(layer, node.Path, data)
@@ -389,27 +423,27 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 		var head [4]byte
 		n, err := io.ReadFull(r, head[:])
 		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-			return false, err
+			return nil, err
 		}
 		if n == 4 && bytes.Equal(head[:], elfMagic) {
 			info, err := scanGoBuildInfo(io.MultiReader(bytes.NewReader(head[:]), r))
 			if err != nil {
-				return false, err
+				return nil, err
 			}
 			node.GoBuildInfo = info
-			return false, nil
+			return nil, nil
 		}
 		if act&Scan != 0 && opts.OnContent != nil { // a script
 			rest, err := io.ReadAll(io.LimitReader(r, max(0, opts.MaxScan-int64(n))))
 			if err != nil {
-				return false, err
+				return nil, err
 			}
-			keep = opts.OnContent(layer, node.Path, append(head[:n:n], rest...))
+			found = opts.OnContent(layer, node.Path, append(head[:n:n], rest...))
 		}
 	case act&Read != 0:
 		data, err := io.ReadAll(io.LimitReader(r, lim.MaxFileRead+1))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if int64(len(data)) > lim.MaxFileRead {
 			node.Truncated = true
@@ -418,18 +452,18 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 		node.Data = data
 		if act&Scan != 0 && opts.OnContent != nil {
 			end := min(int64(len(data)), opts.MaxScan)
-			keep = opts.OnContent(layer, node.Path, data[:end])
+			found = opts.OnContent(layer, node.Path, data[:end])
 		}
 	case act&Scan != 0:
 		data, err := io.ReadAll(io.LimitReader(r, opts.MaxScan))
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		if opts.OnContent != nil {
-			keep = opts.OnContent(layer, node.Path, data)
+			found = opts.OnContent(layer, node.Path, data)
 		}
 	}
-	return keep, nil
+	return found, nil
 }
 
 // cleanEntry makes a tar entry name absolute and clean, and reports false when it
