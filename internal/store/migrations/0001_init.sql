@@ -1,0 +1,133 @@
+-- dockaudit serve, schema version 1.
+
+-- API tokens: only the SHA-256 of the token is kept.
+CREATE TABLE tokens (
+    id          bigserial PRIMARY KEY,
+    hash        bytea NOT NULL UNIQUE,
+    scope       text NOT NULL CHECK (scope IN ('read', 'submit', 'scan', 'admin')),
+    name        text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);
+
+-- Work leased by replicas: SELECT … FOR UPDATE SKIP LOCKED, a lease that a heartbeat
+-- extends, and a key that is pending at most once.
+CREATE TABLE jobs (
+    id          bigserial PRIMARY KEY,
+    kind        text NOT NULL,
+    key         text NOT NULL,
+    payload     jsonb NOT NULL,
+    state       text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    attempts    integer NOT NULL DEFAULT 0,
+    run_at      timestamptz NOT NULL DEFAULT now(),
+    lease_owner text,
+    lease_until timestamptz,
+    last_error  text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+);
+CREATE UNIQUE INDEX jobs_pending_key ON jobs (key) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_ready ON jobs (run_at) WHERE state IN ('queued', 'running');
+
+-- What reading one layer gave, keyed by its diff ID (the hash of its uncompressed
+-- content) and the format of the record, so a layer shared by many images is read once.
+CREATE TABLE layers (
+    diff_id     text NOT NULL,
+    format      integer NOT NULL,
+    record      bytea NOT NULL,
+    reads       integer NOT NULL DEFAULT 1,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (diff_id, format)
+);
+
+-- One row per image manifest (one platform): its collected facts, to match again
+-- after an advisory update without pulling, and the report dockaudit image writes.
+CREATE TABLE images (
+    digest      text PRIMARY KEY,
+    registry    text NOT NULL,
+    repository  text NOT NULL,
+    platform    text NOT NULL DEFAULT '',
+    facts       bytea NOT NULL,
+    report      jsonb NOT NULL,
+    status      text NOT NULL,          -- pass, fail, error (the report's worst)
+    covered     boolean NOT NULL,       -- an advisory source covers the image's OS
+    db_built    timestamptz,
+    scanned_at  timestamptz NOT NULL,
+    matched_at  timestamptz NOT NULL
+);
+
+-- Where each image was seen: registry, repository, tag (or '' for a digest only) and
+-- the index that named it, when it came from a multi-platform index.
+CREATE TABLE image_refs (
+    registry    text NOT NULL,
+    repository  text NOT NULL,
+    tag         text NOT NULL,
+    digest      text NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
+    index_digest text NOT NULL DEFAULT '',
+    seen_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (registry, repository, tag, digest)
+);
+CREATE INDEX image_refs_digest ON image_refs (digest);
+
+-- (ecosystem, package) → images, so an advisory update re-evaluates only the images
+-- it can touch.
+CREATE TABLE image_packages (
+    digest      text NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
+    ecosystem   text NOT NULL,
+    name        text NOT NULL,
+    PRIMARY KEY (digest, ecosystem, name)
+);
+CREATE INDEX image_packages_name ON image_packages (ecosystem, name);
+
+-- The vulnerability findings of each image, for "where is CVE-X".
+CREATE TABLE image_vulns (
+    digest      text NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
+    vuln_id     text NOT NULL,
+    aliases     text[] NOT NULL DEFAULT '{}',
+    package     text NOT NULL,
+    installed   text NOT NULL,
+    fixed       text NOT NULL DEFAULT '',
+    severity    text NOT NULL,
+    path        text NOT NULL DEFAULT '',
+    PRIMARY KEY (digest, vuln_id, package, installed, path)
+);
+CREATE INDEX image_vulns_id ON image_vulns (vuln_id);
+CREATE INDEX image_vulns_aliases ON image_vulns USING gin (aliases);
+
+-- Reports submitted by hosts (dockaudit host --submit), kept as history.
+CREATE TABLE host_reports (
+    id          bigserial PRIMARY KEY,
+    host        text NOT NULL,
+    submitted_at timestamptz NOT NULL DEFAULT now(),
+    report      jsonb NOT NULL
+);
+CREATE INDEX host_reports_host ON host_reports (host, submitted_at DESC);
+
+-- The outbox: events written in the transaction that caused them, delivered later.
+CREATE TABLE events (
+    id          bigserial PRIMARY KEY,
+    key         text NOT NULL UNIQUE,
+    kind        text NOT NULL,
+    payload     jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE deliveries (
+    event_id    bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    receiver    text NOT NULL,
+    attempts    integer NOT NULL DEFAULT 0,
+    next_at     timestamptz NOT NULL DEFAULT now(),
+    lease_until timestamptz,
+    delivered_at timestamptz,
+    last_error  text,
+    PRIMARY KEY (event_id, receiver)
+);
+CREATE INDEX deliveries_due ON deliveries (next_at) WHERE delivered_at IS NULL;
+
+-- The advisory database the stored findings were matched against.
+CREATE TABLE advisory_state (
+    id          integer PRIMARY KEY CHECK (id = 1),
+    built       timestamptz NOT NULL,
+    sha256      text NOT NULL,
+    sources     jsonb NOT NULL,
+    loaded_at   timestamptz NOT NULL DEFAULT now()
+);
