@@ -153,6 +153,11 @@ func loopback(host string) bool {
 
 // get issues an authenticated GET for repo, answering one authentication challenge.
 func (c *Client) get(ctx context.Context, repo name.Repository, u string, accept []string) (*http.Response, error) {
+	return c.getScoped(ctx, repo.RegistryStr(), "repository:"+repo.RepositoryStr()+":pull", u, accept)
+}
+
+// getScoped is get for a registry host and a token scope ("registry:catalog:*").
+func (c *Client) getScoped(ctx context.Context, host, scope, u string, accept []string) (*http.Response, error) {
 	hc := c.client()
 	do := func(auth string) (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -168,9 +173,8 @@ func (c *Client) get(ctx context.Context, repo name.Repository, u string, accept
 		req.Header.Set("User-Agent", "dockaudit")
 		return hc.Do(req)
 	}
-	scope := "repository:" + repo.RepositoryStr() + ":pull"
 	c.mu.Lock()
-	auth := c.tok[repo.RegistryStr()+" "+scope]
+	auth := c.tok[host+" "+scope]
 	c.mu.Unlock()
 	resp, err := do(auth)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -183,12 +187,12 @@ func (c *Client) get(ctx context.Context, repo name.Repository, u string, accept
 		// where they go.
 		return nil, fmt.Errorf("GET %s: redirected to %s, which answered 401; credentials go only to the registry itself", u, from.Redacted())
 	}
-	auth, err = c.authorize(ctx, repo.RegistryStr(), challenge, scope)
+	auth, err = c.authorize(ctx, host, challenge, scope)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.tok[repo.RegistryStr()+" "+scope] = auth
+	c.tok[host+" "+scope] = auth
 	c.mu.Unlock()
 	return do(auth)
 }
