@@ -52,6 +52,11 @@ type SourceOptions struct {
 	EnvErr       error      // why the daemon could not be resolved (a missing context)
 	DockerConfig string     // the docker CLI configuration directory ($DOCKER_CONFIG)
 	TempDir      string
+	// Credentials, when set, answer for registries instead of the docker CLI
+	// configuration (dockaudit serve's own, from its configuration file).
+	Credentials func(host string) (registry.Credential, error)
+	// LayerCache keeps each layer's record by diff ID (dockaudit serve).
+	LayerCache image.LayerCache
 }
 
 // MissingError is a run that named images the daemon does not hold: a typo, most
@@ -84,17 +89,40 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	if len(opts.Refs) == 0 {
 		return nil, &UsageError{Err: errors.New("name at least one image")}
 	}
-	selected, err := opts.Selection.Apply(checks.Image())
-	if err != nil {
+	if _, err := opts.Selection.Apply(checks.Image()); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rd := newReader(opts.Source)
+	images, notes, err := ReadImages(ctx, opts.Refs, opts.Source, opts.Concurrency, progress)
+	if err != nil {
+		return nil, err
+	}
+	r, failed, err := ImageReport(images, notes, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.write(stdout, r); err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		return r, &ReadError{Failed: failed}
+	}
+	return r, nil
+}
+
+// ReadImages reads images, at most conc at once. An image that cannot be read comes
+// back with its Error set; images the daemon does not hold make a *MissingError. notes
+// are for the report (how the daemon was chosen).
+func ReadImages(ctx context.Context, refs []string, src SourceOptions, conc int, progress io.Writer) (images []facts.Image, notes []string, err error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	rd := newReader(src)
 	defer rd.close()
-	images := make([]facts.Image, len(opts.Refs))
-	conc := max(1, min(opts.Concurrency, len(opts.Refs)))
+	images = make([]facts.Image, len(refs))
+	conc = max(1, min(conc, len(refs)))
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
-	for i, ref := range opts.Refs {
+	for i, ref := range refs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -105,19 +133,29 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(rd.missing) > 0 {
 		slices.Sort(rd.missing)
-		return nil, &MissingError{Missing: rd.missing}
+		return nil, nil, &MissingError{Missing: rd.missing}
 	}
-
-	var notes []string
 	if rd.daemon.c != nil {
 		notes = withNote(notes, rd.daemon.env.Note)
 	}
+	return images, notes, nil
+}
+
+// ImageReport judges images already read: it matches them against the database in
+// opts.DBDir (which sets their VulnDB) and runs the image rules. failed lists the
+// images that could not be read ("REF: reason"). dockaudit serve calls it on stored
+// facts, so its findings are dockaudit image's.
+func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *report.Report, failed []string, err error) {
+	selected, err := opts.Selection.Apply(checks.Image())
+	if err != nil {
+		return nil, nil, &UsageError{Err: err}
+	}
 	if opts.DBDir != "" {
-		notes = matchVulns(images, opts.DBDir, opts.now())
+		notes = append(notes, matchVulns(images, opts.DBDir, opts.now())...)
 	}
 	snap := &facts.Snapshot{
 		SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(),
@@ -127,7 +165,6 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	findings := check.Run(selected, snap, check.Options{})
 	findings, filtered := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
 	rules := make([]finding.Rule, 0, len(selected)+1)
-	var failed []string
 	var inv []report.Inventory
 	targets := make([]finding.Target, 0, len(images))
 	for i := range images {
@@ -159,17 +196,11 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 		rules = append(rules, c.Rule)
 	}
 	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, opts.VEX, opts.now())
-	r := report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
+	r = report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Images = inv
 	r.Summary.Suppressed = suppressed
 	r.Summary.LeftOut = append(filtered, leftOut...)
-	if err := opts.write(stdout, r); err != nil {
-		return nil, err
-	}
-	if len(failed) > 0 {
-		return r, &ReadError{Failed: failed}
-	}
-	return r, nil
+	return r, failed, nil
 }
 
 func (o ImageOptions) now() time.Time {
@@ -194,11 +225,14 @@ func newReader(opts SourceOptions) *reader {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Minute
 	}
-	creds := &lazyCreds{dir: opts.DockerConfig}
+	credFn := opts.Credentials
+	if credFn == nil {
+		credFn = (&lazyCreds{dir: opts.DockerConfig}).get
+	}
 	return &reader{
 		opts:   opts,
 		daemon: &lazyDaemon{env: opts.Env, envErr: opts.EnvErr},
-		reg:    &registry.Client{Insecure: opts.Insecure, Credentials: creds.get},
+		reg:    &registry.Client{Insecure: opts.Insecure, Credentials: credFn},
 	}
 }
 
@@ -239,7 +273,7 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 		return nil, err
 	}
 	defer src.Close()
-	return image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly})
+	return image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
 }
 
 // lazyDaemon connects to the daemon on the first daemon image.
