@@ -49,8 +49,8 @@ CREATE TABLE images (
     platform    text NOT NULL DEFAULT '',
     facts       bytea NOT NULL,
     report      jsonb NOT NULL,
-    status      text NOT NULL,          -- pass, fail, error (the report's worst)
-    covered     boolean NOT NULL,       -- an advisory source covers the image's OS
+    summary     jsonb NOT NULL,         -- the report's summary: counts by status and severity
+    covered     boolean NOT NULL,       -- every package was matched against an advisory source
     db_built    timestamptz,
     scanned_at  timestamptz NOT NULL,
     matched_at  timestamptz NOT NULL
@@ -99,7 +99,8 @@ CREATE TABLE host_reports (
     id          bigserial PRIMARY KEY,
     host        text NOT NULL,
     submitted_at timestamptz NOT NULL DEFAULT now(),
-    report      jsonb NOT NULL
+    report      jsonb NOT NULL,
+    summary     jsonb NOT NULL
 );
 CREATE INDEX host_reports_host ON host_reports (host, submitted_at DESC);
 

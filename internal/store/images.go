@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ImageRef is one place an image was seen.
+type ImageRef struct {
+	Registry    string `json:"registry"`
+	Repository  string `json:"repository"`
+	Tag         string `json:"tag,omitempty"`
+	IndexDigest string `json:"index_digest,omitempty"`
+}
+
+// PackageKey is what an advisory update is indexed by: the database's ecosystem and
+// the package name as the database files it.
+type PackageKey struct {
+	Ecosystem string
+	Name      string
+}
+
+// VulnRow is one vulnerability finding of an image.
+type VulnRow struct {
+	ID        string   `json:"id"`
+	Aliases   []string `json:"aliases,omitempty"`
+	Package   string   `json:"package"`
+	Installed string   `json:"installed"`
+	Fixed     string   `json:"fixed,omitempty"`
+	Severity  string   `json:"severity"`
+	Path      string   `json:"path,omitempty"`
+}
+
+// Image is an image's stored state: its facts as read (before matching), and the
+// report judged from them.
+type Image struct {
+	Digest     string
+	Registry   string
+	Repository string
+	Platform   string
+	Facts      []byte // compressed JSON of facts.Image as read
+	Report     json.RawMessage
+	Summary    json.RawMessage
+	Covered    bool
+	DBBuilt    *time.Time
+	Keys       []PackageKey
+	Vulns      []VulnRow
+}
+
+// Event is an outbox entry: Key makes it idempotent (the same event written twice is
+// one event), and every receiver gets one delivery of it.
+type Event struct {
+	Key     string
+	Kind    string
+	Payload any
+}
+
+// SaveImage stores a scanned image with where it was seen and the events it causes,
+// and, when job is set, ends the job, all in one transaction: a replica that dies
+// before the commit leaves nothing half-written, and its job is leased again.
+func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events []Event, receivers []string, job *Job, owner string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if job != nil {
+			if err := finishJob(ctx, tx, job.ID, owner); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, report, summary, covered, db_built, scanned_at, matched_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
+			ON CONFLICT (digest) DO UPDATE SET facts = $5, report = $6, summary = $7, covered = $8, db_built = $9,
+				scanned_at = now(), matched_at = now()`,
+			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, im.Report, im.Summary, im.Covered, im.DBBuilt)
+		if err != nil {
+			return err
+		}
+		for _, r := range refs {
+			if _, err := tx.Exec(ctx, `INSERT INTO image_refs (registry, repository, tag, digest, index_digest) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (registry, repository, tag, digest) DO UPDATE SET seen_at = now(), index_digest = $5`,
+				r.Registry, r.Repository, r.Tag, im.Digest, r.IndexDigest); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM image_packages WHERE digest = $1", im.Digest); err != nil {
+			return err
+		}
+		if len(im.Keys) > 0 {
+			rows := make([][]any, 0, len(im.Keys))
+			seen := map[PackageKey]bool{}
+			for _, k := range im.Keys {
+				if !seen[k] {
+					seen[k] = true
+					rows = append(rows, []any{im.Digest, k.Ecosystem, k.Name})
+				}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_packages"}, []string{"digest", "ecosystem", "name"}, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
+		}
+		if err := saveVulns(ctx, tx, im.Digest, im.Vulns); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, events, receivers)
+	})
+}
+
+func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM image_vulns WHERE digest = $1", digest); err != nil {
+		return err
+	}
+	if len(vulns) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(vulns))
+	seen := map[[4]string]bool{}
+	for _, v := range vulns {
+		k := [4]string{v.ID, v.Package, v.Installed, v.Path}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		aliases := v.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		rows = append(rows, []any{digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Severity, v.Path})
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"image_vulns"},
+		[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "severity", "path"}, pgx.CopyFromRows(rows))
+	return err
+}
+
+// Rematch replaces an image's judgement after an advisory update (its facts and
+// packages stay), with the events the change causes.
+func (s *Store) Rematch(ctx context.Context, digest string, report, summary json.RawMessage, covered bool, dbBuilt time.Time, vulns []VulnRow, events []Event, receivers []string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE images SET report = $2, summary = $3, covered = $4, db_built = $5, matched_at = now() WHERE digest = $1`,
+			digest, report, summary, covered, dbBuilt)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("no image %s", digest)
+		}
+		if err := saveVulns(ctx, tx, digest, vulns); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, events, receivers)
+	})
+}
+
+func addEvents(ctx context.Context, tx pgx.Tx, events []Event, receivers []string) error {
+	for _, e := range events {
+		b, err := json.Marshal(e.Payload)
+		if err != nil {
+			return err
+		}
+		var id int64
+		err = tx.QueryRow(ctx, `INSERT INTO events (key, kind, payload) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO NOTHING RETURNING id`, e.Key, e.Kind, b).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // the same event, written before
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range receivers {
+			if _, err := tx.Exec(ctx, "INSERT INTO deliveries (event_id, receiver) VALUES ($1, $2)", id, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ErrNotFound is an object the store does not hold.
+var ErrNotFound = errors.New("not found")
+
+// ImageFacts returns an image's stored facts and vulnerabilities.
+func (s *Store) ImageFacts(ctx context.Context, digest string) ([]byte, []VulnRow, error) {
+	var b []byte
+	err := s.Pool.QueryRow(ctx, "SELECT facts FROM images WHERE digest = $1", digest).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	vulns, err := s.imageVulns(ctx, digest)
+	return b, vulns, err
+}
+
+func (s *Store) imageVulns(ctx context.Context, digest string) ([]VulnRow, error) {
+	rows, err := s.Pool.Query(ctx, "SELECT vuln_id, aliases, package, installed, fixed, severity, path FROM image_vulns WHERE digest = $1", digest)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VulnRow, error) {
+		var v VulnRow
+		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Severity, &v.Path)
+		return v, err
+	})
+}
+
+// ImageReport returns the stored report of an image.
+func (s *Store) ImageReport(ctx context.Context, digest string) (json.RawMessage, error) {
+	var b json.RawMessage
+	err := s.Pool.QueryRow(ctx, "SELECT report FROM images WHERE digest = $1", digest).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
+// HasImage reports whether an image is stored.
+func (s *Store) HasImage(ctx context.Context, digest string) (bool, error) {
+	var ok bool
+	err := s.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM images WHERE digest = $1)", digest).Scan(&ok)
+	return ok, err
+}
+
+// AddRefs records where an image already stored was seen again.
+func (s *Store) AddRefs(ctx context.Context, digest string, refs []ImageRef) error {
+	for _, r := range refs {
+		if _, err := s.Pool.Exec(ctx, `INSERT INTO image_refs (registry, repository, tag, digest, index_digest) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (registry, repository, tag, digest) DO UPDATE SET seen_at = now(), index_digest = $5`,
+			r.Registry, r.Repository, r.Tag, digest, r.IndexDigest); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DigestsFor returns the images holding any of the packages, or every image when keys
+// is nil.
+func (s *Store) DigestsFor(ctx context.Context, keys []PackageKey) ([]string, error) {
+	var rows pgx.Rows
+	var err error
+	if keys == nil {
+		rows, err = s.Pool.Query(ctx, "SELECT digest FROM images ORDER BY digest")
+	} else {
+		ecos := make([]string, len(keys))
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			ecos[i], names[i] = k.Ecosystem, k.Name
+		}
+		rows, err = s.Pool.Query(ctx, `SELECT DISTINCT p.digest FROM image_packages p
+			JOIN unnest($1::text[], $2::text[]) AS k(ecosystem, name) ON p.ecosystem = k.ecosystem AND p.name = k.name
+			ORDER BY p.digest`, ecos, names)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// Layers counts the layer records kept and the times they were read.
+func (s *Store) Layers(ctx context.Context) (records, reads int, err error) {
+	err = s.Pool.QueryRow(ctx, "SELECT count(*), coalesce(sum(reads), 0) FROM layers").Scan(&records, &reads)
+	return records, reads, err
+}
+
+// LayerCache is the image collector's cache of layer records, in the layers table.
+type LayerCache struct{ S *Store }
+
+// Get returns a layer's record, or nil.
+func (c LayerCache) Get(ctx context.Context, diffID string, format int) ([]byte, error) {
+	var b []byte
+	err := c.S.Pool.QueryRow(ctx, "SELECT record FROM layers WHERE diff_id = $1 AND format = $2", diffID, format).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// Put keeps a layer's record; a second replica that read the same layer at the same
+// time only counts its read.
+func (c LayerCache) Put(ctx context.Context, diffID string, format int, record []byte) error {
+	_, err := c.S.Pool.Exec(ctx, `INSERT INTO layers (diff_id, format, record) VALUES ($1, $2, $3)
+		ON CONFLICT (diff_id, format) DO UPDATE SET record = $3, reads = layers.reads + 1`, diffID, format, record)
+	return err
+}

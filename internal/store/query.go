@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ImageSummary is an image in a listing.
+type ImageSummary struct {
+	Digest     string          `json:"digest"`
+	Registry   string          `json:"registry"`
+	Repository string          `json:"repository"`
+	Platform   string          `json:"platform,omitempty"`
+	Tags       []string        `json:"tags"`
+	Covered    bool            `json:"covered"`
+	Summary    json.RawMessage `json:"summary"`
+	DBBuilt    *time.Time      `json:"db_built,omitempty"`
+	ScannedAt  time.Time       `json:"scanned_at"`
+	MatchedAt  time.Time       `json:"matched_at"`
+}
+
+// ImageFilter narrows a listing; After is the last digest of the previous page.
+type ImageFilter struct {
+	Repository, Tag, Digest string
+	After                   string
+	Limit                   int
+}
+
+// ListImages lists images by digest, a page at a time.
+func (s *Store) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT i.digest, i.registry, i.repository, i.platform,
+			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
+			i.covered, i.summary, i.db_built, i.scanned_at, i.matched_at
+		FROM images i
+		WHERE ($1 = '' OR i.digest = $1)
+		  AND ($2 = '' OR EXISTS (SELECT 1 FROM image_refs r WHERE r.digest = i.digest AND r.repository = $2))
+		  AND ($3 = '' OR EXISTS (SELECT 1 FROM image_refs r WHERE r.digest = i.digest AND r.tag = $3))
+		  AND i.digest > $4
+		ORDER BY i.digest
+		LIMIT $5`, f.Digest, f.Repository, f.Tag, f.After, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImageSummary, error) {
+		var im ImageSummary
+		err := r.Scan(&im.Digest, &im.Registry, &im.Repository, &im.Platform, &im.Tags, &im.Covered, &im.Summary, &im.DBBuilt, &im.ScannedAt, &im.MatchedAt)
+		return im, err
+	})
+}
+
+// Affected is one image a vulnerability affects.
+type Affected struct {
+	Digest     string   `json:"digest"`
+	Registry   string   `json:"registry"`
+	Repository string   `json:"repository"`
+	Tags       []string `json:"tags"`
+	VulnRow
+}
+
+// WhereIs lists every image a vulnerability (by ID or alias) affects.
+func (s *Store) WhereIs(ctx context.Context, id string) ([]Affected, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT v.digest, i.registry, i.repository,
+			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = v.digest AND r.tag <> ''), '{}'),
+			v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.severity, v.path
+		FROM image_vulns v JOIN images i ON i.digest = v.digest
+		WHERE v.vuln_id = $1 OR v.aliases @> ARRAY[$1]
+		ORDER BY i.repository, v.digest, v.package, v.path`, id)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Affected, error) {
+		var a Affected
+		err := r.Scan(&a.Digest, &a.Registry, &a.Repository, &a.Tags, &a.ID, &a.Aliases, &a.Package, &a.Installed, &a.Fixed, &a.Severity, &a.Path)
+		return a, err
+	})
+}
+
+// Counts are the service's totals.
+type Counts struct {
+	Images       int `json:"images"`
+	Uncovered    int `json:"uncovered"`
+	Vulnerable   int `json:"vulnerable"`
+	Vulns        int `json:"vulnerabilities"`
+	Hosts        int `json:"hosts"`
+	Layers       int `json:"layers"`
+	EventBacklog int `json:"event_backlog"`
+}
+
+// Totals counts what the service holds.
+func (s *Store) Totals(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.Pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM images), (SELECT count(*) FROM images WHERE NOT covered),
+		(SELECT count(DISTINCT digest) FROM image_vulns), (SELECT count(DISTINCT vuln_id) FROM image_vulns),
+		(SELECT count(DISTINCT host) FROM host_reports), (SELECT count(*) FROM layers),
+		(SELECT count(*) FROM deliveries WHERE delivered_at IS NULL)`).Scan(
+		&c.Images, &c.Uncovered, &c.Vulnerable, &c.Vulns, &c.Hosts, &c.Layers, &c.EventBacklog)
+	return c, err
+}
+
+// HostReport is one report a host submitted.
+type HostReport struct {
+	ID          int64           `json:"id"`
+	Host        string          `json:"host"`
+	SubmittedAt time.Time       `json:"submitted_at"`
+	Summary     json.RawMessage `json:"summary"`
+	Report      json.RawMessage `json:"report,omitempty"`
+}
+
+// SaveHostReport keeps a submitted report.
+func (s *Store) SaveHostReport(ctx context.Context, host string, report, summary json.RawMessage) (HostReport, error) {
+	h := HostReport{Host: host, Summary: summary}
+	err := s.Pool.QueryRow(ctx, "INSERT INTO host_reports (host, report, summary) VALUES ($1, $2, $3) RETURNING id, submitted_at",
+		host, report, summary).Scan(&h.ID, &h.SubmittedAt)
+	return h, err
+}
+
+// Hosts lists each host's latest report summary.
+func (s *Store) Hosts(ctx context.Context, after string, limit int) ([]HostReport, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT DISTINCT ON (host) id, host, submitted_at, summary FROM host_reports
+		WHERE host > $1 ORDER BY host, submitted_at DESC, id DESC LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (HostReport, error) {
+		var h HostReport
+		err := r.Scan(&h.ID, &h.Host, &h.SubmittedAt, &h.Summary)
+		return h, err
+	})
+}
+
+// HostHistory lists a host's reports, newest first, with the latest in full.
+func (s *Store) HostHistory(ctx context.Context, host string, limit int) ([]HostReport, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, host, submitted_at, summary,
+			CASE WHEN row_number() OVER (ORDER BY submitted_at DESC, id DESC) = 1 THEN report END
+		FROM host_reports WHERE host = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2`, host, limit)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HostReport, error) {
+		var h HostReport
+		err := r.Scan(&h.ID, &h.Host, &h.SubmittedAt, &h.Summary, &h.Report)
+		return h, err
+	})
+	if err == nil && len(hs) == 0 {
+		return nil, ErrNotFound
+	}
+	return hs, err
+}
+
+// AdvisoryState is the database the stored findings were matched against.
+type AdvisoryState struct {
+	Built    time.Time       `json:"built"`
+	SHA256   string          `json:"sha256"`
+	Sources  json.RawMessage `json:"sources"`
+	LoadedAt time.Time       `json:"loaded_at"`
+}
+
+// Advisories returns the state, or nil before the first database.
+func (s *Store) Advisories(ctx context.Context) (*AdvisoryState, error) {
+	var a AdvisoryState
+	err := s.Pool.QueryRow(ctx, "SELECT built, sha256, sources, loaded_at FROM advisory_state WHERE id = 1").Scan(&a.Built, &a.SHA256, &a.Sources, &a.LoadedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return &a, err
+}
+
+// SetAdvisories records the database the findings now reflect.
+func (s *Store) SetAdvisories(ctx context.Context, built time.Time, sha string, sources any) error {
+	b, err := json.Marshal(sources)
+	if err != nil {
+		return err
+	}
+	_, err = s.Pool.Exec(ctx, `INSERT INTO advisory_state (id, built, sha256, sources) VALUES (1, $1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET built = $1, sha256 = $2, sources = $3, loaded_at = now()`, built, sha, b)
+	return err
+}
