@@ -25,7 +25,7 @@ func TestChanges(t *testing.T) {
 	for k, v := range base {
 		next[k] = v
 	}
-	next["b.json"] = osv("GO-2", "Go", "example.com/b", "SEMVER", ev("2.0.1"), "")                                       // range
+	next["b.json"] = osv("GO-2", "Go", "example.com/b", "SEMVER", ev("2.0.1"), "")                                         // range
 	next["c.json"] = osv("GO-3", "Go", "example.com/c", "SEMVER", ev("3.0.0"), `,"database_specific":{"severity":"HIGH"}`) // record only
 	next["d.json"] = osv("GO-4", "Go", "example.com/d", "SEMVER", ev("4.0.0"), `,"withdrawn":"2026-02-01T00:00:00Z"`)
 	next["f.json"] = osv("GO-6", "Go", "example.com/f", "SEMVER", ev("6.0.0"), "") // new

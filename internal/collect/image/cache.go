@@ -25,6 +25,13 @@ type LayerCache interface {
 	Put(ctx context.Context, diffID string, format int, record []byte) error
 }
 
+// LayerLocker is a LayerCache that can also lock a layer: a miss is read under the
+// layer's lock and looked up again once it is held, so that workers and replicas
+// reading images that share a layer read it once between them.
+type LayerLocker interface {
+	Lock(ctx context.Context, diffID string) (unlock func(), err error)
+}
+
 // A record is every change reading one layer made to the view, in order, with the
 // layer's own index left out: replayed at another index (the same layer lower or
 // higher in another image) it gives that image exactly the view reading it would.
@@ -211,18 +218,33 @@ func decodeRecord(b []byte) (*record, error) {
 // limits, and otherwise reads the layer, checking it against its diff ID, and keeps
 // its record.
 func cachedLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim Limits, total *int64, entries *int) (int, error) {
-	if b, err := opts.Cache.Get(ctx, l.Key, RecordFormat); err == nil && b != nil {
+	cached := func() *record {
+		b, err := opts.Cache.Get(ctx, l.Key, RecordFormat)
+		if err != nil || b == nil {
+			return nil
+		}
 		if rec, err := decodeRecord(b); err == nil && rec.MaxFileRead == lim.MaxFileRead && rec.MaxScan == opts.MaxScan {
-			if *total += rec.Bytes; *total > lim.MaxBytes {
-				return 0, ErrTooLarge
-			}
-			if *entries += rec.Entries; *entries > lim.MaxEntries {
-				return 0, ErrTooMany
-			}
-			return rec.Entries, rec.replay(ctx, v, idx, lim)
+			return rec
+		}
+		return nil
+	}
+	rec := cached()
+	if lk, ok := opts.Cache.(LayerLocker); ok && rec == nil {
+		if unlock, err := lk.Lock(ctx, l.Key); err == nil {
+			defer unlock()
+			rec = cached() // another reader may have kept it while this one waited
 		}
 	}
-	rec := &record{MaxFileRead: lim.MaxFileRead, MaxScan: opts.MaxScan}
+	if rec != nil {
+		if *total += rec.Bytes; *total > lim.MaxBytes {
+			return 0, ErrTooLarge
+		}
+		if *entries += rec.Entries; *entries > lim.MaxEntries {
+			return 0, ErrTooMany
+		}
+		return rec.Entries, rec.replay(ctx, v, idx, lim)
+	}
+	rec = &record{MaxFileRead: lim.MaxFileRead, MaxScan: opts.MaxScan}
 	n, err := walkLayer(ctx, v, idx, l, opts, lim, total, entries, rec)
 	if err != nil {
 		return n, err

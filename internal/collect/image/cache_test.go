@@ -200,3 +200,41 @@ func TestLayerCacheIgnoresForeignRecords(t *testing.T) {
 		t.Fatalf("read %d times: a corrupt record and one made with other limits must be read again", reads[l.Key])
 	}
 }
+
+// lockingCache is a memCache that is a LayerLocker.
+type lockingCache struct {
+	memCache
+	locks sync.Map
+}
+
+func (c *lockingCache) Lock(_ context.Context, id string) (func(), error) {
+	m, _ := c.locks.LoadOrStore(id, &sync.Mutex{})
+	m.(*sync.Mutex).Lock()
+	return m.(*sync.Mutex).Unlock, nil
+}
+
+// TestLayerCacheLockReadsOnce: eight images sharing a base layer, read at once, read
+// it once between them.
+func TestLayerCacheLockReadsOnce(t *testing.T) {
+	base := layerBytes(t, file("etc/os-release", "ID=debian\nVERSION_ID=12\n"), file("var/lib/dpkg/status", dpkgBase))
+	var mu sync.Mutex
+	reads := map[string]int{}
+	cache := &lockingCache{}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			top := layerBytes(t, file(fmt.Sprintf("app/%d", i), "x"))
+			src := &Source{Kind: "dir", Ref: "x", Layers: []Layer{countedLayer(base, reads, &mu), countedLayer(top, reads, &mu)}}
+			if _, err := Collect(context.Background(), src, CollectOptions{Cache: cache}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	h := sha256.Sum256(base)
+	if n := reads["sha256:"+hex.EncodeToString(h[:])]; n != 1 {
+		t.Fatalf("the shared layer was read %d times", n)
+	}
+}
