@@ -32,6 +32,7 @@ type VulnRow struct {
 	Package   string   `json:"package"`
 	Installed string   `json:"installed"`
 	Fixed     string   `json:"fixed,omitempty"`
+	Status    string   `json:"status,omitempty"` // the advisory's: fixed, unfixed, fix-pending, wont-fix…
 	Severity  string   `json:"severity"`
 	Path      string   `json:"path,omitempty"`
 }
@@ -55,15 +56,16 @@ type Image struct {
 // Event is an outbox entry: Key makes it idempotent (the same event written twice is
 // one event), and every receiver gets one delivery of it.
 type Event struct {
-	Key     string
-	Kind    string
-	Payload any
+	Key       string
+	Kind      string
+	Payload   any
+	Receivers []string // the webhook URLs it is delivered to
 }
 
 // SaveImage stores a scanned image with where it was seen and the events it causes,
 // and, when job is set, ends the job, all in one transaction: a replica that dies
 // before the commit leaves nothing half-written, and its job is leased again.
-func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events []Event, receivers []string, job *Job, owner string) error {
+func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events []Event, job *Job, owner string) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if job != nil {
 			if err := finishJob(ctx, tx, job.ID, owner); err != nil {
@@ -104,7 +106,7 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 		if err := saveVulns(ctx, tx, im.Digest, im.Vulns); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, events, receivers)
+		return addEvents(ctx, tx, events)
 	})
 }
 
@@ -127,16 +129,16 @@ func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) e
 		if aliases == nil {
 			aliases = []string{}
 		}
-		rows = append(rows, []any{digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Severity, v.Path})
+		rows = append(rows, []any{digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Status, v.Severity, v.Path})
 	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"image_vulns"},
-		[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "severity", "path"}, pgx.CopyFromRows(rows))
+		[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "status", "severity", "path"}, pgx.CopyFromRows(rows))
 	return err
 }
 
 // Rematch replaces an image's judgement after an advisory update (its facts and
 // packages stay), with the events the change causes.
-func (s *Store) Rematch(ctx context.Context, digest string, report, summary json.RawMessage, covered bool, dbBuilt time.Time, vulns []VulnRow, events []Event, receivers []string) error {
+func (s *Store) Rematch(ctx context.Context, digest string, report, summary json.RawMessage, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE images SET report = $2, summary = $3, covered = $4, db_built = $5, matched_at = now() WHERE digest = $1`,
 			digest, report, summary, covered, dbBuilt)
@@ -149,11 +151,11 @@ func (s *Store) Rematch(ctx context.Context, digest string, report, summary json
 		if err := saveVulns(ctx, tx, digest, vulns); err != nil {
 			return err
 		}
-		return addEvents(ctx, tx, events, receivers)
+		return addEvents(ctx, tx, events)
 	})
 }
 
-func addEvents(ctx context.Context, tx pgx.Tx, events []Event, receivers []string) error {
+func addEvents(ctx context.Context, tx pgx.Tx, events []Event) error {
 	for _, e := range events {
 		b, err := json.Marshal(e.Payload)
 		if err != nil {
@@ -168,7 +170,7 @@ func addEvents(ctx context.Context, tx pgx.Tx, events []Event, receivers []strin
 		if err != nil {
 			return err
 		}
-		for _, r := range receivers {
+		for _, r := range e.Receivers {
 			if _, err := tx.Exec(ctx, "INSERT INTO deliveries (event_id, receiver) VALUES ($1, $2)", id, r); err != nil {
 				return err
 			}
@@ -195,13 +197,13 @@ func (s *Store) ImageFacts(ctx context.Context, digest string) ([]byte, []VulnRo
 }
 
 func (s *Store) imageVulns(ctx context.Context, digest string) ([]VulnRow, error) {
-	rows, err := s.Pool.Query(ctx, "SELECT vuln_id, aliases, package, installed, fixed, severity, path FROM image_vulns WHERE digest = $1", digest)
+	rows, err := s.Pool.Query(ctx, "SELECT vuln_id, aliases, package, installed, fixed, status, severity, path FROM image_vulns WHERE digest = $1", digest)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VulnRow, error) {
 		var v VulnRow
-		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Severity, &v.Path)
+		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path)
 		return v, err
 	})
 }
@@ -283,4 +285,14 @@ func (c LayerCache) Put(ctx context.Context, diffID string, format int, record [
 	_, err := c.S.Pool.Exec(ctx, `INSERT INTO layers (diff_id, format, record) VALUES ($1, $2, $3)
 		ON CONFLICT (diff_id, format) DO UPDATE SET record = $3, reads = layers.reads + 1`, diffID, format, record)
 	return err
+}
+
+// AddEvents writes events outside any other change.
+func (s *Store) AddEvents(ctx context.Context, events []Event) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error { return addEvents(ctx, tx, events) })
+}
+
+// Lock holds a layer's lock while it is read (image.LayerLocker).
+func (c LayerCache) Lock(ctx context.Context, diffID string) (func(), error) {
+	return c.S.Lock(ctx, "layer:"+diffID)
 }

@@ -128,3 +128,32 @@ func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// EnqueueAt is Enqueue for a job due at a time.
+func (s *Store) EnqueueAt(ctx context.Context, kind, key string, payload any, at time.Time) (bool, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return false, err
+	}
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO jobs (kind, key, payload, run_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING`, kind, key, b, at)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Reschedule queues a recurring job again, due after every, in one statement: a
+// replica dying between ending a run and scheduling the next cannot lose the job.
+func (s *Store) Reschedule(ctx context.Context, id int64, owner string, every time.Duration) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE jobs SET state = 'queued', run_at = now() + $3::interval, attempts = 0,
+			lease_owner = NULL, lease_until = NULL, last_error = NULL
+		WHERE id = $1 AND lease_owner = $2 AND state = 'running'`, id, owner, every.String())
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}

@@ -117,10 +117,9 @@ func TestEventsOnceWithDeliveries(t *testing.T) {
 	s := open(t)
 	im := Image{Digest: "sha256:aa", Registry: "r", Repository: "app", Facts: []byte{1}, Report: []byte(`{}`), Summary: []byte(`{}`), Covered: true,
 		Vulns: []VulnRow{{ID: "GHSA-x", Aliases: []string{"CVE-2024-1"}, Package: "zlib", Installed: "1", Fixed: "2", Severity: "high"}}}
-	ev := []Event{{Key: "k1", Kind: "vulnerability.new", Payload: map[string]string{"id": "CVE-2024-1"}}}
-	recv := []string{"https://a", "https://b"}
+	ev := []Event{{Key: "k1", Kind: "vulnerability.new", Payload: map[string]string{"id": "CVE-2024-1"}, Receivers: []string{"https://a", "https://b"}}}
 	for range 2 {
-		if err := s.SaveImage(ctx, im, []ImageRef{{Registry: "r", Repository: "app", Tag: "1"}}, ev, recv, nil, ""); err != nil {
+		if err := s.SaveImage(ctx, im, []ImageRef{{Registry: "r", Repository: "app", Tag: "1"}}, ev, nil, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

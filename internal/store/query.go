@@ -67,7 +67,7 @@ func (s *Store) WhereIs(ctx context.Context, id string) ([]Affected, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT v.digest, i.registry, i.repository,
 			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = v.digest AND r.tag <> ''), '{}'),
-			v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.severity, v.path
+			v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
 		FROM image_vulns v JOIN images i ON i.digest = v.digest
 		WHERE v.vuln_id = $1 OR v.aliases @> ARRAY[$1]
 		ORDER BY i.repository, v.digest, v.package, v.path`, id)
@@ -76,7 +76,7 @@ func (s *Store) WhereIs(ctx context.Context, id string) ([]Affected, error) {
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Affected, error) {
 		var a Affected
-		err := r.Scan(&a.Digest, &a.Registry, &a.Repository, &a.Tags, &a.ID, &a.Aliases, &a.Package, &a.Installed, &a.Fixed, &a.Severity, &a.Path)
+		err := r.Scan(&a.Digest, &a.Registry, &a.Repository, &a.Tags, &a.ID, &a.Aliases, &a.Package, &a.Installed, &a.Fixed, &a.Status, &a.Severity, &a.Path)
 		return a, err
 	})
 }
@@ -181,4 +181,16 @@ func (s *Store) SetAdvisories(ctx context.Context, built time.Time, sha string, 
 	_, err = s.Pool.Exec(ctx, `INSERT INTO advisory_state (id, built, sha256, sources) VALUES (1, $1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET built = $1, sha256 = $2, sources = $3, loaded_at = now()`, built, sha, b)
 	return err
+}
+
+// ImageSummaryOf returns one image's listing entry.
+func (s *Store) ImageSummaryOf(ctx context.Context, digest string) (ImageSummary, error) {
+	l, err := s.ListImages(ctx, ImageFilter{Digest: digest, Limit: 1})
+	if err != nil {
+		return ImageSummary{}, err
+	}
+	if len(l) == 0 {
+		return ImageSummary{}, ErrNotFound
+	}
+	return l[0], nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -194,4 +195,39 @@ func (s *Store) CheckVersion(ctx context.Context) error {
 		return fmt.Errorf("the database schema is at version %d, this dockaudit needs %d: run dockaudit serve --migrate-only", v, len(ms))
 	}
 	return nil
+}
+
+func jsonBytes(v any) ([]byte, error) {
+	if b, ok := v.([]byte); ok {
+		return b, nil
+	}
+	return json.Marshal(v)
+}
+
+// Lock takes a named advisory lock, waiting for it, on a connection of its own; unlock
+// gives it back. A replica that dies loses its session, and with it the lock.
+func (s *Store) Lock(ctx context.Context, name string) (unlock func(), err error) {
+	conn, err := s.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext($1))", name); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	return func() {
+		uctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, "SELECT pg_advisory_unlock(hashtext($1))", name); err != nil {
+			conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}, nil
+}
+
+// MarkMatched records that images not re-judged after an update are as the new
+// database would judge them (the update touched none of their packages).
+func (s *Store) MarkMatched(ctx context.Context, built time.Time) error {
+	_, err := s.Pool.Exec(ctx, "UPDATE images SET db_built = $1 WHERE db_built IS NOT NULL AND db_built < $1", built)
+	return err
 }

@@ -87,8 +87,9 @@ CREATE TABLE image_vulns (
     package     text NOT NULL,
     installed   text NOT NULL,
     fixed       text NOT NULL DEFAULT '',
+    status      text NOT NULL DEFAULT '',
     severity    text NOT NULL,
-    path        text NOT NULL DEFAULT '',
+    path        text NOT NULL DEFAULT '',     -- the package URL: one row per package instance
     PRIMARY KEY (digest, vuln_id, package, installed, path)
 );
 CREATE INDEX image_vulns_id ON image_vulns (vuln_id);
@@ -131,4 +132,13 @@ CREATE TABLE advisory_state (
     sha256      text NOT NULL,
     sources     jsonb NOT NULL,
     loaded_at   timestamptz NOT NULL DEFAULT now()
+);
+
+-- The advisory database itself, in chunks, so every replica matches against the same
+-- one without a shared disk.
+CREATE TABLE advisory_db (
+    sha256      text NOT NULL,
+    chunk       integer NOT NULL,
+    data        bytea NOT NULL,
+    PRIMARY KEY (sha256, chunk)
 );
