@@ -50,6 +50,8 @@ Commands:
   certs     make a CA, server and client certificate set for daemon TLS
   seccomp   lint and compare seccomp profiles, and record one from a real run
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
+  serve     the service: watch registries, scan every pushed image, re-check stored
+            images on every advisory update, collect hosts' reports (PostgreSQL)
   version   print dockaudit's version
 
 Run "dockaudit <command> --help" for the flags of a command.
@@ -124,7 +126,7 @@ func (s *stdoutErr) Write(p []byte) (int, error) {
 }
 
 // commands are the names dispatch takes, for suggestions.
-var commands = []string{"host", "image", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "version", "help"}
+var commands = []string{"host", "image", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "version", "help"}
 
 func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
@@ -150,6 +152,8 @@ func dispatch(ctx context.Context, args []string, e env) int {
 		return runSeccomp(ctx, args[1:], e)
 	case "rules":
 		return runRules(args[1:], e)
+	case "serve":
+		return runServe(ctx, args[1:], e)
 	case "version", "--version":
 		fmt.Fprintf(e.stdout, "dockaudit %s\n", app.ToolVersion())
 		return exitOK

@@ -1,0 +1,504 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/pgtest"
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/serve"
+	"github.com/dockaudit/dockaudit/internal/store"
+)
+
+// receiver is a webhook receiver that records what it gets and can be down.
+type receiver struct {
+	mu     sync.Mutex
+	secret []byte
+	down   bool
+	got    []serve.EventPayload
+	keys   map[string]int
+	bad    []string
+	failed int
+}
+
+func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.down {
+		rc.failed++
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	ts, _ := strconv.ParseInt(r.Header.Get("X-Dockaudit-Timestamp"), 10, 64)
+	if want := serve.Signature(rc.secret, ts, body); !hmac.Equal([]byte(want), []byte(r.Header.Get("X-Dockaudit-Signature"))) {
+		rc.bad = append(rc.bad, "bad signature on "+r.Header.Get("X-Dockaudit-Delivery"))
+	}
+	var e serve.EventPayload
+	if err := json.Unmarshal(body, &e); err != nil {
+		rc.bad = append(rc.bad, "undecodable: "+string(body))
+	}
+	if e.ID != r.Header.Get("Idempotency-Key") {
+		rc.bad = append(rc.bad, "key header "+r.Header.Get("Idempotency-Key")+" for event "+e.ID)
+	}
+	rc.keys[e.ID]++
+	rc.got = append(rc.got, e)
+}
+
+func (rc *receiver) events(kind string) []serve.EventPayload {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []serve.EventPayload
+	for _, e := range rc.got {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// server is a running dockaudit serve.
+type server struct {
+	url, token string
+	cmd        *exec.Cmd
+	log        *syncWriter
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startServe starts the binary's serve on a free loopback port.
+func startServe(t *testing.T, dsn, config, dataDir string, port int, extra ...string) *server {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := append([]string{"serve", "--database", dsn, "--config", config, "--listen", addr, "--data-dir", dataDir}, extra...)
+	cmd := exec.Command(binary, args...)
+	log := &syncWriter{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{url: "http://" + addr, cmd: cmd, log: log}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("serve log (%s):\n%s", addr, tail(log.String(), 80))
+		}
+	})
+	for i := 0; i < 200; i++ {
+		if resp, err := http.Get(s.url + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("dockaudit serve did not answer:\n%s", log.String())
+	return nil
+}
+
+// syncWriter is a log both of a process's output streams write to.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+func (s *server) get(t *testing.T, path string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if into != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, into); err != nil {
+			t.Fatalf("GET %s: %v\n%s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// eventually polls cond until it holds or the time is up.
+func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("after %s: %s", d, what)
+}
+
+// comparable is what the invariant compares: every finding (rule, status, severity,
+// target, message, evidence, vulnerability) and every package of each image.
+func comparable(r *report.Report) (fs []string, pkgs []string) {
+	for _, f := range r.Findings {
+		b, _ := json.Marshal(struct {
+			R, S, Sev, T, M string
+			E               any
+			V               any
+		}{f.Rule, f.Status.String(), f.Severity.String(), f.Target.Name, f.Message, f.Evidence, f.Vuln})
+		fs = append(fs, string(b))
+	}
+	for _, im := range r.Images {
+		for _, p := range im.Packages {
+			pkgs = append(pkgs, fmt.Sprintf("%s %s %s %s %d", p.Type, p.Name, p.Version, p.Path, p.Layer))
+		}
+	}
+	sort.Strings(fs)
+	return fs, pkgs
+}
+
+// serveImages builds the images the service test pushes: the debootstrap bookworm
+// root, and three images on it whose later layers replace the package database, delete
+// it, and add then delete a secret.
+func serveImages(t *testing.T) (base string, derived map[string]string) {
+	root := bookwormRoot(t)
+	base = "dockaudit-it-serve-base:1"
+	importRoot(t, root, base)
+	status, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The trimmed database keeps the first half of the packages (bash, tar and sed among them).
+	paras := strings.Split(strings.TrimSpace(string(status)), "\n\n")
+	var kept []string
+	for _, p := range paras {
+		name := strings.TrimPrefix(strings.SplitN(p, "\n", 2)[0], "Package: ")
+		if len(kept) < len(paras)/2 || slices.Contains([]string{"bash", "tar", "sed"}, name) {
+			kept = append(kept, p)
+		}
+	}
+	derived = map[string]string{
+		"trimmed": "FROM " + base + "\nCOPY status /var/lib/dpkg/status\n",
+		"nodpkg":  "FROM " + base + "\nRUN [\"/bin/rm\", \"-rf\", \"/var/lib/dpkg\"]\n",
+		"secret":  "FROM " + base + "\nCOPY dot-env /app/.env\nRUN [\"/bin/rm\", \"/app/.env\"]\nUSER 65532\n",
+	}
+	for name, df := range derived {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644)
+		os.WriteFile(filepath.Join(dir, "status"), []byte(strings.Join(kept, "\n\n")+"\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "dot-env"), []byte("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), 0o644)
+		tag := "dockaudit-it-serve-" + name + ":1"
+		cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker build %s: %v\n%s", name, err, out)
+		}
+		t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+		derived[name] = tag
+	}
+	return base, derived
+}
+
+// tracker writes Debian security tracker data for the bookworm root's bash, tar and
+// sed into dir as name.
+func tracker(t *testing.T, dir, name string, cves map[string]map[string]any) {
+	b, _ := json.Marshal(cves)
+	tmp := filepath.Join(dir, "."+name)
+	os.WriteFile(tmp, b, 0o644)
+	old := time.Now().Add(-10 * time.Second)
+	os.Chtimes(tmp, old, old)
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func trackerRelease(status, fixed, urgency string) map[string]any {
+	r := map[string]any{"status": status, "urgency": urgency, "repositories": map[string]string{"bookworm": "1"}}
+	if fixed != "" {
+		r["fixed_version"] = fixed
+	}
+	return map[string]any{"releases": map[string]any{"bookworm": r}}
+}
+
+// TestServeRegistry is the service end to end against the real parts: Debian's
+// docker-registry sending push notifications, dockerd pushing, PostgreSQL, the
+// advisory import directory and a webhook receiver. It asserts the store's invariant
+// (for each digest the service's findings and packages equal dockaudit image's with
+// the same database), that each distinct layer is read once, and that an advisory
+// update re-judges only the images it touches and becomes signed events, delivered
+// once each even when the receiver was down.
+func TestServeRegistry(t *testing.T) {
+	need(t)
+	dsn := pgtest.New(t)
+	base, derived := serveImages(t)
+	installed := map[string]string{}
+	for _, line := range dpkgQuery(t, bookwormRoot(t)) {
+		f := strings.Split(line, "\t")
+		installed[f[3]] = f[4]
+	}
+
+	work := t.TempDir()
+	secret := filepath.Join(work, "notify.secret")
+	os.WriteFile(secret, []byte("notify-"+strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	hookSecret := filepath.Join(work, "hook.secret")
+	os.WriteFile(hookSecret, []byte("hmac-key\n"), 0o600)
+	rc := &receiver{secret: []byte("hmac-key"), keys: map[string]int{}, down: true}
+	hooks := httptest.NewServer(rc)
+	defer hooks.Close()
+
+	port := freePort(t)
+	reg := registryServer(t, func(addr, dir string) string {
+		return fmt.Sprintf(`version: 0.1
+storage:
+  filesystem:
+    rootdirectory: %s
+http:
+  addr: %s
+notifications:
+  endpoints:
+    - name: dockaudit
+      url: http://127.0.0.1:%d/hooks/registry
+      headers:
+        Authorization: [Bearer notify-%d]
+      timeout: 2s
+      threshold: 5
+      backoff: 1s
+`, filepath.Join(dir, "data"), addr, port, os.Getpid())
+	})
+	importDir := filepath.Join(work, "import")
+	os.MkdirAll(importDir, 0o755)
+	tracker(t, importDir, "tracker-1.json", map[string]map[string]any{
+		"bash": {"CVE-2099-2001": trackerRelease("resolved", installed["bash"]+"+fix1", "high")},
+		"tar":  {"CVE-2099-2002": trackerRelease("open", "", "medium")},
+	})
+	config := filepath.Join(work, "serve.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf(`registries:
+  - url: http://%s
+    repositories: ["it/*"]
+    poll: 1h
+    notify_secret_file: %s
+advisories:
+  update: 0
+  import_dir: %s
+webhooks:
+  - url: %s/dockaudit
+    secret_file: %s
+`, reg, secret, importDir, hooks.URL, hookSecret)), 0o644)
+
+	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 || r.stdout != "database schema at version 1 (1 applied now)\n" {
+		t.Fatalf("--migrate-only: exit %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	tok := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "read", "--name", "it")
+	if tok.code != 0 {
+		t.Fatalf("token create: %s", tok.stderr)
+	}
+	dataDir := filepath.Join(work, "data")
+	srv := startServe(t, dsn, config, dataDir, port)
+	if code := srv.get(t, "/api/v1/images", nil); code != 401 {
+		t.Fatalf("without a token: %d", code)
+	}
+	srv.token = strings.TrimSpace(tok.stdout)
+
+	// The import directory's tracker data is published before anything is pushed.
+	var sum struct {
+		store.Counts
+		Database *store.AdvisoryState `json:"database"`
+	}
+	eventually(t, "the imported database is published", 60*time.Second, func() bool {
+		return srv.get(t, "/api/v1/summary", &sum) == 200 && sum.Database != nil
+	})
+	if _, err := os.Stat(filepath.Join(importDir, "tracker-1.json")); !os.IsNotExist(err) {
+		t.Errorf("the imported file is still in the import directory: %v", err)
+	}
+
+	names := map[string]string{"base": base}
+	for k, v := range derived {
+		names[k] = v
+	}
+	for name, tag := range names {
+		remote := reg + "/it/" + name + ":1"
+		docker(t, "tag", tag, remote)
+		t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
+		docker(t, "push", remote)
+	}
+	var page serve.Page[store.ImageSummary]
+	eventually(t, "the four pushed images are scanned (from the registry's notifications; polling is hourly)", 180*time.Second, func() bool {
+		return srv.get(t, "/api/v1/images", &page) == 200 && len(page.Items) == 4
+	})
+
+	// The invariant, image by image, against dockaudit image with the same database.
+	dbDir := filepath.Join(dataDir, "db")
+	check := func(when string) map[string][]string {
+		vulnsBy := map[string][]string{}
+		for _, im := range page.Items {
+			var got report.Report
+			if code := srv.get(t, "/api/v1/images/"+im.Digest, &got); code != 200 {
+				t.Fatalf("GET image %s: %d", im.Digest, code)
+			}
+			ref := "registry:" + reg + "/" + im.Repository + "@" + im.Digest
+			want := jsonReport(t, []string{"DOCKER_CONFIG=" + t.TempDir()}, "image", "--db-dir", dbDir, ref)
+			wf, wp := comparable(want)
+			gf, gp := comparable(&got)
+			if d := cmp.Diff(wf, gf); d != "" {
+				t.Errorf("%s, %s: findings differ from dockaudit image (-cli +serve):\n%s", when, im.Repository, d)
+			}
+			if d := cmp.Diff(wp, gp); d != "" {
+				t.Errorf("%s, %s: packages differ from dockaudit image (-cli +serve):\n%s", when, im.Repository, d)
+			}
+			vulnsBy[im.Repository] = vulns(&got)
+		}
+		return vulnsBy
+	}
+	before := check("first scan")
+	if n := len(before["it/nodpkg"]); n != 0 {
+		t.Errorf("it/nodpkg, whose package database a later layer deleted: %d vulnerabilities", n)
+	}
+	for _, repo := range []string{"it/base", "it/trimmed", "it/secret"} {
+		if !slices.ContainsFunc(before[repo], func(s string) bool { return strings.HasPrefix(s, "bash CVE-2099-2001 fix-pending") }) {
+			t.Errorf("%s: no bash CVE-2099-2001 in %q", repo, before[repo])
+		}
+	}
+
+	// Every distinct layer was read once: the base layer is shared by all four.
+	ctx := context.Background()
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	distinct := map[string]bool{}
+	for _, im := range page.Items {
+		var rep report.Report
+		srv.get(t, "/api/v1/images/"+im.Digest, &rep)
+		for _, l := range rep.Images[0].Layers {
+			distinct[l.Digest] = true
+		}
+	}
+	records, reads, err := st.Layers(ctx)
+	if err != nil || reads != records {
+		t.Errorf("layers: %d records, %d reads: each layer must be read once (%v)", records, reads, err)
+	}
+	if records == 0 || records > len(distinct) {
+		t.Errorf("%d layer records for %d distinct layers", records, len(distinct))
+	}
+
+	// The receiver was down: nothing is lost. Once up, each event arrives once.
+	eventually(t, "delivery attempts while the receiver is down", 30*time.Second, func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return rc.failed > 0
+	})
+	rc.mu.Lock()
+	rc.down = false
+	rc.mu.Unlock()
+	eventually(t, "an image.scanned event per image", 60*time.Second, func() bool { return len(rc.events(serve.KindScanned)) == 4 })
+
+	// An advisory update: bash's fix is now the installed version (fixed), tar's
+	// advisory is gone (withdrawn), sed has a new one. Only the three images with a
+	// package database are judged again.
+	var matchedBefore string
+	for _, im := range page.Items {
+		if im.Repository == "it/nodpkg" {
+			matchedBefore = im.MatchedAt.String()
+		}
+	}
+	tracker(t, importDir, "tracker-2.json", map[string]map[string]any{
+		"bash": {"CVE-2099-2001": trackerRelease("resolved", installed["bash"], "high")},
+		"sed":  {"CVE-2099-2003": trackerRelease("open", "", "high")},
+	})
+	counts := func() string {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		n := map[string]int{}
+		for _, e := range rc.got {
+			n[e.Kind]++
+		}
+		return fmt.Sprint(n)
+	}
+	want := fmt.Sprint(map[string]int{serve.KindScanned: 4, serve.KindNew: 3, serve.KindFixed: 3, serve.KindWithdrawn: 3})
+	deadline := time.Now().Add(90 * time.Second)
+	for counts() != want && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := counts(); got != want {
+		t.Fatalf("events %s, want %s", got, want)
+	}
+	for _, e := range rc.events(serve.KindNew) {
+		if e.Vulnerability.ID != "CVE-2099-2003" || e.Vulnerability.Package != "sed" || e.Image == nil || e.Image.Digest == "" {
+			t.Errorf("vulnerability.new: %+v", e)
+		}
+	}
+	for _, e := range rc.events(serve.KindWithdrawn) {
+		if e.Vulnerability.ID != "CVE-2099-2002" {
+			t.Errorf("vulnerability.withdrawn: %+v", e)
+		}
+	}
+	srv.get(t, "/api/v1/images", &page)
+	for _, im := range page.Items {
+		if im.Repository == "it/nodpkg" && im.MatchedAt.String() != matchedBefore {
+			t.Errorf("it/nodpkg was judged again although the update touched none of its packages")
+		}
+	}
+	after := check("after the update")
+	if got := after["it/base"]; !slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "sed CVE-2099-2003") }) {
+		t.Errorf("it/base after the update: %q", got)
+	}
+	// "Where is CVE-2099-2003": the three images, with package and versions.
+	var where serve.Where
+	if code := srv.get(t, "/api/v1/vulnerabilities/CVE-2099-2003", &where); code != 200 || len(where.Images) != 3 {
+		t.Errorf("where is CVE-2099-2003: %d, %+v", code, where)
+	}
+	for _, a := range where.Images {
+		if a.Package != "sed" || a.Installed != installed["sed"] || len(a.Tags) != 1 || a.Tags[0] != "1" {
+			t.Errorf("where is: %+v", a)
+		}
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for k, n := range rc.keys {
+		if n != 1 {
+			t.Errorf("event %s delivered %d times", k, n)
+		}
+	}
+	if len(rc.bad) > 0 {
+		t.Errorf("receiver: %q", rc.bad)
+	}
+}

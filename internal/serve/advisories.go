@@ -1,0 +1,413 @@
+package serve
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/advisory"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/store"
+)
+
+// importEvery is how often the import directory is looked at.
+const importEvery = 10 * time.Second
+
+type rematchPayload struct {
+	From string         `json:"from"`
+	To   string         `json:"to"`
+	All  bool           `json:"all"`
+	Keys []advisory.Key `json:"keys,omitempty"`
+}
+
+func (s *Server) dbDir() string  { return filepath.Join(s.opts.DataDir, "db") }
+func (s *Server) dbPath() string { return filepath.Join(s.dbDir(), advisory.FileName) }
+
+func fileSHA(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// syncDB makes the local database the published one, fetching it when another replica
+// published a newer one, and returns its digest. Unless force, it asks PostgreSQL at
+// most every few seconds.
+func (s *Server) syncDB(ctx context.Context, force bool) (string, error) {
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	err := s.syncLocked(ctx, force)
+	return s.dbSHA, err
+}
+
+func (s *Server) syncLocked(ctx context.Context, force bool) error {
+	if !force && s.dbSHA != "" && time.Since(s.dbSeen) < 3*time.Second {
+		return nil
+	}
+	st, err := s.store.Advisories(ctx)
+	if err != nil {
+		return err
+	}
+	s.dbSeen = time.Now()
+	if st == nil {
+		return nil
+	}
+	if st.SHA256 == s.dbSHA {
+		return nil
+	}
+	if sum, err := fileSHA(s.dbPath()); err == nil && sum == st.SHA256 {
+		s.dbSHA = sum
+		return nil
+	}
+	if err := s.store.FetchAdvisories(ctx, st.SHA256, s.dbPath()); err != nil {
+		return err
+	}
+	s.dbSHA = st.SHA256
+	s.log.Info("advisory database fetched", "sha256", st.SHA256[:12], "built", st.Built)
+	return nil
+}
+
+// bootstrapDB publishes a database found in the data directory when none is published
+// yet (one put there with dockaudit db import --db DATA/db before the first start).
+func (s *Server) bootstrapDB(ctx context.Context) error {
+	unlock, err := s.store.Lock(ctx, "advisories")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := s.store.Advisories(ctx)
+	if err != nil || st != nil {
+		return err
+	}
+	db, err := advisory.Open(s.dbPath())
+	if errors.Is(err, advisory.ErrNoDatabase) {
+		s.log.Warn("no advisory database yet: images are stored as not covered until one is imported or downloaded")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	meta := db.Meta
+	db.Close()
+	sum, err := s.store.PublishAdvisories(ctx, s.dbPath(), meta.Built, meta.Sources, jobRematch, "rematch:bootstrap", rematchPayload{All: true})
+	if err != nil {
+		return err
+	}
+	s.dbMu.Lock()
+	s.dbSHA = sum
+	s.dbMu.Unlock()
+	return nil
+}
+
+// advisories runs an update (or takes what the import directory holds) into a staging
+// copy, and publishes the result with a re-match job when it differs. Anything that
+// fails leaves the published database and the stored findings as they were.
+func (s *Server) advisories(ctx context.Context, update bool) error {
+	unlock, err := s.store.Lock(ctx, "advisories")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := s.syncDB(ctx, true); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(s.opts.DataDir, "stage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	if err := copyFile(s.dbPath(), filepath.Join(stage, advisory.FileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	changed := false
+	if update {
+		a := s.cfg.Advisories
+		o := advisory.UpdateOptions{Dir: stage, Ecosystems: a.Ecosystems, OSVBase: a.OSVBase, DebianTrackerURL: a.DebianTracker, AlpineBase: a.AlpineBase, Now: s.opts.Now}
+		if o.OSVBase == "" {
+			o.OSVBase = advisory.DefaultOSVBase
+		}
+		if o.DebianTrackerURL == "" {
+			o.DebianTrackerURL = advisory.DefaultDebianTracker
+		}
+		if o.AlpineBase == "" {
+			o.AlpineBase = advisory.DefaultAlpineBase
+		}
+		if len(o.Ecosystems) == 0 {
+			o.Ecosystems = advisory.DefaultEcosystems
+		}
+		res, err := advisory.Update(ctx, o)
+		if err != nil {
+			s.metrics.add("update_errors", 1)
+			return fmt.Errorf("advisory update: %w", err)
+		}
+		for _, f := range res.Failed {
+			s.log.Warn("advisory source failed; its previous copy is kept", "source", f.Name, "error", f.Err)
+		}
+		changed = true
+	} else {
+		changed, err = s.importDir(ctx, stage)
+		if err != nil {
+			return err
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return s.publish(ctx, filepath.Join(stage, advisory.FileName))
+}
+
+// publish makes a staged database the current one, with a job re-judging what it
+// changed. The local copy is replaced before anything on this replica can see the
+// re-match job (it holds dbMu throughout).
+func (s *Server) publish(ctx context.Context, staged string) error {
+	sum, err := fileSHA(staged)
+	if err != nil {
+		return err
+	}
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	from := s.dbSHA
+	if sum == from {
+		return nil
+	}
+	cur, err := advisory.Open(staged)
+	if err != nil {
+		return err
+	}
+	meta := cur.Meta
+	p := rematchPayload{From: from, To: sum, All: true}
+	if old, err := advisory.Open(s.dbPath()); err == nil && from != "" {
+		p.Keys, p.All, err = advisory.Changes(old, cur)
+		old.Close()
+		if err != nil {
+			cur.Close()
+			return err
+		}
+	}
+	cur.Close()
+	if _, err := s.store.PublishAdvisories(ctx, staged, meta.Built, meta.Sources, jobRematch, "rematch:"+sum, p); err != nil {
+		return err
+	}
+	if err := os.Rename(staged, s.dbPath()); err != nil {
+		return err
+	}
+	s.dbSHA, s.dbSeen = sum, time.Now()
+	s.metrics.set("database_built", float64(meta.Built.Unix()))
+	s.log.Info("advisory database published", "sha256", sum[:12], "built", meta.Built, "changed_packages", len(p.Keys), "all", p.All)
+	return nil
+}
+
+// importDir imports what the import directory holds: each file or directory that has
+// not changed for two seconds, oldest first; imported ones move to done/, unreadable
+// ones to failed/.
+func (s *Server) importDir(ctx context.Context, stage string) (bool, error) {
+	dir := s.cfg.Advisories.ImportDir
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false, err
+	}
+	type pending struct {
+		name string
+		mod  time.Time
+	}
+	var todo []pending
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") || e.Name() == "done" || e.Name() == "failed" {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) < 2*time.Second {
+			continue // still being written
+		}
+		todo = append(todo, pending{e.Name(), fi.ModTime()})
+	}
+	slices.SortFunc(todo, func(a, b pending) int { return a.mod.Compare(b.mod) })
+	changed := false
+	for _, p := range todo {
+		src := filepath.Join(dir, p.name)
+		_, notes, err := advisory.ImportNotes(ctx, []string{src}, stage, s.opts.Now(), advisory.ImportOptions{})
+		to := "done"
+		if err != nil {
+			to = "failed"
+			s.metrics.add("import_errors", 1)
+			s.log.Warn("advisory import failed; the database is as it was", "path", src, "error", err)
+		} else {
+			changed = true
+			for _, n := range notes {
+				s.log.Info("advisory import", "path", src, "note", n)
+			}
+		}
+		if err := os.MkdirAll(filepath.Join(dir, to), 0o755); err != nil {
+			return changed, err
+		}
+		dst := filepath.Join(dir, to, fmt.Sprintf("%s.%d", p.name, time.Now().UnixNano()))
+		if err := os.Rename(src, dst); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// rematch judges again, against the current database, every stored image the update
+// can have changed, and turns the differences into events. It pulls nothing.
+func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
+	if _, err := s.syncDB(ctx, true); err != nil {
+		return err
+	}
+	var keys []store.PackageKey
+	if !p.All {
+		keys = make([]store.PackageKey, len(p.Keys))
+		for i, k := range p.Keys {
+			keys[i] = store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name}
+		}
+	}
+	var digests []string
+	if p.All || len(keys) > 0 {
+		var err error
+		if digests, err = s.store.DigestsFor(ctx, keys); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	db, err := advisory.Open(s.dbPath())
+	if err != nil && !errors.Is(err, advisory.ErrNoDatabase) {
+		return err
+	}
+	if db != nil {
+		defer db.Close()
+	}
+	work := make(chan string)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range work {
+				if err := s.rejudge(ctx, d, db); err != nil {
+					select {
+					case errs <- fmt.Errorf("%s: %w", d, err):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, d := range digests {
+		select {
+		case work <- d:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if db != nil {
+		if err := s.store.MarkMatched(ctx, db.Meta.Built); err != nil {
+			return err
+		}
+	}
+	s.metrics.add("rematched", len(digests))
+	s.log.Info("re-matched after an advisory update", "images", len(digests), "took", time.Since(start).Round(time.Millisecond))
+	return ctx.Err()
+}
+
+type vulnKey struct{ id, pkg, installed, path string }
+
+func keyOf(v store.VulnRow) vulnKey { return vulnKey{v.ID, v.Package, v.Installed, v.Path} }
+
+// rejudge is one image of a re-match.
+func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store) error {
+	blob, before, err := s.store.ImageFacts(ctx, digest)
+	if err != nil {
+		return err
+	}
+	raw, err := zdec.DecodeAll(blob, nil)
+	if err != nil {
+		return err
+	}
+	var im facts.Image
+	if err := json.Unmarshal(raw, &im); err != nil {
+		return err
+	}
+	j, err := s.judge(im)
+	if err != nil {
+		return err
+	}
+	summary, err := s.store.ImageSummaryOf(ctx, digest)
+	if err != nil {
+		return err
+	}
+	ei := &EventImage{Registry: summary.Registry, Repository: summary.Repository, Tags: summary.Tags, Digest: digest, Platform: summary.Platform}
+	old := map[vulnKey]store.VulnRow{}
+	for _, v := range before {
+		old[keyOf(v)] = v
+	}
+	var events []store.Event
+	for _, v := range j.vulns {
+		k := keyOf(v)
+		if _, ok := old[k]; ok {
+			delete(old, k)
+			continue
+		}
+		v := v
+		events = append(events, s.event(eventKey(KindNew, digest, k, j), KindNew, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
+	}
+	for k, v := range old {
+		kind := KindFixed
+		if db != nil {
+			if r, ok, _ := db.Record(v.ID); !ok || r.Withdrawn != "" {
+				kind = KindWithdrawn
+			}
+		}
+		v := v
+		events = append(events, s.event(eventKey(kind, digest, k, j), kind, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
+	}
+	if !j.covered && summary.Covered {
+		events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
+	}
+	slices.SortFunc(events, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
+	return s.store.Rematch(ctx, digest, j.report, j.summary, j.covered, j.built, j.vulns, events)
+}
+
+func eventKey(kind, digest string, k vulnKey, j *judgement) string {
+	return strings.Join([]string{kind, digest, k.id, k.pkg, k.installed, k.path, j.dbKey()}, ":")
+}

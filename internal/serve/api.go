@@ -1,0 +1,444 @@
+package serve
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/store"
+)
+
+// Bounds on request bodies.
+const (
+	maxReportBody = 64 << 20
+	maxHookBody   = 1 << 20
+	maxPage       = 1000
+)
+
+// Handler is the HTTP API. noAuth serves every request without a token (the
+// development flag, which the command allows on loopback only).
+func (s *Server) Handler(noAuth bool) http.Handler {
+	mux := http.NewServeMux()
+	auth := func(scope string, h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if !noAuth {
+				tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+				if !ok {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="dockaudit"`)
+					writeError(w, http.StatusUnauthorized, "an API token is required: Authorization: Bearer TOKEN (dockaudit serve token create)")
+					return
+				}
+				t, err := s.store.Authenticate(r.Context(), strings.TrimSpace(tok))
+				if errors.Is(err, store.ErrBadToken) {
+					writeError(w, http.StatusUnauthorized, "unknown or revoked token")
+					return
+				}
+				if err != nil {
+					s.storeError(w, err)
+					return
+				}
+				if !store.Allows(t.Scope, scope) {
+					writeError(w, http.StatusForbidden, fmt.Sprintf("this token's scope is %s; this needs %s", t.Scope, scope))
+					return
+				}
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /metrics", auth("read", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		if err := s.writeMetrics(r.Context(), w); err != nil {
+			s.storeError(w, err)
+		}
+	}))
+	mux.HandleFunc("GET /api/v1/summary", auth("read", s.summary))
+	mux.HandleFunc("GET /api/v1/images", auth("read", s.listImages))
+	mux.HandleFunc("GET /api/v1/images/{digest}", auth("read", s.getImage))
+	mux.HandleFunc("GET /api/v1/vulnerabilities/{id}", auth("read", s.whereIs))
+	mux.HandleFunc("GET /api/v1/hosts", auth("read", s.listHosts))
+	mux.HandleFunc("GET /api/v1/hosts/{name}", auth("read", s.getHost))
+	mux.HandleFunc("GET /api/v1/events", auth("read", s.listEvents))
+	mux.HandleFunc("POST /api/v1/reports", auth("submit", s.submit))
+	mux.HandleFunc("POST /api/v1/scan", auth("scan", s.requestScan))
+	mux.HandleFunc("POST /hooks/registry", s.registryHook)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
+	})
+	return mux
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, Error{Error: msg})
+}
+
+// storeError answers a database failure without its details (they may name the
+// database), which go to the log.
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	s.log.Error("request", "error", err)
+	writeError(w, http.StatusServiceUnavailable, "the database did not answer; try again")
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Pool.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "replica": s.owner})
+}
+
+// Page is a listing: Next, when set, is the after= of the next page.
+type Page[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+func limitOf(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, fmt.Errorf("limit %q: use 1 to %d", v, maxPage)
+	}
+	return n, nil
+}
+
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) {
+	tot, err := s.store.Totals(r.Context())
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	st, err := s.store.Advisories(r.Context())
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		store.Counts
+		Database *store.AdvisoryState `json:"database"`
+	}{tot, st})
+}
+
+func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	q := r.URL.Query()
+	f := store.ImageFilter{Repository: q.Get("repository"), Tag: q.Get("tag"), Digest: q.Get("digest"), After: q.Get("after"), Limit: limit + 1}
+	items, err := s.store.ListImages(r.Context(), f)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	p := Page[store.ImageSummary]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.Next = items[limit-1].Digest
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func validDigest(d string) bool {
+	h, ok := strings.CutPrefix(d, "sha256:")
+	if !ok || len(h) != 64 {
+		return false
+	}
+	for _, c := range h {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) getImage(w http.ResponseWriter, r *http.Request) {
+	d := r.PathValue("digest")
+	if !validDigest(d) {
+		writeError(w, http.StatusBadRequest, "not an image digest (sha256: and 64 hex digits)")
+		return
+	}
+	b, err := s.store.ImageReport(r.Context(), d)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// Where is the answer to "where is CVE-X".
+type Where struct {
+	ID     string             `json:"id"`
+	Images []store.Affected   `json:"images"`
+	Hosts  []store.HostReport `json:"hosts"`
+}
+
+func (s *Server) whereIs(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == "" || len(id) > 200 || !utf8.ValidString(id) {
+		writeError(w, http.StatusBadRequest, "not a vulnerability ID")
+		return
+	}
+	imgs, err := s.store.WhereIs(r.Context(), id)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if imgs == nil {
+		imgs = []store.Affected{}
+	}
+	writeJSON(w, http.StatusOK, Where{ID: id, Images: imgs, Hosts: []store.HostReport{}})
+}
+
+func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	hs, err := s.store.Hosts(r.Context(), r.URL.Query().Get("after"), limit+1)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	p := Page[store.HostReport]{Items: hs}
+	if p.Items == nil {
+		p.Items = []store.HostReport{}
+	}
+	if len(hs) > limit {
+		p.Items, p.Next = hs[:limit], hs[limit-1].Host
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	hs, err := s.store.HostHistory(r.Context(), r.PathValue("name"), limit)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, Page[store.HostReport]{Items: hs})
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitOf(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var after int64
+	if a := r.URL.Query().Get("after"); a != "" {
+		if after, err = strconv.ParseInt(a, 10, 64); err != nil {
+			writeError(w, http.StatusBadRequest, "after: not an event id")
+			return
+		}
+	}
+	es, err := s.store.Events(r.Context(), after, limit+1)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	p := Page[store.EventRow]{Items: es}
+	if p.Items == nil {
+		p.Items = []store.EventRow{}
+	}
+	if len(es) > limit {
+		p.Items, p.Next = es[:limit], strconv.FormatInt(es[limit-1].ID, 10)
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// Submission is what dockaudit host --submit sends: the host's name and its report.
+type Submission struct {
+	Host   string          `json:"host"`
+	Report json.RawMessage `json:"report"`
+}
+
+// Submitted is the answer to a submission.
+type Submitted struct {
+	ID          int64     `json:"id"`
+	Host        string    `json:"host"`
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReportBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is larger than %d MiB", maxReportBody>>20))
+		return
+	}
+	var sub Submission
+	if err := json.Unmarshal(body, &sub); err != nil {
+		writeError(w, http.StatusBadRequest, "not a submission: "+firstLine(err.Error()))
+		return
+	}
+	if sub.Host == "" || len(sub.Host) > 253 || !utf8.ValidString(sub.Host) || strings.ContainsAny(sub.Host, "/\x00") {
+		writeError(w, http.StatusBadRequest, "host: a name of 1 to 253 characters without /")
+		return
+	}
+	var rep report.Report
+	if err := json.Unmarshal(sub.Report, &rep); err != nil {
+		writeError(w, http.StatusBadRequest, "report: not a dockaudit JSON report: "+firstLine(err.Error()))
+		return
+	}
+	if rep.SchemaVersion != report.SchemaVersion || rep.Command != "host" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("report: want a dockaudit host report of schema %s (got command %q, schema %q)", report.SchemaVersion, rep.Command, rep.SchemaVersion))
+		return
+	}
+	summary, _ := json.Marshal(rep.Summary)
+	h, err := s.store.SaveHostReport(r.Context(), sub.Host, sub.Report, summary)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, Submitted{ID: h.ID, Host: h.Host, SubmittedAt: h.SubmittedAt})
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// ScanRequest asks for an image to be scanned: HOST/REPOSITORY:TAG or @DIGEST, on a
+// registry the configuration names.
+type ScanRequest struct {
+	Reference string `json:"reference"`
+}
+
+func (s *Server) requestScan(w http.ResponseWriter, r *http.Request) {
+	var req ScanRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "want {\"reference\": \"HOST/REPOSITORY:TAG\"}")
+		return
+	}
+	host, rest, ok := strings.Cut(req.Reference, "/")
+	reg := s.cfg.registryFor(host)
+	if !ok || reg == nil {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("registry %q is not one this server watches", host))
+		return
+	}
+	repo, ref, tag := rest, "latest", "latest"
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		repo, ref, tag = rest[:i], rest[i+1:], ""
+	} else if i := strings.LastIndex(rest, ":"); i >= 0 {
+		repo, ref, tag = rest[:i], rest[i+1:], rest[i+1:]
+	}
+	if _, err := reg.repository(repo); err != nil || !reg.wants(repo) {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("repository %q is not one this server scans on %s", repo, host))
+		return
+	}
+	if _, err := s.store.Enqueue(r.Context(), jobRef, "ref:"+host+"/"+repo+"@"+ref, refPayload{Host: host, Repository: repo, Reference: ref, Tag: tag}); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued"})
+}
+
+// notification is the part of a distribution notification envelope read here.
+type notification struct {
+	Events []struct {
+		Action string `json:"action"`
+		Target struct {
+			MediaType  string `json:"mediaType"`
+			Digest     string `json:"digest"`
+			Repository string `json:"repository"`
+			Tag        string `json:"tag"`
+		} `json:"target"`
+	} `json:"events"`
+}
+
+// registryHook takes the push events of a registry's notification endpoint. The
+// shared secret names the registry: events are only ever resolved on it.
+func (s *Server) registryHook(w http.ResponseWriter, r *http.Request) {
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	var reg *RegistryConfig
+	for i := range s.cfg.Registries {
+		c := &s.cfg.Registries[i]
+		if c.secret != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(c.secret)) == 1 {
+			reg = c
+		}
+	}
+	if reg == nil {
+		writeError(w, http.StatusUnauthorized, "unknown notification secret")
+		return
+	}
+	var n notification
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxHookBody)).Decode(&n); err != nil {
+		writeError(w, http.StatusBadRequest, "not a registry notification envelope")
+		return
+	}
+	queued := 0
+	for _, e := range n.Events {
+		t := e.Target
+		if e.Action != "push" || !reg.wants(t.Repository) {
+			continue
+		}
+		if !strings.Contains(t.MediaType, "manifest") && !strings.Contains(t.MediaType, "index") {
+			continue // a blob push
+		}
+		ref := t.Tag
+		if ref == "" {
+			ref = t.Digest
+		}
+		if ref == "" {
+			continue
+		}
+		if _, err := reg.repository(t.Repository); err != nil {
+			continue
+		}
+		added, err := s.store.Enqueue(r.Context(), jobRef, "ref:"+reg.host+"/"+t.Repository+"@"+ref, refPayload{Host: reg.host, Repository: t.Repository, Reference: ref, Tag: t.Tag})
+		if err != nil {
+			s.storeError(w, err)
+			return
+		}
+		if added {
+			queued++
+		}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int{"queued": queued})
+}

@@ -1,0 +1,246 @@
+package serve
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+)
+
+// Config is dockaudit serve's configuration file.
+type Config struct {
+	Registries []RegistryConfig `yaml:"registries"`
+	Advisories AdvisoryConfig   `yaml:"advisories"`
+	Webhooks   []WebhookConfig  `yaml:"webhooks"`
+	// Workers is how many jobs a replica runs at once (default 2).
+	Workers int `yaml:"workers"`
+}
+
+// RegistryConfig is a registry to watch.
+type RegistryConfig struct {
+	URL string `yaml:"url"`
+	// Repositories are globs (path.Match, "*" for all) of the repositories to scan.
+	Repositories []string `yaml:"repositories"`
+	Poll         Duration `yaml:"poll"`
+	// Insecure allows plain HTTP or unverified TLS to a registry that is not on
+	// loopback.
+	Insecure bool `yaml:"insecure"`
+	// Username with PasswordFile or PasswordEnv: the credentials to pull with.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	// NotifySecretFile holds the secret the registry's notification endpoint sends
+	// as "Authorization: Bearer SECRET" to POST /hooks/registry.
+	NotifySecretFile string `yaml:"notify_secret_file"`
+
+	host     string
+	password string
+	secret   string
+}
+
+// AdvisoryConfig says how the advisory database is kept up to date.
+type AdvisoryConfig struct {
+	// Update is how often dockaudit db update runs; 0 never (import_dir only).
+	Update     Duration `yaml:"update"`
+	ImportDir  string   `yaml:"import_dir"`
+	Ecosystems []string `yaml:"ecosystems"`
+	// OSVBase, DebianTracker and AlpineBase override the download locations (mirrors).
+	OSVBase       string `yaml:"osv_base"`
+	DebianTracker string `yaml:"debian_tracker"`
+	AlpineBase    string `yaml:"alpine_base"`
+}
+
+// WebhookConfig is a receiver of events.
+type WebhookConfig struct {
+	URL        string `yaml:"url"`
+	SecretFile string `yaml:"secret_file"`
+	// Events are the kinds sent (all when empty).
+	Events []string `yaml:"events"`
+
+	secret []byte
+}
+
+// Duration is a YAML duration: "30s", "6h", or 0.
+type Duration time.Duration
+
+// UnmarshalYAML reads "30s", "1h30m" or 0.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration (30s, 5m, 6h, or 0)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads and checks a configuration file; secrets named by files and
+// environment variables are read now, so a missing one stops the start, not a scan.
+func LoadConfig(p string, getenv func(string) string) (*Config, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 1<<20 {
+		return nil, fmt.Errorf("%s: larger than 1 MiB", p)
+	}
+	return ParseConfig(b, getenv)
+}
+
+// ParseConfig is LoadConfig for the file's content.
+func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
+	if c.Workers == 0 {
+		c.Workers = 2
+	}
+	if c.Workers < 0 || c.Workers > 64 {
+		return nil, fmt.Errorf("configuration: workers %d: use 1 to 64", c.Workers)
+	}
+	seen := map[string]bool{}
+	for i := range c.Registries {
+		r := &c.Registries[i]
+		host, err := registry.HostOf(r.URL)
+		if err != nil {
+			return nil, fmt.Errorf("configuration: %w", err)
+		}
+		if seen[host] {
+			return nil, fmt.Errorf("configuration: registry %s is listed twice", host)
+		}
+		seen[host] = true
+		r.host = host
+		if strings.HasPrefix(r.URL, "http://") && !r.Insecure && !loopback(host) {
+			return nil, fmt.Errorf("configuration: registry %s: plain HTTP only for a registry on loopback, or with insecure: true", r.URL)
+		}
+		if len(r.Repositories) == 0 {
+			r.Repositories = []string{"*"}
+		}
+		for _, g := range r.Repositories {
+			if _, err := path.Match(g, ""); err != nil {
+				return nil, fmt.Errorf("configuration: registry %s: repository glob %q: %v", r.URL, g, err)
+			}
+		}
+		if r.Poll == 0 {
+			r.Poll = Duration(5 * time.Minute)
+		}
+		if time.Duration(r.Poll) < time.Second {
+			return nil, fmt.Errorf("configuration: registry %s: poll %s is too often (at least 1s)", r.URL, time.Duration(r.Poll))
+		}
+		switch {
+		case r.PasswordFile != "" && r.PasswordEnv != "":
+			return nil, fmt.Errorf("configuration: registry %s: give password_file or password_env, not both", r.URL)
+		case r.PasswordFile != "":
+			if r.password, err = readSecret(r.PasswordFile); err != nil {
+				return nil, fmt.Errorf("configuration: registry %s: %w", r.URL, err)
+			}
+		case r.PasswordEnv != "":
+			if r.password = getenv(r.PasswordEnv); r.password == "" {
+				return nil, fmt.Errorf("configuration: registry %s: $%s is empty or not set", r.URL, r.PasswordEnv)
+			}
+		}
+		if r.password != "" && r.Username == "" {
+			return nil, fmt.Errorf("configuration: registry %s: a password without a username", r.URL)
+		}
+		if r.NotifySecretFile != "" {
+			if r.secret, err = readSecret(r.NotifySecretFile); err != nil {
+				return nil, fmt.Errorf("configuration: registry %s: %w", r.URL, err)
+			}
+		}
+	}
+	if c.Advisories.Update != 0 && time.Duration(c.Advisories.Update) < time.Minute {
+		return nil, fmt.Errorf("configuration: advisories: update %s is too often (at least 1m, or 0)", time.Duration(c.Advisories.Update))
+	}
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		if !strings.HasPrefix(w.URL, "https://") && !(strings.HasPrefix(w.URL, "http://") && loopbackURL(w.URL)) {
+			return nil, fmt.Errorf("configuration: webhook %s: https:// only (plain http:// for loopback)", w.URL)
+		}
+		if w.SecretFile == "" {
+			return nil, fmt.Errorf("configuration: webhook %s: secret_file is required (events are signed with it)", w.URL)
+		}
+		s, err := readSecret(w.SecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("configuration: webhook %s: %w", w.URL, err)
+		}
+		w.secret = []byte(s)
+		for _, k := range w.Events {
+			if !knownKind(k) {
+				return nil, fmt.Errorf("configuration: webhook %s: unknown event kind %q (%s)", w.URL, k, strings.Join(eventKinds, ", "))
+			}
+		}
+	}
+	return c, nil
+}
+
+func readSecret(p string) (string, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("%s is empty", p)
+	}
+	return s, nil
+}
+
+func loopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(h, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+func loopbackURL(u string) bool {
+	rest := strings.TrimPrefix(u, "http://")
+	host, _, _ := strings.Cut(rest, "/")
+	return loopback(host)
+}
+
+// registryFor returns the configured registry with that host.
+func (c *Config) registryFor(host string) *RegistryConfig {
+	for i := range c.Registries {
+		if c.Registries[i].host == host {
+			return &c.Registries[i]
+		}
+	}
+	return nil
+}
+
+// wants reports whether a repository matches the registry's globs.
+func (r *RegistryConfig) wants(repo string) bool {
+	for _, g := range r.Repositories {
+		if ok, _ := path.Match(g, repo); ok || g == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *RegistryConfig) credentials(host string) (registry.Credential, error) {
+	if host != r.host || r.Username == "" {
+		return registry.Credential{}, nil
+	}
+	return registry.Credential{Username: r.Username, Password: r.password}, nil
+}

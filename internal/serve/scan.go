@@ -1,0 +1,179 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/dockaudit/dockaudit/internal/advisory"
+	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/store"
+)
+
+func refsOf(host, repo, tag, index string) []store.ImageRef {
+	return []store.ImageRef{{Registry: host, Repository: repo, Tag: tag, IndexDigest: index}}
+}
+
+// Ref is how dockaudit image names a scanned manifest: the same string gives the same
+// report, which the tests compare.
+func (p ScanPayload) Ref() string { return "registry:" + p.Host + "/" + p.Repository + "@" + p.Digest }
+
+var (
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(1<<30))
+)
+
+// scan reads one image manifest (its layers through the layer cache), judges it and
+// stores it with its events.
+func (s *Server) scan(ctx context.Context, j *store.Job, p ScanPayload) error {
+	r := s.cfg.registryFor(p.Host)
+	if r == nil {
+		// Only registries the configuration names are ever fetched from.
+		return errPermanent{fmt.Errorf("registry %s is not in the configuration", p.Host)}
+	}
+	if _, err := s.syncDB(ctx, false); err != nil {
+		return err
+	}
+	src := app.SourceOptions{Insecure: r.Insecure, Credentials: r.credentials, Timeout: s.opts.ImageTimeout,
+		LayerCache: store.LayerCache{S: s.store}, TempDir: filepath.Join(s.opts.DataDir, "tmp")}
+	images, _, err := app.ReadImages(ctx, []string{p.Ref()}, src, 1, nil)
+	if err != nil {
+		return err
+	}
+	im := images[0]
+	if im.Error != "" {
+		s.metrics.add("scan_errors", 1)
+		return errors.New(im.Error)
+	}
+	raw, err := json.Marshal(im)
+	if err != nil {
+		return err
+	}
+	j2, err := s.judge(im)
+	if err != nil {
+		return err
+	}
+	// A database published while the image was read or judged: judge it again with
+	// that one, or the re-match that database started (which did not know the image)
+	// would leave it judged by the old one.
+	if sha, err := s.syncDB(ctx, true); err != nil {
+		return err
+	} else if sha != j2.dbKey() && sha != "" {
+		if j2, err = s.judge(im); err != nil {
+			return err
+		}
+	}
+	rec := store.Image{Digest: p.Digest, Registry: p.Host, Repository: p.Repository, Platform: p.Platform,
+		Facts: zenc.EncodeAll(raw, nil), Report: j2.report, Summary: j2.summary, Covered: j2.covered, DBBuilt: j2.built,
+		Keys: j2.keys, Vulns: j2.vulns}
+	ei := &EventImage{Registry: p.Host, Repository: p.Repository, Digest: p.Digest, Platform: p.Platform}
+	if p.Tag != "" {
+		ei.Tags = []string{p.Tag}
+	}
+	events := []store.Event{s.event("image.scanned:"+p.Digest, KindScanned, EventPayload{Image: ei, Counts: j2.counts, Database: j2.db})}
+	if !j2.covered {
+		events = append(events, s.event("image.uncovered:"+p.Digest+":"+j2.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j2.uncovered, Database: j2.db}))
+	}
+	if err := s.store.SaveImage(ctx, rec, refsOf(p.Host, p.Repository, p.Tag, p.IndexDigest), events, j, s.owner); err != nil {
+		return err
+	}
+	s.metrics.add("scanned", 1)
+	return nil
+}
+
+func (s *Server) failedScan(ctx context.Context, j *store.Job, cause error) {
+	var p ScanPayload
+	if json.Unmarshal(j.Payload, &p) != nil {
+		return
+	}
+	ei := &EventImage{Registry: p.Host, Repository: p.Repository, Digest: p.Digest, Platform: p.Platform}
+	e := s.event("image.failed:"+p.Digest+":"+fmt.Sprint(j.ID), KindFailed, EventPayload{Image: ei, Reason: cause.Error()})
+	if err := s.store.AddEvents(ctx, []store.Event{e}); err != nil {
+		s.log.Warn("event", "error", err)
+	}
+}
+
+// judgement is an image judged against the current database.
+type judgement struct {
+	report, summary json.RawMessage
+	covered         bool
+	uncovered       string
+	built           *time.Time
+	db              *DatabaseRef
+	keys            []store.PackageKey
+	vulns           []store.VulnRow
+	counts          map[string]int
+}
+
+func (j *judgement) dbKey() string {
+	if j.db == nil {
+		return "none"
+	}
+	return j.db.SHA256
+}
+
+// judge runs dockaudit image's matching and rules on facts as read: the one code
+// path for a first scan and for every re-match.
+func (s *Server) judge(im facts.Image) (*judgement, error) {
+	images := []facts.Image{im}
+	s.dbMu.Lock()
+	sha := s.dbSHA
+	s.dbMu.Unlock()
+	r, _, err := app.ImageReport(images, nil, app.ImageOptions{DBDir: s.dbDir(), Now: s.opts.Now})
+	if err != nil {
+		return nil, err
+	}
+	j := &judgement{counts: map[string]int{}}
+	if j.report, err = json.Marshal(r); err != nil {
+		return nil, err
+	}
+	if j.summary, err = json.Marshal(r.Summary); err != nil {
+		return nil, err
+	}
+	got := &images[0]
+	var why []string
+	switch {
+	case got.VulnDB == nil:
+		why = append(why, "no vulnerability database")
+	case got.VulnDB.Error != "":
+		why = append(why, got.VulnDB.Error)
+	default:
+		built := got.VulnDB.Built
+		j.built = &built
+		j.db = &DatabaseRef{Built: built, SHA256: sha}
+		for _, c := range got.VulnDB.Coverage {
+			if c.Uncovered != "" {
+				why = append(why, fmt.Sprintf("%d %s packages: %s", c.Packages, c.Ecosystem, c.Uncovered))
+			}
+		}
+	}
+	j.covered, j.uncovered = len(why) == 0, strings.Join(why, "; ")
+	if im.Content != nil {
+		for _, k := range advisory.Keys(im.Content.OS, im.Content.Packages) {
+			j.keys = append(j.keys, store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name})
+		}
+	}
+	for _, f := range r.Findings {
+		j.counts[f.Status.String()]++
+		if f.Vuln == nil || !f.Status.Problem() { // fail: a fix exists; warn: none yet
+			continue
+		}
+		j.counts["vulnerabilities"]++
+		j.vulns = append(j.vulns, vulnRow(f))
+	}
+	return j, nil
+}
+
+func vulnRow(f finding.Finding) store.VulnRow {
+	v := f.Vuln
+	return store.VulnRow{ID: v.ID, Aliases: v.Aliases, Package: v.Package, Installed: v.Installed, Fixed: v.Fixed,
+		Status: v.Status, Severity: f.Severity.String(), Path: v.PURL}
+}
