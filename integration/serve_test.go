@@ -502,3 +502,73 @@ webhooks:
 		t.Errorf("receiver: %q", rc.bad)
 	}
 }
+
+// TestServeHostSubmit: dockaudit host --submit sends the report, which the service keeps
+// in the host's history; a token of the wrong scope, a revoked one and plain HTTP to
+// another machine are refused with one line each.
+func TestServeHostSubmit(t *testing.T) {
+	need(t)
+	dsn := pgtest.New(t)
+	work := t.TempDir()
+	config := filepath.Join(work, "serve.yaml")
+	os.WriteFile(config, []byte("workers: 1\n"), 0o644)
+	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	token := func(scope string) string {
+		r := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", scope)
+		if r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		p := filepath.Join(work, scope+".token")
+		os.WriteFile(p, []byte(r.stdout), 0o600)
+		return p
+	}
+	submitTok, readTok := token("submit"), token("read")
+	srv := startServe(t, dsn, config, filepath.Join(work, "data"), freePort(t))
+	b, _ := os.ReadFile(readTok)
+	srv.token = strings.TrimSpace(string(b))
+
+	for i := range 2 {
+		r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", submitTok, "--submit-name", "web-1", "--format", "json", "--include", "CIS-2")
+		if r.code != 0 && r.code != 3 {
+			t.Fatalf("submit %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	var hosts serve.Page[store.HostReport]
+	if code := srv.get(t, "/api/v1/hosts", &hosts); code != 200 || len(hosts.Items) != 1 || hosts.Items[0].Host != "web-1" {
+		t.Fatalf("hosts: %d %+v", code, hosts)
+	}
+	var hist serve.Page[store.HostReport]
+	if code := srv.get(t, "/api/v1/hosts/web-1", &hist); code != 200 || len(hist.Items) != 2 || hist.Items[0].Report == nil || hist.Items[1].Report != nil {
+		t.Fatalf("history: %d, %d reports", code, len(hist.Items))
+	}
+	var rep report.Report
+	if err := json.Unmarshal(hist.Items[0].Report, &rep); err != nil || rep.Command != "host" || len(rep.Findings) == 0 {
+		t.Fatalf("stored report: %v, %d findings", err, len(rep.Findings))
+	}
+	for _, f := range rep.Findings {
+		if !strings.HasPrefix(f.Rule, "CIS-2") {
+			t.Errorf("stored report has %s, the audit included CIS-2 only", f.Rule)
+		}
+	}
+	if code := srv.get(t, "/api/v1/hosts/web-2", nil); code != 404 {
+		t.Errorf("an unknown host: %d", code)
+	}
+
+	r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", readTok, "--include", "CIS-2.1")
+	if r.code != 1 || !strings.Contains(r.stderr, "403 Forbidden: this token's scope is read; this needs submit") {
+		t.Errorf("a read token: exit %d: %s", r.code, r.stderr)
+	}
+	r = dockaudit(t, nil, "host", "--submit", "http://192.0.2.1:8080", "--token-file", submitTok)
+	if r.code != 2 || r.stderr != "dockaudit host: --submit http://192.0.2.1:8080: the token would travel in clear; use https:// (plain http:// only on loopback)\n" {
+		t.Errorf("plain HTTP: exit %d: %q", r.code, r.stderr)
+	}
+	if r := dockaudit(t, nil, "serve", "token", "revoke", "--database", dsn, "1"); r.code != 0 || r.stdout != "token 1 revoked\n" {
+		t.Fatalf("revoke: %d %q %s", r.code, r.stdout, r.stderr)
+	}
+	r = dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", submitTok, "--include", "CIS-2.1")
+	if r.code != 1 || !strings.Contains(r.stderr, "401 Unauthorized: unknown or revoked token") {
+		t.Errorf("a revoked token: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -410,8 +410,14 @@ func runHost(ctx context.Context, args []string, e env) int {
 	fs.IntVar(&concurrency, "concurrency", 16, "at most `N` Engine API requests in flight")
 	var daemon daemonFlags
 	daemon.register(fs)
+	var sub submitFlags
+	sub.register(fs)
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code
+	}
+	if err := sub.check(); err != nil {
+		fmt.Fprintf(e.stderr, "dockaudit host: %v\n", err)
+		return exitUsage
 	}
 	out, err := of.resolve(e)
 	if err != nil {
@@ -487,6 +493,14 @@ func runHost(ctx context.Context, args []string, e env) int {
 		progress = e.stderr
 	}
 	r, err := app.Host(ctx, opts, e.stdout, progress)
+	if err == nil && sub.url != "" {
+		name, serr := sub.submit(ctx, r)
+		if serr != nil {
+			fmt.Fprintf(e.stderr, "dockaudit host: %v\n", serr)
+			return exitFailed
+		}
+		fmt.Fprintf(progress, "dockaudit: report submitted as host %s\n", name)
+	}
 	return exitCode(e, "host", r, err)
 }
 

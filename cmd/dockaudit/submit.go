@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/safefile"
+)
+
+// submitFlags send a report to dockaudit serve.
+type submitFlags struct {
+	url, tokenFile, name string
+	token                string
+	endpoint             *url.URL
+}
+
+func (s *submitFlags) register(fs *flags) {
+	fs.StringVar(&s.url, "submit", "", "also send the report to the dockaudit serve at `URL` (https://, or http:// on loopback), which keeps it in the host's history")
+	fs.StringVar(&s.tokenFile, "token-file", "", "the API token for --submit, from `FILE` (a submit-scope token: dockaudit serve token create --scope submit)")
+	fs.StringVar(&s.name, "submit-name", "", "the host `NAME` the report is kept under (default: the daemon's name)")
+}
+
+// check validates the flags before anything runs: a token never goes over plain HTTP
+// beyond this machine.
+func (s *submitFlags) check() error {
+	if s.url == "" {
+		if s.tokenFile != "" || s.name != "" {
+			return errors.New("--token-file and --submit-name go with --submit URL")
+		}
+		return nil
+	}
+	u, err := url.Parse(s.url)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("--submit %q: want https://HOST[:PORT] (the dockaudit serve address)", s.url)
+	}
+	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+		return fmt.Errorf("--submit %s: the token would travel in clear; use https:// (plain http:// only on loopback)", s.url)
+	}
+	if s.tokenFile == "" {
+		return errors.New("--submit needs --token-file FILE (a submit-scope token)")
+	}
+	b, err := safefile.Read(s.tokenFile, 4096)
+	if err != nil {
+		return fmt.Errorf("--token-file: %w", err)
+	}
+	if s.token = strings.TrimSpace(string(b)); s.token == "" || strings.ContainsAny(s.token, " \n\r\t") {
+		return fmt.Errorf("--token-file %s: want one token on one line", s.tokenFile)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/reports"
+	s.endpoint = u
+	return nil
+}
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// submit sends the report; the name is --submit-name, else the daemon's, else this
+// machine's.
+func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, error) {
+	name := s.name
+	if name == "" {
+		name = r.Context.Daemon
+	}
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	rb, err := json.Marshal(r)
+	if err != nil {
+		return "", err
+	}
+	body, err := json.Marshal(map[string]any{"host": name, "report": json.RawMessage(rb)})
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint.String(), bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("User-Agent", "dockaudit")
+	// No redirects: a 30x must not carry the token elsewhere.
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("submit to %s: %w", s.endpoint.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusCreated {
+		var e struct{ Error string }
+		msg := resp.Status
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			msg += ": " + e.Error
+		}
+		return "", fmt.Errorf("submit to %s: %s", s.endpoint.Redacted(), msg)
+	}
+	return name, nil
+}
