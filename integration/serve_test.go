@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -570,5 +572,175 @@ func TestServeHostSubmit(t *testing.T) {
 	r = dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", submitTok, "--include", "CIS-2.1")
 	if r.code != 1 || !strings.Contains(r.stderr, "401 Unauthorized: unknown or revoked token") {
 		t.Errorf("a revoked token: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// gate is a reverse proxy in front of a registry that can hold blob downloads (an
+// image mid-scan) or answer 503 to everything (a registry that is down).
+type gate struct {
+	mu      sync.Mutex
+	hold    chan struct{} // closed: blobs flow
+	down    bool
+	waiting int
+	proxy   http.Handler
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	g.mu.Lock()
+	down, hold := g.down, g.hold
+	if strings.Contains(r.URL.Path, "/blobs/") {
+		g.waiting++
+	}
+	g.mu.Unlock()
+	if down {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	if strings.Contains(r.URL.Path, "/blobs/") {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	g.proxy.ServeHTTP(w, r)
+}
+
+// TestServeReplicas: two replicas on one PostgreSQL. One is killed (SIGKILL) while it
+// holds a scan; the other takes the job over when the lease runs out and finishes it,
+// and every image is stored once. Then PostgreSQL restarts and the registry goes
+// down for a while: the replica carries on and finds the image pushed meanwhile.
+func TestServeReplicas(t *testing.T) {
+	need(t)
+	pg := pgtest.NewCluster(t)
+	regAddr := registryServer(t, func(addr, dir string) string {
+		return fmt.Sprintf("version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "data"), addr)
+	})
+	target, _ := url.Parse("http://" + regAddr)
+	g := &gate{hold: make(chan struct{}), proxy: httputil.NewSingleHostReverseProxy(target)}
+	front := httptest.NewServer(g)
+	defer front.Close()
+
+	push := func(name string) {
+		tag := "dockaudit-it-replica-" + name + ":1"
+		dir := t.TempDir()
+		copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+		os.WriteFile(filepath.Join(dir, "name"), []byte(name), 0o644)
+		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY name /etc/name\n"), 0o644)
+		cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("docker build: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+		remote := regAddr + "/it/" + name + ":1"
+		docker(t, "tag", tag, remote)
+		t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
+		docker(t, "push", remote)
+	}
+	push("one")
+	push("two")
+
+	work := t.TempDir()
+	config := filepath.Join(work, "serve.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf("workers: 1\nregistries:\n  - url: %s\n    poll: 2s\n", front.URL)), 0o644)
+	if r := dockaudit(t, nil, "serve", "--database", pg.DSN, "--migrate-only"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	tok := dockaudit(t, nil, "serve", "token", "create", "--database", pg.DSN, "--scope", "read")
+	a := startServe(t, pg.DSN, config, filepath.Join(work, "a"), freePort(t), "--lease", "4s")
+	b := startServe(t, pg.DSN, config, filepath.Join(work, "b"), freePort(t), "--lease", "4s")
+	a.token, b.token = strings.TrimSpace(tok.stdout), strings.TrimSpace(tok.stdout)
+
+	ctx := context.Background()
+	st, err := store.Open(ctx, pg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		rows, err := st.Pool.Query(context.Background(), "SELECT id, kind, key, state, attempts, coalesce(lease_owner, ''), coalesce(last_error, ''), run_at, lease_until FROM jobs ORDER BY id")
+		if err != nil {
+			t.Logf("jobs: %v", err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var kind, key, state, owner, last string
+			var attempts int
+			var runAt time.Time
+			var until *time.Time
+			rows.Scan(&id, &kind, &key, &state, &attempts, &owner, &last, &runAt, &until)
+			t.Logf("job %d %s %s %s attempts=%d owner=%s run_at=%s lease_until=%v error=%q", id, kind, key, state, attempts, owner, runAt.Format(time.TimeOnly), until, last)
+		}
+	})
+	// Wait for a replica to be mid-scan, held at a blob, and kill it.
+	var owner string
+	eventually(t, "a replica holds a scan", 60*time.Second, func() bool {
+		g.mu.Lock()
+		w := g.waiting
+		g.mu.Unlock()
+		return w > 0 && st.Pool.QueryRow(ctx, "SELECT lease_owner FROM jobs WHERE kind = 'scan' AND state = 'running' ORDER BY id LIMIT 1").Scan(&owner) == nil
+	})
+	var killed, survivor *server
+	for _, s := range []*server{a, b} {
+		if strings.Contains(owner, fmt.Sprintf("/%d/", s.cmd.Process.Pid)) {
+			killed = s
+		} else {
+			survivor = s
+		}
+	}
+	if killed == nil {
+		t.Fatalf("the lease owner %q is neither replica", owner)
+	}
+	var killedJob int64
+	st.Pool.QueryRow(ctx, "SELECT id FROM jobs WHERE lease_owner = $1 AND kind = 'scan'", owner).Scan(&killedJob)
+	killed.cmd.Process.Kill() // SIGKILL: no goodbye, the lease just stops being renewed
+	killed.cmd.Wait()
+	close(g.hold)
+
+	var page serve.Page[store.ImageSummary]
+	eventually(t, "the survivor stores both images", 60*time.Second, func() bool {
+		return survivor.get(t, "/api/v1/images", &page) == 200 && len(page.Items) == 2
+	})
+	var state, finalOwner string
+	var attempts int
+	if err := st.Pool.QueryRow(ctx, "SELECT state, attempts, coalesce(lease_owner, '') FROM jobs WHERE id = $1", killedJob).Scan(&state, &attempts, &finalOwner); err != nil {
+		t.Fatal(err)
+	}
+	if state != "done" || attempts != 2 {
+		t.Errorf("the killed replica's job: %s after %d attempts, want done after 2", state, attempts)
+	}
+	var running int
+	st.Pool.QueryRow(ctx, "SELECT count(*) FROM jobs WHERE kind = 'scan' AND state <> 'done'").Scan(&running)
+	if running != 0 {
+		t.Errorf("%d scan jobs not done", running)
+	}
+
+	// PostgreSQL restarts: the survivor waits for it and carries on.
+	pg.Stop(t)
+	if code := survivor.get(t, "/healthz", nil); code != 503 {
+		t.Errorf("/healthz with the database down: %d", code)
+	}
+	time.Sleep(2 * time.Second)
+	pg.Start(t)
+	// The registry is down while an image is pushed, then comes back.
+	g.mu.Lock()
+	g.down = true
+	g.mu.Unlock()
+	push("three")
+	time.Sleep(3 * time.Second)
+	g.mu.Lock()
+	g.down = false
+	g.mu.Unlock()
+	eventually(t, "the image pushed while the registry was unreachable is found and stored", 90*time.Second, func() bool {
+		return survivor.get(t, "/api/v1/images", &page) == 200 && len(page.Items) == 3
+	})
+	if !strings.Contains(survivor.log.String(), "answered 503") && !strings.Contains(survivor.log.String(), "503") {
+		t.Errorf("the survivor never saw the registry down:\n%s", tail(survivor.log.String(), 20))
 	}
 }

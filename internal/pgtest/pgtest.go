@@ -5,8 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/user"
+	"strconv"
 	"testing"
 	"time"
 
@@ -74,4 +78,76 @@ func Name(dsn string) string {
 		panic(fmt.Sprintf("pgtest: %v", err))
 	}
 	return u.Path[1:]
+}
+
+// Cluster is a private PostgreSQL server a test may stop and restart without
+// disturbing other tests: its own data directory, port and socket directory.
+type Cluster struct {
+	Dir  string
+	Port int
+	DSN  string
+}
+
+const pgBin = "/usr/lib/postgresql/15/bin"
+
+func asPostgres(t testing.TB, args ...string) {
+	t.Helper()
+	cmd := exec.Command("runuser", append([]string{"-u", "postgres", "--"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// NewCluster initialises and starts a cluster (as the postgres user, which Debian's
+// postgresql package creates) with a database the DSN names; it is stopped at cleanup.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	if _, err := os.Stat(pgBin + "/initdb"); err != nil {
+		testenv.Missing(t, "no PostgreSQL 15 binaries in %s (scripts/setup --server)", pgBin)
+	}
+	if os.Geteuid() != 0 {
+		testenv.Missing(t, "a private PostgreSQL cluster is started as the postgres user: run as root")
+	}
+	dir, err := os.MkdirTemp("", "dockaudit-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		testenv.Missing(t, "no postgres user: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c := &Cluster{Dir: dir, Port: port}
+	asPostgres(t, pgBin+"/initdb", "-D", dir+"/data", "-A", "trust", "-U", "postgres", "--no-sync")
+	c.Start(t)
+	t.Cleanup(func() { c.Stop(t) })
+	asPostgres(t, "/usr/bin/psql", "-h", dir, "-p", strconv.Itoa(port), "-U", "postgres", "-qc", "CREATE DATABASE dockaudit")
+	c.DSN = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/dockaudit?sslmode=disable", port)
+	return c
+}
+
+// Start starts the cluster and waits for it.
+func (c *Cluster) Start(t testing.TB) {
+	t.Helper()
+	asPostgres(t, pgBin+"/pg_ctl", "-D", c.Dir+"/data", "-l", c.Dir+"/log", "-w", "-o",
+		fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, c.Dir), "start")
+}
+
+// Stop stops it (fast: open sessions are cut, as in a crash of the server's clients'
+// view).
+func (c *Cluster) Stop(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command("runuser", "-u", "postgres", "--", pgBin+"/pg_ctl", "-D", c.Dir+"/data", "-m", "fast", "-w", "stop")
+	cmd.Run()
 }
