@@ -164,6 +164,27 @@ func (s *server) get(t *testing.T, path string, into any) int {
 	return resp.StatusCode
 }
 
+// do sends a request with the server's token (or tok, when given).
+func (s *server) do(t *testing.T, method, path, tok string, hdr map[string]string, body string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if tok == "" {
+		tok = s.token
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
 // eventually polls cond until it holds or the time is up.
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
@@ -493,6 +514,72 @@ webhooks:
 			t.Errorf("where is: %+v", a)
 		}
 	}
+	// Harbor's pluggable scanner API: an image the watcher does not cover (another
+	// repository) is scanned on Harbor's request with the credentials Harbor sends; a
+	// registry the configuration does not name is refused (no SSRF).
+	scanTok := strings.TrimSpace(dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "scan").stdout)
+	other := reg + "/other/base:1"
+	hdir := t.TempDir()
+	os.WriteFile(filepath.Join(hdir, "Dockerfile"), []byte("FROM "+base+"\nLABEL purpose=harbor\n"), 0o644)
+	hb := exec.Command("docker", "build", "-q", "-t", other, hdir)
+	hb.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := hb.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", other).Run() })
+	docker(t, "push", other)
+	var otherDigest string
+	for _, rd := range strings.Split(docker(t, "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", other), "\n") {
+		if strings.HasPrefix(rd, reg+"/other/base@") {
+			otherDigest = strings.TrimPrefix(rd, reg+"/other/base@")
+		}
+	}
+	code, _, body := srv.do(t, "GET", "/harbor/api/v1/metadata", scanTok, nil, "")
+	if code != 200 || !strings.Contains(string(body), `"name":"dockaudit"`) || !strings.Contains(string(body), "vulnerability-database-updated-at") {
+		t.Errorf("harbor metadata: %d %s", code, body)
+	}
+	if code, _, _ := srv.do(t, "GET", "/harbor/api/v1/metadata", "", nil, ""); code != 403 {
+		t.Errorf("harbor metadata with a read token: %d", code)
+	}
+	hreq := func(registryURL string) string {
+		return fmt.Sprintf(`{"registry":{"url":%q,"authorization":"Basic cm9ib3Q6c2VjcmV0"},"artifact":{"repository":"other/base","digest":%q,"tag":"1","mime_type":"application/vnd.docker.distribution.manifest.v2+json"}}`, registryURL, otherDigest)
+	}
+	ct := map[string]string{"Content-Type": "application/vnd.scanner.adapter.scan.request+json; version=1.0"}
+	code, _, body = srv.do(t, "POST", "/harbor/api/v1/scan", scanTok, ct, hreq("http://169.254.169.254"))
+	if code != 400 || !strings.Contains(string(body), "is not one this scanner may fetch from") {
+		t.Errorf("harbor scan of an unconfigured registry: %d %s", code, body)
+	}
+	code, _, body = srv.do(t, "POST", "/harbor/api/v1/scan", scanTok, ct, hreq("http://"+reg))
+	var sr struct{ ID string }
+	if code != 202 || json.Unmarshal(body, &sr) != nil || sr.ID == "" {
+		t.Fatalf("harbor scan: %d %s", code, body)
+	}
+	var hr serve.HarborReport
+	acc := map[string]string{"Accept": "application/vnd.scanner.adapter.vuln.report.harbor+json; version=1.0"}
+	eventually(t, "the Harbor report", 60*time.Second, func() bool {
+		code, hdr, body := srv.do(t, "GET", "/harbor/api/v1/scan/"+sr.ID+"/report", scanTok, acc, "")
+		if code == 302 && hdr.Get("Refresh-After") == "" {
+			t.Fatalf("302 without Refresh-After")
+		}
+		return code == 200 && json.Unmarshal(body, &hr) == nil
+	})
+	var hs store.HarborScan
+	if hs, err = st.HarborScanByID(ctx, sr.ID); err != nil || hs.State != "done" {
+		t.Errorf("harbor scan record: %+v %v", hs, err)
+	}
+	if have, _ := st.HasImage(ctx, otherDigest); !have {
+		t.Errorf("the image Harbor asked for is not stored")
+	}
+	var hv []string
+	for _, v := range hr.Vulnerabilities {
+		hv = append(hv, v.ID+" "+v.Package+" "+v.Severity)
+	}
+	sort.Strings(hv)
+	// After the update: bash's advisory is fixed in the installed version, tar's is gone.
+	if want := []string{"CVE-2099-2003 sed High"}; !slices.Equal(hv, want) || hr.Severity != "High" || hr.Artifact.Digest != otherDigest {
+		t.Errorf("harbor report: %q (severity %s), want %q", hv, hr.Severity, want)
+	}
+
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	for k, n := range rc.keys {

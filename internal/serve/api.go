@@ -71,6 +71,7 @@ func (s *Server) Handler(noAuth bool) http.Handler {
 	mux.HandleFunc("POST /api/v1/reports", auth("submit", s.submit))
 	mux.HandleFunc("POST /api/v1/scan", auth("scan", s.requestScan))
 	mux.HandleFunc("POST /hooks/registry", s.registryHook)
+	s.harborRoutes(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/store"
@@ -39,10 +40,15 @@ func (s *Server) scan(ctx context.Context, j *store.Job, p ScanPayload) error {
 		// Only registries the configuration names are ever fetched from.
 		return errPermanent{fmt.Errorf("registry %s is not in the configuration", p.Host)}
 	}
+	return s.scanWith(ctx, r, r.credentials, j, p)
+}
+
+// scanWith is scan with the credentials to pull with (Harbor sends its own).
+func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(string) (registry.Credential, error), j *store.Job, p ScanPayload) error {
 	if _, err := s.syncDB(ctx, false); err != nil {
 		return err
 	}
-	src := app.SourceOptions{Insecure: r.Insecure, Credentials: r.credentials, Timeout: s.opts.ImageTimeout,
+	src := app.SourceOptions{Insecure: r.Insecure, Credentials: creds, Timeout: s.opts.ImageTimeout,
 		LayerCache: store.LayerCache{S: s.store}, TempDir: filepath.Join(s.opts.DataDir, "tmp")}
 	images, _, err := app.ReadImages(ctx, []string{p.Ref()}, src, 1, nil)
 	if err != nil {

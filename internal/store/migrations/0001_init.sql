@@ -142,3 +142,14 @@ CREATE TABLE advisory_db (
     data        bytea NOT NULL,
     PRIMARY KEY (sha256, chunk)
 );
+
+-- Scans Harbor asked for through the pluggable scanner API.
+CREATE TABLE harbor_scans (
+    id          text PRIMARY KEY,
+    registry    text NOT NULL,
+    repository  text NOT NULL,
+    digest      text NOT NULL,
+    state       text NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'failed')),
+    error       text NOT NULL DEFAULT '',
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
