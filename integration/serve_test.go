@@ -29,6 +29,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/serve"
 	"github.com/dockaudit/dockaudit/internal/store"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // receiver is a webhook receiver that records what it gets and can be down.
@@ -37,6 +38,7 @@ type receiver struct {
 	secret []byte
 	down   bool
 	got    []serve.EventPayload
+	raw    [][]byte
 	keys   map[string]int
 	bad    []string
 	failed int
@@ -64,6 +66,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.keys[e.ID]++
 	rc.got = append(rc.got, e)
+	rc.raw = append(rc.raw, body)
 }
 
 func (rc *receiver) events(kind string) []serve.EventPayload {
@@ -144,6 +147,47 @@ func (s *syncWriter) String() string {
 	return s.buf.String()
 }
 
+// schemaFor names the OpenAPI schema of an API path's answer.
+func schemaFor(path string, code int) string {
+	p, _, _ := strings.Cut(path, "?")
+	switch {
+	case code != 200:
+		return "Error"
+	case p == "/api/v1/images":
+		return "ImagePage"
+	case strings.HasPrefix(p, "/api/v1/images/"):
+		return "Report"
+	case strings.HasPrefix(p, "/api/v1/vulnerabilities/"):
+		return "Where"
+	case strings.HasPrefix(p, "/api/v1/hosts"):
+		return "HostPage"
+	case p == "/api/v1/summary":
+		return "Summary"
+	case p == "/api/v1/events":
+		return "EventPage"
+	}
+	return ""
+}
+
+var (
+	apiOnce   sync.Once
+	apiSchema func(string, []byte) error
+)
+
+// validAPI checks an answer against docs/openapi.yaml.
+func validAPI(t *testing.T, schema string, body []byte) {
+	t.Helper()
+	apiOnce.Do(func() { apiSchema = testenv.OpenAPI(t, "../docs/openapi.yaml") })
+	if apiSchema == nil {
+		t.Fatal("docs/openapi.yaml did not load")
+	}
+	if err := apiSchema(schema, body); err != nil {
+		t.Errorf("answer does not match docs/openapi.yaml %s: %v\n%.500s", schema, err, body)
+	}
+}
+
+// get GETs an API path with the server's token, checks the answer against the
+// OpenAPI file, and decodes a 200 answer into into.
 func (s *server) get(t *testing.T, path string, into any) int {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.url+path, nil)
@@ -156,6 +200,9 @@ func (s *server) get(t *testing.T, path string, into any) int {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if name := schemaFor(path, resp.StatusCode); name != "" && strings.HasPrefix(path, "/api/") && resp.StatusCode != 503 {
+		validAPI(t, name, b)
+	}
 	if into != nil && resp.StatusCode == 200 {
 		if err := json.Unmarshal(b, into); err != nil {
 			t.Fatalf("GET %s: %v\n%s", path, err, b)
@@ -580,8 +627,15 @@ webhooks:
 		t.Errorf("harbor report: %q (severity %s), want %q", hv, hr.Severity, want)
 	}
 
+	var events serve.Page[store.EventRow]
+	if code := srv.get(t, "/api/v1/events?limit=1000", &events); code != 200 || len(events.Items) == 0 {
+		t.Errorf("events: %d, %d", code, len(events.Items))
+	}
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	for _, b := range rc.raw {
+		validAPI(t, "Event", b)
+	}
 	for k, n := range rc.keys {
 		if n != 1 {
 			t.Errorf("event %s delivered %d times", k, n)

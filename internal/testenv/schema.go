@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 )
 
 // The official JSON schemas, taken at test time from modules that ship them (nothing
@@ -115,4 +116,51 @@ func addByID(c *jsonschema.Compiler, paths ...string) error {
 		}
 	}
 	return nil
+}
+
+// OpenAPI returns a validator of JSON documents against a schema of the OpenAPI file
+// (components/schemas/NAME), for tests that check the service's answers.
+func OpenAPI(t testing.TB, path string) func(name string, doc []byte) error {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y any
+	if err := yaml.Unmarshal(b, &y); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	j, err := json.Marshal(y)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(j)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("file:///openapi.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	compiled := map[string]*jsonschema.Schema{}
+	return func(name string, body []byte) error {
+		mu.Lock()
+		s, ok := compiled[name]
+		if !ok {
+			var err error
+			if s, err = c.Compile("file:///openapi.json#/components/schemas/" + name); err != nil {
+				mu.Unlock()
+				return fmt.Errorf("schema %s: %w", name, err)
+			}
+			compiled[name] = s
+		}
+		mu.Unlock()
+		inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(body)))
+		if err != nil {
+			return err
+		}
+		return s.Validate(inst)
+	}
 }
