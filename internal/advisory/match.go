@@ -262,6 +262,28 @@ type Finding struct {
 // An advisory whose versions cannot be compared with the package's is left out, and
 // the error comes back with the findings of the others.
 func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding, error) {
+	if s.memo == nil {
+		return s.match(os, p, platform)
+	}
+	// Everything TargetFor and the matching read: images built on one base ask the
+	// same question for each of its packages.
+	key := strings.Join([]string{os.ID, os.VersionID, os.Codename, strings.Join(os.IDLike, " "), p.Type, p.Name, p.Version,
+		p.SourceName, p.SourceVersion, p.PURL, platform}, "\x00")
+	if v, ok := s.memo.matches.Load(key); ok {
+		m := v.(matchMemo)
+		return m.fs, m.err
+	}
+	fs, err := s.match(os, p, platform)
+	s.memo.matches.Store(key, matchMemo{fs, err})
+	return fs, err
+}
+
+type matchMemo struct {
+	fs  []Finding
+	err error
+}
+
+func (s *Store) match(os facts.OS, p facts.Package, platform string) ([]Finding, error) {
 	t, ok := TargetFor(os, p)
 	if !ok {
 		return nil, nil

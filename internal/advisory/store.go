@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -365,7 +366,23 @@ type Store struct {
 	db   *bolt.DB
 	Meta Meta
 	Path string
+	// memo, when set, keeps decoded lookups and records: judging thousands of images
+	// built on a few bases asks for the same packages over and over.
+	memo *memo
 }
+
+type memo struct {
+	lookups, records, matches sync.Map
+}
+
+type recordMemo struct {
+	r     Record
+	found bool
+}
+
+// Memoize makes the store keep every lookup, record and match it makes, for as long as
+// it is open (dockaudit serve's re-match). Callers must not change what they get.
+func (s *Store) Memoize() { s.memo = &memo{} }
 
 // ErrNoDatabase is returned when there is no database to open.
 var ErrNoDatabase = errors.New("no vulnerability database")
@@ -402,9 +419,23 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Lookup returns the entries filed under an ecosystem and package.
 func (s *Store) Lookup(ecosystem, pkg string) ([]Entry, error) {
+	key := ecosystem + "\x00" + normalizeName(ecosystem, pkg)
+	if s.memo != nil {
+		if v, ok := s.memo.lookups.Load(key); ok {
+			return v.([]Entry), nil
+		}
+	}
+	out, err := s.lookup(key)
+	if err == nil && s.memo != nil {
+		s.memo.lookups.Store(key, out)
+	}
+	return out, err
+}
+
+func (s *Store) lookup(key string) ([]Entry, error) {
 	var out []Entry
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bAffected).Get([]byte(ecosystem + "\x00" + normalizeName(ecosystem, pkg)))
+		v := tx.Bucket(bAffected).Get([]byte(key))
 		if v == nil {
 			return nil
 		}
@@ -415,6 +446,20 @@ func (s *Store) Lookup(ecosystem, pkg string) ([]Entry, error) {
 
 // Record returns an advisory's metadata.
 func (s *Store) Record(id string) (Record, bool, error) {
+	if s.memo != nil {
+		if v, ok := s.memo.records.Load(id); ok {
+			m := v.(recordMemo)
+			return m.r, m.found, nil
+		}
+	}
+	r, found, err := s.record(id)
+	if err == nil && s.memo != nil {
+		s.memo.records.Store(id, recordMemo{r, found})
+	}
+	return r, found, err
+}
+
+func (s *Store) record(id string) (Record, bool, error) {
 	var r Record
 	found := false
 	err := s.db.View(func(tx *bolt.Tx) error {

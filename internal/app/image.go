@@ -32,6 +32,9 @@ type ImageOptions struct {
 	Source    SourceOptions
 	// DBDir is the vulnerability database directory; "" leaves vulnerabilities out.
 	DBDir string
+	// VulnDB, when set, is the database of DBDir already open (dockaudit serve judges
+	// thousands of images with one).
+	VulnDB *advisory.Store
 	// IgnoreUnfixed drops vulnerabilities without a released fix; Severities, when
 	// set, keeps only vulnerabilities of those severities.
 	IgnoreUnfixed bool
@@ -155,7 +158,7 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		return nil, nil, &UsageError{Err: err}
 	}
 	if opts.DBDir != "" {
-		notes = append(notes, matchVulns(images, opts.DBDir, opts.now())...)
+		notes = append(notes, matchVulns(images, opts.DBDir, opts.VulnDB, opts.now())...)
 	}
 	snap := &facts.Snapshot{
 		SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(),
@@ -380,8 +383,13 @@ func DockerConfigDir(getenv func(string) string) string {
 // matchVulns matches every readable image against the database in dir and returns
 // what the report should note: no database (the VULN rule then skips with the same
 // words), or a stale one.
-func matchVulns(images []facts.Image, dir string, now time.Time) []string {
-	s, err := advisory.Open(filepath.Join(dir, advisory.FileName))
+func matchVulns(images []facts.Image, dir string, open *advisory.Store, now time.Time) []string {
+	s, err := open, error(nil)
+	if s == nil {
+		if s, err = advisory.Open(filepath.Join(dir, advisory.FileName)); err == nil {
+			defer s.Close()
+		}
+	}
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, advisory.ErrNoDatabase) {
@@ -394,7 +402,6 @@ func matchVulns(images []facts.Image, dir string, now time.Time) []string {
 		}
 		return []string{msg}
 	}
-	defer s.Close()
 	var notes []string
 	unmatched := 0
 	for i := range images {
