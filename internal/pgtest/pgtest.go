@@ -59,8 +59,18 @@ func New(t testing.TB) string {
 			return
 		}
 		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping %s: %v", name, err)
+		// FORCE cannot end an autovacuum worker still busy in a large test database:
+		// wait for it.
+		for i := 0; ; i++ {
+			_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			if err == nil {
+				return
+			}
+			if i == 30 {
+				t.Errorf("dropping %s: %v", name, err)
+				return
+			}
+			time.Sleep(time.Second)
 		}
 	})
 	u, err := url.Parse(base)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
-	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
 
@@ -308,12 +306,15 @@ func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
 		return err
 	}
 	if db != nil {
+		db.Memoize()
 		defer db.Close()
 	}
 	work := make(chan string)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
+	// Judging is CPU, storing is waiting on PostgreSQL: twice as many workers as CPUs
+	// keep both busy.
+	for range 2 * runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -356,32 +357,34 @@ func keyOf(v store.VulnRow) vulnKey { return vulnKey{v.ID, v.Package, v.Installe
 
 // rejudge is one image of a re-match.
 func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store) error {
-	blob, before, err := s.store.ImageFacts(ctx, digest)
+	stored, err := s.store.ImageFacts(ctx, digest)
 	if err != nil {
 		return err
 	}
-	raw, err := zdec.DecodeAll(blob, nil)
+	before, summary := stored.Vulns, stored.Summary
+	im, err := decodeFacts(stored.Facts)
 	if err != nil {
 		return err
 	}
-	var im facts.Image
-	if err := json.Unmarshal(raw, &im); err != nil {
-		return err
-	}
-	j, err := s.judge(im)
-	if err != nil {
-		return err
-	}
-	summary, err := s.store.ImageSummaryOf(ctx, digest)
+	j, err := s.judge(im, db)
 	if err != nil {
 		return err
 	}
 	ei := &EventImage{Registry: summary.Registry, Repository: summary.Repository, Tags: summary.Tags, Digest: digest, Platform: summary.Platform}
+	var events []store.Event
+	if summary.DBBuilt == nil {
+		// The first judgement with a database: like a first scan, one event with the
+		// counts, not one "new" per vulnerability for every image of the fleet.
+		events = append(events, s.event("image.scanned:"+digest+":"+j.dbKey(), KindScanned, EventPayload{Image: ei, Counts: j.counts, Database: j.db}))
+		if !j.covered {
+			events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
+		}
+		return s.store.Rematch(ctx, digest, j.summary, j.covered, j.built, j.vulns, events)
+	}
 	old := map[vulnKey]store.VulnRow{}
 	for _, v := range before {
 		old[keyOf(v)] = v
 	}
-	var events []store.Event
 	for _, v := range j.vulns {
 		k := keyOf(v)
 		if _, ok := old[k]; ok {
@@ -404,10 +407,33 @@ func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store)
 	if !j.covered && summary.Covered {
 		events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
 	}
+	if len(events) == 0 && !changedRows(before, j.vulns) && j.covered == summary.Covered {
+		// Nothing the listing shows changed (MarkMatched records the new database).
+		return nil
+	}
 	slices.SortFunc(events, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
-	return s.store.Rematch(ctx, digest, j.report, j.summary, j.covered, j.built, j.vulns, events)
+	return s.store.Rematch(ctx, digest, j.summary, j.covered, j.built, j.vulns, events)
 }
 
 func eventKey(kind, digest string, k vulnKey, j *judgement) string {
 	return strings.Join([]string{kind, digest, k.id, k.pkg, k.installed, k.path, j.dbKey()}, ":")
+}
+
+// changedRows reports whether two judgements' vulnerabilities differ in anything the
+// rows keep (a new fixed version, status or severity for the same vulnerability).
+func changedRows(a, b []store.VulnRow) bool {
+	if len(a) != len(b) {
+		return true
+	}
+	m := make(map[vulnKey]store.VulnRow, len(a))
+	for _, v := range a {
+		m[keyOf(v)] = v
+	}
+	for _, v := range b {
+		o, ok := m[keyOf(v)]
+		if !ok || o.Fixed != v.Fixed || o.Status != v.Status || o.Severity != v.Severity || !slices.Equal(o.Aliases, v.Aliases) {
+			return true
+		}
+	}
+	return false
 }

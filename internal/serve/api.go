@@ -195,7 +195,7 @@ func (s *Server) getImage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "not an image digest (sha256: and 64 hex digits)")
 		return
 	}
-	b, err := s.store.ImageReport(r.Context(), d)
+	b, err := s.imageReport(r.Context(), d)
 	if err != nil {
 		s.storeError(w, err)
 		return

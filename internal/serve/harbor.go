@@ -238,7 +238,7 @@ func (s *Server) harborReport(w http.ResponseWriter, r *http.Request) {
 		harborErr(w, http.StatusInternalServerError, "the scan failed: "+firstLine(h.Error))
 		return
 	}
-	raw, err := s.store.ImageReport(r.Context(), h.Digest)
+	raw, err := s.imageReport(r.Context(), h.Digest)
 	if err != nil {
 		harborErr(w, http.StatusInternalServerError, "the scanned image is not stored")
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
 
@@ -63,7 +64,7 @@ func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(str
 	if err != nil {
 		return err
 	}
-	j2, err := s.judge(im)
+	j2, err := s.judge(im, nil)
 	if err != nil {
 		return err
 	}
@@ -73,12 +74,12 @@ func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(str
 	if sha, err := s.syncDB(ctx, true); err != nil {
 		return err
 	} else if sha != j2.dbKey() && sha != "" {
-		if j2, err = s.judge(im); err != nil {
+		if j2, err = s.judge(im, nil); err != nil {
 			return err
 		}
 	}
 	rec := store.Image{Digest: p.Digest, Registry: p.Host, Repository: p.Repository, Platform: p.Platform,
-		Facts: zenc.EncodeAll(raw, nil), Report: j2.report, Summary: j2.summary, Covered: j2.covered, DBBuilt: j2.built,
+		Facts: zenc.EncodeAll(raw, nil), Summary: j2.summary, Covered: j2.covered, DBBuilt: j2.built,
 		Keys: j2.keys, Vulns: j2.vulns}
 	ei := &EventImage{Registry: p.Host, Repository: p.Repository, Digest: p.Digest, Platform: p.Platform}
 	if p.Tag != "" {
@@ -109,14 +110,15 @@ func (s *Server) failedScan(ctx context.Context, j *store.Job, cause error) {
 
 // judgement is an image judged against the current database.
 type judgement struct {
-	report, summary json.RawMessage
-	covered         bool
-	uncovered       string
-	built           *time.Time
-	db              *DatabaseRef
-	keys            []store.PackageKey
-	vulns           []store.VulnRow
-	counts          map[string]int
+	rep       *report.Report
+	summary   json.RawMessage
+	covered   bool
+	uncovered string
+	built     *time.Time
+	db        *DatabaseRef
+	keys      []store.PackageKey
+	vulns     []store.VulnRow
+	counts    map[string]int
 }
 
 func (j *judgement) dbKey() string {
@@ -128,19 +130,16 @@ func (j *judgement) dbKey() string {
 
 // judge runs dockaudit image's matching and rules on facts as read: the one code
 // path for a first scan and for every re-match.
-func (s *Server) judge(im facts.Image) (*judgement, error) {
+func (s *Server) judge(im facts.Image, db *advisory.Store) (*judgement, error) {
 	images := []facts.Image{im}
 	s.dbMu.Lock()
 	sha := s.dbSHA
 	s.dbMu.Unlock()
-	r, _, err := app.ImageReport(images, nil, app.ImageOptions{DBDir: s.dbDir(), Now: s.opts.Now})
+	r, _, err := app.ImageReport(images, nil, app.ImageOptions{DBDir: s.dbDir(), VulnDB: db, Now: s.opts.Now})
 	if err != nil {
 		return nil, err
 	}
-	j := &judgement{counts: map[string]int{}}
-	if j.report, err = json.Marshal(r); err != nil {
-		return nil, err
-	}
+	j := &judgement{rep: r, counts: map[string]int{}}
 	if j.summary, err = json.Marshal(r.Summary); err != nil {
 		return nil, err
 	}
@@ -182,4 +181,35 @@ func vulnRow(f finding.Finding) store.VulnRow {
 	v := f.Vuln
 	return store.VulnRow{ID: v.ID, Aliases: v.Aliases, Package: v.Package, Installed: v.Installed, Fixed: v.Fixed,
 		Status: v.Status, Severity: f.Severity.String(), Path: v.PURL}
+}
+
+// imageReport is the report dockaudit image writes for a stored image, judged now from
+// its facts against the current database: never a stale copy.
+func (s *Server) imageReport(ctx context.Context, digest string) ([]byte, error) {
+	if _, err := s.syncDB(ctx, false); err != nil {
+		return nil, err
+	}
+	stored, err := s.store.ImageFacts(ctx, digest)
+	if err != nil {
+		return nil, err
+	}
+	im, err := decodeFacts(stored.Facts)
+	if err != nil {
+		return nil, err
+	}
+	j, err := s.judge(im, nil)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(j.rep)
+}
+
+func decodeFacts(blob []byte) (facts.Image, error) {
+	var im facts.Image
+	raw, err := zdec.DecodeAll(blob, nil)
+	if err != nil {
+		return im, err
+	}
+	err = json.Unmarshal(raw, &im)
+	return im, err
 }

@@ -45,7 +45,6 @@ type Image struct {
 	Repository string
 	Platform   string
 	Facts      []byte // compressed JSON of facts.Image as read
-	Report     json.RawMessage
 	Summary    json.RawMessage
 	Covered    bool
 	DBBuilt    *time.Time
@@ -72,11 +71,11 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, report, summary, covered, db_built, scanned_at, matched_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
-			ON CONFLICT (digest) DO UPDATE SET facts = $5, report = $6, summary = $7, covered = $8, db_built = $9,
+		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, summary, covered, db_built, scanned_at, matched_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
+			ON CONFLICT (digest) DO UPDATE SET facts = $5, summary = $6, covered = $7, db_built = $8,
 				scanned_at = now(), matched_at = now()`,
-			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, im.Report, im.Summary, im.Covered, im.DBBuilt)
+			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, im.Summary, im.Covered, im.DBBuilt)
 		if err != nil {
 			return err
 		}
@@ -138,10 +137,10 @@ func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) e
 
 // Rematch replaces an image's judgement after an advisory update (its facts and
 // packages stay), with the events the change causes.
-func (s *Store) Rematch(ctx context.Context, digest string, report, summary json.RawMessage, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
+func (s *Store) Rematch(ctx context.Context, digest string, summary json.RawMessage, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE images SET report = $2, summary = $3, covered = $4, db_built = $5, matched_at = now() WHERE digest = $1`,
-			digest, report, summary, covered, dbBuilt)
+		tag, err := tx.Exec(ctx, `UPDATE images SET summary = $2, covered = $3, db_built = $4, matched_at = now() WHERE digest = $1`,
+			digest, summary, covered, dbBuilt)
 		if err != nil {
 			return err
 		}
@@ -155,67 +154,88 @@ func (s *Store) Rematch(ctx context.Context, digest string, report, summary json
 	})
 }
 
+// addEvents writes events and their deliveries in two statements whatever their
+// number (a re-match can make thousands); an event written before is left as it was.
 func addEvents(ctx context.Context, tx pgx.Tx, events []Event) error {
-	for _, e := range events {
+	if len(events) == 0 {
+		return nil
+	}
+	keys := make([]string, len(events))
+	kinds := make([]string, len(events))
+	payloads := make([]string, len(events))
+	byKey := make(map[string][]string, len(events))
+	for i, e := range events {
 		b, err := json.Marshal(e.Payload)
 		if err != nil {
 			return err
 		}
+		keys[i], kinds[i], payloads[i] = e.Key, e.Kind, string(b)
+		byKey[e.Key] = e.Receivers
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO events (key, kind, payload)
+		SELECT k, kind, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, kind, p)
+		ON CONFLICT (key) DO NOTHING RETURNING id, key`, keys, kinds, payloads)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	var receivers []string
+	for rows.Next() {
 		var id int64
-		err = tx.QueryRow(ctx, `INSERT INTO events (key, kind, payload) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO NOTHING RETURNING id`, e.Key, e.Kind, b).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			continue // the same event, written before
-		}
-		if err != nil {
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			rows.Close()
 			return err
 		}
-		for _, r := range e.Receivers {
-			if _, err := tx.Exec(ctx, "INSERT INTO deliveries (event_id, receiver) VALUES ($1, $2)", id, r); err != nil {
-				return err
-			}
+		for _, r := range byKey[key] {
+			ids = append(ids, id)
+			receivers = append(receivers, r)
 		}
 	}
-	return nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, "INSERT INTO deliveries (event_id, receiver) SELECT * FROM unnest($1::bigint[], $2::text[])", ids, receivers)
+	return err
 }
 
 // ErrNotFound is an object the store does not hold.
 var ErrNotFound = errors.New("not found")
 
-// ImageFacts returns an image's stored facts and vulnerabilities.
-func (s *Store) ImageFacts(ctx context.Context, digest string) ([]byte, []VulnRow, error) {
-	var b []byte
-	err := s.Pool.QueryRow(ctx, "SELECT facts FROM images WHERE digest = $1", digest).Scan(&b)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	vulns, err := s.imageVulns(ctx, digest)
-	return b, vulns, err
+// Stored is what a re-match reads of an image: its facts as read, its vulnerabilities
+// as last judged, and what its events name.
+type Stored struct {
+	Facts   []byte
+	Vulns   []VulnRow
+	Summary ImageSummary
 }
 
-func (s *Store) imageVulns(ctx context.Context, digest string) ([]VulnRow, error) {
-	rows, err := s.Pool.Query(ctx, "SELECT vuln_id, aliases, package, installed, fixed, status, severity, path FROM image_vulns WHERE digest = $1", digest)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VulnRow, error) {
-		var v VulnRow
-		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path)
-		return v, err
-	})
-}
-
-// ImageReport returns the stored report of an image.
-func (s *Store) ImageReport(ctx context.Context, digest string) (json.RawMessage, error) {
-	var b json.RawMessage
-	err := s.Pool.QueryRow(ctx, "SELECT report FROM images WHERE digest = $1", digest).Scan(&b)
+// ImageFacts returns an image's stored facts, vulnerabilities and listing entry, in
+// one round trip.
+func (s *Store) ImageFacts(ctx context.Context, digest string) (*Stored, error) {
+	st := &Stored{}
+	var vulns []byte
+	im := &st.Summary
+	err := s.Pool.QueryRow(ctx, `SELECT i.facts, i.registry, i.repository, i.platform, i.covered, i.db_built,
+			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
+			coalesce((SELECT json_agg(json_build_object('id', v.vuln_id, 'aliases', v.aliases, 'package', v.package, 'installed', v.installed,
+				'fixed', v.fixed, 'status', v.status, 'severity', v.severity, 'path', v.path)) FROM image_vulns v WHERE v.digest = i.digest), '[]')
+		FROM images i WHERE i.digest = $1`, digest).Scan(&st.Facts, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt, &im.Tags, &vulns)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return b, err
+	if err != nil {
+		return nil, err
+	}
+	im.Digest = digest
+	if err := json.Unmarshal(vulns, &st.Vulns); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // HasImage reports whether an image is stored.

@@ -64,13 +64,19 @@ type Affected struct {
 
 // WhereIs lists every image a vulnerability (by ID or alias) affects.
 func (s *Store) WhereIs(ctx context.Context, id string) ([]Affected, error) {
+	// Two index scans (the ID's b-tree, the aliases' GIN) rather than one OR, which
+	// PostgreSQL answers by reading every row.
 	rows, err := s.Pool.Query(ctx, `
-		SELECT v.digest, i.registry, i.repository,
-			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = v.digest AND r.tag <> ''), '{}'),
-			v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
-		FROM image_vulns v JOIN images i ON i.digest = v.digest
-		WHERE v.vuln_id = $1 OR v.aliases @> ARRAY[$1]
-		ORDER BY i.repository, v.digest, v.package, v.path`, id)
+		WITH hits AS (
+			SELECT * FROM image_vulns WHERE vuln_id = $1
+			UNION
+			SELECT * FROM image_vulns WHERE aliases @> ARRAY[$1]::text[])
+		SELECT h.digest, i.registry, i.repository, coalesce(t.tags, '{}'),
+			h.vuln_id, h.aliases, h.package, h.installed, h.fixed, h.status, h.severity, h.path
+		FROM hits h JOIN images i ON i.digest = h.digest
+		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) AS tags FROM image_refs r
+			WHERE r.digest = h.digest AND r.tag <> '') t ON true
+		ORDER BY i.repository, h.digest, h.package, h.path`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -181,16 +187,4 @@ func (s *Store) SetAdvisories(ctx context.Context, built time.Time, sha string, 
 	_, err = s.Pool.Exec(ctx, `INSERT INTO advisory_state (id, built, sha256, sources) VALUES (1, $1, $2, $3)
 		ON CONFLICT (id) DO UPDATE SET built = $1, sha256 = $2, sources = $3, loaded_at = now()`, built, sha, b)
 	return err
-}
-
-// ImageSummaryOf returns one image's listing entry.
-func (s *Store) ImageSummaryOf(ctx context.Context, digest string) (ImageSummary, error) {
-	l, err := s.ListImages(ctx, ImageFilter{Digest: digest, Limit: 1})
-	if err != nil {
-		return ImageSummary{}, err
-	}
-	if len(l) == 0 {
-		return ImageSummary{}, ErrNotFound
-	}
-	return l[0], nil
 }

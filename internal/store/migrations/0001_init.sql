@@ -40,15 +40,15 @@ CREATE TABLE layers (
     PRIMARY KEY (diff_id, format)
 );
 
--- One row per image manifest (one platform): its collected facts, to match again
--- after an advisory update without pulling, and the report dockaudit image writes.
+-- One row per image manifest (one platform): its collected facts, from which the
+-- report is judged again on every read and after every advisory update, without
+-- pulling; the summary and vulnerabilities of the last judgement, for listings.
 CREATE TABLE images (
     digest      text PRIMARY KEY,
     registry    text NOT NULL,
     repository  text NOT NULL,
     platform    text NOT NULL DEFAULT '',
-    facts       bytea NOT NULL,
-    report      jsonb NOT NULL,
+    facts       bytea NOT NULL,         -- JSON, zstd
     summary     jsonb NOT NULL,         -- the report's summary: counts by status and severity
     covered     boolean NOT NULL,       -- every package was matched against an advisory source
     db_built    timestamptz,
