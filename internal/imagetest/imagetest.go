@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,4 +109,83 @@ func WriteArchive(t testing.TB, img v1.Image, tag string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// Push uploads an image to a registry at base (http://HOST:PORT) with the raw
+// distribution API, and returns its digest.
+func Push(t testing.TB, base, repo, tag string, img v1.Image) string {
+	t.Helper()
+	ls, _ := img.Layers()
+	cfg, _ := img.RawConfigFile()
+	cd, _ := img.ConfigName()
+	upload(t, base, repo, cd, cfg)
+	for _, l := range ls {
+		d, _ := l.Digest()
+		rc, err := l.Compressed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		upload(t, base, repo, d, b)
+	}
+	m, _ := img.RawManifest()
+	mt, _ := img.MediaType()
+	putManifest(t, base, repo, tag, string(mt), m)
+	d, _ := img.Digest()
+	return d.String()
+}
+
+// PushIndex uploads each image of an index, then the index under tag.
+func PushIndex(t testing.TB, base, repo, tag string, idx v1.ImageIndex) string {
+	t.Helper()
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range m.Manifests {
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		Push(t, base, repo, d.Digest.String(), img)
+	}
+	raw, _ := idx.RawManifest()
+	mt, _ := idx.MediaType()
+	putManifest(t, base, repo, tag, string(mt), raw)
+	d, _ := idx.Digest()
+	return d.String()
+}
+
+func upload(t testing.TB, base, repo string, d v1.Hash, body []byte) {
+	t.Helper()
+	resp, err := http.Post(base+"/v2/"+repo+"/blobs/uploads/", "", nil)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start upload: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if !loc.IsAbs() {
+		loc, _ = url.Parse(base + loc.String())
+	}
+	q := loc.Query()
+	q.Set("digest", d.String())
+	loc.RawQuery = q.Encode()
+	req, _ := http.NewRequest(http.MethodPut, loc.String(), bytes.NewReader(body))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("finish upload: %v %v", err, resp)
+	}
+	resp.Body.Close()
+}
+
+func putManifest(t testing.TB, base, repo, ref, mediaType string, body []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPut, base+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(body))
+	req.Header.Set("Content-Type", mediaType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("put manifest %s: %v %v", ref, err, resp)
+	}
+	resp.Body.Close()
 }

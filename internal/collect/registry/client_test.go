@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/imagetest"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -29,43 +30,7 @@ import (
 
 // push uploads an image with the raw distribution API and returns its digest.
 func push(t *testing.T, base, repo, tag string, img v1.Image) string {
-	t.Helper()
-	ls, _ := img.Layers()
-	cfg, _ := img.RawConfigFile()
-	cd, _ := img.ConfigName()
-	upload := func(d v1.Hash, body []byte) {
-		resp, err := http.Post(base+"/v2/"+repo+"/blobs/uploads/", "", nil)
-		if err != nil || resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("start upload: %v %v", err, resp)
-		}
-		loc, _ := url.Parse(resp.Header.Get("Location"))
-		if !loc.IsAbs() {
-			loc, _ = url.Parse(base + loc.String())
-		}
-		q := loc.Query()
-		q.Set("digest", d.String())
-		loc.RawQuery = q.Encode()
-		req, _ := http.NewRequest(http.MethodPut, loc.String(), bytes.NewReader(body))
-		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
-			t.Fatalf("finish upload: %v %v", err, resp)
-		}
-	}
-	upload(cd, cfg)
-	for _, l := range ls {
-		d, _ := l.Digest()
-		rc, _ := l.Compressed()
-		b, _ := io.ReadAll(rc)
-		upload(d, b)
-	}
-	m, _ := img.RawManifest()
-	mt, _ := img.MediaType()
-	req, _ := http.NewRequest(http.MethodPut, base+"/v2/"+repo+"/manifests/"+tag, bytes.NewReader(m))
-	req.Header.Set("Content-Type", string(mt))
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("put manifest: %v %v", err, resp)
-	}
-	d, _ := img.Digest()
-	return d.String()
+	return imagetest.Push(t, base, repo, tag, img)
 }
 
 // guarded wraps the registry in an authentication challenge: Basic, or Bearer with a
