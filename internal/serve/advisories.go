@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks/vuln"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
 
@@ -293,13 +297,6 @@ func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
 			keys[i] = store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name}
 		}
 	}
-	var digests []string
-	if p.All || len(keys) > 0 {
-		var err error
-		if digests, err = s.store.DigestsFor(ctx, keys); err != nil {
-			return err
-		}
-	}
 	start := time.Now()
 	db, err := advisory.Open(s.dbPath())
 	if err != nil && !errors.Is(err, advisory.ErrNoDatabase) {
@@ -308,6 +305,16 @@ func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
 	if db != nil {
 		db.Memoize()
 		defer db.Close()
+	}
+	if !p.All && db != nil {
+		return s.rematchKeys(ctx, keys, db, start)
+	}
+	var digests []string
+	if p.All || len(keys) > 0 {
+		var err error
+		if digests, err = s.store.DigestsFor(ctx, keys); err != nil {
+			return err
+		}
 	}
 	work := make(chan string)
 	errs := make(chan error, 1)
@@ -379,31 +386,9 @@ func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store)
 		if !j.covered {
 			events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
 		}
-		return s.store.Rematch(ctx, digest, j.summary, j.covered, j.built, j.vulns, events)
+		return s.store.Rematch(ctx, digest, j.covered, j.built, j.vulns, events)
 	}
-	old := map[vulnKey]store.VulnRow{}
-	for _, v := range before {
-		old[keyOf(v)] = v
-	}
-	for _, v := range j.vulns {
-		k := keyOf(v)
-		if _, ok := old[k]; ok {
-			delete(old, k)
-			continue
-		}
-		v := v
-		events = append(events, s.event(eventKey(KindNew, digest, k, j), KindNew, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
-	}
-	for k, v := range old {
-		kind := KindFixed
-		if db != nil {
-			if r, ok, _ := db.Record(v.ID); !ok || r.Withdrawn != "" {
-				kind = KindWithdrawn
-			}
-		}
-		v := v
-		events = append(events, s.event(eventKey(kind, digest, k, j), kind, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
-	}
+	events = append(events, s.diffEvents(ei, digest, before, j.vulns, j, db)...)
 	if !j.covered && summary.Covered {
 		events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
 	}
@@ -412,7 +397,7 @@ func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store)
 		return nil
 	}
 	slices.SortFunc(events, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
-	return s.store.Rematch(ctx, digest, j.summary, j.covered, j.built, j.vulns, events)
+	return s.store.Rematch(ctx, digest, j.covered, j.built, j.vulns, events)
 }
 
 func eventKey(kind, digest string, k vulnKey, j *judgement) string {
@@ -436,4 +421,142 @@ func changedRows(a, b []store.VulnRow) bool {
 		}
 	}
 	return false
+}
+
+// rematchKeys judges again only the packages an update changed, in every image that
+// holds one: the packages are read from their keys (not the image's facts), matched and
+// put through the VULN rule as dockaudit image would, and their rows replaced. An
+// image never judged with a database is judged whole.
+func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *advisory.Store, start time.Time) error {
+	if len(keys) == 0 {
+		return s.store.MarkMatched(ctx, db.Meta.Built)
+	}
+	images, err := s.store.PackagesFor(ctx, keys)
+	if err != nil {
+		return err
+	}
+	work := make(chan *store.KeyedImage)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range work {
+				var err error
+				if k.Summary.DBBuilt == nil {
+					err = s.rejudge(ctx, k.Summary.Digest, db)
+				} else {
+					err = s.rematchPackages(ctx, k, db)
+				}
+				if err != nil {
+					select {
+					case errs <- fmt.Errorf("%s: %w", k.Summary.Digest, err):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, k := range images {
+		select {
+		case work <- k:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	if err := s.store.MarkMatched(ctx, db.Meta.Built); err != nil {
+		return err
+	}
+	s.metrics.add("rematched", len(images))
+	s.log.Info("re-matched the changed packages after an advisory update", "images", len(images), "keys", len(keys), "took", time.Since(start).Round(time.Millisecond))
+	return ctx.Err()
+}
+
+var vulnChecks = vuln.Checks()
+
+// rematchPackages is one image of rematchKeys.
+func (s *Server) rematchPackages(ctx context.Context, k *store.KeyedImage, db *advisory.Store) error {
+	im := facts.Image{Digest: k.Summary.Digest, Platform: k.Summary.Platform, Content: &facts.ImageContent{}}
+	if err := json.Unmarshal(k.OS, &im.Content.OS); err != nil {
+		return err
+	}
+	seen := map[store.PackageRef]bool{}
+	var refs []store.PackageRef
+	for _, raw := range k.Pkgs {
+		var ps []facts.Package
+		if err := json.Unmarshal(raw, &ps); err != nil {
+			return err
+		}
+		for _, p := range ps {
+			// A package filed under two keys (Ubuntu's LTS and plain ecosystems) is
+			// matched once, as the image's inventory lists it once.
+			ref := store.PackageRef{Name: p.Name, PURL: p.PURL}
+			if seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			refs = append(refs, ref)
+			im.Content.Packages = append(im.Content.Packages, p)
+		}
+	}
+	db.MatchImage(&im)
+	snap := &facts.Snapshot{Images: []facts.Image{im}}
+	var now []store.VulnRow
+	for _, f := range check.Run(vulnChecks, snap, check.Options{}) {
+		if f.Vuln != nil && f.Status.Problem() {
+			now = append(now, vulnRow(f))
+		}
+	}
+	before, err := s.store.VulnsOf(ctx, im.Digest, refs)
+	if err != nil {
+		return err
+	}
+	built := db.Meta.Built
+	s.dbMu.Lock()
+	j := &judgement{db: &DatabaseRef{Built: built, SHA256: s.dbSHA}}
+	s.dbMu.Unlock()
+	if !changedRows(before, now) {
+		return nil // MarkMatched records the new database
+	}
+	ei := &EventImage{Registry: k.Summary.Registry, Repository: k.Summary.Repository, Digest: im.Digest, Platform: im.Platform}
+	events := s.diffEvents(ei, im.Digest, before, now, j, db)
+	return s.store.RematchPackages(ctx, im.Digest, refs, &built, now, events)
+}
+
+// diffEvents turns the difference between two judgements of an image's packages into
+// events: vulnerability.new, .fixed, or .withdrawn (the advisory is gone or withdrawn).
+func (s *Server) diffEvents(ei *EventImage, digest string, before, now []store.VulnRow, j *judgement, db *advisory.Store) []store.Event {
+	var events []store.Event
+	old := map[vulnKey]store.VulnRow{}
+	for _, v := range before {
+		old[keyOf(v)] = v
+	}
+	for _, v := range now {
+		k := keyOf(v)
+		if _, ok := old[k]; ok {
+			delete(old, k)
+			continue
+		}
+		v := v
+		events = append(events, s.event(eventKey(KindNew, digest, k, j), KindNew, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
+	}
+	for k, v := range old {
+		kind := KindFixed
+		if db != nil {
+			if r, ok, _ := db.Record(v.ID); !ok || r.Withdrawn != "" {
+				kind = KindWithdrawn
+			}
+		}
+		v := v
+		events = append(events, s.event(eventKey(kind, digest, k, j), kind, EventPayload{Image: ei, Vulnerability: &v, Database: j.db}))
+	}
+	slices.SortFunc(events, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
+	return events
 }

@@ -128,7 +128,7 @@ func BenchmarkFleet(b *testing.B) {
 				raw, _ := json.Marshal(im)
 				// Stored as read and not yet judged: the re-match judges them all.
 				err := st.SaveImage(ctx, store.Image{Digest: im.Digest, Registry: "r.example", Repository: fmt.Sprint("fleet/app", i),
-					Facts: zenc.EncodeAll(raw, nil), Summary: []byte(`{}`), Keys: keysOf(im)}, nil, nil, nil, "")
+					Facts: zenc.EncodeAll(raw, nil), Checks: []byte(`{}`), Keys: keysOf(b, im)}, nil, nil, nil, "")
 				if err != nil {
 					b.Error(err)
 				}
@@ -196,12 +196,12 @@ func BenchmarkFleet(b *testing.B) {
 	})
 }
 
-func keysOf(im facts.Image) []store.PackageKey {
-	var out []store.PackageKey
-	for _, k := range advisory.Keys(im.Content.OS, im.Content.Packages) {
-		out = append(out, store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name})
+func keysOf(b *testing.B, im facts.Image) []store.PackageKey {
+	ks, err := packageKeys(im.Content.OS, im.Content.Packages)
+	if err != nil {
+		b.Error(err)
 	}
-	return out
+	return ks
 }
 
 func storeKeys(ks []advisory.Key) []store.PackageKey {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -79,7 +80,7 @@ func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(str
 		}
 	}
 	rec := store.Image{Digest: p.Digest, Registry: p.Host, Repository: p.Repository, Platform: p.Platform,
-		Facts: zenc.EncodeAll(raw, nil), Summary: j2.summary, Covered: j2.covered, DBBuilt: j2.built,
+		Facts: zenc.EncodeAll(raw, nil), OS: j2.os, Checks: j2.checks, Covered: j2.covered, DBBuilt: j2.built,
 		Keys: j2.keys, Vulns: j2.vulns}
 	ei := &EventImage{Registry: p.Host, Repository: p.Repository, Digest: p.Digest, Platform: p.Platform}
 	if p.Tag != "" {
@@ -111,7 +112,8 @@ func (s *Server) failedScan(ctx context.Context, j *store.Job, cause error) {
 // judgement is an image judged against the current database.
 type judgement struct {
 	rep       *report.Report
-	summary   json.RawMessage
+	checks    json.RawMessage // counts by status of every rule but VULN
+	os        json.RawMessage
 	covered   bool
 	uncovered string
 	built     *time.Time
@@ -140,7 +142,13 @@ func (s *Server) judge(im facts.Image, db *advisory.Store) (*judgement, error) {
 		return nil, err
 	}
 	j := &judgement{rep: r, counts: map[string]int{}}
-	if j.summary, err = json.Marshal(r.Summary); err != nil {
+	checks := map[string]int{}
+	for _, f := range r.Findings {
+		if f.Rule != vuln.Rule.ID {
+			checks[f.Status.String()]++
+		}
+	}
+	if j.checks, err = json.Marshal(checks); err != nil {
 		return nil, err
 	}
 	got := &images[0]
@@ -162,8 +170,11 @@ func (s *Server) judge(im facts.Image, db *advisory.Store) (*judgement, error) {
 	}
 	j.covered, j.uncovered = len(why) == 0, strings.Join(why, "; ")
 	if im.Content != nil {
-		for _, k := range advisory.Keys(im.Content.OS, im.Content.Packages) {
-			j.keys = append(j.keys, store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name})
+		if j.os, err = json.Marshal(im.Content.OS); err != nil {
+			return nil, err
+		}
+		if j.keys, err = packageKeys(im.Content.OS, im.Content.Packages); err != nil {
+			return nil, err
 		}
 	}
 	for _, f := range r.Findings {
@@ -212,4 +223,29 @@ func decodeFacts(blob []byte) (facts.Image, error) {
 	}
 	err = json.Unmarshal(raw, &im)
 	return im, err
+}
+
+// packageKeys files each package under the keys it is looked up with, keeping what
+// matching it again needs (not its licences).
+func packageKeys(os facts.OS, pkgs []facts.Package) ([]store.PackageKey, error) {
+	var order []advisory.Key
+	by := map[advisory.Key][]facts.Package{}
+	for _, p := range pkgs {
+		p.Licenses = nil
+		for _, k := range advisory.Keys(os, []facts.Package{p}) {
+			if by[k] == nil {
+				order = append(order, k)
+			}
+			by[k] = append(by[k], p)
+		}
+	}
+	out := make([]store.PackageKey, 0, len(order))
+	for _, k := range order {
+		b, err := json.Marshal(by[k])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name, Pkgs: b})
+	}
+	return out, nil
 }

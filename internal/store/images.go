@@ -23,6 +23,9 @@ type ImageRef struct {
 type PackageKey struct {
 	Ecosystem string
 	Name      string
+	// Pkgs is the JSON of the image's packages looked up under the key (what a
+	// re-match of only the changed packages matches again).
+	Pkgs json.RawMessage
 }
 
 // VulnRow is one vulnerability finding of an image.
@@ -44,8 +47,9 @@ type Image struct {
 	Registry   string
 	Repository string
 	Platform   string
-	Facts      []byte // compressed JSON of facts.Image as read
-	Summary    json.RawMessage
+	Facts      []byte          // compressed JSON of facts.Image as read
+	OS         json.RawMessage // facts.OS
+	Checks     json.RawMessage // counts by status of the findings of every rule but VULN
 	Covered    bool
 	DBBuilt    *time.Time
 	Keys       []PackageKey
@@ -71,11 +75,15 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, summary, covered, db_built, scanned_at, matched_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), now())
-			ON CONFLICT (digest) DO UPDATE SET facts = $5, summary = $6, covered = $7, db_built = $8,
+		osJSON := im.OS
+		if osJSON == nil {
+			osJSON = json.RawMessage(`{}`)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, os, checks, covered, db_built, scanned_at, matched_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
+			ON CONFLICT (digest) DO UPDATE SET facts = $5, os = $6, checks = $7, covered = $8, db_built = $9,
 				scanned_at = now(), matched_at = now()`,
-			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, im.Summary, im.Covered, im.DBBuilt)
+			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, osJSON, im.Checks, im.Covered, im.DBBuilt)
 		if err != nil {
 			return err
 		}
@@ -91,14 +99,18 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 		}
 		if len(im.Keys) > 0 {
 			rows := make([][]any, 0, len(im.Keys))
-			seen := map[PackageKey]bool{}
+			seen := map[[2]string]bool{}
 			for _, k := range im.Keys {
-				if !seen[k] {
-					seen[k] = true
-					rows = append(rows, []any{im.Digest, k.Ecosystem, k.Name})
+				if id := [2]string{k.Ecosystem, k.Name}; !seen[id] {
+					seen[id] = true
+					pkgs := k.Pkgs
+					if pkgs == nil {
+						pkgs = json.RawMessage(`[]`)
+					}
+					rows = append(rows, []any{im.Digest, k.Ecosystem, k.Name, string(pkgs)})
 				}
 			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_packages"}, []string{"digest", "ecosystem", "name"}, pgx.CopyFromRows(rows)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_packages"}, []string{"digest", "ecosystem", "name", "pkgs"}, pgx.CopyFromRows(rows)); err != nil {
 				return err
 			}
 		}
@@ -113,6 +125,10 @@ func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) e
 	if _, err := tx.Exec(ctx, "DELETE FROM image_vulns WHERE digest = $1", digest); err != nil {
 		return err
 	}
+	return insertVulns(ctx, tx, digest, vulns)
+}
+
+func insertVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) error {
 	if len(vulns) == 0 {
 		return nil
 	}
@@ -137,10 +153,10 @@ func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) e
 
 // Rematch replaces an image's judgement after an advisory update (its facts and
 // packages stay), with the events the change causes.
-func (s *Store) Rematch(ctx context.Context, digest string, summary json.RawMessage, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
+func (s *Store) Rematch(ctx context.Context, digest string, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE images SET summary = $2, covered = $3, db_built = $4, matched_at = now() WHERE digest = $1`,
-			digest, summary, covered, dbBuilt)
+		tag, err := tx.Exec(ctx, `UPDATE images SET covered = $2, db_built = $3, matched_at = now() WHERE digest = $1`,
+			digest, covered, dbBuilt)
 		if err != nil {
 			return err
 		}
@@ -315,4 +331,92 @@ func (s *Store) AddEvents(ctx context.Context, events []Event) error {
 // Lock holds a layer's lock while it is read (image.LayerLocker).
 func (c LayerCache) Lock(ctx context.Context, diffID string) (func(), error) {
 	return c.S.Lock(ctx, "layer:"+diffID)
+}
+
+// KeyedImage is an image a re-match of changed packages reads: its packages under the
+// changed keys, and what its events name.
+type KeyedImage struct {
+	Summary ImageSummary
+	OS      json.RawMessage
+	Pkgs    []json.RawMessage // one JSON array per changed key
+}
+
+// PackagesFor returns, image by image, the packages filed under the keys, in one
+// query.
+func (s *Store) PackagesFor(ctx context.Context, keys []PackageKey) (map[string]*KeyedImage, error) {
+	ecos := make([]string, len(keys))
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		ecos[i], names[i] = k.Ecosystem, k.Name
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT p.digest, p.pkgs, i.os, i.registry, i.repository, i.platform, i.covered, i.db_built
+		FROM image_packages p JOIN unnest($1::text[], $2::text[]) AS k(ecosystem, name) ON p.ecosystem = k.ecosystem AND p.name = k.name
+		JOIN images i ON i.digest = p.digest`, ecos, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]*KeyedImage{}
+	for rows.Next() {
+		var d string
+		var pk, osJSON []byte
+		im := ImageSummary{}
+		if err := rows.Scan(&d, &pk, &osJSON, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt); err != nil {
+			return nil, err
+		}
+		k := out[d]
+		if k == nil {
+			im.Digest = d
+			k = &KeyedImage{Summary: im, OS: osJSON}
+			out[d] = k
+		}
+		k.Pkgs = append(k.Pkgs, pk)
+	}
+	return out, rows.Err()
+}
+
+// PackageRef names a package instance of an image: its name and package URL.
+type PackageRef struct{ Name, PURL string }
+
+// VulnsOf returns an image's vulnerability rows for some of its packages.
+func (s *Store) VulnsOf(ctx context.Context, digest string, pkgs []PackageRef) ([]VulnRow, error) {
+	names := make([]string, len(pkgs))
+	purls := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		names[i], purls[i] = p.Name, p.PURL
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
+		FROM image_vulns v JOIN unnest($2::text[], $3::text[]) AS p(name, purl) ON v.package = p.name AND v.path = p.purl
+		WHERE v.digest = $1`, digest, names, purls)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VulnRow, error) {
+		var v VulnRow
+		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path)
+		return v, err
+	})
+}
+
+// RematchPackages replaces an image's vulnerability rows for some of its packages (a
+// re-match of the packages an update changed), with the events the change causes.
+func (s *Store) RematchPackages(ctx context.Context, digest string, pkgs []PackageRef, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
+	names := make([]string, len(pkgs))
+	purls := make([]string, len(pkgs))
+	for i, p := range pkgs {
+		names[i], purls[i] = p.Name, p.PURL
+	}
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = $1", digest, dbBuilt); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v USING unnest($2::text[], $3::text[]) AS p(name, purl)
+			WHERE v.digest = $1 AND v.package = p.name AND v.path = p.purl`, digest, names, purls); err != nil {
+			return err
+		}
+		if err := insertVulns(ctx, tx, digest, vulns); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, events)
+	})
 }

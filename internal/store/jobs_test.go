@@ -115,7 +115,7 @@ func TestLeases(t *testing.T) {
 func TestEventsOnceWithDeliveries(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	im := Image{Digest: "sha256:aa", Registry: "r", Repository: "app", Facts: []byte{1}, Summary: []byte(`{}`), Covered: true,
+	im := Image{Digest: "sha256:aa", Registry: "r", Repository: "app", Facts: []byte{1}, Checks: []byte(`{}`), Covered: true,
 		Vulns: []VulnRow{{ID: "GHSA-x", Aliases: []string{"CVE-2024-1"}, Package: "zlib", Installed: "1", Fixed: "2", Severity: "high"}}}
 	ev := []Event{{Key: "k1", Kind: "vulnerability.new", Payload: map[string]string{"id": "CVE-2024-1"}, Receivers: []string{"https://a", "https://b"}}}
 	for range 2 {

@@ -17,7 +17,10 @@ type ImageSummary struct {
 	Platform   string          `json:"platform,omitempty"`
 	Tags       []string        `json:"tags"`
 	Covered    bool            `json:"covered"`
-	Summary    json.RawMessage `json:"summary"`
+	// Findings counts by status the findings of every rule but VULN (what the
+	// database cannot change); Vulnerabilities counts the current ones by severity.
+	Findings        json.RawMessage `json:"findings"`
+	Vulnerabilities map[string]int  `json:"vulnerabilities"`
 	DBBuilt    *time.Time      `json:"db_built,omitempty"`
 	ScannedAt  time.Time       `json:"scanned_at"`
 	MatchedAt  time.Time       `json:"matched_at"`
@@ -35,7 +38,10 @@ func (s *Store) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary, 
 	rows, err := s.Pool.Query(ctx, `
 		SELECT i.digest, i.registry, i.repository, i.platform,
 			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
-			i.covered, i.summary, i.db_built, i.scanned_at, i.matched_at
+			i.covered, i.checks,
+			coalesce((SELECT jsonb_object_agg(severity, n) FROM (SELECT v.severity, count(*) AS n FROM image_vulns v
+				WHERE v.digest = i.digest GROUP BY v.severity) c), '{}'),
+			i.db_built, i.scanned_at, i.matched_at
 		FROM images i
 		WHERE ($1 = '' OR i.digest = $1)
 		  AND ($2 = '' OR EXISTS (SELECT 1 FROM image_refs r WHERE r.digest = i.digest AND r.repository = $2))
@@ -48,7 +54,7 @@ func (s *Store) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary, 
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImageSummary, error) {
 		var im ImageSummary
-		err := r.Scan(&im.Digest, &im.Registry, &im.Repository, &im.Platform, &im.Tags, &im.Covered, &im.Summary, &im.DBBuilt, &im.ScannedAt, &im.MatchedAt)
+		err := r.Scan(&im.Digest, &im.Registry, &im.Repository, &im.Platform, &im.Tags, &im.Covered, &im.Findings, &im.Vulnerabilities, &im.DBBuilt, &im.ScannedAt, &im.MatchedAt)
 		return im, err
 	})
 }

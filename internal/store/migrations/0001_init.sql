@@ -49,7 +49,8 @@ CREATE TABLE images (
     repository  text NOT NULL,
     platform    text NOT NULL DEFAULT '',
     facts       bytea NOT NULL,         -- JSON, zstd
-    summary     jsonb NOT NULL,         -- the report's summary: counts by status and severity
+    os          jsonb NOT NULL DEFAULT '{}',  -- facts.OS, to match packages without the facts
+    checks      jsonb NOT NULL,         -- counts by status of the findings of every rule but VULN (the database changes none)
     covered     boolean NOT NULL,       -- every package was matched against an advisory source
     db_built    timestamptz,
     scanned_at  timestamptz NOT NULL,
@@ -75,6 +76,7 @@ CREATE TABLE image_packages (
     digest      text NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
     ecosystem   text NOT NULL,
     name        text NOT NULL,
+    pkgs        jsonb NOT NULL DEFAULT '[]',  -- the image's packages looked up under the key
     PRIMARY KEY (digest, ecosystem, name)
 );
 CREATE INDEX image_packages_name ON image_packages (ecosystem, name);
