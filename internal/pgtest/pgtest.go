@@ -51,7 +51,7 @@ func New(t testing.TB) string {
 	}
 	conn.Close(ctx)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, base)
 		if err != nil {
@@ -66,7 +66,7 @@ func New(t testing.TB) string {
 			if err == nil {
 				return
 			}
-			if i == 30 {
+			if i == 60 {
 				t.Errorf("dropping %s: %v", name, err)
 				return
 			}

@@ -425,8 +425,8 @@ func changedRows(a, b []store.VulnRow) bool {
 
 // rematchKeys judges again only the packages an update changed, in every image that
 // holds one: the packages are read from their keys (not the image's facts), matched and
-// put through the VULN rule as dockaudit image would, and their rows replaced. An
-// image never judged with a database is judged whole.
+// put through the VULN rule as dockaudit image would, and their rows replaced, a batch
+// of images per transaction. An image never judged with a database is judged whole.
 func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *advisory.Store, start time.Time) error {
 	if len(keys) == 0 {
 		return s.store.MarkMatched(ctx, db.Meta.Built)
@@ -435,43 +435,73 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	if err != nil {
 		return err
 	}
-	work := make(chan *store.KeyedImage)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	for range 2 * runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range work {
-				var err error
-				if k.Summary.DBBuilt == nil {
-					err = s.rejudge(ctx, k.Summary.Digest, db)
-				} else {
-					err = s.rematchPackages(ctx, k, db)
-				}
-				if err != nil {
-					select {
-					case errs <- fmt.Errorf("%s: %w", k.Summary.Digest, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
+	var todo []*partial
 	for _, k := range images {
-		select {
-		case work <- k:
-		case <-ctx.Done():
+		if k.Summary.DBBuilt == nil {
+			if err := s.rejudge(ctx, k.Summary.Digest, db); err != nil {
+				return err
+			}
+			continue
+		}
+		p, err := partialImage(k)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k.Summary.Digest, err)
+		}
+		todo = append(todo, p)
+	}
+	s.dbMu.Lock()
+	j := &judgement{db: &DatabaseRef{Built: db.Meta.Built, SHA256: s.dbSHA}}
+	s.dbMu.Unlock()
+	built := db.Meta.Built
+	const batch = 500
+	for lo := 0; lo < len(todo); lo += batch {
+		part := todo[lo:min(lo+batch, len(todo))]
+		refs := make([]store.ImagePackages, len(part))
+		for i, p := range part {
+			refs[i] = p.refs
+		}
+		before, err := s.store.VulnsOf(ctx, refs)
+		if err != nil {
+			return err
+		}
+		// Matching is CPU: spread it over the cores.
+		var wg sync.WaitGroup
+		next := make(chan *partial)
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for p := range next {
+					p.match(db)
+				}
+			}()
+		}
+		for _, p := range part {
+			next <- p
+		}
+		close(next)
+		wg.Wait()
+		var changed []store.Rematched
+		var events []store.Event
+		for _, p := range part {
+			old := before[p.refs.Digest]
+			if !changedRows(old, p.now) {
+				continue
+			}
+			changed = append(changed, store.Rematched{ImagePackages: p.refs, Vulns: p.now})
+			ei := &EventImage{Registry: p.sum.Registry, Repository: p.sum.Repository, Digest: p.refs.Digest, Platform: p.sum.Platform}
+			events = append(events, s.diffEvents(ei, p.refs.Digest, old, p.now, j, db)...)
+		}
+		if len(changed) > 0 {
+			if err := s.store.RematchPackages(ctx, changed, &built, events); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	if err := s.store.MarkMatched(ctx, db.Meta.Built); err != nil {
+	if err := s.store.MarkMatched(ctx, built); err != nil {
 		return err
 	}
 	s.metrics.add("rematched", len(images))
@@ -481,53 +511,49 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 
 var vulnChecks = vuln.Checks()
 
-// rematchPackages is one image of rematchKeys.
-func (s *Server) rematchPackages(ctx context.Context, k *store.KeyedImage, db *advisory.Store) error {
-	im := facts.Image{Digest: k.Summary.Digest, Platform: k.Summary.Platform, Content: &facts.ImageContent{}}
-	if err := json.Unmarshal(k.OS, &im.Content.OS); err != nil {
-		return err
+// partial is an image reduced to the packages an update changed.
+type partial struct {
+	im   facts.Image
+	sum  store.ImageSummary
+	refs store.ImagePackages
+	now  []store.VulnRow
+}
+
+func partialImage(k *store.KeyedImage) (*partial, error) {
+	p := &partial{sum: k.Summary, refs: store.ImagePackages{Digest: k.Summary.Digest},
+		im: facts.Image{Digest: k.Summary.Digest, Platform: k.Summary.Platform, Content: &facts.ImageContent{}}}
+	if err := json.Unmarshal(k.OS, &p.im.Content.OS); err != nil {
+		return nil, err
 	}
 	seen := map[store.PackageRef]bool{}
-	var refs []store.PackageRef
 	for _, raw := range k.Pkgs {
 		var ps []facts.Package
 		if err := json.Unmarshal(raw, &ps); err != nil {
-			return err
+			return nil, err
 		}
-		for _, p := range ps {
+		for _, pk := range ps {
 			// A package filed under two keys (Ubuntu's LTS and plain ecosystems) is
 			// matched once, as the image's inventory lists it once.
-			ref := store.PackageRef{Name: p.Name, PURL: p.PURL}
-			if seen[ref] {
-				continue
+			ref := store.PackageRef{Name: pk.Name, PURL: pk.PURL}
+			if !seen[ref] {
+				seen[ref] = true
+				p.refs.Pkgs = append(p.refs.Pkgs, ref)
+				p.im.Content.Packages = append(p.im.Content.Packages, pk)
 			}
-			seen[ref] = true
-			refs = append(refs, ref)
-			im.Content.Packages = append(im.Content.Packages, p)
 		}
 	}
-	db.MatchImage(&im)
-	snap := &facts.Snapshot{Images: []facts.Image{im}}
-	var now []store.VulnRow
+	return p, nil
+}
+
+// match runs the packages through the matching and the VULN rule.
+func (p *partial) match(db *advisory.Store) {
+	db.MatchImage(&p.im)
+	snap := &facts.Snapshot{Images: []facts.Image{p.im}}
 	for _, f := range check.Run(vulnChecks, snap, check.Options{}) {
 		if f.Vuln != nil && f.Status.Problem() {
-			now = append(now, vulnRow(f))
+			p.now = append(p.now, vulnRow(f))
 		}
 	}
-	before, err := s.store.VulnsOf(ctx, im.Digest, refs)
-	if err != nil {
-		return err
-	}
-	built := db.Meta.Built
-	s.dbMu.Lock()
-	j := &judgement{db: &DatabaseRef{Built: built, SHA256: s.dbSHA}}
-	s.dbMu.Unlock()
-	if !changedRows(before, now) {
-		return nil // MarkMatched records the new database
-	}
-	ei := &EventImage{Registry: k.Summary.Registry, Repository: k.Summary.Repository, Digest: im.Digest, Platform: im.Platform}
-	events := s.diffEvents(ei, im.Digest, before, now, j, db)
-	return s.store.RematchPackages(ctx, im.Digest, refs, &built, now, events)
 }
 
 // diffEvents turns the difference between two judgements of an image's packages into

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,9 +127,10 @@ func BenchmarkFleet(b *testing.B) {
 			for i := range work {
 				im := fleetImage(i)
 				raw, _ := json.Marshal(im)
+				osJSON, _ := json.Marshal(im.Content.OS)
 				// Stored as read and not yet judged: the re-match judges them all.
 				err := st.SaveImage(ctx, store.Image{Digest: im.Digest, Registry: "r.example", Repository: fmt.Sprint("fleet/app", i),
-					Facts: zenc.EncodeAll(raw, nil), Checks: []byte(`{}`), Keys: keysOf(b, im)}, nil, nil, nil, "")
+					Facts: zenc.EncodeAll(raw, nil), OS: osJSON, Checks: []byte(`{}`), Keys: keysOf(b, im)}, nil, nil, nil, "")
 				if err != nil {
 					b.Error(err)
 				}
@@ -183,6 +185,16 @@ func BenchmarkFleet(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(digests)), "images")
 	})
+	if plan, err := st.Pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+store.WhereIsSQL, "CVE-2020-36000"); err == nil {
+		var lines []string
+		for plan.Next() {
+			var l string
+			plan.Scan(&l)
+			lines = append(lines, l)
+		}
+		plan.Close()
+		b.Logf("where-is plan:\n%s", strings.Join(lines, "\n"))
+	}
 	b.Run("where-is", func(b *testing.B) {
 		n := 0
 		for b.Loop() {

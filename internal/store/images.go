@@ -378,44 +378,81 @@ func (s *Store) PackagesFor(ctx context.Context, keys []PackageKey) (map[string]
 // PackageRef names a package instance of an image: its name and package URL.
 type PackageRef struct{ Name, PURL string }
 
-// VulnsOf returns an image's vulnerability rows for some of its packages.
-func (s *Store) VulnsOf(ctx context.Context, digest string, pkgs []PackageRef) ([]VulnRow, error) {
-	names := make([]string, len(pkgs))
-	purls := make([]string, len(pkgs))
-	for i, p := range pkgs {
-		names[i], purls[i] = p.Name, p.PURL
+// ImagePackages is some packages of one image, for a batch of re-matches.
+type ImagePackages struct {
+	Digest string
+	Pkgs   []PackageRef
+}
+
+func triples(ims []ImagePackages) (digests, names, purls []string) {
+	for _, im := range ims {
+		for _, p := range im.Pkgs {
+			digests, names, purls = append(digests, im.Digest), append(names, p.Name), append(purls, p.PURL)
+		}
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
-		FROM image_vulns v JOIN unnest($2::text[], $3::text[]) AS p(name, purl) ON v.package = p.name AND v.path = p.purl
-		WHERE v.digest = $1`, digest, names, purls)
+	return digests, names, purls
+}
+
+// VulnsOf returns, by image, the vulnerability rows of the packages named, in one query.
+func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]VulnRow, error) {
+	digests, names, purls := triples(ims)
+	rows, err := s.Pool.Query(ctx, `SELECT v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
+		FROM image_vulns v JOIN unnest($1::text[], $2::text[], $3::text[]) AS p(digest, name, purl)
+			ON v.digest = p.digest AND v.package = p.name AND v.path = p.purl`, digests, names, purls)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (VulnRow, error) {
+	defer rows.Close()
+	out := map[string][]VulnRow{}
+	for rows.Next() {
+		var d string
 		var v VulnRow
-		err := r.Scan(&v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path)
-		return v, err
-	})
+		if err := rows.Scan(&d, &v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path); err != nil {
+			return nil, err
+		}
+		out[d] = append(out[d], v)
+	}
+	return out, rows.Err()
 }
 
-// RematchPackages replaces an image's vulnerability rows for some of its packages (a
-// re-match of the packages an update changed), with the events the change causes.
-func (s *Store) RematchPackages(ctx context.Context, digest string, pkgs []PackageRef, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
-	names := make([]string, len(pkgs))
-	purls := make([]string, len(pkgs))
-	for i, p := range pkgs {
-		names[i], purls[i] = p.Name, p.PURL
+// Rematched is one image's new rows for some of its packages.
+type Rematched struct {
+	ImagePackages
+	Vulns []VulnRow
+}
+
+// RematchPackages replaces, for many images at once, the vulnerability rows of the
+// packages an update changed, records the database they were matched with, and writes
+// the events, in one transaction and a handful of statements.
+func (s *Store) RematchPackages(ctx context.Context, changed []Rematched, dbBuilt *time.Time, events []Event) error {
+	ims := make([]ImagePackages, len(changed))
+	var ds []string
+	var rows [][]any
+	for i, c := range changed {
+		ims[i] = c.ImagePackages
+		ds = append(ds, c.Digest)
+		for _, v := range c.Vulns {
+			aliases := v.Aliases
+			if aliases == nil {
+				aliases = []string{}
+			}
+			rows = append(rows, []any{c.Digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Status, v.Severity, v.Path})
+		}
 	}
+	digests, names, purls := triples(ims)
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = $1", digest, dbBuilt); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = ANY($1)", ds, dbBuilt); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v USING unnest($2::text[], $3::text[]) AS p(name, purl)
-			WHERE v.digest = $1 AND v.package = p.name AND v.path = p.purl`, digest, names, purls); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v USING unnest($1::text[], $2::text[], $3::text[]) AS p(digest, name, purl)
+			WHERE v.digest = p.digest AND v.package = p.name AND v.path = p.purl`, digests, names, purls); err != nil {
 			return err
 		}
-		if err := insertVulns(ctx, tx, digest, vulns); err != nil {
-			return err
+		if len(rows) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_vulns"},
+				[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "status", "severity", "path"}, pgx.CopyFromRows(rows)); err != nil {
+				return err
+			}
 		}
 		return addEvents(ctx, tx, events)
 	})

@@ -11,19 +11,19 @@ import (
 
 // ImageSummary is an image in a listing.
 type ImageSummary struct {
-	Digest     string          `json:"digest"`
-	Registry   string          `json:"registry"`
-	Repository string          `json:"repository"`
-	Platform   string          `json:"platform,omitempty"`
-	Tags       []string        `json:"tags"`
-	Covered    bool            `json:"covered"`
+	Digest     string   `json:"digest"`
+	Registry   string   `json:"registry"`
+	Repository string   `json:"repository"`
+	Platform   string   `json:"platform,omitempty"`
+	Tags       []string `json:"tags"`
+	Covered    bool     `json:"covered"`
 	// Findings counts by status the findings of every rule but VULN (what the
 	// database cannot change); Vulnerabilities counts the current ones by severity.
 	Findings        json.RawMessage `json:"findings"`
 	Vulnerabilities map[string]int  `json:"vulnerabilities"`
-	DBBuilt    *time.Time      `json:"db_built,omitempty"`
-	ScannedAt  time.Time       `json:"scanned_at"`
-	MatchedAt  time.Time       `json:"matched_at"`
+	DBBuilt         *time.Time      `json:"db_built,omitempty"`
+	ScannedAt       time.Time       `json:"scanned_at"`
+	MatchedAt       time.Time       `json:"matched_at"`
 }
 
 // ImageFilter narrows a listing; After is the last digest of the previous page.
@@ -72,17 +72,7 @@ type Affected struct {
 func (s *Store) WhereIs(ctx context.Context, id string) ([]Affected, error) {
 	// Two index scans (the ID's b-tree, the aliases' GIN) rather than one OR, which
 	// PostgreSQL answers by reading every row.
-	rows, err := s.Pool.Query(ctx, `
-		WITH hits AS (
-			SELECT * FROM image_vulns WHERE vuln_id = $1
-			UNION
-			SELECT * FROM image_vulns WHERE aliases @> ARRAY[$1]::text[])
-		SELECT h.digest, i.registry, i.repository, coalesce(t.tags, '{}'),
-			h.vuln_id, h.aliases, h.package, h.installed, h.fixed, h.status, h.severity, h.path
-		FROM hits h JOIN images i ON i.digest = h.digest
-		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) AS tags FROM image_refs r
-			WHERE r.digest = h.digest AND r.tag <> '') t ON true
-		ORDER BY i.repository, h.digest, h.package, h.path`, id)
+	rows, err := s.Pool.Query(ctx, WhereIsSQL, id)
 	if err != nil {
 		return nil, err
 	}
@@ -194,3 +184,16 @@ func (s *Store) SetAdvisories(ctx context.Context, built time.Time, sha string, 
 		ON CONFLICT (id) DO UPDATE SET built = $1, sha256 = $2, sources = $3, loaded_at = now()`, built, sha, b)
 	return err
 }
+
+// WhereIsSQL is the query of WhereIs ($1: the ID or alias).
+const WhereIsSQL = `
+		WITH hits AS (
+			SELECT * FROM image_vulns WHERE vuln_id = $1
+			UNION
+			SELECT * FROM image_vulns WHERE aliases @> ARRAY[$1]::text[])
+		SELECT h.digest, i.registry, i.repository, coalesce(t.tags, '{}'),
+			h.vuln_id, h.aliases, h.package, h.installed, h.fixed, h.status, h.severity, h.path
+		FROM hits h JOIN images i ON i.digest = h.digest
+		LEFT JOIN LATERAL (SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) AS tags FROM image_refs r
+			WHERE r.digest = h.digest AND r.tag <> '') t ON true
+		ORDER BY i.repository, h.digest, h.package, h.path`
