@@ -431,10 +431,13 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	if len(keys) == 0 {
 		return s.store.MarkMatched(ctx, db.Meta.Built)
 	}
+	var tRead, tMatch, tWrite time.Duration
+	t0 := time.Now()
 	images, err := s.store.PackagesFor(ctx, keys)
 	if err != nil {
 		return err
 	}
+	tRead += time.Since(t0)
 	var todo []*partial
 	for _, k := range images {
 		if k.Summary.DBBuilt == nil {
@@ -460,10 +463,13 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 		for i, p := range part {
 			refs[i] = p.refs
 		}
+		t0 = time.Now()
 		before, err := s.store.VulnsOf(ctx, refs)
 		if err != nil {
 			return err
 		}
+		tRead += time.Since(t0)
+		t0 = time.Now()
 		// Matching is CPU: spread it over the cores.
 		var wg sync.WaitGroup
 		next := make(chan *partial)
@@ -481,6 +487,8 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 		}
 		close(next)
 		wg.Wait()
+		tMatch += time.Since(t0)
+		t0 = time.Now()
 		var changed []store.Rematched
 		var events []store.Event
 		for _, p := range part {
@@ -488,7 +496,7 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 			if !changedRows(old, p.now) {
 				continue
 			}
-			changed = append(changed, store.Rematched{ImagePackages: p.refs, Vulns: p.now})
+			changed = append(changed, store.Rematched{ImagePackages: p.refs, Old: old, Vulns: p.now})
 			ei := &EventImage{Registry: p.sum.Registry, Repository: p.sum.Repository, Digest: p.refs.Digest, Platform: p.sum.Platform}
 			events = append(events, s.diffEvents(ei, p.refs.Digest, old, p.now, j, db)...)
 		}
@@ -497,6 +505,7 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 				return err
 			}
 		}
+		tWrite += time.Since(t0)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -505,7 +514,8 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 		return err
 	}
 	s.metrics.add("rematched", len(images))
-	s.log.Info("re-matched the changed packages after an advisory update", "images", len(images), "keys", len(keys), "took", time.Since(start).Round(time.Millisecond))
+	s.log.Info("re-matched the changed packages after an advisory update", "images", len(images), "keys", len(keys), "took", time.Since(start).Round(time.Millisecond),
+		"reading", tRead.Round(time.Millisecond), "matching", tMatch.Round(time.Millisecond), "writing", tWrite.Round(time.Millisecond))
 	return ctx.Err()
 }
 

@@ -113,7 +113,7 @@ func BenchmarkFleet(b *testing.B) {
 	start := time.Now()
 	fleetDB(b, filepath.Join(data, "db"), 0)
 	b.Logf("advisory database: %s", time.Since(start).Round(time.Millisecond))
-	s, err := New(Options{Store: st, Config: &Config{Workers: 2}, DataDir: data, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := New(Options{Store: st, Config: &Config{Workers: 2}, DataDir: data, Log: slog.New(slog.NewTextHandler(benchLog(), nil))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -222,4 +222,12 @@ func storeKeys(ks []advisory.Key) []store.PackageKey {
 		out[i] = store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name}
 	}
 	return out
+}
+
+// benchLog is where the benchmark's server logs: stderr with -v, else nowhere.
+func benchLog() io.Writer {
+	if testing.Verbose() {
+		return os.Stderr
+	}
+	return io.Discard
 }

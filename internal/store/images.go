@@ -384,21 +384,20 @@ type ImagePackages struct {
 	Pkgs   []PackageRef
 }
 
-func triples(ims []ImagePackages) (digests, names, purls []string) {
-	for _, im := range ims {
+// VulnsOf returns, by image, the vulnerability rows of the packages named. The rows of
+// the images are read by digest (the primary key's prefix) and filtered here: a join on
+// every (image, package) pair makes PostgreSQL walk each image's rows once per pair.
+func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]VulnRow, error) {
+	want := map[[3]string]bool{}
+	ds := make([]string, len(ims))
+	for i, im := range ims {
+		ds[i] = im.Digest
 		for _, p := range im.Pkgs {
-			digests, names, purls = append(digests, im.Digest), append(names, p.Name), append(purls, p.PURL)
+			want[[3]string{im.Digest, p.Name, p.PURL}] = true
 		}
 	}
-	return digests, names, purls
-}
-
-// VulnsOf returns, by image, the vulnerability rows of the packages named, in one query.
-func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]VulnRow, error) {
-	digests, names, purls := triples(ims)
-	rows, err := s.Pool.Query(ctx, `SELECT v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
-		FROM image_vulns v JOIN unnest($1::text[], $2::text[], $3::text[]) AS p(digest, name, purl)
-			ON v.digest = p.digest AND v.package = p.name AND v.path = p.purl`, digests, names, purls)
+	rows, err := s.Pool.Query(ctx, `SELECT digest, vuln_id, aliases, package, installed, fixed, status, severity, path
+		FROM image_vulns WHERE digest = ANY($1)`, ds)
 	if err != nil {
 		return nil, err
 	}
@@ -410,27 +409,32 @@ func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]
 		if err := rows.Scan(&d, &v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path); err != nil {
 			return nil, err
 		}
-		out[d] = append(out[d], v)
+		if want[[3]string{d, v.Package, v.Path}] {
+			out[d] = append(out[d], v)
+		}
 	}
 	return out, rows.Err()
 }
 
-// Rematched is one image's new rows for some of its packages.
+// Rematched is one image's new rows for some of its packages, and the rows they
+// replace.
 type Rematched struct {
 	ImagePackages
-	Vulns []VulnRow
+	Old, Vulns []VulnRow
 }
 
 // RematchPackages replaces, for many images at once, the vulnerability rows of the
 // packages an update changed, records the database they were matched with, and writes
 // the events, in one transaction and a handful of statements.
 func (s *Store) RematchPackages(ctx context.Context, changed []Rematched, dbBuilt *time.Time, events []Event) error {
-	ims := make([]ImagePackages, len(changed))
 	var ds []string
 	var rows [][]any
-	for i, c := range changed {
-		ims[i] = c.ImagePackages
+	var od, oid, opkg, oinst, opath []string
+	for _, c := range changed {
 		ds = append(ds, c.Digest)
+		for _, v := range c.Old {
+			od, oid, opkg, oinst, opath = append(od, c.Digest), append(oid, v.ID), append(opkg, v.Package), append(oinst, v.Installed), append(opath, v.Path)
+		}
 		for _, v := range c.Vulns {
 			aliases := v.Aliases
 			if aliases == nil {
@@ -439,13 +443,15 @@ func (s *Store) RematchPackages(ctx context.Context, changed []Rematched, dbBuil
 			rows = append(rows, []any{c.Digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Status, v.Severity, v.Path})
 		}
 	}
-	digests, names, purls := triples(ims)
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = ANY($1)", ds, dbBuilt); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v USING unnest($1::text[], $2::text[], $3::text[]) AS p(digest, name, purl)
-			WHERE v.digest = p.digest AND v.package = p.name AND v.path = p.purl`, digests, names, purls); err != nil {
+		// The old rows by their primary key: one index probe each.
+		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v
+			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(digest, id, pkg, installed, path)
+			WHERE v.digest = k.digest AND v.vuln_id = k.id AND v.package = k.pkg AND v.installed = k.installed AND v.path = k.path`,
+			od, oid, opkg, oinst, opath); err != nil {
 			return err
 		}
 		if len(rows) > 0 {
