@@ -196,3 +196,51 @@ func TestAPIHostileInput(t *testing.T) {
 		t.Errorf("notification: %d, queue %v", code, depth)
 	}
 }
+
+// TestRecurringJobsNeverFail: a registry that stays unreachable keeps its poll job
+// queued (with backoff) however many times it fails; a scan gives up after 8; an
+// update job left from a configuration that no longer updates ends.
+func TestRecurringJobsNeverFail(t *testing.T) {
+	s, _, _ := testServer(t)
+	ctx := context.Background()
+	cfg, err := ParseConfig([]byte("registries:\n  - url: http://127.0.0.1:1\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cfg = cfg
+	st := s.store
+	st.EnqueueAt(ctx, jobPoll, "poll:127.0.0.1:1", pollPayload{Host: "127.0.0.1:1"}, time.Now())
+	st.EnqueueAt(ctx, jobUpdate, "advisories:update", struct{}{}, time.Now())
+	st.EnqueueAt(ctx, jobScan, "scan:x", ScanPayload{Host: "127.0.0.1:1", Repository: "app", Digest: "sha256:" + strings.Repeat("a", 64)}, time.Now())
+	for range 10 {
+		if _, err := st.Pool.Exec(ctx, "UPDATE jobs SET run_at = now() WHERE state = 'queued'"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			j, err := st.Lease(ctx, s.owner, jobKinds, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j == nil {
+				break
+			}
+			s.run(ctx, j)
+		}
+	}
+	states := map[string]string{}
+	rows, _ := st.Pool.Query(ctx, "SELECT kind, state FROM jobs")
+	for rows.Next() {
+		var k, v string
+		rows.Scan(&k, &v)
+		states[k] = v
+	}
+	rows.Close()
+	if states[jobPoll] != "queued" || states[jobScan] != "failed" || states[jobUpdate] != "done" {
+		t.Fatalf("after 10 rounds: %v, want poll queued, scan failed, update done", states)
+	}
+	var n int
+	st.Pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE kind = 'image.failed'").Scan(&n)
+	if n != 1 {
+		t.Errorf("%d image.failed events, want 1", n)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -215,8 +216,13 @@ func (s *Server) run(ctx context.Context, j *store.Job) {
 	}
 	attempts := 8
 	var perm errPermanent
-	if errors.As(err, &perm) {
+	switch {
+	case errors.As(err, &perm):
 		attempts = 0
+	case j.Kind == jobPoll || j.Kind == jobUpdate || j.Kind == jobImport:
+		// A recurring job never fails for good: a registry or a mirror down for a day
+		// is retried (backoff up to an hour) until it answers.
+		attempts = math.MaxInt32
 	}
 	s.log.Warn("job failed", "job", j.Key, "attempt", j.Attempts, "error", err)
 	if j.Attempts >= attempts && j.Kind == jobScan {
@@ -263,11 +269,17 @@ func (s *Server) handle(ctx context.Context, j *store.Job) error {
 		}
 		return s.scan(ctx, j, p)
 	case jobUpdate:
+		if s.cfg.Advisories.Update == 0 {
+			return s.store.Done(ctx, j.ID, s.owner) // updates were turned off
+		}
 		if err := s.advisories(ctx, true); err != nil {
 			return err
 		}
 		return s.store.Reschedule(ctx, j.ID, s.owner, time.Duration(s.cfg.Advisories.Update))
 	case jobImport:
+		if s.cfg.Advisories.ImportDir == "" {
+			return s.store.Done(ctx, j.ID, s.owner)
+		}
 		if err := s.advisories(ctx, false); err != nil {
 			return err
 		}
