@@ -191,3 +191,37 @@ func TestOpenErrorsHidePasswords(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestMigrateEarlyLayout: a database a development build migrated to the early version
+// 1 (a report column, no checks) is brought to the current layout by migration 2.
+func TestMigrateEarlyLayout(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ms, _ := Migrations()
+	_, err = s.Pool.Exec(ctx, ms[0].SQL+`
+		ALTER TABLE images DROP COLUMN checks; ALTER TABLE images DROP COLUMN os;
+		ALTER TABLE images ADD COLUMN report bytea NOT NULL DEFAULT ''; ALTER TABLE images ADD COLUMN summary jsonb;
+		ALTER TABLE image_packages DROP COLUMN pkgs; ALTER TABLE image_vulns DROP COLUMN status;
+		DROP TABLE harbor_scans; DROP TABLE advisory_db;
+		INSERT INTO images (digest, registry, repository, facts, covered, scanned_at, matched_at) VALUES ('sha256:old', 'r', 'a', '', false, now(), now());
+		CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init');`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Migrate(ctx); err != nil || len(got) != len(ms)-1 {
+		t.Fatalf("migrate: %v %v", got, err)
+	}
+	if n, err := s.Totals(ctx); err != nil || n.Images != 0 {
+		t.Fatalf("after migrating the early layout: %+v %v", n, err)
+	}
+	im := Image{Digest: "sha256:new", Registry: "r", Repository: "a", Facts: []byte{1}, Checks: []byte(`{}`),
+		Keys: []PackageKey{{Ecosystem: "Go", Name: "x", Pkgs: []byte(`[]`)}}, Vulns: []VulnRow{{ID: "GO-1", Package: "x", Installed: "1", Status: "fixed", Severity: "high"}}}
+	if err := s.SaveImage(ctx, im, nil, nil, nil, ""); err != nil {
+		t.Fatalf("saving in the migrated layout: %v", err)
+	}
+}
