@@ -431,13 +431,13 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	if len(keys) == 0 {
 		return s.store.MarkMatched(ctx, db.Meta.Built)
 	}
-	var tRead, tMatch, tWrite time.Duration
+	var tPkgs, tRead, tMatch, tWrite time.Duration
 	t0 := time.Now()
 	images, err := s.store.PackagesFor(ctx, keys)
 	if err != nil {
 		return err
 	}
-	tRead += time.Since(t0)
+	tPkgs = time.Since(t0)
 	var todo []*partial
 	for _, k := range images {
 		if k.Summary.DBBuilt == nil {
@@ -515,7 +515,7 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	}
 	s.metrics.add("rematched", len(images))
 	s.log.Info("re-matched the changed packages after an advisory update", "images", len(images), "keys", len(keys), "took", time.Since(start).Round(time.Millisecond),
-		"reading", tRead.Round(time.Millisecond), "matching", tMatch.Round(time.Millisecond), "writing", tWrite.Round(time.Millisecond))
+		"packages", tPkgs.Round(time.Millisecond), "rows", tRead.Round(time.Millisecond), "matching", tMatch.Round(time.Millisecond), "writing", tWrite.Round(time.Millisecond))
 	return ctx.Err()
 }
 

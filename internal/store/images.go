@@ -390,14 +390,22 @@ type ImagePackages struct {
 func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]VulnRow, error) {
 	want := map[[3]string]bool{}
 	ds := make([]string, len(ims))
+	names := map[string]bool{}
 	for i, im := range ims {
 		ds[i] = im.Digest
 		for _, p := range im.Pkgs {
 			want[[3]string{im.Digest, p.Name, p.PURL}] = true
+			names[p.Name] = true
 		}
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT digest, vuln_id, aliases, package, installed, fixed, status, severity, path
-		FROM image_vulns WHERE digest = ANY($1)`, ds)
+	pkgs := make([]string, 0, len(names))
+	for n := range names {
+		pkgs = append(pkgs, n)
+	}
+	// The package condition is checked in the primary key's index (its third column),
+	// so only the rows of the changed packages are fetched.
+	rows, err := s.Pool.Query(ctx, `SELECT v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
+		FROM unnest($1::text[]) AS d(digest) JOIN image_vulns v ON v.digest = d.digest AND v.package = ANY($2)`, ds, pkgs)
 	if err != nil {
 		return nil, err
 	}
