@@ -699,6 +699,43 @@ func TestServeHostSubmit(t *testing.T) {
 		t.Errorf("an unknown host: %d", code)
 	}
 
+	// dockaudit image --submit: the images as read go to the service, which judges and
+	// keeps them; the packages and every finding but the vulnerability rule's equal the
+	// CLI's (the service has no advisory database here; the CLI may have one).
+	tag := "dockaudit-it-submit:1"
+	image(t, tag)
+	local := jsonReport(t, nil, "image", "--submit", srv.url, "--token-file", submitTok, tag)
+	var imgs serve.Page[store.ImageSummary]
+	if code := srv.get(t, "/api/v1/images", &imgs); code != 200 || len(imgs.Items) != 1 {
+		t.Fatalf("submitted images: %d %+v", code, imgs)
+	}
+	it := imgs.Items[0]
+	if it.Registry != serve.SubmittedRegistry || it.Repository != "dockaudit-it-submit" || len(it.Tags) != 1 || it.Tags[0] != "1" || it.Covered {
+		t.Errorf("submitted image listed as %+v", it)
+	}
+	var kept report.Report
+	if code := srv.get(t, "/api/v1/images/"+it.Digest, &kept); code != 200 {
+		t.Fatalf("submitted image: %d", code)
+	}
+	strip := func(r *report.Report) *report.Report {
+		out := *r
+		out.Findings = nil
+		for _, f := range r.Findings {
+			if f.Rule != "VULN" {
+				out.Findings = append(out.Findings, f)
+			}
+		}
+		return &out
+	}
+	lf, lp := comparable(strip(local))
+	kf, kp := comparable(strip(&kept))
+	if d := cmp.Diff(lf, kf); d != "" {
+		t.Errorf("submitted image's findings (-cli +serve):\n%s", d)
+	}
+	if d := cmp.Diff(lp, kp); d != "" || len(kp) == 0 {
+		t.Errorf("submitted image's packages (-cli +serve):\n%s", d)
+	}
+
 	r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", readTok, "--include", "CIS-2.1")
 	if r.code != 1 || !strings.Contains(r.stderr, "403 Forbidden: this token's scope is read; this needs submit") {
 		t.Errorf("a read token: exit %d: %s", r.code, r.stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
+	imagefacts "github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
 )
@@ -139,6 +141,8 @@ func runImage(ctx context.Context, args []string, e env) int {
 	var severities, vexFiles listFlag
 	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info, and unknown for the unrated)")
 	fs.Var(&vexFiles, "vex", "apply the OpenVEX statements in `FILE` (not_affected and fixed suppress findings); repeatable")
+	var sub submitFlags
+	sub.register(fs)
 	refs, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -159,6 +163,9 @@ func runImage(ctx context.Context, args []string, e env) int {
 	}
 	if err == nil {
 		err = outputClash(of.output, append(append([]string{of.ignoreFile}, vexFiles...), refPaths(refs)...)...)
+	}
+	if err == nil {
+		err = sub.check()
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit image: %v\n", err)
@@ -188,7 +195,34 @@ func runImage(ctx context.Context, args []string, e env) int {
 	if e.stderrTTY {
 		progress = e.stderr
 	}
+	var submission []byte
+	submitted := 0
+	if sub.url != "" {
+		// Kept as read, before matching: the service judges them with its database.
+		opts.OnRead = func(images []imagefacts.Image) error {
+			var ok []imagefacts.Image
+			for _, im := range images {
+				if im.Error == "" {
+					ok = append(ok, im)
+				}
+			}
+			submitted = len(ok)
+			if len(ok) == 0 {
+				return nil
+			}
+			var err error
+			submission, err = json.Marshal(map[string]any{"images": ok})
+			return err
+		}
+	}
 	r, err := app.Image(ctx, opts, e.stdout, progress)
+	if submission != nil && r != nil {
+		if serr := sub.submitImages(ctx, submission); serr != nil {
+			fmt.Fprintf(e.stderr, "dockaudit image: %v\n", serr)
+			return exitFailed
+		}
+		fmt.Fprintf(progress, "dockaudit: %d images submitted\n", submitted)
+	}
 	var me *app.MissingError
 	if errors.As(err, &me) {
 		for _, m := range me.Missing {

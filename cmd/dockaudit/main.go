@@ -412,6 +412,7 @@ func runHost(ctx context.Context, args []string, e env) int {
 	daemon.register(fs)
 	var sub submitFlags
 	sub.register(fs)
+	sub.registerName(fs)
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code
 	}

@@ -26,8 +26,12 @@ type submitFlags struct {
 }
 
 func (s *submitFlags) register(fs *flags) {
-	fs.StringVar(&s.url, "submit", "", "also send the report to the dockaudit serve at `URL` (https://, or http:// on loopback), which keeps it in the host's history")
+	fs.StringVar(&s.url, "submit", "", "also send what was read to the dockaudit serve at `URL` (https://, or http:// on loopback), which keeps it")
 	fs.StringVar(&s.tokenFile, "token-file", "", "the API token for --submit, from `FILE` (a submit-scope token: dockaudit serve token create --scope submit)")
+}
+
+// registerName adds --submit-name (dockaudit host).
+func (s *submitFlags) registerName(fs *flags) {
 	fs.StringVar(&s.name, "submit-name", "", "the host `NAME` the report is kept under (default: the daemon's name)")
 }
 
@@ -57,7 +61,7 @@ func (s *submitFlags) check() error {
 	if s.token = strings.TrimSpace(string(b)); s.token == "" || strings.ContainsAny(s.token, " \n\r\t") {
 		return fmt.Errorf("--token-file %s: want one token on one line", s.tokenFile)
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/v1/reports"
+	u.Path = strings.TrimSuffix(u.Path, "/")
 	s.endpoint = u
 	return nil
 }
@@ -88,11 +92,23 @@ func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, err
 	if err != nil {
 		return "", err
 	}
+	return name, s.post(ctx, "/api/v1/reports", body)
+}
+
+// submitImages sends images as read (before matching) for the service to judge and
+// keep.
+func (s *submitFlags) submitImages(ctx context.Context, images []byte) error {
+	return s.post(ctx, "/api/v1/images", images)
+}
+
+func (s *submitFlags) post(ctx context.Context, path string, body []byte) error {
+	u := *s.endpoint
+	u.Path += path
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+s.token)
@@ -101,7 +117,7 @@ func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, err
 	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("submit to %s: %w", s.endpoint.Redacted(), err)
+		return fmt.Errorf("submit to %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -111,7 +127,7 @@ func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, err
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			msg += ": " + e.Error
 		}
-		return "", fmt.Errorf("submit to %s: %s", s.endpoint.Redacted(), msg)
+		return fmt.Errorf("submit to %s: %s", u.Redacted(), msg)
 	}
-	return name, nil
+	return nil
 }

@@ -43,6 +43,9 @@ type ImageOptions struct {
 	// Concurrency bounds how many images are read at once.
 	Concurrency int
 	Now         func() time.Time
+	// OnRead, when set, sees the images as read, before they are matched (dockaudit
+	// image --submit keeps them for the service); an error stops the run.
+	OnRead func([]facts.Image) error
 }
 
 // SourceOptions say how dockaudit image and sbom reach and read images.
@@ -98,6 +101,11 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	images, notes, err := ReadImages(ctx, opts.Refs, opts.Source, opts.Concurrency, progress)
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnRead != nil {
+		if err := opts.OnRead(images); err != nil {
+			return nil, err
+		}
 	}
 	r, failed, err := ImageReport(images, notes, opts)
 	if err != nil {

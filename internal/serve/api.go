@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
@@ -69,6 +70,7 @@ func (s *Server) Handler(noAuth bool) http.Handler {
 	mux.HandleFunc("GET /api/v1/hosts/{name}", auth("read", s.getHost))
 	mux.HandleFunc("GET /api/v1/events", auth("read", s.listEvents))
 	mux.HandleFunc("POST /api/v1/reports", auth("submit", s.submit))
+	mux.HandleFunc("POST /api/v1/images", auth("submit", s.submitImages))
 	mux.HandleFunc("POST /api/v1/scan", auth("scan", s.requestScan))
 	mux.HandleFunc("POST /hooks/registry", s.registryHook)
 	s.harborRoutes(mux, auth)
@@ -442,4 +444,74 @@ func (s *Server) registryHook(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusAccepted, map[string]int{"queued": queued})
+}
+
+// ImageSubmission is what dockaudit image --submit sends: the images as read, before
+// matching; the service judges them with its own database and keeps them re-matched.
+type ImageSubmission struct {
+	Images []facts.Image `json:"images"`
+}
+
+// SubmittedImages is the answer: the digests the images are kept under.
+type SubmittedImages struct {
+	Digests []string `json:"digests"`
+}
+
+// SubmittedRegistry is the registry name of images submitted rather than pulled.
+const SubmittedRegistry = "submitted"
+
+func (s *Server) submitImages(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReportBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the submission is larger than %d MiB", maxReportBody>>20))
+		return
+	}
+	var sub ImageSubmission
+	if err := json.Unmarshal(body, &sub); err != nil {
+		writeError(w, http.StatusBadRequest, "not an image submission: "+firstLine(err.Error()))
+		return
+	}
+	if len(sub.Images) == 0 || len(sub.Images) > 100 {
+		writeError(w, http.StatusBadRequest, "images: 1 to 100 per submission")
+		return
+	}
+	out := SubmittedImages{Digests: []string{}}
+	for _, im := range sub.Images {
+		d := im.Digest
+		if d == "" {
+			d = im.ID // a daemon image: its configuration's digest
+		}
+		if im.Error != "" || im.Content == nil || !validDigest(d) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("image %q: not an image as dockaudit image reads one (a sha256 digest or ID, and its content)", firstLine(im.Ref)))
+			return
+		}
+		repo, tag := refName(im.Ref)
+		if err := s.keep(r.Context(), im, ScanPayload{Host: SubmittedRegistry, Repository: repo, Tag: tag, Digest: d}, nil); err != nil {
+			s.storeError(w, err)
+			return
+		}
+		out.Digests = append(out.Digests, d)
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// refName splits what dockaudit image was given ("registry:host/app:1", "app:1",
+// "docker-archive:x.tar") into a repository and a tag.
+func refName(ref string) (repo, tag string) {
+	if i := strings.Index(ref, ":"); i > 0 && !strings.ContainsAny(ref[:i], "/.") {
+		switch ref[:i] {
+		case "registry", "daemon", "docker-archive", "oci", "dir":
+			ref = ref[i+1:]
+		}
+	}
+	if i := strings.LastIndex(ref, "@"); i >= 0 {
+		ref = ref[:i]
+	}
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref, tag = ref[:i], ref[i+1:]
+	}
+	if len(ref) > 255 {
+		ref = ref[:255]
+	}
+	return ref, tag
 }

@@ -61,6 +61,12 @@ func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(str
 		s.metrics.add("scan_errors", 1)
 		return errors.New(im.Error)
 	}
+	return s.keep(ctx, im, p, j)
+}
+
+// keep judges an image as read and stores it with its events (ending job, when set,
+// in the same transaction).
+func (s *Server) keep(ctx context.Context, im facts.Image, p ScanPayload, j *store.Job) error {
 	raw, err := json.Marshal(im)
 	if err != nil {
 		return err

@@ -175,6 +175,9 @@ func TestAPIHostileInput(t *testing.T) {
 		{"POST", "/hooks/registry", "wrong", `{"events":[]}`, 401, "unknown notification secret"},
 		{"POST", "/hooks/registry", "notify", `{"events":` + strings.Repeat("[", maxHookBody), 400, "not a registry notification envelope"},
 		{"GET", "/api/v2/images", toks["read"], "", 404, "no such endpoint: GET /api/v2/images (see docs/api.md)"},
+		{"POST", "/api/v1/images", toks["submit"], `{"images":[]}`, 400, "images: 1 to 100 per submission"},
+		{"POST", "/api/v1/images", toks["submit"], `{"images":[{"ref":"app:1","id":"latest"}]}`, 400, `image "app:1": not an image as dockaudit image reads one (a sha256 digest or ID, and its content)`},
+		{"POST", "/api/v1/images", toks["read"], `{}`, 403, "this token's scope is read; this needs submit"},
 	} {
 		code, msg := do(c.method, c.path, c.tok, c.body)
 		if code != c.code || msg != c.msg {
