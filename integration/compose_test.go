@@ -2,7 +2,6 @@ package integration
 
 import (
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,24 +104,14 @@ func TestCompose(t *testing.T) {
 	})
 	compose("up", "-d", "--no-build")
 	srv := &server{url: "http://127.0.0.1:8080"}
-	eventually(t, "the service answers", 90*time.Second, func() bool {
-		resp, err := http.Get(srv.url + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	eventually(t, "the service answers", 90*time.Second, func() bool { return healthy(srv.url) })
 	tok := compose("exec", "-T", "dockaudit", "/dockaudit", "serve", "token", "create",
 		"--database", "postgres://dockaudit:dockaudit@postgres/dockaudit?sslmode=disable", "--scope", "read")
 	srv.token = strings.TrimSpace(tok)
 
 	tag := "dockaudit-it-compose:1"
 	image(t, tag)
-	remote := "127.0.0.1:5000/compose/busybox:1"
-	docker(t, "tag", tag, remote)
-	t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
-	docker(t, "push", remote)
+	pushAs(t, tag, "127.0.0.1:5000/compose/busybox:1")
 	var page serve.Page[store.ImageSummary]
 	eventually(t, "the pushed image is scanned (from the registry's notification; polling is every minute)", 50*time.Second, func() bool {
 		return srv.get(t, "/api/v1/images", &page) == 200 && len(page.Items) == 1

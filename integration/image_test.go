@@ -270,9 +270,7 @@ func TestImageFromRegistry(t *testing.T) {
 	image(t, tag)
 	// The daemon pushes over loopback, which it (like dockaudit) allows in plain HTTP.
 	remote := "127.0.0.1:" + port + "/dockaudit/busybox:1"
-	docker(t, "tag", tag, remote)
-	t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
-	docker(t, "push", remote)
+	pushAs(t, tag, remote)
 
 	viaDaemon := jsonReport(t, nil, "image", tag)
 	viaRegistry := jsonReport(t, []string{"DOCKER_HOST=unix:///nonexistent.sock", "DOCKER_CONFIG=" + t.TempDir()}, "image", "--insecure", "registry:"+remote)

@@ -224,10 +224,7 @@ func TestRegistryConfigurations(t *testing.T) {
 		})
 		tag := "dockaudit-it-busybox:regprobe"
 		image(t, tag)
-		remote := addr + "/team/app:1"
-		docker(t, "tag", tag, remote)
-		t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
-		docker(t, "push", remote)
+		pushAs(t, tag, addr+"/team/app:1")
 		before := tree(t, storage)
 		rep := decode(t, dockaudit(t, nil, "registry", "-f", "json", "--probe-push", "http://"+addr))
 		want := []string{

@@ -148,6 +148,15 @@ func image(t *testing.T, tag string) {
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
 }
 
+// pushAs tags a daemon image as remote and pushes it there; the tag is removed at
+// cleanup.
+func pushAs(t *testing.T, tag, remote string) {
+	t.Helper()
+	docker(t, "tag", tag, remote)
+	t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
+	docker(t, "push", remote)
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,14 +78,7 @@ func TestREADMEServe(t *testing.T) {
 		}
 	})
 	srv := &server{url: "http://127.0.0.1:8080", cmd: two, log: log}
-	eventually(t, "the README's service answers", 30*time.Second, func() bool {
-		resp, err := http.Get(srv.url + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	eventually(t, "the README's service answers", 30*time.Second, func() bool { return healthy(srv.url) })
 	tok := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "read")
 	if tok.code != 0 {
 		t.Fatal(tok.stderr)
@@ -95,10 +87,7 @@ func TestREADMEServe(t *testing.T) {
 
 	tag := "dockaudit-it-readme:1"
 	image(t, tag)
-	remote := "127.0.0.1:5000/readme/busybox:1"
-	docker(t, "tag", tag, remote)
-	t.Cleanup(func() { exec.Command("docker", "rmi", remote).Run() })
-	docker(t, "push", remote)
+	pushAs(t, tag, "127.0.0.1:5000/readme/busybox:1")
 	var page serve.Page[store.ImageSummary]
 	eventually(t, "the pushed image is scanned (poll: 30s)", 90*time.Second, func() bool {
 		return srv.get(t, "/api/v1/images?repository=readme/busybox", &page) == 200 && len(page.Items) == 1

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/serve"
 	"github.com/dockaudit/dockaudit/internal/store"
 	"github.com/dockaudit/dockaudit/internal/suggest"
@@ -80,7 +81,7 @@ func runServe(ctx context.Context, args []string, e env) int {
 		fmt.Fprintln(e.stderr, "dockaudit serve: give --tls-cert and --tls-key together")
 		return exitUsage
 	}
-	if *noAuth && !loopbackListen(*listen) {
+	if *noAuth && !registry.Loopback(*listen) {
 		fmt.Fprintf(e.stderr, "dockaudit serve: --insecure-no-auth serves anyone who connects; it is allowed only on a loopback --listen, not %s\n", *listen)
 		return exitUsage
 	}
@@ -162,18 +163,6 @@ func runServe(ctx context.Context, args []string, e env) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-func loopbackListen(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 const tokenUsage = `Usage: dockaudit serve token create --database DSN --scope read|submit|scan|admin [--name NAME]

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
@@ -48,7 +48,7 @@ func (s *submitFlags) check() error {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("--submit %q: want https://HOST[:PORT] (the dockaudit serve address)", s.url)
 	}
-	if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !registry.Loopback(u.Host) {
 		return fmt.Errorf("--submit %s: the token would travel in clear; use https:// (plain http:// only on loopback)", s.url)
 	}
 	if s.tokenFile == "" {
@@ -64,14 +64,6 @@ func (s *submitFlags) check() error {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	s.endpoint = u
 	return nil
-}
-
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // submit sends the report; the name is --submit-name, else the daemon's, else this

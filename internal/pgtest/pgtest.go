@@ -81,15 +81,6 @@ func New(t testing.TB) string {
 	return u.String()
 }
 
-// Name is the database name of a DSN New returned.
-func Name(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		panic(fmt.Sprintf("pgtest: %v", err))
-	}
-	return u.Path[1:]
-}
-
 // Cluster is a private PostgreSQL server a test may stop and restart without
 // disturbing other tests: its own data directory, port and socket directory.
 type Cluster struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/checks"
 	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/store"
@@ -108,8 +110,11 @@ func (s *Server) bootstrapDB(ctx context.Context) error {
 	}
 	meta := db.Meta
 	db.Close()
-	sum, err := s.store.PublishAdvisories(ctx, s.dbPath(), meta.Built, meta.Sources, jobRematch, "rematch:bootstrap", rematchPayload{All: true})
+	sum, err := fileSHA(s.dbPath())
 	if err != nil {
+		return err
+	}
+	if err := s.store.PublishAdvisories(ctx, s.dbPath(), sum, meta.Built, meta.Sources, jobRematch, "rematch:bootstrap", rematchPayload{All: true}); err != nil {
 		return err
 	}
 	s.dbMu.Lock()
@@ -204,14 +209,13 @@ func (s *Server) publish(ctx context.Context, staged string) error {
 		}
 	}
 	cur.Close()
-	if _, err := s.store.PublishAdvisories(ctx, staged, meta.Built, meta.Sources, jobRematch, "rematch:"+sum, p); err != nil {
+	if err := s.store.PublishAdvisories(ctx, staged, sum, meta.Built, meta.Sources, jobRematch, "rematch:"+sum, p); err != nil {
 		return err
 	}
 	if err := os.Rename(staged, s.dbPath()); err != nil {
 		return err
 	}
 	s.dbSHA, s.dbSeen = sum, time.Now()
-	s.metrics.set("database_built", float64(meta.Built.Unix()))
 	s.log.Info("advisory database published", "sha256", sum[:12], "built", meta.Built, "changed_packages", len(p.Keys), "all", p.All)
 	return nil
 }
@@ -439,7 +443,10 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	}
 	tPkgs = time.Since(t0)
 	var todo []*partial
-	for _, k := range images {
+	// In digest order: the batches, and the events' order in the outbox, do not depend
+	// on the map's.
+	for _, d := range slices.Sorted(maps.Keys(images)) {
+		k := images[d]
 		if k.Summary.DBBuilt == nil {
 			if err := s.rejudge(ctx, k.Summary.Digest, db); err != nil {
 				return err
@@ -519,7 +526,14 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	return ctx.Err()
 }
 
-var vulnChecks = vuln.Checks()
+// vulnChecks is the VULN rule, taken from the image rules as dockaudit image runs them.
+var vulnChecks = func() []check.Check {
+	cs, err := check.Selection{Include: []string{vuln.Rule.ID}}.Apply(checks.Image())
+	if err != nil || len(cs) != 1 {
+		panic(fmt.Sprintf("serve: the image rules have no single %s rule: %v", vuln.Rule.ID, err))
+	}
+	return cs
+}()
 
 // partial is an image reduced to the packages an update changed.
 type partial struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -178,6 +179,13 @@ func (s *Server) listImages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, p)
 }
 
+// tagRE is the distribution specification's tag grammar.
+var tagRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// validRef reports a tag or a sha256 digest: anything else would become part of a
+// registry URL's path ("../_catalog").
+func validRef(ref string) bool { return validDigest(ref) || tagRE.MatchString(ref) }
+
 func validDigest(d string) bool {
 	h, ok := strings.CutPrefix(d, "sha256:")
 	if !ok || len(h) != 64 {
@@ -306,15 +314,25 @@ type Submitted struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 }
 
-func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+// readBody decodes a JSON body of at most maxReportBody into v, or answers the error
+// and returns false: what is the body's name in a size error ("report"), kind its
+// name in a decoding error ("a submission").
+func readBody(w http.ResponseWriter, r *http.Request, what, kind string, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReportBody))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the report is larger than %d MiB", maxReportBody>>20))
-		return
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the %s is larger than %d MiB", what, maxReportBody>>20))
+		return false
 	}
+	if err := json.Unmarshal(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, "not "+kind+": "+firstLine(err.Error()))
+		return false
+	}
+	return true
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	var sub Submission
-	if err := json.Unmarshal(body, &sub); err != nil {
-		writeError(w, http.StatusBadRequest, "not a submission: "+firstLine(err.Error()))
+	if !readBody(w, r, "report", "a submission", &sub) {
 		return
 	}
 	if sub.Host == "" || len(sub.Host) > 253 || !utf8.ValidString(sub.Host) || strings.ContainsAny(sub.Host, "/\x00") {
@@ -375,6 +393,10 @@ func (s *Server) requestScan(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, fmt.Sprintf("repository %q is not one this server scans on %s", repo, host))
 		return
 	}
+	if !validRef(ref) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q is neither a tag nor a sha256 digest", ref))
+		return
+	}
 	if _, err := s.store.Enqueue(r.Context(), jobRef, "ref:"+host+"/"+repo+"@"+ref, refPayload{Host: host, Repository: repo, Reference: ref, Tag: tag}); err != nil {
 		s.storeError(w, err)
 		return
@@ -431,7 +453,7 @@ func (s *Server) registryHook(w http.ResponseWriter, r *http.Request) {
 		if ref == "" {
 			continue
 		}
-		if _, err := reg.repository(t.Repository); err != nil {
+		if _, err := reg.repository(t.Repository); err != nil || !validRef(ref) {
 			continue
 		}
 		added, err := s.store.Enqueue(r.Context(), jobRef, "ref:"+reg.host+"/"+t.Repository+"@"+ref, refPayload{Host: reg.host, Repository: t.Repository, Reference: ref, Tag: t.Tag})
@@ -461,14 +483,8 @@ type SubmittedImages struct {
 const SubmittedRegistry = "submitted"
 
 func (s *Server) submitImages(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxReportBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the submission is larger than %d MiB", maxReportBody>>20))
-		return
-	}
 	var sub ImageSubmission
-	if err := json.Unmarshal(body, &sub); err != nil {
-		writeError(w, http.StatusBadRequest, "not an image submission: "+firstLine(err.Error()))
+	if !readBody(w, r, "submission", "an image submission", &sub) {
 		return
 	}
 	if len(sub.Images) == 0 || len(sub.Images) > 100 {

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // Config is dockaudit serve's configuration file.
@@ -89,18 +89,18 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // LoadConfig reads and checks a configuration file; secrets named by files and
 // environment variables are read now, so a missing one stops the start, not a scan.
 func LoadConfig(p string, getenv func(string) string) (*Config, error) {
-	b, err := os.ReadFile(p)
+	b, err := safefile.Read(p, 1<<20)
 	if err != nil {
 		return nil, err
-	}
-	if len(b) > 1<<20 {
-		return nil, fmt.Errorf("%s: larger than 1 MiB", p)
 	}
 	return ParseConfig(b, getenv)
 }
 
 // ParseConfig is LoadConfig for the file's content.
 func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -125,7 +125,7 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 		}
 		seen[host] = true
 		r.host = host
-		if strings.HasPrefix(r.URL, "http://") && !r.Insecure && !loopback(host) {
+		if strings.HasPrefix(r.URL, "http://") && !r.Insecure && !registry.Loopback(host) {
 			return nil, fmt.Errorf("configuration: registry %s: plain HTTP only for a registry on loopback, or with insecure: true", r.URL)
 		}
 		if len(r.Repositories) == 0 {
@@ -168,7 +168,8 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]
-		if !strings.HasPrefix(w.URL, "https://") && !(strings.HasPrefix(w.URL, "http://") && loopbackURL(w.URL)) {
+		u, err := url.Parse(w.URL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && (u.Scheme != "http" || !registry.Loopback(u.Host))) {
 			return nil, fmt.Errorf("configuration: webhook %s: https:// only (plain http:// for loopback)", w.URL)
 		}
 		if w.SecretFile == "" {
@@ -188,8 +189,10 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
+// readSecret reads a secret file: a regular file of at most 64 KiB (a device or a
+// FIFO named by mistake must not hang the start).
 func readSecret(p string) (string, error) {
-	b, err := os.ReadFile(p)
+	b, err := safefile.Read(p, 64<<10)
 	if err != nil {
 		return "", err
 	}
@@ -198,24 +201,6 @@ func readSecret(p string) (string, error) {
 		return "", fmt.Errorf("%s is empty", p)
 	}
 	return s, nil
-}
-
-func loopback(host string) bool {
-	h := host
-	if hh, _, err := net.SplitHostPort(host); err == nil {
-		h = hh
-	}
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(h, "[]"))
-	return ip != nil && ip.IsLoopback()
-}
-
-func loopbackURL(u string) bool {
-	rest := strings.TrimPrefix(u, "http://")
-	host, _, _ := strings.Cut(rest, "/")
-	return loopback(host)
 }
 
 // registryFor returns the configured registry with that host.

@@ -6,9 +6,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -89,6 +91,19 @@ func Signature(secret []byte, ts int64, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
+// receiverName is a webhook URL as logs and errors show it: scheme and host only. Many
+// receivers (Slack, Teams, chat bridges) carry their secret in the path or the query.
+func receiverName(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "a webhook receiver"
+	}
+	if u.Path == "" && u.RawQuery == "" && u.User == nil {
+		return u.Scheme + "://" + u.Host
+	}
+	return u.Scheme + "://" + u.Host + "/…"
+}
+
 // backoff is the wait before attempt n+1: 5 s doubling to an hour.
 func backoff(n int) time.Duration {
 	d := 5 * time.Second
@@ -109,12 +124,12 @@ func (s *Server) deliver(ctx context.Context) (int, error) {
 		w := s.webhook(d.Receiver)
 		if w == nil {
 			// A receiver removed from the configuration: nothing to send it with.
-			err = fmt.Errorf("no webhook %s in the configuration", d.Receiver)
+			err = fmt.Errorf("no webhook %s in the configuration", receiverName(d.Receiver))
 		} else {
 			err = s.post(ctx, w, d)
 		}
 		if err != nil {
-			s.log.Warn("webhook delivery failed", "receiver", d.Receiver, "event", d.Key, "attempt", d.Attempts, "error", err)
+			s.log.Warn("webhook delivery failed", "receiver", receiverName(d.Receiver), "event", d.Key, "attempt", d.Attempts, "error", err)
 			if err := s.store.DeliveryFailed(ctx, d, err, backoff(d.Attempts)); err != nil {
 				return sent, err
 			}
@@ -155,12 +170,16 @@ func (s *Server) post(ctx context.Context, w *WebhookConfig, d *store.Delivery) 
 	req.Header.Set("X-Dockaudit-Signature", Signature(w.secret, ts, d.Payload))
 	resp, err := s.hooks.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = receiverName(ue.URL)
+		}
 		return err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s answered %s", w.URL, resp.Status)
+		return fmt.Errorf("%s answered %s", receiverName(w.URL), resp.Status)
 	}
 	return nil
 }

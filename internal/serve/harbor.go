@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/app"
+	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
@@ -248,9 +250,19 @@ func (s *Server) harborReport(w http.ResponseWriter, r *http.Request) {
 		harborErr(w, http.StatusInternalServerError, "the stored report cannot be read")
 		return
 	}
-	out := HarborReport{GeneratedAt: rep.GeneratedAt, Artifact: HarborArtifact{Repository: h.Repository, Digest: h.Digest},
-		Scanner: scanner(), Severity: "None", Vulnerabilities: []HarborVulnerability{}}
+	w.Header().Set("Content-Type", harborVulnReport)
+	json.NewEncoder(w).Encode(harborReportOf(&rep, HarborArtifact{Repository: h.Repository, Digest: h.Digest}))
+}
+
+// harborReportOf is Harbor's view of a report. "None" only when every package was
+// matched: packages no advisory source covers (or no database at all) make the
+// severity at least "Unknown", never a clean bill.
+func harborReportOf(rep *report.Report, a HarborArtifact) HarborReport {
+	out := HarborReport{GeneratedAt: rep.GeneratedAt, Artifact: a, Scanner: scanner(), Severity: "None", Vulnerabilities: []HarborVulnerability{}}
 	for _, f := range rep.Findings {
+		if f.Rule == vuln.Rule.ID && f.Status == finding.Skip && harborRank[out.Severity] < harborRank["Unknown"] {
+			out.Severity = "Unknown"
+		}
 		if f.Vuln == nil || !f.Status.Problem() {
 			continue
 		}
@@ -261,6 +273,5 @@ func (s *Server) harborReport(w http.ResponseWriter, r *http.Request) {
 			out.Severity = v.Severity
 		}
 	}
-	w.Header().Set("Content-Type", harborVulnReport)
-	json.NewEncoder(w).Encode(out)
+	return out
 }

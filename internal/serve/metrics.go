@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,7 +14,6 @@ import (
 type metrics struct {
 	mu       sync.Mutex
 	counters map[string]float64
-	gauges   map[string]float64
 	jobs     map[string]*jobStat
 }
 
@@ -23,18 +23,12 @@ type jobStat struct {
 }
 
 func newMetrics() *metrics {
-	return &metrics{counters: map[string]float64{}, gauges: map[string]float64{}, jobs: map[string]*jobStat{}}
+	return &metrics{counters: map[string]float64{}, jobs: map[string]*jobStat{}}
 }
 
 func (m *metrics) add(name string, n int) {
 	m.mu.Lock()
 	m.counters[name] += float64(n)
-	m.mu.Unlock()
-}
-
-func (m *metrics) set(name string, v float64) {
-	m.mu.Lock()
-	m.gauges[name] = v
 	m.mu.Unlock()
 }
 
@@ -66,7 +60,7 @@ var counterHelp = map[string]string{
 	"store_errors":    "Database errors while leasing jobs.",
 }
 
-// write writes the replica's metrics and the store's totals.
+// writeMetrics writes the replica's metrics and the store's totals.
 func (s *Server) writeMetrics(ctx context.Context, w io.Writer) error {
 	depth, err := s.store.QueueDepth(ctx)
 	if err != nil {
@@ -83,7 +77,7 @@ func (s *Server) writeMetrics(ctx context.Context, w io.Writer) error {
 	m := s.metrics
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, name := range sortedNames(counterHelp) {
+	for _, name := range slices.Sorted(maps.Keys(counterHelp)) {
 		fmt.Fprintf(w, "# HELP dockaudit_%s_total %s\n# TYPE dockaudit_%s_total counter\ndockaudit_%s_total %g\n", name, counterHelp[name], name, name, m.counters[name])
 	}
 	fmt.Fprintf(w, "# HELP dockaudit_job_duration_seconds Time spent running jobs, by kind.\n# TYPE dockaudit_job_duration_seconds summary\n")
@@ -120,13 +114,4 @@ func (s *Server) writeMetrics(ctx context.Context, w io.Writer) error {
 	}
 	gauge("database_age_seconds", "Age of the advisory database the findings reflect (-1: none yet).", age)
 	return nil
-}
-
-func sortedNames(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

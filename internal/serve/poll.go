@@ -91,6 +91,9 @@ func (s *Server) resolveWith(ctx context.Context, c *registry.Client, r *Registr
 	if err != nil {
 		return errPermanent{err}
 	}
+	if !validRef(ref) {
+		return errPermanent{fmt.Errorf("%q is neither a tag nor a sha256 digest", ref)}
+	}
 	var nref name.Reference
 	if strings.HasPrefix(ref, "sha256:") {
 		nref = rn.Digest(ref)

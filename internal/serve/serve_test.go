@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+
 	"github.com/dockaudit/dockaudit/internal/pgtest"
 	"github.com/dockaudit/dockaudit/internal/store"
 )
@@ -57,6 +60,7 @@ webhooks:
 		{"registries:\n  - url: https://r.example\n    repositories: [\"[\"]\n", `configuration: registry https://r.example: repository glob "[": syntax error in pattern`},
 		{"webhooks:\n  - url: http://hooks.example/x\n    secret_file: " + hook + "\n", "configuration: webhook http://hooks.example/x: https:// only (plain http:// for loopback)"},
 		{"webhooks:\n  - url: https://hooks.example/x\n", "configuration: webhook https://hooks.example/x: secret_file is required (events are signed with it)"},
+		{"webhooks:\n  - url: https://hooks.example/x\n    secret_file: /dev/zero\n", "configuration: webhook https://hooks.example/x: /dev/zero is a character device, not a regular file"},
 		{"webhooks:\n  - url: https://hooks.example/x\n    secret_file: " + hook + "\n    events: [image.pushed]\n", `configuration: webhook https://hooks.example/x: unknown event kind "image.pushed" (image.scanned, image.uncovered, image.failed, vulnerability.new, vulnerability.fixed, vulnerability.withdrawn, host.report)`},
 		{"advisories:\n  update: 10s\n", "configuration: advisories: update 10s is too often (at least 1m, or 0)"},
 		{"workers: 1000\n", "configuration: workers 1000: use 1 to 64"},
@@ -171,6 +175,7 @@ func TestAPIHostileInput(t *testing.T) {
 		{"GET", "/api/v1/vulnerabilities/" + strings.Repeat("C", 300), toks["read"], "", 400, "not a vulnerability ID"},
 		{"POST", "/api/v1/scan", toks["scan"], `{"reference":"169.254.169.254/x:1"}`, 403, `registry "169.254.169.254" is not one this server watches`},
 		{"POST", "/api/v1/scan", toks["scan"], `not json`, 400, `want {"reference": "HOST/REPOSITORY:TAG"}`},
+		{"POST", "/api/v1/scan", toks["scan"], `{"reference":"127.0.0.1:5000/app:../../v2/_catalog"}`, 400, `"../../v2/_catalog" is neither a tag nor a sha256 digest`},
 		{"POST", "/hooks/registry", "", `{"events":[]}`, 401, "unknown notification secret"},
 		{"POST", "/hooks/registry", "wrong", `{"events":[]}`, 401, "unknown notification secret"},
 		{"POST", "/hooks/registry", "notify", `{"events":` + strings.Repeat("[", maxHookBody), 400, "not a registry notification envelope"},
@@ -245,5 +250,44 @@ func TestRecurringJobsNeverFail(t *testing.T) {
 	st.Pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE kind = 'image.failed'").Scan(&n)
 	if n != 1 {
 		t.Errorf("%d image.failed events, want 1", n)
+	}
+}
+
+// TestHarborSeverity: a report whose VULN rule skipped (no database, or packages no
+// source covers) is never "None" to Harbor.
+func TestHarborSeverity(t *testing.T) {
+	f := func(status finding.Status, sev finding.Severity, v *finding.Vuln) finding.Finding {
+		return finding.Finding{Rule: "VULN", Status: status, Severity: sev, Vuln: v}
+	}
+	for _, c := range []struct {
+		name string
+		fs   []finding.Finding
+		want string
+	}{
+		{"all matched, none found", []finding.Finding{f(finding.Pass, finding.High, nil)}, "None"},
+		{"no database", []finding.Finding{f(finding.Skip, finding.High, nil)}, "Unknown"},
+		{"partly uncovered, a low one found", []finding.Finding{f(finding.Skip, finding.High, nil),
+			f(finding.Fail, finding.Low, &finding.Vuln{ID: "CVE-1", Package: "p", Installed: "1"})}, "Low"},
+		{"a high one", []finding.Finding{f(finding.Warn, finding.High, &finding.Vuln{ID: "CVE-2", Package: "p", Installed: "1"})}, "High"},
+	} {
+		got := harborReportOf(&report.Report{Findings: c.fs}, HarborArtifact{})
+		if got.Severity != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got.Severity, c.want)
+		}
+	}
+}
+
+// TestReceiverName: a webhook's secret path or query never reaches a log line.
+func TestReceiverName(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://hooks.slack.com/services/T0/B0/s3cr3t": "https://hooks.slack.com/…",
+		"https://h.example?token=s3cr3t":                "https://h.example/…",
+		"https://u:p@h.example":                         "https://h.example/…",
+		"http://127.0.0.1:9000":                         "http://127.0.0.1:9000",
+		"::":                                            "a webhook receiver",
+	} {
+		if got := receiverName(in); got != want {
+			t.Errorf("receiverName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -16,24 +16,18 @@ import (
 
 const dbChunk = 8 << 20
 
-// PublishAdvisories stores a database file as the one every replica matches with, and
-// queues the job that re-judges the images it changes, in one transaction: a replica
-// that dies half-way leaves the previous database current.
-func (s *Store) PublishAdvisories(ctx context.Context, path string, built time.Time, sources any, job, key string, payload any) (string, error) {
+// PublishAdvisories stores a database file, whose SHA-256 the caller computed, as the
+// one every replica matches with, and queues the job that re-judges the images it
+// changes, in one transaction: a replica that dies half-way leaves the previous
+// database current. The file's content is checked against sum as it is stored.
+func (s *Store) PublishAdvisories(ctx context.Context, path, sum string, built time.Time, sources any, job, key string, payload any) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM advisory_db WHERE sha256 <> $1", sum); err != nil {
 			return err
 		}
@@ -43,6 +37,7 @@ func (s *Store) PublishAdvisories(ctx context.Context, path string, built time.T
 		buf := make([]byte, dbChunk)
 		for i := 0; ; i++ {
 			n, err := io.ReadFull(f, buf)
+			h.Write(buf[:n])
 			if n > 0 {
 				if _, err := tx.Exec(ctx, "INSERT INTO advisory_db (sha256, chunk, data) VALUES ($1, $2, $3)", sum, i, buf[:n]); err != nil {
 					return err
@@ -54,6 +49,9 @@ func (s *Store) PublishAdvisories(ctx context.Context, path string, built time.T
 			if err != nil {
 				return err
 			}
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return fmt.Errorf("%s changed while it was stored (sha256 %s, not %s)", path, got, sum)
 		}
 		b, err := jsonBytes(sources)
 		if err != nil {
@@ -73,7 +71,6 @@ func (s *Store) PublishAdvisories(ctx context.Context, path string, built time.T
 		_, err = tx.Exec(ctx, "INSERT INTO jobs (kind, key, payload) VALUES ($1, $2, $3) ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING", job, key, pb)
 		return err
 	})
-	return sum, err
 }
 
 // FetchAdvisories writes the published database with that digest to path (through a

@@ -18,15 +18,25 @@ type Job struct {
 	Attempts int
 }
 
-// Enqueue adds a job unless one with the same key is already queued or running; it
-// reports whether it added one.
+// Enqueue adds a job, due now, unless one with the same key is already queued or
+// running; it reports whether it added one.
 func (s *Store) Enqueue(ctx context.Context, kind, key string, payload any) (bool, error) {
+	return s.enqueue(ctx, kind, key, payload, nil)
+}
+
+// EnqueueAt is Enqueue for a job due at a time.
+func (s *Store) EnqueueAt(ctx context.Context, kind, key string, payload any, at time.Time) (bool, error) {
+	return s.enqueue(ctx, kind, key, payload, &at)
+}
+
+// enqueue adds the job; a nil at is the database's now (replicas' clocks may differ).
+func (s *Store) enqueue(ctx context.Context, kind, key string, payload any, at *time.Time) (bool, error) {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return false, err
 	}
-	tag, err := s.Pool.Exec(ctx, `INSERT INTO jobs (kind, key, payload) VALUES ($1, $2, $3)
-		ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING`, kind, key, b)
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO jobs (kind, key, payload, run_at) VALUES ($1, $2, $3, coalesce($4, now()))
+		ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING`, kind, key, b, at)
 	if err != nil {
 		return false, err
 	}
@@ -127,20 +137,6 @@ func (s *Store) QueueDepth(ctx context.Context) (map[string]int, error) {
 		out[k] = n
 	}
 	return out, rows.Err()
-}
-
-// EnqueueAt is Enqueue for a job due at a time.
-func (s *Store) EnqueueAt(ctx context.Context, kind, key string, payload any, at time.Time) (bool, error) {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return false, err
-	}
-	tag, err := s.Pool.Exec(ctx, `INSERT INTO jobs (kind, key, payload, run_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (key) WHERE state IN ('queued', 'running') DO NOTHING`, kind, key, b, at)
-	if err != nil {
-		return false, err
-	}
-	return tag.RowsAffected() == 1, nil
 }
 
 // Reschedule queues a recurring job again, due after every, in one statement: a

@@ -174,17 +174,6 @@ func (s *Store) Advisories(ctx context.Context) (*AdvisoryState, error) {
 	return &a, err
 }
 
-// SetAdvisories records the database the findings now reflect.
-func (s *Store) SetAdvisories(ctx context.Context, built time.Time, sha string, sources any) error {
-	b, err := json.Marshal(sources)
-	if err != nil {
-		return err
-	}
-	_, err = s.Pool.Exec(ctx, `INSERT INTO advisory_state (id, built, sha256, sources) VALUES (1, $1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET built = $1, sha256 = $2, sources = $3, loaded_at = now()`, built, sha, b)
-	return err
-}
-
 // WhereIsSQL is the query of WhereIs ($1: the ID or alias).
 const WhereIsSQL = `
 		WITH hits AS (

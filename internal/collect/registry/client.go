@@ -114,7 +114,7 @@ func (c *Client) base(ctx context.Context, r name.Repository) string {
 // not answer. (go-containerregistry would also take private RFC 1918 addresses as
 // plain HTTP; dockerd does not, and neither does dockaudit.)
 func (c *Client) scheme(ctx context.Context, host string) string {
-	if !c.Insecure && !loopback(host) {
+	if !c.Insecure && !Loopback(host) {
 		return "https"
 	}
 	hc := c.client()
@@ -138,8 +138,9 @@ func (c *Client) scheme(ctx context.Context, host string) string {
 	return s
 }
 
-// loopback reports a registry host on this machine: localhost, 127.0.0.0/8 or ::1.
-func loopback(host string) bool {
+// Loopback reports a host (with or without a port) on this machine: localhost,
+// 127.0.0.0/8 or ::1.
+func Loopback(host string) bool {
 	h := host
 	if hh, _, err := net.SplitHostPort(host); err == nil {
 		h = hh

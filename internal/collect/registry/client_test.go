@@ -228,8 +228,8 @@ func TestDockerConfig(t *testing.T) {
 func TestPlainHTTPOnlyForLoopback(t *testing.T) {
 	for host, want := range map[string]bool{"localhost:5000": true, "127.0.0.1:5000": true, "127.8.9.1": true, "[::1]:5000": true,
 		"172.17.0.1:5000": false, "10.0.0.1": false, "192.168.1.2:443": false, "registry.example.com": false, "localhost.example.com": false} {
-		if got := loopback(host); got != want {
-			t.Errorf("loopback(%q) = %v", host, got)
+		if got := Loopback(host); got != want {
+			t.Errorf("Loopback(%q) = %v", host, got)
 		}
 	}
 	c := &Client{}

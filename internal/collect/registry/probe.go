@@ -136,7 +136,7 @@ func Probe(ctx context.Context, raw string, o ProbeOptions) facts.Registry {
 	}
 	if o.Credential != nil && scheme != "" {
 		r.Identity = o.Credential.Username
-		if u.Scheme == "http" && !loopback(u.Host) && !o.Insecure {
+		if u.Scheme == "http" && !Loopback(u.Host) && !o.Insecure {
 			r.AuthError = "the registry is plain HTTP and not on loopback: the password would cross the network in clear, so it was not sent (--insecure to send it anyway)"
 			return r
 		}
