@@ -197,20 +197,29 @@ func Processes(ctx context.Context, api API, cs []facts.Container, concurrency i
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			top := facts.ProcessList{Source: "engine API top"}
-			err := api.Get(ctx, "/containers/"+url.PathEscape(c.ID)+"/top", nil, &top)
-			if err == nil {
-				top.Source = "engine API top"
-				c.Processes = &top
-				return
+			for attempt := 1; ; attempt++ {
+				top := facts.ProcessList{Source: "engine API top"}
+				err := api.Get(ctx, "/containers/"+url.PathEscape(c.ID)+"/top", nil, &top)
+				if err == nil {
+					top.Source = "engine API top"
+					c.Processes = &top
+					return
+				}
+				if note, ok := stopped(ctx, api, c, err); ok {
+					mu.Lock()
+					notes = append(notes, note)
+					mu.Unlock()
+					return
+				}
+				// A container whose process is exiting can fail top with a 500 (the
+				// shim's "ttrpc: closed") before the daemon records the exit: ask
+				// again a few times before calling it a failure.
+				var se *StatusError
+				if attempt == topAttempts || !errors.As(err, &se) || se.Code < 500 || !sleep(ctx, topRetryDelay) {
+					c.ProcessesError = fmt.Sprintf("list processes: %v", err)
+					return
+				}
 			}
-			if note, ok := stopped(ctx, api, c, err); ok {
-				mu.Lock()
-				notes = append(notes, note)
-				mu.Unlock()
-				return
-			}
-			c.ProcessesError = fmt.Sprintf("list processes: %v", err)
 		}()
 	}
 	wg.Wait()
@@ -218,12 +227,32 @@ func Processes(ctx context.Context, api API, cs []facts.Container, concurrency i
 	return notes
 }
 
+// topAttempts and topRetryDelay bound how long a top that fails with a server error
+// is retried while the container may be exiting (at most about a second).
+var (
+	topAttempts   = 6
+	topRetryDelay = 200 * time.Millisecond
+)
+
+// sleep waits d, or less when ctx ends; it says whether the whole wait passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // stopped tells a container that stopped or went away after its inspect (top answers
-// 409 "is not running", or 404) from a failure to list its processes: it asks the
-// daemon again, and on a state that is no longer running, records that state.
+// 409 "is not running", 404, or a 5xx while the process exits) from a failure to list
+// its processes: it asks the daemon again, and on a state that is no longer running,
+// records that state.
 func stopped(ctx context.Context, api API, c *facts.Container, topErr error) (string, bool) {
 	var se *StatusError
-	if !errors.As(topErr, &se) || (se.Code != http.StatusConflict && se.Code != http.StatusNotFound) {
+	if !errors.As(topErr, &se) || (se.Code != http.StatusConflict && se.Code != http.StatusNotFound && se.Code < 500) {
 		return "", false
 	}
 	var w wireContainer

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,6 +29,10 @@ type recorded struct {
 	// answers 409, a second inspect says exited (or, when removed, 404).
 	stops   map[string]string
 	inspect map[string]int
+	// shim makes top answer as the daemon does while a container's process exits
+	// (500 "ttrpc: closed"), and lag[id] inspects after the first still say running.
+	shim bool
+	lag  map[string]int
 }
 
 func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) error {
@@ -50,11 +55,12 @@ func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) er
 			r.inspect[parts[1]]++
 		}
 		r.mu.Unlock()
-		if r.vanish[parts[1]] || (n > 0 && r.stops[parts[1]] == "removed") {
+		stopped := n > r.lag[parts[1]]
+		if r.vanish[parts[1]] || (stopped && r.stops[parts[1]] == "removed") {
 			return &StatusError{Path: path, Code: 404, Message: "No such container: " + parts[1]}
 		}
 		file = "container-" + parts[1] + ".json"
-		if n > 0 && r.stops[parts[1]] != "" {
+		if stopped && r.stops[parts[1]] != "" {
 			b, _ := os.ReadFile(filepath.Join(r.dir, file))
 			var m map[string]any
 			json.Unmarshal(b, &m)
@@ -64,6 +70,9 @@ func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) er
 			return json.Unmarshal(b, out)
 		}
 	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "top":
+		if r.shim && (r.failTop || r.stops[parts[1]] != "") {
+			return &StatusError{Path: path, Code: 500, Message: "ttrpc: closed: unknown"}
+		}
 		if r.failTop || r.stops[parts[1]] != "" {
 			return &StatusError{Path: path, Code: 409, Message: "container is not running"}
 		}
@@ -231,6 +240,54 @@ func TestContainerStopsDuringTheAudit(t *testing.T) {
 	}
 	if cs["da-good"].Processes == nil {
 		t.Error("the others' processes are still listed")
+	}
+}
+
+// TestContainerExitsDuringTop: top fails with the shim's 500 while the container's
+// process exits, and the daemon records the exit only a moment later (seen on the real
+// daemon in TestContainersExitDuringTheAudit): asked again, it is judged as stopped.
+func TestContainerExitsDuringTop(t *testing.T) {
+	defer func(d time.Duration) { topRetryDelay = d }(topRetryDelay)
+	topRetryDelay = time.Millisecond
+	sshd := "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8"
+	api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited"}, inspect: map[string]int{}, shim: true, lag: map[string]int{sshd: 2}}
+	res, err := Collect(context.Background(), api, Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := Processes(context.Background(), api, res.Containers, 4)
+	want := []string{"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container"}
+	if d := cmp.Diff(want, notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	c := byName(res)["da-sshd"]
+	if c.Status() != "exited" || c.ProcessesError != "" || c.Processes != nil {
+		t.Errorf("da-sshd: state %q processes %v error %q", c.Status(), c.Processes, c.ProcessesError)
+	}
+	if n := api.inspect[sshd]; n != 4 {
+		t.Errorf("da-sshd inspected %d times, want 4 (the first, then twice still running, then exited)", n)
+	}
+}
+
+// TestTopServerErrorOnARunningContainer: a top that keeps failing with a 5xx while the
+// container stays running is an error after a bounded number of tries, not a note.
+func TestTopServerErrorOnARunningContainer(t *testing.T) {
+	defer func(d time.Duration) { topRetryDelay = d }(topRetryDelay)
+	topRetryDelay = time.Millisecond
+	api := &recorded{dir: "testdata/api", failTop: true, shim: true}
+	cs := byName(collect(t, api, false))
+	c := cs["da-sshd"]
+	if c.Processes != nil || c.ProcessesError != "list processes: GET /containers/71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8/top: 500 ttrpc: closed: unknown" {
+		t.Errorf("da-sshd = %+v / %q", c.Processes, c.ProcessesError)
+	}
+	tops := 0
+	for _, p := range api.calls {
+		if p == "/containers/71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8/top" {
+			tops++
+		}
+	}
+	if tops != topAttempts {
+		t.Errorf("top asked %d times, want %d", tops, topAttempts)
 	}
 }
 
