@@ -1,9 +1,9 @@
 package advisory
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -75,12 +75,8 @@ func (s *Store) MatchImage(im *facts.Image) {
 	for _, key := range sortedKeys(groups) {
 		db.Coverage = append(db.Coverage, *groups[key])
 	}
-	sort.SliceStable(im.Vulns, func(i, j int) bool {
-		a, b := im.Vulns[i], im.Vulns[j]
-		if a.Package != b.Package {
-			return a.Package < b.Package
-		}
-		return a.ID < b.ID
+	slices.SortStableFunc(im.Vulns, func(a, b facts.Vuln) int {
+		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.ID, b.ID))
 	})
 }
 

@@ -28,8 +28,11 @@ import (
 type ImageOptions struct {
 	Output
 	Selection check.Selection
-	Refs      []string
-	Source    SourceOptions
+	// Checks, when set, are the rules to run, already selected (dockaudit serve
+	// selects them once for thousands of images); Selection is then not applied.
+	Checks []check.Check
+	Refs   []string
+	Source SourceOptions
 	// DBDir is the vulnerability database directory; "" leaves vulnerabilities out.
 	DBDir string
 	// VulnDB, when set, is the database of DBDir already open (dockaudit serve judges
@@ -161,9 +164,12 @@ func ReadImages(ctx context.Context, refs []string, src SourceOptions, conc int,
 // images that could not be read ("REF: reason"). dockaudit serve calls it on stored
 // facts, so its findings are dockaudit image's.
 func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *report.Report, failed []string, err error) {
-	selected, err := opts.Selection.Apply(checks.Image())
-	if err != nil {
-		return nil, nil, &UsageError{Err: err}
+	selected := opts.Checks
+	if selected == nil {
+		var err error
+		if selected, err = opts.Selection.Apply(checks.Image()); err != nil {
+			return nil, nil, &UsageError{Err: err}
+		}
 	}
 	if opts.DBDir != "" {
 		notes = append(notes, matchVulns(images, opts.DBDir, opts.VulnDB, opts.now())...)

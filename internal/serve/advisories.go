@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
@@ -320,37 +322,8 @@ func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
 			return err
 		}
 	}
-	work := make(chan string)
-	errs := make(chan error, 1)
-	var wg sync.WaitGroup
-	// Judging is CPU, storing is waiting on PostgreSQL: twice as many workers as CPUs
-	// keep both busy.
-	for range 2 * runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := range work {
-				if err := s.rejudge(ctx, d, db); err != nil {
-					select {
-					case errs <- fmt.Errorf("%s: %w", d, err):
-					default:
-					}
-				}
-			}
-		}()
-	}
-	for _, d := range digests {
-		select {
-		case work <- d:
-		case <-ctx.Done():
-		}
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
+	if err := s.rejudgeAll(ctx, digests, db); err != nil {
 		return err
-	default:
 	}
 	if db != nil {
 		if err := s.store.MarkMatched(ctx, db.Meta.Built); err != nil {
@@ -362,25 +335,127 @@ func (s *Server) rematch(ctx context.Context, p rematchPayload) error {
 	return ctx.Err()
 }
 
+// rejudgeBatch is how many images a whole re-match reads, and writes, at a time.
+const rejudgeBatch = 250
+
+// rejudgeAll judges the images again, whole, against db, in three overlapping stages:
+// a batch's facts are read in one query while the batch before is judged on every
+// core and the one before that is written in one transaction. An image that fails to
+// judge is logged and left as it was, and the first such failure is returned after
+// the others are done; a failure to read or write stops the re-match.
+func (s *Server) rejudgeAll(ctx context.Context, digests []string, db *advisory.Store) error {
+	type batch struct {
+		digests []string
+		stored  map[string]*store.Stored
+	}
+	type written struct {
+		js     []store.Judged
+		events []store.Event
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	reads := make(chan batch, 1)
+	writes := make(chan written, 1)
+	g.Go(func() error {
+		defer close(reads)
+		for lo := 0; lo < len(digests); lo += rejudgeBatch {
+			part := digests[lo:min(lo+rejudgeBatch, len(digests))]
+			stored, err := s.store.ImagesFacts(gctx, part)
+			if err != nil {
+				return err
+			}
+			select {
+			case reads <- batch{part, stored}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for w := range writes {
+			if err := s.store.Rematch(gctx, w.js, w.events); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var first error
+	g.Go(func() error {
+		defer close(writes)
+		for b := range reads {
+			type result struct {
+				j       store.Judged
+				events  []store.Event
+				changed bool
+				err     error
+			}
+			results := make([]result, len(b.digests))
+			var wg sync.WaitGroup
+			next := make(chan int)
+			for range runtime.GOMAXPROCS(0) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range next {
+						if st := b.stored[b.digests[i]]; st != nil {
+							r := &results[i]
+							r.j, r.events, r.changed, r.err = s.rejudged(b.digests[i], st, db)
+						}
+					}
+				}()
+			}
+			for i := range b.digests {
+				next <- i
+			}
+			close(next)
+			wg.Wait()
+			var w written
+			for i, r := range results {
+				switch {
+				case r.err != nil:
+					s.log.Error("re-match", "image", b.digests[i], "err", r.err)
+					if first == nil {
+						first = fmt.Errorf("%s: %w", b.digests[i], r.err)
+					}
+				case r.changed:
+					w.js = append(w.js, r.j)
+					w.events = append(w.events, r.events...)
+				}
+			}
+			select {
+			case writes <- w:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
 type vulnKey struct{ id, pkg, installed, path string }
 
 func keyOf(v store.VulnRow) vulnKey { return vulnKey{v.ID, v.Package, v.Installed, v.Path} }
 
-// rejudge is one image of a re-match.
-func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store) error {
-	stored, err := s.store.ImageFacts(ctx, digest)
-	if err != nil {
-		return err
-	}
+// rejudged is one image of a re-match, judged whole from its stored facts: its new
+// judgement, the events the difference causes, and whether anything stored changes.
+func (s *Server) rejudged(digest string, stored *store.Stored, db *advisory.Store) (store.Judged, []store.Event, bool, error) {
 	before, summary := stored.Vulns, stored.Summary
 	im, err := decodeFacts(stored.Facts)
 	if err != nil {
-		return err
+		return store.Judged{}, nil, false, err
 	}
-	j, err := s.judge(im, db)
+	j, err := s.judgeWith(im, db, stored.Checks)
 	if err != nil {
-		return err
+		return store.Judged{}, nil, false, err
 	}
+	judged := store.Judged{Digest: digest, Covered: j.covered, DBBuilt: j.built, Vulns: j.vulns}
 	ei := &EventImage{Registry: summary.Registry, Repository: summary.Repository, Tags: summary.Tags, Digest: digest, Platform: summary.Platform}
 	var events []store.Event
 	if summary.DBBuilt == nil {
@@ -390,7 +465,7 @@ func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store)
 		if !j.covered {
 			events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
 		}
-		return s.store.Rematch(ctx, digest, j.covered, j.built, j.vulns, events)
+		return judged, events, true, nil
 	}
 	events = append(events, s.diffEvents(ei, digest, before, j.vulns, j, db)...)
 	if !j.covered && summary.Covered {
@@ -398,10 +473,10 @@ func (s *Server) rejudge(ctx context.Context, digest string, db *advisory.Store)
 	}
 	if len(events) == 0 && !changedRows(before, j.vulns) && j.covered == summary.Covered {
 		// Nothing the listing shows changed (MarkMatched records the new database).
-		return nil
+		return judged, nil, false, nil
 	}
 	slices.SortFunc(events, func(a, b store.Event) int { return strings.Compare(a.Key, b.Key) })
-	return s.store.Rematch(ctx, digest, j.covered, j.built, j.vulns, events)
+	return judged, events, true, nil
 }
 
 func eventKey(kind, digest string, k vulnKey, j *judgement) string {
@@ -435,105 +510,100 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	if len(keys) == 0 {
 		return s.store.MarkMatched(ctx, db.Meta.Built)
 	}
-	var tPkgs, tRead, tMatch, tWrite time.Duration
+	var tPkgs, tMatch, tWrite time.Duration
 	t0 := time.Now()
 	images, err := s.store.PackagesFor(ctx, keys)
 	if err != nil {
 		return err
 	}
-	tPkgs = time.Since(t0)
 	var todo []*partial
+	var whole []string
+	decoded := map[string][]facts.Package{}
 	// In digest order: the batches, and the events' order in the outbox, do not depend
 	// on the map's.
 	for _, d := range slices.Sorted(maps.Keys(images)) {
 		k := images[d]
 		if k.Summary.DBBuilt == nil {
-			if err := s.rejudge(ctx, k.Summary.Digest, db); err != nil {
-				return err
-			}
+			whole = append(whole, d)
 			continue
 		}
-		p, err := partialImage(k)
+		p, err := partialImage(k, decoded)
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.Summary.Digest, err)
 		}
 		todo = append(todo, p)
 	}
+	tPkgs = time.Since(t0)
+	if err := s.rejudgeAll(ctx, whole, db); err != nil {
+		return err
+	}
 	s.dbMu.Lock()
 	j := &judgement{db: &DatabaseRef{Built: db.Meta.Built, SHA256: s.dbSHA}}
 	s.dbMu.Unlock()
 	built := db.Meta.Built
-	const batch = 500
+	// Matching is CPU: spread it over the cores.
+	t0 = time.Now()
+	var wg sync.WaitGroup
+	next := make(chan *partial)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range next {
+				p.match(db)
+			}
+		}()
+	}
+	for _, p := range todo {
+		next <- p
+	}
+	close(next)
+	wg.Wait()
+	tMatch = time.Since(t0)
+	t0 = time.Now()
+	// Batches of images, written by as many transactions at once as there are cores:
+	// the deletes are PostgreSQL's CPU.
+	const batch = 250
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for lo := 0; lo < len(todo); lo += batch {
 		part := todo[lo:min(lo+batch, len(todo))]
-		refs := make([]store.ImagePackages, len(part))
-		for i, p := range part {
-			refs[i] = p.refs
-		}
-		t0 = time.Now()
-		before, err := s.store.VulnsOf(ctx, refs)
-		if err != nil {
-			return err
-		}
-		tRead += time.Since(t0)
-		t0 = time.Now()
-		// Matching is CPU: spread it over the cores.
-		var wg sync.WaitGroup
-		next := make(chan *partial)
-		for range runtime.GOMAXPROCS(0) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for p := range next {
-					p.match(db)
-				}
-			}()
-		}
-		for _, p := range part {
-			next <- p
-		}
-		close(next)
-		wg.Wait()
-		tMatch += time.Since(t0)
-		t0 = time.Now()
-		var changed []store.Rematched
-		var events []store.Event
-		for _, p := range part {
-			old := before[p.refs.Digest]
-			if !changedRows(old, p.now) {
-				continue
+		g.Go(func() error {
+			ims := make([]store.Replaced, len(part))
+			for i, p := range part {
+				ims[i] = store.Replaced{ImagePackages: p.refs, Vulns: p.now}
 			}
-			changed = append(changed, store.Rematched{ImagePackages: p.refs, Old: old, Vulns: p.now})
-			ei := &EventImage{Registry: p.sum.Registry, Repository: p.sum.Repository, Digest: p.refs.Digest, Platform: p.sum.Platform}
-			events = append(events, s.diffEvents(ei, p.refs.Digest, old, p.now, j, db)...)
-		}
-		if len(changed) > 0 {
-			if err := s.store.RematchPackages(ctx, changed, &built, events); err != nil {
-				return err
-			}
-		}
-		tWrite += time.Since(t0)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+			return s.store.ReplacePackages(gctx, ims, &built, func(i int, old []store.VulnRow) []store.Event {
+				p := part[i]
+				ei := &EventImage{Registry: p.sum.Registry, Repository: p.sum.Repository, Digest: p.refs.Digest, Platform: p.sum.Platform}
+				return s.diffEvents(ei, p.refs.Digest, old, p.now, j, db)
+			})
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	tWrite = time.Since(t0)
 	if err := s.store.MarkMatched(ctx, built); err != nil {
 		return err
 	}
 	s.metrics.add("rematched", len(images))
 	s.log.Info("re-matched the changed packages after an advisory update", "images", len(images), "keys", len(keys), "took", time.Since(start).Round(time.Millisecond),
-		"packages", tPkgs.Round(time.Millisecond), "rows", tRead.Round(time.Millisecond), "matching", tMatch.Round(time.Millisecond), "writing", tWrite.Round(time.Millisecond))
+		"packages", tPkgs.Round(time.Millisecond), "matching", tMatch.Round(time.Millisecond), "rows", tWrite.Round(time.Millisecond))
 	return ctx.Err()
 }
 
-// vulnChecks is the VULN rule, taken from the image rules as dockaudit image runs them.
-var vulnChecks = func() []check.Check {
-	cs, err := check.Selection{Include: []string{vuln.Rule.ID}}.Apply(checks.Image())
-	if err != nil || len(cs) != 1 {
-		panic(fmt.Sprintf("serve: the image rules have no single %s rule: %v", vuln.Rule.ID, err))
-	}
-	return cs
-}()
+// imageChecks are the rules dockaudit image runs; vulnChecks is their VULN rule.
+var (
+	imageChecks = checks.Image()
+	vulnChecks  = func() []check.Check {
+		cs, err := check.Selection{Include: []string{vuln.Rule.ID}}.Apply(imageChecks)
+		if err != nil || len(cs) != 1 {
+			panic(fmt.Sprintf("serve: the image rules have no single %s rule: %v", vuln.Rule.ID, err))
+		}
+		return cs
+	}()
+)
 
 // partial is an image reduced to the packages an update changed.
 type partial struct {
@@ -543,7 +613,9 @@ type partial struct {
 	now  []store.VulnRow
 }
 
-func partialImage(k *store.KeyedImage) (*partial, error) {
+// partialImage reads an image's changed packages; decoded keeps each distinct JSON
+// decoded once (images on one base layer file the same packages under a key).
+func partialImage(k *store.KeyedImage, decoded map[string][]facts.Package) (*partial, error) {
 	p := &partial{sum: k.Summary, refs: store.ImagePackages{Digest: k.Summary.Digest},
 		im: facts.Image{Digest: k.Summary.Digest, Platform: k.Summary.Platform, Content: &facts.ImageContent{}}}
 	if err := json.Unmarshal(k.OS, &p.im.Content.OS); err != nil {
@@ -551,9 +623,12 @@ func partialImage(k *store.KeyedImage) (*partial, error) {
 	}
 	seen := map[store.PackageRef]bool{}
 	for _, raw := range k.Pkgs {
-		var ps []facts.Package
-		if err := json.Unmarshal(raw, &ps); err != nil {
-			return nil, err
+		ps, ok := decoded[string(raw)]
+		if !ok {
+			if err := json.Unmarshal(raw, &ps); err != nil {
+				return nil, err
+			}
+			decoded[string(raw)] = ps
 		}
 		for _, pk := range ps {
 			// A package filed under two keys (Ubuntu's LTS and plain ecosystems) is

@@ -139,23 +139,38 @@ func (j *judgement) dbKey() string {
 // judge runs dockaudit image's matching and rules on facts as read: the one code
 // path for a first scan and for every re-match.
 func (s *Server) judge(im facts.Image, db *advisory.Store) (*judgement, error) {
+	return s.judgeWith(im, db, nil)
+}
+
+// judgeWith is judge; given checks (the stored counts of every rule but VULN, which an
+// advisory update cannot change), it runs only the matching and the VULN rule, as a
+// re-match needs, and leaves the keys unset (the stored ones stay).
+func (s *Server) judgeWith(im facts.Image, db *advisory.Store, checks json.RawMessage) (*judgement, error) {
 	images := []facts.Image{im}
 	s.dbMu.Lock()
 	sha := s.dbSHA
 	s.dbMu.Unlock()
-	r, _, err := app.ImageReport(images, nil, app.ImageOptions{DBDir: s.dbDir(), VulnDB: db, Now: s.opts.Now})
+	opts := app.ImageOptions{DBDir: s.dbDir(), VulnDB: db, Now: s.opts.Now, Checks: imageChecks}
+	if checks != nil {
+		opts.Checks = vulnChecks
+	}
+	r, _, err := app.ImageReport(images, nil, opts)
 	if err != nil {
 		return nil, err
 	}
-	j := &judgement{rep: r, counts: map[string]int{}}
-	checks := map[string]int{}
-	for _, f := range r.Findings {
-		if f.Rule != vuln.Rule.ID {
-			checks[f.Status.String()]++
+	j := &judgement{rep: r, counts: map[string]int{}, checks: checks}
+	if checks == nil {
+		counts := map[string]int{}
+		for _, f := range r.Findings {
+			if f.Rule != vuln.Rule.ID {
+				counts[f.Status.String()]++
+			}
 		}
-	}
-	if j.checks, err = json.Marshal(checks); err != nil {
-		return nil, err
+		if j.checks, err = json.Marshal(counts); err != nil {
+			return nil, err
+		}
+	} else if err := json.Unmarshal(checks, &j.counts); err != nil {
+		return nil, fmt.Errorf("stored rule counts: %w", err)
 	}
 	got := &images[0]
 	var why []string
@@ -179,11 +194,16 @@ func (s *Server) judge(im facts.Image, db *advisory.Store) (*judgement, error) {
 		if j.os, err = json.Marshal(im.Content.OS); err != nil {
 			return nil, err
 		}
-		if j.keys, err = packageKeys(im.Content.OS, im.Content.Packages); err != nil {
-			return nil, err
+		if checks == nil {
+			if j.keys, err = packageKeys(im.Content.OS, im.Content.Packages); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, f := range r.Findings {
+		if checks != nil && f.Rule != vuln.Rule.ID {
+			continue // counted in checks
+		}
 		j.counts[f.Status.String()]++
 		if f.Vuln == nil || !f.Status.Problem() { // fail: a fix exists; warn: none yet
 			continue

@@ -129,10 +129,11 @@ func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) e
 }
 
 func insertVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) error {
-	if len(vulns) == 0 {
-		return nil
-	}
-	rows := make([][]any, 0, len(vulns))
+	return copyVulns(ctx, tx, appendVulnRows(nil, digest, vulns))
+}
+
+// appendVulnRows adds an image's vulnerabilities as image_vulns rows, each key once.
+func appendVulnRows(rows [][]any, digest string, vulns []VulnRow) [][]any {
 	seen := map[[4]string]bool{}
 	for _, v := range vulns {
 		k := [4]string{v.ID, v.Package, v.Installed, v.Path}
@@ -146,24 +147,55 @@ func insertVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow)
 		}
 		rows = append(rows, []any{digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Status, v.Severity, v.Path})
 	}
+	return rows
+}
+
+func copyVulns(ctx context.Context, tx pgx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"image_vulns"},
 		[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "status", "severity", "path"}, pgx.CopyFromRows(rows))
 	return err
 }
 
-// Rematch replaces an image's judgement after an advisory update (its facts and
-// packages stay), with the events the change causes.
-func (s *Store) Rematch(ctx context.Context, digest string, covered bool, dbBuilt *time.Time, vulns []VulnRow, events []Event) error {
+// Judged is an image's judgement after an advisory update (its facts and packages
+// stay as they were stored).
+type Judged struct {
+	Digest  string
+	Covered bool
+	DBBuilt *time.Time
+	Vulns   []VulnRow
+}
+
+// Rematch replaces the judgements of many images, with the events the changes cause,
+// in one transaction (one commit for a batch, not one per image).
+func (s *Store) Rematch(ctx context.Context, js []Judged, events []Event) error {
+	if len(js) == 0 && len(events) == 0 {
+		return nil
+	}
+	ds := make([]string, len(js))
+	covered := make([]bool, len(js))
+	built := make([]*time.Time, len(js))
+	var rows [][]any
+	for i, j := range js {
+		ds[i], covered[i], built[i] = j.Digest, j.Covered, j.DBBuilt
+		rows = appendVulnRows(rows, j.Digest, j.Vulns)
+	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE images SET covered = $2, db_built = $3, matched_at = now() WHERE digest = $1`,
-			digest, covered, dbBuilt)
+		tag, err := tx.Exec(ctx, `UPDATE images i SET covered = u.covered, db_built = u.built, matched_at = now()
+			FROM unnest($1::text[], $2::bool[], $3::timestamptz[]) AS u(digest, covered, built) WHERE i.digest = u.digest`,
+			ds, covered, built)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("no image %s", digest)
+		if int(tag.RowsAffected()) != len(js) {
+			return fmt.Errorf("re-match: %d of %d images are no longer stored", len(js)-int(tag.RowsAffected()), len(js))
 		}
-		if err := saveVulns(ctx, tx, digest, vulns); err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM image_vulns WHERE digest = ANY($1)", ds); err != nil {
+			return err
+		}
+		if err := copyVulns(ctx, tx, rows); err != nil {
 			return err
 		}
 		return addEvents(ctx, tx, events)
@@ -226,6 +258,7 @@ var ErrNotFound = errors.New("not found")
 // as last judged, and what its events name.
 type Stored struct {
 	Facts   []byte
+	Checks  json.RawMessage // counts by status of every rule but VULN
 	Vulns   []VulnRow
 	Summary ImageSummary
 }
@@ -233,25 +266,42 @@ type Stored struct {
 // ImageFacts returns an image's stored facts, vulnerabilities and listing entry, in
 // one round trip.
 func (s *Store) ImageFacts(ctx context.Context, digest string) (*Stored, error) {
-	st := &Stored{}
-	var vulns []byte
-	im := &st.Summary
-	err := s.Pool.QueryRow(ctx, `SELECT i.facts, i.registry, i.repository, i.platform, i.covered, i.db_built,
-			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
-			coalesce((SELECT json_agg(json_build_object('id', v.vuln_id, 'aliases', v.aliases, 'package', v.package, 'installed', v.installed,
-				'fixed', v.fixed, 'status', v.status, 'severity', v.severity, 'path', v.path)) FROM image_vulns v WHERE v.digest = i.digest), '[]')
-		FROM images i WHERE i.digest = $1`, digest).Scan(&st.Facts, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt, &im.Tags, &vulns)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
+	m, err := s.ImagesFacts(ctx, []string{digest})
 	if err != nil {
 		return nil, err
 	}
-	im.Digest = digest
-	if err := json.Unmarshal(vulns, &st.Vulns); err != nil {
+	if m[digest] == nil {
+		return nil, ErrNotFound
+	}
+	return m[digest], nil
+}
+
+// ImagesFacts is ImageFacts for many images in one query; an image no longer stored is
+// absent from the map.
+func (s *Store) ImagesFacts(ctx context.Context, digests []string) (map[string]*Stored, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT i.digest, i.facts, i.checks, i.registry, i.repository, i.platform, i.covered, i.db_built,
+			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
+			coalesce((SELECT json_agg(json_build_object('id', v.vuln_id, 'aliases', v.aliases, 'package', v.package, 'installed', v.installed,
+				'fixed', v.fixed, 'status', v.status, 'severity', v.severity, 'path', v.path)) FROM image_vulns v WHERE v.digest = i.digest), '[]')
+		FROM images i WHERE i.digest = ANY($1)`, digests)
+	if err != nil {
 		return nil, err
 	}
-	return st, nil
+	defer rows.Close()
+	out := make(map[string]*Stored, len(digests))
+	for rows.Next() {
+		st := &Stored{}
+		var vulns []byte
+		im := &st.Summary
+		if err := rows.Scan(&im.Digest, &st.Facts, &st.Checks, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt, &im.Tags, &vulns); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(vulns, &st.Vulns); err != nil {
+			return nil, err
+		}
+		out[im.Digest] = st
+	}
+	return out, rows.Err()
 }
 
 // HasImage reports whether an image is stored.
@@ -384,89 +434,71 @@ type ImagePackages struct {
 	Pkgs   []PackageRef
 }
 
-// VulnsOf returns, by image, the vulnerability rows of the packages named. The rows of
-// the images are read by digest (the primary key's prefix) and filtered here: a join on
-// every (image, package) pair makes PostgreSQL walk each image's rows once per pair.
-func (s *Store) VulnsOf(ctx context.Context, ims []ImagePackages) (map[string][]VulnRow, error) {
-	want := map[[3]string]bool{}
-	ds := make([]string, len(ims))
-	names := map[string]bool{}
-	for i, im := range ims {
-		ds[i] = im.Digest
-		for _, p := range im.Pkgs {
-			want[[3]string{im.Digest, p.Name, p.PURL}] = true
-			names[p.Name] = true
-		}
-	}
-	pkgs := make([]string, 0, len(names))
-	for n := range names {
-		pkgs = append(pkgs, n)
-	}
-	// The package condition is checked in the primary key's index (its third column),
-	// so only the rows of the changed packages are fetched.
-	rows, err := s.Pool.Query(ctx, `SELECT v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
-		FROM unnest($1::text[]) AS d(digest) JOIN image_vulns v ON v.digest = d.digest AND v.package = ANY($2)`, ds, pkgs)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string][]VulnRow{}
-	for rows.Next() {
-		var d string
-		var v VulnRow
-		if err := rows.Scan(&d, &v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path); err != nil {
-			return nil, err
-		}
-		if want[[3]string{d, v.Package, v.Path}] {
-			out[d] = append(out[d], v)
-		}
-	}
-	return out, rows.Err()
-}
-
-// Rematched is one image's new rows for some of its packages, and the rows they
-// replace.
-type Rematched struct {
+// Replaced is the new judgement of some packages of one image.
+type Replaced struct {
 	ImagePackages
-	Old, Vulns []VulnRow
+	Vulns []VulnRow
 }
 
-// RematchPackages replaces, for many images at once, the vulnerability rows of the
-// packages an update changed, records the database they were matched with, and writes
-// the events, in one transaction and a handful of statements.
-func (s *Store) RematchPackages(ctx context.Context, changed []Rematched, dbBuilt *time.Time, events []Event) error {
-	var ds []string
+// ReplacePackages replaces, for many images at once, the vulnerability rows of the
+// packages an update changed, in one transaction: the old rows are deleted (one range
+// of the primary key per image and package) and returned to diff, which makes the
+// events of each image's difference; the new rows are copied in; the images record
+// the database they were matched with. Reading the old rows is the delete itself.
+func (s *Store) ReplacePackages(ctx context.Context, ims []Replaced, dbBuilt *time.Time, diff func(i int, old []VulnRow) []Event) error {
+	want := map[[3]string]int{}
+	var ds, names, paths []string
 	var rows [][]any
-	var od, oid, opkg, oinst, opath []string
-	for _, c := range changed {
-		ds = append(ds, c.Digest)
-		for _, v := range c.Old {
-			od, oid, opkg, oinst, opath = append(od, c.Digest), append(oid, v.ID), append(opkg, v.Package), append(oinst, v.Installed), append(opath, v.Path)
-		}
-		for _, v := range c.Vulns {
-			aliases := v.Aliases
-			if aliases == nil {
-				aliases = []string{}
+	for i, im := range ims {
+		for _, p := range im.Pkgs {
+			k := [3]string{im.Digest, p.Name, p.PURL}
+			if _, ok := want[k]; !ok {
+				want[k] = i
+				ds, names, paths = append(ds, im.Digest), append(names, p.Name), append(paths, p.PURL)
 			}
-			rows = append(rows, []any{c.Digest, v.ID, aliases, v.Package, v.Installed, v.Fixed, v.Status, v.Severity, v.Path})
 		}
+		rows = appendVulnRows(rows, im.Digest, im.Vulns)
+	}
+	digests := make([]string, len(ims))
+	for i, im := range ims {
+		digests[i] = im.Digest
 	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = ANY($1)", ds, dbBuilt); err != nil {
+		// A lateral subquery (OFFSET 0 keeps it from being flattened into a join), so
+		// that PostgreSQL, misjudging how few rows each pair has, does not sort the
+		// whole table to merge.
+		res, err := tx.Query(ctx, `DELETE FROM image_vulns v USING (
+				SELECT x.ctid AS row FROM unnest($1::text[], $2::text[], $3::text[]) AS k(digest, package, path)
+				CROSS JOIN LATERAL (SELECT ctid FROM image_vulns x WHERE x.digest = k.digest AND x.package = k.package AND x.path = k.path OFFSET 0) x) o
+			WHERE v.ctid = o.row
+			RETURNING v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path`, ds, names, paths)
+		if err != nil {
 			return err
 		}
-		// The old rows by their primary key: one index probe each.
-		if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v
-			USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(digest, id, pkg, installed, path)
-			WHERE v.digest = k.digest AND v.vuln_id = k.id AND v.package = k.pkg AND v.installed = k.installed AND v.path = k.path`,
-			od, oid, opkg, oinst, opath); err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_vulns"},
-				[]string{"digest", "vuln_id", "aliases", "package", "installed", "fixed", "status", "severity", "path"}, pgx.CopyFromRows(rows)); err != nil {
+		old := make([][]VulnRow, len(ims))
+		for res.Next() {
+			var d string
+			var v VulnRow
+			if err := res.Scan(&d, &v.ID, &v.Aliases, &v.Package, &v.Installed, &v.Fixed, &v.Status, &v.Severity, &v.Path); err != nil {
+				res.Close()
 				return err
 			}
+			i := want[[3]string{d, v.Package, v.Path}]
+			old[i] = append(old[i], v)
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+		var events []Event
+		for i := range ims {
+			events = append(events, diff(i, old[i])...)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = ANY($1)", digests, dbBuilt); err != nil {
+			return err
+		}
+		if err := copyVulns(ctx, tx, rows); err != nil {
+			return err
 		}
 		return addEvents(ctx, tx, events)
 	})

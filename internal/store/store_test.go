@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -223,5 +224,81 @@ func TestMigrateEarlyLayout(t *testing.T) {
 		Keys: []PackageKey{{Ecosystem: "Go", Name: "x", Pkgs: []byte(`[]`)}}, Vulns: []VulnRow{{ID: "GO-1", Package: "x", Installed: "1", Status: "fixed", Severity: "high"}}}
 	if err := s.SaveImage(ctx, im, nil, nil, nil, ""); err != nil {
 		t.Fatalf("saving in the migrated layout: %v", err)
+	}
+}
+
+// TestReplacePackages: only the rows of the packages named (name and package URL) are
+// replaced; a package of the same name in another ecosystem keeps its rows; diff sees
+// exactly each image's old rows and its events are written with the new rows.
+func TestReplacePackages(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	npm := VulnRow{ID: "GHSA-old", Package: "foo", Installed: "1.0.0", Fixed: "1.1.0", Severity: "high", Path: "pkg:npm/foo@1.0.0"}
+	pypi := VulnRow{ID: "PYSEC-1", Package: "foo", Installed: "1.0.0", Severity: "low", Path: "pkg:pypi/foo@1.0.0"}
+	other := VulnRow{ID: "GHSA-bar", Package: "bar", Installed: "2.0.0", Severity: "medium", Path: "pkg:npm/bar@2.0.0"}
+	for _, d := range []string{"sha256:a", "sha256:b"} {
+		im := Image{Digest: d, Registry: "r", Repository: "x", Facts: []byte{1}, Checks: []byte(`{}`), Vulns: []VulnRow{npm, pypi, other}}
+		if err := s.SaveImage(ctx, im, nil, nil, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newer := VulnRow{ID: "GHSA-new", Aliases: []string{"CVE-2026-1"}, Package: "foo", Installed: "1.0.0", Fixed: "1.2.0", Severity: "critical", Path: "pkg:npm/foo@1.0.0"}
+	built := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	seen := map[int][]VulnRow{}
+	err := s.ReplacePackages(ctx, []Replaced{
+		{ImagePackages: ImagePackages{Digest: "sha256:a", Pkgs: []PackageRef{{Name: "foo", PURL: "pkg:npm/foo@1.0.0"}}}, Vulns: []VulnRow{newer}},
+		{ImagePackages: ImagePackages{Digest: "sha256:b", Pkgs: []PackageRef{{Name: "foo", PURL: "pkg:npm/foo@1.0.0"}}}},
+	}, &built, func(i int, old []VulnRow) []Event {
+		seen[i] = old
+		return []Event{{Key: "k" + strconv.Itoa(i), Kind: "test", Payload: map[string]int{"i": i}}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int][]VulnRow{0: {npm}, 1: {npm}}
+	for i := range want {
+		if len(seen[i]) != 1 || seen[i][0].ID != npm.ID || seen[i][0].Path != npm.Path || seen[i][0].Fixed != npm.Fixed {
+			t.Errorf("image %d: old rows %+v, want %+v", i, seen[i], want[i])
+		}
+	}
+	for d, ids := range map[string][]string{"sha256:a": {"GHSA-bar", "GHSA-new", "PYSEC-1"}, "sha256:b": {"GHSA-bar", "PYSEC-1"}} {
+		st, err := s.ImageFacts(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range st.Vulns {
+			got = append(got, v.ID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s: rows %v, want %v", d, got, ids)
+		}
+		if st.Summary.DBBuilt == nil || !st.Summary.DBBuilt.Equal(built) {
+			t.Errorf("%s: database %v, want %v", d, st.Summary.DBBuilt, built)
+		}
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil || len(evs) != 2 || evs[0].Key != "k0" || evs[1].Key != "k1" {
+		t.Errorf("events %+v %v", evs, err)
+	}
+}
+
+// TestRematchAnImageGone: a batch re-match naming an image no longer stored writes
+// nothing of the batch and says how many are missing.
+func TestRematchAnImageGone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if err := s.SaveImage(ctx, Image{Digest: "sha256:a", Registry: "r", Repository: "x", Facts: []byte{1}, Checks: []byte(`{}`)}, nil, nil, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	v := VulnRow{ID: "CVE-1", Package: "p", Installed: "1", Severity: "low"}
+	err := s.Rematch(ctx, []Judged{{Digest: "sha256:a", Covered: true, Vulns: []VulnRow{v}}, {Digest: "sha256:gone", Vulns: []VulnRow{v}}}, nil)
+	if err == nil || err.Error() != "re-match: 1 of 2 images are no longer stored" {
+		t.Fatalf("err = %v", err)
+	}
+	st, err := s.ImageFacts(ctx, "sha256:a")
+	if err != nil || len(st.Vulns) != 0 || st.Summary.Covered {
+		t.Errorf("the batch was partly written: %+v %v", st, err)
 	}
 }
