@@ -400,7 +400,7 @@ webhooks:
     secret_file: %s
 `, reg, secret, importDir, hooks.URL, hookSecret)), 0o644)
 
-	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 || r.stdout != "database schema at version 3 (3 applied now)\n" {
+	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 || r.stdout != "database schema at version 4 (4 applied now)\n" {
 		t.Fatalf("--migrate-only: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	tok := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "read", "--name", "it")
@@ -738,6 +738,28 @@ func TestServeHostSubmit(t *testing.T) {
 	}
 	if d := cmp.Diff(lp, kp); d != "" || len(kp) == 0 {
 		t.Errorf("submitted image's packages (-cli +serve):\n%s", d)
+	}
+
+	// The containers a report was made with go with it: a container of the submitted
+	// image is listed under the host with the image ID the service keeps it by.
+	cname := fmt.Sprintf("dasubmit%d", time.Now().UnixNano()%1e6)
+	docker(t, "run", "-d", "--name", cname, tag, "sleep", "60")
+	t.Cleanup(func() { exec.Command("docker", "rm", "-f", cname).Run() })
+	if r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", submitTok, "--submit-name", "web-1", "--include", "CIS-2.1"); r.code != 0 && r.code != 3 {
+		t.Fatalf("submit with a container: exit %d: %s", r.code, r.stderr)
+	}
+	var latest serve.Page[store.HostReport]
+	if code := srv.get(t, "/api/v1/hosts/web-1?limit=1", &latest); code != 200 || len(latest.Items) != 1 {
+		t.Fatalf("latest: %d %+v", code, latest)
+	}
+	var found []store.HostContainer
+	for _, c := range latest.Items[0].Containers {
+		if c.Name == cname {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 || found[0].ImageID != it.Digest || found[0].State != "running" || found[0].Image != tag || len(found[0].ID) != 64 {
+		t.Errorf("container %s of the latest report: %+v (want image %s)", cname, found, it.Digest)
 	}
 
 	r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", readTok, "--include", "CIS-2.1")

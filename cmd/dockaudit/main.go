@@ -18,8 +18,10 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/store"
 	"github.com/dockaudit/dockaudit/internal/suggest"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -493,9 +495,13 @@ func runHost(ctx context.Context, args []string, e env) int {
 	if e.stderrTTY {
 		progress = e.stderr
 	}
+	var containers []store.HostContainer
+	if sub.url != "" {
+		opts.OnFacts = func(snap *facts.Snapshot) { containers = hostContainers(snap) }
+	}
 	r, err := app.Host(ctx, opts, e.stdout, progress)
 	if err == nil && sub.url != "" {
-		name, serr := sub.submit(ctx, r)
+		name, serr := sub.submit(ctx, r, containers)
 		if serr != nil {
 			fmt.Fprintf(e.stderr, "dockaudit host: %v\n", serr)
 			return exitFailed

@@ -29,10 +29,10 @@ func env2(m map[string]string) env {
 	return env{getenv: func(k string) string { return m[k] }}
 }
 
-const facts = "../../internal/checks/cis/testdata/live.facts.json"
+const liveFacts = "../../internal/checks/cis/testdata/live.facts.json"
 
 func TestFromFacts(t *testing.T) {
-	code, out, errs := runCLI(t, nil, "host", "--from-facts", facts, "--format", "json")
+	code, out, errs := runCLI(t, nil, "host", "--from-facts", liveFacts, "--format", "json")
 	if code != 3 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -48,13 +48,13 @@ func TestFromFacts(t *testing.T) {
 		t.Errorf("command %q, %d findings, %d failing", r.Command, len(r.Findings), r.Summary.Failing)
 	}
 	// The same facts with a stricter threshold or none.
-	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--fail-on", "critical"); code != 3 {
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", liveFacts, "--fail-on", "critical"); code != 3 {
 		t.Errorf("--fail-on critical: exit %d (da-priv is privileged, da-sock mounts the socket)", code)
 	}
-	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--fail-on", "none"); code != 0 {
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", liveFacts, "--fail-on", "none"); code != 0 {
 		t.Errorf("--fail-on none: exit %d", code)
 	}
-	if code, _, _ := runCLI(t, nil, "host", "--from-facts", facts, "--include", "3.15,3.16"); code != 0 {
+	if code, _, _ := runCLI(t, nil, "host", "--from-facts", liveFacts, "--include", "3.15,3.16"); code != 0 {
 		t.Errorf("only passing rules: exit %d", code)
 	}
 }
@@ -91,7 +91,7 @@ func TestUsage(t *testing.T) {
 	}{
 		{[]string{"host", "--format", "xml"}, 2, "dockaudit host: --format \"xml\": want table, json or sarif\n"},
 		{[]string{"host", "--fail-on", "severe"}, 2, "dockaudit host: --fail-on: \"severe\" is not a severity threshold (want one of info, low, medium, high, critical), or none\n"},
-		{[]string{"host", "--include", "CIS-9.9", "--from-facts", facts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
+		{[]string{"host", "--include", "CIS-9.9", "--from-facts", liveFacts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
 		{[]string{"host", "--color", "sometimes"}, 2, "dockaudit host: --color \"sometimes\": want auto, always or never\n"},
 		{[]string{"host", "now"}, 2, "dockaudit host: unexpected argument \"now\" (host takes only flags)\n"},
 		{[]string{"rules", "all"}, 2, "dockaudit rules: unexpected argument \"all\" (rules takes only flags)\n"},
@@ -99,11 +99,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"host", "--timeout", "soon"}, 2, "dockaudit host: invalid value \"soon\" for flag --timeout: parse error (see dockaudit host --help)\n"},
 		{[]string{"host", "--concurrency", "0"}, 2, "dockaudit host: --concurrency 0: want 1 to 256\n"},
 		{[]string{"host", "--timeout", "0s"}, 2, "dockaudit host: --timeout 0s: want a positive duration such as 30s\n"},
-		{[]string{"host", "--from-facts", facts, "--all", "--timeout", "5s"}, 2, "dockaudit host: --all, --timeout cannot be used with --from-facts, which reads nothing live\n"},
+		{[]string{"host", "--from-facts", liveFacts, "--all", "--timeout", "5s"}, 2, "dockaudit host: --all, --timeout cannot be used with --from-facts, which reads nothing live\n"},
 		{[]string{"host", "--from-facts", "a", "--save-facts", "b"}, 2, "dockaudit host: --from-facts and --save-facts cannot be combined\n"},
 		// An output never replaces an input of the same run, under any spelling.
-		{[]string{"host", "--from-facts", facts, "-o", facts}, 2, "dockaudit host: --output " + facts + " is also an input of this run (" + facts + "): the report would replace it\n"},
-		{[]string{"host", "--from-facts", facts, "-o", filepath.Dir(facts) + "/./" + filepath.Base(facts)}, 2, "dockaudit host: --output " + filepath.Dir(facts) + "/./" + filepath.Base(facts) + " is also an input of this run (" + facts + "): the report would replace it\n"},
+		{[]string{"host", "--from-facts", liveFacts, "-o", liveFacts}, 2, "dockaudit host: --output " + liveFacts + " is also an input of this run (" + liveFacts + "): the report would replace it\n"},
+		{[]string{"host", "--from-facts", liveFacts, "-o", filepath.Dir(liveFacts) + "/./" + filepath.Base(liveFacts)}, 2, "dockaudit host: --output " + filepath.Dir(liveFacts) + "/./" + filepath.Base(liveFacts) + " is also an input of this run (" + liveFacts + "): the report would replace it\n"},
 		{[]string{"host", "--save-facts", "s.json", "-o", "s.json"}, 2, "dockaudit host: --save-facts s.json and --output s.json name the same file\n"},
 		{[]string{"host", "--save-facts", "-"}, 2, "dockaudit host: --save-facts - and the report would both go to stdout; give --output FILE\n"},
 		{[]string{"image", "-o", "a.tar", "docker-archive:a.tar"}, 2, "dockaudit image: --output a.tar is also an input of this run (a.tar): the report would replace it\n"},
@@ -220,12 +220,12 @@ func TestColor(t *testing.T) {
 func TestOutputFile(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r.sarif")
-	code, stdout, _ := runCLI(t, nil, "host", "--from-facts", facts, "-f", "sarif", "-o", out, "--fail-on", "none")
+	code, stdout, _ := runCLI(t, nil, "host", "--from-facts", liveFacts, "-f", "sarif", "-o", out, "--fail-on", "none")
 	b, err := os.ReadFile(out)
 	if code != 0 || stdout != "" || err != nil || !bytes.Contains(b, []byte(`"version": "2.1.0"`)) {
 		t.Errorf("exit %d, stdout %q, %v", code, stdout, err)
 	}
-	code, _, errs := runCLI(t, nil, "host", "--from-facts", facts, "-o", filepath.Join(dir, "missing", "r.txt"))
+	code, _, errs := runCLI(t, nil, "host", "--from-facts", liveFacts, "-o", filepath.Join(dir, "missing", "r.txt"))
 	if code != 1 || !strings.HasPrefix(errs, "dockaudit host: write "+filepath.Join(dir, "missing", "r.txt")+": ") {
 		t.Errorf("unwritable output: exit %d, %q", code, errs)
 	}
@@ -294,7 +294,7 @@ func (fullDisk) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
 // TestStdoutWriteErrors: output that could not be written is a failed run (db status,
 // version and certs said 0 to a full disk).
 func TestStdoutWriteErrors(t *testing.T) {
-	for _, args := range [][]string{{"version"}, {"rules"}, {"host", "--from-facts", facts, "-f", "json"}} {
+	for _, args := range [][]string{{"version"}, {"rules"}, {"host", "--from-facts", liveFacts, "-f", "json"}} {
 		var errb bytes.Buffer
 		e := env2(nil)
 		e.stdout, e.stderr = fullDisk{}, &errb

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/store"
 )
 
 // submitFlags send a report to dockaudit serve.
@@ -68,7 +71,7 @@ func (s *submitFlags) check() error {
 
 // submit sends the report; the name is --submit-name, else the daemon's, else this
 // machine's.
-func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, error) {
+func (s *submitFlags) submit(ctx context.Context, r *report.Report, containers []store.HostContainer) (string, error) {
 	name := s.name
 	if name == "" {
 		name = r.Context.Daemon
@@ -80,7 +83,7 @@ func (s *submitFlags) submit(ctx context.Context, r *report.Report) (string, err
 	if err != nil {
 		return "", err
 	}
-	body, err := json.Marshal(map[string]any{"host": name, "report": json.RawMessage(rb)})
+	body, err := json.Marshal(map[string]any{"host": name, "report": json.RawMessage(rb), "containers": containers})
 	if err != nil {
 		return "", err
 	}
@@ -122,4 +125,29 @@ func (s *submitFlags) post(ctx context.Context, path string, body []byte) error 
 		return fmt.Errorf("submit to %s: %s", u.Redacted(), msg)
 	}
 	return nil
+}
+
+// hostContainers lists the containers of an audit with the image each runs: its ID
+// and the manifest digests the daemon knows it by (from its repository digests).
+func hostContainers(snap *facts.Snapshot) []store.HostContainer {
+	digests := map[string][]string{}
+	for _, im := range snap.Images {
+		for _, rd := range im.Digests {
+			if _, d, ok := strings.Cut(rd, "@"); ok && !slices.Contains(digests[im.ID], d) {
+				digests[im.ID] = append(digests[im.ID], d)
+			}
+		}
+	}
+	out := []store.HostContainer{}
+	for _, c := range snap.Containers {
+		if c.Error != "" || c.ImageID == "" {
+			continue
+		}
+		hc := store.HostContainer{Name: c.Name, ID: c.ID, State: c.Status(), ImageID: c.ImageID, Digests: digests[c.ImageID]}
+		if c.Config != nil {
+			hc.Image = c.Config.Image
+		}
+		out = append(out, hc)
+	}
+	return out
 }

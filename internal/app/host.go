@@ -43,6 +43,9 @@ type HostOptions struct {
 	// is checked ("" skips it).
 	DockerConfig string
 	Now          func() time.Time
+	// OnFacts, when set, sees the facts the report is judged from (dockaudit host
+	// --submit sends the containers' images with the report).
+	OnFacts func(*facts.Snapshot)
 }
 
 // Host runs the host audit and writes its report. It returns the report so the caller
@@ -63,6 +66,9 @@ func Host(ctx context.Context, opts HostOptions, stdout io.Writer, progress io.W
 	}
 	if err != nil {
 		return nil, err
+	}
+	if opts.OnFacts != nil {
+		opts.OnFacts(snap)
 	}
 	if opts.SaveFacts != "" {
 		// Facts hold image environments and the daemon's configuration, which may carry

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -214,11 +215,12 @@ func (s *Server) getImage(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// Where is the answer to "where is CVE-X".
+// Where is the answer to "where is CVE-X": the images affected, and the containers of
+// each host's latest report that run one of them.
 type Where struct {
-	ID     string             `json:"id"`
-	Images []store.Affected   `json:"images"`
-	Hosts  []store.HostReport `json:"hosts"`
+	ID     string           `json:"id"`
+	Images []store.Affected `json:"images"`
+	Hosts  []store.HostHit  `json:"hosts"`
 }
 
 func (s *Server) whereIs(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +237,19 @@ func (s *Server) whereIs(w http.ResponseWriter, r *http.Request) {
 	if imgs == nil {
 		imgs = []store.Affected{}
 	}
-	writeJSON(w, http.StatusOK, Where{ID: id, Images: imgs, Hosts: []store.HostReport{}})
+	var digests []string
+	for _, a := range imgs {
+		digests = append(digests, a.Digest)
+	}
+	hosts, err := s.store.HostsRunning(r.Context(), slices.Compact(slices.Sorted(slices.Values(digests))))
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if hosts == nil {
+		hosts = []store.HostHit{}
+	}
+	writeJSON(w, http.StatusOK, Where{ID: id, Images: imgs, Hosts: hosts})
 }
 
 func (s *Server) listHosts(w http.ResponseWriter, r *http.Request) {
@@ -269,6 +283,12 @@ func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.storeError(w, err)
 		return
+	}
+	if len(hs) > 0 {
+		if hs[0].Containers, err = s.store.ContainersOf(r.Context(), hs[0].ID); err != nil {
+			s.storeError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, Page[store.HostReport]{Items: hs})
 }
@@ -305,6 +325,36 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 type Submission struct {
 	Host   string          `json:"host"`
 	Report json.RawMessage `json:"report"`
+	// Containers are the containers the report was made with and their images, so
+	// that "where is CVE-X" can name the hosts that run an affected image.
+	Containers []store.HostContainer `json:"containers,omitempty"`
+}
+
+// maxContainers bounds a submission's container list.
+const maxContainers = 100000
+
+// validContainers says what is wrong with a submission's containers, or "".
+func validContainers(cs []store.HostContainer) string {
+	if len(cs) > maxContainers {
+		return fmt.Sprintf("containers: at most %d", maxContainers)
+	}
+	for i, c := range cs {
+		switch {
+		case c.ID == "" || len(c.ID) > 128 || len(c.Name) > 256 || len(c.State) > 32 || len(c.Image) > 1024 ||
+			!utf8.ValidString(c.Name+c.ID+c.State+c.Image):
+			return fmt.Sprintf("containers[%d]: an id of 1 to 128 characters, a name, state and image of bounded length", i)
+		case !validDigest(c.ImageID):
+			return fmt.Sprintf("containers[%d]: image_id: not an image ID (sha256: and 64 hex digits)", i)
+		case len(c.Digests) > 100:
+			return fmt.Sprintf("containers[%d]: digests: at most 100", i)
+		}
+		for _, d := range c.Digests {
+			if !validDigest(d) {
+				return fmt.Sprintf("containers[%d]: digests: %q is not a manifest digest (sha256: and 64 hex digits)", i, firstLine(d))
+			}
+		}
+	}
+	return ""
 }
 
 // Submitted is the answer to a submission.
@@ -348,8 +398,12 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("report: want a dockaudit host report of schema %s (got command %q, schema %q)", report.SchemaVersion, rep.Command, rep.SchemaVersion))
 		return
 	}
+	if msg := validContainers(sub.Containers); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
+		return
+	}
 	summary, _ := json.Marshal(rep.Summary)
-	h, err := s.store.SaveHostReport(r.Context(), sub.Host, sub.Report, summary)
+	h, err := s.store.SaveHostReport(r.Context(), sub.Host, sub.Report, summary, sub.Containers)
 	if err != nil {
 		s.storeError(w, err)
 		return

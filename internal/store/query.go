@@ -113,14 +113,93 @@ type HostReport struct {
 	SubmittedAt time.Time       `json:"submitted_at"`
 	Summary     json.RawMessage `json:"summary"`
 	Report      json.RawMessage `json:"report,omitempty"`
+	// Containers are those the latest report was made with (the history's first item).
+	Containers []HostContainer `json:"containers,omitempty"`
 }
 
-// SaveHostReport keeps a submitted report.
-func (s *Store) SaveHostReport(ctx context.Context, host string, report, summary json.RawMessage) (HostReport, error) {
+// HostContainer is a container a host report was made with.
+type HostContainer struct {
+	Name    string   `json:"name"`
+	ID      string   `json:"id"`
+	State   string   `json:"state,omitempty"`
+	Image   string   `json:"image,omitempty"`
+	ImageID string   `json:"image_id"`
+	Digests []string `json:"digests,omitempty"` // manifest digests (sha256:…)
+}
+
+// SaveHostReport keeps a submitted report and the containers it was made with.
+func (s *Store) SaveHostReport(ctx context.Context, host string, report, summary json.RawMessage, containers []HostContainer) (HostReport, error) {
 	h := HostReport{Host: host, Summary: summary}
-	err := s.Pool.QueryRow(ctx, "INSERT INTO host_reports (host, report, summary) VALUES ($1, $2, $3) RETURNING id, submitted_at",
-		host, report, summary).Scan(&h.ID, &h.SubmittedAt)
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, "INSERT INTO host_reports (host, report, summary) VALUES ($1, $2, $3) RETURNING id, submitted_at",
+			host, report, summary).Scan(&h.ID, &h.SubmittedAt); err != nil {
+			return err
+		}
+		rows := make([][]any, len(containers))
+		for i, c := range containers {
+			ds := c.Digests
+			if ds == nil {
+				ds = []string{}
+			}
+			rows[i] = []any{h.ID, c.Name, c.ID, c.State, c.Image, c.ImageID, ds}
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"host_containers"}, []string{"report_id", "name", "id", "state", "image", "image_id", "digests"}, pgx.CopyFromRows(rows))
+		return err
+	})
 	return h, err
+}
+
+// HostHit is a container of a host's latest report that runs an image.
+type HostHit struct {
+	Host        string    `json:"host"`
+	ReportID    int64     `json:"report_id"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Container   string    `json:"container"`
+	ContainerID string    `json:"container_id"`
+	State       string    `json:"state,omitempty"`
+	Image       string    `json:"image,omitempty"`
+	Digest      string    `json:"digest"` // the stored image it runs
+}
+
+// HostsRunning lists the containers of each host's latest report that run one of the
+// stored images (by image ID, manifest digest, or the index a manifest was pulled
+// through), by host and container name.
+func (s *Store) HostsRunning(ctx context.Context, digests []string) ([]HostHit, error) {
+	if len(digests) == 0 {
+		return nil, nil
+	}
+	rows, err := s.Pool.Query(ctx, `
+		WITH wanted AS (
+			SELECT d AS key, d AS digest FROM unnest($1::text[]) AS d
+			UNION
+			SELECT index_digest, digest FROM image_refs WHERE digest = ANY($1) AND index_digest <> ''),
+		latest AS (
+			SELECT DISTINCT ON (host) id, host, submitted_at FROM host_reports ORDER BY host, submitted_at DESC, id DESC)
+		SELECT DISTINCT ON (l.host, c.name, c.id) l.host, l.id, l.submitted_at, c.name, c.id, c.state, c.image, w.digest
+		FROM latest l JOIN host_containers c ON c.report_id = l.id
+		JOIN wanted w ON w.key = c.image_id OR w.key = ANY(c.digests)
+		ORDER BY l.host, c.name, c.id, w.digest`, digests)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (HostHit, error) {
+		var h HostHit
+		err := r.Scan(&h.Host, &h.ReportID, &h.SubmittedAt, &h.Container, &h.ContainerID, &h.State, &h.Image, &h.Digest)
+		return h, err
+	})
+}
+
+// ContainersOf returns the containers a report was made with, by name.
+func (s *Store) ContainersOf(ctx context.Context, reportID int64) ([]HostContainer, error) {
+	rows, err := s.Pool.Query(ctx, "SELECT name, id, state, image, image_id, digests FROM host_containers WHERE report_id = $1 ORDER BY name, id", reportID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (HostContainer, error) {
+		var c HostContainer
+		err := r.Scan(&c.Name, &c.ID, &c.State, &c.Image, &c.ImageID, &c.Digests)
+		return c, err
+	})
 }
 
 // Hosts lists each host's latest report summary.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -300,5 +301,46 @@ func TestRematchAnImageGone(t *testing.T) {
 	st, err := s.ImageFacts(ctx, "sha256:a")
 	if err != nil || len(st.Vulns) != 0 || st.Summary.Covered {
 		t.Errorf("the batch was partly written: %+v %v", st, err)
+	}
+}
+
+// TestHostsRunning: "where is" names the containers of each host's latest report that
+// run an affected image, by image ID, by manifest digest, or by the index the manifest
+// was pulled through; an older report of a host does not count.
+func TestHostsRunning(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	dig := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	img, idx, other := dig("a"), dig("b"), dig("c")
+	if err := s.SaveImage(ctx, Image{Digest: img, Registry: "r", Repository: "app", Facts: []byte{1}, Checks: []byte(`{}`)},
+		[]ImageRef{{Registry: "r", Repository: "app", Tag: "1", IndexDigest: idx}}, nil, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	rep := json.RawMessage(`{}`)
+	save := func(host string, cs ...HostContainer) {
+		if _, err := s.SaveHostReport(ctx, host, rep, rep, cs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("old", HostContainer{Name: "web", ID: "o1", ImageID: img}) // replaced by the next report
+	save("old", HostContainer{Name: "web", ID: "o2", ImageID: other})
+	save("by-id", HostContainer{Name: "web", ID: "i1", State: "running", Image: "app:1", ImageID: img},
+		HostContainer{Name: "db", ID: "i2", ImageID: other})
+	save("by-digest", HostContainer{Name: "api", ID: "d1", State: "exited", ImageID: other, Digests: []string{dig("d"), img}})
+	save("by-index", HostContainer{Name: "job", ID: "x1", ImageID: dig("e"), Digests: []string{idx}})
+	got, err := s.HostsRunning(ctx, []string{img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, h := range got {
+		lines = append(lines, strings.Join([]string{h.Host, h.Container, h.ContainerID, h.State, h.Image}, " ")+" "+strconv.FormatBool(h.Digest == img))
+	}
+	want := []string{"by-digest api d1 exited  true", "by-id web i1 running app:1 true", "by-index job x1   true"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("hosts running %s:\n got %q\nwant %q", img, lines, want)
+	}
+	if got, err := s.HostsRunning(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("no images: %v %v", got, err)
 	}
 }
