@@ -21,9 +21,20 @@ type Config struct {
 	Registries []RegistryConfig `yaml:"registries"`
 	Advisories AdvisoryConfig   `yaml:"advisories"`
 	Webhooks   []WebhookConfig  `yaml:"webhooks"`
+	Events     EventsConfig     `yaml:"events"`
 	// Workers is how many jobs a replica runs at once (default 2).
 	Workers int `yaml:"workers"`
 }
+
+// EventsConfig says how long the outbox keeps events.
+type EventsConfig struct {
+	// Retention is how long an event is kept once every configured receiver has
+	// it (default 720h, 30 days); an event still owed to a receiver is kept.
+	Retention Duration `yaml:"retention"`
+}
+
+// defaultRetention is how long events are kept when the configuration does not say.
+const defaultRetention = 720 * time.Hour
 
 // RegistryConfig is a registry to watch.
 type RegistryConfig struct {
@@ -112,6 +123,12 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	if c.Workers < 0 || c.Workers > 64 {
 		return nil, fmt.Errorf("configuration: workers %d: use 1 to 64", c.Workers)
+	}
+	switch r := time.Duration(c.Events.Retention); {
+	case r == 0:
+		c.Events.Retention = Duration(defaultRetention)
+	case r < time.Hour:
+		return nil, fmt.Errorf("configuration: events: retention %s: keep events at least 1h", r)
 	}
 	seen := map[string]bool{}
 	for i := range c.Registries {

@@ -117,13 +117,12 @@ func backoff(n int) time.Duration {
 func (s *Server) deliver(ctx context.Context) (int, error) {
 	sent := 0
 	for ctx.Err() == nil {
-		d, err := s.store.NextDelivery(ctx, 2*time.Minute)
+		d, err := s.store.NextDelivery(ctx, 2*time.Minute, s.receivers())
 		if err != nil || d == nil {
 			return sent, err
 		}
 		w := s.webhook(d.Receiver)
 		if w == nil {
-			// A receiver removed from the configuration: nothing to send it with.
 			err = fmt.Errorf("no webhook %s in the configuration", receiverName(d.Receiver))
 		} else {
 			err = s.post(ctx, w, d)
@@ -142,6 +141,27 @@ func (s *Server) deliver(ctx context.Context) (int, error) {
 		sent++
 	}
 	return sent, ctx.Err()
+}
+
+// receivers are the webhook URLs of the configuration.
+func (s *Server) receivers() []string {
+	out := make([]string, len(s.cfg.Webhooks))
+	for i, w := range s.cfg.Webhooks {
+		out[i] = w.URL
+	}
+	return out
+}
+
+// prune drops the events older than the retention that every configured receiver
+// has; what was owed to a receiver no longer configured goes with them.
+func (s *Server) prune(ctx context.Context) {
+	n, err := s.store.PruneEvents(ctx, s.opts.Now().Add(-time.Duration(s.cfg.Events.Retention)), s.receivers())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Warn("pruning events", "error", err)
+	case n > 0:
+		s.log.Info("pruned events past the retention", "events", n, "retention", time.Duration(s.cfg.Events.Retention))
+	}
 }
 
 func (s *Server) webhook(url string) *WebhookConfig {

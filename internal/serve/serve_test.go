@@ -47,7 +47,8 @@ webhooks:
 		t.Fatal(err)
 	}
 	if c.Registries[0].host != "127.0.0.1:5000" || time.Duration(c.Registries[0].Poll) != 30*time.Second ||
-		time.Duration(c.Advisories.Update) != 6*time.Hour || string(c.Webhooks[0].secret) != "k" || c.Workers != 2 {
+		time.Duration(c.Advisories.Update) != 6*time.Hour || string(c.Webhooks[0].secret) != "k" || c.Workers != 2 ||
+		time.Duration(c.Events.Retention) != 720*time.Hour {
 		t.Fatalf("parsed %+v", c)
 	}
 	for _, bad := range []struct{ yaml, want string }{
@@ -64,6 +65,7 @@ webhooks:
 		{"webhooks:\n  - url: https://hooks.example/x\n    secret_file: " + hook + "\n    events: [image.pushed]\n", `configuration: webhook https://hooks.example/x: unknown event kind "image.pushed" (image.scanned, image.uncovered, image.failed, vulnerability.new, vulnerability.fixed, vulnerability.withdrawn, host.report)`},
 		{"advisories:\n  update: 10s\n", "configuration: advisories: update 10s is too often (at least 1m, or 0)"},
 		{"workers: 1000\n", "configuration: workers 1000: use 1 to 64"},
+		{"events:\n  retention: 5m\n", "configuration: events: retention 5m0s: keep events at least 1h"},
 	} {
 		_, err := ParseConfig([]byte(bad.yaml), func(string) string { return "" })
 		if err == nil || err.Error() != bad.want {

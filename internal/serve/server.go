@@ -119,9 +119,14 @@ func (s *Server) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		var pruned time.Time
 		for ctx.Err() == nil {
 			if _, err := s.deliver(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("webhook deliveries", "error", err)
+			}
+			if time.Since(pruned) > time.Hour {
+				s.prune(ctx)
+				pruned = time.Now()
 			}
 			sleep(ctx, s.opts.Idle)
 		}

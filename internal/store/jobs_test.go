@@ -129,7 +129,7 @@ func TestEventsOnceWithDeliveries(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for {
-		d, err := s.NextDelivery(ctx, time.Minute)
+		d, err := s.NextDelivery(ctx, time.Minute, []string{"https://a", "https://b"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,5 +143,47 @@ func TestEventsOnceWithDeliveries(t *testing.T) {
 	}
 	if len(seen) != 2 {
 		t.Fatalf("deliveries to %v, want both receivers", seen)
+	}
+}
+
+// TestPruneEvents: only the configured receivers' deliveries are leased; pruning drops
+// events past the cutoff that owe nothing to a configured receiver (what was owed to
+// a removed one goes too) and keeps the rest.
+func TestPruneEvents(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	add := func(key string, receivers ...string) {
+		if err := s.AddEvents(ctx, []Event{{Key: key, Kind: "image.scanned", Payload: map[string]string{}, Receivers: receivers}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("done", "https://a")
+	add("owed", "https://a")
+	add("removed", "https://gone")
+	add("none")
+	kept := []string{"https://a"}
+	d, err := s.NextDelivery(ctx, time.Minute, kept)
+	if err != nil || d == nil || d.Key != "done" {
+		t.Fatalf("first delivery %+v %v", d, err)
+	}
+	if err := s.Delivered(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.NextDelivery(ctx, time.Minute, kept); err != nil || d == nil || d.Key != "owed" {
+		t.Fatalf("second delivery %+v %v", d, err)
+	}
+	if d, err := s.NextDelivery(ctx, time.Minute, kept); err != nil || d != nil {
+		t.Fatalf("a delivery to a receiver not configured was leased: %+v %v", d, err)
+	}
+	if n, err := s.PruneEvents(ctx, time.Now().Add(-time.Hour), kept); err != nil || n != 0 {
+		t.Fatalf("pruned %d events newer than the cutoff: %v", n, err)
+	}
+	n, err := s.PruneEvents(ctx, time.Now().Add(time.Hour), kept)
+	if err != nil || n != 3 {
+		t.Fatalf("pruned %d, want 3: %v", n, err)
+	}
+	evs, err := s.Events(ctx, 0, 10)
+	if err != nil || len(evs) != 1 || evs[0].Key != "owed" {
+		t.Fatalf("left %+v %v", evs, err)
 	}
 }
