@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // osvRecord is the part of the OSV schema dockaudit reads.
@@ -161,16 +163,7 @@ func severityFrom(db map[string]any, cvss []string) string {
 	return best
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:197] + "..."
-	}
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // goPlatforms reads the Go database's ecosystem_specific.imports: the operating
 // systems and architectures the vulnerable packages are limited to, when every import

@@ -18,6 +18,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/store"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Bounds on request bodies.
@@ -411,13 +412,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, Submitted{ID: h.ID, Host: h.Host, SubmittedAt: h.SubmittedAt})
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // ScanRequest asks for an image to be scanned: HOST/REPOSITORY:TAG or @DIGEST, on a
 // registry the configuration names.

@@ -113,3 +113,19 @@ func (w TextWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// FirstLine is the first line of a message meant for one line of output (an error
+// from a server, a parser), without surrounding space, cut to at most max bytes on a
+// character boundary, with "…" when cut.
+func FirstLine(s string, max int) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	s = strings.TrimSpace(s)
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

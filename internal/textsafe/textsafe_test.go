@@ -45,3 +45,21 @@ func FuzzString(f *testing.F) {
 		}
 	})
 }
+
+func TestFirstLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"  one\ntwo", 200, "one"},
+		{"abcdef", 4, "abcd…"},
+		{"ab\u00e9cd", 3, "ab…"}, // é is two bytes: not cut in half
+		{"abc", 3, "abc"},
+		{"", 3, ""},
+	} {
+		if got := FirstLine(c.in, c.max); got != c.want {
+			t.Errorf("FirstLine(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Options tune a probe.
@@ -381,13 +382,7 @@ func shortErr(err error) string {
 	return err.Error()
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // ProbeTLS probes TLS on host:port as Probe does; notTLS reports a server that
 // answered without TLS, err one that could not be reached.

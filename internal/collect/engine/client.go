@@ -21,6 +21,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // DefaultHost is the daemon address when DOCKER_HOST is not set.
@@ -426,10 +427,4 @@ func statusError(path string, resp *http.Response) error {
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }

@@ -23,6 +23,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // maxManifest bounds a manifest or index; real ones are kilobytes.
@@ -360,13 +362,7 @@ func ParseChallenge(h string) (string, map[string]string) {
 	return scheme, params
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // manifest fetches a manifest or index by tag or digest, and verifies a digest
 // reference against what came back.
