@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -399,30 +400,59 @@ func (s *Store) PackagesFor(ctx context.Context, keys []PackageKey) (map[string]
 	for i, k := range keys {
 		ecos[i], names[i] = k.Ecosystem, k.Name
 	}
-	rows, err := s.Pool.Query(ctx, `SELECT p.digest, p.pkgs, i.os, i.registry, i.repository, i.platform, i.covered, i.db_built
-		FROM image_packages p JOIN unnest($1::text[], $2::text[]) AS k(ecosystem, name) ON p.ecosystem = k.ecosystem AND p.name = k.name
-		JOIN images i ON i.digest = p.digest`, ecos, names)
+	// The packages, then each image's row once (not once per key).
+	rows, err := s.Pool.Query(ctx, `SELECT p.digest, p.pkgs FROM image_packages p
+		JOIN unnest($1::text[], $2::text[]) AS k(ecosystem, name) ON p.ecosystem = k.ecosystem AND p.name = k.name`, ecos, names)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]*KeyedImage{}
 	for rows.Next() {
 		var d string
-		var pk, osJSON []byte
-		im := ImageSummary{}
-		if err := rows.Scan(&d, &pk, &osJSON, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt); err != nil {
+		var pk []byte
+		if err := rows.Scan(&d, &pk); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		k := out[d]
 		if k == nil {
-			im.Digest = d
-			k = &KeyedImage{Summary: im, OS: osJSON}
+			k = &KeyedImage{Summary: ImageSummary{Digest: d}}
 			out[d] = k
 		}
 		k.Pkgs = append(k.Pkgs, pk)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ds := make([]string, 0, len(out))
+	for d := range out {
+		ds = append(ds, d)
+	}
+	rows, err = s.Pool.Query(ctx, `SELECT digest, os, registry, repository, platform, covered, db_built FROM images WHERE digest = ANY($1)`, ds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d string
+		var osJSON []byte
+		var im ImageSummary
+		if err := rows.Scan(&d, &osJSON, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt); err != nil {
+			return nil, err
+		}
+		im.Digest = d
+		out[d].Summary, out[d].OS = im, osJSON
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for d, k := range out {
+		if k.OS == nil { // its packages were read as the image went away
+			delete(out, d)
+		}
+	}
+	return out, nil
 }
 
 // PackageRef names a package instance of an image: its name and package URL.
@@ -441,14 +471,15 @@ type Replaced struct {
 }
 
 // ReplacePackages replaces, for many images at once, the vulnerability rows of the
-// packages an update changed, in one transaction: the old rows are deleted (one range
-// of the primary key per image and package) and returned to diff, which makes the
-// events of each image's difference; the new rows are copied in; the images record
-// the database they were matched with. Reading the old rows is the delete itself.
+// packages an update changed, in one transaction: the old rows are read (one range of
+// the primary key per image and package) and handed to diff, which makes the events
+// of each image's difference; then only what differs is written: rows gone are
+// deleted, rows whose fix, status or severity changed are updated in place (no index
+// holds those columns, so PostgreSQL rewrites no index entry), new rows are copied
+// in; the images record the database they were matched with.
 func (s *Store) ReplacePackages(ctx context.Context, ims []Replaced, dbBuilt *time.Time, diff func(i int, old []VulnRow) []Event) error {
 	want := map[[3]string]int{}
 	var ds, names, paths []string
-	var rows [][]any
 	for i, im := range ims {
 		for _, p := range im.Pkgs {
 			k := [3]string{im.Digest, p.Name, p.PURL}
@@ -457,21 +488,21 @@ func (s *Store) ReplacePackages(ctx context.Context, ims []Replaced, dbBuilt *ti
 				ds, names, paths = append(ds, im.Digest), append(names, p.Name), append(paths, p.PURL)
 			}
 		}
-		rows = appendVulnRows(rows, im.Digest, im.Vulns)
 	}
 	digests := make([]string, len(ims))
 	for i, im := range ims {
 		digests[i] = im.Digest
 	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		// A lateral subquery (OFFSET 0 keeps it from being flattened into a join), so
-		// that PostgreSQL, misjudging how few rows each pair has, does not sort the
-		// whole table to merge.
-		res, err := tx.Query(ctx, `DELETE FROM image_vulns v USING (
-				SELECT x.ctid AS row FROM unnest($1::text[], $2::text[], $3::text[]) AS k(digest, package, path)
-				CROSS JOIN LATERAL (SELECT ctid FROM image_vulns x WHERE x.digest = k.digest AND x.package = k.package AND x.path = k.path OFFSET 0) x) o
-			WHERE v.ctid = o.row
-			RETURNING v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path`, ds, names, paths)
+		// Each image and package is a few rows at most: an index probe each, which
+		// PostgreSQL, misjudging how few, would otherwise replace by sorting or hashing
+		// the whole table.
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"); err != nil {
+			return err
+		}
+		res, err := tx.Query(ctx, `SELECT v.digest, v.vuln_id, v.aliases, v.package, v.installed, v.fixed, v.status, v.severity, v.path
+			FROM unnest($1::text[], $2::text[], $3::text[]) AS k(digest, package, path)
+			JOIN image_vulns v ON v.digest = k.digest AND v.package = k.package AND v.path = k.path`, ds, names, paths)
 		if err != nil {
 			return err
 		}
@@ -491,15 +522,68 @@ func (s *Store) ReplacePackages(ctx context.Context, ims []Replaced, dbBuilt *ti
 			return err
 		}
 		var events []Event
-		for i := range ims {
+		var gone, changed keyColumns
+		var added [][]any
+		for i, im := range ims {
 			events = append(events, diff(i, old[i])...)
+			was := make(map[[4]string]VulnRow, len(old[i]))
+			for _, v := range old[i] {
+				was[[4]string{v.ID, v.Package, v.Installed, v.Path}] = v
+			}
+			var fresh []VulnRow
+			for _, v := range im.Vulns {
+				k := [4]string{v.ID, v.Package, v.Installed, v.Path}
+				o, ok := was[k]
+				switch {
+				case !ok:
+					fresh = append(fresh, v)
+					continue
+				case !slices.Equal(o.Aliases, v.Aliases):
+					gone.add(im.Digest, o) // the aliases are indexed: a new row
+					fresh = append(fresh, v)
+				case o.Fixed != v.Fixed || o.Status != v.Status || o.Severity != v.Severity:
+					changed.add(im.Digest, v)
+				}
+				delete(was, k)
+			}
+			for _, o := range was {
+				gone.add(im.Digest, o)
+			}
+			added = appendVulnRows(added, im.Digest, fresh)
+		}
+		if len(gone.digest) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM image_vulns v
+				USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS k(digest, package, id, installed, path)
+				WHERE v.digest = k.digest AND v.package = k.package AND v.vuln_id = k.id AND v.installed = k.installed AND v.path = k.path`,
+				gone.digest, gone.pkg, gone.id, gone.installed, gone.path); err != nil {
+				return err
+			}
+		}
+		if len(changed.digest) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE image_vulns v SET fixed = k.fixed, status = k.status, severity = k.severity
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+					AS k(digest, package, id, installed, path, fixed, status, severity)
+				WHERE v.digest = k.digest AND v.package = k.package AND v.vuln_id = k.id AND v.installed = k.installed AND v.path = k.path`,
+				changed.digest, changed.pkg, changed.id, changed.installed, changed.path, changed.fixed, changed.status, changed.severity); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, "UPDATE images SET db_built = $2, matched_at = now() WHERE digest = ANY($1)", digests, dbBuilt); err != nil {
 			return err
 		}
-		if err := copyVulns(ctx, tx, rows); err != nil {
+		if err := copyVulns(ctx, tx, added); err != nil {
 			return err
 		}
 		return addEvents(ctx, tx, events)
 	})
+}
+
+// keyColumns are vulnerability rows as columns, for unnest.
+type keyColumns struct {
+	digest, pkg, id, installed, path, fixed, status, severity []string
+}
+
+func (c *keyColumns) add(digest string, v VulnRow) {
+	c.digest, c.pkg, c.id, c.installed, c.path = append(c.digest, digest), append(c.pkg, v.Package), append(c.id, v.ID), append(c.installed, v.Installed), append(c.path, v.Path)
+	c.fixed, c.status, c.severity = append(c.fixed, v.Fixed), append(c.status, v.Status), append(c.severity, v.Severity)
 }

@@ -244,11 +244,13 @@ func TestReplacePackages(t *testing.T) {
 		}
 	}
 	newer := VulnRow{ID: "GHSA-new", Aliases: []string{"CVE-2026-1"}, Package: "foo", Installed: "1.0.0", Fixed: "1.2.0", Severity: "critical", Path: "pkg:npm/foo@1.0.0"}
+	refixed := npm
+	refixed.Fixed = "1.0.9" // the same row, another fix: updated in place
 	built := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	seen := map[int][]VulnRow{}
 	err := s.ReplacePackages(ctx, []Replaced{
 		{ImagePackages: ImagePackages{Digest: "sha256:a", Pkgs: []PackageRef{{Name: "foo", PURL: "pkg:npm/foo@1.0.0"}}}, Vulns: []VulnRow{newer}},
-		{ImagePackages: ImagePackages{Digest: "sha256:b", Pkgs: []PackageRef{{Name: "foo", PURL: "pkg:npm/foo@1.0.0"}}}},
+		{ImagePackages: ImagePackages{Digest: "sha256:b", Pkgs: []PackageRef{{Name: "foo", PURL: "pkg:npm/foo@1.0.0"}}}, Vulns: []VulnRow{refixed}},
 	}, &built, func(i int, old []VulnRow) []Event {
 		seen[i] = old
 		return []Event{{Key: "k" + strconv.Itoa(i), Kind: "test", Payload: map[string]int{"i": i}}}
@@ -262,14 +264,14 @@ func TestReplacePackages(t *testing.T) {
 			t.Errorf("image %d: old rows %+v, want %+v", i, seen[i], want[i])
 		}
 	}
-	for d, ids := range map[string][]string{"sha256:a": {"GHSA-bar", "GHSA-new", "PYSEC-1"}, "sha256:b": {"GHSA-bar", "PYSEC-1"}} {
+	for d, ids := range map[string][]string{"sha256:a": {"GHSA-bar@", "GHSA-new@1.2.0", "PYSEC-1@"}, "sha256:b": {"GHSA-bar@", "GHSA-old@1.0.9", "PYSEC-1@"}} {
 		st, err := s.ImageFacts(ctx, d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
 		for _, v := range st.Vulns {
-			got = append(got, v.ID)
+			got = append(got, v.ID+"@"+v.Fixed)
 		}
 		slices.Sort(got)
 		if !slices.Equal(got, ids) {
