@@ -831,7 +831,7 @@ type ImageLayer struct {
 type ImageContent struct {
 	OS       OS        `json:"os"`
 	Packages []Package `json:"packages"`
-	// Notes say what could not be inventoried (a BerkeleyDB rpm database, a truncated file).
+	// Notes say what could not be inventoried (a corrupt rpm database, a truncated file).
 	Notes []string `json:"notes,omitempty"`
 	// Unread are package databases that are there but were not read, with why: their
 	// packages are missing from Packages, so nothing said of Packages covers them.

@@ -26,8 +26,22 @@ const (
 	rpmSQLite   = "/var/lib/rpm/rpmdb.sqlite"
 	rpmSQLite2  = "/usr/lib/sysimage/rpm/rpmdb.sqlite"
 	rpmBDB      = "/var/lib/rpm/Packages"
+	rpmBDB2     = "/usr/lib/sysimage/rpm/Packages"
 	rpmNDB      = "/var/lib/rpm/Packages.db"
+	rpmNDB2     = "/usr/lib/sysimage/rpm/Packages.db"
 )
+
+// rpmDatabases are where rpm keeps its database, in the order dockaudit looks: the
+// SQLite file of rpm 4.16 and later, the NDB file (SUSE), the BerkeleyDB file (rpm
+// before 4.16), each under /var/lib/rpm and /usr/lib/sysimage/rpm (either may link to
+// the other). rpm reads one: the first found is read.
+var rpmDatabases = []string{rpmSQLite, rpmSQLite2, rpmNDB, rpmNDB2, rpmBDB, rpmBDB2}
+
+// isRPMDatabase reports a path that is one of rpm's database files, wherever it is (a
+// linked /var/lib/rpm makes any such path the real one).
+func isRPMDatabase(p string) bool {
+	return strings.HasSuffix(p, "/rpm/rpmdb.sqlite") || strings.HasSuffix(p, "/rpm/Packages") || strings.HasSuffix(p, "/rpm/Packages.db")
+}
 
 var exactRead = map[string]bool{
 	"/etc/os-release": true, "/usr/lib/os-release": true, "/etc/alpine-release": true,
@@ -53,16 +67,14 @@ func want(e Entry) Action {
 	p := e.Path
 	var act Action
 	switch {
-	case p == dpkgStatus || p == apkDB || p == rpmSQLite || p == rpmSQLite2:
+	case p == dpkgStatus || p == apkDB || slices.Contains(rpmDatabases, p):
 		return Read | History
 	case exactRead[p], strings.HasPrefix(p, dpkgStatusD):
 		return Read
-	case strings.HasSuffix(p, "/dpkg/status") || strings.HasSuffix(p, "/apk/db/installed") || strings.HasSuffix(p, "/rpm/rpmdb.sqlite"):
+	case strings.HasSuffix(p, "/dpkg/status") || strings.HasSuffix(p, "/apk/db/installed") || isRPMDatabase(p):
 		// A package database elsewhere, which a symlinked /var/lib/dpkg or
 		// /var/lib/rpm makes the real one: read it, so the link is followed.
 		return Read
-	case p == rpmBDB || p == rpmNDB:
-		return Keep
 	}
 	if e.Type == tar.TypeDir {
 		if path.Base(p) == ".git" {
@@ -138,7 +150,7 @@ func inventoryOnly(e Entry) Action {
 	if e.Type == tar.TypeDir {
 		return Skip
 	}
-	if a&(Read|History) != 0 || e.Path == rpmBDB || e.Path == rpmNDB {
+	if a&(Read|History) != 0 {
 		a |= Keep
 	}
 	return a
@@ -286,7 +298,7 @@ func detectOS(v *View) facts.OS {
 	}
 	// No OS files and no package database: a FROM scratch image (empty, or a static
 	// program and its files).
-	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2, rpmBDB, rpmNDB} {
+	for _, db := range append([]string{dpkgStatus, apkDB}, rpmDatabases...) {
 		if v.Exists(db) {
 			return facts.OS{}
 		}
@@ -330,29 +342,30 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			c.Packages = append(c.Packages, p)
 		}
 	}
-	// On Fedora 36 and later /var/lib/rpm links to /usr/lib/sysimage/rpm: one
-	// database, read once, under its real path (where its history is indexed).
-	readRPM := map[string]bool{}
-	for _, db := range []string{rpmSQLite, rpmSQLite2} {
-		if n, err := v.Resolve(db, true); err == nil && n.IsRegular() && !readRPM[n.Path] {
-			readRPM[n.Path] = true
-			c.Packages = append(c.Packages, rpmPackages(v, n.Path, os, c)...)
-		}
-	}
 	unread := func(msg string) {
 		c.Notes = append(c.Notes, msg)
 		c.Unread = append(c.Unread, msg)
 	}
-	for _, db := range []string{dpkgStatus, apkDB, rpmSQLite, rpmSQLite2} {
+	// On Fedora 36 and later and on openSUSE /var/lib/rpm links to
+	// /usr/lib/sysimage/rpm: one database, read once, under its real path (where its
+	// history is indexed). rpm uses one database; another one left beside it is named.
+	var rpmDB string
+	for _, db := range rpmDatabases {
+		n, err := v.Resolve(db, true)
+		switch {
+		case err != nil || !n.IsRegular() || n.Path == rpmDB:
+		case rpmDB == "":
+			rpmDB = n.Path
+			c.Packages = append(c.Packages, rpmPackages(v, n, os, c)...)
+		default:
+			c.Notes = append(c.Notes, fmt.Sprintf("%s is another rpm database beside %s, which was read: rpm uses one, and its packages are not inventoried", n.Path, rpmDB))
+		}
+	}
+	for _, db := range append([]string{dpkgStatus, apkDB}, rpmDatabases...) {
 		if how := linked(v, db); how != "" {
 			unread(db + " is " + how + ", whose content was not read: its packages are not inventoried")
 		} else if n, err := v.Resolve(db, true); err == nil && !n.IsRegular() {
 			unread(db + " is not a regular file (" + nodeKind(n) + "): its packages are not inventoried")
-		}
-	}
-	for _, db := range []string{rpmBDB, rpmNDB} {
-		if v.Exists(db) && len(readRPM) == 0 {
-			unread(db + " is a BerkeleyDB or NDB rpm database, which dockaudit does not read: RPM packages are not inventoried")
 		}
 	}
 	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated }) {
@@ -405,13 +418,20 @@ func introduced(versions []Version, parse func([]byte) map[string]string) map[st
 	return out
 }
 
-func rpmPackages(v *View, db string, os facts.OS, c *facts.ImageContent) []facts.Package {
+func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) []facts.Package {
+	db := n.Path
+	unread := func(msg string) []facts.Package {
+		c.Notes = append(c.Notes, msg)
+		c.Unread = append(c.Unread, msg)
+		return nil
+	}
+	if n.Truncated {
+		return unread(fmt.Sprintf("%s is larger than the read limit (%d MiB): its packages are not inventoried", db, v.lim.MaxFileRead>>20))
+	}
 	b, _ := v.ReadFile(db)
 	ps, bad, err := rpmdb.Read(b)
 	if err != nil {
-		c.Notes = append(c.Notes, db+": "+err.Error())
-		c.Unread = append(c.Unread, db+": "+err.Error())
-		return nil
+		return unread(db + ": " + err.Error() + ": its packages are not inventoried")
 	}
 	if bad > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("%s: %d package headers could not be decoded", db, bad))

@@ -130,30 +130,14 @@ func ParseHeader(blob []byte) (Package, error) {
 // maxPackages bounds the rows read from one database.
 const maxPackages = 200000
 
-// Read returns the packages of an rpmdb.sqlite file, in rowid order. A header that
-// does not decode is skipped and counted in bad.
+// Read returns the packages of an rpm database, whichever of rpm's three formats it
+// is in (told by its content): SQLite (rpmdb.sqlite, in rowid order), BerkeleyDB hash
+// (Packages, in page order) or NDB (Packages.db, in slot order). A header that does
+// not decode is skipped and counted in bad.
 func Read(b []byte) (pkgs []Package, bad int, err error) {
-	d, err := openDB(b)
-	if err != nil {
-		return nil, 0, err
-	}
-	root, err := d.tableRoot("Packages")
-	if err != nil {
-		return nil, 0, err
-	}
-	err = d.scanTable(root, func(r row) error {
+	add := func(blob []byte) error {
 		if len(pkgs)+bad >= maxPackages {
 			return fmt.Errorf("rpmdb: more than %d packages", maxPackages)
-		}
-		cols, err := record(r.payload)
-		if err != nil || len(cols) < 2 {
-			bad++
-			return nil
-		}
-		blob, ok := cols[1].([]byte)
-		if !ok {
-			bad++
-			return nil
 		}
 		p, err := ParseHeader(blob)
 		if err != nil {
@@ -162,6 +146,38 @@ func Read(b []byte) (pkgs []Package, bad int, err error) {
 		}
 		pkgs = append(pkgs, p)
 		return nil
-	})
+	}
+	switch {
+	case isNDB(b):
+		err = ndbBlobs(b, add)
+	case isBDB(b):
+		var d *bdb
+		if d, err = openBDB(b); err == nil {
+			err = d.values(add)
+		}
+	default:
+		err = readSQLite(b, add)
+	}
 	return pkgs, bad, err
+}
+
+// readSQLite calls add with the header blob of every row of an rpmdb.sqlite file's
+// Packages table (nil for a row that has none, which add counts as bad).
+func readSQLite(b []byte, add func([]byte) error) error {
+	d, err := openDB(b)
+	if err != nil {
+		return err
+	}
+	root, err := d.tableRoot("Packages")
+	if err != nil {
+		return err
+	}
+	return d.scanTable(root, func(r row) error {
+		cols, err := record(r.payload)
+		if err != nil || len(cols) < 2 {
+			return add(nil)
+		}
+		blob, _ := cols[1].([]byte)
+		return add(blob)
+	})
 }

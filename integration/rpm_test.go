@@ -1,0 +1,82 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// rpmExpected is an rpmdb fixture's expected list (rpm's answer, or go-rpmdb's for
+// NDB) as "name epoch:version-release arch", sorted.
+func rpmExpected(t *testing.T, tsv string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "internal", "inventory", "rpmdb", "testdata", tsv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, "\t")
+		evr := f[2] + "-" + f[3]
+		if f[1] != "0" {
+			evr = f[1] + ":" + evr
+		}
+		out = append(out, f[0]+" "+evr+" "+f[4])
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestImageRPMDatabases builds images on the real daemon whose rpm database is in
+// each of the formats dockaudit did not read before: a CentOS 7 style BerkeleyDB file
+// at /var/lib/rpm/Packages, and SUSE's NDB file under /usr/lib/sysimage/rpm with
+// /var/lib/rpm a link made by a later layer's RUN. dockaudit image lists exactly the
+// packages rpm (or, for NDB, go-rpmdb's test) lists, once.
+func TestImageRPMDatabases(t *testing.T) {
+	need(t)
+	fixtures := filepath.Join("..", "internal", "inventory", "rpmdb", "testdata")
+	for _, tt := range []struct {
+		name, osRelease, db, at, link, want string
+	}{
+		{"bdb", "ID=centos\nVERSION_ID=7\n", "bdb/Packages", "/var/lib/rpm/Packages", "", "expected-bdb.tsv"},
+		{"ndb", "ID=opensuse-leap\nVERSION_ID=15.5\n", "go-rpmdb/sle15-bci/Packages.db", "/usr/lib/sysimage/rpm/Packages.db", "/var/lib/rpm", "go-rpmdb/sle15-bci/expected.tsv"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+			copyFile(t, filepath.Join(fixtures, tt.db), filepath.Join(dir, "db"))
+			os.WriteFile(filepath.Join(dir, "os-release"), []byte(tt.osRelease), 0o644)
+			df := "FROM scratch\nCOPY busybox /bin/busybox\nCOPY os-release /etc/os-release\nCOPY db " + tt.at + "\n"
+			if tt.link != "" {
+				df += "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox mkdir -p /var/lib && /bin/busybox ln -s ../../usr/lib/sysimage/rpm " + tt.link + "\"]\n"
+			}
+			os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644)
+			tag := "dockaudit-it-rpm:" + tt.name
+			cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
+			cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("docker build: %v\n%s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+			rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
+			im := rep.Images[0]
+			var got []string
+			for _, p := range im.Packages {
+				if p.Type != "rpm" || p.Path != tt.at {
+					t.Errorf("package %s %s from %s", p.Type, p.Name, p.Path)
+					continue
+				}
+				got = append(got, p.Name+" "+p.Version+" "+p.Arch)
+			}
+			sort.Strings(got)
+			if d := cmp.Diff(rpmExpected(t, tt.want), got); d != "" || len(im.Notes) != 0 {
+				t.Errorf("packages (-want +got):\n%s\nnotes %q", d, im.Notes)
+			}
+		})
+	}
+}

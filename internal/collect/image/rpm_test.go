@@ -1,0 +1,94 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func rpmFixture(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../inventory/rpmdb/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func collectLayers(t *testing.T, lim Limits, entries ...tarEntry) ([]string, []string, []string) {
+	t.Helper()
+	im, err := Collect(context.Background(), &Source{Kind: "dir", Layers: []Layer{layer(layerBytes(t, entries...))}}, CollectOptions{Limits: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkgs []string
+	for _, p := range im.Content.Packages {
+		pkgs = append(pkgs, fmt.Sprintf("%s %s %s %s", p.Name, p.Version, p.Path, p.PURL))
+	}
+	return pkgs, im.Content.Notes, im.Content.Unread
+}
+
+// TestRPMBerkeleyDB: a RHEL 8 style image, /var/lib/rpm/Packages in BerkeleyDB, is
+// inventoried (rpm -qa's packages of the fixture), with rpm PURLs.
+func TestRPMBerkeleyDB(t *testing.T) {
+	pkgs, notes, unread := collectLayers(t, Limits{},
+		dir("etc/"), file("etc/os-release", "ID=rhel\nVERSION_ID=8.9\n"),
+		dir("var/lib/rpm/"), file("var/lib/rpm/Packages", rpmFixture(t, "go-rpmdb/libuuid/Packages")))
+	want := []string{"libuuid 2.32.1-42.el8_8 /var/lib/rpm/Packages pkg:rpm/rhel/libuuid@2.32.1-42.el8_8?arch=x86_64&distro=rhel-8.9&upstream=util-linux-2.32.1-42.el8_8.src.rpm"}
+	if d := cmp.Diff(want, pkgs); d != "" || len(notes)+len(unread) != 0 {
+		t.Errorf("packages (-want +got):\n%s\nnotes %q unread %q", d, notes, unread)
+	}
+}
+
+// TestSUSENDBLinked: openSUSE keeps Packages.db under /usr/lib/sysimage/rpm and links
+// /var/lib/rpm there: read once, under its real path.
+func TestSUSENDBLinked(t *testing.T) {
+	pkgs, notes, unread := collectLayers(t, Limits{},
+		dir("etc/"), file("etc/os-release", "ID=sles\nVERSION_ID=15.3\n"),
+		dir("usr/lib/sysimage/rpm/"), file("usr/lib/sysimage/rpm/Packages.db", rpmFixture(t, "go-rpmdb/sle15-bci/Packages.db")),
+		dir("var/lib/"), symlink("var/lib/rpm", "../../usr/lib/sysimage/rpm"))
+	if len(pkgs) != 35 || len(notes)+len(unread) != 0 {
+		t.Fatalf("%d packages, want the fixture's 35; notes %q unread %q", len(pkgs), notes, unread)
+	}
+	if want := "bash 4.4-19.6.1 /usr/lib/sysimage/rpm/Packages.db pkg:rpm/sles/bash@4.4-19.6.1?arch=x86_64&distro=sles-15.3"; !slices.Contains(pkgs, want) {
+		t.Errorf("no %q in %q", want, pkgs)
+	}
+}
+
+// TestRPMDatabaseUnreadable: a database that is there and cannot be read is a note and
+// an unread database (the VULN rule skips), never zero packages in silence: a corrupt
+// file, and one over the read limit.
+func TestRPMDatabaseUnreadable(t *testing.T) {
+	bdb := rpmFixture(t, "bdb/Packages")
+	for _, tt := range []struct {
+		name   string
+		lim    Limits
+		body   string
+		unread string
+	}{
+		{"corrupt", Limits{}, bdb[:len(bdb)/2], "/var/lib/rpm/Packages: rpmdb: not a valid BerkeleyDB hash file: 15 pages said, 7 in the file (truncated?): its packages are not inventoried"},
+		{"over the read limit", Limits{MaxFileRead: 1 << 20}, bdb + string(make([]byte, 1<<20)), "/var/lib/rpm/Packages is larger than the read limit (1 MiB): its packages are not inventoried"},
+	} {
+		pkgs, notes, unread := collectLayers(t, tt.lim, dir("etc/"), file("etc/os-release", "ID=centos\nVERSION_ID=7\n"),
+			dir("var/lib/rpm/"), file("var/lib/rpm/Packages", tt.body))
+		if len(pkgs) != 0 || len(unread) != 1 || unread[0] != tt.unread || len(notes) == 0 || notes[0] != tt.unread {
+			t.Errorf("%s: packages %q\nnotes %q\nunread %q\nwant %q", tt.name, pkgs, notes, unread, tt.unread)
+		}
+	}
+}
+
+// TestTwoRPMDatabases: a SQLite database with an old BerkeleyDB file left beside it:
+// the SQLite one is read (rpm 4.16 and later use it) and the other is named.
+func TestTwoRPMDatabases(t *testing.T) {
+	pkgs, notes, unread := collectLayers(t, Limits{},
+		dir("etc/"), file("etc/os-release", "ID=rocky\nVERSION_ID=9.3\n"),
+		dir("var/lib/rpm/"), file("var/lib/rpm/rpmdb.sqlite", rpmFixture(t, "rpmdb.sqlite")), file("var/lib/rpm/Packages", rpmFixture(t, "bdb/Packages")))
+	want := []string{"/var/lib/rpm/Packages is another rpm database beside /var/lib/rpm/rpmdb.sqlite, which was read: rpm uses one, and its packages are not inventoried"}
+	if d := cmp.Diff(want, notes); d != "" || len(pkgs) != 5 || len(unread) != 0 {
+		t.Errorf("notes (-want +got):\n%s\n%d packages, unread %q", d, len(pkgs), unread)
+	}
+}
