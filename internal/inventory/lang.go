@@ -96,6 +96,24 @@ func IsNpmManifest(p string) bool {
 	return strings.HasPrefix(path.Base(parent), "@") && path.Base(path.Dir(parent)) == "node_modules"
 }
 
+// PythonEgg reads a zipped egg (setuptools' .egg file) from memory: its
+// EGG-INFO/PKG-INFO names the distribution. Nothing else in it is read.
+func PythonEgg(b []byte, p string, layer int) []facts.Package {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil || len(zr.File) > maxJarEntries {
+		return nil
+	}
+	for _, f := range zr.File {
+		if f.Name == "EGG-INFO/PKG-INFO" {
+			if pk, ok := PythonPackage([]byte(readZipText(f)), p, layer); ok {
+				return []facts.Package{pk}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // maxJarEntries bounds the zip entries looked at in one archive.
 const maxJarEntries = 100000
 

@@ -91,9 +91,11 @@ func want(e Entry) Action {
 	base := path.Base(p)
 	switch {
 	case base == "METADATA" && strings.HasSuffix(path.Dir(p), ".dist-info"),
-		base == "PKG-INFO" && strings.HasSuffix(path.Dir(p), ".egg-info"),
+		base == "PKG-INFO" && (strings.HasSuffix(path.Dir(p), ".egg-info") || path.Base(path.Dir(p)) == "EGG-INFO"),
 		strings.HasSuffix(p, ".egg-info") && !strings.Contains(p, "/node_modules/"):
 		return act | Read
+	case strings.HasSuffix(base, ".egg"):
+		return act | Derive // a zipped egg: its EGG-INFO/PKG-INFO
 	case base == "package.json" && inventory.IsNpmManifest(p):
 		return act | Read
 	case strings.HasSuffix(base, ".jar") || strings.HasSuffix(base, ".war") || strings.HasSuffix(base, ".ear"):
@@ -184,7 +186,12 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 			}
 			return found
 		},
-		Derive: func(layer int, p string, data []byte) []facts.Package { return inventory.JavaPackages(data, p, layer) },
+		Derive: func(layer int, p string, data []byte) []facts.Package {
+			if strings.HasSuffix(p, ".egg") {
+				return inventory.PythonEgg(data, p, layer)
+			}
+			return inventory.JavaPackages(data, p, layer)
+		},
 	}
 	if !opts.InventoryOnly {
 		// The record depends on what want keeps: the narrower inventory walk is not cached.

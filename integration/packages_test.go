@@ -80,3 +80,56 @@ func TestImageRPMDatabases(t *testing.T) {
 		})
 	}
 }
+
+// TestImagePythonEggs builds an egg with the real setuptools (bdist_egg), puts it in an
+// image zipped and unzipped, and dockaudit image lists both as PyPI packages.
+func TestImagePythonEggs(t *testing.T) {
+	need(t)
+	if exec.Command("python3", "-c", "import setuptools").Run() != nil {
+		t.Fatal("python3-setuptools is missing: scripts/setup installs it")
+	}
+	src := t.TempDir()
+	os.MkdirAll(filepath.Join(src, "demo_egg"), 0o755)
+	os.WriteFile(filepath.Join(src, "demo_egg", "__init__.py"), nil, 0o644)
+	os.WriteFile(filepath.Join(src, "setup.py"), []byte("from setuptools import setup\nsetup(name='Demo_Egg', version='1.2.3', packages=['demo_egg'])  # PKG-INFO says Demo-Egg\n"), 0o644)
+	cmd := exec.Command("python3", "setup.py", "-q", "bdist_egg", "--dist-dir", "dist")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("bdist_egg: %v\n%s", err, out)
+	}
+	eggs, _ := filepath.Glob(filepath.Join(src, "dist", "*.egg"))
+	if len(eggs) != 1 {
+		t.Fatalf("eggs built: %v", eggs)
+	}
+	egg := filepath.Base(eggs[0])
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	copyFile(t, eggs[0], filepath.Join(dir, egg))
+	unzip := exec.Command("python3", "-m", "zipfile", "-e", eggs[0], filepath.Join(dir, "unzipped"))
+	if out, err := unzip.CombinedOutput(); err != nil {
+		t.Fatalf("unzip: %v\n%s", err, out)
+	}
+	sp := "/usr/lib/python3/site-packages/"
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY "+egg+" "+sp+egg+"\nCOPY unzipped "+sp+"Unzipped-"+egg+"/\n"), 0o644)
+	tag := "dockaudit-it-eggs:1"
+	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
+	var got []string
+	for _, p := range rep.Images[0].Packages {
+		got = append(got, p.Type+" "+p.Name+" "+p.Version+" "+p.Path+" "+p.PURL)
+	}
+	want := []string{
+		"pypi Demo-Egg 1.2.3 " + sp + "Unzipped-" + egg + "/EGG-INFO/PKG-INFO pkg:pypi/demo-egg@1.2.3",
+		"pypi Demo-Egg 1.2.3 " + sp + egg + " pkg:pypi/demo-egg@1.2.3",
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+}
