@@ -133,3 +133,57 @@ func TestImagePythonEggs(t *testing.T) {
 		t.Errorf("packages (-want +got):\n%s", d)
 	}
 }
+
+// TestImageJavaArchives reads Debian's real jackson-core.jar (scripts/setup fetches
+// libjackson2-core-java) in an image: as it is, renamed as a Jenkins plugin, with its
+// pom.properties taken out (the embedded pom.xml names it), and with all its Maven
+// metadata taken out (only the file name says what it is).
+func TestImageJavaArchives(t *testing.T) {
+	need(t)
+	cache := os.Getenv("DOCKAUDIT_CACHE")
+	if cache == "" {
+		cache = "/var/cache/dockaudit-test"
+	}
+	real := filepath.Join(cache, "java", "usr", "share", "java", "jackson-core.jar")
+	if _, err := os.Stat(real); err != nil {
+		t.Fatalf("%v: scripts/setup fetches it", err)
+	}
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	copyFile(t, real, filepath.Join(dir, "jackson-core.jar"))
+	copyFile(t, real, filepath.Join(dir, "jackson.hpi"))
+	strip := func(to, drop string) {
+		py := "import sys, zipfile\nsrc, dst, drop = sys.argv[1:]\nwith zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, 'w') as o:\n" +
+			"    for i in z.infolist():\n        if drop not in i.filename:\n            o.writestr(i, z.read(i))\n"
+		if out, err := exec.Command("python3", "-c", py, real, filepath.Join(dir, to), drop).CombinedOutput(); err != nil {
+			t.Fatalf("strip %s: %v\n%s", drop, err, out)
+		}
+	}
+	strip("no-properties.jar", "pom.properties")
+	strip("jackson-core-2.14.1.jar", "META-INF/maven/")
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY *.jar *.hpi /opt/lib/\n"), 0o644)
+	tag := "dockaudit-it-java:1"
+	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
+	var got []string
+	for _, p := range rep.Images[0].Packages {
+		if p.Type == "maven" {
+			got = append(got, p.Path+" "+p.Name+" "+p.Version+" "+p.PURL)
+		}
+	}
+	want := []string{
+		"/opt/lib/jackson-core-2.14.1.jar jackson-core 2.14.1 pkg:maven/jackson-core@2.14.1",
+		"/opt/lib/jackson-core.jar com.fasterxml.jackson.core:jackson-core 2.14.1 pkg:maven/com.fasterxml.jackson.core/jackson-core@2.14.1",
+		"/opt/lib/jackson.hpi com.fasterxml.jackson.core:jackson-core 2.14.1 pkg:maven/com.fasterxml.jackson.core/jackson-core@2.14.1",
+		"/opt/lib/no-properties.jar com.fasterxml.jackson.core:jackson-core 2.14.1 pkg:maven/com.fasterxml.jackson.core/jackson-core@2.14.1",
+	}
+	sort.Strings(got)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+}

@@ -137,11 +137,64 @@ func TestJava(t *testing.T) {
 	w.Write([]byte("Bundle-SymbolicName: com.example.tool;singleton:=true\nBundle-Version: 1.2.0\n"))
 	zw.Close()
 	got = JavaPackages(buf.Bytes(), "/opt/tool.jar", 0)
-	if len(got) != 1 || got[0].PURL != "pkg:maven/com.example.tool@1.2.0" {
+	if len(got) != 1 || got[0].PURL != "pkg:maven/com.example/tool@1.2.0" || got[0].Name != "com.example:tool" {
 		t.Errorf("manifest only: %+v", got)
 	}
 	if JavaPackages([]byte("PK not a zip"), "/x.jar", 0) != nil {
 		t.Error("garbage jar")
+	}
+}
+
+// TestJavaIdentity: what names an archive, in order: any pom.properties, the embedded
+// pom.xml, the manifest with the file name, the file name alone.
+func TestJavaIdentity(t *testing.T) {
+	jar := func(files ...string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for i := 0; i+1 < len(files); i += 2 {
+			w, _ := zw.Create(files[i])
+			w.Write([]byte(files[i+1]))
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	// jackson-core 2.15.2's own manifest (no pom.properties in this copy).
+	jackson := "Manifest-Version: 1.0\r\nBundle-SymbolicName: com.fasterxml.jackson.core.jackson-core\r\nImplementation-Title: Jackson-core\r\n" +
+		"Implementation-Vendor-Id: com.fasterxml.jackson.core\r\nImplementation-Version: 2.15.2\r\nBundle-Version: 2.15.2\r\n"
+	pom := `<?xml version="1.0"?><project><modelVersion>4.0.0</modelVersion><parent><groupId>org.example</groupId><artifactId>parent</artifactId><version>3.1</version></parent><artifactId>child</artifactId><dependencies><dependency><groupId>x</groupId><artifactId>y</artifactId><version>9</version></dependency></dependencies></project>`
+	for _, tt := range []struct {
+		name, file string
+		jar        []byte
+		want       []string
+	}{
+		{"manifest and file name", "/usr/share/java/jackson-core-2.15.2.jar", jar("META-INF/MANIFEST.MF", jackson),
+			[]string{"com.fasterxml.jackson.core:jackson-core 2.15.2 pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2"}},
+		{"manifest, file without version", "/opt/jackson.jar", jar("META-INF/MANIFEST.MF", jackson),
+			[]string{"com.fasterxml.jackson.core:jackson-core 2.15.2 pkg:maven/com.fasterxml.jackson.core/jackson-core@2.15.2"}},
+		{"pom.properties elsewhere", "/app/shaded.jar", jar("META-INF/MANIFEST.MF", jackson, "shaded/deps/pom.properties", "groupId=io.netty\nartifactId=netty-codec\nversion=4.1.94.Final\n"),
+			[]string{"io.netty:netty-codec 4.1.94.Final pkg:maven/io.netty/netty-codec@4.1.94.Final"}},
+		{"pom.xml with its parent", "/app/child.jar", jar("META-INF/maven/org.example/child/pom.xml", pom),
+			[]string{"org.example:child 3.1 pkg:maven/org.example/child@3.1"}},
+		{"pom.xml beside pom.properties", "/app/a.jar", jar("META-INF/maven/g/a/pom.xml", pom, "META-INF/maven/g/a/pom.properties", "groupId=g\nartifactId=a\nversion=1\n"),
+			[]string{"g:a 1 pkg:maven/g/a@1"}},
+		{"pom.xml with a property", "/app/log4j-1.2-api-2.17.1.jar", jar("META-INF/maven/x/y/pom.xml", "<project><groupId>x</groupId><artifactId>y</artifactId><version>${revision}</version></project>"),
+			[]string{"log4j-1.2-api 2.17.1 pkg:maven/log4j-1.2-api@2.17.1"}},
+		{"file name only", "/opt/lib/commons-lang3-3.12.0.jar", jar("org/apache/Foo.class", "x"),
+			[]string{"commons-lang3 3.12.0 pkg:maven/commons-lang3@3.12.0"}},
+		{"nothing to go by", "/opt/lib/app.jar", jar("org/apache/Foo.class", "x"), nil},
+	} {
+		var got []string
+		for _, p := range JavaPackages(tt.jar, tt.file, 0) {
+			got = append(got, p.Name+" "+p.Version+" "+p.PURL)
+		}
+		if d := cmp.Diff(tt.want, got); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, d)
+		}
+	}
+	for name, want := range map[string]bool{"a.jar": true, "a.war": true, "a.ear": true, "git.hpi": true, "git.jpi": true, "a.zip": false, "jar": false} {
+		if IsJavaArchive(name) != want {
+			t.Errorf("IsJavaArchive(%q) = %v", name, !want)
+		}
 	}
 }
 

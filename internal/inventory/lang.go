@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"path"
 	"regexp"
@@ -124,15 +125,28 @@ const (
 	maxNestedTotal = 512 << 20
 )
 
-// JavaPackages reads a JAR (or WAR/EAR) from memory: each META-INF/maven/**/
-// pom.properties names an artifact; without one, the manifest's Implementation or
-// Bundle headers name the archive itself. Archives nested one level deep (Spring Boot's
-// BOOT-INF/lib, a WAR's WEB-INF/lib, an EAR's modules) are read too, their packages
-// located at "OUTER!/INNER".
+// JavaPackages reads a Java archive (JAR, WAR, EAR, or a Jenkins plugin's HPI/JPI)
+// from memory and names what it holds, the way Maven names it (group:artifact):
+//   - every pom.properties in it, wherever it is (Maven writes them under
+//     META-INF/maven/GROUP/ARTIFACT/; shading and repackaging put them elsewhere);
+//   - without one beside it, the embedded pom.xml (its project's groupId, artifactId
+//     and version, or its parent's groupId and version);
+//   - without either, the archive itself from its manifest and file name: the artifact
+//     and version from a name like jackson-core-2.15.2.jar, the group from
+//     Implementation-Vendor-Id or from a Bundle-SymbolicName that ends with the
+//     artifact (com.fasterxml.jackson.core.jackson-core), never from
+//     Implementation-Title, which is a display name ("Jackson-core");
+//   - without a manifest, the file name alone, when it carries a version.
+//
+// Archives nested one level deep (Spring Boot's BOOT-INF/lib, a WAR's WEB-INF/lib, an
+// EAR's modules) are read too, their packages located at "OUTER!/INNER".
 func JavaPackages(b []byte, p string, layer int) []facts.Package {
 	budget := int64(maxNestedTotal)
 	return javaPackages(b, p, layer, 0, &budget)
 }
+
+// maxPom bounds one embedded pom.xml.
+const maxPom = 1 << 20
 
 func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.Package {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
@@ -141,41 +155,117 @@ func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.P
 	}
 	var out []facts.Package
 	var manifest map[string]string
+	described := map[string]bool{} // directories with a pom.properties
+	var poms []*zip.File
+	add := func(group, artifact, version string) {
+		if artifact == "" || version == "" {
+			return
+		}
+		name := artifact
+		if group != "" {
+			name = group + ":" + artifact
+		}
+		out = append(out, facts.Package{Name: name, Version: version, Type: "maven", Path: p, Layer: layer,
+			PURL: PURL("maven", group, artifact, version, nil)})
+	}
 	for _, f := range zr.File {
 		switch {
-		case depth == 0 && isJavaArchive(f.Name) && f.UncompressedSize64 <= maxNestedJar && int64(f.UncompressedSize64) <= *budget:
+		case depth == 0 && IsJavaArchive(f.Name) && f.UncompressedSize64 <= maxNestedJar && int64(f.UncompressedSize64) <= *budget:
 			inner, err := readZipMember(f, maxNestedJar)
 			*budget -= int64(len(inner))
 			if err == nil {
 				out = append(out, javaPackages(inner, p+"!/"+f.Name, layer, depth+1, budget)...)
 			}
-		case strings.HasPrefix(f.Name, "META-INF/maven/") && strings.HasSuffix(f.Name, "/pom.properties"):
-			props := readZipText(f)
-			kv := properties(props)
+		case path.Base(f.Name) == "pom.properties":
+			kv := properties(readZipText(f))
 			if kv["groupId"] != "" && kv["artifactId"] != "" && kv["version"] != "" {
-				out = append(out, facts.Package{Name: kv["groupId"] + ":" + kv["artifactId"], Version: kv["version"], Type: "maven",
-					Path: p, Layer: layer, PURL: PURL("maven", kv["groupId"], kv["artifactId"], kv["version"], nil)})
+				described[path.Dir(f.Name)] = true
+				add(kv["groupId"], kv["artifactId"], kv["version"])
 			}
+		case path.Base(f.Name) == "pom.xml" && strings.HasPrefix(f.Name, "META-INF/maven/"):
+			poms = append(poms, f)
 		case f.Name == "META-INF/MANIFEST.MF":
 			manifest = properties(readZipText(f))
 		}
 	}
-	if len(out) == 0 && manifest != nil {
-		name := first(manifest["Implementation-Title"], manifest["Bundle-SymbolicName"], strings.TrimSuffix(path.Base(p), path.Ext(p)))
-		version := first(manifest["Implementation-Version"], manifest["Bundle-Version"])
-		group := first(manifest["Implementation-Vendor-Id"], "")
-		if name != "" && version != "" {
-			name, _, _ = strings.Cut(name, ";") // Bundle-SymbolicName may carry directives
-			full := name
-			if group != "" {
-				full = group + ":" + name
-			}
-			out = append(out, facts.Package{Name: full, Version: version, Type: "maven", Path: p, Layer: layer,
-				PURL: PURL("maven", group, name, version, nil)})
+	for _, f := range poms {
+		if described[path.Dir(f.Name)] || f.UncompressedSize64 > maxPom {
+			continue
 		}
+		if b, err := readZipMember(f, maxPom); err == nil {
+			add(pomIdentity(b))
+		}
+	}
+	if len(out) == 0 {
+		add(archiveIdentity(manifest, p))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PURL < out[j].PURL })
 	return out
+}
+
+// pomIdentity is a pom.xml's project coordinates, the group and version inherited from
+// its parent when it does not say; "" for any that is a property reference (${…}),
+// which only a build resolves.
+func pomIdentity(b []byte) (group, artifact, version string) {
+	var pom struct {
+		GroupID    string `xml:"groupId"`
+		ArtifactID string `xml:"artifactId"`
+		Version    string `xml:"version"`
+		Parent     struct {
+			GroupID string `xml:"groupId"`
+			Version string `xml:"version"`
+		} `xml:"parent"`
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	if d.Decode(&pom) != nil {
+		return "", "", ""
+	}
+	group = strings.TrimSpace(first(pom.GroupID, pom.Parent.GroupID))
+	artifact = strings.TrimSpace(pom.ArtifactID)
+	version = strings.TrimSpace(first(pom.Version, pom.Parent.Version))
+	if strings.Contains(group+artifact+version, "${") {
+		return "", "", ""
+	}
+	return group, artifact, version
+}
+
+// archiveIdentity names an archive from its manifest (nil: none) and file name.
+func archiveIdentity(manifest map[string]string, p string) (group, artifact, version string) {
+	fileArtifact, fileVersion := splitArchiveName(path.Base(p))
+	if manifest == nil {
+		return "", fileArtifact, fileVersion
+	}
+	version = first(manifest["Implementation-Version"], manifest["Bundle-Version"], fileVersion)
+	bsn, _, _ := strings.Cut(manifest["Bundle-SymbolicName"], ";") // it may carry directives
+	bsn = strings.TrimSpace(bsn)
+	group, artifact = manifest["Implementation-Vendor-Id"], fileArtifact
+	switch {
+	case artifact == "" && group != "" && strings.HasPrefix(bsn, group+"."):
+		artifact = bsn[len(group)+1:]
+	case artifact == "" && strings.Contains(bsn, "."):
+		i := strings.LastIndexByte(bsn, '.')
+		artifact = bsn[i+1:]
+		group = first(group, bsn[:i])
+	case artifact == "":
+		artifact = first(bsn, strings.TrimSuffix(path.Base(p), path.Ext(p)))
+	}
+	if group == "" && strings.HasSuffix(bsn, "."+artifact) {
+		group = strings.TrimSuffix(bsn, "."+artifact)
+	}
+	return group, artifact, version
+}
+
+// splitArchiveName splits "log4j-1.2-api-2.17.1.jar" into "log4j-1.2-api" and "2.17.1":
+// the version starts at the last "-" followed by a digit; "", "" when there is none.
+func splitArchiveName(base string) (artifact, version string) {
+	base = strings.TrimSuffix(base, path.Ext(base))
+	for i := len(base) - 2; i > 0; i-- {
+		if base[i] == '-' && base[i+1] >= '0' && base[i+1] <= '9' {
+			return base[:i], base[i+1:]
+		}
+	}
+	return "", ""
 }
 
 func first(vs ...string) string {
@@ -187,9 +277,14 @@ func first(vs ...string) string {
 	return ""
 }
 
-func isJavaArchive(name string) bool {
-	ext := path.Ext(name)
-	return ext == ".jar" || ext == ".war" || ext == ".ear"
+// IsJavaArchive reports a file name Java archives have (a Jenkins plugin is a JAR
+// named .hpi or .jpi).
+func IsJavaArchive(name string) bool {
+	switch path.Ext(name) {
+	case ".jar", ".war", ".ear", ".hpi", ".jpi":
+		return true
+	}
+	return false
 }
 
 // readZipMember reads a member whose declared size is at most max, trusting the

@@ -98,7 +98,7 @@ func want(e Entry) Action {
 		return act | Derive // a zipped egg: its EGG-INFO/PKG-INFO
 	case base == "package.json" && inventory.IsNpmManifest(p):
 		return act | Read
-	case strings.HasSuffix(base, ".jar") || strings.HasSuffix(base, ".war") || strings.HasSuffix(base, ".ear"):
+	case inventory.IsJavaArchive(base):
 		return act | Derive
 	}
 	if e.Size <= 1<<20 && scannable(p) {
