@@ -187,3 +187,64 @@ func TestImageJavaArchives(t *testing.T) {
 		t.Errorf("packages (-want +got):\n%s", d)
 	}
 }
+
+// TestImageRubyPHPDotnet: an image on the real daemon with an installed gem, a
+// Gemfile.lock, Composer's installed.json and a .NET deps.json; dockaudit image lists
+// them and matches them against RubyGems, Packagist and NuGet advisories (OSV records
+// imported with db import) in each ecosystem's version order.
+func TestImageRubyPHPDotnet(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	write := func(name, body string) {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	write("ctx/usr/local/bundle/specifications/rack-2.2.8.gemspec", "Gem::Specification.new do |s|\n  s.name = \"rack\".freeze\n  s.version = \"2.2.8\"\nend\n")
+	write("ctx/app/Gemfile.lock", "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails (7.1.0.rc1)\n      rack (>= 2.2.4)\n\nBUNDLED WITH\n   2.4.19\n")
+	write("ctx/app/vendor/composer/installed.json", `{"packages":[{"name":"symfony/http-kernel","version":"v6.3.0-RC1"},{"name":"monolog/monolog","version":"3.4.0"}]}`)
+	write("ctx/app/api.deps.json", `{"libraries":{"api/1.0.0":{"type":"project"},"Newtonsoft.Json/12.0.3":{"type":"package"}}}`)
+	write("Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\nCOPY ctx/ /\n")
+	tag := "dockaudit-it-langs:1"
+	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	adv := filepath.Join(t.TempDir(), "osv")
+	os.MkdirAll(adv, 0o755)
+	rec := func(id, eco, name, fixed string) {
+		body := `{"id":"` + id + `","modified":"2026-11-01T00:00:00Z","affected":[{"package":{"ecosystem":"` + eco + `","name":"` + name +
+			`"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"` + fixed + `"}]}]}]}`
+		os.WriteFile(filepath.Join(adv, id+".json"), []byte(body), 0o644)
+	}
+	rec("GHSA-rack", "RubyGems", "rack", "2.2.8.1")                     // 2.2.8 < 2.2.8.1: affected
+	rec("GHSA-rails", "RubyGems", "rails", "7.1.0")                     // 7.1.0.rc1 < 7.1.0: affected
+	rec("GHSA-kernel", "Packagist", "symfony/http-kernel", "6.3.0-RC1") // fixed in the RC installed
+	rec("GHSA-monolog", "Packagist", "Monolog/Monolog", "3.5.0")        // names in any case
+	rec("GHSA-json", "NuGet", "newtonsoft.json", "13.0.1")
+	db := importDB(t, adv)
+	rep := jsonReport(t, nil, "image", "--db-dir", db, "--fail-on", "none", tag)
+	var pk []string
+	for _, p := range rep.Images[0].Packages {
+		pk = append(pk, p.Type+" "+p.Name+" "+p.Version)
+	}
+	sort.Strings(pk)
+	wantPk := []string{"composer monolog/monolog 3.4.0", "composer symfony/http-kernel v6.3.0-RC1", "gem rack 2.2.8", "gem rails 7.1.0.rc1", "nuget Newtonsoft.Json 12.0.3"}
+	if d := cmp.Diff(wantPk, pk); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	want := []string{
+		"Newtonsoft.Json GHSA-json fixed 13.0.1",
+		"monolog/monolog GHSA-monolog fixed 3.5.0",
+		"rack GHSA-rack fixed 2.2.8.1",
+		"rails GHSA-rails fixed 7.1.0",
+	}
+	if d := cmp.Diff(want, vulns(rep)); d != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+}

@@ -183,6 +183,34 @@ func TestOSVRanges(t *testing.T) {
 	expect(t, match(t, s, facts.OS{}, py("flask", "0.12.2")))
 }
 
+// TestRubyPHPDotnet: RubyGems, Packagist and NuGet advisories, each in its ecosystem's
+// version order (a gem's pre-release, Composer's stabilities, NuGet's fourth number)
+// and name rules (NuGet IDs and Composer names in any case).
+func TestRubyPHPDotnet(t *testing.T) {
+	s := build(t, map[string]string{
+		"gem.json":      osv("GHSA-gem", "RubyGems", "rack", "ECOSYSTEM", `{"introduced":"2.2.0"},{"fixed":"2.2.8.1"}`, ""),
+		"composer.json": osv("GHSA-php", "Packagist", "symfony/http-kernel", "ECOSYSTEM", `{"introduced":"6.0.0"},{"fixed":"6.3.0-RC1"}`, ""),
+		"nuget.json":    osv("GHSA-net", "NuGet", "Newtonsoft.Json", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"13.0.1"}`, ""),
+	})
+	gem := func(v string) facts.Package { return facts.Package{Name: "rack", Version: v, Type: "gem"} }
+	for v, vulnerable := range map[string]bool{"2.1.4": false, "2.2.0": true, "2.2.8": true, "2.2.8.1.rc1": true, "2.2.8.1": false, "2.2.10": false} {
+		if got := match(t, s, facts.OS{}, gem(v)); vulnerable != (len(got) == 1) {
+			t.Errorf("rack %s: %q", v, got)
+		}
+	}
+	php := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "composer"} }
+	for v, vulnerable := range map[string]bool{"v5.4.9": false, "v6.0.0": true, "6.3.0-beta2": true, "v6.3.0-RC1": false, "v6.3.0": false} {
+		if got := match(t, s, facts.OS{}, php("symfony/http-kernel", v)); vulnerable != (len(got) == 1) {
+			t.Errorf("http-kernel %s: %q", v, got)
+		}
+	}
+	expect(t, match(t, s, facts.OS{}, php("Symfony/HTTP-Kernel", "6.1.0")), "GHSA-php fixed fixed=6.3.0-RC1")
+	net := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "nuget"} }
+	expect(t, match(t, s, facts.OS{}, net("newtonsoft.json", "12.0.3")), "GHSA-net fixed fixed=13.0.1")
+	expect(t, match(t, s, facts.OS{}, net("Newtonsoft.Json", "13.0.0.1")), "GHSA-net fixed fixed=13.0.1")
+	expect(t, match(t, s, facts.OS{}, net("Newtonsoft.Json", "13.0.1")))
+}
+
 // TestAlpineSecDB: fixed versions by origin package; "0" never affected.
 func TestAlpineSecDB(t *testing.T) {
 	s := build(t, map[string]string{"v3.20/main.json": `{"distroversion":"v3.20","reponame":"main","packages":[

@@ -84,6 +84,12 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 		return Target{Ecosystems: []string{"Maven"}, Name: p.Name, Version: p.Version, Scheme: version.Maven}, true
 	case "cargo":
 		return Target{Ecosystems: []string{"crates.io"}, Name: p.Name, Version: p.Version, Scheme: version.Semver}, true
+	case "gem":
+		return Target{Ecosystems: []string{"RubyGems"}, Name: p.Name, Version: p.Version, Scheme: version.RubyGems}, true
+	case "composer":
+		return Target{Ecosystems: []string{"Packagist"}, Name: p.Name, Version: p.Version, Scheme: version.Packagist}, true
+	case "nuget":
+		return Target{Ecosystems: []string{"NuGet"}, Name: p.Name, Version: p.Version, Scheme: version.NuGet}, true
 	}
 	return Target{}, false
 }

@@ -76,11 +76,15 @@ func BaseEcosystem(e string) string {
 }
 
 // normalizeName is how package names are compared in an ecosystem: PyPI names are
-// case- and separator-insensitive (PEP 503); the others are compared as written.
+// case- and separator-insensitive (PEP 503), NuGet IDs and Composer names
+// case-insensitive; the others are compared as written.
 func normalizeName(ecosystem, name string) string {
-	if BaseEcosystem(ecosystem) == "PyPI" {
+	switch BaseEcosystem(ecosystem) {
+	case "PyPI":
 		n := strings.ToLower(name)
 		return strings.NewReplacer("_", "-", ".", "-").Replace(n)
+	case "NuGet", "Packagist":
+		return strings.ToLower(name)
 	}
 	return name
 }

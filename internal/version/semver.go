@@ -60,31 +60,5 @@ func CompareSemver(a, b string) (int, error) {
 			return c, nil
 		}
 	}
-	switch {
-	case len(va.pre) == 0 && len(vb.pre) == 0:
-		return 0, nil
-	case len(va.pre) == 0:
-		return 1, nil
-	case len(vb.pre) == 0:
-		return -1, nil
-	}
-	for i := 0; i < len(va.pre) && i < len(vb.pre); i++ {
-		x, y := va.pre[i], vb.pre[i]
-		xn, yn := strings.Trim(x, "0123456789") == "", strings.Trim(y, "0123456789") == ""
-		var c int
-		switch {
-		case xn && yn:
-			c = compareNumeric(x, y)
-		case xn:
-			c = -1
-		case yn:
-			c = 1
-		default:
-			c = strings.Compare(x, y)
-		}
-		if c != 0 {
-			return c, nil
-		}
-	}
-	return sign(len(va.pre) - len(vb.pre)), nil
+	return comparePreRelease(va.pre, vb.pre), nil
 }

@@ -15,6 +15,10 @@ const (
 	Semver Kind = "semver" // Go modules ("v" optional, +incompatible), npm, crates.io, OSV SEMVER
 	PEP440 Kind = "pep440"
 	Maven  Kind = "maven"
+	// RubyGems, NuGet and Packagist are their ecosystems' own orders.
+	RubyGems  Kind = "rubygems"
+	NuGet     Kind = "nuget"
+	Packagist Kind = "packagist"
 )
 
 // ErrInvalid is a version the scheme cannot read.
@@ -36,6 +40,12 @@ func Compare(kind Kind, a, b string) (int, error) {
 		return ComparePEP440(a, b)
 	case Maven:
 		return CompareMaven(a, b), nil
+	case RubyGems:
+		return CompareRubyGems(a, b)
+	case NuGet:
+		return CompareNuGet(a, b)
+	case Packagist:
+		return ComparePackagist(a, b)
 	}
 	return 0, fmt.Errorf("unknown version scheme %q", kind)
 }

@@ -30,6 +30,17 @@ var ordered = map[Kind][]string{
 		"1.0.dev456", "1.0a1", "1.0a2.dev456", "1.0a12.dev456", "1.0a12", "1.0b1.dev456", "1.0b2", "1.0b2.post345.dev456", "1.0b2.post345",
 		"1.0rc1.dev456", "1.0rc1", "1.0", "1.0+abc.5", "1.0+abc.7", "1.0+5", "1.0.post456.dev34", "1.0.post456", "1.1.dev1", "1.1", "1!0.5",
 	},
+	// RubyGems: Gem::Version's test_spaceship and test_semver; NuGet: NuGet.Versioning's
+	// VersionComparerTests; Packagist: Composer's VersionParser and Comparator tests.
+	RubyGems: {
+		"0.9", "1.0.a", "1.0.a.2", "1.0.b1", "1.0.0-rc2", "1.0.rc1", "1", "1.0.0.1", "1.1", "1.1.1", "1.2.b", "1.2", "1.10", "2.0.0",
+	},
+	NuGet: {
+		"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-ALPHA.2", "1.0.0-beta", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.0.1", "1.0.1", "1.2", "1.10.0.0", "2.0.0",
+	},
+	Packagist: {
+		"1.0.0-dev", "1.0.0-alpha1", "1.0.0-alpha2", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-RC1", "v1.0.0", "1.0.0-p1", "1.0.0.1", "1.0.1", "1.2", "1.10.0", "2.0.0",
+	},
 	Maven: {
 		"1-alpha", "1-alpha2", "1-beta", "1-milestone", "1-rc", "1-snapshot", "1", "1-sp", "1-abc", "1.0.1", "1.1", "1.2", "1.10", "2",
 	},
@@ -37,11 +48,14 @@ var ordered = map[Kind][]string{
 
 // equal lists versions each scheme treats as the same.
 var equal = map[Kind][][2]string{
-	Dpkg:   {{"1.0", "0:1.0"}, {"1.0-0", "1.0-0"}, {"01", "1"}},
-	RPM:    {{"1.0", "0:1.0"}, {"1.0-1", "1.0"}, {"1_0", "1.0"}},
-	Apk:    {{"1.0", "1.0-r0"}},
-	Semver: {{"1.0.0", "v1.0.0"}, {"1.0.0+build.5", "1.0.0"}, {"1.2", "1.2.0"}, {"v2.0.0+incompatible", "2.0.0"}},
-	PEP440: {{"1.0", "1.0.0"}, {"1.0a1", "1.0alpha1"}, {"1.0c1", "1.0rc1"}, {"1.0-1", "1.0.post1"}, {"v1.0", "1.0"}, {"1.0RC1", "1.0rc1"}},
+	Dpkg:      {{"1.0", "0:1.0"}, {"1.0-0", "1.0-0"}, {"01", "1"}},
+	RPM:       {{"1.0", "0:1.0"}, {"1.0-1", "1.0"}, {"1_0", "1.0"}},
+	Apk:       {{"1.0", "1.0-r0"}},
+	Semver:    {{"1.0.0", "v1.0.0"}, {"1.0.0+build.5", "1.0.0"}, {"1.2", "1.2.0"}, {"v2.0.0+incompatible", "2.0.0"}},
+	RubyGems:  {{"1.0", "1"}, {"1.0.0", "1"}, {"1.0.a", "1.a"}, {"1.0.0-rc1", "1.0.0.pre.rc1"}, {"1.a.0", "1.a"}},
+	NuGet:     {{"1.0", "1.0.0.0"}, {"1.0.0-Beta", "1.0.0-beta"}, {"1.0.0+build", "1.0.0"}},
+	Packagist: {{"v1.0", "1.0.0.0"}, {"1.0.0-beta2", "1.0.0beta2"}, {"1.0.0-a1", "1.0.0-alpha1"}, {"1.0.0-RC1", "1.0.0-rc.1"}, {"1.0.0-pl1", "1.0.0-patch1"}},
+	PEP440:    {{"1.0", "1.0.0"}, {"1.0a1", "1.0alpha1"}, {"1.0c1", "1.0rc1"}, {"1.0-1", "1.0.post1"}, {"v1.0", "1.0"}, {"1.0RC1", "1.0rc1"}},
 	Maven: {{"1", "1.0"}, {"1", "1.0.0"}, {"1-ga", "1"}, {"1-final", "1"}, {"1.0-RC1", "1.0-cr1"}, {"1a1", "1-alpha-1"},
 		// ComparableVersionTest.testVersionsEqual: zeros before a qualifier's list go.
 		{"1a", "1-a"}, {"1a", "1.0-a"}, {"1a", "1.0.0-a"}, {"1.0a", "1-a"}, {"1.0.0a", "1-a"}, {"1x", "1-x"}, {"1x", "1.0-x"},
@@ -75,7 +89,8 @@ func TestEqual(t *testing.T) {
 }
 
 func TestInvalid(t *testing.T) {
-	for kind, vs := range map[Kind][]string{Semver: {"", "1.x", "1.2.3.4", "1.0.0-", "abc"}, PEP440: {"", "1.0-foo-bar", "one"}} {
+	for kind, vs := range map[Kind][]string{Semver: {"", "1.x", "1.2.3.4", "1.0.0-", "abc"}, PEP440: {"", "1.0-foo-bar", "one"},
+		RubyGems: {"", "a1", "1.0_1"}, NuGet: {"", "1.2.3.4.5", "1.x", "1.0-"}, Packagist: {"", "dev-main", "1.0-foo", "x"}} {
 		for _, v := range vs {
 			if _, err := Compare(kind, v, "1.0.0"); err == nil {
 				t.Errorf("%s: %q accepted", kind, v)
@@ -127,9 +142,12 @@ func FuzzDpkg(f *testing.F) { fuzzScheme(f, Dpkg, nil) }
 func FuzzRPM(f *testing.F) {
 	fuzzScheme(f, RPM, func(s string) bool { return strings.Contains(s, "-") })
 }
-func FuzzApk(f *testing.F)    { fuzzScheme(f, Apk, nil) }
-func FuzzSemver(f *testing.F) { fuzzScheme(f, Semver, nil) }
-func FuzzPEP440(f *testing.F) { fuzzScheme(f, PEP440, nil) }
+func FuzzApk(f *testing.F)       { fuzzScheme(f, Apk, nil) }
+func FuzzRubyGems(f *testing.F)  { fuzzScheme(f, RubyGems, nil) }
+func FuzzNuGet(f *testing.F)     { fuzzScheme(f, NuGet, nil) }
+func FuzzPackagist(f *testing.F) { fuzzScheme(f, Packagist, nil) }
+func FuzzSemver(f *testing.F)    { fuzzScheme(f, Semver, nil) }
+func FuzzPEP440(f *testing.F)    { fuzzScheme(f, PEP440, nil) }
 
 // realisticMaven is the shape of published Maven versions: numbers, then qualifiers
 // with optional numbers, no zero right before a qualifier. Maven's own order is not

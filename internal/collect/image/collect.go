@@ -96,7 +96,9 @@ func want(e Entry) Action {
 		return act | Read
 	case strings.HasSuffix(base, ".egg"):
 		return act | Derive // a zipped egg: its EGG-INFO/PKG-INFO
-	case base == "package.json" && inventory.IsNpmManifest(p):
+	case base == "package.json" && inventory.IsNpmManifest(p),
+		inventory.IsGemspec(p), base == "Gemfile.lock",
+		strings.HasSuffix(p, "/vendor/composer/installed.json"), strings.HasSuffix(base, ".deps.json"):
 		return act | Read
 	case inventory.IsJavaArchive(base):
 		return act | Derive
@@ -391,6 +393,16 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			if p, ok := inventory.NpmPackage(n.Data, n.Path, n.Layer); ok {
 				c.Packages = append(c.Packages, p)
 			}
+		case inventory.IsGemspec(n.Path):
+			if p, ok := inventory.GemPackage(n.Data, n.Path, n.Layer); ok {
+				c.Packages = append(c.Packages, p)
+			}
+		case path.Base(n.Path) == "Gemfile.lock":
+			c.Packages = append(c.Packages, inventory.GemfileLockPackages(n.Data, n.Path, n.Layer)...)
+		case strings.HasSuffix(n.Path, "/vendor/composer/installed.json"):
+			c.Packages = append(c.Packages, inventory.ComposerPackages(n.Data, n.Path, n.Layer)...)
+		case strings.HasSuffix(n.Path, ".deps.json"):
+			c.Packages = append(c.Packages, inventory.DotnetPackages(n.Data, n.Path, n.Layer)...)
 		}
 		if n.Truncated {
 			c.Notes = append(c.Notes, n.Path+" is larger than the read limit and was not fully read")

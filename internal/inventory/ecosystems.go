@@ -1,0 +1,164 @@
+package inventory
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// Ruby, PHP and .NET packages, each from the file its package manager keeps: an
+// installed gem's specification, a Gemfile.lock, Composer's vendor/composer/
+// installed.json, a .NET application's *.deps.json.
+
+// IsGemspec reports an installed gem's specification: …/specifications/NAME.gemspec
+// (also specifications/default/, RubyGems' default gems).
+func IsGemspec(p string) bool {
+	dir := path.Dir(p)
+	return strings.HasSuffix(p, ".gemspec") && (path.Base(dir) == "specifications" || strings.HasSuffix(dir, "/specifications/default"))
+}
+
+var (
+	gemName    = regexp.MustCompile(`(?m)^\s*\w+\.name\s*=\s*["']([^"']+)["']`)
+	gemVersion = regexp.MustCompile(`(?m)^\s*\w+\.version\s*=\s*["']([^"']+)["']`)
+	gemLicense = regexp.MustCompile(`(?m)^\s*\w+\.licenses?\s*=\s*\[?\s*["']([^"']+)["']`)
+)
+
+// GemPackage reads an installed gem's specification (the Ruby file RubyGems writes:
+// s.name = "rack".freeze, s.version = "2.2.8"); without them, the file name
+// (rack-2.2.8.gemspec).
+func GemPackage(b []byte, p string, layer int) (facts.Package, bool) {
+	name, version := "", ""
+	if m := gemName.FindSubmatch(b); m != nil {
+		name = string(m[1])
+	}
+	if m := gemVersion.FindSubmatch(b); m != nil {
+		version = string(m[1])
+	}
+	if name == "" || version == "" {
+		base := strings.TrimSuffix(path.Base(p), ".gemspec")
+		if i := strings.LastIndexByte(base, '-'); i > 0 {
+			name, version = base[:i], base[i+1:]
+		}
+	}
+	if name == "" || version == "" {
+		return facts.Package{}, false
+	}
+	pk := facts.Package{Name: name, Version: version, Type: "gem", Path: p, Layer: layer, PURL: PURL("gem", "", name, version, nil)}
+	if m := gemLicense.FindSubmatch(b); m != nil {
+		pk.Licenses = []string{string(m[1])}
+	}
+	return pk, true
+}
+
+// GemfileLockPackages reads the gems of a Gemfile.lock's GEM section ("    rack
+// (2.2.8)", a platform after a "-" in the version: "nokogiri (1.15.4-x86_64-linux)").
+// Only the specs lines (four spaces) are gems; their dependencies (six) are not.
+func GemfileLockPackages(b []byte, p string, layer int) []facts.Package {
+	var out []facts.Package
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	inGem, inSpecs := false, false
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line != "" && line[0] != ' ':
+			inGem, inSpecs = line == "GEM", false
+			continue
+		case inGem && strings.TrimSpace(line) == "specs:":
+			inSpecs = true
+			continue
+		}
+		if !inSpecs || !strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "     ") {
+			continue
+		}
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), " (")
+		version := strings.TrimSuffix(rest, ")")
+		if !ok || name == "" || version == "" || strings.ContainsAny(version, " ()") {
+			continue
+		}
+		platform := ""
+		if i := strings.IndexByte(version, '-'); i > 0 && !gemPrerelease(version[i+1:]) {
+			version, platform = version[:i], version[i+1:]
+		}
+		var q [][2]string
+		if platform != "" {
+			q = append(q, [2]string{"platform", platform})
+		}
+		out = append(out, facts.Package{Name: name, Version: version, Type: "gem", Path: p, Layer: layer, PURL: PURL("gem", "", name, version, q)})
+	}
+	return out
+}
+
+// gemPrerelease tells "1.0.0-rc1"'s suffix (a pre-release RubyGems reads as .pre.rc1)
+// from a platform: platforms name an architecture or an OS.
+func gemPrerelease(s string) bool {
+	for _, w := range []string{"x86", "x64", "arm", "aarch64", "linux", "darwin", "mingw", "mswin", "java", "universal", "musl", "freebsd", "solaris"} {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// ComposerPackages reads vendor/composer/installed.json, as Composer 1 (an array) or
+// Composer 2 ({"packages": […]}) writes it.
+func ComposerPackages(b []byte, p string, layer int) []facts.Package {
+	type pkg struct {
+		Name    string   `json:"name"`
+		Version string   `json:"version"`
+		License []string `json:"license"`
+	}
+	var v2 struct {
+		Packages []pkg `json:"packages"`
+	}
+	var list []pkg
+	if err := json.Unmarshal(b, &v2); err == nil && v2.Packages != nil {
+		list = v2.Packages
+	} else if err := json.Unmarshal(b, &list); err != nil {
+		return nil
+	}
+	var out []facts.Package
+	for _, c := range list {
+		vendor, name, ok := strings.Cut(c.Name, "/")
+		if !ok || vendor == "" || name == "" || c.Version == "" || strings.HasPrefix(c.Version, "dev-") {
+			continue // a branch checkout has no version to compare
+		}
+		pk := facts.Package{Name: c.Name, Version: c.Version, Type: "composer", Path: p, Layer: layer,
+			PURL: PURL("composer", vendor, name, c.Version, nil)}
+		if len(c.License) > 0 {
+			pk.Licenses = c.License
+		}
+		out = append(out, pk)
+	}
+	return out
+}
+
+// DotnetPackages reads a .NET application's NAME.deps.json: the "libraries" of type
+// "package" are NuGet packages ("Newtonsoft.Json/13.0.1"); projects and the runtime
+// pack are not.
+func DotnetPackages(b []byte, p string, layer int) []facts.Package {
+	var deps struct {
+		Libraries map[string]struct {
+			Type string `json:"type"`
+		} `json:"libraries"`
+	}
+	if json.Unmarshal(b, &deps) != nil {
+		return nil
+	}
+	var out []facts.Package
+	for key, lib := range deps.Libraries {
+		name, version, ok := strings.Cut(key, "/")
+		if !ok || lib.Type != "package" || name == "" || version == "" {
+			continue
+		}
+		out = append(out, facts.Package{Name: name, Version: version, Type: "nuget", Path: p, Layer: layer, PURL: PURL("nuget", "", name, version, nil)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
