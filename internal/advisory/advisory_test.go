@@ -211,6 +211,41 @@ func TestRubyPHPDotnet(t *testing.T) {
 	expect(t, match(t, s, facts.OS{}, net("Newtonsoft.Json", "13.0.1")))
 }
 
+// TestRPMDistributions: openSUSE by source RPM under its release's marketing name,
+// Photon OS by binary RPM under its version, Azure Linux (and CBL-Mariner 2.0) by
+// source RPM under its major release, each in rpm's version order; SUSE Linux
+// Enterprise is said to be unmatched, with why.
+func TestRPMDistributions(t *testing.T) {
+	s := build(t, map[string]string{
+		"suse.json":   osv("openSUSE-SU-1", "openSUSE:Leap 15.5", "openssl-1_1", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"1.1.1l-150500.17.25.1"}`, ""),
+		"tw.json":     osv("openSUSE-SU-2", "openSUSE:Tumbleweed", "curl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"8.5.0-1.1"}`, ""),
+		"photon.json": osv("PHSA-1", "Photon OS:5.0", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"3.0.9-3.ph5"}`, ""),
+		"azure.json":  osv("AZL-1", "Azure Linux:3", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"3.3.2-1.azl3"}`, ""),
+		"cbl.json":    osv("AZL-2", "Azure Linux:2", "openssl", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"1.1.1k-30.cm2"}`, ""),
+	})
+	rpm := func(name, src, v string) facts.Package {
+		return facts.Package{Name: name, SourceName: src, Version: v, Type: "rpm"}
+	}
+	leap := facts.OS{ID: "opensuse-leap", VersionID: "15.5"}
+	expect(t, match(t, s, leap, rpm("libopenssl1_1", "openssl-1_1", "1.1.1l-150500.17.22.1")), "openSUSE-SU-1 fixed fixed=1.1.1l-150500.17.25.1")
+	expect(t, match(t, s, leap, rpm("libopenssl1_1", "openssl-1_1", "1.1.1l-150500.17.25.1")))
+	expect(t, match(t, s, facts.OS{ID: "opensuse-leap", VersionID: "15.6"}, rpm("libopenssl1_1", "openssl-1_1", "1.1.1l-150500.17.22.1")))
+	expect(t, match(t, s, facts.OS{ID: "opensuse-tumbleweed", VersionID: "20240801"}, rpm("libcurl4", "curl", "8.4.0-2.1")), "openSUSE-SU-2 fixed fixed=8.5.0-1.1")
+	photon := facts.OS{ID: "photon", VersionID: "5.0"}
+	expect(t, match(t, s, photon, rpm("openssl", "openssl", "3.0.9-2.ph5")), "PHSA-1 fixed fixed=3.0.9-3.ph5")
+	expect(t, match(t, s, photon, rpm("openssl-libs", "openssl", "3.0.9-2.ph5"))) // Photon names binary RPMs
+	expect(t, match(t, s, facts.OS{ID: "azurelinux", VersionID: "3.0"}, rpm("openssl-libs", "openssl", "3.3.0-1.azl3")), "AZL-1 fixed fixed=3.3.2-1.azl3")
+	expect(t, match(t, s, facts.OS{ID: "mariner", VersionID: "2.0"}, rpm("openssl-libs", "openssl", "1.1.1k-29.cm2")), "AZL-2 fixed fixed=1.1.1k-30.cm2")
+
+	im := &facts.Image{Content: &facts.ImageContent{OS: facts.OS{ID: "sles", VersionID: "15.5"}, Packages: []facts.Package{rpm("bash", "bash", "4.4-150400.27.3.2")}}}
+	s.MatchImage(im)
+	want := []facts.Coverage{{Ecosystem: "rpm on sles 15.5", Packages: 1, Uncovered: "SUSE files its advisories per module and support phase " +
+		"(\"Module for Basesystem 15 SP5\", \"15 SP5-LTSS\"), which the image's os-release does not say: SUSE Linux Enterprise packages are not matched"}}
+	if d := cmp.Diff(want, im.VulnDB.Coverage); d != "" {
+		t.Errorf("SLES coverage (-want +got):\n%s", d)
+	}
+}
+
 // TestAlpineSecDB: fixed versions by origin package; "0" never affected.
 func TestAlpineSecDB(t *testing.T) {
 	s := build(t, map[string]string{"v3.20/main.json": `{"distroversion":"v3.20","reponame":"main","packages":[

@@ -105,6 +105,9 @@ func uncoveredReason(os facts.OS, p facts.Package) string {
 	switch {
 	case p.Type == "golang":
 		return "Go modules built from a work tree have no version ((devel)) to match"
+	case p.Type == "rpm" && slices.Contains([]string{"sles", "sled", "sles_sap", "sle-micro", "sle_hpc"}, os.ID):
+		return "SUSE files its advisories per module and support phase (\"Module for Basesystem 15 SP5\", \"15 SP5-LTSS\"), which the image's os-release does not say: " +
+			"SUSE Linux Enterprise packages are not matched"
 	case slices.Contains([]string{"deb", "apk", "rpm"}, p.Type):
 		return "dockaudit has no advisory source for " + strings.TrimSpace(os.ID+" "+os.VersionID)
 	}

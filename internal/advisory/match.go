@@ -26,6 +26,15 @@ type Target struct {
 // TargetFor says how a package of an image with the given OS is matched; ok is false
 // for packages no advisory source covers (and "(devel)" Go main modules, which have
 // no version).
+// rpmSource is the source RPM's name of an rpm package (its SourceName, from the
+// header's SOURCERPM), else the package's own.
+func rpmSource(p facts.Package) string {
+	if p.SourceName != "" {
+		return p.SourceName
+	}
+	return p.Name
+}
+
 func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 	src, srcVer := p.SourceName, p.SourceVersion
 	if src == "" {
@@ -70,6 +79,27 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			return Target{Ecosystems: []string{"AlmaLinux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
 		case "rocky":
 			return Target{Ecosystems: []string{"Rocky Linux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
+		case "opensuse-leap", "opensuse-tumbleweed", "opensuse-leap-micro":
+			// openSUSE files advisories by source RPM under the release's marketing
+			// name: "openSUSE:Leap 15.6", "openSUSE:Leap Micro 5.5", "openSUSE:Tumbleweed".
+			rel := map[string]string{"opensuse-leap": "Leap " + os.VersionID, "opensuse-leap-micro": "Leap Micro " + os.VersionID, "opensuse-tumbleweed": "Tumbleweed"}[os.ID]
+			if os.VersionID == "" && os.ID != "opensuse-tumbleweed" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: rpmSource(p), Version: p.Version, Scheme: version.RPM}, true
+		case "photon":
+			// Photon OS files advisories by binary RPM under "Photon OS:5.0".
+			if os.VersionID == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"Photon OS:" + os.VersionID}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
+		case "azurelinux", "mariner":
+			// Azure Linux (CBL-Mariner before 3.0) files advisories by source package
+			// under "Azure Linux:3" (and "Azure Linux:2" for Mariner 2.0).
+			if major == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"Azure Linux:" + major}, Name: rpmSource(p), Version: p.Version, Scheme: version.RPM}, true
 		}
 	case "golang":
 		if !strings.HasPrefix(p.Version, "v") {
