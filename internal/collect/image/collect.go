@@ -487,8 +487,11 @@ func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) []facts.P
 	return out
 }
 
+// rpmNamespace is an rpm PURL's vendor, as the PURL specification and Syft write it:
+// the os-release ID, except Red Hat's, which os-release calls "rhel" and the PURL
+// specification "redhat".
 func rpmNamespace(os facts.OS) string {
-	if os.ID != "" {
+	if os.ID != "" && os.ID != "rhel" {
 		return os.ID
 	}
 	return "redhat"

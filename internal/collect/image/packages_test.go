@@ -40,7 +40,7 @@ func TestRPMBerkeleyDB(t *testing.T) {
 	pkgs, notes, unread := collectLayers(t, Limits{},
 		dir("etc/"), file("etc/os-release", "ID=rhel\nVERSION_ID=8.9\n"),
 		dir("var/lib/rpm/"), file("var/lib/rpm/Packages", rpmFixture(t, "go-rpmdb/libuuid/Packages")))
-	want := []string{"libuuid 2.32.1-42.el8_8 /var/lib/rpm/Packages pkg:rpm/rhel/libuuid@2.32.1-42.el8_8?arch=x86_64&distro=rhel-8.9&upstream=util-linux-2.32.1-42.el8_8.src.rpm"}
+	want := []string{"libuuid 2.32.1-42.el8_8 /var/lib/rpm/Packages pkg:rpm/redhat/libuuid@2.32.1-42.el8_8?arch=x86_64&distro=rhel-8.9&upstream=util-linux-2.32.1-42.el8_8.src.rpm"}
 	if d := cmp.Diff(want, pkgs); d != "" || len(notes)+len(unread) != 0 {
 		t.Errorf("packages (-want +got):\n%s\nnotes %q unread %q", d, notes, unread)
 	}
