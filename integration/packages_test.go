@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // rpmExpected is an rpmdb fixture's expected list (rpm's answer, or go-rpmdb's for
@@ -245,6 +247,34 @@ func TestImageRubyPHPDotnet(t *testing.T) {
 		"rails GHSA-rails fixed 7.1.0",
 	}
 	if d := cmp.Diff(want, vulns(rep)); d != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+}
+
+// TestImageCargoLock: a Cargo.lock in an image on the real daemon, matched against the
+// real RustSec advisory for smallvec (../shared/data/vuln/rustsec-osv, CC0).
+func TestImageCargoLock(t *testing.T) {
+	need(t)
+	rustsec := filepath.Join("..", "..", "shared", "data", "vuln", "rustsec-osv", "crates", "RUSTSEC-2021-0003.json")
+	if _, err := os.Stat(rustsec); err != nil {
+		testenv.Optional(t, "the RustSec samples beside the project: %v", err)
+	}
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	os.WriteFile(filepath.Join(dir, "Cargo.lock"), []byte("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n"+
+		"[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY Cargo.lock /src/app/Cargo.lock\n"), 0o644)
+	tag := "dockaudit-it-cargo:1"
+	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	adv := t.TempDir()
+	copyFile(t, rustsec, filepath.Join(adv, "RUSTSEC-2021-0003.json"))
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
+	if d := cmp.Diff([]string{"smallvec CVE-2021-25900 fixed 1.6.1"}, vulns(rep)); d != "" {
 		t.Errorf("vulnerabilities (-want +got):\n%s", d)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
-// Ruby, PHP and .NET packages, each from the file its package manager keeps: an
+// Ruby, PHP, .NET and Rust packages, each from the file its package manager keeps: an
 // installed gem's specification, a Gemfile.lock, Composer's vendor/composer/
-// installed.json, a .NET application's *.deps.json.
+// installed.json, a .NET application's *.deps.json, a Cargo.lock.
 
 // IsGemspec reports an installed gem's specification: …/specifications/NAME.gemspec
 // (also specifications/default/, RubyGems' default gems).
@@ -160,5 +160,49 @@ func DotnetPackages(b []byte, p string, layer int) []facts.Package {
 		out = append(out, facts.Package{Name: name, Version: version, Type: "nuget", Path: p, Layer: layer, PURL: PURL("nuget", "", name, version, nil)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// CargoLockPackages reads a Cargo.lock's [[package]] tables: the crates that came from a
+// registry (source "registry+…" or "sparse+…"); the workspace's own crates and git or
+// path dependencies have no registry version to match.
+func CargoLockPackages(b []byte, p string, layer int) []facts.Package {
+	var out []facts.Package
+	var name, version, source string
+	flush := func() {
+		if name != "" && version != "" && (strings.HasPrefix(source, "registry+") || strings.HasPrefix(source, "sparse+")) {
+			out = append(out, facts.Package{Name: name, Version: version, Type: "cargo", Path: p, Layer: layer, PURL: PURL("cargo", "", name, version, nil)})
+		}
+		name, version, source = "", "", ""
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	in := false
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			if in {
+				flush()
+			}
+			in = line == "[[package]]"
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !in || !ok {
+			continue
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"`)
+		switch strings.TrimSpace(k) {
+		case "name":
+			name = v
+		case "version":
+			version = v
+		case "source":
+			source = v
+		}
+	}
+	if in {
+		flush()
+	}
 	return out
 }

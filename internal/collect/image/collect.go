@@ -97,7 +97,7 @@ func want(e Entry) Action {
 	case strings.HasSuffix(base, ".egg"):
 		return act | Derive // a zipped egg: its EGG-INFO/PKG-INFO
 	case base == "package.json" && inventory.IsNpmManifest(p),
-		inventory.IsGemspec(p), base == "Gemfile.lock",
+		inventory.IsGemspec(p), base == "Gemfile.lock", base == "Cargo.lock",
 		strings.HasSuffix(p, "/vendor/composer/installed.json"), strings.HasSuffix(base, ".deps.json"):
 		return act | Read
 	case inventory.IsJavaArchive(base):
@@ -403,6 +403,8 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			c.Packages = append(c.Packages, inventory.ComposerPackages(n.Data, n.Path, n.Layer)...)
 		case strings.HasSuffix(n.Path, ".deps.json"):
 			c.Packages = append(c.Packages, inventory.DotnetPackages(n.Data, n.Path, n.Layer)...)
+		case path.Base(n.Path) == "Cargo.lock":
+			c.Packages = append(c.Packages, inventory.CargoLockPackages(n.Data, n.Path, n.Layer)...)
 		}
 		if n.Truncated {
 			c.Notes = append(c.Notes, n.Path+" is larger than the read limit and was not fully read")

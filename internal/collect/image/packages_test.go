@@ -121,15 +121,18 @@ func TestPythonEggs(t *testing.T) {
 }
 
 // TestRubyPHPDotnetPackages: an installed gem's specification, a Gemfile.lock,
-// Composer's installed.json and a .NET deps.json are inventoried where they are.
+// Composer's installed.json, a .NET deps.json and a Cargo.lock are inventoried where
+// they are.
 func TestRubyPHPDotnetPackages(t *testing.T) {
 	pkgs, notes, _ := collectLayers(t, Limits{},
 		dir("usr/"), dir("usr/local/"), dir("usr/local/bundle/"), dir("usr/local/bundle/specifications/"),
 		file("usr/local/bundle/specifications/rack-2.2.8.gemspec", "Gem::Specification.new do |s|\n  s.name = \"rack\".freeze\n  s.version = \"2.2.8\"\nend\n"),
 		dir("app/"), file("app/Gemfile.lock", "GEM\n  specs:\n    racc (1.7.1)\n"),
 		dir("app/vendor/"), dir("app/vendor/composer/"), file("app/vendor/composer/installed.json", `{"packages":[{"name":"monolog/monolog","version":"3.4.0"}]}`),
-		file("app/api.deps.json", `{"libraries":{"Newtonsoft.Json/13.0.1":{"type":"package"}}}`))
+		file("app/api.deps.json", `{"libraries":{"Newtonsoft.Json/13.0.1":{"type":"package"}}}`),
+		file("app/Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"))
 	want := []string{
+		"smallvec 1.6.0 /app/Cargo.lock pkg:cargo/smallvec@1.6.0",
 		"monolog/monolog 3.4.0 /app/vendor/composer/installed.json pkg:composer/monolog/monolog@3.4.0",
 		"racc 1.7.1 /app/Gemfile.lock pkg:gem/racc@1.7.1",
 		"rack 2.2.8 /usr/local/bundle/specifications/rack-2.2.8.gemspec pkg:gem/rack@2.2.8",
