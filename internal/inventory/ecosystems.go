@@ -82,8 +82,10 @@ func GemfileLockPackages(b []byte, p string, layer int) []facts.Package {
 		if !ok || name == "" || version == "" || strings.ContainsAny(version, " ()") {
 			continue
 		}
+		// Bundler writes a pre-release as RubyGems prints it ("7.1.0.rc1"): a "-"
+		// always starts the platform ("1.15.4-x86_64-linux").
 		platform := ""
-		if i := strings.IndexByte(version, '-'); i > 0 && !gemPrerelease(version[i+1:]) {
+		if i := strings.IndexByte(version, '-'); i > 0 {
 			version, platform = version[:i], version[i+1:]
 		}
 		var q [][2]string
@@ -93,17 +95,6 @@ func GemfileLockPackages(b []byte, p string, layer int) []facts.Package {
 		out = append(out, facts.Package{Name: name, Version: version, Type: "gem", Path: p, Layer: layer, PURL: PURL("gem", "", name, version, q)})
 	}
 	return out
-}
-
-// gemPrerelease tells "1.0.0-rc1"'s suffix (a pre-release RubyGems reads as .pre.rc1)
-// from a platform: platforms name an architecture or an OS.
-func gemPrerelease(s string) bool {
-	for _, w := range []string{"x86", "x64", "arm", "aarch64", "linux", "darwin", "mingw", "mswin", "java", "universal", "musl", "freebsd", "solaris"} {
-		if strings.Contains(s, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // ComposerPackages reads vendor/composer/installed.json, as Composer 1 (an array) or
@@ -126,8 +117,8 @@ func ComposerPackages(b []byte, p string, layer int) []facts.Package {
 	var out []facts.Package
 	for _, c := range list {
 		vendor, name, ok := strings.Cut(c.Name, "/")
-		if !ok || vendor == "" || name == "" || c.Version == "" || strings.HasPrefix(c.Version, "dev-") {
-			continue // a branch checkout has no version to compare
+		if !ok || vendor == "" || name == "" || c.Version == "" || strings.HasPrefix(c.Version, "dev-") || strings.HasSuffix(c.Version, "-dev") {
+			continue // a branch checkout ("dev-main", "2.x-dev") has no version to compare
 		}
 		pk := facts.Package{Name: c.Name, Version: c.Version, Type: "composer", Path: p, Layer: layer,
 			PURL: PURL("composer", vendor, name, c.Version, nil)}
@@ -161,6 +152,19 @@ func DotnetPackages(b []byte, p string, layer int) []facts.Package {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// IsAppLockfile reports a Gemfile.lock or Cargo.lock that describes what an image
+// runs, not one that came inside a package's own sources: a crate unpacked in Cargo's
+// registry (…/registry/src/…) or an installed gem's directory (…/gems/NAME-VERSION/).
+func IsAppLockfile(p string) bool {
+	switch path.Base(p) {
+	case "Cargo.lock":
+		return !strings.Contains(p, "/registry/src/") && !strings.Contains(p, "/.cargo/git/")
+	case "Gemfile.lock":
+		return path.Base(path.Dir(path.Dir(p))) != "gems"
+	}
+	return false
 }
 
 // CargoLockPackages reads a Cargo.lock's [[package]] tables: the crates that came from a

@@ -52,12 +52,13 @@ func TestGems(t *testing.T) {
 	if IsGemspec("/app/rack.gemspec") || IsGemspec("/app/specifications/x.rb") {
 		t.Error("a gemspec outside specifications/ is a project's, not an installed gem")
 	}
-	lock := "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.15.4-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.1)\n    rails (7.1.0.rc1)\n" +
+	lock := "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.15.4-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.1)\n    rails (7.1.0.rc1)\n    wasmer (1.0.0-wasm32-wasi)\n" +
 		"\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n\nBUNDLED WITH\n   2.4.19\n"
 	want := []string{
 		"gem nokogiri 1.15.4 pkg:gem/nokogiri@1.15.4?platform=x86_64-linux ",
 		"gem racc 1.7.1 pkg:gem/racc@1.7.1 ",
 		"gem rails 7.1.0.rc1 pkg:gem/rails@7.1.0.rc1 ",
+		"gem wasmer 1.0.0 pkg:gem/wasmer@1.0.0?platform=wasm32-wasi ",
 	}
 	if d := cmp.Diff(want, listed(GemfileLockPackages([]byte(lock), "/app/Gemfile.lock", 1))); d != "" {
 		t.Errorf("Gemfile.lock (-want +got):\n%s", d)
@@ -65,7 +66,7 @@ func TestGems(t *testing.T) {
 }
 
 func TestComposer(t *testing.T) {
-	v2 := `{"packages":[{"name":"symfony/http-kernel","version":"v6.3.4","license":["MIT"]},{"name":"acme/tool","version":"dev-main"},{"name":"noslash","version":"1.0"}],"dev":true}`
+	v2 := `{"packages":[{"name":"symfony/http-kernel","version":"v6.3.4","license":["MIT"]},{"name":"acme/tool","version":"dev-main"},{"name":"acme/alias","version":"2.x-dev"},{"name":"noslash","version":"1.0"}],"dev":true}`
 	v1 := `[{"name":"monolog/monolog","version":"1.27.1","version_normalized":"1.27.1.0"}]`
 	want := []string{"composer symfony/http-kernel v6.3.4 pkg:composer/symfony/http-kernel@v6.3.4 MIT"}
 	if d := cmp.Diff(want, listed(ComposerPackages([]byte(v2), "/app/vendor/composer/installed.json", 0))); d != "" {
@@ -128,6 +129,18 @@ source = "git+https://github.com/example/vendored#abc"
 	want := []string{"cargo smallvec 1.6.0 pkg:cargo/smallvec@1.6.0 ", "cargo time 0.1.43 pkg:cargo/time@0.1.43 "}
 	if d := cmp.Diff(want, listed(CargoLockPackages([]byte(lock), "/src/Cargo.lock", 0))); d != "" {
 		t.Errorf("Cargo.lock (-want +got):\n%s", d)
+	}
+}
+
+func TestIsAppLockfile(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/src/app/Cargo.lock": true, "/root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/time-0.1.43/Cargo.lock": false,
+		"/root/.cargo/git/checkouts/x/abc/Cargo.lock": false, "/app/Gemfile.lock": true,
+		"/usr/local/bundle/gems/rack-2.2.8/Gemfile.lock": false, "/app/Gemfile": false,
+	} {
+		if IsAppLockfile(p) != want {
+			t.Errorf("IsAppLockfile(%q) = %v", p, !want)
+		}
 	}
 }
 

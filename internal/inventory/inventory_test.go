@@ -3,6 +3,8 @@ package inventory
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,6 +192,15 @@ func TestJavaIdentity(t *testing.T) {
 		if d := cmp.Diff(tt.want, got); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tt.name, d)
 		}
+	}
+	// Thousands of embedded poms are read up to 16 MiB in all, then left.
+	var files []string
+	for i := range 40 {
+		files = append(files, fmt.Sprintf("META-INF/maven/g/a%d/pom.xml", i),
+			fmt.Sprintf("<project><groupId>g</groupId><artifactId>a%d</artifactId><version>1</version>%s</project>", i, strings.Repeat(" ", 1000000)))
+	}
+	if got := JavaPackages(jar(files...), "/app/many.jar", 0); len(got) != 17 {
+		t.Errorf("%d packages from 40 poms of 1 MB, want the 17 read within 16 MiB", len(got))
 	}
 	for name, want := range map[string]bool{"a.jar": true, "a.war": true, "a.ear": true, "git.hpi": true, "git.jpi": true, "a.zip": false, "jar": false} {
 		if IsJavaArchive(name) != want {

@@ -141,14 +141,19 @@ const (
 // Archives nested one level deep (Spring Boot's BOOT-INF/lib, a WAR's WEB-INF/lib, an
 // EAR's modules) are read too, their packages located at "OUTER!/INNER".
 func JavaPackages(b []byte, p string, layer int) []facts.Package {
-	budget := int64(maxNestedTotal)
-	return javaPackages(b, p, layer, 0, &budget)
+	budget, meta := int64(maxNestedTotal), int64(maxMetadataTotal)
+	return javaPackages(b, p, layer, 0, &budget, &meta)
 }
 
-// maxPom bounds one embedded pom.xml.
-const maxPom = 1 << 20
+// maxPom bounds one embedded pom.xml; maxMetadataTotal all the pom.xml and
+// pom.properties bytes read from one archive and those nested in it (an archive of
+// thousands of compressible poms would otherwise take minutes to parse).
+const (
+	maxPom           = 1 << 20
+	maxMetadataTotal = 16 << 20
+)
 
-func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.Package {
+func javaPackages(b []byte, p string, layer, depth int, budget, meta *int64) []facts.Package {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil || len(zr.File) > maxJarEntries {
 		return nil
@@ -174,10 +179,12 @@ func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.P
 			inner, err := readZipMember(f, maxNestedJar)
 			*budget -= int64(len(inner))
 			if err == nil {
-				out = append(out, javaPackages(inner, p+"!/"+f.Name, layer, depth+1, budget)...)
+				out = append(out, javaPackages(inner, p+"!/"+f.Name, layer, depth+1, budget, meta)...)
 			}
-		case path.Base(f.Name) == "pom.properties":
-			kv := properties(readZipText(f))
+		case path.Base(f.Name) == "pom.properties" && *meta > 0:
+			text := readZipText(f)
+			*meta -= int64(len(text))
+			kv := properties(text)
 			if kv["groupId"] != "" && kv["artifactId"] != "" && kv["version"] != "" {
 				described[path.Dir(f.Name)] = true
 				add(kv["groupId"], kv["artifactId"], kv["version"])
@@ -189,10 +196,11 @@ func javaPackages(b []byte, p string, layer, depth int, budget *int64) []facts.P
 		}
 	}
 	for _, f := range poms {
-		if described[path.Dir(f.Name)] || f.UncompressedSize64 > maxPom {
+		if described[path.Dir(f.Name)] || f.UncompressedSize64 > maxPom || *meta <= 0 {
 			continue
 		}
 		if b, err := readZipMember(f, maxPom); err == nil {
+			*meta -= int64(len(b))
 			add(pomIdentity(b))
 		}
 	}

@@ -494,6 +494,13 @@ func (s *Store) ReplacePackages(ctx context.Context, ims []Replaced, dbBuilt *ti
 		digests[i] = im.Digest
 	}
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		// The images' rows first, in digest order, as SaveImage takes an image's row
+		// before its vulnerability rows: a scan saving one of these images meanwhile
+		// waits, or is waited for, whole (no deadlock, and the old rows read below are
+		// the ones this transaction replaces).
+		if _, err := tx.Exec(ctx, "SELECT 1 FROM images WHERE digest = ANY($1) ORDER BY digest FOR UPDATE", digests); err != nil {
+			return err
+		}
 		// Each image and package is a few rows at most: an index probe each, which
 		// PostgreSQL, misjudging how few, would otherwise replace by sorting or hashing
 		// the whole table.

@@ -97,7 +97,7 @@ func want(e Entry) Action {
 	case strings.HasSuffix(base, ".egg"):
 		return act | Derive // a zipped egg: its EGG-INFO/PKG-INFO
 	case base == "package.json" && inventory.IsNpmManifest(p),
-		inventory.IsGemspec(p), base == "Gemfile.lock", base == "Cargo.lock",
+		inventory.IsGemspec(p), inventory.IsAppLockfile(p),
 		strings.HasSuffix(p, "/vendor/composer/installed.json"), strings.HasSuffix(base, ".deps.json"):
 		return act | Read
 	case inventory.IsJavaArchive(base):
@@ -358,15 +358,21 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 	// On Fedora 36 and later and on openSUSE /var/lib/rpm links to
 	// /usr/lib/sysimage/rpm: one database, read once, under its real path (where its
 	// history is indexed). rpm uses one database; another one left beside it is named.
+	// One that cannot be read is noted as unread, and the next one found is tried.
 	var rpmDB string
+	tried := map[string]bool{}
 	for _, db := range rpmDatabases {
 		n, err := v.Resolve(db, true)
 		switch {
-		case err != nil || !n.IsRegular() || n.Path == rpmDB:
+		case err != nil || !n.IsRegular() || tried[n.Path]:
 		case rpmDB == "":
-			rpmDB = n.Path
-			c.Packages = append(c.Packages, rpmPackages(v, n, os, c)...)
+			tried[n.Path] = true
+			if pkgs, ok := rpmPackages(v, n, os, c); ok {
+				rpmDB = n.Path
+				c.Packages = append(c.Packages, pkgs...)
+			}
 		default:
+			tried[n.Path] = true
 			c.Notes = append(c.Notes, fmt.Sprintf("%s is another rpm database beside %s, which was read: rpm uses one, and its packages are not inventoried", n.Path, rpmDB))
 		}
 	}
@@ -397,13 +403,13 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			if p, ok := inventory.GemPackage(n.Data, n.Path, n.Layer); ok {
 				c.Packages = append(c.Packages, p)
 			}
-		case path.Base(n.Path) == "Gemfile.lock":
+		case path.Base(n.Path) == "Gemfile.lock" && inventory.IsAppLockfile(n.Path):
 			c.Packages = append(c.Packages, inventory.GemfileLockPackages(n.Data, n.Path, n.Layer)...)
 		case strings.HasSuffix(n.Path, "/vendor/composer/installed.json"):
 			c.Packages = append(c.Packages, inventory.ComposerPackages(n.Data, n.Path, n.Layer)...)
 		case strings.HasSuffix(n.Path, ".deps.json"):
 			c.Packages = append(c.Packages, inventory.DotnetPackages(n.Data, n.Path, n.Layer)...)
-		case path.Base(n.Path) == "Cargo.lock":
+		case path.Base(n.Path) == "Cargo.lock" && inventory.IsAppLockfile(n.Path):
 			c.Packages = append(c.Packages, inventory.CargoLockPackages(n.Data, n.Path, n.Layer)...)
 		}
 		if n.Truncated {
@@ -439,12 +445,13 @@ func introduced(versions []Version, parse func([]byte) map[string]string) map[st
 	return out
 }
 
-func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) []facts.Package {
+// rpmPackages reads one rpm database; false (with an unread note) when it cannot.
+func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) ([]facts.Package, bool) {
 	db := n.Path
-	unread := func(msg string) []facts.Package {
+	unread := func(msg string) ([]facts.Package, bool) {
 		c.Notes = append(c.Notes, msg)
 		c.Unread = append(c.Unread, msg)
-		return nil
+		return nil, false
 	}
 	if n.Truncated {
 		return unread(fmt.Sprintf("%s is larger than the read limit (%d MiB): its packages are not inventoried", db, v.lim.MaxFileRead>>20))
@@ -486,7 +493,7 @@ func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) []facts.P
 		}
 		out = append(out, pk)
 	}
-	return out
+	return out, true
 }
 
 // rpmNamespace is an rpm PURL's vendor, as the PURL specification and Syft write it:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -83,6 +84,19 @@ func TestRPMDatabaseUnreadable(t *testing.T) {
 	}
 }
 
+// TestRPMFallsBackToReadableDatabase: a corrupt SQLite database is noted as unread and
+// the BerkeleyDB one beside it is read.
+func TestRPMFallsBackToReadableDatabase(t *testing.T) {
+	pkgs, notes, unread := collectLayers(t, Limits{},
+		dir("etc/"), file("etc/os-release", "ID=rhel\nVERSION_ID=8.9\n"),
+		dir("var/lib/rpm/"), file("var/lib/rpm/rpmdb.sqlite", "SQLite format 3\x00 but nothing more"),
+		file("var/lib/rpm/Packages", rpmFixture(t, "go-rpmdb/libuuid/Packages")))
+	want := []string{"/var/lib/rpm/rpmdb.sqlite: rpmdb: not an SQLite file: its packages are not inventoried"}
+	if d := cmp.Diff(want, unread); d != "" || !slices.Equal(notes, want) || len(pkgs) != 1 || !strings.HasPrefix(pkgs[0], "libuuid 2.32.1-42.el8_8 /var/lib/rpm/Packages ") {
+		t.Errorf("unread (-want +got):\n%s\nnotes %q\npackages %q", d, notes, pkgs)
+	}
+}
+
 // TestTwoRPMDatabases: a SQLite database with an old BerkeleyDB file left beside it:
 // the SQLite one is read (rpm 4.16 and later use it) and the other is named.
 func TestTwoRPMDatabases(t *testing.T) {
@@ -130,7 +144,11 @@ func TestRubyPHPDotnetPackages(t *testing.T) {
 		dir("app/"), file("app/Gemfile.lock", "GEM\n  specs:\n    racc (1.7.1)\n"),
 		dir("app/vendor/"), dir("app/vendor/composer/"), file("app/vendor/composer/installed.json", `{"packages":[{"name":"monolog/monolog","version":"3.4.0"}]}`),
 		file("app/api.deps.json", `{"libraries":{"Newtonsoft.Json/13.0.1":{"type":"package"}}}`),
-		file("app/Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"))
+		file("app/Cargo.lock", "[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"),
+		// Lockfiles shipped inside a crate's or a gem's own sources are not the image's.
+		dir("root/"), dir("root/.cargo/"), dir("root/.cargo/registry/"), dir("root/.cargo/registry/src/"), dir("root/.cargo/registry/src/index/"),
+		dir("root/.cargo/registry/src/index/time-0.1.43/"), file("root/.cargo/registry/src/index/time-0.1.43/Cargo.lock", "[[package]]\nname = \"x\"\nversion = \"1\"\nsource = \"registry+a\"\n"),
+		dir("usr/local/bundle/gems/"), dir("usr/local/bundle/gems/rack-2.2.8/"), file("usr/local/bundle/gems/rack-2.2.8/Gemfile.lock", "GEM\n  specs:\n    minitest (5.0.0)\n"))
 	want := []string{
 		"smallvec 1.6.0 /app/Cargo.lock pkg:cargo/smallvec@1.6.0",
 		"monolog/monolog 3.4.0 /app/vendor/composer/installed.json pkg:composer/monolog/monolog@3.4.0",

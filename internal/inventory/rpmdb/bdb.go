@@ -61,17 +61,17 @@ func openBDB(b []byte) (*bdb, error) {
 	if b[25] != bdbHashMeta {
 		return nil, fmt.Errorf("%w: page 0 is of type %d, not hash metadata", errBDB, b[25])
 	}
-	last := int(d.order.Uint32(b[32:36]))
+	last := int64(d.order.Uint32(b[32:36]))
 	d.pages = len(b) / d.pageSize
-	if last >= d.pages {
+	if last >= int64(d.pages) {
 		return nil, fmt.Errorf("%w: %d pages said, %d in the file (truncated?)", errBDB, last+1, d.pages)
 	}
-	d.pages = last + 1
+	d.pages = int(last) + 1
 	return d, nil
 }
 
 func (d *bdb) page(n uint32) ([]byte, error) {
-	if int(n) >= d.pages || n == 0 {
+	if int64(n) >= int64(d.pages) || n == 0 {
 		return nil, fmt.Errorf("%w: page %d out of range", errBDB, n)
 	}
 	off := int(n) * d.pageSize
@@ -145,10 +145,11 @@ func (d *bdb) resolve(it []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: an item of type %d (rpm writes none)", errBDB, it[0])
 	}
 	next := d.order.Uint32(it[4:8])
-	total := int(d.order.Uint32(it[8:12]))
-	if total > len(d.b) {
-		return nil, fmt.Errorf("%w: an item of %d bytes in a file of %d", errBDB, total, len(d.b))
+	total64 := int64(d.order.Uint32(it[8:12]))
+	if total64 > int64(len(d.b)) {
+		return nil, fmt.Errorf("%w: an item of %d bytes in a file of %d", errBDB, total64, len(d.b))
 	}
+	total := int(total64)
 	out := make([]byte, 0, total)
 	for len(out) < total {
 		if next == 0 || d.overflow[next] {

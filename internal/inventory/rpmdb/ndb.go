@@ -40,9 +40,9 @@ func ndbBlobs(b []byte, fn func([]byte) error) error {
 	if slotPages == 0 || slotPages > ndbMaxSlotPg || slotPages*ndbPage > len(b) {
 		return fmt.Errorf("%w: a slot area of %d pages in a file of %d bytes (truncated?)", errNDB, slotPages, len(b))
 	}
-	// Blobs never overlap; a crafted file whose slots share one would be read again
-	// and again.
-	used := map[uint32]bool{}
+	// Blobs never overlap; a crafted file whose slots share blocks would have the same
+	// bytes decoded again and again. Each 16-byte block may belong to one blob.
+	used := make([]uint64, len(b)/ndbBlock/64+1)
 	for off := ndbHeader; off+ndbSlot <= slotPages*ndbPage; off += ndbSlot {
 		s := b[off : off+ndbSlot]
 		if string(s[:4]) != "Slot" {
@@ -53,10 +53,9 @@ func ndbBlobs(b []byte, fn func([]byte) error) error {
 			continue
 		}
 		start, size := int64(blk)*ndbBlock, int64(cnt)*ndbBlock
-		if blk == 0 || used[blk] || start < int64(slotPages)*ndbPage || size < ndbBlobHead+ndbBlobTail || start+size > int64(len(b)) {
+		if blk == 0 || start < int64(slotPages)*ndbPage || size < ndbBlobHead+ndbBlobTail || start+size > int64(len(b)) || !claim(used, blk, cnt) {
 			return fmt.Errorf("%w: package %d's blob at block %d (%d blocks) is outside the file or shared", errNDB, idx, blk, cnt)
 		}
-		used[blk] = true
 		blob := b[start : start+size]
 		n := int64(le.Uint32(blob[12:16]))
 		if string(blob[:4]) != "BlbS" || le.Uint32(blob[4:8]) != idx || n > size-ndbBlobHead-ndbBlobTail {
@@ -71,4 +70,16 @@ func ndbBlobs(b []byte, fn func([]byte) error) error {
 		}
 	}
 	return nil
+}
+
+// claim marks blocks blk to blk+cnt-1 as used, and reports false (marking nothing
+// more) when one of them already was. The caller has checked they are in the file.
+func claim(used []uint64, blk, cnt uint32) bool {
+	for i := uint64(blk); i < uint64(blk)+uint64(cnt); i++ {
+		if used[i/64]&(1<<(i%64)) != 0 {
+			return false
+		}
+		used[i/64] |= 1 << (i % 64)
+	}
+	return true
 }

@@ -128,6 +128,8 @@ func TestCorruptBDBAndNDB(t *testing.T) {
 		{"ndb slot magic", patch(ndb, 48, 'X'), "rpmdb: not a valid NDB file: slot at 48 has no magic"},
 		// The second slot names the first one's blob.
 		{"ndb shared blob", patch(ndb, 48+8, 0, 1, 0, 0), "rpmdb: not a valid NDB file: package 2's blob at block 256 (3558 blocks) is outside the file or shared"},
+		// The second slot's blob starts inside the first one's blocks.
+		{"ndb overlapping blobs", patch(ndb, 48+8, 1, 1, 0, 0), "rpmdb: not a valid NDB file: package 2's blob at block 257 (3558 blocks) is outside the file or shared"},
 		{"ndb blob length", patch(ndb, 256*16+12, 0xff, 0xff, 0xff, 0x7f), "rpmdb: not a valid NDB file: package 1's blob head does not match its slot"},
 		{"ndb slot area", patch(ndb, 12, 0xff, 0xff, 0, 0), "rpmdb: not a valid NDB file: a slot area of 65535 pages in a file of 1374144 bytes (truncated?)"},
 	} {
