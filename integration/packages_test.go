@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,5 +278,51 @@ func TestImageCargoLock(t *testing.T) {
 	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
 	if d := cmp.Diff([]string{"smallvec CVE-2021-25900 fixed 1.6.1"}, vulns(rep)); d != "" {
 		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+}
+
+// TestImageAmazonLinuxUpdateInfo: an Amazon Linux 2023 image on the real daemon (rpm's
+// SQLite database from the rpmdb fixtures) matched against an updateinfo.xml.gz loaded
+// with db import, as a repository publishes it.
+func TestImageAmazonLinuxUpdateInfo(t *testing.T) {
+	need(t)
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	copyFile(t, filepath.Join("..", "internal", "inventory", "rpmdb", "testdata", "rpmdb.sqlite"), filepath.Join(dir, "rpmdb.sqlite"))
+	os.WriteFile(filepath.Join(dir, "os-release"), []byte("NAME=\"Amazon Linux\"\nVERSION=\"2023\"\nID=\"amzn\"\nVERSION_ID=\"2023\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY os-release /etc/os-release\nCOPY rpmdb.sqlite /var/lib/rpm/rpmdb.sqlite\n"), 0o644)
+	tag := "dockaudit-it-amzn:2023"
+	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
+	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	adv := t.TempDir()
+	xmlDoc := `<?xml version="1.0" encoding="UTF-8"?><updates>
+<update author="amazon" from="alas@amazon.com" status="final" type="security" version="2.0"><id>ALAS2023-2099-1</id>
+<title>Amazon Linux 2023 - ALAS2023-2099-1: important priority package update for demo</title><severity>important</severity>
+<references><reference id="CVE-2099-1111" type="cve"/></references>
+<pkglist><collection short="amazon-linux-2023"><package arch="x86_64" epoch="0" name="libdemo1" release="2" version="1.4.2"/>
+<package arch="x86_64" epoch="0" name="demo-tools" release="2" version="1.4.2"/></collection></pkglist></update>
+<update author="amazon" from="alas@amazon.com" status="final" type="security" version="2.0"><id>ALAS2023-2099-2</id><severity>low</severity>
+<references><reference id="CVE-2099-2222" type="cve"/></references>
+<pkglist><collection><package arch="noarch" epoch="0" name="vendorpkg" release="7" version="2024.01"/></collection></pkglist></update>
+</updates>`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(xmlDoc))
+	zw.Close()
+	os.WriteFile(filepath.Join(adv, "5f3c-updateinfo.xml.gz"), gz.Bytes(), 0o644)
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
+	// vendorpkg 2024.01-7 is the fixed version itself: not affected.
+	want := []string{"demo-tools CVE-2099-1111 fixed 1.4.2-2", "libdemo1 CVE-2099-1111 fixed 1.4.2-2"}
+	if d := cmp.Diff(want, vulns(rep)); d != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "VULN" && f.Status.String() == "skip" {
+			t.Errorf("VULN skipped: %s", f.Message)
+		}
 	}
 }

@@ -197,11 +197,14 @@ alpine-secdb:v3.20/main…) replaces its earlier copy, and the others stay. --re
 starts a new database instead. One bundle made by dockaudit db export is installed as
 it is. Formats are recognised by content, whatever the files are called: OSV JSON or
 YAML, OSV zip (all.zip), the Debian tracker's JSON (tracker/data/json), its DSA and DLA
-lists, Alpine secdb JSON or YAML. Nothing changes unless everything was read.
+lists, Alpine secdb JSON or YAML, and the updateinfo.xml(.gz) of Amazon Linux and Oracle
+Linux repositories (ALAS, ELSA: the only source for those distributions). Nothing
+changes unless everything was read.
 
 Examples:
   dockaudit db import Debian-all.zip
   dockaudit db import --replace vulndb/data/osv json
+  dockaudit db import mirror/al2023/repodata/*-updateinfo.xml.gz
 `
 
 func runDBImport(ctx context.Context, args []string, e env) int {

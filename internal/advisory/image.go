@@ -42,6 +42,9 @@ func (s *Store) MatchImage(im *facts.Image) {
 		g.Packages++
 		if !covered {
 			g.Uncovered = fmt.Sprintf("the database has no advisories for %s (dockaudit db update --ecosystems %s, or db import its data)", eco, BaseEcosystem(eco))
+			if base := BaseEcosystem(eco); base == "Amazon Linux" || base == "Oracle Linux" {
+				g.Uncovered = fmt.Sprintf("the database has no advisories for %s (dockaudit db import the repositories' repodata/…-updateinfo.xml.gz)", eco)
+			}
 			continue
 		}
 		g.Sources = sources

@@ -2,8 +2,10 @@ package advisory
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -60,7 +62,8 @@ func (c *counter) add(b *Builder) func(Record) error {
 // LoadPath reads advisories from a file or a directory tree into b, recognising each
 // file by name and content: OSV records (JSON, or YAML as the PyPA database writes
 // them), OSV zip archives (the bucket's all.zip), the Debian tracker's JSON, the
-// tracker's DSA and DLA lists, and Alpine secdb files (JSON or YAML).
+// tracker's DSA and DLA lists, Alpine secdb files (JSON or YAML), and rpm-md
+// updateinfo.xml(.gz) files of Amazon Linux and Oracle Linux repositories.
 func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 	c := newCounter(path)
 	fi, err := os.Stat(path)
@@ -167,6 +170,13 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		f.Close()
 		return loadOSVZip(ctx, b, c, p)
+	case bytes.HasPrefix(head, []byte("\x1f\x8b")), bytes.HasPrefix(trimmed, []byte("<")):
+		// An rpm-md updateinfo.xml, as repositories publish it (gzip-compressed) or
+		// uncompressed.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		return loadUpdateInfo(safefile.Reader(ctx, f), b, c, p)
 	case dsaLine.Match(head):
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -213,6 +223,30 @@ func yamlAdvisory(head []byte) bool {
 		return false
 	}
 	return false
+}
+
+// loadUpdateInfo reads an updateinfo.xml, gzip-compressed or not; other XML is not an
+// advisory file.
+func loadUpdateInfo(r io.Reader, b *Builder, c *counter, p string) error {
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte("\x1f\x8b")) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	head, _ := br.Peek(4096)
+	if !bytes.Contains(head, []byte("<updates")) {
+		return errNotAdvisory
+	}
+	skipped, err := ParseUpdateInfo(br, c.add(b))
+	c.skipped["updateinfo"] += skipped
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	return nil
 }
 
 // loadDocument reads one small document: an Alpine secdb file or an OSV record.

@@ -87,6 +87,19 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 				return Target{}, false
 			}
 			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: rpmSource(p), Version: p.Version, Scheme: version.RPM}, true
+		case "amzn":
+			// Amazon Linux files its advisories (ALAS, from the repositories'
+			// updateinfo.xml) by binary RPM, per release: "Amazon Linux:2", ":2023".
+			if os.VersionID == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"Amazon Linux:" + os.VersionID}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
+		case "ol":
+			// Oracle Linux's ELSA advisories, by binary RPM, per major release.
+			if major == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"Oracle Linux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
 		case "photon":
 			// Photon OS files advisories by binary RPM under "Photon OS:5.0".
 			if os.VersionID == "" {
