@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -89,6 +90,15 @@ brought up to date from modified_id.csv when few records changed (--full downloa
 every all.zip again). Alpine branches are every branch secdb's index lists, unless
 --alpine-branches names them. Wolfi and Chainguard advisories are not downloaded:
 their licence does not allow a scanner to use them.
+
+Amazon Linux and Oracle Linux publish their advisories (ALAS, ELSA) in their RPM
+repositories' updateinfo.xml, not in OSV: --updateinfo-repos names the repositories
+to read them from (none by default: which ones matter depends on the images), each as
+the directory holding repodata/ or as Amazon's mirror.list, for example
+  https://cdn.amazonlinux.com/al2023/core/mirrors/latest/x86_64/mirror.list
+  https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list
+  https://yum.oracle.com/repo/OracleLinux/OL9/baseos/latest/x86_64/
+Each repository is a source of its own (updateinfo:HOST/PATH).
 `
 
 func runDBUpdate(ctx context.Context, args []string, e env) int {
@@ -99,6 +109,7 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 	ecosystems := fs.String("ecosystems", strings.Join(advisory.DefaultEcosystems, ","), "OSV `ECOSYSTEMS` to download, comma-separated (\"\" for none)")
 	var branches optionalList
 	fs.Var(&branches, "alpine-branches", "Alpine `BRANCHES` to download, comma-separated (default: every branch secdb lists; \"\" for none)")
+	repos := fs.String("updateinfo-repos", "", "RPM repository `URLS`, comma-separated, whose updateinfo.xml holds Amazon Linux's or Oracle Linux's advisories (see above)")
 	full := fs.Bool("full", false, "download every OSV all.zip even when an incremental update would do")
 	strict := fs.Bool("strict", false, "exit 1 when any source failed (the others are still installed)")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
@@ -131,7 +142,13 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 	defer cancel()
 	o := advisory.UpdateOptions{
 		Dir: dbDirectory(*dir, e), OSVBase: *osvURL, Ecosystems: splitList(*ecosystems), DebianTrackerURL: *debianURL,
-		AlpineBase: *alpineURL, Full: *full, Client: &http.Client{Transport: tr},
+		AlpineBase: *alpineURL, Full: *full, Client: &http.Client{Transport: tr}, UpdateInfoRepos: splitList(*repos),
+	}
+	for _, r := range o.UpdateInfoRepos {
+		if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			fmt.Fprintf(e.stderr, "dockaudit db update: --updateinfo-repos %q: want an http(s):// repository URL\n", r)
+			return exitUsage
+		}
 	}
 	if branches.set {
 		o.AlpineBranches = branches.list

@@ -176,7 +176,7 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		return loadUpdateInfo(safefile.Reader(ctx, f), b, c, p)
+		return loadUpdateInfo(safefile.Reader(ctx, f), c, p, c.add(b))
 	case dsaLine.Match(head):
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
@@ -225,9 +225,9 @@ func yamlAdvisory(head []byte) bool {
 	return false
 }
 
-// loadUpdateInfo reads an updateinfo.xml, gzip-compressed or not; other XML is not an
-// advisory file.
-func loadUpdateInfo(r io.Reader, b *Builder, c *counter, p string) error {
+// loadUpdateInfo reads an updateinfo.xml, gzip-compressed or not, passing its records
+// to add; other XML is not an advisory file.
+func loadUpdateInfo(r io.Reader, c *counter, p string, add func(Record) error) error {
 	br := bufio.NewReader(r)
 	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte("\x1f\x8b")) {
 		zr, err := gzip.NewReader(br)
@@ -241,7 +241,7 @@ func loadUpdateInfo(r io.Reader, b *Builder, c *counter, p string) error {
 	if !bytes.Contains(head, []byte("<updates")) {
 		return errNotAdvisory
 	}
-	skipped, err := ParseUpdateInfo(br, c.add(b))
+	skipped, err := ParseUpdateInfo(br, add)
 	c.skipped["updateinfo"] += skipped
 	if err != nil {
 		return fmt.Errorf("%s: %w", p, err)

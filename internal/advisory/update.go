@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
 // Default sources: the public URLs dockaudit db update reads.
@@ -42,6 +45,10 @@ type UpdateOptions struct {
 	// AlpineBranches are the secdb branches to download; nil: every branch secdb's
 	// index lists (v3.2 to the newest, and edge).
 	AlpineBranches []string
+	// UpdateInfoRepos are RPM repositories (the URL of the directory holding
+	// repodata/, or of a mirror.list naming it, as Amazon Linux publishes) whose
+	// updateinfo.xml is downloaded: Amazon Linux's and Oracle Linux's advisories.
+	UpdateInfoRepos []string
 	// Full downloads every OSV ecosystem's all.zip even when the database could be
 	// brought up to date from modified_id.csv.
 	Full     bool
@@ -162,6 +169,12 @@ func Update(ctx context.Context, o UpdateOptions) (UpdateResult, error) {
 					return UpdateResult{}, err
 				}
 			}
+		}
+	}
+	for _, repo := range o.UpdateInfoRepos {
+		name := "updateinfo:" + repoName(repo)
+		if err := one(func() []string { return []string{name} }, func(ctx context.Context) error { return u.updateInfo(ctx, repo, name) }); err != nil {
+			return UpdateResult{}, err
 		}
 	}
 	if attempted > 0 && len(res.Failed) >= attempted {
@@ -444,6 +457,109 @@ func (u *updater) previous(name string) (SourceInfo, bool) {
 func (u *updater) copyOld(source string, keep func(id string) bool) (int, error) {
 	n, err := u.old.CopySources(u.b, func(src, id string) bool { return src == source && keep(id) })
 	return n[source], err
+}
+
+// repoName names a repository's source: its host and path ("cdn.amazonlinux.com/al2023/
+// core/mirrors/latest/x86_64"), without a scheme, credentials or mirror.list.
+func repoName(repo string) string {
+	u, err := url.Parse(repo)
+	if err != nil || u.Host == "" {
+		return repo
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(u.Host+u.Path, "/mirror.list"), "/")
+}
+
+// repomdLocation is where repomd.xml says the updateinfo is.
+func repomdLocation(b []byte) (string, error) {
+	var md struct {
+		Data []struct {
+			Type     string `xml:"type,attr"`
+			Location struct {
+				Href string `xml:"href,attr"`
+			} `xml:"location"`
+		} `xml:"data"`
+	}
+	if err := xml.Unmarshal(b, &md); err != nil {
+		return "", fmt.Errorf("repomd.xml: %w", err)
+	}
+	for _, d := range md.Data {
+		if d.Type == "updateinfo" && d.Location.Href != "" {
+			return d.Location.Href, nil
+		}
+	}
+	return "", errors.New("repomd.xml lists no updateinfo: the repository publishes no advisories")
+}
+
+// updateInfo downloads one repository's updateinfo.xml(.gz), found through its
+// repodata/repomd.xml (and, for a mirror.list, the first mirror it names).
+func (u *updater) updateInfo(ctx context.Context, repo, name string) error {
+	base := repo
+	if strings.HasSuffix(repo, "/mirror.list") {
+		p, notFound, err := u.fetch(ctx, repo, "mirror.list")
+		if err == nil && notFound {
+			err = fmt.Errorf("%s: 404 Not Found", redactURL(repo))
+		}
+		if err != nil {
+			return err
+		}
+		b, err := readBounded(p, 64<<10)
+		if err != nil {
+			return err
+		}
+		base, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+		if pu, err := url.Parse(strings.TrimSpace(base)); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			return fmt.Errorf("%s: the first line is not a mirror URL", redactURL(repo))
+		}
+		base = strings.TrimSpace(base)
+	}
+	base = strings.TrimRight(base, "/") + "/"
+	p, notFound, err := u.fetch(ctx, base+"repodata/repomd.xml", "repomd.xml")
+	if err == nil && notFound {
+		err = fmt.Errorf("%s: 404 Not Found", redactURL(base+"repodata/repomd.xml"))
+	}
+	if err != nil {
+		return err
+	}
+	b, err := readBounded(p, 4<<20)
+	if err != nil {
+		return err
+	}
+	href, err := repomdLocation(b)
+	if err != nil {
+		return err
+	}
+	loc, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	ref, err := url.Parse(href)
+	if err != nil || ref.IsAbs() || strings.HasPrefix(href, "/") || strings.Contains(href, "..") {
+		return fmt.Errorf("repomd.xml: updateinfo location %q is not inside the repository", href)
+	}
+	infoURL := loc.ResolveReference(ref).String()
+	p, notFound, err = u.fetch(ctx, infoURL, "updateinfo")
+	if err == nil && notFound {
+		err = fmt.Errorf("%s: 404 Not Found", redactURL(infoURL))
+	}
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	c := newCounter(redactURL(infoURL))
+	add := c.add(u.b)
+	named := func(r Record) error { r.Source = name; return add(r) }
+	if err := loadUpdateInfo(safefile.Reader(ctx, f), c, p, named); err != nil {
+		return err
+	}
+	if c.counts[name] == 0 {
+		return errors.New("the updateinfo holds no security advisory of Amazon Linux or Oracle Linux")
+	}
+	u.b.AddSource(SourceInfo{Name: name, Origin: redactURL(infoURL), Records: c.counts[name], Skipped: c.skipped["updateinfo"], Fetched: u.o.Now().UTC()})
+	return nil
 }
 
 func (u *updater) debian(ctx context.Context) error {

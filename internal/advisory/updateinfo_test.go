@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -149,4 +153,57 @@ func FuzzUpdateInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ParseUpdateInfo(bytes.NewReader(b), func(Record) error { return nil })
 	})
+}
+
+// TestUpdateInfoRepos: db update finds each repository's updateinfo through its
+// repodata/repomd.xml (and Amazon's mirror.list), keeps each repository as a source of
+// its own, and a repository that fails keeps its previous copy while the other is
+// installed; a location outside the repository is refused.
+func TestUpdateInfoRepos(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(updateInfo))
+	zw.Close()
+	repomd := `<?xml version="1.0" encoding="UTF-8"?><repomd xmlns="http://linux.duke.edu/metadata/repo">
+<data type="primary"><location href="repodata/abc-primary.xml.gz"/></data>
+<data type="updateinfo"><location href="repodata/5f3c-updateinfo.xml.gz"/></data></repomd>`
+	f := &feeds{files: map[string][]byte{}, hits: map[string]int{}}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	f.files["/al2023/mirror.list"] = []byte(srv.URL + "/al2023/mirror/x86_64\n")
+	f.files["/al2023/mirror/x86_64/repodata/repomd.xml"] = []byte(repomd)
+	f.files["/al2023/mirror/x86_64/repodata/5f3c-updateinfo.xml.gz"] = gz.Bytes()
+	f.files["/ol9/repodata/repomd.xml"] = []byte(repomd)
+	f.files["/ol9/repodata/5f3c-updateinfo.xml.gz"] = []byte(updateInfo) // served uncompressed
+	dir := t.TempDir()
+	o := UpdateOptions{Dir: dir, UpdateInfoRepos: []string{srv.URL + "/al2023/mirror.list", srv.URL + "/ol9/"}, Now: func() time.Time { return now }}
+	res, err := Update(context.Background(), o)
+	if err != nil || len(res.Failed) != 0 {
+		t.Fatalf("update: %v %+v", err, res.Failed)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	var got []string
+	for _, s := range res.Meta.Sources {
+		got = append(got, fmt.Sprintf("%s %d", s.Name, s.Records))
+	}
+	want := []string{"updateinfo:" + host + "/al2023", "updateinfo:" + host + "/ol9"}
+	for i := range want {
+		want[i] += " 3"
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("sources (-want +got):\n%s", d)
+	}
+	// Oracle's repository goes wrong: its previous copy stays.
+	f.files["/ol9/repodata/repomd.xml"] = []byte(`<repomd><data type="updateinfo"><location href="../../etc/passwd"/></data></repomd>`)
+	res, err = Update(context.Background(), o)
+	if err != nil || len(res.Failed) != 1 || !res.Failed[0].Kept || res.Failed[0].Err.Error() != `repomd.xml: updateinfo location "../../etc/passwd" is not inside the repository` {
+		t.Fatalf("second update: %v %+v", err, res.Failed)
+	}
+	s, err := Open(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	expect(t, match(t, s, facts.OS{ID: "ol", VersionID: "9.3"}, facts.Package{Name: "openssl-libs", Version: "1:3.0.7-18.el9", Type: "rpm"}),
+		"CVE-2023-5678 fixed fixed=1:3.0.7-24.el9_3 sev=medium aliases=ELSA-2024-1234")
 }

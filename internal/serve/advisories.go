@@ -148,7 +148,8 @@ func (s *Server) advisories(ctx context.Context, update bool) error {
 	changed := false
 	if update {
 		a := s.cfg.Advisories
-		o := advisory.UpdateOptions{Dir: stage, Ecosystems: a.Ecosystems, OSVBase: a.OSVBase, DebianTrackerURL: a.DebianTracker, AlpineBase: a.AlpineBase, Now: s.opts.Now}
+		o := advisory.UpdateOptions{Dir: stage, Ecosystems: a.Ecosystems, OSVBase: a.OSVBase, DebianTrackerURL: a.DebianTracker, AlpineBase: a.AlpineBase,
+			UpdateInfoRepos: a.UpdateInfoRepos, Now: s.opts.Now}
 		if o.OSVBase == "" {
 			o.OSVBase = advisory.DefaultOSVBase
 		}

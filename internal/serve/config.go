@@ -64,6 +64,9 @@ type AdvisoryConfig struct {
 	Update     Duration `yaml:"update"`
 	ImportDir  string   `yaml:"import_dir"`
 	Ecosystems []string `yaml:"ecosystems"`
+	// UpdateInfoRepos are RPM repositories whose updateinfo.xml is read (Amazon
+	// Linux, Oracle Linux), as dockaudit db update --updateinfo-repos takes them.
+	UpdateInfoRepos []string `yaml:"updateinfo_repos"`
 	// OSVBase, DebianTracker and AlpineBase override the download locations (mirrors).
 	OSVBase       string `yaml:"osv_base"`
 	DebianTracker string `yaml:"debian_tracker"`
@@ -182,6 +185,11 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	if c.Advisories.Update != 0 && time.Duration(c.Advisories.Update) < time.Minute {
 		return nil, fmt.Errorf("configuration: advisories: update %s is too often (at least 1m, or 0)", time.Duration(c.Advisories.Update))
+	}
+	for _, r := range c.Advisories.UpdateInfoRepos {
+		if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("configuration: advisories: updateinfo_repos %q: want an http(s):// repository URL", r)
+		}
 	}
 	for i := range c.Webhooks {
 		w := &c.Webhooks[i]

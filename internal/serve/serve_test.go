@@ -66,6 +66,7 @@ webhooks:
 		{"advisories:\n  update: 10s\n", "configuration: advisories: update 10s is too often (at least 1m, or 0)"},
 		{"workers: 1000\n", "configuration: workers 1000: use 1 to 64"},
 		{"events:\n  retention: 5m\n", "configuration: events: retention 5m0s: keep events at least 1h"},
+		{"advisories:\n  updateinfo_repos: [\"ftp://x/\"]\n", `configuration: advisories: updateinfo_repos "ftp://x/": want an http(s):// repository URL`},
 	} {
 		_, err := ParseConfig([]byte(bad.yaml), func(string) string { return "" })
 		if err == nil || err.Error() != bad.want {
