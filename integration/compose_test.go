@@ -21,10 +21,7 @@ import (
 // already present is left alone.
 func composeImages(t *testing.T) {
 	t.Helper()
-	cache := os.Getenv("DOCKAUDIT_CACHE")
-	if cache == "" {
-		cache = "/var/cache/dockaudit-test"
-	}
+	cache := cacheDir()
 	root := filepath.Join(cache, "bookworm-server")
 	if _, err := os.Stat(filepath.Join(root, "usr/bin/docker-registry")); err != nil {
 		testenv.Missing(t, "no Debian root with postgresql and docker-registry at %s (scripts/setup builds it)", root)

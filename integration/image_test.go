@@ -21,10 +21,7 @@ import (
 // bookwormRoot is the debootstrap minbase root filesystem scripts/setup caches.
 func bookwormRoot(t *testing.T) string {
 	t.Helper()
-	cache := os.Getenv("DOCKAUDIT_CACHE")
-	if cache == "" {
-		cache = "/var/cache/dockaudit-test"
-	}
+	cache := cacheDir()
 	root := filepath.Join(cache, "bookworm-minbase")
 	if _, err := os.Stat(filepath.Join(root, "var/lib/dpkg/status")); err != nil {
 		testenv.Missing(t, "no debootstrap root at %s (scripts/setup builds it)", root)
@@ -181,12 +178,7 @@ USER 0:0
 		os.WriteFile(filepath.Join(dir, n), []byte(b), 0o644)
 	}
 	tag := "dockaudit-it-secrets:1"
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 
 	rep := jsonReport(t, nil, "image", tag)
 	var got []string
@@ -372,12 +364,7 @@ func TestImageGoDependencies(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY goapp /usr/local/bin/goapp\nUSER 65532\nENTRYPOINT [\"/usr/local/bin/goapp\"]\n"), 0o644)
 	tag := "dockaudit-it-goapp:1"
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, ctx)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, ctx, tag)
 
 	rep := jsonReport(t, nil, "image", tag)
 	var got []string

@@ -140,12 +140,41 @@ func image(t *testing.T, tag string) {
 	copyFile(t, sleeper, filepath.Join(dir, "sshd"))
 	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(
 		"FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\nCOPY sshd /usr/sbin/sshd\n"), 0o644)
+	dockerBuild(t, dir, tag)
+}
+
+// dockerBuild builds the Dockerfile in dir as tag with the classic builder (no image
+// can be pulled here, so every base is scratch or one built before); the tag is
+// removed at cleanup.
+func dockerBuild(t *testing.T, dir, tag string) {
+	t.Helper()
 	cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
 	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
+		t.Fatalf("docker build %s: %v\n%s", tag, err, out)
 	}
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+}
+
+// busyboxContext is a build context for an image FROM scratch holding the static
+// busybox at /bin/busybox, then what rest adds (Dockerfile lines copying the files the
+// caller writes into the returned directory).
+func busyboxContext(t *testing.T, rest string) string {
+	t.Helper()
+	dir := t.TempDir()
+	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\n"+rest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// cacheDir is where scripts/setup keeps what it fetches and builds once.
+func cacheDir() string {
+	if c := os.Getenv("DOCKAUDIT_CACHE"); c != "" {
+		return c
+	}
+	return "/var/cache/dockaudit-test"
 }
 
 // pushAs tags a daemon image as remote and pushes it there; the tag is removed at

@@ -51,22 +51,15 @@ func TestImageRPMDatabases(t *testing.T) {
 		{"ndb", "ID=opensuse-leap\nVERSION_ID=15.5\n", "go-rpmdb/sle15-bci/Packages.db", "/usr/lib/sysimage/rpm/Packages.db", "/var/lib/rpm", "go-rpmdb/sle15-bci/expected.tsv"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
-			copyFile(t, filepath.Join(fixtures, tt.db), filepath.Join(dir, "db"))
-			os.WriteFile(filepath.Join(dir, "os-release"), []byte(tt.osRelease), 0o644)
-			df := "FROM scratch\nCOPY busybox /bin/busybox\nCOPY os-release /etc/os-release\nCOPY db " + tt.at + "\n"
+			df := "COPY os-release /etc/os-release\nCOPY db " + tt.at + "\n"
 			if tt.link != "" {
 				df += "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox mkdir -p /var/lib && /bin/busybox ln -s ../../usr/lib/sysimage/rpm " + tt.link + "\"]\n"
 			}
-			os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644)
+			dir := busyboxContext(t, df)
+			copyFile(t, filepath.Join(fixtures, tt.db), filepath.Join(dir, "db"))
+			os.WriteFile(filepath.Join(dir, "os-release"), []byte(tt.osRelease), 0o644)
 			tag := "dockaudit-it-rpm:" + tt.name
-			cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-			cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("docker build: %v\n%s", err, out)
-			}
-			t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+			dockerBuild(t, dir, tag)
 			rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
 			im := rep.Images[0]
 			var got []string
@@ -106,22 +99,15 @@ func TestImagePythonEggs(t *testing.T) {
 		t.Fatalf("eggs built: %v", eggs)
 	}
 	egg := filepath.Base(eggs[0])
-	dir := t.TempDir()
-	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	sp := "/usr/lib/python3/site-packages/"
+	dir := busyboxContext(t, "COPY "+egg+" "+sp+egg+"\nCOPY unzipped "+sp+"Unzipped-"+egg+"/\n")
 	copyFile(t, eggs[0], filepath.Join(dir, egg))
 	unzip := exec.Command("python3", "-m", "zipfile", "-e", eggs[0], filepath.Join(dir, "unzipped"))
 	if out, err := unzip.CombinedOutput(); err != nil {
 		t.Fatalf("unzip: %v\n%s", err, out)
 	}
-	sp := "/usr/lib/python3/site-packages/"
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY "+egg+" "+sp+egg+"\nCOPY unzipped "+sp+"Unzipped-"+egg+"/\n"), 0o644)
 	tag := "dockaudit-it-eggs:1"
-	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 	rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
 	var got []string
 	for _, p := range rep.Images[0].Packages {
@@ -144,16 +130,12 @@ func TestImagePythonEggs(t *testing.T) {
 // metadata taken out (only the file name says what it is).
 func TestImageJavaArchives(t *testing.T) {
 	need(t)
-	cache := os.Getenv("DOCKAUDIT_CACHE")
-	if cache == "" {
-		cache = "/var/cache/dockaudit-test"
-	}
+	cache := cacheDir()
 	real := filepath.Join(cache, "java", "usr", "share", "java", "jackson-core.jar")
 	if _, err := os.Stat(real); err != nil {
 		t.Fatalf("%v: scripts/setup fetches it", err)
 	}
-	dir := t.TempDir()
-	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	dir := busyboxContext(t, "COPY *.jar *.hpi /opt/lib/\n")
 	copyFile(t, real, filepath.Join(dir, "jackson-core.jar"))
 	copyFile(t, real, filepath.Join(dir, "jackson.hpi"))
 	strip := func(to, drop string) {
@@ -165,14 +147,8 @@ func TestImageJavaArchives(t *testing.T) {
 	}
 	strip("no-properties.jar", "pom.properties")
 	strip("jackson-core-2.14.1.jar", "META-INF/maven/")
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY *.jar *.hpi /opt/lib/\n"), 0o644)
 	tag := "dockaudit-it-java:1"
-	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 	rep := jsonReport(t, nil, "image", "--fail-on", "none", tag)
 	var got []string
 	for _, p := range rep.Images[0].Packages {
@@ -198,7 +174,7 @@ func TestImageJavaArchives(t *testing.T) {
 // imported with db import) in each ecosystem's version order.
 func TestImageRubyPHPDotnet(t *testing.T) {
 	need(t)
-	dir := t.TempDir()
+	dir := busyboxContext(t, "COPY ctx/ /\n")
 	write := func(name, body string) {
 		p := filepath.Join(dir, name)
 		os.MkdirAll(filepath.Dir(p), 0o755)
@@ -206,19 +182,12 @@ func TestImageRubyPHPDotnet(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
 	write("ctx/usr/local/bundle/specifications/rack-2.2.8.gemspec", "Gem::Specification.new do |s|\n  s.name = \"rack\".freeze\n  s.version = \"2.2.8\"\nend\n")
 	write("ctx/app/Gemfile.lock", "GEM\n  remote: https://rubygems.org/\n  specs:\n    rails (7.1.0.rc1)\n      rack (>= 2.2.4)\n\nBUNDLED WITH\n   2.4.19\n")
 	write("ctx/app/vendor/composer/installed.json", `{"packages":[{"name":"symfony/http-kernel","version":"v6.3.0-RC1"},{"name":"monolog/monolog","version":"3.4.0"}]}`)
 	write("ctx/app/api.deps.json", `{"libraries":{"api/1.0.0":{"type":"project"},"Newtonsoft.Json/12.0.3":{"type":"package"}}}`)
-	write("Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\nCOPY ctx/ /\n")
 	tag := "dockaudit-it-langs:1"
-	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 	adv := filepath.Join(t.TempDir(), "osv")
 	os.MkdirAll(adv, 0o755)
 	rec := func(id, eco, name, fixed string) {
@@ -261,18 +230,11 @@ func TestImageCargoLock(t *testing.T) {
 	if _, err := os.Stat(rustsec); err != nil {
 		testenv.Optional(t, "the RustSec samples beside the project: %v", err)
 	}
-	dir := t.TempDir()
-	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	dir := busyboxContext(t, "COPY Cargo.lock /src/app/Cargo.lock\n")
 	os.WriteFile(filepath.Join(dir, "Cargo.lock"), []byte("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n"+
 		"[[package]]\nname = \"smallvec\"\nversion = \"1.6.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY Cargo.lock /src/app/Cargo.lock\n"), 0o644)
 	tag := "dockaudit-it-cargo:1"
-	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 	adv := t.TempDir()
 	copyFile(t, rustsec, filepath.Join(adv, "RUSTSEC-2021-0003.json"))
 	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
@@ -286,18 +248,11 @@ func TestImageCargoLock(t *testing.T) {
 // with db import, as a repository publishes it.
 func TestImageAmazonLinuxUpdateInfo(t *testing.T) {
 	need(t)
-	dir := t.TempDir()
-	copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+	dir := busyboxContext(t, "COPY os-release /etc/os-release\nCOPY rpmdb.sqlite /var/lib/rpm/rpmdb.sqlite\n")
 	copyFile(t, filepath.Join("..", "internal", "inventory", "rpmdb", "testdata", "rpmdb.sqlite"), filepath.Join(dir, "rpmdb.sqlite"))
 	os.WriteFile(filepath.Join(dir, "os-release"), []byte("NAME=\"Amazon Linux\"\nVERSION=\"2023\"\nID=\"amzn\"\nVERSION_ID=\"2023\"\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY os-release /etc/os-release\nCOPY rpmdb.sqlite /var/lib/rpm/rpmdb.sqlite\n"), 0o644)
 	tag := "dockaudit-it-amzn:2023"
-	build := exec.Command("docker", "build", "-q", "-t", tag, dir)
-	build.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, dir, tag)
 	adv := t.TempDir()
 	xmlDoc := `<?xml version="1.0" encoding="UTF-8"?><updates>
 <update author="amazon" from="alas@amazon.com" status="final" type="security" version="2.0"><id>ALAS2023-2099-1</id>

@@ -303,12 +303,7 @@ func serveImages(t *testing.T) (base string, derived map[string]string) {
 		os.WriteFile(filepath.Join(dir, "status"), []byte(strings.Join(kept, "\n\n")+"\n"), 0o644)
 		os.WriteFile(filepath.Join(dir, "dot-env"), []byte("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), 0o644)
 		tag := "dockaudit-it-serve-" + name + ":1"
-		cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker build %s: %v\n%s", name, err, out)
-		}
-		t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+		dockerBuild(t, dir, tag)
 		derived[name] = tag
 	}
 	return base, derived
@@ -572,12 +567,7 @@ webhooks:
 	other := reg + "/other/base:1"
 	hdir := t.TempDir()
 	os.WriteFile(filepath.Join(hdir, "Dockerfile"), []byte("FROM "+base+"\nLABEL purpose=harbor\n"), 0o644)
-	hb := exec.Command("docker", "build", "-q", "-t", other, hdir)
-	hb.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := hb.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", other).Run() })
+	dockerBuild(t, hdir, other)
 	docker(t, "push", other)
 	var otherDigest string
 	for _, rd := range strings.Split(docker(t, "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", other), "\n") {
@@ -827,16 +817,9 @@ func TestServeReplicas(t *testing.T) {
 
 	push := func(name string) {
 		tag := "dockaudit-it-replica-" + name + ":1"
-		dir := t.TempDir()
-		copyFile(t, "/bin/busybox", filepath.Join(dir, "busybox"))
+		dir := busyboxContext(t, "COPY name /etc/name\n")
 		os.WriteFile(filepath.Join(dir, "name"), []byte(name), 0o644)
-		os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY busybox /bin/busybox\nCOPY name /etc/name\n"), 0o644)
-		cmd := exec.Command("docker", "build", "-q", "-t", tag, dir)
-		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker build: %v\n%s", err, out)
-		}
-		t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+		dockerBuild(t, dir, tag)
 		pushAs(t, tag, regAddr+"/it/"+name+":1")
 	}
 	push("one")

@@ -66,12 +66,7 @@ func TestVulnGoBinary(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(ctx, "Dockerfile"), []byte("FROM scratch\nCOPY textapp /textapp\nUSER 65532\n"), 0o644)
 	tag := "dockaudit-it-textapp:1"
-	cmd := exec.Command("docker", "build", "-q", "-t", tag, ctx)
-	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("docker build: %v\n%s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	dockerBuild(t, ctx, tag)
 
 	rep := jsonReport(t, nil, "image", "--db-dir", db, tag)
 	var text, std []string

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -145,8 +144,8 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 		AlpineBase: *alpineURL, Full: *full, Client: &http.Client{Transport: tr}, UpdateInfoRepos: splitList(*repos),
 	}
 	for _, r := range o.UpdateInfoRepos {
-		if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			fmt.Fprintf(e.stderr, "dockaudit db update: --updateinfo-repos %q: want an http(s):// repository URL\n", r)
+		if err := advisory.CheckRepoURL(r); err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit db update: --updateinfo-repos %v\n", err)
 			return exitUsage
 		}
 	}

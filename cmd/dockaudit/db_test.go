@@ -89,6 +89,7 @@ func TestDBCommands(t *testing.T) {
 		{[]string{"db", "import", "/nonexistent"}, 1, "dockaudit db import: stat /nonexistent: no such file or directory\n"},
 		{[]string{"db", "export"}, 2, "dockaudit db export: name one output FILE (or - for stdout)\n"},
 		{[]string{"db", "status", "--format", "xml"}, 2, "dockaudit db status: --format \"xml\": want table or json\n"},
+		{[]string{"db", "update", "--updateinfo-repos", "ftp://mirror/al2023/"}, 2, "dockaudit db update: --updateinfo-repos \"ftp://mirror/al2023/\": want an http(s):// repository URL\n"},
 		{[]string{"db", "update", "--osv-url", "http://127.0.0.1:1", "--ecosystems", "Go", "--debian-url", "", "--alpine-branches", ""}, 1, ""},
 	} {
 		code, _, errs := runCLI(t, env, tt.args...)

@@ -205,6 +205,11 @@ func TestRubyPHPDotnet(t *testing.T) {
 		}
 	}
 	expect(t, match(t, s, facts.OS{}, php("Symfony/HTTP-Kernel", "6.1.0")), "GHSA-php fixed fixed=6.3.0-RC1")
+	// A branch checkout has no version to compare: an error (counted as unmatched), not
+	// a verdict.
+	if fs, err := s.Match(facts.OS{}, php("symfony/http-kernel", "dev-main"), ""); err == nil || len(fs) != 0 {
+		t.Errorf("dev-main: %v %v", fs, err)
+	}
 	net := func(name, v string) facts.Package { return facts.Package{Name: name, Version: v, Type: "nuget"} }
 	expect(t, match(t, s, facts.OS{}, net("newtonsoft.json", "12.0.3")), "GHSA-net fixed fixed=13.0.1")
 	expect(t, match(t, s, facts.OS{}, net("Newtonsoft.Json", "13.0.0.1")), "GHSA-net fixed fixed=13.0.1")

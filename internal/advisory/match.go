@@ -26,15 +26,6 @@ type Target struct {
 // TargetFor says how a package of an image with the given OS is matched; ok is false
 // for packages no advisory source covers (and "(devel)" Go main modules, which have
 // no version).
-// rpmSource is the source RPM's name of an rpm package (its SourceName, from the
-// header's SOURCERPM), else the package's own.
-func rpmSource(p facts.Package) string {
-	if p.SourceName != "" {
-		return p.SourceName
-	}
-	return p.Name
-}
-
 func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 	src, srcVer := p.SourceName, p.SourceVersion
 	if src == "" {
@@ -86,7 +77,7 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if os.VersionID == "" && os.ID != "opensuse-tumbleweed" {
 				return Target{}, false
 			}
-			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: rpmSource(p), Version: p.Version, Scheme: version.RPM}, true
+			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: src, Version: p.Version, Scheme: version.RPM}, true
 		case "amzn":
 			// Amazon Linux files its advisories (ALAS, from the repositories'
 			// updateinfo.xml) by binary RPM, per release: "Amazon Linux:2", ":2023".
@@ -112,7 +103,7 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if major == "" {
 				return Target{}, false
 			}
-			return Target{Ecosystems: []string{"Azure Linux:" + major}, Name: rpmSource(p), Version: p.Version, Scheme: version.RPM}, true
+			return Target{Ecosystems: []string{"Azure Linux:" + major}, Name: src, Version: p.Version, Scheme: version.RPM}, true
 		}
 	case "golang":
 		if !strings.HasPrefix(p.Version, "v") {

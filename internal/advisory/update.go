@@ -459,6 +459,14 @@ func (u *updater) copyOld(source string, keep func(id string) bool) (int, error)
 	return n[source], err
 }
 
+// CheckRepoURL says what is wrong with an --updateinfo-repos URL, or nil.
+func CheckRepoURL(r string) error {
+	if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q: want an http(s):// repository URL", r)
+	}
+	return nil
+}
+
 // repoName names a repository's source: its host and path ("cdn.amazonlinux.com/al2023/
 // core/mirrors/latest/x86_64"), without a scheme, credentials or mirror.list.
 func repoName(repo string) string {
@@ -507,10 +515,14 @@ func (u *updater) updateInfo(ctx context.Context, repo, name string) error {
 			return err
 		}
 		base, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
-		if pu, err := url.Parse(strings.TrimSpace(base)); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		base = strings.TrimSpace(base)
+		if CheckRepoURL(base) != nil {
 			return fmt.Errorf("%s: the first line is not a mirror URL", redactURL(repo))
 		}
-		base = strings.TrimSpace(base)
+		// The advisories come no less protected than the list that named the mirror.
+		if strings.HasPrefix(repo, "https://") && !strings.HasPrefix(base, "https://") {
+			return fmt.Errorf("%s names a plain-HTTP mirror (%s): refused", redactURL(repo), redactURL(base))
+		}
 	}
 	base = strings.TrimRight(base, "/") + "/"
 	p, notFound, err := u.fetch(ctx, base+"repodata/repomd.xml", "repomd.xml")

@@ -116,7 +116,7 @@ func updateRecord(u uiUpdate) (Record, bool) {
 	default:
 		return Record{}, false
 	}
-	r := Record{ID: id, Summary: strings.TrimSpace(u.Title), Severity: updateSeverity(u.Severity), Published: u.Issued.Date, Source: source}
+	r := Record{ID: id, Summary: strings.TrimSpace(u.Title), Severity: NormalizeSeverity(u.Severity), Published: u.Issued.Date, Source: source}
 	for _, ref := range u.Refs {
 		if ref.Type == "cve" && strings.HasPrefix(ref.ID, "CVE-") && !slices.Contains(r.Aliases, ref.ID) {
 			r.Aliases = append(r.Aliases, ref.ID)
@@ -142,19 +142,4 @@ func updateRecord(u uiUpdate) (Record, bool) {
 			Ranges: []Range{{Type: "ECOSYSTEM", Events: []Event{{Introduced: "0"}, {Fixed: fixed[n]}}}}})
 	}
 	return r, len(r.Affected) > 0
-}
-
-// updateSeverity maps the vendors' ratings (Red Hat's scale) to dockaudit's.
-func updateSeverity(s string) string {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "critical":
-		return "critical"
-	case "important", "high":
-		return "high"
-	case "moderate", "medium":
-		return "medium"
-	case "low":
-		return "low"
-	}
-	return ""
 }

@@ -71,7 +71,7 @@ func TestParseUpdateInfo(t *testing.T) {
 	var got []string
 	skipped, err := ParseUpdateInfo(bytes.NewReader([]byte(updateInfo)), func(r Record) error {
 		for _, a := range r.Affected {
-			got = append(got, r.ID+" "+r.Source+" "+r.Severity+" "+a.Ecosystem+" "+a.Package+" fixed="+a.Fixed()+" "+join(r.Aliases))
+			got = append(got, r.ID+" "+r.Source+" "+r.Severity+" "+a.Ecosystem+" "+a.Package+" fixed="+a.Fixed()+" "+strings.Join(r.Aliases, ","))
 		}
 		return nil
 	})
@@ -91,15 +91,13 @@ func TestParseUpdateInfo(t *testing.T) {
 	}
 }
 
-func join(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ","
-		}
-		out += v
-	}
-	return out
+// gzipped is s compressed, as repositories serve updateinfo.xml.gz.
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.Bytes()
 }
 
 // TestUpdateInfoMatches: db import of a gzip-compressed updateinfo.xml, then Amazon
@@ -107,11 +105,7 @@ func join(s []string) string {
 // a release without advisories said to be uncovered, with what to import.
 func TestUpdateInfoMatches(t *testing.T) {
 	dir := t.TempDir()
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(updateInfo))
-	zw.Close()
-	os.WriteFile(filepath.Join(dir, "0123abcd-updateinfo.xml.gz"), gz.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "0123abcd-updateinfo.xml.gz"), gzipped(updateInfo), 0o644)
 	b := NewBuilder()
 	srcs, err := LoadPath(context.Background(), b, dir, now)
 	if err != nil {
@@ -160,10 +154,6 @@ func FuzzUpdateInfo(f *testing.F) {
 // its own, and a repository that fails keeps its previous copy while the other is
 // installed; a location outside the repository is refused.
 func TestUpdateInfoRepos(t *testing.T) {
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write([]byte(updateInfo))
-	zw.Close()
 	repomd := `<?xml version="1.0" encoding="UTF-8"?><repomd xmlns="http://linux.duke.edu/metadata/repo">
 <data type="primary"><location href="repodata/abc-primary.xml.gz"/></data>
 <data type="updateinfo"><location href="repodata/5f3c-updateinfo.xml.gz"/></data></repomd>`
@@ -172,7 +162,7 @@ func TestUpdateInfoRepos(t *testing.T) {
 	defer srv.Close()
 	f.files["/al2023/mirror.list"] = []byte(srv.URL + "/al2023/mirror/x86_64\n")
 	f.files["/al2023/mirror/x86_64/repodata/repomd.xml"] = []byte(repomd)
-	f.files["/al2023/mirror/x86_64/repodata/5f3c-updateinfo.xml.gz"] = gz.Bytes()
+	f.files["/al2023/mirror/x86_64/repodata/5f3c-updateinfo.xml.gz"] = gzipped(updateInfo)
 	f.files["/ol9/repodata/repomd.xml"] = []byte(repomd)
 	f.files["/ol9/repodata/5f3c-updateinfo.xml.gz"] = []byte(updateInfo) // served uncompressed
 	dir := t.TempDir()
@@ -198,6 +188,14 @@ func TestUpdateInfoRepos(t *testing.T) {
 	res, err = Update(context.Background(), o)
 	if err != nil || len(res.Failed) != 1 || !res.Failed[0].Kept || res.Failed[0].Err.Error() != `repomd.xml: updateinfo location "../../etc/passwd" is not inside the repository` {
 		t.Fatalf("second update: %v %+v", err, res.Failed)
+	}
+	// A mirror list fetched over HTTPS may not send the download to plain HTTP.
+	tls := httptest.NewTLSServer(f)
+	defer tls.Close()
+	f.files["/al2/mirror.list"] = []byte(srv.URL + "/al2023/mirror/x86_64\n")
+	res, err = Update(context.Background(), UpdateOptions{Dir: t.TempDir(), UpdateInfoRepos: []string{tls.URL + "/al2/mirror.list"}, Client: tls.Client(), Now: o.Now})
+	if err == nil || len(res.Failed) != 1 || res.Failed[0].Err.Error() != tls.URL+"/al2/mirror.list names a plain-HTTP mirror ("+srv.URL+"/al2023/mirror/x86_64): refused" {
+		t.Fatalf("downgrade: %v %+v", err, res.Failed)
 	}
 	s, err := Open(filepath.Join(dir, FileName))
 	if err != nil {

@@ -2,6 +2,7 @@ package imagetest
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
@@ -37,6 +38,24 @@ func File(name, body string) Entry {
 func Dir(name string) Entry { return Entry{Name: name, Type: tar.TypeDir, Mode: 0o755} }
 func Symlink(name, target string) Entry {
 	return Entry{Name: name, Link: target, Type: tar.TypeSymlink, Mode: 0o777}
+}
+
+// Zip returns a zip archive (a JAR, an egg) of name, body pairs, in order.
+func Zip(t testing.TB, files ...string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := 0; i+1 < len(files); i += 2 {
+		w, err := zw.Create(files[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(files[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // Layer returns an uncompressed layer tar of the entries, in order.

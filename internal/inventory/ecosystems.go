@@ -117,8 +117,11 @@ func ComposerPackages(b []byte, p string, layer int) []facts.Package {
 	var out []facts.Package
 	for _, c := range list {
 		vendor, name, ok := strings.Cut(c.Name, "/")
-		if !ok || vendor == "" || name == "" || c.Version == "" || strings.HasPrefix(c.Version, "dev-") || strings.HasSuffix(c.Version, "-dev") {
-			continue // a branch checkout ("dev-main", "2.x-dev") has no version to compare
+		// A branch checkout ("dev-main", "2.x-dev") is listed as it is: it has no version
+		// to compare, and matching says so (packages whose versions cannot be
+		// compared) rather than the inventory leaving it out.
+		if !ok || vendor == "" || name == "" || c.Version == "" {
+			continue
 		}
 		pk := facts.Package{Name: c.Name, Version: c.Version, Type: "composer", Path: p, Layer: layer,
 			PURL: PURL("composer", vendor, name, c.Version, nil)}

@@ -68,7 +68,11 @@ func TestGems(t *testing.T) {
 func TestComposer(t *testing.T) {
 	v2 := `{"packages":[{"name":"symfony/http-kernel","version":"v6.3.4","license":["MIT"]},{"name":"acme/tool","version":"dev-main"},{"name":"acme/alias","version":"2.x-dev"},{"name":"noslash","version":"1.0"}],"dev":true}`
 	v1 := `[{"name":"monolog/monolog","version":"1.27.1","version_normalized":"1.27.1.0"}]`
-	want := []string{"composer symfony/http-kernel v6.3.4 pkg:composer/symfony/http-kernel@v6.3.4 MIT"}
+	want := []string{
+		"composer symfony/http-kernel v6.3.4 pkg:composer/symfony/http-kernel@v6.3.4 MIT",
+		"composer acme/tool dev-main pkg:composer/acme/tool@dev-main ",
+		"composer acme/alias 2.x-dev pkg:composer/acme/alias@2.x-dev ",
+	}
 	if d := cmp.Diff(want, listed(ComposerPackages([]byte(v2), "/app/vendor/composer/installed.json", 0))); d != "" {
 		t.Errorf("Composer 2 (-want +got):\n%s", d)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/imagetest"
 )
 
 var bookworm = facts.OS{ID: "debian", VersionID: "12", Codename: "bookworm"}
@@ -150,16 +151,7 @@ func TestJava(t *testing.T) {
 // TestJavaIdentity: what names an archive, in order: any pom.properties, the embedded
 // pom.xml, the manifest with the file name, the file name alone.
 func TestJavaIdentity(t *testing.T) {
-	jar := func(files ...string) []byte {
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		for i := 0; i+1 < len(files); i += 2 {
-			w, _ := zw.Create(files[i])
-			w.Write([]byte(files[i+1]))
-		}
-		zw.Close()
-		return buf.Bytes()
-	}
+	jar := func(files ...string) []byte { return imagetest.Zip(t, files...) }
 	// jackson-core 2.15.2's own manifest (no pom.properties in this copy).
 	jackson := "Manifest-Version: 1.0\r\nBundle-SymbolicName: com.fasterxml.jackson.core.jackson-core\r\nImplementation-Title: Jackson-core\r\n" +
 		"Implementation-Vendor-Id: com.fasterxml.jackson.core\r\nImplementation-Version: 2.15.2\r\nBundle-Version: 2.15.2\r\n"

@@ -520,8 +520,9 @@ func (s *Server) rematchKeys(ctx context.Context, keys []store.PackageKey, db *a
 	var todo []*partial
 	var whole []string
 	decoded := map[string][]facts.Package{}
-	// In digest order: the batches, and the events' order in the outbox, do not depend
-	// on the map's.
+	// In digest order: which images a batch holds, and the order of a batch's events in
+	// the outbox, do not depend on the map's. (Batches commit concurrently: receivers
+	// get no order across images, and tell events apart by their keys.)
 	for _, d := range slices.Sorted(maps.Keys(images)) {
 		k := images[d]
 		if k.Summary.DBBuilt == nil {

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
@@ -187,8 +188,8 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("configuration: advisories: update %s is too often (at least 1m, or 0)", time.Duration(c.Advisories.Update))
 	}
 	for _, r := range c.Advisories.UpdateInfoRepos {
-		if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, fmt.Errorf("configuration: advisories: updateinfo_repos %q: want an http(s):// repository URL", r)
+		if err := advisory.CheckRepoURL(r); err != nil {
+			return nil, fmt.Errorf("configuration: advisories: updateinfo_repos %v", err)
 		}
 	}
 	for i := range c.Webhooks {

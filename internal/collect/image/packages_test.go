@@ -1,8 +1,6 @@
 package image
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/imagetest"
 )
 
 func rpmFixture(t *testing.T, name string) string {
@@ -112,19 +112,14 @@ func TestTwoRPMDatabases(t *testing.T) {
 // TestPythonEggs: an unzipped egg's EGG-INFO/PKG-INFO and a zipped .egg are inventoried
 // as PyPI packages, named as PEP 503 normalises them in the PURL.
 func TestPythonEggs(t *testing.T) {
-	var zb bytes.Buffer
-	zw := zip.NewWriter(&zb)
-	w, _ := zw.Create("EGG-INFO/PKG-INFO")
-	w.Write([]byte("Metadata-Version: 1.1\nName: Zipped_Egg\nVersion: 2.0.1\n\nlong text\n"))
-	w, _ = zw.Create("zipped_egg/__init__.py")
-	w.Write([]byte("Name: not-this\n"))
-	zw.Close()
+	egg := imagetest.Zip(t, "EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: Zipped_Egg\nVersion: 2.0.1\n\nlong text\n",
+		"zipped_egg/__init__.py", "Name: not-this\n")
 	sp := "usr/lib/python3/site-packages/"
 	pkgs, notes, _ := collectLayers(t, Limits{},
 		dir("usr/"), dir("usr/lib/"), dir("usr/lib/python3/"), dir(sp),
 		dir(sp+"Plain.Egg-1.0-py3.11.egg/"), dir(sp+"Plain.Egg-1.0-py3.11.egg/EGG-INFO/"),
 		file(sp+"Plain.Egg-1.0-py3.11.egg/EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: Plain.Egg\nVersion: 1.0\n"),
-		file(sp+"Zipped_Egg-2.0.1-py3.11.egg", zb.String()))
+		file(sp+"Zipped_Egg-2.0.1-py3.11.egg", string(egg)))
 	want := []string{
 		"Plain.Egg 1.0 /" + sp + "Plain.Egg-1.0-py3.11.egg/EGG-INFO/PKG-INFO pkg:pypi/plain-egg@1.0",
 		"Zipped_Egg 2.0.1 /" + sp + "Zipped_Egg-2.0.1-py3.11.egg pkg:pypi/zipped-egg@2.0.1",
