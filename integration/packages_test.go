@@ -281,3 +281,53 @@ func TestImageAmazonLinuxUpdateInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestImageRedHatCSAF: a RHEL 9 image on the real daemon (rpm's SQLite database with
+// python3.9-libs at an EUS-style release and nodejs built in the nodejs:18 module
+// stream; a content manifest naming its repositories) matched after db import of Red
+// Hat's real RHSA-2024:6163 (CSAF, from ../shared), a repository-to-CPE map and an
+// advisory fixing both module streams of nodejs: python3.9-libs is vulnerable through
+// its source RPM; nodejs is judged by stream 18's fix, never by stream 20's.
+func TestImageRedHatCSAF(t *testing.T) {
+	need(t)
+	rhsa := filepath.Join("..", "..", "shared", "data", "vuln", "osv-samples", "vunnel", "redhat-csaf", "rhsa-2024_6163.json")
+	if _, err := os.Stat(rhsa); err != nil {
+		testenv.Optional(t, "the Red Hat CSAF samples beside the project: %v", err)
+	}
+	dir := busyboxContext(t, "COPY os-release /etc/os-release\nCOPY rpmdb.sqlite /var/lib/rpm/rpmdb.sqlite\nCOPY manifest.json /root/buildinfo/content_manifests/app-1.0-1.json\n")
+	copyFile(t, filepath.Join("..", "internal", "inventory", "rpmdb", "testdata", "rhel9.sqlite"), filepath.Join(dir, "rpmdb.sqlite"))
+	os.WriteFile(filepath.Join(dir, "os-release"), []byte("NAME=\"Red Hat Enterprise Linux\"\nID=\"rhel\"\nVERSION_ID=\"9.4\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(`{"metadata": {"icm_version": 1}, "content_sets": ["rhel-9-for-x86_64-baseos-rpms", "rhel-9-for-x86_64-appstream-rpms"]}`), 0o644)
+	tag := "dockaudit-it-rhel:9"
+	dockerBuild(t, dir, tag)
+	adv := t.TempDir()
+	copyFile(t, rhsa, filepath.Join(adv, "rhsa-2024_6163.json"))
+	os.WriteFile(filepath.Join(adv, "repository-to-cpe.json"), []byte(`{"data": {"rhel-9-for-x86_64-baseos-rpms": {"cpes": ["cpe:/o:redhat:enterprise_linux:9::baseos"]},
+		"rhel-9-for-x86_64-appstream-rpms": {"cpes": ["cpe:/a:redhat:enterprise_linux:9::appstream"]}}}`), 0o644)
+	node := func(v, mod string) string {
+		return `{"category": "product_version", "name": "` + v + `", "product": {"name": "n", "product_id": "` + v + `", "product_identification_helper": {"purl": "pkg:rpm/redhat/nodejs@` + v + `?arch=src&epoch=1&rpmmod=` + mod + `"}}}`
+	}
+	os.WriteFile(filepath.Join(adv, "rhsa-2099_0100.json"), []byte(`{"document": {"category": "csaf_security_advisory", "csaf_version": "2.0",
+		"title": "Red Hat Security Advisory: nodejs:18 and nodejs:20 security update", "aggregate_severity": {"text": "Important"},
+		"tracking": {"id": "RHSA-2099:0100", "initial_release_date": "2099-01-01T00:00:00+00:00", "current_release_date": "2099-01-01T00:00:00+00:00"}},
+	"product_tree": {"branches": [{"category": "vendor", "name": "Red Hat", "branches": [
+		{"category": "product_family", "name": "Red Hat Enterprise Linux", "branches": [{"category": "product_name", "name": "AppStream", "product": {"name": "AppStream", "product_id": "AppStream-9.4.0.Z.MAIN", "product_identification_helper": {"cpe": "cpe:/a:redhat:enterprise_linux:9::appstream"}}}]},
+		{"category": "architecture", "name": "src", "branches": [`+node("18.20.4-1.module%2Bel9.4.0%2B200%2Babcd1234", "nodejs:18:9040020240801:abcd1234")+`, `+node("20.16.0-1.module%2Bel9.4.0%2B300%2Bef567890", "nodejs:20:9040020240801:ef567890")+`]}]}],
+		"relationships": [
+			{"category": "default_component_of", "full_product_name": {"product_id": "AppStream-9.4.0.Z.MAIN:18"}, "product_reference": "18.20.4-1.module%2Bel9.4.0%2B200%2Babcd1234", "relates_to_product_reference": "AppStream-9.4.0.Z.MAIN"},
+			{"category": "default_component_of", "full_product_name": {"product_id": "AppStream-9.4.0.Z.MAIN:20"}, "product_reference": "20.16.0-1.module%2Bel9.4.0%2B300%2Bef567890", "relates_to_product_reference": "AppStream-9.4.0.Z.MAIN"}]},
+	"vulnerabilities": [{"cve": "CVE-2099-0100", "product_status": {"fixed": ["AppStream-9.4.0.Z.MAIN:18", "AppStream-9.4.0.Z.MAIN:20"]}}]}`), 0o644)
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
+	want := []string{"nodejs CVE-2099-0100 fixed 1:18.20.4-1.module+el9.4.0+200+abcd1234", "python3.9-libs CVE-2024-8088 fixed 3.9.18-3.el9_4.5"}
+	if d := cmp.Diff(want, vulns(rep)); d != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "VULN" && f.Status.String() == "skip" {
+			t.Errorf("VULN skipped: %s", f.Message)
+		}
+		if f.Vuln != nil && f.Vuln.Ecosystem != "Red Hat:enterprise_linux:9::appstream" {
+			t.Errorf("%s decided by %s, want the AppStream stream", f.Vuln.ID, f.Vuln.Ecosystem)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -98,6 +99,12 @@ the directory holding repodata/ or as Amazon's mirror.list, for example
   https://cdn.amazonlinux.com/2/core/latest/x86_64/mirror.list
   https://yum.oracle.com/repo/OracleLinux/OL9/baseos/latest/x86_64/
 Each repository is a source of its own (updateinfo:HOST/PATH).
+
+Red Hat files its advisories per product stream (RHEL 9 AppStream, 9.4 EUS…); a RHEL
+image's streams come from its /root/buildinfo/content_manifests through Red Hat's
+repository-to-CPE map, downloaded with the Red Hat ecosystem (--redhat-repo-map). Red
+Hat's CSAF advisories and VEX files (security.access.redhat.com/data/csaf/v2/) can be
+loaded with dockaudit db import DIR, the map with db import repository-to-cpe.json.
 `
 
 func runDBUpdate(ctx context.Context, args []string, e env) int {
@@ -108,6 +115,7 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 	ecosystems := fs.String("ecosystems", strings.Join(advisory.DefaultEcosystems, ","), "OSV `ECOSYSTEMS` to download, comma-separated (\"\" for none)")
 	var branches optionalList
 	fs.Var(&branches, "alpine-branches", "Alpine `BRANCHES` to download, comma-separated (default: every branch secdb lists; \"\" for none)")
+	rhMap := fs.String("redhat-repo-map", advisory.RedHatRepoMapURL, "`URL` of Red Hat's repository-to-CPE map, read when the ecosystems include Red Hat (\"\" skips it)")
 	repos := fs.String("updateinfo-repos", "", "RPM repository `URLS`, comma-separated, whose updateinfo.xml holds Amazon Linux's or Oracle Linux's advisories (see above)")
 	full := fs.Bool("full", false, "download every OSV all.zip even when an incremental update would do")
 	strict := fs.Bool("strict", false, "exit 1 when any source failed (the others are still installed)")
@@ -142,6 +150,9 @@ func runDBUpdate(ctx context.Context, args []string, e env) int {
 	o := advisory.UpdateOptions{
 		Dir: dbDirectory(*dir, e), OSVBase: *osvURL, Ecosystems: splitList(*ecosystems), DebianTrackerURL: *debianURL,
 		AlpineBase: *alpineURL, Full: *full, Client: &http.Client{Transport: tr}, UpdateInfoRepos: splitList(*repos),
+	}
+	if slices.Contains(o.Ecosystems, "Red Hat") {
+		o.RedHatRepoMap = *rhMap
 	}
 	for _, r := range o.UpdateInfoRepos {
 		if err := advisory.CheckRepoURL(r); err != nil {

@@ -19,18 +19,30 @@ type Key struct {
 }
 
 // Keys are every key an image's packages are looked up under, whatever the database
-// holds: an update that changes any of them may change the image's findings.
+// holds: an update that changes any of them may change the image's findings. A RHEL
+// image's packages are keyed by the family "Red Hat" (Changes reports any stream's
+// change under it) and by the image's repositories in Red Hat's repository map.
 func Keys(os facts.OS, pkgs []facts.Package) []Key {
 	seen := map[Key]bool{}
 	var out []Key
+	rhel := false
 	for _, p := range pkgs {
 		t, ok := TargetFor(os, p)
 		if !ok {
 			continue
 		}
+		rhel = rhel || t.Ecosystems[0] == "Red Hat"
 		for _, eco := range t.Ecosystems {
 			k := Key{Ecosystem: eco, Name: normalizeName(eco, t.Name)}
 			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	if rhel {
+		for _, cs := range os.ContentSets {
+			if k := (Key{Ecosystem: RedHatRepoEcosystem, Name: cs}); !seen[k] {
 				seen[k] = true
 				out = append(out, k)
 			}
@@ -80,10 +92,21 @@ func Changes(old, cur *Store) (keys []Key, all bool, err error) {
 					}
 				}
 			}
+			seen := map[Key]bool{}
 			for k := range changed {
 				eco, name, ok := bytes.Cut([]byte(k), []byte{0})
-				if ok {
-					keys = append(keys, Key{Ecosystem: string(eco), Name: string(name)})
+				if !ok {
+					continue
+				}
+				// Red Hat's streams are files of the family an image's packages are
+				// keyed by (which streams apply is decided when matching).
+				if BaseEcosystem(string(eco)) == "Red Hat" {
+					eco = []byte("Red Hat")
+				}
+				k := Key{Ecosystem: string(eco), Name: string(name)}
+				if !seen[k] {
+					seen[k] = true
+					keys = append(keys, k)
 				}
 			}
 			return nil

@@ -29,8 +29,15 @@ func (s *Store) MatchImage(im *facts.Image) {
 		}
 		return g
 	}
+	modular := map[string]int{}
 	for _, p := range im.Content.Packages {
-		t, ok := TargetFor(im.Content.OS, p)
+		t, ok, note, err := s.target(im.Content.OS, p)
+		if err != nil {
+			g := group(uncoveredKind(im.Content.OS, p))
+			g.Packages++
+			g.Uncovered = "the database could not be read: " + err.Error()
+			continue
+		}
 		if !ok {
 			g := group(uncoveredKind(im.Content.OS, p))
 			g.Packages++
@@ -48,6 +55,10 @@ func (s *Store) MatchImage(im *facts.Image) {
 			continue
 		}
 		g.Sources = sources
+		g.Note = note
+		if t.Module != "" && BaseEcosystem(eco) == "Red Hat" {
+			modular[eco]++
+		}
 		platform := p.Platform // a binary says what it was built for; else the image does
 		if platform == "" {
 			platform = im.Platform
@@ -57,9 +68,13 @@ func (s *Store) MatchImage(im *facts.Image) {
 			db.Unmatched++ // some advisories could not be compared; the rest still count
 		}
 		for _, f := range fs {
+			ecosystem := t.Ecosystems[0]
+			if BaseEcosystem(ecosystem) == "Red Hat" && f.Ecosystem != "" {
+				ecosystem = f.Ecosystem // the stream that decided, of the image's several
+			}
 			v := facts.Vuln{ID: f.ID, Aliases: f.Aliases, Package: p.Name, Version: p.Version, Type: p.Type, PURL: p.PURL,
-				Ecosystem: t.Ecosystems[0], Fixed: f.Fixed, Status: f.Status, Severity: f.Severity, Sources: f.Sources,
-				Summary: f.Summary, Note: f.Note, Path: p.Path, Layer: p.Layer}
+				Ecosystem: ecosystem, Fixed: f.Fixed, Status: f.Status, Severity: f.Severity, Sources: f.Sources,
+				Summary: f.Summary, Note: joinNotes(f.Note, note), Path: p.Path, Layer: p.Layer}
 			if t.Name != p.Name || t.Version != p.Version {
 				v.SourceName, v.SourceVersion = t.Name, t.Version
 			}
@@ -75,12 +90,25 @@ func (s *Store) MatchImage(im *facts.Image) {
 		g := group("unread package database")
 		g.Uncovered = reason
 	}
+	for eco, n := range modular {
+		groups[eco].Note = joinNotes(groups[eco].Note, fmt.Sprintf("%d packages from module streams are judged only by advisories that name their stream (Red Hat's CSAF files do, its OSV records do not)", n))
+	}
 	for _, key := range sortedKeys(groups) {
 		db.Coverage = append(db.Coverage, *groups[key])
 	}
 	slices.SortStableFunc(im.Vulns, func(a, b facts.Vuln) int {
 		return cmp.Or(cmp.Compare(a.Package, b.Package), cmp.Compare(a.ID, b.ID))
 	})
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
 }
 
 // covers finds the first of the ecosystems a package is looked up in that the

@@ -26,6 +26,10 @@ import (
 // streamed and not bound by it.
 const maxRecordFile = 16 << 20
 
+// maxRedHatFile bounds one Red Hat CSAF file (a kernel CVE's VEX lists thousands of
+// products) and the repository-to-CPE map.
+const maxRedHatFile = 64 << 20
+
 // counter tallies records per source name while loading.
 type counter struct {
 	origin  string
@@ -62,8 +66,9 @@ func (c *counter) add(b *Builder) func(Record) error {
 // LoadPath reads advisories from a file or a directory tree into b, recognising each
 // file by name and content: OSV records (JSON, or YAML as the PyPA database writes
 // them), OSV zip archives (the bucket's all.zip), the Debian tracker's JSON, the
-// tracker's DSA and DLA lists, Alpine secdb files (JSON or YAML), and rpm-md
-// updateinfo.xml(.gz) files of Amazon Linux and Oracle Linux repositories.
+// tracker's DSA and DLA lists, Alpine secdb files (JSON or YAML), rpm-md
+// updateinfo.xml(.gz) files of Amazon Linux and Oracle Linux repositories, and Red
+// Hat's CSAF advisories and VEX files and its repository-to-CPE map.
 func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]SourceInfo, error) {
 	c := newCounter(path)
 	fi, err := os.Stat(path)
@@ -133,7 +138,7 @@ func LoadPath(ctx context.Context, b *Builder, path string, now time.Time) ([]So
 var errNotAdvisory = errors.New("not an advisory file")
 
 // knownFormats names what LoadPath reads, for errors.
-const knownFormats = "OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb"
+const knownFormats = "OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb, rpm-md updateinfo.xml, Red Hat CSAF or repository-to-cpe.json"
 
 // skippedNote says how many records were passed over, when some were.
 func skippedNote(c *counter) string {
@@ -183,6 +188,24 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 		}
 		return ParseDSAList(safefile.Reader(ctx, f), c.add(b))
 	case bytes.HasPrefix(trimmed, []byte("{")):
+		if isCSAF(head) || isRepositoryToCPE(head) {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			data, err := io.ReadAll(io.LimitReader(f, maxRedHatFile+1))
+			if err != nil {
+				return err
+			}
+			if len(data) > maxRedHatFile {
+				return fmt.Errorf("%s: larger than %d bytes", p, maxRedHatFile)
+			}
+			if isRepositoryToCPE(head) {
+				return ParseRepositoryToCPE(data, c.add(b))
+			}
+			skipped, err := ParseCSAF(data, c.add(b))
+			c.skipped[redHatCSAFSource] += skipped
+			return err
+		}
 		if looksLikeDebianTracker(head) {
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return err

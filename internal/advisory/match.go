@@ -21,6 +21,8 @@ type Target struct {
 	Scheme     version.Kind
 	// GOOS and GOARCH are the platform a Go binary is built for ("" when unknown).
 	GOOS, GOARCH string
+	// Module is the module stream ("nodejs:18") an rpm was built in, "" for none.
+	Module string
 }
 
 // TargetFor says how a package of an image with the given OS is matched; ok is false
@@ -70,6 +72,15 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			return Target{Ecosystems: []string{"AlmaLinux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
 		case "rocky":
 			return Target{Ecosystems: []string{"Rocky Linux:" + major}, Name: p.Name, Version: p.Version, Scheme: version.RPM}, true
+		case "rhel":
+			// Red Hat files advisories by source RPM per product stream; which streams
+			// apply depends on the image's repositories, resolved against the
+			// database (Store.target). "Red Hat" is the family they share. The version
+			// is the binary's: the source RPM's file name has no epoch.
+			if major == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"Red Hat"}, Name: src, Version: p.Version, Scheme: version.RPM, Module: moduleStream(p.Module)}, true
 		case "opensuse-leap", "opensuse-tumbleweed", "opensuse-leap-micro":
 			// openSUSE files advisories by source RPM under the release's marketing
 			// name: "openSUSE:Leap 15.6", "openSUSE:Leap Micro 5.5", "openSUSE:Tumbleweed".
@@ -128,6 +139,17 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 	return Target{}, false
 }
 
+// target is TargetFor with a family target resolved against the database (Red Hat's
+// streams from the image's repositories); note says how, when it had to assume.
+func (s *Store) target(os facts.OS, p facts.Package) (Target, bool, string, error) {
+	t, ok := TargetFor(os, p)
+	if !ok || t.Ecosystems[0] != "Red Hat" {
+		return t, ok, "", nil
+	}
+	t, note, err := s.redHatTarget(os, t)
+	return t, err == nil, note, err
+}
+
 // verdict is one entry's judgement of the installed version.
 type verdict struct {
 	entry    Entry
@@ -142,6 +164,11 @@ func judge(e Entry, t Target) (verdict, error) {
 	a := e.Affected
 	v := verdict{entry: e, status: a.Status, fixed: a.Fixed()}
 	if a.Status == "not-affected" {
+		return v, nil
+	}
+	// A module stream's advisories say nothing of another stream's builds, nor of the
+	// same name outside modules (nodejs:18 is not judged by nodejs:20's fixes).
+	if a.Module != t.Module && (a.Module != "" || BaseEcosystem(a.Ecosystem) == "Red Hat") {
 		return v, nil
 	}
 	if (len(a.GOOS) > 0 && t.GOOS != "" && !slices.Contains(a.GOOS, t.GOOS)) || (len(a.GOARCH) > 0 && t.GOARCH != "" && !slices.Contains(a.GOARCH, t.GOARCH)) {
@@ -294,6 +321,8 @@ type Finding struct {
 	Sources  []string
 	Summary  string
 	Note     string
+	// Ecosystem is where the deciding entry is filed ("Red Hat:rhel_eus:9.4::appstream").
+	Ecosystem string
 }
 
 // Match finds the advisories that affect a package. Entries naming the same
@@ -307,8 +336,8 @@ func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding,
 	}
 	// Everything TargetFor and the matching read: images built on one base ask the
 	// same question for each of its packages.
-	key := strings.Join([]string{os.ID, os.VersionID, os.Codename, strings.Join(os.IDLike, " "), p.Type, p.Name, p.Version,
-		p.SourceName, p.SourceVersion, p.PURL, platform}, "\x00")
+	key := strings.Join([]string{os.ID, os.VersionID, os.Codename, strings.Join(os.IDLike, " "), strings.Join(os.ContentSets, " "), p.Type, p.Name, p.Version,
+		p.SourceName, p.SourceVersion, p.PURL, p.Module, platform}, "\x00")
 	if v, ok := s.memo.matches.Load(key); ok {
 		m := v.(matchMemo)
 		return m.fs, m.err
@@ -324,9 +353,9 @@ type matchMemo struct {
 }
 
 func (s *Store) match(os facts.OS, p facts.Package, platform string) ([]Finding, error) {
-	t, ok := TargetFor(os, p)
-	if !ok {
-		return nil, nil
+	t, ok, _, err := s.target(os, p)
+	if !ok || err != nil {
+		return nil, err
 	}
 	if parts := strings.Split(platform, "/"); len(parts) >= 2 {
 		t.GOOS, t.GOARCH = parts[0], parts[1]
@@ -413,6 +442,7 @@ func merge(vs []verdict, ids []string, meta map[string]Record, scheme version.Ki
 		affected = true
 		if f.Status == "" || statusRank[v.status] > statusRank[f.Status] {
 			f.Status = v.status
+			f.Ecosystem = v.entry.Affected.Ecosystem
 		}
 		// Several advisories may fix one vulnerability in steps: all of them are in
 		// the highest fixed version.

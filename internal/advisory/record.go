@@ -37,6 +37,9 @@ type Affected struct {
 	// for (the Go database's imports): a binary for another is not affected.
 	GOOS   []string `json:"goos,omitempty"`
 	GOARCH []string `json:"goarch,omitempty"`
+	// Module is the rpm module stream ("nodejs:18") an entry is about: it applies
+	// only to packages built in that stream (Red Hat's CSAF names it).
+	Module string `json:"module,omitempty"`
 }
 
 // Range is an OSV range: events in any order.

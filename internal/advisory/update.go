@@ -32,7 +32,7 @@ const (
 // DefaultEcosystems are the OSV ecosystems the inventory finds packages of. Wolfi and
 // Chainguard are not among them: their advisories' licence (CC BY-NC-ND, with a
 // carve-out only for Chainguard's partners) does not let a scanner use them.
-var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "openSUSE", "Photon OS", "Azure Linux",
+var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "Red Hat", "openSUSE", "Photon OS", "Azure Linux",
 	"Go", "PyPI", "npm", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet"}
 
 // UpdateOptions say where dockaudit db update downloads from.
@@ -49,6 +49,9 @@ type UpdateOptions struct {
 	// repodata/, or of a mirror.list naming it, as Amazon Linux publishes) whose
 	// updateinfo.xml is downloaded: Amazon Linux's and Oracle Linux's advisories.
 	UpdateInfoRepos []string
+	// RedHatRepoMap is the URL of Red Hat's repository-to-CPE map, which says which
+	// product streams' advisories apply to a RHEL image's repositories ("" skips it).
+	RedHatRepoMap string
 	// Full downloads every OSV ecosystem's all.zip even when the database could be
 	// brought up to date from modified_id.csv.
 	Full     bool
@@ -169,6 +172,11 @@ func Update(ctx context.Context, o UpdateOptions) (UpdateResult, error) {
 					return UpdateResult{}, err
 				}
 			}
+		}
+	}
+	if o.RedHatRepoMap != "" {
+		if err := one(func() []string { return []string{redHatRepoSource} }, u.redHatRepoMap); err != nil {
+			return UpdateResult{}, err
 		}
 	}
 	for _, repo := range o.UpdateInfoRepos {
@@ -595,6 +603,26 @@ func (u *updater) debian(ctx context.Context) error {
 		return errors.New("the tracker data holds no issues")
 	}
 	u.b.AddSource(SourceInfo{Name: "debian-tracker", Origin: redactURL(u.o.DebianTrackerURL), Records: c.counts["debian-tracker"], Fetched: u.o.Now().UTC()})
+	return nil
+}
+
+func (u *updater) redHatRepoMap(ctx context.Context) error {
+	p, notFound, err := u.fetch(ctx, u.o.RedHatRepoMap, "repository-to-cpe.json")
+	if err != nil {
+		return err
+	}
+	if notFound {
+		return fmt.Errorf("%s: 404 Not Found", redactURL(u.o.RedHatRepoMap))
+	}
+	data, err := readBounded(p, maxRedHatFile)
+	if err != nil {
+		return err
+	}
+	c := newCounter(redactURL(u.o.RedHatRepoMap))
+	if err := ParseRepositoryToCPE(data, c.add(u.b)); err != nil {
+		return err
+	}
+	u.b.AddSource(SourceInfo{Name: redHatRepoSource, Origin: redactURL(u.o.RedHatRepoMap), Records: c.counts[redHatRepoSource], Fetched: u.o.Now().UTC()})
 	return nil
 }
 

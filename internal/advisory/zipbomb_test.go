@@ -155,8 +155,8 @@ func TestImportOfNothingChangesNothing(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty.json")
 	os.WriteFile(empty, []byte(`{"schema":"not an advisory"}`), 0o644)
 	for p, want := range map[string]string{
-		junk:  junk + ": no advisories in it; 1 record was not readable (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)",
-		empty: empty + ": not an advisory file (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb)",
+		junk:  junk + ": no advisories in it; 1 record was not readable (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb, rpm-md updateinfo.xml, Red Hat CSAF or repository-to-cpe.json)",
+		empty: empty + ": not an advisory file (OSV JSON or YAML, OSV zip, Debian tracker JSON or DSA/DLA list, Alpine secdb, rpm-md updateinfo.xml, Red Hat CSAF or repository-to-cpe.json)",
 	} {
 		if _, err := Import(context.Background(), []string{p}, dir, now, ImportOptions{}); err == nil || err.Error() != want {
 			t.Errorf("got %v\nwant %s", err, want)

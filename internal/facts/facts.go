@@ -795,6 +795,8 @@ type Coverage struct {
 	Sources   []string `json:"sources,omitempty"` // the database's sources for it
 	// Uncovered says why these packages were not matched ("" when they were).
 	Uncovered string `json:"uncovered,omitempty"`
+	// Note says what matching them had to assume or leave out, when it did.
+	Note string `json:"note,omitempty"`
 }
 
 // Vuln is one known vulnerability of one package.
@@ -940,6 +942,9 @@ type Package struct {
 	Layer int    `json:"layer"`
 	// Platform is the os/arch a binary was built for, when it says (Go binaries).
 	Platform string `json:"platform,omitempty"`
+	// Module is the module stream an rpm was built in, its modularity label
+	// ("nodejs:18:9040020240101000000:rhel9"); "" outside modules.
+	Module string `json:"module,omitempty"`
 }
 
 // OS is what an image says about its operating system.
@@ -950,4 +955,7 @@ type OS struct {
 	Codename   string   `json:"codename,omitempty"`
 	PrettyName string   `json:"prettyName,omitempty"`
 	Distroless bool     `json:"distroless,omitempty"`
+	// ContentSets are the Red Hat repositories the image's packages came from, as
+	// its /root/buildinfo/content_manifests/*.json say.
+	ContentSets []string `json:"contentSets,omitempty"`
 }

@@ -312,6 +312,9 @@ func writeImages(tw *tableWriter, r *Report) {
 		}
 		var unchecked []string
 		for _, c := range im.Coverage {
+			if c.Note != "" && c.Uncovered == "" {
+				tw.para(4, 6, ansiYellow, "note: "+printable(c.Ecosystem+": "+c.Note))
+			}
 			if c.Uncovered != "" && c.Packages > 0 {
 				unchecked = append(unchecked, fmt.Sprintf("%d packages (%s)", c.Packages, c.Ecosystem))
 			}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -161,6 +162,9 @@ func (s *Server) advisories(ctx context.Context, update bool) error {
 		}
 		if len(o.Ecosystems) == 0 {
 			o.Ecosystems = advisory.DefaultEcosystems
+		}
+		if slices.Contains(o.Ecosystems, "Red Hat") {
+			o.RedHatRepoMap = cmp.Or(a.RedHatRepoMap, advisory.RedHatRepoMapURL)
 		}
 		res, err := advisory.Update(ctx, o)
 		if err != nil {

@@ -72,6 +72,8 @@ type AdvisoryConfig struct {
 	OSVBase       string `yaml:"osv_base"`
 	DebianTracker string `yaml:"debian_tracker"`
 	AlpineBase    string `yaml:"alpine_base"`
+	// RedHatRepoMap overrides where Red Hat's repository-to-CPE map is downloaded.
+	RedHatRepoMap string `yaml:"redhat_repo_map"`
 }
 
 // WebhookConfig is a receiver of events.

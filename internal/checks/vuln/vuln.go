@@ -72,7 +72,11 @@ func run(p *check.Pass) {
 	uncovered := false
 	for _, c := range im.VulnDB.Coverage {
 		if c.Uncovered == "" {
-			checked = append(checked, fmt.Sprintf("%s: %d against %s", c.Ecosystem, c.Packages, strings.Join(c.Sources, ", ")))
+			line := fmt.Sprintf("%s: %d against %s", c.Ecosystem, c.Packages, strings.Join(c.Sources, ", "))
+			if c.Note != "" {
+				line += " (" + c.Note + ")"
+			}
+			checked = append(checked, line)
 			continue
 		}
 		uncovered = true

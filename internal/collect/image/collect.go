@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -15,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/inventory"
 	"github.com/dockaudit/dockaudit/internal/inventory/rpmdb"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Package databases, read in every layer that has them to tell which layer
@@ -48,6 +50,14 @@ var exactRead = map[string]bool{
 	"/etc/passwd": true, "/etc/shadow": true, "/etc/group": true,
 }
 
+// contentManifests is where Red Hat's images list the repositories (content sets)
+// their packages were installed from.
+const contentManifests = "/root/buildinfo/content_manifests/"
+
+// maxContentManifest bounds one manifest: they list content sets and a few image
+// facts, a few kilobytes.
+const maxContentManifest = 4 << 20
+
 var sudoPaths = []string{"/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/usr/local/bin/sudo"}
 
 // cacheDirs are where package managers leave downloads behind.
@@ -70,6 +80,8 @@ func want(e Entry) Action {
 	case p == dpkgStatus || p == apkDB || slices.Contains(rpmDatabases, p):
 		return Read | History
 	case exactRead[p], strings.HasPrefix(p, dpkgStatusD):
+		return Read
+	case strings.HasPrefix(p, contentManifests) && strings.HasSuffix(p, ".json") && e.Regular():
 		return Read
 	case strings.HasSuffix(p, "/dpkg/status") || strings.HasSuffix(p, "/apk/db/installed") || isRPMDatabase(p):
 		// A package database elsewhere, which a symlinked /var/lib/dpkg or
@@ -214,6 +226,7 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 		c.Anomalies = append(c.Anomalies, facts.Anomaly{Layer: a.Layer, Path: a.Path, Reason: a.Reason})
 	}
 	c.OS = detectOS(v)
+	c.OS.ContentSets = contentSets(v, c)
 	inventoryPackages(v, c)
 	for _, n := range v.Nodes(nil) {
 		switch {
@@ -313,6 +326,37 @@ func detectOS(v *View) facts.OS {
 		}
 	}
 	return facts.OS{ID: "scratch"}
+}
+
+// contentSets reads the content sets of an image's Red Hat content manifests; a
+// manifest that does not decode is a note.
+func contentSets(v *View, c *facts.ImageContent) []string {
+	var sets []string
+	for _, n := range v.Nodes(func(n *Node) bool {
+		return n.IsRegular() && strings.HasPrefix(n.Path, contentManifests) && strings.HasSuffix(n.Path, ".json")
+	}) {
+		b, err := v.ReadFile(n.Path)
+		var m struct {
+			ContentSets []string `json:"content_sets"`
+		}
+		if err == nil && len(b) > maxContentManifest {
+			err = fmt.Errorf("larger than %d bytes", maxContentManifest)
+		}
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			c.Notes = append(c.Notes, fmt.Sprintf("%s: %v: its content sets are not used", n.Path, textsafe.FirstLine(err.Error(), 200)))
+			continue
+		}
+		for _, s := range m.ContentSets {
+			if s != "" && len(s) < 256 && !slices.Contains(sets, s) {
+				sets = append(sets, s)
+			}
+		}
+	}
+	slices.Sort(sets)
+	return sets
 }
 
 // inventoryPackages reads every package source in the final filesystem. The layer of a
@@ -486,7 +530,7 @@ func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) ([]facts.
 			q = append(q, [2]string{"upstream", p.SourceRPM})
 		}
 		pk := facts.Package{Name: p.Name, Version: p.EVR(), Arch: p.Arch, SourceName: src, SourceVersion: srcVer, Type: "rpm",
-			Path: db, Layer: first[p.Name+"/"+p.Arch],
+			Module: p.ModularityLabel, Path: db, Layer: first[p.Name+"/"+p.Arch],
 			PURL: inventory.PURL("rpm", rpmNamespace(os), p.Name, p.Version+"-"+p.Release, q)}
 		if p.License != "" {
 			pk.Licenses = []string{p.License}

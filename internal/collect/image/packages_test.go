@@ -155,3 +155,36 @@ func TestRubyPHPDotnetPackages(t *testing.T) {
 		t.Errorf("packages (-want +got):\n%s\nnotes %q", d, notes)
 	}
 }
+
+// TestRedHatContentManifests: a UBI-style image's content manifests give its content
+// sets (every manifest, sorted, once); one that does not decode is a note; an rpm
+// built in a module keeps its modularity label.
+func TestRedHatContentManifests(t *testing.T) {
+	im, err := Collect(context.Background(), &Source{Kind: "dir", Layers: []Layer{layer(layerBytes(t,
+		dir("etc/"), file("etc/os-release", "ID=rhel\nVERSION_ID=9.4\n"),
+		dir("var/lib/rpm/"), file("var/lib/rpm/rpmdb.sqlite", rpmFixture(t, "rhel9.sqlite")),
+		dir("root/buildinfo/content_manifests/"),
+		file("root/buildinfo/content_manifests/ubi9-container-9.4-1.json", `{"metadata": {"icm_version": 1}, "content_sets": ["ubi-9-for-x86_64-baseos-rpms", "ubi-9-for-x86_64-appstream-rpms"]}`),
+		file("root/buildinfo/content_manifests/app-1.0-1.json", `{"content_sets": ["ubi-9-for-x86_64-appstream-rpms", "rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4"]}`),
+		file("root/buildinfo/content_manifests/broken.json", `{"content_sets": "not a list"}`),
+		file("root/buildinfo/content_manifests/README.txt", "not a manifest"),
+	))}}, CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4", "ubi-9-for-x86_64-appstream-rpms", "ubi-9-for-x86_64-baseos-rpms"}
+	if d := cmp.Diff(want, im.Content.OS.ContentSets); d != "" {
+		t.Errorf("content sets (-want +got):\n%s", d)
+	}
+	notes := []string{"/root/buildinfo/content_manifests/broken.json: json: cannot unmarshal string into Go struct field .content_sets of type []string: its content sets are not used"}
+	if d := cmp.Diff(notes, im.Content.Notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	var mods []string
+	for _, p := range im.Content.Packages {
+		mods = append(mods, p.Name+" "+p.SourceName+" "+p.Version+" "+p.Module)
+	}
+	if d := cmp.Diff([]string{"nodejs nodejs 1:18.19.0-1.module+el9.4.0+100+abcd1234 nodejs:18:9040020240101000000:abcd1234", "python3.9-libs python3.9 3.9.18-3.el9_4.3 "}, mods); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+}

@@ -10,8 +10,11 @@ import (
 // Package is what the inventory takes from one RPM header.
 type Package struct {
 	Name, Version, Release, Arch, SourceRPM, License, Vendor string
-	Epoch                                                    int // 0 when the header has none
-	HasEpoch                                                 bool
+	// ModularityLabel is the module stream a package was built in
+	// ("nodejs:18:9040020240101000000:rhel9"), "" for packages outside modules.
+	ModularityLabel string
+	Epoch           int // 0 when the header has none
+	HasEpoch        bool
 }
 
 // EVR is epoch:version-release, the form version comparison and advisories use; the
@@ -47,6 +50,8 @@ const (
 	tagLicense   = 1014
 	tagArch      = 1022
 	tagSourceRPM = 1044
+	// tagModularityLabel is RPMTAG_MODULARITYLABEL.
+	tagModularityLabel = 5096
 
 	typeInt32       = 4
 	typeString      = 6
@@ -88,7 +93,7 @@ func ParseHeader(blob []byte) (Package, error) {
 			continue
 		}
 		switch tag {
-		case tagName, tagVersion, tagRelease, tagVendor, tagLicense, tagArch, tagSourceRPM:
+		case tagName, tagVersion, tagRelease, tagVendor, tagLicense, tagArch, tagSourceRPM, tagModularityLabel:
 			if typ != typeString && typ != typeStringArray && typ != typeI18NString {
 				continue
 			}
@@ -113,6 +118,8 @@ func ParseHeader(blob []byte) (Package, error) {
 				p.Arch = s
 			case tagSourceRPM:
 				p.SourceRPM = s
+			case tagModularityLabel:
+				p.ModularityLabel = s
 			}
 		case tagEpoch:
 			if typ != typeInt32 || len(d) < 4 {

@@ -44,6 +44,7 @@ func TestRead(t *testing.T) {
 	for _, tt := range []struct{ db, want string }{
 		{"rpmdb.sqlite", "expected.tsv"},
 		{"rpmdb-overflow.sqlite", "expected-overflow.tsv"},
+		{"rhel9.sqlite", "expected-rhel9.tsv"},
 		{"bdb/Packages", "expected-bdb.tsv"},
 		{"bdb-be/Packages", "expected-bdb.tsv"},
 		{"bdb-inline/Packages", "expected-inline.tsv"},
@@ -61,6 +62,26 @@ func TestRead(t *testing.T) {
 		if d := cmp.Diff(expected(t, tt.want), rows(ps)); d != "" {
 			t.Errorf("%s (-rpm +ours):\n%s", tt.db, d)
 		}
+	}
+}
+
+// TestModularityLabel: the module stream a package was built in, as rpm -qa --qf
+// '%{MODULARITYLABEL}' gives it for rhel9.sqlite ("(none)" outside modules).
+func TestModularityLabel(t *testing.T) {
+	b, err := os.ReadFile("testdata/rhel9.sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Name+" "+p.ModularityLabel)
+	}
+	if d := cmp.Diff([]string{"nodejs nodejs:18:9040020240101000000:abcd1234", "python3.9-libs "}, got); d != "" {
+		t.Errorf("labels (-rpm +ours):\n%s", d)
 	}
 }
 
