@@ -242,10 +242,12 @@ func TestRPMDistributions(t *testing.T) {
 	expect(t, match(t, s, facts.OS{ID: "azurelinux", VersionID: "3.0"}, rpm("openssl-libs", "openssl", "3.3.0-1.azl3")), "AZL-1 fixed fixed=3.3.2-1.azl3")
 	expect(t, match(t, s, facts.OS{ID: "mariner", VersionID: "2.0"}, rpm("openssl-libs", "openssl", "1.1.1k-29.cm2")), "AZL-2 fixed fixed=1.1.1k-30.cm2")
 
+	// openSUSE's data is not SUSE Linux Enterprise's: a SLES image without SUSE's
+	// advisories is not covered, and says which it needs.
 	im := &facts.Image{Content: &facts.ImageContent{OS: facts.OS{ID: "sles", VersionID: "15.5"}, Packages: []facts.Package{rpm("bash", "bash", "4.4-150400.27.3.2")}}}
 	s.MatchImage(im)
-	want := []facts.Coverage{{Ecosystem: "rpm on sles 15.5", Packages: 1, Uncovered: "SUSE files its advisories per module and support phase " +
-		"(\"Module for Basesystem 15 SP5\", \"15 SP5-LTSS\"), which the image's os-release does not say: SUSE Linux Enterprise packages are not matched"}}
+	want := []facts.Coverage{{Ecosystem: "SUSE:Linux Enterprise Server 15 SP5", Packages: 1,
+		Uncovered: "the database has no advisories for SUSE:Linux Enterprise Server 15 SP5 (dockaudit db update --ecosystems SUSE, or db import its data)"}}
 	if d := cmp.Diff(want, im.VulnDB.Coverage); d != "" {
 		t.Errorf("SLES coverage (-want +got):\n%s", d)
 	}

@@ -18,6 +18,10 @@ type Key struct {
 	Name      string
 }
 
+// KeysFormat is the version of how Keys files packages: a service keys images stored
+// with an older one again. 1: RHEL and SUSE packages keyed by family.
+const KeysFormat = 1
+
 // Keys are every key an image's packages are looked up under, whatever the database
 // holds: an update that changes any of them may change the image's findings. A RHEL
 // image's packages are keyed by the family "Red Hat" (Changes reports any stream's
@@ -98,10 +102,10 @@ func Changes(old, cur *Store) (keys []Key, all bool, err error) {
 				if !ok {
 					continue
 				}
-				// Red Hat's streams are files of the family an image's packages are
-				// keyed by (which streams apply is decided when matching).
-				if BaseEcosystem(string(eco)) == "Red Hat" {
-					eco = []byte("Red Hat")
+				// Red Hat's streams and SUSE's products are files of the family an
+				// image's packages are keyed by (which apply is decided when matching).
+				if base := BaseEcosystem(string(eco)); slices.Contains(families, base) {
+					eco = []byte(base)
 				}
 				k := Key{Ecosystem: string(eco), Name: string(name)}
 				if !seen[k] {

@@ -69,12 +69,16 @@ func (s *Store) MatchImage(im *facts.Image) {
 		}
 		for _, f := range fs {
 			ecosystem := t.Ecosystems[0]
-			if BaseEcosystem(ecosystem) == "Red Hat" && f.Ecosystem != "" {
+			if slices.Contains(families, BaseEcosystem(ecosystem)) && f.Ecosystem != "" {
 				ecosystem = f.Ecosystem // the stream that decided, of the image's several
+			}
+			vnote := note
+			if BaseEcosystem(f.Ecosystem) == "SUSE" && strings.Contains(f.Ecosystem, "LTSS") && !suseLTSS(im.Content.OS) {
+				vnote = joinNotes(vnote, "fixed only in SUSE's LTSS channel ("+strings.TrimPrefix(f.Ecosystem, "SUSE:")+"), which this image does not have (no sles-ltss-release)")
 			}
 			v := facts.Vuln{ID: f.ID, Aliases: f.Aliases, Package: p.Name, Version: p.Version, Type: p.Type, PURL: p.PURL,
 				Ecosystem: ecosystem, Fixed: f.Fixed, Status: f.Status, Severity: f.Severity, Sources: f.Sources,
-				Summary: f.Summary, Note: joinNotes(f.Note, note), Path: p.Path, Layer: p.Layer}
+				Summary: f.Summary, Note: joinNotes(f.Note, vnote), Path: p.Path, Layer: p.Layer}
 			if t.Name != p.Name || t.Version != p.Version {
 				v.SourceName, v.SourceVersion = t.Name, t.Version
 			}
@@ -136,9 +140,6 @@ func uncoveredReason(os facts.OS, p facts.Package) string {
 	switch {
 	case p.Type == "golang":
 		return "Go modules built from a work tree have no version ((devel)) to match"
-	case p.Type == "rpm" && slices.Contains([]string{"sles", "sled", "sles_sap", "sle-micro", "sle_hpc"}, os.ID):
-		return "SUSE files its advisories per module and support phase (\"Module for Basesystem 15 SP5\", \"15 SP5-LTSS\"), which the image's os-release does not say: " +
-			"SUSE Linux Enterprise packages are not matched"
 	case slices.Contains([]string{"deb", "apk", "rpm"}, p.Type):
 		return "dockaudit has no advisory source for " + strings.TrimSpace(os.ID+" "+os.VersionID)
 	}

@@ -36,6 +36,16 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 	if srcVer == "" {
 		srcVer = p.Version
 	}
+	// rpm vendors that file by source RPM give the source's version: the binary's
+	// own can differ (npm built from nodejs, libreadline7 7.0 from bash 4.4). The
+	// source RPM's file name has no epoch; the binary's is the package's.
+	rpmSrcVer := p.Version
+	if p.SourceVersion != "" {
+		rpmSrcVer = p.SourceVersion
+		if e, _, ok := strings.Cut(p.Version, ":"); ok && !strings.Contains(e, "-") {
+			rpmSrcVer = e + ":" + p.SourceVersion
+		}
+	}
 	switch p.Type {
 	case "deb":
 		switch os.ID {
@@ -75,12 +85,19 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 		case "rhel":
 			// Red Hat files advisories by source RPM per product stream; which streams
 			// apply depends on the image's repositories, resolved against the
-			// database (Store.target). "Red Hat" is the family they share. The version
-			// is the binary's: the source RPM's file name has no epoch.
+			// database (Store.target). "Red Hat" is the family they share.
 			if major == "" {
 				return Target{}, false
 			}
-			return Target{Ecosystems: []string{"Red Hat"}, Name: src, Version: p.Version, Scheme: version.RPM, Module: moduleStream(p.Module)}, true
+			return Target{Ecosystems: []string{"Red Hat"}, Name: src, Version: rpmSrcVer, Scheme: version.RPM, Module: moduleStream(p.Module)}, true
+		case "sles", "sled", "sle_hpc", "sles_sap", "sle-micro", "sl-micro":
+			// SUSE files advisories by source RPM per product and support phase; which
+			// of them apply depends on the database's products (Store.target). "SUSE" is
+			// the family they share.
+			if os.VersionID == "" {
+				return Target{}, false
+			}
+			return Target{Ecosystems: []string{"SUSE"}, Name: src, Version: rpmSrcVer, Scheme: version.RPM}, true
 		case "opensuse-leap", "opensuse-tumbleweed", "opensuse-leap-micro":
 			// openSUSE files advisories by source RPM under the release's marketing
 			// name: "openSUSE:Leap 15.6", "openSUSE:Leap Micro 5.5", "openSUSE:Tumbleweed".
@@ -88,7 +105,7 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if os.VersionID == "" && os.ID != "opensuse-tumbleweed" {
 				return Target{}, false
 			}
-			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: src, Version: p.Version, Scheme: version.RPM}, true
+			return Target{Ecosystems: []string{"openSUSE:" + rel}, Name: src, Version: rpmSrcVer, Scheme: version.RPM}, true
 		case "amzn":
 			// Amazon Linux files its advisories (ALAS, from the repositories'
 			// updateinfo.xml) by binary RPM, per release: "Amazon Linux:2", ":2023".
@@ -114,7 +131,7 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 			if major == "" {
 				return Target{}, false
 			}
-			return Target{Ecosystems: []string{"Azure Linux:" + major}, Name: src, Version: p.Version, Scheme: version.RPM}, true
+			return Target{Ecosystems: []string{"Azure Linux:" + major}, Name: src, Version: rpmSrcVer, Scheme: version.RPM}, true
 		}
 	case "golang":
 		if !strings.HasPrefix(p.Version, "v") {
@@ -143,12 +160,20 @@ func TargetFor(os facts.OS, p facts.Package) (Target, bool) {
 // streams from the image's repositories); note says how, when it had to assume.
 func (s *Store) target(os facts.OS, p facts.Package) (Target, bool, string, error) {
 	t, ok := TargetFor(os, p)
-	if !ok || t.Ecosystems[0] != "Red Hat" {
-		return t, ok, "", nil
+	switch {
+	case ok && t.Ecosystems[0] == "Red Hat":
+		t, note, err := s.redHatTarget(os, t)
+		return t, err == nil, note, err
+	case ok && t.Ecosystems[0] == "SUSE":
+		t, err := s.suseTarget(os, t)
+		return t, err == nil, "", err
 	}
-	t, note, err := s.redHatTarget(os, t)
-	return t, err == nil, note, err
+	return t, ok, "", nil
 }
+
+// families are the ecosystems whose packages are keyed by family: which of the
+// family's ecosystems apply is decided when matching.
+var families = []string{"Red Hat", "SUSE"}
 
 // verdict is one entry's judgement of the installed version.
 type verdict struct {
@@ -167,8 +192,14 @@ func judge(e Entry, t Target) (verdict, error) {
 		return v, nil
 	}
 	// A module stream's advisories say nothing of another stream's builds, nor of the
-	// same name outside modules (nodejs:18 is not judged by nodejs:20's fixes).
-	if a.Module != t.Module && (a.Module != "" || BaseEcosystem(a.Ecosystem) == "Red Hat") {
+	// same name outside modules (nodejs:18 is not judged by nodejs:20's fixes). Red
+	// Hat's OSV records do not name the stream: one whose versions are module builds
+	// is a module's, of a stream unknown.
+	if BaseEcosystem(a.Ecosystem) == "Red Hat" {
+		if a.Module != t.Module || (a.Module == "" && moduleBuild(a)) {
+			return v, nil
+		}
+	} else if a.Module != "" && a.Module != t.Module {
 		return v, nil
 	}
 	if (len(a.GOOS) > 0 && t.GOOS != "" && !slices.Contains(a.GOOS, t.GOOS)) || (len(a.GOARCH) > 0 && t.GOARCH != "" && !slices.Contains(a.GOARCH, t.GOARCH)) {
@@ -336,7 +367,7 @@ func (s *Store) Match(os facts.OS, p facts.Package, platform string) ([]Finding,
 	}
 	// Everything TargetFor and the matching read: images built on one base ask the
 	// same question for each of its packages.
-	key := strings.Join([]string{os.ID, os.VersionID, os.Codename, strings.Join(os.IDLike, " "), strings.Join(os.ContentSets, " "), p.Type, p.Name, p.Version,
+	key := strings.Join([]string{os.ID, os.VersionID, os.Codename, strings.Join(os.IDLike, " "), strings.Join(os.ContentSets, " "), strings.Join(os.Products, " "), p.Type, p.Name, p.Version,
 		p.SourceName, p.SourceVersion, p.PURL, p.Module, platform}, "\x00")
 	if v, ok := s.memo.matches.Load(key); ok {
 		m := v.(matchMemo)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -108,15 +109,56 @@ func (s *Store) redHatTarget(os facts.OS, t Target) (Target, string, error) {
 		}
 	}
 	var ecos []string
+	add := func(e string) {
+		if !slices.Contains(ecos, e) {
+			ecos = append(ecos, e)
+		}
+	}
 	for _, c := range sortedUnique(cpes) {
 		for _, e := range redHatLookups(c) {
-			if !slices.Contains(ecos, e) {
-				ecos = append(ecos, e)
+			add(e)
+			// From RHEL 10 the streams name the minor release: a fix filed under a
+			// later minor of the same channel is one this image lacks.
+			for _, later := range s.laterMinors(e) {
+				add(later)
 			}
 		}
 	}
+	// Red Hat files what is still unfixed (affected, will not fix, under
+	// investigation) under the major release alone, for every stream of it.
+	major, _, _ := strings.Cut(os.VersionID, ".")
+	add("Red Hat:enterprise_linux:" + major)
 	t.Ecosystems = ecos
 	return t, note, nil
+}
+
+// laterMinors are the database's ecosystems for the same channel of a later minor
+// release than eco's, when eco names one of RHEL 10 or later
+// ("Red Hat:enterprise_linux:10.0::appstream" → "…:10.1::appstream", …).
+func (s *Store) laterMinors(eco string) []string {
+	rest, ok := strings.CutPrefix(eco, "Red Hat:enterprise_linux:")
+	if !ok {
+		return nil
+	}
+	rel, channel, _ := strings.Cut(rest, ":")
+	majorS, minorS, ok := strings.Cut(rel, ".")
+	major, err1 := strconv.Atoi(majorS)
+	minor, err2 := strconv.Atoi(minorS)
+	if !ok || err1 != nil || err2 != nil || major < 10 {
+		return nil
+	}
+	var out []string
+	for _, e := range s.Meta.Ecosystems {
+		r, ok := strings.CutPrefix(e.Name, "Red Hat:enterprise_linux:"+majorS+".")
+		if !ok {
+			continue
+		}
+		m, ch, _ := strings.Cut(r, ":")
+		if n, err := strconv.Atoi(m); err == nil && n > minor && ch == channel {
+			out = append(out, e.Name)
+		}
+	}
+	return out
 }
 
 // ParseRepositoryToCPE reads Red Hat's repository-to-CPE map
@@ -225,9 +267,23 @@ type rpmComponent struct {
 }
 
 func parseRPMPURL(p string) (rpmComponent, bool) {
+	var c rpmComponent
+	var err error
 	rest, ok := strings.CutPrefix(p, "pkg:rpm/")
 	if !ok {
-		return rpmComponent{}, false
+		// Older VEX files name an rpm of a module stream with the stream in the
+		// namespace: pkg:rpmmod/redhat/nodejs:18/nodejs.
+		if rest, ok = strings.CutPrefix(p, "pkg:rpmmod/"); !ok || strings.Count(strings.SplitN(rest, "?", 2)[0], "/") != 2 {
+			return rpmComponent{}, false
+		}
+		_, modName, _ := strings.Cut(rest, "/")
+		mod, _, _ := strings.Cut(modName, "/")
+		if mod, err = url.PathUnescape(mod); err != nil || moduleStream(mod) == "" {
+			return rpmComponent{}, false
+		}
+		c.module = moduleStream(mod)
+		c.arch = "src"
+		rest = "redhat/" + rest[strings.LastIndexByte(strings.SplitN(rest, "?", 2)[0], '/')+1:]
 	}
 	rest, query, _ := strings.Cut(rest, "?")
 	_, nameVer, ok := strings.Cut(rest, "/")
@@ -235,8 +291,6 @@ func parseRPMPURL(p string) (rpmComponent, bool) {
 		return rpmComponent{}, false
 	}
 	name, ver, _ := strings.Cut(nameVer, "@")
-	var c rpmComponent
-	var err error
 	if c.name, err = url.PathUnescape(name); err != nil || c.name == "" {
 		return rpmComponent{}, false
 	}
@@ -330,6 +384,7 @@ func ParseCSAF(data []byte, add func(Record) error) (skipped int, err error) {
 	// resolve gives a product status ID's stream and rpm. Older documents nest an rpm
 	// in a module (pkg:rpmmod/redhat/NAME@STREAM:…) that is in turn a component of
 	// the stream.
+	streamOf := map[string]string{} // product status ID → its stream's product ID
 	resolve := func(id string) (eco string, c rpmComponent, ok bool) {
 		r, found := rels[id]
 		if !found {
@@ -339,17 +394,22 @@ func ParseCSAF(data []byte, add func(Record) error) (skipped int, err error) {
 		if !ok {
 			return "", c, false
 		}
-		cpe := cpes[r.product]
+		product := r.product
+		cpe := cpes[product]
 		if outer, nested := rels[r.product]; cpe == "" && nested {
-			cpe = cpes[outer.product]
+			product = outer.product
+			cpe = cpes[product]
 			if m, isMod := strings.CutPrefix(comps[outer.comp], "pkg:rpmmod/"); isMod && c.module == "" {
 				if _, nv, ok := strings.Cut(m, "/"); ok {
 					n, v, _ := strings.Cut(strings.SplitN(nv, "?", 2)[0], "@")
-					c.module = moduleStream(n + ":" + v)
+					if v, err := url.PathUnescape(v); err == nil {
+						c.module = moduleStream(n + ":" + v)
+					}
 				}
 			}
 		}
 		eco, ok = redHatEcosystem(cpe)
+		streamOf[id] = product
 		return eco, c, ok
 	}
 	// The source RPM of each build (stream, epoch:version-release, module), when one
@@ -439,6 +499,12 @@ func ParseCSAF(data []byte, add func(Record) error) (skipped int, err error) {
 				a.Note = "fixed by " + fixedBy[id]
 			}
 			addEntry(a)
+			// A fix shipped in the main stream while a minor release was current
+			// ("AppStream-9.4.0.Z.MAIN.EUS") is in that minor's extended streams too.
+			for _, x := range extendedStreams(streamOf[id], eco) {
+				a.Ecosystem = x
+				addEntry(a)
+			}
 		}
 		if !vex {
 			continue // an advisory lists what it fixes
@@ -446,8 +512,8 @@ func ParseCSAF(data []byte, add func(Record) error) (skipped int, err error) {
 		for _, st := range []string{"known_affected", "under_investigation"} {
 			for _, id := range v.ProductStatus[st] {
 				eco, c, ok := resolve(id)
-				if !ok || (c.arch != "" && c.arch != "src") {
-					skipped++
+				if !ok || c.arch != "src" {
+					skipped++ // a binary rpm (entries are by source), a container image
 					continue
 				}
 				status := "undetermined"
@@ -467,4 +533,40 @@ func ParseCSAF(data []byte, add func(Record) error) (skipped int, err error) {
 		return skipped, nil // nothing for an rpm stream (a container image, a middleware product)
 	}
 	return skipped, add(rec)
+}
+
+// moduleBuild reports an entry whose versions are module builds (a release with
+// "module+el" or "module_el"), which an entry without a stream says nothing else of.
+func moduleBuild(a Affected) bool {
+	is := func(v string) bool { return strings.Contains(v, "module+el") || strings.Contains(v, "module_el") }
+	for _, r := range a.Ranges {
+		for _, e := range r.Events {
+			if is(e.Introduced) || is(e.Fixed) || is(e.LastAffected) {
+				return true
+			}
+		}
+	}
+	return slices.ContainsFunc(a.Versions, is)
+}
+
+// mainEUS is a main-stream product ID of a minor release with extended support.
+var mainEUS = regexp.MustCompile(`^[A-Za-z0-9_]+-([0-9]+)\.([0-9]+)\.[0-9]+\.Z\.MAIN\.EUS$`)
+
+// extendedStreams are the extended-support streams (EUS, AUS, E4S, TUS) of the minor
+// release a main-stream product ID names, in eco's channel ("Red Hat:rhel_eus:9.4::appstream"
+// for "AppStream-9.4.0.Z.MAIN.EUS" under "Red Hat:enterprise_linux:9::appstream").
+func extendedStreams(productID, eco string) []string {
+	m := mainEUS.FindStringSubmatch(productID)
+	if m == nil {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(eco, "Red Hat:enterprise_linux:"+m[1])
+	if !ok || (rest != "" && !strings.HasPrefix(rest, ":")) {
+		return nil
+	}
+	var out []string
+	for _, x := range []string{"rhel_eus", "rhel_aus", "rhel_e4s", "rhel_tus"} {
+		out = append(out, "Red Hat:"+x+":"+m[1]+"."+m[2]+rest)
+	}
+	return out
 }

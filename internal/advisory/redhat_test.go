@@ -69,17 +69,21 @@ const repoMap = `{"data": {
 // data): one record per RHSA, one fixed entry per stream and source RPM.
 func TestParseCSAFSamples(t *testing.T) {
 	dir := shared(t, "osv-samples", "vunnel", "redhat-csaf")
+	// Its products are the main stream while 9.4 was current (AppStream-9.4.0.Z.MAIN.EUS):
+	// each channel's fix is 9.4's extended streams' too.
+	var python39 []Affected
+	for _, ch := range []string{"appstream", "baseos", "crb"} {
+		for _, stream := range []string{"enterprise_linux:9", "rhel_eus:9.4", "rhel_aus:9.4", "rhel_e4s:9.4", "rhel_tus:9.4"} {
+			python39 = append(python39, Affected{Ecosystem: "Red Hat:" + stream + "::" + ch, Package: "python3.9", Status: "fixed", Ranges: fixedAt("3.9.18-3.el9_4.5")})
+		}
+	}
 	for _, tc := range []struct {
 		file string
 		want Record
 	}{
 		{"rhsa-2024_6163.json", Record{ID: "RHSA-2024:6163", Aliases: []string{"CVE-2024-8088"}, Summary: "python3.9 security update", Severity: "medium",
 			CVSS: []string{"CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:N/I:N/A:H"}, Published: "2024-09-03T17:57:24+00:00", Modified: "2026-03-26T18:50:03+00:00", Source: "redhat-csaf",
-			Affected: []Affected{
-				{Ecosystem: "Red Hat:enterprise_linux:9::appstream", Package: "python3.9", Status: "fixed", Ranges: fixedAt("3.9.18-3.el9_4.5")},
-				{Ecosystem: "Red Hat:enterprise_linux:9::baseos", Package: "python3.9", Status: "fixed", Ranges: fixedAt("3.9.18-3.el9_4.5")},
-				{Ecosystem: "Red Hat:enterprise_linux:9::crb", Package: "python3.9", Status: "fixed", Ranges: fixedAt("3.9.18-3.el9_4.5")},
-			}}},
+			Affected: python39}},
 		// Two products share one CPE: one entry. Only binary rpms are listed as fixed: the
 		// source RPM is the product tree's build at that version. The epoch comes from the PURL.
 		{"rhsa-2025_23414.json", Record{ID: "RHSA-2025:23414", Aliases: []string{"CVE-2021-25220", "CVE-2025-40778"}, Summary: "bind security update", Severity: "high",
@@ -109,11 +113,15 @@ var affectedAll = []Range{{Type: "ECOSYSTEM", Events: []Event{{Introduced: "0"}}
 
 // vexDoc is a VEX file for one CVE: fixed in RHEL 9 AppStream (by RHSA-2099:0001),
 // in a module stream through an rpmmod qualifier and through the older nested module
-// product; affected with each of Red Hat's reasons; under investigation; not affected
-// (dropped); and a container image (not an rpm: skipped).
+// product (its stream percent-encoded), in the main stream while 9.4 was current (so
+// in 9.4's extended streams too); affected with each of Red Hat's reasons, an rpm of a
+// module named the older way (pkg:rpmmod/redhat/perl:5.32/perl); under investigation;
+// not affected (dropped); a container image and a binary rpm (not a source RPM:
+// skipped).
 var vexDoc = csafFile{category: "csaf_vex", id: "CVE-2099-0001", severity: "Important",
 	products: [][2]string{{"AppStream-9", "cpe:/a:redhat:enterprise_linux:9::appstream"}, {"AppStream-8", "cpe:/a:redhat:enterprise_linux:8::appstream"},
-		{"rhel-9", "cpe:/o:redhat:enterprise_linux:9"}, {"rhel-8", "cpe:/o:redhat:enterprise_linux:8"}, {"rhel-7", "cpe:/o:redhat:enterprise_linux:7"}, {"rhel-10", "cpe:/o:redhat:enterprise_linux:10.0"}},
+		{"rhel-9", "cpe:/o:redhat:enterprise_linux:9"}, {"rhel-8", "cpe:/o:redhat:enterprise_linux:8"}, {"rhel-7", "cpe:/o:redhat:enterprise_linux:7"}, {"rhel-10", "cpe:/o:redhat:enterprise_linux:10"},
+		{"AppStream-9.4.0.Z.MAIN.EUS", "cpe:/a:redhat:enterprise_linux:9::appstream"}},
 	comps: [][2]string{
 		{"demo-src", "pkg:rpm/redhat/demo@1.2-3.el9_4?arch=src"},
 		{"demo-x86", "pkg:rpm/redhat/demo@1.2-3.el9_4?arch=x86_64"},
@@ -122,7 +130,12 @@ var vexDoc = csafFile{category: "csaf_vex", id: "CVE-2099-0001", severity: "Impo
 		{"nodejs-20", "pkg:rpm/redhat/nodejs@20.11.0-1.module%2Bel8.10.0%2B200%2Befgh?arch=src&epoch=1"},
 		{"libfoo", "pkg:rpm/redhat/libfoo?arch=src"},
 		{"libbar", "pkg:rpm/redhat/libbar?arch=src"},
-		{"libbaz", "pkg:rpm/redhat/libbaz"},
+		{"libbaz", "pkg:rpm/redhat/libbaz?arch=src"},
+		{"libbin", "pkg:rpm/redhat/libbin"},
+		{"squid-mod", "pkg:rpmmod/redhat/squid@4%3A8040020210420090912%3A522a0ee4"},
+		{"squid", "pkg:rpm/redhat/squid@4.4-8.module%2Bel8.4.0%2B10614%2B2f0b3fd6?arch=src&epoch=7"},
+		{"perl-mod", "pkg:rpmmod/redhat/perl:5.32/perl"},
+		{"eus-src", "pkg:rpm/redhat/eus@2.0-1.el9_4.1?arch=src"},
 		{"libqux", "pkg:rpm/redhat/libqux?arch=src"},
 		{"ubi9", "pkg:oci/ubi9@sha256%3Aabc?arch=x86_64"},
 	},
@@ -131,12 +144,14 @@ var vexDoc = csafFile{category: "csaf_vex", id: "CVE-2099-0001", severity: "Impo
 		{"AppStream-8:nodejs-18", "nodejs-18", "AppStream-8"},
 		{"AppStream-8:nodejs:20", "nodejs-20-mod", "AppStream-8"}, {"AppStream-8:nodejs:20:nodejs-20", "nodejs-20", "AppStream-8:nodejs:20"},
 		{"rhel-9:libfoo", "libfoo", "rhel-9"}, {"rhel-7:libfoo", "libfoo", "rhel-7"}, {"rhel-8:libbar", "libbar", "rhel-8"},
-		{"rhel-9:libbaz", "libbaz", "rhel-9"}, {"rhel-10:libqux", "libqux", "rhel-10"}, {"rhel-9:ubi9", "ubi9", "rhel-9"},
+		{"rhel-9:libbaz", "libbaz", "rhel-9"}, {"rhel-10:libqux", "libqux", "rhel-10"}, {"rhel-9:ubi9", "ubi9", "rhel-9"}, {"rhel-9:libbin", "libbin", "rhel-9"},
+		{"AppStream-8:squid:4", "squid-mod", "AppStream-8"}, {"AppStream-8:squid:4:squid", "squid", "AppStream-8:squid:4"},
+		{"rhel-8:perl", "perl-mod", "rhel-8"}, {"AppStream-9.4.0.Z.MAIN.EUS:eus", "eus-src", "AppStream-9.4.0.Z.MAIN.EUS"},
 	},
 	vulns: []map[string]any{{"cve": "CVE-2099-0001", "title": "demo: a flaw",
 		"product_status": map[string]any{
-			"fixed":               []string{"AppStream-9:demo-src", "AppStream-9:demo-x86", "AppStream-8:nodejs-18", "AppStream-8:nodejs:20:nodejs-20"},
-			"known_affected":      []string{"rhel-9:libfoo", "rhel-7:libfoo", "rhel-8:libbar", "rhel-9:libbaz", "rhel-9:ubi9"},
+			"fixed":               []string{"AppStream-9:demo-src", "AppStream-9:demo-x86", "AppStream-8:nodejs-18", "AppStream-8:nodejs:20:nodejs-20", "AppStream-8:squid:4:squid", "AppStream-9.4.0.Z.MAIN.EUS:eus"},
+			"known_affected":      []string{"rhel-9:libfoo", "rhel-7:libfoo", "rhel-8:libbar", "rhel-9:libbaz", "rhel-9:ubi9", "rhel-9:libbin", "rhel-8:perl"},
 			"under_investigation": []string{"rhel-10:libqux"},
 			"known_not_affected":  []string{"rhel-8:libfoo"},
 		},
@@ -164,17 +179,24 @@ func TestParseCSAFVEX(t *testing.T) {
 			{Ecosystem: "Red Hat:enterprise_linux:9::appstream", Package: "demo", Status: "fixed", Note: "fixed by RHSA-2099:0001", Ranges: fixedAt("1.2-3.el9_4")},
 			{Ecosystem: "Red Hat:enterprise_linux:8::appstream", Package: "nodejs", Module: "nodejs:18", Status: "fixed", Ranges: fixedAt("1:18.20.0-1.module+el8.10.0+100+abcd")},
 			{Ecosystem: "Red Hat:enterprise_linux:8::appstream", Package: "nodejs", Module: "nodejs:20", Status: "fixed", Ranges: fixedAt("1:20.11.0-1.module+el8.10.0+200+efgh")},
+			{Ecosystem: "Red Hat:enterprise_linux:8::appstream", Package: "squid", Module: "squid:4", Status: "fixed", Ranges: fixedAt("7:4.4-8.module+el8.4.0+10614+2f0b3fd6")},
+			{Ecosystem: "Red Hat:enterprise_linux:9::appstream", Package: "eus", Status: "fixed", Ranges: fixedAt("2.0-1.el9_4.1")},
+			{Ecosystem: "Red Hat:rhel_eus:9.4::appstream", Package: "eus", Status: "fixed", Ranges: fixedAt("2.0-1.el9_4.1")},
+			{Ecosystem: "Red Hat:rhel_aus:9.4::appstream", Package: "eus", Status: "fixed", Ranges: fixedAt("2.0-1.el9_4.1")},
+			{Ecosystem: "Red Hat:rhel_e4s:9.4::appstream", Package: "eus", Status: "fixed", Ranges: fixedAt("2.0-1.el9_4.1")},
+			{Ecosystem: "Red Hat:rhel_tus:9.4::appstream", Package: "eus", Status: "fixed", Ranges: fixedAt("2.0-1.el9_4.1")},
 			{Ecosystem: "Red Hat:enterprise_linux:9", Package: "libfoo", Status: "wont-fix", Ranges: affectedAll},
 			{Ecosystem: "Red Hat:enterprise_linux:7", Package: "libfoo", Status: "end-of-life", Ranges: affectedAll},
 			{Ecosystem: "Red Hat:enterprise_linux:8", Package: "libbar", Status: "fix-deferred", Ranges: affectedAll},
 			{Ecosystem: "Red Hat:enterprise_linux:9", Package: "libbaz", Status: "unfixed", Ranges: affectedAll},
-			{Ecosystem: "Red Hat:enterprise_linux:10.0", Package: "libqux", Status: "undetermined", Ranges: affectedAll},
+			{Ecosystem: "Red Hat:enterprise_linux:8", Package: "perl", Module: "perl:5.32", Status: "unfixed", Ranges: affectedAll},
+			{Ecosystem: "Red Hat:enterprise_linux:10", Package: "libqux", Status: "undetermined", Ranges: affectedAll},
 		}}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("VEX record (-want +got):\n%s", d)
 	}
-	if skipped != 1 {
-		t.Errorf("skipped %d products, want 1 (the container image)", skipped)
+	if skipped != 2 {
+		t.Errorf("skipped %d products, want 2 (the container image, the binary rpm without arch)", skipped)
 	}
 	for _, bad := range []struct{ doc, want string }{
 		{`{"document": {"csaf_version": "2.0", "category": "csaf_informational_advisory", "tracking": {"id": "X"}}}`, `csaf X: category "csaf_informational_advisory" is neither a security advisory nor VEX`},
@@ -220,6 +242,11 @@ func TestRedHatMatching(t *testing.T) {
 		"d.json":                 rhsa("RHSA-2099:0013", "CVE-2099-0013", "pkg:rpm/redhat/rcpkg@2.0-1.el9?arch=src", appstream9),
 		// A fix outside modules says nothing of a module's nodejs.
 		"e.json": rhsa("RHSA-2099:0014", "CVE-2099-0014", "pkg:rpm/redhat/nodejs@20.12.0-1.el8?arch=src&epoch=1", appstream8),
+		// Red Hat's OSV records: one of a module build (no stream named), one plain.
+		"f.json": osv("RHSA-2099:0020", "Red Hat:enterprise_linux:9::appstream", "nodejs", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"1:18.20.2-1.module+el9.4.0+21731+46b5c3a5"}`, ""),
+		"g.json": osv("RHSA-2099:0021", "Red Hat:enterprise_linux:9::baseos", "openssh", "ECOSYSTEM", `{"introduced":"0"},{"fixed":"0:8.7p1-38.el9_4.1"}`, ""),
+		// RHEL 10 names the minor release in its streams.
+		"h.json": rhsa("RHSA-2099:0022", "CVE-2099-0022", "pkg:rpm/redhat/libten@1.1-1.el10_1?arch=src", [2]string{"AppStream-10.1.Z", "cpe:/a:redhat:enterprise_linux:10.1::appstream"}),
 	})
 	mainline := facts.OS{ID: "rhel", VersionID: "9.5", ContentSets: []string{"rhel-9-for-x86_64-appstream-rpms", "rhel-9-for-x86_64-baseos-rpms"}}
 	eus := facts.OS{ID: "rhel", VersionID: "9.4", ContentSets: []string{"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4", "rhel-9-for-x86_64-baseos-eus-rpms__9_DOT_4"}}
@@ -258,6 +285,34 @@ func TestRedHatMatching(t *testing.T) {
 		"CVE-2099-0001 fixed fixed=1:20.11.0-1.module+el8.10.0+200+efgh sev=high")
 	expect(t, match(t, s, rhel8, node("1:20.11.0-1.el8", "")), "CVE-2099-0014 fixed fixed=1:20.12.0-1.el8 sev=medium aliases=RHSA-2099:0014")
 
+	// An EUS image has the fixes shipped in the main stream while 9.4 was current, and
+	// what Red Hat files under the major release alone.
+	expect(t, match(t, s, eus, rpm("eus-libs", "eus", "2.0-1.el9_4")), "CVE-2099-0001 fixed fixed=2.0-1.el9_4.1 sev=high")
+	expect(t, match(t, s, eus, rpm("libfoo", "libfoo", "1.0-1.el9")), "CVE-2099-0001 wont-fix sev=high")
+	// Modules named the older ways.
+	squid := rpm("squid", "squid", "7:4.4-7.module+el8.4.0+10000+2f0b3fd6")
+	squid.Module = "squid:4:8040020210420090912:522a0ee4"
+	expect(t, match(t, s, rhel8, squid), "CVE-2099-0001 fixed fixed=7:4.4-8.module+el8.4.0+10614+2f0b3fd6 sev=high")
+	perl := rpm("perl-libs", "perl", "4:5.32.1-471.module+el8.6.0+13324+628a2397")
+	perl.Module = "perl:5.32:8060020211012133324:9fe1d287"
+	expect(t, match(t, s, rhel8, perl), "CVE-2099-0001 unfixed sev=high")
+	expect(t, match(t, s, rhel8, rpm("perl-libs", "perl", "4:5.26.3-421.el8")))
+	// Judged by the source RPM's version with the binary's epoch: npm 10.5.0 is built
+	// from nodejs 20.11.0.
+	npm := func(src string) facts.Package {
+		p := rpm("npm", "nodejs", "1:10.5.0-1."+src+".1.el8")
+		p.SourceVersion = src + "-1.el8"
+		return p
+	}
+	expect(t, match(t, s, rhel8, npm("20.11.0")), "CVE-2099-0014 fixed fixed=1:20.12.0-1.el8 sev=medium aliases=RHSA-2099:0014")
+	expect(t, match(t, s, rhel8, npm("20.12.0")))
+	// OSV: a module build's fix says nothing of the plain nodejs; a plain fix counts.
+	expect(t, match(t, s, mainline, rpm("nodejs", "nodejs", "1:16.20.2-8.el9_4")))
+	expect(t, match(t, s, mainline, rpm("openssh-clients", "openssh", "8.7p1-38.el9_4")), "RHSA-2099:0021 fixed fixed=0:8.7p1-38.el9_4.1")
+	// RHEL 10.0 without a manifest: a fix filed under 10.1 is one it lacks.
+	expect(t, match(t, s, facts.OS{ID: "rhel", VersionID: "10.0"}, rpm("libten", "libten", "1.0-1.el10")), "CVE-2099-0022 fixed fixed=1.1-1.el10_1 sev=medium aliases=RHSA-2099:0022")
+	expect(t, match(t, s, facts.OS{ID: "rhel", VersionID: "10.0"}, rpm("libqux", "libqux", "1.0-1.el10")), "CVE-2099-0001 undetermined sev=high")
+
 	// The image's view: which stream decided, and what had to be assumed.
 	image := func(os facts.OS, ps ...facts.Package) *facts.Image {
 		im := &facts.Image{Content: &facts.ImageContent{OS: os, Packages: ps}}
@@ -270,7 +325,7 @@ func TestRedHatMatching(t *testing.T) {
 	}
 	im = image(facts.OS{ID: "rhel", VersionID: "9.5"}, rpm("demo-libs", "demo", "1.2-2.el9"))
 	noManifest := "the image has no content manifest (/root/buildinfo/content_manifests): matched against RHEL 9 BaseOS and AppStream"
-	if d := cmp.Diff([]facts.Coverage{{Ecosystem: "Red Hat:enterprise_linux:9::appstream", Packages: 1, Sources: []string{"redhat-csaf"}, Note: noManifest}}, im.VulnDB.Coverage); d != "" {
+	if d := cmp.Diff([]facts.Coverage{{Ecosystem: "Red Hat:enterprise_linux:9::appstream", Packages: 1, Sources: []string{"osv:Red Hat", "redhat-csaf"}, Note: noManifest}}, im.VulnDB.Coverage); d != "" {
 		t.Errorf("coverage without a manifest (-want +got):\n%s", d)
 	}
 	if len(im.Vulns) != 1 || im.Vulns[0].Note != "fixed by RHSA-2099:0001; "+noManifest {
@@ -347,7 +402,7 @@ func TestUpdateRedHatRepoMap(t *testing.T) {
 	}
 	defer s.Close()
 	tg, _, note, err := s.target(facts.OS{ID: "rhel", VersionID: "9.4", ContentSets: []string{"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4"}}, facts.Package{Name: "bash", Version: "5.1-1.el9", Type: "rpm"})
-	if d := cmp.Diff([]string{"Red Hat:rhel_eus:9.4::appstream", "Red Hat:rhel_eus:9.4"}, tg.Ecosystems); d != "" || note != "" || err != nil {
+	if d := cmp.Diff([]string{"Red Hat:rhel_eus:9.4::appstream", "Red Hat:rhel_eus:9.4", "Red Hat:enterprise_linux:9"}, tg.Ecosystems); d != "" || note != "" || err != nil {
 		t.Errorf("ecosystems (-want +got):\n%s\nnote %q, %v", d, note, err)
 	}
 }

@@ -958,4 +958,7 @@ type OS struct {
 	// ContentSets are the Red Hat repositories the image's packages came from, as
 	// its /root/buildinfo/content_manifests/*.json say.
 	ContentSets []string `json:"contentSets,omitempty"`
+	// Products are the SUSE products installed, as their release packages name them
+	// ("sles-release", "sles-ltss-release", "sle-module-basesystem-release").
+	Products []string `json:"products,omitempty"`
 }

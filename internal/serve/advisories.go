@@ -91,6 +91,22 @@ func (s *Server) syncLocked(ctx context.Context, force bool) error {
 	return nil
 }
 
+// rekeyStale queues a whole re-match when images are keyed by an older format (stored
+// by an earlier version): it keys them again, so later updates find them.
+func (s *Server) rekeyStale(ctx context.Context) error {
+	n, err := s.store.StaleKeys(ctx, advisory.KeysFormat)
+	if err != nil || n == 0 {
+		return err
+	}
+	st, err := s.store.Advisories(ctx)
+	if err != nil || st == nil {
+		return err // without a database they are keyed again by the first one's re-match
+	}
+	s.log.Info("images keyed by an older format: a whole re-match is queued to key them again", "images", n)
+	_, err = s.store.Enqueue(ctx, jobRematch, fmt.Sprintf("rematch:keys-%d", advisory.KeysFormat), rematchPayload{All: true})
+	return err
+}
+
 // bootstrapDB publishes a database found in the data directory when none is published
 // yet (one put there with dockaudit db import --db DATA/db before the first start).
 func (s *Server) bootstrapDB(ctx context.Context) error {
@@ -461,6 +477,17 @@ func (s *Server) rejudged(digest string, stored *store.Stored, db *advisory.Stor
 		return store.Judged{}, nil, false, err
 	}
 	judged := store.Judged{Digest: digest, Covered: j.covered, DBBuilt: j.built, Vulns: j.vulns}
+	rekey := stored.KeysFormat < advisory.KeysFormat
+	if rekey && im.Content != nil {
+		// Keyed by an older format: a later update to what it is now looked up under
+		// would not find it.
+		if judged.Keys, err = packageKeys(im.Content.OS, im.Content.Packages); err != nil {
+			return store.Judged{}, nil, false, err
+		}
+	}
+	if rekey {
+		judged.KeysFormat = advisory.KeysFormat
+	}
 	ei := &EventImage{Registry: summary.Registry, Repository: summary.Repository, Tags: summary.Tags, Digest: digest, Platform: summary.Platform}
 	var events []store.Event
 	if summary.DBBuilt == nil {
@@ -476,7 +503,7 @@ func (s *Server) rejudged(digest string, stored *store.Stored, db *advisory.Stor
 	if !j.covered && summary.Covered {
 		events = append(events, s.event("image.uncovered:"+digest+":"+j.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j.uncovered, Database: j.db}))
 	}
-	if len(events) == 0 && !changedRows(before, j.vulns) && j.covered == summary.Covered {
+	if len(events) == 0 && !changedRows(before, j.vulns) && j.covered == summary.Covered && !rekey {
 		// Nothing the listing shows changed (MarkMatched records the new database).
 		return judged, nil, false, nil
 	}

@@ -87,7 +87,7 @@ func (s *Server) keep(ctx context.Context, im facts.Image, p ScanPayload, j *sto
 	}
 	rec := store.Image{Digest: p.Digest, Registry: p.Host, Repository: p.Repository, Platform: p.Platform,
 		Facts: zenc.EncodeAll(raw, nil), OS: j2.os, Checks: j2.checks, Covered: j2.covered, DBBuilt: j2.built,
-		Keys: j2.keys, Vulns: j2.vulns}
+		Keys: j2.keys, KeysFormat: advisory.KeysFormat, Vulns: j2.vulns}
 	ei := &EventImage{Registry: p.Host, Repository: p.Repository, Digest: p.Digest, Platform: p.Platform}
 	if p.Tag != "" {
 		ei.Tags = []string{p.Tag}

@@ -105,6 +105,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.bootstrapDB(ctx); err != nil {
 		return err
 	}
+	if err := s.rekeyStale(ctx); err != nil {
+		return err
+	}
 	if err := s.schedule(ctx); err != nil {
 		return err
 	}

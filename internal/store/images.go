@@ -54,6 +54,7 @@ type Image struct {
 	Covered    bool
 	DBBuilt    *time.Time
 	Keys       []PackageKey
+	KeysFormat int // the format Keys are in (images.keys_format)
 	Vulns      []VulnRow
 }
 
@@ -80,11 +81,11 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 		if osJSON == nil {
 			osJSON = json.RawMessage(`{}`)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, os, checks, covered, db_built, scanned_at, matched_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now())
+		_, err := tx.Exec(ctx, `INSERT INTO images (digest, registry, repository, platform, facts, os, checks, covered, db_built, scanned_at, matched_at, keys_format)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), now(), $10)
 			ON CONFLICT (digest) DO UPDATE SET facts = $5, os = $6, checks = $7, covered = $8, db_built = $9,
-				scanned_at = now(), matched_at = now()`,
-			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, osJSON, im.Checks, im.Covered, im.DBBuilt)
+				scanned_at = now(), matched_at = now(), keys_format = $10`,
+			im.Digest, im.Registry, im.Repository, im.Platform, im.Facts, osJSON, im.Checks, im.Covered, im.DBBuilt, im.KeysFormat)
 		if err != nil {
 			return err
 		}
@@ -98,28 +99,38 @@ func (s *Store) SaveImage(ctx context.Context, im Image, refs []ImageRef, events
 		if _, err := tx.Exec(ctx, "DELETE FROM image_packages WHERE digest = $1", im.Digest); err != nil {
 			return err
 		}
-		if len(im.Keys) > 0 {
-			rows := make([][]any, 0, len(im.Keys))
-			seen := map[[2]string]bool{}
-			for _, k := range im.Keys {
-				if id := [2]string{k.Ecosystem, k.Name}; !seen[id] {
-					seen[id] = true
-					pkgs := k.Pkgs
-					if pkgs == nil {
-						pkgs = json.RawMessage(`[]`)
-					}
-					rows = append(rows, []any{im.Digest, k.Ecosystem, k.Name, string(pkgs)})
-				}
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"image_packages"}, []string{"digest", "ecosystem", "name", "pkgs"}, pgx.CopyFromRows(rows)); err != nil {
-				return err
-			}
+		if err := copyKeys(ctx, tx, keyRows(nil, im.Digest, im.Keys)); err != nil {
+			return err
 		}
 		if err := saveVulns(ctx, tx, im.Digest, im.Vulns); err != nil {
 			return err
 		}
 		return addEvents(ctx, tx, events)
 	})
+}
+
+// keyRows adds an image's package keys, each once, as image_packages rows.
+func keyRows(rows [][]any, digest string, keys []PackageKey) [][]any {
+	seen := map[[2]string]bool{}
+	for _, k := range keys {
+		if id := [2]string{k.Ecosystem, k.Name}; !seen[id] {
+			seen[id] = true
+			pkgs := k.Pkgs
+			if pkgs == nil {
+				pkgs = json.RawMessage(`[]`)
+			}
+			rows = append(rows, []any{digest, k.Ecosystem, k.Name, string(pkgs)})
+		}
+	}
+	return rows
+}
+
+func copyKeys(ctx context.Context, tx pgx.Tx, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"image_packages"}, []string{"digest", "ecosystem", "name", "pkgs"}, pgx.CopyFromRows(rows))
+	return err
 }
 
 func saveVulns(ctx context.Context, tx pgx.Tx, digest string, vulns []VulnRow) error {
@@ -167,6 +178,10 @@ type Judged struct {
 	Covered bool
 	DBBuilt *time.Time
 	Vulns   []VulnRow
+	// Keys, when KeysFormat is set, replace the image's package keys (an image keyed
+	// by an older format).
+	Keys       []PackageKey
+	KeysFormat int
 }
 
 // Rematch replaces the judgements of many images, with the events the changes cause,
@@ -199,8 +214,36 @@ func (s *Store) Rematch(ctx context.Context, js []Judged, events []Event) error 
 		if err := copyVulns(ctx, tx, rows); err != nil {
 			return err
 		}
+		var rekeyed []string
+		var formats []int32
+		var keys [][]any
+		for _, j := range js {
+			if j.KeysFormat != 0 {
+				rekeyed, formats = append(rekeyed, j.Digest), append(formats, int32(j.KeysFormat))
+				keys = keyRows(keys, j.Digest, j.Keys)
+			}
+		}
+		if len(rekeyed) > 0 {
+			if _, err := tx.Exec(ctx, "DELETE FROM image_packages WHERE digest = ANY($1)", rekeyed); err != nil {
+				return err
+			}
+			if err := copyKeys(ctx, tx, keys); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE images i SET keys_format = u.f FROM unnest($1::text[], $2::int[]) AS u(digest, f) WHERE i.digest = u.digest`,
+				rekeyed, formats); err != nil {
+				return err
+			}
+		}
 		return addEvents(ctx, tx, events)
 	})
+}
+
+// StaleKeys counts the images keyed by a format older than current.
+func (s *Store) StaleKeys(ctx context.Context, current int) (int, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, "SELECT count(*) FROM images WHERE keys_format < $1", current).Scan(&n)
+	return n, err
 }
 
 // addEvents writes events and their deliveries in two statements whatever their
@@ -258,10 +301,12 @@ var ErrNotFound = errors.New("not found")
 // Stored is what a re-match reads of an image: its facts as read, its vulnerabilities
 // as last judged, and what its events name.
 type Stored struct {
-	Facts   []byte
-	Checks  json.RawMessage // counts by status of every rule but VULN
-	Vulns   []VulnRow
-	Summary ImageSummary
+	// KeysFormat is the format the image's package keys are in.
+	KeysFormat int
+	Facts      []byte
+	Checks     json.RawMessage // counts by status of every rule but VULN
+	Vulns      []VulnRow
+	Summary    ImageSummary
 }
 
 // ImageFacts returns an image's stored facts, vulnerabilities and listing entry, in
@@ -280,7 +325,7 @@ func (s *Store) ImageFacts(ctx context.Context, digest string) (*Stored, error) 
 // ImagesFacts is ImageFacts for many images in one query; an image no longer stored is
 // absent from the map.
 func (s *Store) ImagesFacts(ctx context.Context, digests []string) (map[string]*Stored, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT i.digest, i.facts, i.checks, i.registry, i.repository, i.platform, i.covered, i.db_built,
+	rows, err := s.Pool.Query(ctx, `SELECT i.digest, i.facts, i.checks, i.registry, i.repository, i.platform, i.covered, i.db_built, i.keys_format,
 			coalesce((SELECT array_agg(DISTINCT r.tag ORDER BY r.tag) FROM image_refs r WHERE r.digest = i.digest AND r.tag <> ''), '{}'),
 			coalesce((SELECT json_agg(json_build_object('id', v.vuln_id, 'aliases', v.aliases, 'package', v.package, 'installed', v.installed,
 				'fixed', v.fixed, 'status', v.status, 'severity', v.severity, 'path', v.path)) FROM image_vulns v WHERE v.digest = i.digest), '[]')
@@ -294,7 +339,7 @@ func (s *Store) ImagesFacts(ctx context.Context, digests []string) (map[string]*
 		st := &Stored{}
 		var vulns []byte
 		im := &st.Summary
-		if err := rows.Scan(&im.Digest, &st.Facts, &st.Checks, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt, &im.Tags, &vulns); err != nil {
+		if err := rows.Scan(&im.Digest, &st.Facts, &st.Checks, &im.Registry, &im.Repository, &im.Platform, &im.Covered, &im.DBBuilt, &st.KeysFormat, &im.Tags, &vulns); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(vulns, &st.Vulns); err != nil {
