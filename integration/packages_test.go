@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -329,5 +330,133 @@ func TestImageRedHatCSAF(t *testing.T) {
 		if f.Vuln != nil && f.Vuln.Ecosystem != "Red Hat:enterprise_linux:9::appstream" {
 			t.Errorf("%s decided by %s, want the AppStream stream", f.Vuln.ID, f.Vuln.Ecosystem)
 		}
+	}
+}
+
+// TestImageOldGoBinaries: Go binaries built before Go 1.18 (esbuild's own releases on
+// npm, Go 1.16 and 1.17, amd64 and 386: scripts/setup fetches them) in an image on the
+// real daemon. dockaudit image lists exactly the modules and Go version `go version -m`
+// reads from each, and matches them against the real Go vulnerability database
+// samples: golang.org/x/sys and the standard library of each are affected by
+// GO-2022-0493.
+func TestImageOldGoBinaries(t *testing.T) {
+	need(t)
+	vulndb := filepath.Join("..", "..", "shared", "data", "vuln", "go-vulndb", "osv")
+	if _, err := os.Stat(vulndb); err != nil {
+		testenv.Optional(t, "the Go vulnerability samples beside the project: %v", err)
+	}
+	bins := map[string]string{"esbuild-0.8.57": "esbuild-linux-64-0.8.57", "esbuild-0.13.15": "esbuild-linux-64-0.13.15", "esbuild-386": "esbuild-linux-32-0.13.15"}
+	dir := t.TempDir()
+	df := "FROM scratch\n"
+	want := map[string][]string{}
+	for name, pkg := range bins {
+		src := filepath.Join(cacheDir(), "oldgo", pkg, "package", "bin", "esbuild")
+		if _, err := os.Stat(src); err != nil {
+			testenv.Missing(t, "%s (scripts/setup fetches it): %v", src, err)
+		}
+		copyFile(t, src, filepath.Join(dir, name))
+		os.Chmod(filepath.Join(dir, name), 0o755)
+		df += "COPY " + name + " /usr/bin/" + name + "\n"
+		// The Go toolchain's own reading of the binary is the expected list.
+		out, err := exec.Command("go", "version", "-m", src).Output()
+		if err != nil {
+			t.Fatalf("go version -m %s: %v", src, err)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 2 && strings.HasSuffix(f[0], ":"):
+				v := strings.TrimPrefix(f[1], "go")
+				if strings.Count(v, ".") == 1 {
+					v += ".0"
+				}
+				want[name] = append(want[name], "stdlib v"+v)
+			case len(f) >= 3 && (f[0] == "mod" || f[0] == "dep"):
+				want[name] = append(want[name], f[1]+" "+f[2])
+			}
+		}
+		sort.Strings(want[name])
+	}
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644)
+	tag := "dockaudit-it-oldgo:1"
+	dockerBuild(t, dir, tag)
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, vulndb), "--fail-on", "none", tag)
+	got := map[string][]string{}
+	for _, p := range rep.Images[0].Packages {
+		if p.Type == "golang" {
+			got[strings.TrimPrefix(p.Path, "/usr/bin/")] = append(got[strings.TrimPrefix(p.Path, "/usr/bin/")], p.Name+" "+p.Version)
+		}
+	}
+	for k := range got {
+		sort.Strings(got[k])
+	}
+	if d := cmp.Diff(want, got); d != "" || len(rep.Images[0].Notes) != 0 {
+		t.Errorf("modules (-go version -m +dockaudit):\n%s\nnotes %q", d, rep.Images[0].Notes)
+	}
+	var vs []string
+	for _, f := range rep.Findings {
+		if f.Vuln != nil && (f.Vuln.ID == "GO-2022-0493" || slices.Contains(f.Vuln.Aliases, "GO-2022-0493")) {
+			vs = append(vs, f.Location.Path+" "+f.Vuln.Package+" "+f.Vuln.Installed+" fixed "+f.Vuln.Fixed)
+		}
+	}
+	sort.Strings(vs)
+	wantV := []string{
+		"/usr/bin/esbuild-0.13.15 golang.org/x/sys v0.0.0-20210908233432-aa78b53d3365 fixed 0.0.0-20220412211240-33da011f77ad",
+		"/usr/bin/esbuild-0.13.15 stdlib v1.17.2 fixed 1.17.10",
+		"/usr/bin/esbuild-0.8.57 golang.org/x/sys v0.0.0-20200501145240-bc7a7d42d5c3 fixed 0.0.0-20220412211240-33da011f77ad",
+		"/usr/bin/esbuild-0.8.57 stdlib v1.16.0 fixed 1.17.10",
+		"/usr/bin/esbuild-386 golang.org/x/sys v0.0.0-20210908233432-aa78b53d3365 fixed 0.0.0-20220412211240-33da011f77ad",
+		"/usr/bin/esbuild-386 stdlib v1.17.2 fixed 1.17.10",
+	}
+	if d := cmp.Diff(wantV, vs); d != "" {
+		t.Errorf("GO-2022-0493 (-want +got):\n%s", d)
+	}
+}
+
+// TestImageSUSE: a SLES 15 SP3 image on the real daemon with a real SLE BCI rpm
+// database (go-rpmdb's NDB fixture, with sles-release), matched after db import of
+// SUSE advisories in OSV's form: by source RPM (libreadline7 is built from bash),
+// against SP3's products only, and a fix only in LTSS said to need LTSS.
+func TestImageSUSE(t *testing.T) {
+	need(t)
+	dir := busyboxContext(t, "COPY os-release /etc/os-release\nCOPY db /usr/lib/sysimage/rpm/Packages.db\n")
+	copyFile(t, filepath.Join("..", "internal", "inventory", "rpmdb", "testdata", "go-rpmdb", "sle15-bci", "Packages.db"), filepath.Join(dir, "db"))
+	os.WriteFile(filepath.Join(dir, "os-release"), []byte("NAME=\"SLES\"\nVERSION=\"15-SP3\"\nVERSION_ID=\"15.3\"\nID=\"sles\"\nCPE_NAME=\"cpe:/o:suse:sles:15:sp3\"\n"), 0o644)
+	tag := "dockaudit-it-sles:15.3"
+	dockerBuild(t, dir, tag)
+	adv := t.TempDir()
+	rec := func(id, cve string, entries ...[3]string) string {
+		var aff []string
+		for _, e := range entries {
+			aff = append(aff, `{"package":{"ecosystem":"`+e[0]+`","name":"`+e[1]+`","purl":"pkg:rpm/suse/`+e[1]+`"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"`+e[2]+`"}]}]}`)
+		}
+		return `{"id":"` + id + `","modified":"2099-01-01T00:00:00Z","upstream":["` + cve + `"],"affected":[` + strings.Join(aff, ",") + `]}`
+	}
+	os.WriteFile(filepath.Join(adv, "1.json"), []byte(rec("SUSE-SU-2099:0001-1", "CVE-2099-0001",
+		[3]string{"SUSE:Linux Enterprise Module for Basesystem 15 SP3", "bash", "4.4-19.6.2"},
+		[3]string{"SUSE:Linux Enterprise Module for Basesystem 15 SP4", "bash", "4.4-150400.27.3.1"})), 0o644)
+	os.WriteFile(filepath.Join(adv, "2.json"), []byte(rec("SUSE-SU-2099:0002-1", "CVE-2099-0002", [3]string{"SUSE:Linux Enterprise Server 15 SP3-LTSS", "coreutils", "8.32-3.2.2"})), 0o644)
+	os.WriteFile(filepath.Join(adv, "3.json"), []byte(rec("SUSE-SU-2099:0003-1", "CVE-2099-0003", [3]string{"SUSE:Linux Enterprise Module for Basesystem 15 SP4", "glibc", "2.31-150300.9.9.1"})), 0o644)
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Vuln != nil {
+			got = append(got, f.Vuln.Package+" "+f.Vuln.Installed+" "+f.Vuln.ID+" fixed "+f.Vuln.Fixed+" "+f.Vuln.Note)
+		}
+		if f.Rule == "VULN" && f.Status.String() == "skip" {
+			t.Errorf("VULN skipped: %s", f.Message)
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"bash 4.4-19.6.1 CVE-2099-0001 fixed 4.4-19.6.2 ",
+		"coreutils 8.32-3.2.1 CVE-2099-0002 fixed 8.32-3.2.2 fixed only in SUSE's LTSS channel (Linux Enterprise Server 15 SP3-LTSS), which this image does not have (no sles-ltss-release)",
+		"libreadline7 7.0-19.6.1 CVE-2099-0001 fixed 4.4-19.6.2 ",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", d)
+	}
+	if p := rep.Images[0].OS.Products; !slices.Equal(p, []string{"sles-release"}) {
+		t.Errorf("products %q", p)
 	}
 }

@@ -32,7 +32,7 @@ const (
 // DefaultEcosystems are the OSV ecosystems the inventory finds packages of. Wolfi and
 // Chainguard are not among them: their advisories' licence (CC BY-NC-ND, with a
 // carve-out only for Chainguard's partners) does not let a scanner use them.
-var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "Red Hat", "openSUSE", "Photon OS", "Azure Linux",
+var DefaultEcosystems = []string{"Debian", "Ubuntu", "Alpine", "AlmaLinux", "Rocky Linux", "Red Hat", "SUSE", "openSUSE", "Photon OS", "Azure Linux",
 	"Go", "PyPI", "npm", "Maven", "crates.io", "RubyGems", "Packagist", "NuGet"}
 
 // UpdateOptions say where dockaudit db update downloads from.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path"
 	"regexp"
 	"sort"
@@ -168,6 +169,33 @@ func IsAppLockfile(p string) bool {
 		return path.Base(path.Dir(path.Dir(p))) != "gems"
 	}
 	return false
+}
+
+// CargoAuditablePackages reads the crate list cargo-auditable embeds in a Rust binary
+// (its .dep-v0 section, decompressed: {"packages": [{"name", "version", "source",
+// "kind", "dependencies", "root"}]}): the crates from crates.io or another registry
+// that are built into the binary. Build-time crates (kind "build": build scripts and
+// procedural macros) are not in it and are left out, as are local and git crates.
+func CargoAuditablePackages(b []byte, p string, layer int) ([]facts.Package, error) {
+	var doc struct {
+		Packages []struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+			Source  string `json:"source"`
+			Kind    string `json:"kind"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("cargo-auditable crate list: %w", err)
+	}
+	var out []facts.Package
+	for _, c := range doc.Packages {
+		if c.Name == "" || c.Version == "" || c.Kind == "build" || (c.Source != "crates.io" && c.Source != "registry") {
+			continue
+		}
+		out = append(out, facts.Package{Name: c.Name, Version: c.Version, Type: "cargo", Path: p, Layer: layer, PURL: PURL("cargo", "", c.Name, c.Version, nil)})
+	}
+	return out, nil
 }
 
 // CargoLockPackages reads a Cargo.lock's [[package]] tables: the crates that came from a

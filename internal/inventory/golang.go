@@ -34,6 +34,7 @@ func GoPackages(info GoInfo, p string, layer int) []facts.Package {
 	if v := strings.TrimPrefix(info.GoVersion, "go"); v != "" {
 		// "go1.21.3 X:nocoverageredesign" carries experiments after a space.
 		v, _, _ = strings.Cut(v, " ")
+		v = goSemver(v)
 		out = append(out, facts.Package{Name: "stdlib", Version: "v" + v, Type: "golang", Path: p, Layer: layer, Platform: info.Platform,
 			PURL: PURL("golang", "", "stdlib", "v"+v, nil)})
 	}
@@ -42,6 +43,23 @@ func GoPackages(info GoInfo, p string, layer int) []facts.Package {
 		add(d)
 	}
 	return out
+}
+
+// goSemver writes a Go release as semantic versioning does, as the Go vulnerability
+// database compares them: "1.16" (a .0 release before Go 1.21) is 1.16.0, "1.21rc2"
+// 1.21.0-rc.2, "1.17beta1" 1.17.0-beta.1.
+func goSemver(v string) string {
+	pre := ""
+	for _, tag := range []string{"rc", "beta"} {
+		if i := strings.Index(v, tag); i > 0 {
+			v, pre = v[:i], "-"+tag+"."+v[i+len(tag):]
+			break
+		}
+	}
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return v + pre
 }
 
 // splitGoPath splits a module path at its last slash into PURL namespace and name.

@@ -255,3 +255,11 @@ func TestJavaNested(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+func TestGoSemver(t *testing.T) {
+	for in, want := range map[string]string{"1.21.3": "1.21.3", "1.16": "1.16.0", "1.21rc2": "1.21.0-rc.2", "1.17beta1": "1.17.0-beta.1", "1.22.0": "1.22.0"} {
+		if got := goSemver(in); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 // RecordFormat is the version of a layer record. Bump it whenever want, the walk or
 // the record change what reading a layer gives: records of another format are read
 // again, never replayed.
-const RecordFormat = 3 // 2: rpm BerkeleyDB and NDB databases, Python eggs, Java identity, gems, Composer, NuGet; 3: Red Hat content manifests
+const RecordFormat = 4 // 2: rpm BerkeleyDB and NDB databases, Python eggs, Java identity, gems, Composer, NuGet; 3: Red Hat content manifests; 4: Go 1.13–1.17 and cargo-auditable binaries
 
 // LayerCache keeps layer records by diff ID (dockaudit serve keeps them in
 // PostgreSQL). Get returns nil, nil for a layer it does not hold. A cache that fails
@@ -79,6 +79,7 @@ type recNode struct {
 	Truncated   bool
 	GoBuildInfo *GoBuildInfo
 	Derived     []facts.Package
+	Note        string `json:",omitempty"`
 }
 
 func (r *record) anomaly(v *View, layer int, p, reason string) {
@@ -132,12 +133,12 @@ func (r *record) secrets(v *View, found []facts.Secret) {
 
 func toRec(n *Node) *recNode {
 	return &recNode{Type: n.Type, Mode: n.Mode, UID: n.UID, GID: n.GID, Size: n.Size, Link: n.Link,
-		Data: n.Data, HasData: n.Data != nil, Truncated: n.Truncated, GoBuildInfo: n.GoBuildInfo, Derived: n.Derived}
+		Data: n.Data, HasData: n.Data != nil, Truncated: n.Truncated, GoBuildInfo: n.GoBuildInfo, Derived: n.Derived, Note: n.Note}
 }
 
 func (rn *recNode) node(p string, layer int) *Node {
 	n := &Node{Path: p, Type: rn.Type, Mode: rn.Mode, UID: rn.UID, GID: rn.GID, Size: rn.Size, Layer: layer,
-		Link: rn.Link, Data: rn.Data, Truncated: rn.Truncated, GoBuildInfo: rn.GoBuildInfo}
+		Link: rn.Link, Data: rn.Data, Truncated: rn.Truncated, GoBuildInfo: rn.GoBuildInfo, Note: rn.Note}
 	if rn.HasData && n.Data == nil {
 		n.Data = []byte{}
 	}

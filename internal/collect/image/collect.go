@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -51,12 +52,27 @@ var exactRead = map[string]bool{
 }
 
 // contentManifests is where Red Hat's images list the repositories (content sets)
-// their packages were installed from.
-const contentManifests = "/root/buildinfo/content_manifests/"
+// their packages were installed from; since 2025 also in contentSetsFile.
+const (
+	contentManifests = "/root/buildinfo/content_manifests/"
+	contentSetsFile  = "/usr/share/buildinfo/content-sets.json"
+)
 
-// maxContentManifest bounds one manifest: they list content sets and a few image
-// facts, a few kilobytes.
-const maxContentManifest = 4 << 20
+func isContentManifest(p string) bool {
+	return p == contentSetsFile || (strings.HasPrefix(p, contentManifests) && strings.HasSuffix(p, ".json"))
+}
+
+// maxContentManifest bounds one manifest (they list content sets and a few image
+// facts, a few kilobytes); maxManifests and maxContentSets bound what an image's
+// manifests may name in all.
+const (
+	maxContentManifest = 1 << 20
+	maxManifests       = 32
+	maxContentSets     = 128
+)
+
+// contentSetName is what a repository ID looks like.
+var contentSetName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$`)
 
 var sudoPaths = []string{"/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/usr/local/bin/sudo"}
 
@@ -81,7 +97,7 @@ func want(e Entry) Action {
 		return Read | History
 	case exactRead[p], strings.HasPrefix(p, dpkgStatusD):
 		return Read
-	case strings.HasPrefix(p, contentManifests) && strings.HasSuffix(p, ".json") && e.Regular():
+	case isContentManifest(p) && e.Regular() && e.Size <= maxContentManifest:
 		return Read
 	case strings.HasSuffix(p, "/dpkg/status") || strings.HasSuffix(p, "/apk/db/installed") || isRPMDatabase(p):
 		// A package database elsewhere, which a symlinked /var/lib/dpkg or
@@ -228,6 +244,7 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 	c.OS = detectOS(v)
 	c.OS.ContentSets = contentSets(v, c)
 	inventoryPackages(v, c)
+	c.OS.Products = suseProducts(c)
 	for _, n := range v.Nodes(nil) {
 		switch {
 		case n.IsRegular() && n.Mode&0o6000 != 0:
@@ -329,12 +346,18 @@ func detectOS(v *View) facts.OS {
 }
 
 // contentSets reads the content sets of an image's Red Hat content manifests; a
-// manifest that does not decode is a note.
+// manifest that does not decode is a note, and so are manifests or sets beyond the
+// bounds.
 func contentSets(v *View, c *facts.ImageContent) []string {
+	seen := map[string]bool{}
 	var sets []string
-	for _, n := range v.Nodes(func(n *Node) bool {
-		return n.IsRegular() && strings.HasPrefix(n.Path, contentManifests) && strings.HasSuffix(n.Path, ".json")
-	}) {
+	over := false
+	files := v.Nodes(func(n *Node) bool { return n.IsRegular() && isContentManifest(n.Path) })
+	if len(files) > maxManifests {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d Red Hat content manifests: only the first %d are read", len(files), maxManifests))
+		files = files[:maxManifests]
+	}
+	for _, n := range files {
 		b, err := v.ReadFile(n.Path)
 		var m struct {
 			ContentSets []string `json:"content_sets"`
@@ -350,13 +373,41 @@ func contentSets(v *View, c *facts.ImageContent) []string {
 			continue
 		}
 		for _, s := range m.ContentSets {
-			if s != "" && len(s) < 256 && !slices.Contains(sets, s) {
+			switch {
+			case seen[s]:
+			case !contentSetName.MatchString(s):
+				c.Notes = append(c.Notes, fmt.Sprintf("%s: %q is not a repository ID: not used", n.Path, textsafe.FirstLine(s, 80)))
+				seen[s] = true
+			case len(sets) == maxContentSets:
+				if !over {
+					c.Notes = append(c.Notes, fmt.Sprintf("%s: more than %d content sets: the rest are not used", n.Path, maxContentSets))
+				}
+				over, seen[s] = true, true
+			default:
+				seen[s] = true
 				sets = append(sets, s)
 			}
 		}
 	}
 	slices.Sort(sets)
 	return sets
+}
+
+// suseProducts lists the SUSE products a SUSE Linux Enterprise image has installed:
+// their release packages (sles-release, sles-ltss-release, sle-module-…-release).
+func suseProducts(c *facts.ImageContent) []string {
+	if !strings.HasPrefix(c.OS.ID, "sle") && c.OS.ID != "sl-micro" {
+		return nil
+	}
+	var out []string
+	for _, p := range c.Packages {
+		n := strings.ToLower(p.Name)
+		if p.Type == "rpm" && strings.HasSuffix(n, "-release") && (strings.HasPrefix(n, "sle") || strings.HasPrefix(n, "sl-micro")) && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // inventoryPackages reads every package source in the final filesystem. The layer of a
@@ -427,7 +478,12 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 			unread(db + " is not a regular file (" + nodeKind(n) + "): its packages are not inventoried")
 		}
 	}
-	for _, n := range v.Nodes(func(n *Node) bool { return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated }) {
+	for _, n := range v.Nodes(func(n *Node) bool {
+		return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated || n.Note != ""
+	}) {
+		if n.Note != "" {
+			c.Notes = append(c.Notes, n.Path+": "+n.Note)
+		}
 		switch {
 		case n.GoBuildInfo != nil && n.GoBuildInfo.OldFormat:
 			c.Notes = append(c.Notes, n.Path+" was built with Go before 1.18; its modules are not inventoried")

@@ -3,7 +3,6 @@ package image
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"io"
 	"runtime/debug"
 	"strings"
@@ -22,6 +21,9 @@ type GoBuildInfo struct {
 	// OldFormat is set for binaries built before Go 1.18, whose build information is
 	// reached through pointers and is not read.
 	OldFormat bool `json:"oldFormat,omitempty"`
+	// oldHeader is an old-format blob's header: its pointers to the version and
+	// module strings (not kept in records).
+	oldHeader []byte
 }
 
 // GoModule is one module of a Go binary.
@@ -39,44 +41,12 @@ var (
 
 const buildInfoHeader = 32
 
-// scanGoBuildInfo reads an executable once, looking for the Go build information blob
-// (since Go 1.18 the version and module strings follow the 32-byte header inline). It
-// returns nil for files that are not ELF or carry no build information. Memory stays
-// bounded: the file is read in chunks and only the blob is kept.
+// scanGoBuildInfo reads an executable once and returns its Go build information (nil
+// for files that are not ELF or carry none). Memory stays bounded: the file is read in
+// chunks and only the blob is kept.
 func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
-	head := make([]byte, 4)
-	if _, err := io.ReadFull(r, head); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, nil // shorter than any executable
-		}
-		return nil, err
-	}
-	if !bytes.Equal(head, elfMagic) {
-		_, err := io.Copy(io.Discard, r)
-		return nil, err
-	}
-	sb := scanBufs.Get().(*scanBuf)
-	defer func() {
-		if cap(sb.window) <= 2*scanChunk {
-			scanBufs.Put(sb) // a window grown around a large candidate blob is not kept
-		}
-	}()
-	window := sb.window[:0] // unsearched bytes, or a candidate blob waiting for more
-	var found *GoBuildInfo
-	for {
-		n, err := r.Read(sb.buf)
-		if found == nil && n > 0 {
-			window = append(window, sb.buf[:n]...)
-			found, window = searchBuildInfo(window, err == io.EOF)
-		}
-		sb.window = window
-		if err == io.EOF {
-			return found, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	f, err := scanExecutable(r)
+	return f.Go, err
 }
 
 const scanChunk = 256 << 10
@@ -123,7 +93,7 @@ func parseBuildInfo(b []byte, max int64) (info *GoBuildInfo, complete bool) {
 		return nil, true
 	}
 	if flags&2 == 0 {
-		return &GoBuildInfo{OldFormat: true}, true
+		return &GoBuildInfo{OldFormat: true, oldHeader: append([]byte{}, b[:buildInfoHeader]...)}, true
 	}
 	vers, rest, st := varString(b[buildInfoHeader:], max)
 	if st != strOK {

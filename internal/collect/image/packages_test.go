@@ -156,9 +156,10 @@ func TestRubyPHPDotnetPackages(t *testing.T) {
 	}
 }
 
-// TestRedHatContentManifests: a UBI-style image's content manifests give its content
-// sets (every manifest, sorted, once); one that does not decode is a note; an rpm
-// built in a module keeps its modularity label.
+// TestRedHatContentManifests: a UBI-style image's content manifests (and the newer
+// /usr/share/buildinfo/content-sets.json) give its content sets (every manifest,
+// sorted, once); one that does not decode is a note, and so is a name that is no
+// repository ID; an rpm built in a module keeps its modularity label.
 func TestRedHatContentManifests(t *testing.T) {
 	im, err := Collect(context.Background(), &Source{Kind: "dir", Layers: []Layer{layer(layerBytes(t,
 		dir("etc/"), file("etc/os-release", "ID=rhel\nVERSION_ID=9.4\n"),
@@ -168,15 +169,18 @@ func TestRedHatContentManifests(t *testing.T) {
 		file("root/buildinfo/content_manifests/app-1.0-1.json", `{"content_sets": ["ubi-9-for-x86_64-appstream-rpms", "rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4"]}`),
 		file("root/buildinfo/content_manifests/broken.json", `{"content_sets": "not a list"}`),
 		file("root/buildinfo/content_manifests/README.txt", "not a manifest"),
+		dir("usr/share/buildinfo/"),
+		file("usr/share/buildinfo/content-sets.json", `{"content_sets": ["rhel-9-for-x86_64-baseos-rpms", "../../etc/passwd"]}`),
 	))}}, CollectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4", "ubi-9-for-x86_64-appstream-rpms", "ubi-9-for-x86_64-baseos-rpms"}
+	want := []string{"rhel-9-for-x86_64-appstream-eus-rpms__9_DOT_4", "rhel-9-for-x86_64-baseos-rpms", "ubi-9-for-x86_64-appstream-rpms", "ubi-9-for-x86_64-baseos-rpms"}
 	if d := cmp.Diff(want, im.Content.OS.ContentSets); d != "" {
 		t.Errorf("content sets (-want +got):\n%s", d)
 	}
-	notes := []string{"/root/buildinfo/content_manifests/broken.json: json: cannot unmarshal string into Go struct field .content_sets of type []string: its content sets are not used"}
+	notes := []string{"/root/buildinfo/content_manifests/broken.json: json: cannot unmarshal string into Go struct field .content_sets of type []string: its content sets are not used",
+		`/usr/share/buildinfo/content-sets.json: "../../etc/passwd" is not a repository ID: not used`}
 	if d := cmp.Diff(notes, im.Content.Notes); d != "" {
 		t.Errorf("notes (-want +got):\n%s", d)
 	}

@@ -28,8 +28,11 @@ type Node struct {
 	Truncated bool // Data stops at MaxFileRead
 	// GoBuildInfo is set for an ELF executable carrying Go build information.
 	GoBuildInfo *GoBuildInfo
-	// Derived is what Options.Derive made of the content.
+	// Derived is what Options.Derive made of the content, or the crates of a Rust
+	// binary built with cargo-auditable.
 	Derived []facts.Package
+	// Note says what of an executable could not be read.
+	Note string
 }
 
 // IsDir, IsSymlink and IsRegular classify the node.

@@ -16,7 +16,9 @@ import (
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/inventory"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Limits bound what an image may make the reader do. Images are untrusted input: a
@@ -426,11 +428,20 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 			return nil, err
 		}
 		if n == 4 && bytes.Equal(head[:], elfMagic) {
-			info, err := scanGoBuildInfo(io.MultiReader(bytes.NewReader(head[:]), r))
+			f, err := scanExecutable(io.MultiReader(bytes.NewReader(head[:]), r))
 			if err != nil {
 				return nil, err
 			}
-			node.GoBuildInfo = info
+			node.GoBuildInfo, node.Note = f.Go, f.Note
+			if f.DepV0 != nil {
+				node.Derived, err = inventory.CargoAuditablePackages(f.DepV0, node.Path, layer)
+				if err != nil {
+					node.Note = "its .dep-v0 section (cargo-auditable's crate list) does not decode: " + textsafe.FirstLine(err.Error(), 200)
+				}
+				if node.Derived == nil {
+					node.Derived = []facts.Package{} // read, and no crate from a registry
+				}
+			}
 			return nil, nil
 		}
 		if act&Scan != 0 && opts.OnContent != nil { // a script

@@ -1,0 +1,243 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// elfFile lays out a little-endian ELF64 executable as linkers do: the headers, a
+// Go build ID note, read-only data, the data segment (one PT_LOAD maps it all from
+// vaddr base), then unloaded sections and the section header table.
+type elfFile struct {
+	b        []byte
+	loadEnd  int
+	sections []elfSection
+}
+
+type elfSection struct {
+	name string
+	off  int
+	data []byte
+}
+
+const elfBase = 0x400000
+
+func newELF(goNote bool) *elfFile {
+	f := &elfFile{b: make([]byte, 0x200)}
+	copy(f.b, "\x7fELF\x02\x01\x01")
+	le := binary.LittleEndian
+	le.PutUint16(f.b[0x10:], 2)  // ET_EXEC
+	le.PutUint16(f.b[0x12:], 62) // x86-64
+	le.PutUint64(f.b[0x20:], 64) // phoff
+	le.PutUint16(f.b[0x36:], 56)
+	le.PutUint16(f.b[0x38:], 2)
+	if goNote {
+		copy(f.b[0x100:], "\x04\x00\x00\x00\x04\x00\x00\x00\x04\x00\x00\x00Go\x00\x00abcd")
+	}
+	return f
+}
+
+// at writes data at a file offset, growing the file.
+func (f *elfFile) at(off int, data []byte) {
+	if len(f.b) < off+len(data) {
+		f.b = append(f.b, make([]byte, off+len(data)-len(f.b))...)
+	}
+	copy(f.b[off:], data)
+}
+
+// finish writes the program headers (PT_LOAD over [0, loadEnd), PT_NOTE) and, after
+// loadEnd, the unloaded sections, .shstrtab and the section table.
+func (f *elfFile) finish(loadEnd int) []byte {
+	le := binary.LittleEndian
+	if len(f.b) < loadEnd {
+		f.at(loadEnd-1, []byte{0})
+	}
+	ph := f.b[64:]
+	le.PutUint32(ph[0:], 1) // PT_LOAD
+	le.PutUint64(ph[8:], 0)
+	le.PutUint64(ph[16:], elfBase)
+	le.PutUint64(ph[32:], uint64(loadEnd))
+	le.PutUint32(ph[56:], 4) // PT_NOTE
+	le.PutUint64(ph[56+8:], 0x100)
+	le.PutUint64(ph[56+16:], elfBase+0x100)
+	le.PutUint64(ph[56+32:], 20)
+	if f.sections == nil {
+		return f.b[:max(len(f.b), loadEnd)]
+	}
+	names := []byte{0}
+	type sh struct{ name, off, size int }
+	hdrs := []sh{{}}
+	off := len(f.b)
+	for _, s := range f.sections {
+		at := s.off
+		if at == 0 {
+			at = off
+		}
+		f.at(at, s.data)
+		hdrs = append(hdrs, sh{len(names), at, len(s.data)})
+		names = append(append(names, s.name...), 0)
+		off = max(off, at+len(s.data))
+	}
+	hdrs = append(hdrs, sh{len(names), off, 0})
+	names = append(append(names, ".shstrtab"...), 0)
+	hdrs[len(hdrs)-1].size = len(names)
+	f.at(off, names)
+	shoff := off + len(names)
+	table := make([]byte, 64*len(hdrs))
+	for i, h := range hdrs {
+		le.PutUint32(table[64*i:], uint32(h.name))
+		le.PutUint64(table[64*i+24:], uint64(h.off))
+		le.PutUint64(table[64*i+32:], uint64(h.size))
+	}
+	f.at(shoff, table)
+	le.PutUint64(f.b[0x28:], uint64(shoff))
+	le.PutUint16(f.b[0x3a:], 64)
+	le.PutUint16(f.b[0x3c:], uint16(len(hdrs)))
+	le.PutUint16(f.b[0x3e:], uint16(len(hdrs)-1))
+	return f.b
+}
+
+// oldGoBinary is a Go 1.13–1.17 binary: "go1.16.15" and the modinfo blob in read-only
+// data at the given offsets, the build information header at infoAt pointing at the
+// runtime's two string headers just after it.
+func oldGoBinary(verAt, modAt, infoAt int) []byte {
+	f := newELF(true)
+	le := binary.LittleEndian
+	mod := append(append(append([]byte{}, modinfoStart...), "path\texample.com/app\nmod\texample.com/app\t(devel)\t\ndep\tgolang.org/x/text\tv0.3.5\th1:abc=\n"...), modinfoEnd...)
+	f.at(verAt, []byte("go1.16.15"))
+	f.at(modAt, mod)
+	hdr := make([]byte, 32+32)
+	copy(hdr, buildInfoMagic)
+	hdr[14], hdr[15] = 8, 0
+	le.PutUint64(hdr[16:], uint64(elfBase+infoAt+32))
+	le.PutUint64(hdr[24:], uint64(elfBase+infoAt+48))
+	le.PutUint64(hdr[32:], uint64(elfBase+verAt)) // runtime.buildVersion
+	le.PutUint64(hdr[40:], 9)
+	le.PutUint64(hdr[48:], uint64(elfBase+modAt)) // runtime.modinfo
+	le.PutUint64(hdr[56:], uint64(len(mod)))
+	f.at(infoAt, hdr)
+	return f.finish(infoAt + 0x1000)
+}
+
+// TestOldGoBuildInfo: a Go 1.13–1.17 binary's version and modules, through the
+// pointers, wherever the chunks of the stream cut (the version string across two).
+func TestOldGoBuildInfo(t *testing.T) {
+	want := &GoBuildInfo{GoVersion: "go1.16.15", Path: "example.com/app", Main: GoModule{Path: "example.com/app", Version: "(devel)"},
+		Deps: []GoModule{{Path: "golang.org/x/text", Version: "v0.3.5", Sum: "h1:abc="}}, GOOS: "linux", GOARCH: "amd64"}
+	for name, b := range map[string][]byte{
+		"one chunk":                  oldGoBinary(0x1000, 0x2000, 0x8000),
+		"strings and header apart":   oldGoBinary(0x1000, 0x2000, 0x50000),
+		"version across two chunks":  oldGoBinary(scanChunk-4, 0x2000, 0x50000),
+		"modinfo across two chunks":  oldGoBinary(0x1000, scanChunk-40, 0x50000),
+		"header across two chunks":   oldGoBinary(0x1000, 0x2000, 2*scanChunk-40),
+		"decoy version before it":    decoy(oldGoBinary(0x1000, 0x2000, 0x50000)),
+		"header three chunks beyond": oldGoBinary(0x1000, 0x2000, 3*scanChunk+100),
+	} {
+		got, err := scanGoBuildInfo(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if d := cmp.Diff(want, got, cmp.AllowUnexported(GoBuildInfo{})); d != "" {
+			t.Errorf("%s (-want +got):\n%s", name, d)
+		}
+	}
+	// Pointers that lead nowhere leave it an old binary not read (a note), never a
+	// guess: no Go build ID note, or a header pointing outside the segments.
+	b := oldGoBinary(0x1000, 0x2000, 0x8000)
+	copy(b[0x100:], make([]byte, 20))
+	if got, _ := scanGoBuildInfo(bytes.NewReader(b)); got == nil || !got.OldFormat || got.GoVersion != "" {
+		t.Errorf("without the Go note: %+v", got)
+	}
+	b = oldGoBinary(0x1000, 0x2000, 0x8000)
+	binary.LittleEndian.PutUint64(b[0x8000+16:], 0x10)
+	if got, _ := scanGoBuildInfo(bytes.NewReader(b)); got == nil || !got.OldFormat || got.GoVersion != "" {
+		t.Errorf("a pointer outside the segments: %+v", got)
+	}
+}
+
+// decoy puts another "go1." string before the real one: only the one the pointer
+// names is taken.
+func decoy(b []byte) []byte {
+	copy(b[0x800:], "go1.99.0 is a decoy")
+	return b
+}
+
+// rustBinary is an executable built with cargo-auditable: its crate list, compressed,
+// in the unloaded .dep-v0 section after the loaded segments.
+func rustBinary(list string, corrupt bool) []byte {
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write([]byte(list))
+	w.Close()
+	data := z.Bytes()
+	if corrupt {
+		data = data[:len(data)/2]
+	}
+	f := newELF(false)
+	f.at(0x1000, []byte("rust code"))
+	f.loadEnd = 0x60000
+	if len(f.b) < f.loadEnd {
+		f.at(f.loadEnd-1, []byte{0})
+	}
+	f.sections = []elfSection{{name: ".comment", data: []byte("rustc version 1.80.0\x00")}, {name: ".dep-v0", data: data}}
+	return f.finish(f.loadEnd)
+}
+
+const crateList = `{"packages":[{"name":"app","version":"0.1.0","source":"local","kind":"runtime","root":true,"dependencies":[1,2,3]},
+{"name":"smallvec","version":"1.6.0","source":"crates.io","kind":"runtime"},
+{"name":"cc","version":"1.0.83","source":"crates.io","kind":"build"},
+{"name":"private","version":"2.0.0","source":"registry","kind":"runtime"},
+{"name":"forked","version":"0.3.0","source":"git","kind":"runtime"}]}`
+
+func TestCargoAuditable(t *testing.T) {
+	f, err := scanExecutable(bytes.NewReader(rustBinary(crateList, false)))
+	if err != nil || f.Go != nil || f.Note != "" || string(f.DepV0) != crateList {
+		t.Fatalf("%q %+v %q %v", f.DepV0, f.Go, f.Note, err)
+	}
+	// Through the walker: the crates from a registry that are built in.
+	pkgs, notes, _ := collectLayers(t, Limits{}, dir("usr/"), dir("usr/bin/"), executable("usr/bin/app", string(rustBinary(crateList, false))))
+	want := []string{"private 2.0.0 /usr/bin/app pkg:cargo/private@2.0.0", "smallvec 1.6.0 /usr/bin/app pkg:cargo/smallvec@1.6.0"}
+	if d := cmp.Diff(want, pkgs); d != "" || len(notes) != 0 {
+		t.Errorf("packages (-want +got):\n%s\nnotes %q", d, notes)
+	}
+	_, notes, _ = collectLayers(t, Limits{}, dir("usr/"), dir("usr/bin/"), executable("usr/bin/app", string(rustBinary(crateList, true))))
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], "/usr/bin/app: its .dep-v0 section (cargo-auditable's crate list) does not decompress: ") {
+		t.Errorf("corrupt: %q", notes)
+	}
+	_, notes, _ = collectLayers(t, Limits{}, dir("usr/"), dir("usr/bin/"), executable("usr/bin/app", string(rustBinary(`{"packages": 7}`, false))))
+	if len(notes) != 1 || !strings.HasPrefix(notes[0], "/usr/bin/app: its .dep-v0 section (cargo-auditable's crate list) does not decode: cargo-auditable crate list: json: ") {
+		t.Errorf("not a list: %q", notes)
+	}
+	// Unloaded sections beyond the bound (debug information) with .dep-v0 among them:
+	// said, not silent.
+	big := newELF(false)
+	big.at(0x1000, []byte("code"))
+	big.sections = []elfSection{{name: ".dep-v0", off: 0x2000, data: []byte("x")}, {name: ".debug_info", data: make([]byte, maxELFTail)}}
+	f, _ = scanExecutable(bytes.NewReader(big.finish(0x2000)))
+	if f.Note != "its .dep-v0 section (cargo-auditable's crate list) is not among the first 16 MiB of unloaded sections: its crates are not inventoried" {
+		t.Errorf("beyond the bound: %q", f.Note)
+	}
+	// A plain executable: nothing, quietly.
+	if f, _ := scanExecutable(bytes.NewReader(newELF(false).finish(0x3000))); f.Go != nil || f.DepV0 != nil || f.Note != "" {
+		t.Errorf("plain: %+v", f)
+	}
+}
+
+func FuzzScanExecutable(f *testing.F) {
+	f.Add(oldGoBinary(0x1000, 0x2000, 0x8000))
+	f.Add(rustBinary(crateList, false))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		scanExecutable(bytes.NewReader(b))
+	})
+}
+
+// executable is an executable file entry.
+func executable(name, body string) tarEntry {
+	return tarEntry{name: name, body: body, typ: tar.TypeReg, mode: 0o755}
+}
