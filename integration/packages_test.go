@@ -460,3 +460,69 @@ func TestImageSUSE(t *testing.T) {
 		t.Errorf("products %q", p)
 	}
 }
+
+// TestImageCargoAuditable: a Rust program built with the real cargo-auditable
+// (Debian trixie's, scripts/setup builds it once) in an image on the real daemon.
+// dockaudit image lists the registry crates of the program's own Cargo.lock, read
+// from its .dep-v0 section, and matches them against a crates.io advisory.
+func TestImageCargoAuditable(t *testing.T) {
+	need(t)
+	built := filepath.Join(cacheDir(), "rust-auditable")
+	if _, err := os.Stat(filepath.Join(built, "app")); err != nil {
+		testenv.Missing(t, "the cargo-auditable program (scripts/setup builds it): %v", err)
+	}
+	dir := busyboxContext(t, "COPY app /usr/local/bin/app\n")
+	copyFile(t, filepath.Join(built, "app"), filepath.Join(dir, "app"))
+	os.Chmod(filepath.Join(dir, "app"), 0o755)
+	tag := "dockaudit-it-rust:1"
+	dockerBuild(t, dir, tag)
+	// The expected crates are cargo's own: the registry packages of its Cargo.lock.
+	lock, err := os.ReadFile(filepath.Join(built, "Cargo.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, block := range strings.Split(string(lock), "[[package]]")[1:] {
+		var name, ver string
+		registry := false
+		for _, line := range strings.Split(block, "\n") {
+			k, v, _ := strings.Cut(line, " = ")
+			v = strings.Trim(v, `"`)
+			switch k {
+			case "name":
+				name = v
+			case "version":
+				ver = v
+			case "source":
+				registry = strings.HasPrefix(v, "registry+")
+			}
+		}
+		if registry {
+			want = append(want, name+" "+ver)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatalf("no registry crate in %s", lock)
+	}
+	adv := t.TempDir()
+	os.WriteFile(filepath.Join(adv, "RUSTSEC-2099-0001.json"), []byte(`{"id":"RUSTSEC-2099-0001","modified":"2099-01-01T00:00:00Z","aliases":["CVE-2099-1234"],
+		"affected":[{"package":{"ecosystem":"crates.io","name":"smallvec"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"fixed":"99.0.0"}]}]}]}`), 0o644)
+	rep := jsonReport(t, nil, "image", "--db-dir", importDB(t, adv), "--fail-on", "none", tag)
+	var got []string
+	for _, p := range rep.Images[0].Packages {
+		if p.Type == "cargo" {
+			if p.Path != "/usr/local/bin/app" || p.PURL != "pkg:cargo/"+p.Name+"@"+p.Version {
+				t.Errorf("crate %s from %s, %s", p.Name, p.Path, p.PURL)
+			}
+			got = append(got, p.Name+" "+p.Version)
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if d := cmp.Diff(want, got); d != "" || len(rep.Images[0].Notes) != 0 {
+		t.Errorf("crates (-Cargo.lock +dockaudit):\n%s\nnotes %q", d, rep.Images[0].Notes)
+	}
+	if v := vulns(rep); !slices.Contains(v, "smallvec CVE-2099-1234 fixed 99.0.0") {
+		t.Errorf("vulnerabilities %q", v)
+	}
+}
