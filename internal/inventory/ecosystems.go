@@ -57,19 +57,21 @@ func GemPackage(b []byte, p string, layer int) (facts.Package, bool) {
 	return pk, true
 }
 
-// GemfileLockPackages reads the gems of a Gemfile.lock's GEM section ("    rack
-// (2.2.8)", a platform after a "-" in the version: "nokogiri (1.15.4-x86_64-linux)").
-// Only the specs lines (four spaces) are gems; their dependencies (six) are not.
+// GemfileLockPackages reads the gems of a Gemfile.lock's GEM and GIT sections ("    rack
+// (2.2.8)", a platform after a "-" in the version: "nokogiri (1.15.4-x86_64-linux)"):
+// a gem from a git repository is the gem of that name and version too, as RubyGems
+// advisories name it; PATH gems are the application's own code. Only the specs lines
+// (four spaces) are gems; their dependencies (six) are not.
 func GemfileLockPackages(b []byte, p string, layer int) []facts.Package {
 	var out []facts.Package
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
 	inGem, inSpecs := false, false
 	for sc.Scan() {
-		line := sc.Text()
+		line := strings.TrimSuffix(sc.Text(), "\r")
 		switch {
 		case line != "" && line[0] != ' ':
-			inGem, inSpecs = line == "GEM", false
+			inGem, inSpecs = line == "GEM" || line == "GIT", false
 			continue
 		case inGem && strings.TrimSpace(line) == "specs:":
 			inSpecs = true
@@ -102,9 +104,9 @@ func GemfileLockPackages(b []byte, p string, layer int) []facts.Package {
 // Composer 2 ({"packages": […]}) writes it.
 func ComposerPackages(b []byte, p string, layer int) []facts.Package {
 	type pkg struct {
-		Name    string   `json:"name"`
-		Version string   `json:"version"`
-		License []string `json:"license"`
+		Name    string          `json:"name"`
+		Version string          `json:"version"`
+		License json.RawMessage `json:"license"` // a list, or (hand-edited) one string
 	}
 	var v2 struct {
 		Packages []pkg `json:"packages"`
@@ -126,8 +128,15 @@ func ComposerPackages(b []byte, p string, layer int) []facts.Package {
 		}
 		pk := facts.Package{Name: c.Name, Version: c.Version, Type: "composer", Path: p, Layer: layer,
 			PURL: PURL("composer", vendor, name, c.Version, nil)}
-		if len(c.License) > 0 {
-			pk.Licenses = c.License
+		var lic []string
+		if json.Unmarshal(c.License, &lic) != nil {
+			var one string
+			if json.Unmarshal(c.License, &one) == nil && one != "" {
+				lic = []string{one}
+			}
+		}
+		if len(lic) > 0 {
+			pk.Licenses = lic
 		}
 		out = append(out, pk)
 	}
@@ -135,8 +144,10 @@ func ComposerPackages(b []byte, p string, layer int) []facts.Package {
 }
 
 // DotnetPackages reads a .NET application's NAME.deps.json: the "libraries" of type
-// "package" are NuGet packages ("Newtonsoft.Json/13.0.1"); projects and the runtime
-// pack are not.
+// "package" are NuGet packages ("Newtonsoft.Json/13.0.1"), and those of type
+// "runtimepack" the runtime a self-contained application carries
+// ("Microsoft.NETCore.App.Runtime.linux-x64/8.0.1"), under the names NuGet advisories
+// give the .NET runtime; the application's own projects are not packages.
 func DotnetPackages(b []byte, p string, layer int) []facts.Package {
 	var deps struct {
 		Libraries map[string]struct {
@@ -149,9 +160,10 @@ func DotnetPackages(b []byte, p string, layer int) []facts.Package {
 	var out []facts.Package
 	for key, lib := range deps.Libraries {
 		name, version, ok := strings.Cut(key, "/")
-		if !ok || lib.Type != "package" || name == "" || version == "" {
+		if !ok || (lib.Type != "package" && lib.Type != "runtimepack") || name == "" || version == "" {
 			continue
 		}
+		name = strings.TrimPrefix(name, "runtimepack.") // the SDK writes the runtime pack's key so
 		out = append(out, facts.Package{Name: name, Version: version, Type: "nuget", Path: p, Layer: layer, PURL: PURL("nuget", "", name, version, nil)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

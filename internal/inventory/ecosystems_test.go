@@ -52,9 +52,14 @@ func TestGems(t *testing.T) {
 	if IsGemspec("/app/rack.gemspec") || IsGemspec("/app/specifications/x.rb") {
 		t.Error("a gemspec outside specifications/ is a project's, not an installed gem")
 	}
-	lock := "GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.15.4-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.1)\n    rails (7.1.0.rc1)\n    wasmer (1.0.0-wasm32-wasi)\n" +
+	// A gem from git is that gem (Syft's and Trivy's fixtures list it too); a PATH gem
+	// is the application's own code.
+	lock := "GIT\n  remote: https://github.com/rails/turbolinks.git\n  revision: c7f5a8e\n  specs:\n    turbolinks (3.0.0)\n      coffee-rails\n\n" +
+		"PATH\n  remote: gems/local\n  specs:\n    local-gem (0.1.0)\n\n" +
+		"GEM\n  remote: https://rubygems.org/\n  specs:\n    nokogiri (1.15.4-x86_64-linux)\n      racc (~> 1.4)\n    racc (1.7.1)\n    rails (7.1.0.rc1)\n    wasmer (1.0.0-wasm32-wasi)\n" +
 		"\nPLATFORMS\n  x86_64-linux\n\nDEPENDENCIES\n  nokogiri\n\nBUNDLED WITH\n   2.4.19\n"
 	want := []string{
+		"gem turbolinks 3.0.0 pkg:gem/turbolinks@3.0.0 ",
 		"gem nokogiri 1.15.4 pkg:gem/nokogiri@1.15.4?platform=x86_64-linux ",
 		"gem racc 1.7.1 pkg:gem/racc@1.7.1 ",
 		"gem rails 7.1.0.rc1 pkg:gem/rails@7.1.0.rc1 ",
@@ -83,6 +88,11 @@ func TestComposer(t *testing.T) {
 	if ComposerPackages([]byte(`{"packages":`), "p", 0) != nil {
 		t.Error("broken JSON")
 	}
+	// A licence written as one string (by hand) costs the package its licence at most.
+	one := `{"packages":[{"name":"a/b","version":"1.0.0","license":"MIT"},{"name":"c/d","version":"2.0.0","license":{"x":1}}]}`
+	if d := cmp.Diff([]string{"composer a/b 1.0.0 pkg:composer/a/b@1.0.0 MIT", "composer c/d 2.0.0 pkg:composer/c/d@2.0.0 "}, listed(ComposerPackages([]byte(one), "p", 0))); d != "" {
+		t.Errorf("licence as a string (-want +got):\n%s", d)
+	}
 }
 
 func TestDotnet(t *testing.T) {
@@ -90,8 +100,11 @@ func TestDotnet(t *testing.T) {
 		"app/1.0.0":{"type":"project","serviceable":false},
 		"Newtonsoft.Json/13.0.1":{"type":"package","serviceable":true,"sha512":"sha512-x"},
 		"System.Text.Json/8.0.0":{"type":"package"},
-		"Microsoft.NETCore.App.Runtime.linux-x64/8.0.0":{"type":"runtimepack"}}}`
+		"runtimepack.Microsoft.NETCore.App.Runtime.linux-x64/8.0.0":{"type":"runtimepack"}}}`
+	// The runtime pack of a self-contained application is the .NET runtime, as NuGet
+	// advisories name it.
 	want := []string{
+		"nuget Microsoft.NETCore.App.Runtime.linux-x64 8.0.0 pkg:nuget/Microsoft.NETCore.App.Runtime.linux-x64@8.0.0 ",
 		"nuget Newtonsoft.Json 13.0.1 pkg:nuget/Newtonsoft.Json@13.0.1 ",
 		"nuget System.Text.Json 8.0.0 pkg:nuget/System.Text.Json@8.0.0 ",
 	}

@@ -96,6 +96,10 @@ func TestLanguagePackages(t *testing.T) {
 	if !ok || py.PURL != "pkg:pypi/requests-oauthlib@1.3.1" || py.Name != "Requests_OAuthlib" || py.Licenses[0] != "ISC" {
 		t.Errorf("python: %+v", py)
 	}
+	// The interpreter's own egg-info (Syft's Python-2.7.egg-info fixture) is no PyPI package.
+	if p, ok := PythonPackage([]byte("Metadata-Version: 1.0\nName: Python\nVersion: 2.7.13\n"), "/usr/lib/python2.7/lib-dynload/Python-2.7.egg-info", 0); ok {
+		t.Errorf("the interpreter listed: %+v", p)
+	}
 	npm, ok := NpmPackage([]byte(`{"name":"@babel/core","version":"7.23.2","license":"MIT"}`), "/app/node_modules/@babel/core/package.json", 3)
 	if !ok || npm.PURL != "pkg:npm/%40babel/core@7.23.2" {
 		t.Errorf("npm: %+v", npm)
@@ -227,7 +231,7 @@ func FuzzLanguage(f *testing.F) {
 	})
 }
 
-// TestJavaNested: a Spring Boot fat JAR's libraries are read one level down.
+// TestJavaNested: nested archives are read two levels down (an EAR's WAR's libraries).
 func TestJavaNested(t *testing.T) {
 	jar := func(files map[string][]byte) []byte {
 		var buf bytes.Buffer
@@ -240,19 +244,34 @@ func TestJavaNested(t *testing.T) {
 		return buf.Bytes()
 	}
 	log4j := jar(map[string][]byte{"META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties": []byte("groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n")})
-	inner := jar(map[string][]byte{"BOOT-INF/lib/deeper.jar": log4j}) // two levels down: not read
-	fat := jar(map[string][]byte{
+	commons := jar(map[string][]byte{"META-INF/maven/commons-text/commons-text/pom.properties": []byte("groupId=org.apache.commons\nartifactId=commons-text\nversion=1.9\n")})
+	// An EAR's WAR's libraries (two levels down) are read; a third level is not.
+	war := jar(map[string][]byte{"WEB-INF/lib/log4j-core-2.14.1.jar": log4j, "WEB-INF/lib/too-deep.jar": jar(map[string][]byte{"lib/commons-text-1.9.jar": commons})})
+	ear := jar(map[string][]byte{
 		"META-INF/maven/com.example/app/pom.properties": []byte("groupId=com.example\nartifactId=app\nversion=1.0.0\n"),
-		"BOOT-INF/lib/log4j-core-2.14.1.jar":            log4j,
-		"BOOT-INF/lib/wrapper.jar":                      inner,
+		"web.war": war,
 	})
 	var got []string
-	for _, p := range JavaPackages(fat, "/app/app.jar", 2) {
+	for _, p := range JavaPackages(ear, "/app/app.ear", 2) {
 		got = append(got, p.PURL+" "+p.Path)
 	}
-	want := []string{"pkg:maven/com.example/app@1.0.0 /app/app.jar", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 /app/app.jar!/BOOT-INF/lib/log4j-core-2.14.1.jar"}
+	want := []string{"pkg:maven/com.example/app@1.0.0 /app/app.ear", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1 /app/app.ear!/web.war!/WEB-INF/lib/log4j-core-2.14.1.jar"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+	// A manifest's wrapped lines are one value; a Jenkins plugin's manifest names it.
+	wrapped := jar(map[string][]byte{"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\r\nBundle-SymbolicName: org.springframework.spring-core-with-a-very-long-symb\r\n olic-name\r\nImplementation-Version: 5.3.1\r\n\r\nName: x\r\nImplementation-Version: 9\r\n")})
+	plugin := jar(map[string][]byte{"META-INF/MANIFEST.MF": []byte("Manifest-Version: 1.0\nGroup-Id: org.jenkins-ci.plugins\nShort-Name: gradle\nPlugin-Version: 2.11\nImplementation-Title: gradle\n")})
+	for _, tc := range []struct {
+		b       []byte
+		p, want string
+	}{
+		{wrapped, "/app/spring-core-with-a-very-long-symbolic-name-5.3.1.jar", "pkg:maven/org.springframework/spring-core-with-a-very-long-symbolic-name@5.3.1"},
+		{plugin, "/var/jenkins_home/plugins/gradle.hpi", "pkg:maven/org.jenkins-ci.plugins/gradle@2.11"},
+	} {
+		if ps := JavaPackages(tc.b, tc.p, 0); len(ps) != 1 || ps[0].PURL != tc.want {
+			t.Errorf("%s: %+v, want %s", tc.p, ps, tc.want)
+		}
 	}
 }
 

@@ -53,6 +53,11 @@ func PythonPackage(b []byte, p string, layer int) (facts.Package, bool) {
 	if name == "" || version == "" {
 		return facts.Package{}, false
 	}
+	if name == "Python" && strings.Contains(p, "/lib-dynload/") {
+		// The interpreter describes itself there (Python-2.7.egg-info): it is the
+		// OS package's, not a PyPI package.
+		return facts.Package{}, false
+	}
 	pk := facts.Package{Name: name, Version: version, Type: "pypi", Path: p, Layer: layer,
 		PURL: PURL("pypi", "", strings.ToLower(pypiNormal.ReplaceAllString(name, "-")), version, nil)}
 	if license != "" && license != "UNKNOWN" {
@@ -138,12 +143,16 @@ const (
 //     Implementation-Title, which is a display name ("Jackson-core");
 //   - without a manifest, the file name alone, when it carries a version.
 //
-// Archives nested one level deep (Spring Boot's BOOT-INF/lib, a WAR's WEB-INF/lib, an
-// EAR's modules) are read too, their packages located at "OUTER!/INNER".
+// Archives nested in it (Spring Boot's BOOT-INF/lib, a WAR's WEB-INF/lib, an EAR's
+// modules and their WEB-INF/lib) are read too, two levels deep, their packages located
+// at "OUTER!/INNER!/INNERMOST".
 func JavaPackages(b []byte, p string, layer int) []facts.Package {
 	budget, meta := int64(maxNestedTotal), int64(maxMetadataTotal)
 	return javaPackages(b, p, layer, 0, &budget, &meta)
 }
+
+// maxJavaDepth is how deep nested archives are read: an EAR's WAR's libraries.
+const maxJavaDepth = 2
 
 // maxPom bounds one embedded pom.xml; maxMetadataTotal all the pom.xml and
 // pom.properties bytes read from one archive and those nested in it (an archive of
@@ -175,7 +184,7 @@ func javaPackages(b []byte, p string, layer, depth int, budget, meta *int64) []f
 	}
 	for _, f := range zr.File {
 		switch {
-		case depth == 0 && IsJavaArchive(f.Name) && f.UncompressedSize64 <= maxNestedJar && int64(f.UncompressedSize64) <= *budget:
+		case depth < maxJavaDepth && IsJavaArchive(f.Name) && f.UncompressedSize64 <= maxNestedJar && int64(f.UncompressedSize64) <= *budget:
 			inner, err := readZipMember(f, maxNestedJar)
 			*budget -= int64(len(inner))
 			if err == nil {
@@ -192,7 +201,7 @@ func javaPackages(b []byte, p string, layer, depth int, budget, meta *int64) []f
 		case path.Base(f.Name) == "pom.xml" && strings.HasPrefix(f.Name, "META-INF/maven/"):
 			poms = append(poms, f)
 		case f.Name == "META-INF/MANIFEST.MF":
-			manifest = properties(readZipText(f))
+			manifest = manifestAttributes(readZipText(f))
 		}
 	}
 	for _, f := range poms {
@@ -243,6 +252,11 @@ func archiveIdentity(manifest map[string]string, p string) (group, artifact, ver
 	fileArtifact, fileVersion := splitArchiveName(path.Base(p))
 	if manifest == nil {
 		return "", fileArtifact, fileVersion
+	}
+	// A Jenkins plugin says what it is in its manifest.
+	if short, v := manifest["Short-Name"], manifest["Plugin-Version"]; short != "" && v != "" {
+		v, _, _ = strings.Cut(v, " ") // "2.11 (private-…)" for a local build
+		return manifest["Group-Id"], short, v
 	}
 	version = first(manifest["Implementation-Version"], manifest["Bundle-Version"], fileVersion)
 	bsn, _, _ := strings.Cut(manifest["Bundle-SymbolicName"], ";") // it may carry directives
@@ -322,6 +336,31 @@ func readZipText(f *zip.File) string {
 	defer rc.Close()
 	b, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
 	return string(b)
+}
+
+// manifestAttributes reads a JAR manifest's main attributes: "Name: value" lines, a
+// line starting with one space continuing the one before (values longer than 72
+// bytes are wrapped so), up to the first blank line (per-entry sections follow).
+func manifestAttributes(s string) map[string]string {
+	out := map[string]string{}
+	last := ""
+	for _, line := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		switch {
+		case line == "":
+			return out
+		case line[0] == ' ' && last != "":
+			out[last] += line[1:]
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if !ok || k == "" {
+				last = ""
+				continue
+			}
+			last = strings.TrimSpace(k)
+			out[last] = strings.TrimSpace(v) // the value starts after ": "; a wrapped one goes on below
+		}
+	}
+	return out
 }
 
 // properties reads Java properties and manifest "Key: value" / "key=value" lines.
