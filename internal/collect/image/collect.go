@@ -582,8 +582,8 @@ func rpmPackages(v *View, n *Node, os facts.OS, c *facts.ImageContent) ([]facts.
 		if os.ID != "" {
 			q = append(q, [2]string{"distro", os.ID + "-" + os.VersionID})
 		}
-		if src != p.Name {
-			q = append(q, [2]string{"upstream", p.SourceRPM})
+		if p.SourceRPM != "" {
+			q = append(q, [2]string{"upstream", p.SourceRPM}) // always, as Syft writes it
 		}
 		pk := facts.Package{Name: p.Name, Version: p.EVR(), Arch: p.Arch, SourceName: src, SourceVersion: srcVer, Type: "rpm",
 			Module: p.ModularityLabel, Path: db, Layer: first[p.Name+"/"+p.Arch],

@@ -57,7 +57,7 @@ func TestSUSENDBLinked(t *testing.T) {
 	if len(pkgs) != 35 || len(notes)+len(unread) != 0 {
 		t.Fatalf("%d packages, want the fixture's 35; notes %q unread %q", len(pkgs), notes, unread)
 	}
-	if want := "bash 4.4-19.6.1 /usr/lib/sysimage/rpm/Packages.db pkg:rpm/sles/bash@4.4-19.6.1?arch=x86_64&distro=sles-15.3"; !slices.Contains(pkgs, want) {
+	if want := "bash 4.4-19.6.1 /usr/lib/sysimage/rpm/Packages.db pkg:rpm/sles/bash@4.4-19.6.1?arch=x86_64&distro=sles-15.3&upstream=bash-4.4-19.6.1.src.rpm"; !slices.Contains(pkgs, want) {
 		t.Errorf("no %q in %q", want, pkgs)
 	}
 }
