@@ -32,8 +32,12 @@ const maxELFTail = 16 << 20
 // maxDepV0 bounds cargo-auditable's decompressed crate list.
 const maxDepV0 = 8 << 20
 
-// maxGoStrings bounds the "go1." strings remembered per binary.
-const maxGoStrings = 4096
+// maxGoStrings bounds the "go1." strings remembered per binary, maxGoVersion the bytes
+// kept of each ("go1.17.13 X:boringcrypto" and the like).
+const (
+	maxGoStrings = 4096
+	maxGoVersion = 64
+)
 
 var (
 	modinfoStart = []byte("0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6")
@@ -43,13 +47,15 @@ var (
 
 // binaryFacts is what one executable says about how it was built.
 type binaryFacts struct {
-	Go     *GoBuildInfo
-	DepV0  []byte // cargo-auditable's crate list, decompressed JSON
-	Note   string // what could not be read, for the image's notes
-	isRust bool
+	Go    *GoBuildInfo
+	DepV0 []byte // cargo-auditable's crate list, decompressed JSON
+	Note  string // what could not be read, for the image's notes
 }
 
-type elfLoad struct{ vaddr, off, size uint64 }
+type elfLoad struct {
+	vaddr, off, size uint64
+	exec             bool // PF_X: code, which holds no strings the scan needs
+}
 
 // elfLayout is what the ELF header and program headers say.
 type elfLayout struct {
@@ -65,6 +71,7 @@ type elfLayout struct {
 	goNote    bool // a Go build ID note: a Go binary, old or new
 	machine   uint16
 	osabi     byte
+	otherOS   bool // an OpenBSD or NetBSD note: not Linux, whatever the ABI byte says
 }
 
 // goArch names an ELF machine as GOARCH does, for Go binaries whose build settings do
@@ -88,6 +95,16 @@ func (l elfLayout) goArch() string {
 		return "ppc64"
 	case l.machine == 243 && l.is64:
 		return "riscv64"
+	case l.machine == 258:
+		return "loong64"
+	case l.machine == 8 && l.is64 && little:
+		return "mips64le"
+	case l.machine == 8 && l.is64:
+		return "mips64"
+	case l.machine == 8 && little:
+		return "mipsle"
+	case l.machine == 8:
+		return "mips"
 	}
 	return ""
 }
@@ -135,25 +152,49 @@ func parseELF(b []byte) elfLayout {
 		h := b[phoff+uint64(i*phentsize):]
 		typ := o.Uint32(h)
 		var off, vaddr, filesz uint64
+		var flags uint32
 		if l.is64 {
-			off, vaddr, filesz = o.Uint64(h[8:]), o.Uint64(h[16:]), o.Uint64(h[32:])
+			off, vaddr, filesz, flags = o.Uint64(h[8:]), o.Uint64(h[16:]), o.Uint64(h[32:]), o.Uint32(h[4:])
 		} else {
-			off, vaddr, filesz = uint64(o.Uint32(h[4:])), uint64(o.Uint32(h[8:])), uint64(o.Uint32(h[16:]))
+			off, vaddr, filesz, flags = uint64(o.Uint32(h[4:])), uint64(o.Uint32(h[8:])), uint64(o.Uint32(h[16:])), o.Uint32(h[24:])
 		}
 		switch typ {
 		case 1: // PT_LOAD
-			l.loads = append(l.loads, elfLoad{vaddr, off, filesz})
+			l.loads = append(l.loads, elfLoad{vaddr, off, filesz, flags&1 != 0})
 			if end := off + filesz; end >= off && end < 1<<62 && int64(end) > l.loadEnd {
 				l.loadEnd = int64(end)
 			}
 		case 4: // PT_NOTE: a Go build ID note says Go (1.13–1.17 binaries need the hint)
-			if off < uint64(len(b)) && filesz <= uint64(len(b))-off && bytes.Contains(b[off:off+filesz], goNote) {
-				l.goNote = true
+			if off < uint64(len(b)) && filesz <= uint64(len(b))-off {
+				note := b[off : off+filesz]
+				l.goNote = l.goNote || bytes.Contains(note, goNote)
+				l.otherOS = l.otherOS || bytes.Contains(note, []byte("OpenBSD\x00")) || bytes.Contains(note, []byte("NetBSD\x00"))
 			}
 		}
 	}
 	l.ok = true
 	return l
+}
+
+// dataPart is the part of n bytes at file offset pos that lies in segments other than
+// code (all of it when every segment is code).
+func (l elfLayout) dataPart(pos int64, n int) (lo, hi int) {
+	lo, hi, any := n, 0, false
+	for _, s := range l.loads {
+		if s.exec {
+			continue
+		}
+		any = true
+		start, end := int64(s.off)-pos, int64(s.off+s.size)-pos
+		if int64(s.off) < 0 || end < start || end <= 0 || start >= int64(n) {
+			continue
+		}
+		lo, hi = min(lo, int(max(start, 0))), max(hi, int(min(end, int64(n))))
+	}
+	if !any {
+		return 0, n
+	}
+	return lo, hi
 }
 
 // fileOffset maps a virtual address to where it is in the file.
@@ -184,6 +225,9 @@ func (s *span) feed(chunk []byte, pos int64) {
 	}
 	i := want - pos
 	take := min(int64(s.n-len(s.buf)), int64(len(chunk))-i)
+	if s.buf == nil {
+		s.buf = make([]byte, 0, s.n) // once its start streams past: n is bounded by its maker
+	}
 	s.buf = append(s.buf, chunk[i:i+take]...)
 }
 
@@ -213,7 +257,8 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 	window := sb.window[:0]
 	var lay elfLayout
 	var old *oldGo
-	var tail, shdrs *span
+	var tails []*span // the unloaded sections kept: all of them, or their two ends
+	var shdrs *span
 	var pos int64
 	var prev []byte // the last bytes of the previous chunk: a string may straddle two
 	first := true
@@ -236,11 +281,12 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 			}
 			if lay.ok && lay.shoff > lay.loadEnd && lay.shnum > 0 && lay.shentsize > 0 {
 				if size := lay.shoff - lay.loadEnd; size <= maxELFTail {
-					tail = &span{off: lay.loadEnd, n: int(size)}
+					tails = []*span{{off: lay.loadEnd, n: int(size)}}
 				} else {
-					// Too much to keep: the section names, which lie just before the
-					// table, still say whether .dep-v0 was among what was not kept.
-					tail = &span{off: lay.shoff - 64<<10, n: 64 << 10}
+					// Too much to keep (debug information): its two ends, where linkers
+					// put .dep-v0 (GNU ld after .comment, lld after the debug
+					// sections) and the section names (just before the table).
+					tails = []*span{{off: lay.loadEnd, n: maxELFTail / 2}, {off: lay.shoff - maxELFTail/2, n: maxELFTail / 2}}
 				}
 				if size := lay.shnum * lay.shentsize; size <= 4<<20 {
 					shdrs = &span{off: lay.shoff, n: size}
@@ -248,7 +294,15 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 			}
 		}
 		if old != nil && out.Go == nil {
-			old.remember(prev, chunk, pos)
+			// The strings are in read-only data, not in code: the text segment (most
+			// of a Go binary) is not searched.
+			if lo, hi := lay.dataPart(pos, len(chunk)); lo < hi {
+				seam := prev
+				if lo > 0 {
+					seam = nil // not what comes before chunk[lo:]
+				}
+				old.remember(seam, chunk[lo:hi], pos+int64(lo))
+			}
 		}
 		if out.Go == nil {
 			window = append(window, chunk...)
@@ -262,13 +316,15 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 			}
 			if found != nil {
 				out.Go = found
-				tail, shdrs = nil, nil // a Go binary has no .dep-v0
+				tails, shdrs = nil, nil // a Go binary has no .dep-v0
 			}
 		} else if old != nil && old.ptrSize != 0 {
 			old.verHdr.feed(chunk, pos)
 			old.modHdr.feed(chunk, pos)
 		}
-		tail.feed(chunk, pos)
+		for _, t := range tails {
+			t.feed(chunk, pos)
+		}
 		shdrs.feed(chunk, pos)
 		sb.window = window
 		pos += int64(n)
@@ -278,21 +334,23 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 		}
 	}
 	if out.Go != nil && out.Go.OldFormat && old != nil && old.ptrSize != 0 {
-		if info := old.resolve(lay); info != nil {
-			out.Go = info
+		var note string
+		if info, n := old.resolve(lay); info != nil {
+			out.Go, note = info, n
 		}
+		out.Note = note
 	}
 	if g := out.Go; g != nil && !g.OldFormat && g.GOARCH == "" && lay.ok {
 		// Before Go 1.18 a binary has no build settings: the ELF header says the
 		// architecture, and Go's ELF binaries are Linux's unless their ABI says
 		// otherwise (FreeBSD's and others' set it).
 		g.GOARCH = lay.goArch()
-		if g.GOARCH != "" && (lay.osabi == 0 || lay.osabi == 3) {
+		if g.GOARCH != "" && (lay.osabi == 0 || lay.osabi == 3) && !lay.otherOS {
 			g.GOOS = "linux"
 		}
 	}
 	if shdrs.full() {
-		out.DepV0, out.Note, out.isRust = depV0(lay, shdrs.buf, tail)
+		out.DepV0, out.Note = depV0(lay, shdrs.buf, tails)
 	}
 	return out, nil
 }
@@ -318,11 +376,11 @@ func (o *oldGo) find(b []byte, base int64, chunk []byte, pos int64) {
 		}
 		at := base + int64(i+j)
 		// A string cut short at the end of the seam is taken again in full.
-		if cur, seen := o.strings[at]; len(cur) < 24 {
+		if cur, seen := o.strings[at]; len(cur) < maxGoVersion {
 			if !seen && len(o.strings) >= maxGoStrings {
 				break
 			}
-			end := min(len(b), i+j+24)
+			end := min(len(b), i+j+maxGoVersion)
 			o.strings[at] = append(cur[:0:0], b[i+j:end]...)
 		}
 		i += j + 1
@@ -372,18 +430,21 @@ func (o *oldGo) start(h []byte, lay elfLayout) {
 		return order.Uint64(b)
 	}
 	verAddr, modAddr := read(h[16:]), read(h[16+ptrSize:])
-	verOff, ok1 := lay.fileOffset(verAddr)
-	modOff, ok2 := lay.fileOffset(modAddr)
-	if !ok1 || !ok2 {
-		return
-	}
 	o.ptrSize, o.order = ptrSize, order
-	o.verHdr = &span{off: verOff, n: 2 * ptrSize}
-	o.modHdr = &span{off: modOff, n: 2 * ptrSize}
+	// Each is followed on its own: a GOPATH build's modinfo is empty (in bss), and
+	// its version still counts.
+	if off, ok := lay.fileOffset(verAddr); ok {
+		o.verHdr = &span{off: off, n: 2 * ptrSize}
+	}
+	if off, ok := lay.fileOffset(modAddr); ok {
+		o.modHdr = &span{off: off, n: 2 * ptrSize}
+	}
 }
 
-// resolve follows the captured string headers to the strings remembered.
-func (o *oldGo) resolve(lay elfLayout) *GoBuildInfo {
+// resolve follows the captured string headers to the strings remembered: the Go
+// version and the modules, with a note for what could not be read; nil when not even
+// the version resolves (the binary stays an old one not read).
+func (o *oldGo) resolve(lay elfLayout) (*GoBuildInfo, string) {
 	str := func(h *span) (int64, uint64, bool) {
 		if !h.full() {
 			return 0, 0, false
@@ -397,37 +458,40 @@ func (o *oldGo) resolve(lay elfLayout) *GoBuildInfo {
 		off, ok := lay.fileOffset(p)
 		return off, n, ok
 	}
-	info := &GoBuildInfo{OldFormat: true}
+	info := &GoBuildInfo{}
 	if off, n, ok := str(o.verHdr); ok {
 		if s := o.strings[off]; n > 0 && n <= uint64(len(s)) && strings.HasPrefix(string(s[:n]), "go1.") {
 			info.GoVersion = string(s[:n])
 		}
 	}
-	mod := []byte(nil)
+	if info.GoVersion == "" {
+		return nil, ""
+	}
+	var mod []byte
 	if off, n, ok := str(o.modHdr); ok {
 		if m := o.modinfos[off]; m != nil && uint64(len(m)) == n {
 			mod = m
 		}
 	}
-	if info.GoVersion == "" || mod == nil {
-		return nil // not what the pointers say: left as an old binary not read
+	const noModules = "built with %s, whose module list %s: only the standard library is inventoried"
+	if mod == nil {
+		return info, fmt.Sprintf(noModules, info.GoVersion, "is empty (a GOPATH build) or could not be read")
 	}
-	info.OldFormat = false
 	bi, err := debug.ParseBuildInfo(string(mod[len(modinfoStart) : len(mod)-len(modinfoEnd)]))
 	if err != nil {
-		return info
+		return info, fmt.Sprintf(noModules, info.GoVersion, "does not parse ("+err.Error()+")")
 	}
 	info.Path = bi.Path
 	info.Main = goModule(&bi.Main)
 	for _, d := range bi.Deps {
 		info.Deps = append(info.Deps, goModule(d))
 	}
-	return info
+	return info, ""
 }
 
-// depV0 finds cargo-auditable's section through the section table and decompresses
-// it; isRust is set when the section is there, note when it could not be read.
-func depV0(lay elfLayout, shdrs []byte, tail *span) (data []byte, note string, isRust bool) {
+// depV0 finds cargo-auditable's section through the section table, in the unloaded
+// sections kept, and decompresses it; note says when it is there and could not be read.
+func depV0(lay elfLayout, shdrs []byte, kept []*span) (data []byte, note string) {
 	o := lay.order
 	type sect struct {
 		name      uint32
@@ -446,21 +510,24 @@ func depV0(lay elfLayout, shdrs []byte, tail *span) (data []byte, note string, i
 		}
 		return sect{}, false
 	}
-	inTail := func(s sect) ([]byte, bool) {
-		if tail == nil || s.off < uint64(tail.off) || s.size > uint64(len(tail.buf)) || s.off-uint64(tail.off) > uint64(len(tail.buf))-s.size {
-			return nil, false
+	bytesOf := func(s sect) ([]byte, bool) {
+		for _, t := range kept {
+			if s.off >= uint64(t.off) && s.size <= uint64(len(t.buf)) && s.off-uint64(t.off) <= uint64(len(t.buf))-s.size {
+				i := s.off - uint64(t.off)
+				return t.buf[i : i+s.size], true
+			}
 		}
-		i := s.off - uint64(tail.off)
-		return tail.buf[i : i+s.size], true
+		return nil, false
 	}
 	strtab, ok := read(lay.shstrndx)
 	if !ok {
-		return nil, "", false
+		return nil, ""
 	}
-	names, ok := inTail(strtab)
+	names, ok := bytesOf(strtab)
 	if !ok {
-		return nil, "", false
+		return nil, "" // names beyond what was kept (a symbol table of more than 8 MiB after them)
 	}
+	const what = "its .dep-v0 section (cargo-auditable's crate list) "
 	for i := 0; i < lay.shnum; i++ {
 		s, ok := read(i)
 		if !ok || uint64(s.name) >= uint64(len(names)) {
@@ -470,22 +537,23 @@ func depV0(lay elfLayout, shdrs []byte, tail *span) (data []byte, note string, i
 		if k := bytes.IndexByte(name, 0); k < 0 || string(name[:k]) != ".dep-v0" {
 			continue
 		}
-		raw, ok := inTail(s)
+		raw, ok := bytesOf(s)
 		if !ok {
-			return nil, "its .dep-v0 section (cargo-auditable's crate list) is not among the first 16 MiB of unloaded sections: its crates are not inventoried", true
+			return nil, fmt.Sprintf(what+"is in the middle of %d MiB of unloaded sections, of which the first and last %d MiB are read: its crates are not inventoried",
+				(lay.shoff-lay.loadEnd)>>20, maxELFTail>>21)
 		}
 		zr, err := zlib.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, "its .dep-v0 section (cargo-auditable's crate list) does not decompress: " + err.Error(), true
+			return nil, what + "does not decompress: " + err.Error()
 		}
 		out, err := io.ReadAll(io.LimitReader(zr, maxDepV0+1))
 		if err == nil && len(out) > maxDepV0 {
 			err = fmt.Errorf("more than %d bytes", maxDepV0)
 		}
 		if err != nil {
-			return nil, "its .dep-v0 section (cargo-auditable's crate list) does not decompress: " + err.Error(), true
+			return nil, what + "does not decompress: " + err.Error()
 		}
-		return out, "", true
+		return out, ""
 	}
-	return nil, "", false
+	return nil, ""
 }

@@ -154,6 +154,13 @@ func TestOldGoBuildInfo(t *testing.T) {
 	if got, _ := scanGoBuildInfo(bytes.NewReader(b)); got == nil || !got.OldFormat || got.GoVersion != "" {
 		t.Errorf("without the Go note: %+v", got)
 	}
+	// A GOPATH build: runtime.modinfo is empty, in bss: the version counts, with a note.
+	b = oldGoBinary(0x1000, 0x2000, 0x8000)
+	binary.LittleEndian.PutUint64(b[0x8000+24:], 0x7fff0000)
+	if f, _ := scanExecutable(bytes.NewReader(b)); f.Go == nil || f.Go.GoVersion != "go1.16.15" || f.Go.OldFormat || len(f.Go.Deps) != 0 ||
+		f.Note != "built with go1.16.15, whose module list is empty (a GOPATH build) or could not be read: only the standard library is inventoried" {
+		t.Errorf("GOPATH build: %+v %q", f.Go, f.Note)
+	}
 	b = oldGoBinary(0x1000, 0x2000, 0x8000)
 	binary.LittleEndian.PutUint64(b[0x8000+16:], 0x10)
 	if got, _ := scanGoBuildInfo(bytes.NewReader(b)); got == nil || !got.OldFormat || got.GoVersion != "" {
@@ -214,14 +221,30 @@ func TestCargoAuditable(t *testing.T) {
 	if len(notes) != 1 || !strings.HasPrefix(notes[0], "/usr/bin/app: its .dep-v0 section (cargo-auditable's crate list) does not decode: cargo-auditable crate list: json: ") {
 		t.Errorf("not a list: %q", notes)
 	}
-	// Unloaded sections beyond the bound (debug information) with .dep-v0 among them:
-	// said, not silent.
-	big := newELF(false)
-	big.at(0x1000, []byte("code"))
-	big.sections = []elfSection{{name: ".dep-v0", off: 0x2000, data: []byte("x")}, {name: ".debug_info", data: make([]byte, maxELFTail)}}
-	f, _ = scanExecutable(bytes.NewReader(big.finish(0x2000)))
-	if f.Note != "its .dep-v0 section (cargo-auditable's crate list) is not among the first 16 MiB of unloaded sections: its crates are not inventoried" {
-		t.Errorf("beyond the bound: %q", f.Note)
+	// More unloaded sections than the bound (debug information): both ends are read,
+	// where GNU ld (after .comment) and lld (after the debug sections) put .dep-v0; one
+	// in the middle is said, not missed in silence.
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte(crateList))
+	zw.Close()
+	for _, tc := range []struct {
+		name     string
+		sections []elfSection
+		note     string
+	}{
+		{"GNU ld", []elfSection{{name: ".comment", off: 0x2000, data: []byte("GCC\x00")}, {name: ".dep-v0", data: z.Bytes()}, {name: ".debug_info", data: make([]byte, maxELFTail)}}, ""},
+		{"lld", []elfSection{{name: ".comment", off: 0x2000, data: []byte("rustc\x00")}, {name: ".debug_info", data: make([]byte, maxELFTail)}, {name: ".dep-v0", data: z.Bytes()}, {name: ".symtab", data: make([]byte, 1<<20)}}, ""},
+		{"middle", []elfSection{{name: ".debug_a", off: 0x2000, data: make([]byte, maxELFTail/2+1)}, {name: ".dep-v0", data: z.Bytes()}, {name: ".debug_b", data: make([]byte, maxELFTail/2+1)}},
+			"its .dep-v0 section (cargo-auditable's crate list) is in the middle of 16 MiB of unloaded sections, of which the first and last 8 MiB are read: its crates are not inventoried"},
+	} {
+		big := newELF(false)
+		big.at(0x1000, []byte("code"))
+		big.sections = tc.sections
+		f, _ := scanExecutable(bytes.NewReader(big.finish(0x2000)))
+		if f.Note != tc.note || (tc.note == "" && string(f.DepV0) != crateList) {
+			t.Errorf("%s: %q, note %q", tc.name, f.DepV0, f.Note)
+		}
 	}
 	// A plain executable: nothing, quietly.
 	if f, _ := scanExecutable(bytes.NewReader(newELF(false).finish(0x3000))); f.Go != nil || f.DepV0 != nil || f.Note != "" {
@@ -230,8 +253,10 @@ func TestCargoAuditable(t *testing.T) {
 }
 
 func FuzzScanExecutable(f *testing.F) {
-	f.Add(oldGoBinary(0x1000, 0x2000, 0x8000))
-	f.Add(rustBinary(crateList, false))
+	f.Add(oldGoBinary(0x400, 0x600, 0x800))
+	small := newELF(false)
+	small.sections = []elfSection{{name: ".dep-v0", data: []byte("x\x9c")}}
+	f.Add(small.finish(0x300))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		scanExecutable(bytes.NewReader(b))
 	})
