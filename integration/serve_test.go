@@ -395,7 +395,7 @@ webhooks:
     secret_file: %s
 `, reg, secret, importDir, hooks.URL, hookSecret)), 0o644)
 
-	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 || r.stdout != "database schema at version 4 (4 applied now)\n" {
+	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 || r.stdout != "database schema at version 5 (5 applied now)\n" {
 		t.Fatalf("--migrate-only: exit %d %q %s", r.code, r.stdout, r.stderr)
 	}
 	tok := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "read", "--name", "it")
