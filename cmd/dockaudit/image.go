@@ -16,6 +16,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/app"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
+	"github.com/dockaudit/dockaudit/internal/collect/trust"
 	imagefacts "github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/sbom"
@@ -57,6 +58,7 @@ Examples:
   dockaudit image nginx:1.27
   dockaudit image docker-archive:app.tar --format sarif --output image.sarif
   dockaudit image registry:ghcr.io/org/app:2.1 --platform linux/arm64
+  dockaudit image --key cosign.pub registry:ghcr.io/org/app@sha256:…   (verify its cosign signature)
   dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
   dockaudit image --include VULN --ignore-unfixed --severity critical,high app:1
 `
@@ -138,9 +140,10 @@ func runImage(ctx context.Context, args []string, e env) int {
 	concurrency := fs.Int("concurrency", 2, "read at most `N` images at once")
 	dbDir := fs.String("db-dir", "", "the vulnerability database `DIR` (default $DOCKAUDIT_DB_DIR, else ~/.cache/dockaudit)")
 	ignoreUnfixed := fs.Bool("ignore-unfixed", false, "leave out vulnerabilities without a released fix (unfixed, won't fix, deferred, fix pending)")
-	var severities, vexFiles listFlag
+	var severities, vexFiles, keyFiles listFlag
 	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info, and unknown for the unrated)")
 	fs.Var(&vexFiles, "vex", "apply the OpenVEX statements in `FILE` (not_affected and fixed suppress findings); repeatable")
+	fs.Var(&keyFiles, "key", "verify registry images' cosign signatures with the public key in `FILE` (PEM: ECDSA, Ed25519 or RSA); repeatable, any one suffices")
 	var sub submitFlags
 	sub.register(fs)
 	refs, err := fs.parse(args, e)
@@ -166,6 +169,17 @@ func runImage(ctx context.Context, args []string, e env) int {
 	}
 	if err == nil {
 		err = sub.check()
+	}
+	for _, f := range keyFiles {
+		if err != nil {
+			break
+		}
+		var k trust.Key
+		if k, err = trust.LoadKey(f); err == nil {
+			src.Keys = append(src.Keys, k)
+		} else {
+			err = fmt.Errorf("--key %w", err)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit image: %v\n", err)

@@ -12,12 +12,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
 	"github.com/dockaudit/dockaudit/internal/collect/engine"
 	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/collect/trust"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
@@ -53,6 +56,8 @@ type ImageOptions struct {
 
 // SourceOptions say how dockaudit image and sbom reach and read images.
 type SourceOptions struct {
+	// Keys verify registry images' cosign signatures (dockaudit image --key).
+	Keys         []trust.Key
 	Platform     string        // os/arch[/variant] for multi-platform images
 	Insecure     bool          // plain HTTP and unverified TLS to registries
 	Timeout      time.Duration // per image: export or pull, and read
@@ -204,6 +209,10 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		if im.VulnDB != nil {
 			item.Coverage = im.VulnDB.Coverage
 		}
+		item.Base = im.Base
+		if im.Trust != nil {
+			item.Signatures = im.Trust.Signatures
+		}
 		inv = append(inv, item)
 	}
 	if len(failed) > 0 {
@@ -290,7 +299,27 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 		return nil, err
 	}
 	defer src.Close()
-	return image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
+	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
+	if err == nil && src.Kind == "registry" && !inventoryOnly {
+		im.Trust = r.signatures(ctx, src.Name, im.Digest)
+	}
+	return im, err
+}
+
+// signatures finds and verifies a registry image's cosign signatures: those stored for
+// its manifest digest and, when the reference names an index, for the index's.
+func (r *reader) signatures(ctx context.Context, ref, digest string) *facts.Trust {
+	nr, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil || digest == "" {
+		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
+	}
+	digests := []string{digest}
+	if top, err := r.reg.Digest(ctx, nr); err != nil {
+		return &facts.Trust{Why: "the signatures could not be read: " + err.Error()}
+	} else if top != digest {
+		digests = append(digests, top)
+	}
+	return trust.Cosign(ctx, r.reg, nr.Context(), digests, r.opts.Keys)
 }
 
 // lazyDaemon connects to the daemon on the first daemon image.

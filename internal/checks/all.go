@@ -6,6 +6,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/checks/confine"
 	"github.com/dockaudit/dockaudit/internal/checks/imagecfg"
 	"github.com/dockaudit/dockaudit/internal/checks/link"
+	"github.com/dockaudit/dockaudit/internal/checks/trust"
 	"github.com/dockaudit/dockaudit/internal/checks/vuln"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -35,6 +36,7 @@ func Image() []check.Check {
 		}
 	}
 	out = append(out, imagecfg.Checks()...)
+	out = append(out, trust.Checks()...)
 	return append(out, vuln.Checks()...)
 }
 

@@ -728,6 +728,46 @@ type Image struct {
 	// matched.
 	VulnDB *VulnDB `json:"vulnDB,omitempty"`
 	Vulns  []Vuln  `json:"vulns,omitempty"`
+	// Annotations are the image manifest's (registry and OCI layout images).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Base is what the image says it is built on, when it says; Trust what was found
+	// of its signatures (nil: not looked for).
+	Base  *Base  `json:"base,omitempty"`
+	Trust *Trust `json:"trust,omitempty"`
+}
+
+// Base is the image an image says it was built on: the OCI annotations
+// org.opencontainers.image.base.name and .base.digest (BuildKit and other builders
+// write them), in the manifest or as configuration labels.
+type Base struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest,omitempty"`
+	From   string `json:"from"` // "manifest annotation" or "label"
+}
+
+// Trust is what was found of an image's signatures, and against what they were
+// verified.
+type Trust struct {
+	// Looked says whether signatures were looked for; Why says why not (an image read
+	// from a file or a daemon, where no signature travels) or why the lookup failed.
+	Looked bool   `json:"looked"`
+	Why    string `json:"why,omitempty"`
+	// Policy is what signatures were verified against ("" when nothing was given):
+	// "key cosign.pub (sha256:…)".
+	Policy     []string    `json:"policy,omitempty"`
+	Signatures []Signature `json:"signatures,omitempty"`
+}
+
+// Signature is one signature found for an image.
+type Signature struct {
+	Format   string `json:"format"`   // cosign
+	Location string `json:"location"` // where it was found: REPO:sha256-HEX.sig
+	// Signs is the manifest digest the signed payload names; Verified whether a key
+	// of the policy verified it for this image; Problem why not, when not.
+	Signs    string `json:"signs"`
+	Verified bool   `json:"verified"`
+	Problem  string `json:"problem,omitempty"`
+	Key      string `json:"key,omitempty"` // the key that verified it: FILE (sha256:…)
 }
 
 // ImageConfig is the part of an image's configuration the checks read. An image

@@ -44,6 +44,10 @@ type Inventory struct {
 	// Coverage says which packages were matched against which advisory sources, and
 	// which were not (nil when no database was used).
 	Coverage []facts.Coverage `json:"coverage,omitempty"`
+	// Base is what the image says it is built on; Signatures what was found of its
+	// signatures, each verified or with why not (registry images).
+	Base       *facts.Base       `json:"base,omitempty"`
+	Signatures []facts.Signature `json:"signatures,omitempty"`
 }
 
 // Tool identifies dockaudit.

@@ -51,6 +51,21 @@ var exactRead = map[string]bool{
 	"/etc/passwd": true, "/etc/shadow": true, "/etc/group": true,
 }
 
+// baseOf is the image an image says it is built on: the OCI base annotations in its
+// manifest, else the same keys as configuration labels.
+func baseOf(src *Source) *facts.Base {
+	const name, digest = "org.opencontainers.image.base.name", "org.opencontainers.image.base.digest"
+	if n := src.Annotations[name]; n != "" {
+		return &facts.Base{Name: n, Digest: src.Annotations[digest], From: "manifest annotation"}
+	}
+	if src.Config != nil {
+		if n := src.Config.Config.Labels[name]; n != "" {
+			return &facts.Base{Name: n, Digest: src.Config.Config.Labels[digest], From: "label"}
+		}
+	}
+	return nil
+}
+
 // contentManifests is where Red Hat's images list the repositories (content sets)
 // their packages were installed from; since 2025 also in contentSetsFile.
 const (
@@ -191,7 +206,9 @@ func inventoryOnly(e Entry) Action {
 // Collect reads an opened image and returns its facts: the configuration, and, from
 // its layers, the inventory, setuid files, secrets, accounts and anomalies.
 func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Image, error) {
-	im := &facts.Image{ID: src.ID, Source: src.Kind, Ref: src.Ref, Digest: src.Digest, Tags: []string{src.Ref}, Digests: []string{}, History: []facts.History{}}
+	im := &facts.Image{ID: src.ID, Source: src.Kind, Ref: src.Ref, Digest: src.Digest, Tags: []string{src.Ref}, Digests: []string{}, History: []facts.History{},
+		Annotations: src.Annotations}
+	im.Base = baseOf(src)
 	if src.Digest != "" {
 		im.Digests = []string{src.Digest}
 	}

@@ -44,6 +44,9 @@ type Source struct {
 	// Config is the image configuration; nil for a root filesystem directory.
 	Config *v1.ConfigFile
 	Layers []Layer
+	// Annotations are the image manifest's, for sources that have one (registry,
+	// OCI layout).
+	Annotations map[string]string
 
 	cleanup []func()
 }
@@ -598,6 +601,11 @@ func (s *Source) fromImage(img v1.Image, digest string, byDiffID bool) error {
 		return fmt.Errorf("the image has %d layers; dockaudit reads at most %d (Docker builds and runs at most 127)", len(ls), MaxLayers)
 	}
 	s.Config, s.ID, s.Digest = cfg, id.String(), digest
+	if digest != "" {
+		if m, err := img.Manifest(); err == nil {
+			s.Annotations = m.Annotations
+		}
+	}
 	for i, l := range ls {
 		layer := Layer{Open: l.Uncompressed}
 		if i < len(cfg.RootFS.DiffIDs) {

@@ -1,0 +1,206 @@
+package integration
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/testenv"
+)
+
+// cosignCLI is the real cosign v3 CLI scripts/setup builds into the cache.
+func cosignCLI(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(cacheDir(), "cosign-v3.1.3", "cosign")
+	if _, err := os.Stat(p); err != nil {
+		testenv.Missing(t, "the cosign CLI (scripts/setup builds it): %v", err)
+	}
+	return p
+}
+
+// TestImageCosign: the real cosign CLI signs an image in Debian's docker-registry with
+// a key it generated; dockaudit image verifies it with the public key, and fails, each
+// with its reason, with another key, for an unsigned image, for the signature copied
+// onto another image's digest, and for an altered payload. Without a key it says the
+// signature was not verified.
+func TestImageCosign(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	port := registry(t)
+	host := "127.0.0.1:" + port
+	var digests []string
+	for i := range 3 {
+		dir := busyboxContext(t, fmt.Sprintf("LABEL n=%d\n", i))
+		tag := fmt.Sprintf("dockaudit-it-cosign:%d", i)
+		dockerBuild(t, dir, tag)
+		remote := fmt.Sprintf("%s/trust/app:%d", host, i)
+		pushAs(t, tag, remote)
+		digests = append(digests, manifestDigest(t, host, "trust/app", fmt.Sprint(i)))
+	}
+	keys := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("generate-key-pair")
+	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
+	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
+	run("generate-key-pair")
+	// The legacy storage: the sha256-HEX.sig tag, no transparency log (offline).
+	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes", host+"/trust/app@"+digests[0])
+
+	// The signature of image 0 copied onto image 1; image 2's with its payload altered
+	// (image 0's signature over a payload naming image 2).
+	sig0 := manifestBody(t, host, "trust/app", "sha256-"+strings.TrimPrefix(digests[0], "sha256:")+".sig")
+	putManifest(t, host, "trust/app", "sha256-"+strings.TrimPrefix(digests[1], "sha256:")+".sig", sig0)
+	var m struct {
+		Layers []struct {
+			Digest string `json:"digest"`
+		} `json:"layers"`
+	}
+	json.Unmarshal(sig0, &m)
+	payload := blobBody(t, host, "trust/app", m.Layers[0].Digest)
+	altered := bytes.Replace(payload, []byte(digests[0]), []byte(digests[2]), 1)
+	newDigest := pushBlob(t, host, "trust/app", altered)
+	sig2 := bytes.Replace(sig0, []byte(m.Layers[0].Digest), []byte(newDigest), 1)
+	sig2 = bytes.Replace(sig2, []byte(fmt.Sprintf(`"size":%d`, len(payload))), []byte(fmt.Sprintf(`"size":%d`, len(altered))), 1)
+	putManifest(t, host, "trust/app", "sha256-"+strings.TrimPrefix(digests[2], "sha256:")+".sig", sig2)
+
+	pub, other := filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub")
+	audit := func(ref string, args ...string) finding.Finding {
+		t.Helper()
+		rep := jsonReport(t, nil, append(append([]string{"image", "--fail-on", "none", "--include", "IMG-SIGNATURE"}, args...), "registry:"+ref)...)
+		for _, f := range rep.Findings {
+			if f.Rule == "IMG-SIGNATURE" {
+				return f
+			}
+		}
+		t.Fatalf("%s: no IMG-SIGNATURE finding", ref)
+		return finding.Finding{}
+	}
+	fp := keyID(t, pub)
+	sigAt := func(d string) string {
+		return host + "/trust/app:sha256-" + strings.TrimPrefix(d, "sha256:") + ".sig (layer 0)"
+	}
+	for _, tc := range []struct {
+		name, ref string
+		args      []string
+		want      string
+	}{
+		{"valid", host + "/trust/app:0", []string{"--key", pub}, "pass high: signed: verified with " + pub + " (" + fp + ")"},
+		{"another key", host + "/trust/app@" + digests[0], []string{"--key", other}, "fail high: 1 signatures, none verifies: " + sigAt(digests[0]) + ": the signature does not verify with " + other + " (" + keyID(t, other) + ") (another key signed it, or the payload was altered)"},
+		{"no key", host + "/trust/app:0", nil, "warn low: 1 signatures, not verified: " + sigAt(digests[0]) + ": not verified: no key was given (--key)"},
+		{"copied", host + "/trust/app:1", []string{"--key", pub}, "fail high: 1 signatures, none verifies: " + sigAt(digests[1]) + ": a valid signature by " + pub + " (" + fp + "), but for " + digests[0] + ", not for " + digests[1] + ": copied from another image"},
+		{"altered", host + "/trust/app:2", []string{"--key", pub}, "fail high: 1 signatures, none verifies: " + sigAt(digests[2]) + ": the signature does not verify with " + pub + " (" + fp + ") (another key signed it, or the payload was altered)"},
+	} {
+		f := audit(tc.ref, tc.args...)
+		if got := f.Status.String() + " " + f.Severity.String() + ": " + f.Message; got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+	// An image nobody signed, under a key policy.
+	dir := busyboxContext(t, "LABEL n=unsigned\n")
+	dockerBuild(t, dir, "dockaudit-it-cosign:unsigned")
+	pushAs(t, "dockaudit-it-cosign:unsigned", host+"/trust/app:unsigned")
+	d := manifestDigest(t, host, "trust/app", "unsigned")
+	if f := audit(host+"/trust/app:unsigned", "--key", pub); f.Status.String() != "fail" || f.Message != "not signed: no cosign signature is stored for "+d {
+		t.Errorf("unsigned: %s %s", f.Status, f.Message)
+	}
+	// A key file that is not a key: one line, exit 2.
+	if r := dockaudit(t, nil, "image", "--key", filepath.Join(keys, "cosign.key"), "registry:"+host+"/trust/app:0"); r.code != 2 || !strings.HasPrefix(r.stderr, "dockaudit image: --key "+filepath.Join(keys, "cosign.key")+": not a PEM public key") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("a private key as --key: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// keyID is the fingerprint dockaudit gives a public key: sha256 of its DER form.
+func keyID(t *testing.T, pemFile string) string {
+	t.Helper()
+	out, err := exec.Command("openssl", "pkey", "-pubin", "-in", pemFile, "-outform", "DER").Output()
+	if err != nil {
+		t.Fatalf("openssl pkey: %v", err)
+	}
+	sum := sha256.Sum256(out)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func manifestBody(t *testing.T, host, repo, ref string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+host+"/v2/"+repo+"/manifests/"+ref, nil)
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET manifest %s: %v %v", ref, err, resp)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+func manifestDigest(t *testing.T, host, repo, ref string) string {
+	sum := sha256.Sum256(manifestBody(t, host, repo, ref))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func blobBody(t *testing.T, host, repo, digest string) []byte {
+	t.Helper()
+	resp, err := http.Get("http://" + host + "/v2/" + repo + "/blobs/" + digest)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET blob %s: %v %v", digest, err, resp)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+func putManifest(t *testing.T, host, repo, ref string, body []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", "http://"+host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("PUT manifest %s: %v %v", ref, err, resp)
+	}
+	resp.Body.Close()
+}
+
+// pushBlob uploads a blob monolithically (POST, then PUT with its digest).
+func pushBlob(t *testing.T, host, repo string, b []byte) string {
+	t.Helper()
+	sum := sha256.Sum256(b)
+	digest := "sha256:" + hex.EncodeToString(sum[:])
+	resp, err := http.Post("http://"+host+"/v2/"+repo+"/blobs/uploads/", "", nil)
+	if err != nil || resp.StatusCode != 202 {
+		t.Fatalf("POST upload: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if !strings.HasPrefix(loc, "http") {
+		loc = "http://" + host + loc
+	}
+	sep := "?"
+	if strings.Contains(loc, "?") {
+		sep = "&"
+	}
+	req, _ := http.NewRequest("PUT", loc+sep+"digest="+digest, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("PUT blob: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	return digest
+}

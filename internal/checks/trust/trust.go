@@ -1,0 +1,127 @@
+// Package trust judges what vouches for an image: its signatures and what it says it
+// is built on.
+package trust
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+)
+
+var ev = check.Ev
+
+const section = "Image trust"
+
+// Checks returns the image trust checks, in report order.
+func Checks() []check.Check {
+	return []check.Check{
+		{Rule: rule("IMG-SIGNATURE", finding.High, "The image is signed, and the signature verifies",
+			"A signature says who published an image; verified against the publisher's key it proves that what runs is what they pushed, not a tampered or substituted image. Docker Content Trust (Notary v1) is retired; cosign and Notation signatures replace it.",
+			"Sign images when they are pushed (cosign sign --key cosign.key REGISTRY/REPO@DIGEST) and verify them before they run: dockaudit image --key cosign.pub REF."),
+			Run: signature},
+		{Rule: rule("IMG-BASE", finding.Low, "The image names its base image, pinned by digest",
+			"The base image carries most of an image's packages; an image that names its base by digest can be traced and rebuilt when the base is fixed, one that names a tag cannot say which build it took.",
+			"Build FROM name@sha256:… and let the builder record it (BuildKit writes org.opencontainers.image.base.name and .base.digest), or set those labels."),
+			Run: base},
+	}
+}
+
+func rule(id string, sev finding.Severity, title, desc, fix string) finding.Rule {
+	return finding.Rule{ID: id, Title: title, Description: desc, Remediation: fix, Severity: sev, Section: section, Scope: finding.KindImage,
+		Tags: []string{"image", "trust"}}
+}
+
+func signature(p *check.Pass) {
+	t := p.Image.Trust
+	switch {
+	case t == nil:
+		p.Skip(notLooked(p.Image))
+		return
+	case !t.Looked:
+		p.Skip(t.Why)
+		return
+	}
+	policy := strings.Join(t.Policy, ", ")
+	var verified, problems []string
+	for _, s := range t.Signatures {
+		if s.Verified {
+			verified = append(verified, s.Key)
+			continue
+		}
+		problems = append(problems, s.Location+": "+s.Problem)
+	}
+	switch {
+	case len(verified) > 0:
+		slices.Sort(verified)
+		p.OK(fmt.Sprintf("signed: verified with %s", strings.Join(slices.Compact(verified), ", ")), ev("signatures", fmt.Sprint(len(t.Signatures)), "one that verifies"))
+	case len(t.Signatures) == 0 && policy != "":
+		p.Fail("not signed: no cosign signature is stored for "+digests(p.Image), ev("signatures", "0", "one by "+policy))
+	case len(t.Signatures) == 0:
+		// Without a policy nobody said this image must be signed: low, not high.
+		p.Warn("not signed: no cosign signature is stored for "+digests(p.Image), ev("signatures", "0", "one that verifies")).Sev(finding.Low)
+	case policy != "":
+		// A signature that fails is never called unsigned: why it failed is the finding.
+		p.Fail(fmt.Sprintf("%d signatures, none verifies: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", policy, "a signature it verifies"))
+	default:
+		p.Warn(fmt.Sprintf("%d signatures, not verified: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", "none", "--key FILE")).Sev(finding.Low)
+	}
+}
+
+// notLooked says why an image's signatures were not looked for.
+func notLooked(im *facts.Image) string {
+	switch im.Source {
+	case "registry", "oci":
+		return "signatures were not looked for"
+	case "dir":
+		return "a root filesystem directory carries no signature"
+	}
+	return "signatures live in registries, not in a " + im.Source + " image: audit registry:REPO@DIGEST to verify them"
+}
+
+func digests(im *facts.Image) string {
+	if im.Digest == "" {
+		return "the image"
+	}
+	return im.Digest
+}
+
+func base(p *check.Pass) {
+	b := p.Image.Base
+	if b == nil {
+		if p.Image.Source == "dir" {
+			p.Skip("a root filesystem directory has no image configuration")
+			return
+		}
+		// Most builders do not record it yet: worth knowing, not failing a build for.
+		p.Warn("the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)", ev("base image", "unknown", "named and pinned by digest")).Sev(finding.SevInfo)
+		return
+	}
+	note := ""
+	if official(b.Name) {
+		note = " (a Docker Official Image)"
+	}
+	from := ev("from", b.From, "")
+	switch {
+	case strings.Contains(b.Name, "@sha256:"):
+		p.OK("built on "+b.Name+note, ev("base image", b.Name, "pinned by digest"), from)
+	case b.Digest == "":
+		p.Warn("built on "+b.Name+note+", not pinned by digest", ev("base image", b.Name, "pinned by digest"), from)
+	default:
+		p.OK("built on "+b.Name+"@"+b.Digest+note, ev("base image", b.Name+"@"+b.Digest, "pinned by digest"), from)
+	}
+}
+
+// official reports a Docker Official Image name: docker.io/library/NAME, or NAME
+// without a registry or namespace.
+func official(ref string) bool {
+	n := strings.TrimPrefix(strings.TrimPrefix(ref, "docker.io/"), "index.docker.io/")
+	n, _, _ = strings.Cut(n, "@")
+	if i := strings.LastIndexByte(n, ':'); i > strings.LastIndexByte(n, '/') {
+		n = n[:i]
+	}
+	return strings.HasPrefix(n, "library/") || (!strings.Contains(n, "/") && !strings.Contains(ref, "/"))
+}

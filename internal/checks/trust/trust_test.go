@@ -1,0 +1,67 @@
+package trust
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+
+func run(t *testing.T, im facts.Image, id string) []string {
+	t.Helper()
+	sel, err := check.Selection{Include: []string{id}}.Apply(Checks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Tags == nil {
+		im.Tags, im.Ref = []string{"registry:r.example/app:1"}, "registry:r.example/app:1"
+	}
+	var out []string
+	for _, f := range check.Run(sel, &facts.Snapshot{Images: []facts.Image{im}}, check.Options{}) {
+		out = append(out, f.Status.String()+" "+f.Severity.String()+": "+f.Message)
+	}
+	return out
+}
+
+func expect(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+// TestSignature: verified passes; unsigned, or signed and failing, under a policy fails
+// with why; without a policy it warns; where signatures cannot be, it skips with why.
+func TestSignature(t *testing.T) {
+	key := "cosign.pub (sha256:ab)"
+	ok := facts.Signature{Format: "cosign", Location: "r.example/app:sha256-11.sig (layer 0)", Signs: digest, Verified: true, Key: key}
+	bad := facts.Signature{Format: "cosign", Location: "r.example/app:sha256-11.sig (layer 1)", Signs: digest, Problem: "the signature does not verify with other.pub (sha256:cd) (another key signed it, or the payload was altered)"}
+	reg := func(tr *facts.Trust) facts.Image { return facts.Image{Source: "registry", Digest: digest, Trust: tr} }
+	policy := []string{"key " + key}
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy, Signatures: []facts.Signature{bad, ok}}), "IMG-SIGNATURE"), "pass high: signed: verified with "+key)
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy}), "IMG-SIGNATURE"), "fail high: not signed: no cosign signature is stored for "+digest)
+	expect(t, run(t, reg(&facts.Trust{Looked: true}), "IMG-SIGNATURE"), "warn low: not signed: no cosign signature is stored for "+digest)
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy, Signatures: []facts.Signature{bad}}), "IMG-SIGNATURE"), "fail high: 1 signatures, none verifies: "+bad.Location+": "+bad.Problem)
+	unverified := bad
+	unverified.Problem = "not verified: no key was given (--key)"
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Signatures: []facts.Signature{unverified}}), "IMG-SIGNATURE"), "warn low: 1 signatures, not verified: "+unverified.Location+": "+unverified.Problem)
+	expect(t, run(t, reg(&facts.Trust{Why: "the signatures could not be read: 500"}), "IMG-SIGNATURE"), "skip high: the signatures could not be read: 500")
+	expect(t, run(t, facts.Image{Source: "docker-archive"}, "IMG-SIGNATURE"), "skip high: signatures live in registries, not in a docker-archive image: audit registry:REPO@DIGEST to verify them")
+	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-SIGNATURE"), "skip high: a root filesystem directory carries no signature")
+}
+
+func TestBase(t *testing.T) {
+	im := func(b *facts.Base) facts.Image { return facts.Image{Source: "registry", Base: b} }
+	expect(t, run(t, im(&facts.Base{Name: "docker.io/library/debian:12", Digest: digest, From: "manifest annotation"}), "IMG-BASE"),
+		"pass low: built on docker.io/library/debian:12@"+digest+" (a Docker Official Image)")
+	expect(t, run(t, im(&facts.Base{Name: "debian:12", From: "label"}), "IMG-BASE"), "warn low: built on debian:12 (a Docker Official Image), not pinned by digest")
+	expect(t, run(t, im(&facts.Base{Name: "ghcr.io/org/base@" + digest, From: "label"}), "IMG-BASE"), "pass low: built on ghcr.io/org/base@"+digest)
+	expect(t, run(t, im(&facts.Base{Name: "registry.example:5000/team/base:1", From: "label"}), "IMG-BASE"), "warn low: built on registry.example:5000/team/base:1, not pinned by digest")
+	expect(t, run(t, im(nil), "IMG-BASE"), "warn info: the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)")
+	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-BASE"), "skip low: a root filesystem directory has no image configuration")
+}

@@ -1,0 +1,150 @@
+// Package trust finds and verifies what vouches for an image: its cosign signatures,
+// verified with Sigstore's own signature library (no signature logic of our own).
+package trust
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/safefile"
+)
+
+// Key is a public key signatures are verified with.
+type Key struct {
+	Path string
+	ID   string // sha256: of the key's DER encoding, as cosign's fingerprints are taken
+	v    signature.Verifier
+}
+
+func (k Key) String() string { return k.Path + " (" + k.ID + ")" }
+
+// LoadKey reads a PEM public key (ECDSA, Ed25519 or RSA, as cosign generate-key-pair
+// and openssl write them).
+func LoadKey(path string) (Key, error) {
+	b, err := safefile.PEM(path)
+	if err != nil {
+		return Key{}, err
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(b)
+	if err != nil {
+		return Key{}, fmt.Errorf("%s: not a PEM public key: %w", path, err)
+	}
+	v, err := signature.LoadVerifier(pub, crypto.SHA256)
+	if err != nil {
+		return Key{}, fmt.Errorf("%s: %w", path, err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return Key{}, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(der)
+	return Key{Path: path, ID: "sha256:" + hex.EncodeToString(sum[:]), v: v}, nil
+}
+
+// Lister reads the signatures stored for a manifest digest (registry.Client).
+type Lister interface {
+	CosignSignatures(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, bool, error)
+}
+
+// cosign's layer annotations and payload type.
+const (
+	annSignature   = "dev.cosignproject.cosign/signature"
+	annCertificate = "dev.sigstore.cosign/certificate"
+	payloadType    = "cosign container image signature"
+)
+
+// Cosign finds the cosign signatures stored for each of digests in the repository (the
+// image's manifest digest, and the index's when the reference named one) and
+// verifies each against the keys.
+func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []string, keys []Key) *facts.Trust {
+	t := &facts.Trust{Looked: true}
+	for _, k := range keys {
+		t.Policy = append(t.Policy, "key "+k.String())
+	}
+	for _, d := range digests {
+		layers, found, err := l.CosignSignatures(ctx, repo, d)
+		if err != nil {
+			t.Looked, t.Why = false, "the signatures could not be read: "+err.Error()
+			return t
+		}
+		if !found {
+			continue
+		}
+		where := repo.String() + ":sha256-" + strings.TrimPrefix(d, "sha256:") + ".sig"
+		for i, layer := range layers {
+			s := judge(layer, d, keys)
+			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
+			t.Signatures = append(t.Signatures, s)
+		}
+	}
+	return t
+}
+
+// judge verifies one signature layer stored for digest.
+func judge(layer registry.SignedLayer, digest string, keys []Key) facts.Signature {
+	s := facts.Signature{Format: "cosign"}
+	var payload struct {
+		Critical struct {
+			Image struct {
+				Digest string `json:"docker-manifest-digest"`
+			} `json:"image"`
+			Type string `json:"type"`
+		} `json:"critical"`
+	}
+	if err := json.Unmarshal(layer.Payload, &payload); err != nil {
+		s.Problem = "the signed payload is not a simple-signing document: " + err.Error()
+		return s
+	}
+	s.Signs = payload.Critical.Image.Digest
+	sig, err := base64.StdEncoding.DecodeString(layer.Annotations[annSignature])
+	switch {
+	case layer.Annotations[annSignature] == "":
+		s.Problem = "the layer carries no signature (" + annSignature + ")"
+		return s
+	case err != nil:
+		s.Problem = "the signature is not base64: " + err.Error()
+		return s
+	case payload.Critical.Type != payloadType:
+		s.Problem = fmt.Sprintf("the payload's type is %q, not %q", payload.Critical.Type, payloadType)
+		return s
+	}
+	if len(keys) == 0 {
+		s.Problem = "not verified: no key was given (--key)"
+		if layer.Annotations[annCertificate] != "" {
+			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, keyless verification is not done yet; give the signer's public key with --key"
+		}
+		return s
+	}
+	var tried []string
+	for _, k := range keys {
+		if k.v.VerifySignature(bytes.NewReader(sig), bytes.NewReader(layer.Payload)) == nil {
+			s.Key = k.String()
+			break
+		}
+		tried = append(tried, k.String())
+	}
+	switch {
+	case s.Key == "":
+		s.Problem = "the signature does not verify with " + strings.Join(tried, ", ") + " (another key signed it, or the payload was altered)"
+	case s.Signs != digest:
+		// A valid signature of another image, stored beside this one.
+		s.Problem = fmt.Sprintf("a valid signature by %s, but for %s, not for %s: copied from another image", s.Key, s.Signs, digest)
+	default:
+		s.Verified = true
+	}
+	return s
+}

@@ -1,0 +1,150 @@
+package trust
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// fakeRegistry holds signature layers by the digest they are stored for.
+type fakeRegistry map[string][]registry.SignedLayer
+
+func (f fakeRegistry) CosignSignatures(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, bool, error) {
+	if d == "sha256:broken" {
+		return nil, false, errors.New("GET …/manifests/sha256-broken.sig: 500 Internal Server Error")
+	}
+	l, ok := f[d]
+	return l, ok, nil
+}
+
+// keyPair makes a key of a kind, writes its public half as PEM and returns a signer.
+func keyPair(t *testing.T, kind string) (signature.Signer, Key) {
+	t.Helper()
+	var priv crypto.PrivateKey
+	switch kind {
+	case "ecdsa":
+		priv, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case "ed25519":
+		_, priv, _ = ed25519.GenerateKey(rand.Reader)
+	case "rsa":
+		priv, _ = rsa.GenerateKey(rand.Reader, 2048)
+	}
+	s, err := signature.LoadSigner(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := s.PublicKey()
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	p := filepath.Join(t.TempDir(), kind+".pub")
+	os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
+	k, err := LoadKey(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, k
+}
+
+func payload(digest string) []byte {
+	return []byte(`{"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":"` + digest + `"},"type":"cosign container image signature"},"optional":null}`)
+}
+
+func signed(t *testing.T, s signature.Signer, p []byte, extra map[string]string) registry.SignedLayer {
+	sig, err := s.SignMessage(strings.NewReader(string(p)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := map[string]string{annSignature: base64.StdEncoding.EncodeToString(sig)}
+	for k, v := range extra {
+		ann[k] = v
+	}
+	return registry.SignedLayer{Payload: p, Annotations: ann}
+}
+
+const (
+	d1 = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	d2 = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+)
+
+// TestCosign: each kind of key verifies what it signed; a signature copied onto
+// another image, an altered payload, another key, no key, a keyless signature and
+// damaged layers each say exactly why they do not count.
+func TestCosign(t *testing.T) {
+	repo, _ := name.NewRepository("registry.example/app")
+	for _, kind := range []string{"ecdsa", "ed25519", "rsa"} {
+		s, k := keyPair(t, kind)
+		tr := Cosign(context.Background(), fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, repo, []string{d1}, []Key{k})
+		want := &facts.Trust{Looked: true, Policy: []string{"key " + k.String()}, Signatures: []facts.Signature{{Format: "cosign",
+			Location: "registry.example/app:sha256-1111111111111111111111111111111111111111111111111111111111111111.sig (layer 0)", Signs: d1, Verified: true, Key: k.String()}}}
+		if d := cmp.Diff(want, tr); d != "" {
+			t.Errorf("%s (-want +got):\n%s", kind, d)
+		}
+	}
+	s, k := keyPair(t, "ecdsa")
+	_, other := keyPair(t, "ed25519")
+	altered := signed(t, s, payload(d1), nil)
+	altered.Payload = payload(d2)
+	for _, tc := range []struct {
+		name   string
+		reg    fakeRegistry
+		keys   []Key
+		digest string
+		want   string
+	}{
+		{"copied", fakeRegistry{d2: {signed(t, s, payload(d1), nil)}}, []Key{k}, d2, "a valid signature by " + k.String() + ", but for " + d1 + ", not for " + d2 + ": copied from another image"},
+		{"altered", fakeRegistry{d2: {altered}}, []Key{k}, d2, "the signature does not verify with " + k.String() + " (another key signed it, or the payload was altered)"},
+		{"other key", fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, []Key{other}, d1, "the signature does not verify with " + other.String() + " (another key signed it, or the payload was altered)"},
+		{"no key", fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, nil, d1, "not verified: no key was given (--key)"},
+		{"keyless", fakeRegistry{d1: {signed(t, s, payload(d1), map[string]string{annCertificate: "-----BEGIN CERTIFICATE-----"})}}, nil, d1,
+			"a keyless signature (with a Fulcio certificate): not verified, keyless verification is not done yet; give the signer's public key with --key"},
+		{"no signature", fakeRegistry{d1: {{Payload: payload(d1), Annotations: map[string]string{}}}}, []Key{k}, d1, "the layer carries no signature (dev.cosignproject.cosign/signature)"},
+		{"not base64", fakeRegistry{d1: {{Payload: payload(d1), Annotations: map[string]string{annSignature: "!!"}}}}, []Key{k}, d1, "the signature is not base64: illegal base64 data at input byte 0"},
+		{"not a payload", fakeRegistry{d1: {{Payload: []byte("<xml/>"), Annotations: map[string]string{annSignature: "AA=="}}}}, []Key{k}, d1, "the signed payload is not a simple-signing document: invalid character '<' looking for beginning of value"},
+		{"other type", fakeRegistry{d1: {signed(t, s, []byte(`{"critical":{"image":{"docker-manifest-digest":"`+d1+`"},"type":"atomic container signature"}}`), nil)}}, []Key{k}, d1,
+			`the payload's type is "atomic container signature", not "cosign container image signature"`},
+	} {
+		tr := Cosign(context.Background(), tc.reg, repo, []string{tc.digest}, tc.keys)
+		if !tr.Looked || len(tr.Signatures) != 1 || tr.Signatures[0].Verified || tr.Signatures[0].Problem != tc.want {
+			t.Errorf("%s: %+v", tc.name, tr)
+		}
+	}
+	// Unsigned: looked, nothing found; a registry error: not looked, with the reason.
+	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{d1, d2}, []Key{k}); !tr.Looked || len(tr.Signatures) != 0 {
+		t.Errorf("unsigned: %+v", tr)
+	}
+	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{"sha256:broken"}, nil); tr.Looked || tr.Why != "the signatures could not be read: GET …/manifests/sha256-broken.sig: 500 Internal Server Error" {
+		t.Errorf("registry error: %+v", tr)
+	}
+}
+
+func TestLoadKeyErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "x.pub")
+	os.WriteFile(notPEM, []byte("hello"), 0o644)
+	for p, want := range map[string]string{
+		notPEM:                         notPEM + ": not a PEM public key: PEM decoding failed",
+		filepath.Join(dir, "none.pub"): "open " + filepath.Join(dir, "none.pub") + ": no such file or directory",
+	} {
+		if _, err := LoadKey(p); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", p, err, want)
+		}
+	}
+}
