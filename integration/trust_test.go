@@ -28,11 +28,13 @@ func cosignCLI(t *testing.T) string {
 	return p
 }
 
-// TestImageCosign: the real cosign CLI signs an image in Debian's docker-registry with
-// a key it generated; dockaudit image verifies it with the public key, and fails, each
-// with its reason, with another key, for an unsigned image, for the signature copied
-// onto another image's digest, and for an altered payload. Without a key it says the
-// signature was not verified.
+// TestImageCosign: the real cosign CLI signs images in Debian's docker-registry with a
+// key it generated, in both of its storage modes (the legacy sha256-HEX.sig tag, and
+// cosign 3's Sigstore bundle attached as a referrer through the referrers tag schema);
+// dockaudit image verifies each with the public key, and fails, each with its reason,
+// with another key, for an unsigned image, for a signature copied onto another image's
+// digest, and for an altered payload. Without a key it says the signature was not
+// verified.
 func TestImageCosign(t *testing.T) {
 	need(t)
 	cosign := cosignCLI(t)
@@ -112,6 +114,43 @@ func TestImageCosign(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
 		}
 	}
+	// cosign 3's default storage: a Sigstore bundle attached as a referrer, through the
+	// referrers tag schema (distribution 2.8 has no referrers API).
+	var more []string
+	for _, n := range []string{"bundle", "bundle-copy"} {
+		dir := busyboxContext(t, "LABEL n="+n+"\n")
+		dockerBuild(t, dir, "dockaudit-it-cosign:"+n)
+		pushAs(t, "dockaudit-it-cosign:"+n, host+"/trust/app:"+n)
+		more = append(more, manifestDigest(t, host, "trust/app", n))
+	}
+	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host+"/trust/app@"+more[0])
+	tagOf := func(d string) string { return "sha256-" + strings.TrimPrefix(d, "sha256:") }
+	index := manifestBody(t, host, "trust/app", tagOf(more[0]))
+	putIndex(t, host, "trust/app", tagOf(more[1]), index)
+	var idx struct {
+		Manifests []struct {
+			Digest string `json:"digest"`
+		} `json:"manifests"`
+	}
+	json.Unmarshal(index, &idx)
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("the referrers index of the bundle: %s", index)
+	}
+	referrer := host + "/trust/app@" + idx.Manifests[0].Digest + " (referrer)"
+	for _, tc := range []struct {
+		name, ref string
+		args      []string
+		want      string
+	}{
+		{"bundle", host + "/trust/app:bundle", []string{"--key", pub}, "pass high: signed: verified with " + pub + " (" + fp + ")"},
+		{"bundle, another key", host + "/trust/app:bundle", []string{"--key", other}, "fail high: 1 signatures, none verifies: " + referrer + ": the signature does not verify with " + other + " (" + keyID(t, other) + ") (another key signed it, or the payload was altered)"},
+		{"bundle copied", host + "/trust/app:bundle-copy", []string{"--key", pub}, "fail high: 1 signatures, none verifies: " + referrer + ": a valid signature by " + pub + " (" + fp + "), but for " + more[0] + ", not for " + more[1] + ": copied from another image"},
+	} {
+		f := audit(tc.ref, tc.args...)
+		if got := f.Status.String() + " " + f.Severity.String() + ": " + f.Message; got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
 	// An image nobody signed, under a key policy.
 	dir := busyboxContext(t, "LABEL n=unsigned\n")
 	dockerBuild(t, dir, "dockaudit-it-cosign:unsigned")
@@ -140,7 +179,7 @@ func keyID(t *testing.T, pemFile string) string {
 func manifestBody(t *testing.T, host, repo, ref string) []byte {
 	t.Helper()
 	req, _ := http.NewRequest("GET", "http://"+host+"/v2/"+repo+"/manifests/"+ref, nil)
-	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET manifest %s: %v %v", ref, err, resp)
@@ -203,4 +242,15 @@ func pushBlob(t *testing.T, host, repo string, b []byte) string {
 	}
 	resp.Body.Close()
 	return digest
+}
+
+func putIndex(t *testing.T, host, repo, ref string, body []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", "http://"+host+"/v2/"+repo+"/manifests/"+ref, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("PUT index %s: %v %v", ref, err, resp)
+	}
+	resp.Body.Close()
 }

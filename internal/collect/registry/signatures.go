@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -20,6 +21,8 @@ type SignedLayer struct {
 	Digest      string
 	Payload     []byte
 	Annotations map[string]string
+	// Subject is the digest a referrer manifest says it refers to (bundles only).
+	Subject string
 }
 
 // maxSignatureLayers and maxPayload bound what one signature manifest may make us read.
@@ -75,4 +78,94 @@ func (c *Client) Digest(ctx context.Context, ref name.Reference) (string, error)
 		return "", err
 	}
 	return h.String(), nil
+}
+
+// bundleTypes are the artifact types of Sigstore bundles attached as referrers.
+var bundleTypes = []string{"application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.dev.sigstore.bundle+json;version=0.3"}
+
+// maxReferrers bounds the referrers read for one digest.
+const maxReferrers = 64
+
+// SigstoreBundles reads the Sigstore bundles attached to a manifest digest as OCI 1.1
+// referrers: through the referrers API, or, for registries without it (distribution
+// 2.8), the referrers tag schema's index under the tag sha256-HEX. Each comes with its
+// referrer manifest's digest and annotations.
+func (c *Client) SigstoreBundles(ctx context.Context, repo name.Repository, digest string) ([]SignedLayer, error) {
+	hexDigest, ok := strings.CutPrefix(digest, "sha256:")
+	if !ok || len(hexDigest) != 64 {
+		return nil, fmt.Errorf("%q is not a sha256 manifest digest", digest)
+	}
+	idx, err := c.referrers(ctx, repo, digest)
+	if err != nil {
+		return nil, err
+	}
+	var out []SignedLayer
+	for _, d := range idx {
+		if !slices.Contains(bundleTypes, d.ArtifactType) {
+			continue
+		}
+		if len(out) == maxReferrers {
+			return nil, fmt.Errorf("more than %d signature referrers", maxReferrers)
+		}
+		body, _, _, err := c.manifest(ctx, repo, d.Digest.String())
+		if err != nil {
+			return nil, err
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("referrer %s: %w", d.Digest, err)
+		}
+		if len(m.Layers) != 1 || m.Layers[0].Size > maxPayload {
+			return nil, fmt.Errorf("referrer %s: want one bundle layer of at most %d bytes", d.Digest, maxPayload)
+		}
+		subject := ""
+		if m.Subject != nil {
+			subject = m.Subject.Digest.String()
+		}
+		rc, err := c.blob(ctx, repo, m.Layers[0].Digest, maxPayload)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SignedLayer{Digest: d.Digest.String(), Payload: b, Annotations: m.Annotations, Subject: subject})
+	}
+	return out, nil
+}
+
+// referrers lists a digest's referrers: the API's answer, else the tag schema's index.
+func (c *Client) referrers(ctx context.Context, repo name.Repository, digest string) ([]v1.Descriptor, error) {
+	u := c.base(ctx, repo) + "/referrers/" + digest
+	resp, err := c.get(ctx, repo, u, []string{"application/vnd.oci.image.index.v1+json"})
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/vnd.oci.image.index.v1+json") && len(body) <= maxManifest {
+		idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("referrers of %s: %w", digest, err)
+		}
+		return idx.Manifests, nil
+	}
+	// No referrers API: the tag schema.
+	body, _, _, err = c.manifest(ctx, repo, strings.Replace(digest, ":", "-", 1))
+	if e := (*Error)(nil); errors.As(err, &e) && e.Status == http.StatusNotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("the referrers tag of %s: %w", digest, err)
+	}
+	return idx.Manifests, nil
 }

@@ -13,8 +13,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
@@ -58,6 +62,7 @@ func LoadKey(path string) (Key, error) {
 // Lister reads the signatures stored for a manifest digest (registry.Client).
 type Lister interface {
 	CosignSignatures(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, bool, error)
+	SigstoreBundles(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, error)
 }
 
 // cosign's layer annotations and payload type.
@@ -76,13 +81,10 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 		t.Policy = append(t.Policy, "key "+k.String())
 	}
 	for _, d := range digests {
-		layers, found, err := l.CosignSignatures(ctx, repo, d)
+		layers, _, err := l.CosignSignatures(ctx, repo, d)
 		if err != nil {
 			t.Looked, t.Why = false, "the signatures could not be read: "+err.Error()
 			return t
-		}
-		if !found {
-			continue
 		}
 		where := repo.String() + ":sha256-" + strings.TrimPrefix(d, "sha256:") + ".sig"
 		for i, layer := range layers {
@@ -90,8 +92,106 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
 			t.Signatures = append(t.Signatures, s)
 		}
+		// cosign 3's default: Sigstore bundles attached as referrers.
+		bundles, err := l.SigstoreBundles(ctx, repo, d)
+		if err != nil {
+			t.Looked, t.Why = false, "the signature referrers could not be read: "+err.Error()
+			return t
+		}
+		for _, b := range bundles {
+			s := judgeBundle(b.Payload, d, keys)
+			s.Location = repo.String() + "@" + b.Digest + " (referrer)"
+			if b.Subject != d && s.Problem == "" {
+				// Listed among this image's referrers, made for another.
+				s.Verified, s.Problem = false, fmt.Sprintf("listed as a referrer of %s, but its subject is %s: copied from another image", d, b.Subject)
+			}
+			t.Signatures = append(t.Signatures, s)
+		}
 	}
 	return t
+}
+
+// judgeBundle verifies a Sigstore bundle attached to digest with sigstore-go: with each
+// key, and for this digest; a valid signature of another digest is said to be one.
+func judgeBundle(data []byte, digest string, keys []Key) facts.Signature {
+	s := facts.Signature{Format: "sigstore-bundle"}
+	var b bundle.Bundle
+	if err := b.UnmarshalJSON(data); err != nil {
+		s.Problem = "not a Sigstore bundle: " + firstLine(err.Error())
+		return s
+	}
+	s.Signs = bundleSubject(&b)
+	raw, err := hex.DecodeString(strings.TrimPrefix(digest, "sha256:"))
+	if err != nil {
+		s.Problem = "the image digest is not sha256"
+		return s
+	}
+	if len(keys) == 0 {
+		s.Problem = "not verified: no key was given (--key)"
+		if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
+			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, keyless verification is not done yet; give the signer's public key with --key"
+		}
+		return s
+	}
+	var tried []string
+	for _, k := range keys {
+		v, err := verifierFor(k)
+		if err != nil {
+			s.Problem = err.Error()
+			return s
+		}
+		if _, err := v.Verify(&b, verify.NewPolicy(verify.WithArtifactDigest("sha256", raw), verify.WithKey())); err == nil {
+			s.Key, s.Verified = k.String(), true
+			return s
+		}
+		// Valid, but for another image?
+		if _, err := v.Verify(&b, verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithKey())); err == nil {
+			s.Key = k.String()
+			s.Problem = fmt.Sprintf("a valid signature by %s, but for %s, not for %s: copied from another image", s.Key, s.Signs, digest)
+			return s
+		}
+		tried = append(tried, k.String())
+	}
+	s.Problem = "the signature does not verify with " + strings.Join(tried, ", ") + " (another key signed it, or the payload was altered)"
+	return s
+}
+
+// verifierFor is sigstore-go's verifier for bundles signed with one key and no
+// transparency log or timestamp (cosign sign --key with the log off): the key is the
+// trusted material, whatever hint the bundle gives.
+func verifierFor(k Key) (*verify.Verifier, error) {
+	tm := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(k.v, time.Time{}, time.Time{}), nil
+	})
+	return verify.NewVerifier(tm, verify.WithNoObserverTimestamps())
+}
+
+// bundleSubject is the digest a bundle's in-toto statement (or message signature)
+// names; "" when it names none.
+func bundleSubject(b *bundle.Bundle) string {
+	if env := b.GetDsseEnvelope(); env != nil {
+		var st struct {
+			Subject []struct {
+				Digest map[string]string `json:"digest"`
+			} `json:"subject"`
+		}
+		if json.Unmarshal(env.GetPayload(), &st) == nil {
+			for _, sub := range st.Subject {
+				if h := sub.Digest["sha256"]; h != "" {
+					return "sha256:" + h
+				}
+			}
+		}
+	}
+	if ms := b.GetMessageSignature(); ms != nil && ms.GetMessageDigest() != nil {
+		return "sha256:" + hex.EncodeToString(ms.GetMessageDigest().GetDigest())
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
 }
 
 // judge verifies one signature layer stored for digest.

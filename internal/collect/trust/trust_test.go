@@ -19,13 +19,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
-// fakeRegistry holds signature layers by the digest they are stored for.
+// fakeRegistry holds signature layers by the digest they are stored for, and bundle
+// referrers under "referrers:DIGEST".
 type fakeRegistry map[string][]registry.SignedLayer
 
 func (f fakeRegistry) CosignSignatures(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, bool, error) {
@@ -34,6 +37,13 @@ func (f fakeRegistry) CosignSignatures(_ context.Context, _ name.Repository, d s
 	}
 	l, ok := f[d]
 	return l, ok, nil
+}
+
+func (f fakeRegistry) SigstoreBundles(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, error) {
+	if d == "sha256:badreferrers" {
+		return nil, errors.New("the referrers tag of sha256:badreferrers: unexpected end of JSON input")
+	}
+	return f["referrers:"+d], nil
 }
 
 // keyPair makes a key of a kind, writes its public half as PEM and returns a signer.
@@ -146,5 +156,79 @@ func TestLoadKeyErrors(t *testing.T) {
 		if _, err := LoadKey(p); err == nil || err.Error() != want {
 			t.Errorf("%s: %v, want %s", p, err, want)
 		}
+	}
+}
+
+// bundleFor makes a Sigstore bundle as cosign 3 does for an image (a DSSE envelope over
+// an in-toto statement naming the digest), with sigstore-go's own signer and a fresh
+// key, and returns it with the key's public half.
+func bundleFor(t *testing.T, digest string) ([]byte, Key) {
+	t.Helper()
+	kp, err := sign.NewEphemeralKeypair(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + strings.TrimPrefix(digest, "sha256:") + `"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}`
+	b, err := sign.Bundle(&sign.DSSEData{Data: []byte(st), PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := protojson.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.GetPublicKeyPem()
+	p := filepath.Join(t.TempDir(), "bundle.pub")
+	os.WriteFile(p, []byte(pub), 0o644)
+	k, err := LoadKey(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, k
+}
+
+// TestSigstoreBundles: cosign 3's bundles attached as referrers, verified by
+// sigstore-go with the key; another key, a bundle for another image, one listed for a
+// subject it was not made for, and damaged ones each say why.
+func TestSigstoreBundles(t *testing.T) {
+	repo, _ := name.NewRepository("registry.example/app")
+	b1, k := bundleFor(t, d1)
+	_, other := bundleFor(t, d1)
+	ref := func(payload []byte, subject string) registry.SignedLayer {
+		return registry.SignedLayer{Digest: "sha256:ffff", Payload: payload, Subject: subject}
+	}
+	for _, tc := range []struct {
+		name    string
+		reg     fakeRegistry
+		keys    []Key
+		digest  string
+		ok      bool
+		problem string
+	}{
+		{"valid", fakeRegistry{"referrers:" + d1: {ref(b1, d1)}}, []Key{k}, d1, true, ""},
+		{"another key", fakeRegistry{"referrers:" + d1: {ref(b1, d1)}}, []Key{other}, d1, false, "the signature does not verify with " + other.String() + " (another key signed it, or the payload was altered)"},
+		{"for another image", fakeRegistry{"referrers:" + d2: {ref(b1, d2)}}, []Key{k}, d2, false, "a valid signature by " + k.String() + ", but for " + d1 + ", not for " + d2 + ": copied from another image"},
+		{"no key", fakeRegistry{"referrers:" + d1: {ref(b1, d1)}}, nil, d1, false, "not verified: no key was given (--key)"},
+		{"listed for another subject", fakeRegistry{"referrers:" + d2: {ref(b1, d1)}}, []Key{k}, d2, false, "a valid signature by " + k.String() + ", but for " + d1 + ", not for " + d2 + ": copied from another image"},
+		{"not a bundle", fakeRegistry{"referrers:" + d1: {ref([]byte(`{"mediaType":"x"}`), d1)}}, []Key{k}, d1, false, "not a Sigstore bundle: "},
+	} {
+		tr := Cosign(context.Background(), tc.reg, repo, []string{tc.digest}, tc.keys)
+		if len(tr.Signatures) != 1 {
+			t.Errorf("%s: %+v", tc.name, tr)
+			continue
+		}
+		s := tr.Signatures[0]
+		if s.Verified != tc.ok || !strings.HasPrefix(s.Problem, tc.problem) || (tc.problem == "" && s.Problem != "") || s.Format != "sigstore-bundle" || s.Location != "registry.example/app@sha256:ffff (referrer)" {
+			t.Errorf("%s: %+v", tc.name, s)
+		}
+	}
+	// A bundle that verifies for this digest but is listed for another subject.
+	b2, k2 := bundleFor(t, d2)
+	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d2: {ref(b2, d1)}}, repo, []string{d2}, []Key{k2}); tr.Signatures[0].Verified ||
+		tr.Signatures[0].Problem != "listed as a referrer of "+d2+", but its subject is "+d1+": copied from another image" {
+		t.Errorf("subject: %+v", tr.Signatures[0])
+	}
+	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{"sha256:badreferrers"}, nil); tr.Looked || tr.Why != "the signature referrers could not be read: the referrers tag of sha256:badreferrers: unexpected end of JSON input" {
+		t.Errorf("referrers error: %+v", tr)
 	}
 }
