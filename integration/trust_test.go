@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/testenv"
 )
@@ -253,4 +255,73 @@ func putIndex(t *testing.T, host, repo, ref string, body []byte) {
 		t.Fatalf("PUT index %s: %v %v", ref, err, resp)
 	}
 	resp.Body.Close()
+}
+
+// TestImageProvenance: an image index in BuildKit's attestation format (built here
+// from the documented layout: the daemon's classic builder makes none) holding SLSA
+// provenance for the image, pushed to Debian's docker-registry and signed by the real
+// cosign CLI at the index's digest. dockaudit image reads the provenance, the base
+// image it names, and verifies the index signature that covers it.
+func TestImageProvenance(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	port := registry(t)
+	host := "127.0.0.1:" + port
+	dir := busyboxContext(t, "LABEL n=prov\n")
+	dockerBuild(t, dir, "dockaudit-it-prov:1")
+	pushAs(t, "dockaudit-it-prov:1", host+"/trust/prov:img")
+	img := manifestBody(t, host, "trust/prov", "img")
+	imgDigest := manifestDigest(t, host, "trust/prov", "img")
+	base := strings.Repeat("ab", 32)
+	st := `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2","subject":[{"name":"pkg:docker/trust/prov@1?platform=linux%2Famd64","digest":{"sha256":"` +
+		strings.TrimPrefix(imgDigest, "sha256:") + `"}}],"predicate":{"builder":{"id":"https://github.com/org/app/.github/workflows/build.yml@refs/heads/main"},` +
+		`"buildType":"https://mobyproject.org/buildkit@v1","materials":[{"uri":"pkg:docker/library/debian@12?platform=linux%2Famd64","digest":{"sha256":"` + base + `"}}],` +
+		`"invocation":{"configSource":{"uri":"https://github.com/org/app.git#refs/heads/main","digest":{"sha1":"0123456789abcdef0123456789abcdef01234567"},"entryPoint":"Dockerfile"}}}}`
+	stDigest := pushBlob(t, host, "trust/prov", []byte(st))
+	cfg := []byte(`{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":["` + stDigest + `"]}}`)
+	cfgDigest := pushBlob(t, host, "trust/prov", cfg)
+	att := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},`+
+		`"layers":[{"mediaType":"application/vnd.in-toto+json","digest":%q,"size":%d,"annotations":{"in-toto.io/predicate-type":"https://slsa.dev/provenance/v0.2"}}]}`, cfgDigest, len(cfg), stDigest, len(st))
+	attSum := sha256.Sum256([]byte(att))
+	attDigest := "sha256:" + hex.EncodeToString(attSum[:])
+	putManifest(t, host, "trust/prov", attDigest, []byte(att))
+	index := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[`+
+		`{"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":%q,"size":%d,"platform":{"architecture":"amd64","os":"linux"}},`+
+		`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":%q,"size":%d,"annotations":{"vnd.docker.reference.digest":%q,"vnd.docker.reference.type":"attestation-manifest"},"platform":{"architecture":"unknown","os":"unknown"}}]}`,
+		imgDigest, len(img), attDigest, len(att), imgDigest)
+	putIndex(t, host, "trust/prov", "1", []byte(index))
+	indexSum := sha256.Sum256([]byte(index))
+	indexDigest := "sha256:" + hex.EncodeToString(indexSum[:])
+	keys := t.TempDir()
+	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host + "/trust/prov@" + indexDigest}} {
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	pub := filepath.Join(keys, "cosign.pub")
+	statuses := func(args ...string) map[string]string {
+		rep := jsonReport(t, nil, append(append([]string{"image", "--fail-on", "none", "--include", "IMG-PROVENANCE,IMG-BASE,IMG-SIGNATURE"}, args...), "registry:"+host+"/trust/prov:1")...)
+		out := map[string]string{}
+		for _, f := range rep.Findings {
+			out[f.Rule] = f.Status.String() + " " + f.Severity.String() + ": " + f.Message
+		}
+		if len(rep.Images) != 1 || len(rep.Images[0].Attestations) != 1 || rep.Images[0].Attestations[0].Commit != "0123456789abcdef0123456789abcdef01234567" {
+			t.Errorf("attestations in the report: %+v", rep.Images)
+		}
+		return out
+	}
+	built := "built by https://github.com/org/app/.github/workflows/build.yml@refs/heads/main from https://github.com/org/app.git#refs/heads/main at 0123456789abcdef0123456789abcdef01234567"
+	want := map[string]string{
+		"IMG-PROVENANCE": "pass medium: " + built + " (SLSA provenance in the index a verified signature covers)",
+		"IMG-BASE":       "pass low: built on library/debian:12@sha256:" + base + " (a Docker Official Image)",
+		"IMG-SIGNATURE":  "pass high: signed: verified with " + pub + " (" + keyID(t, pub) + ")",
+	}
+	if d := cmp.Diff(want, statuses("--key", pub)); d != "" {
+		t.Errorf("with the key (-want +got):\n%s", d)
+	}
+	if got := statuses()["IMG-PROVENANCE"]; got != "warn low: "+built+", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it" {
+		t.Errorf("without a key: %s", got)
+	}
 }

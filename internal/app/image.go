@@ -211,7 +211,7 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		}
 		item.Base = im.Base
 		if im.Trust != nil {
-			item.Signatures = im.Trust.Signatures
+			item.Signatures, item.Attestations = im.Trust.Signatures, im.Trust.Attestations
 		}
 		inv = append(inv, item)
 	}
@@ -302,6 +302,9 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
 	if err == nil && src.Kind == "registry" && !inventoryOnly {
 		im.Trust = r.signatures(ctx, src.Name, im.Digest)
+		if im.Base == nil && im.Trust.Looked {
+			im.Base = trust.BaseFromProvenance(im.Trust.Attestations)
+		}
 	}
 	return im, err
 }
@@ -314,12 +317,27 @@ func (r *reader) signatures(ctx context.Context, ref, digest string) *facts.Trus
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
 	digests := []string{digest}
+	index := ""
 	if top, err := r.reg.Digest(ctx, nr); err != nil {
 		return &facts.Trust{Why: "the signatures could not be read: " + err.Error()}
 	} else if top != digest {
-		digests = append(digests, top)
+		digests, index = append(digests, top), top
 	}
-	return trust.Cosign(ctx, r.reg, nr.Context(), digests, r.opts.Keys)
+	t := trust.Cosign(ctx, r.reg, nr.Context(), digests, r.opts.Keys)
+	if !t.Looked {
+		return t
+	}
+	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), index, digest)
+	if err != nil {
+		return &facts.Trust{Why: "the attestations could not be read: " + err.Error()}
+	}
+	t.Attestations = trust.Attestations(stmts, digest)
+	for _, s := range t.Signatures {
+		// The attestations are listed by digest in the index: a verified signature of
+		// the index covers them.
+		t.IndexVerified = t.IndexVerified || (s.Verified && index != "" && s.Signs == index)
+	}
+	return t
 }
 
 // lazyDaemon connects to the daemon on the first daemon image.

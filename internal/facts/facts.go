@@ -756,6 +756,26 @@ type Trust struct {
 	// "key cosign.pub (sha256:…)".
 	Policy     []string    `json:"policy,omitempty"`
 	Signatures []Signature `json:"signatures,omitempty"`
+	// Attestations are the in-toto statements found for the image (BuildKit's
+	// attestation manifests in its index: SLSA provenance, SBOMs).
+	Attestations []Attestation `json:"attestations,omitempty"`
+	// IndexVerified says a verified signature covers the index that lists the
+	// attestations (they carry no signature of their own).
+	IndexVerified bool `json:"indexVerified,omitempty"`
+}
+
+// Attestation is one in-toto statement about an image.
+type Attestation struct {
+	PredicateType string `json:"predicateType"`
+	From          string `json:"from"` // "buildkit attestation manifest sha256:…"
+	// For SLSA provenance: who built it, how, and from what.
+	Builder   string `json:"builder,omitempty"`
+	BuildType string `json:"buildType,omitempty"`
+	Source    string `json:"source,omitempty"` // the build's configuration source (a git URL)
+	Commit    string `json:"commit,omitempty"`
+	// Materials are the build's inputs as named (pkg:docker/debian@12?…).
+	Materials []string `json:"materials,omitempty"`
+	Problem   string   `json:"problem,omitempty"` // why it could not be read
 }
 
 // Signature is one signature found for an image.

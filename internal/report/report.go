@@ -46,8 +46,9 @@ type Inventory struct {
 	Coverage []facts.Coverage `json:"coverage,omitempty"`
 	// Base is what the image says it is built on; Signatures what was found of its
 	// signatures, each verified or with why not (registry images).
-	Base       *facts.Base       `json:"base,omitempty"`
-	Signatures []facts.Signature `json:"signatures,omitempty"`
+	Base         *facts.Base         `json:"base,omitempty"`
+	Signatures   []facts.Signature   `json:"signatures,omitempty"`
+	Attestations []facts.Attestation `json:"attestations,omitempty"`
 }
 
 // Tool identifies dockaudit.

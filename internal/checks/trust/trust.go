@@ -23,6 +23,10 @@ func Checks() []check.Check {
 			"A signature says who published an image; verified against the publisher's key it proves that what runs is what they pushed, not a tampered or substituted image. Docker Content Trust (Notary v1) is retired; cosign and Notation signatures replace it.",
 			"Sign images when they are pushed (cosign sign --key cosign.key REGISTRY/REPO@DIGEST) and verify them before they run: dockaudit image --key cosign.pub REF."),
 			Run: signature},
+		{Rule: rule("IMG-PROVENANCE", finding.Medium, "The image's build provenance is recorded and verified",
+			"SLSA provenance says who built an image, from which source and commit, with which inputs: what a signature cannot say. BuildKit attaches it to the image index; it is as trustworthy as the signature that covers the index.",
+			"Build with docker buildx build --provenance=mode=max --push, and sign the index (cosign sign --key cosign.key REGISTRY/REPO@INDEX-DIGEST); verify with dockaudit image --key cosign.pub."),
+			Run: provenance},
 		{Rule: rule("IMG-BASE", finding.Low, "The image names its base image, pinned by digest",
 			"The base image carries most of an image's packages; an image that names its base by digest can be traced and rebuilt when the base is fixed, one that names a tag cannot say which build it took.",
 			"Build FROM name@sha256:… and let the builder record it (BuildKit writes org.opencontainers.image.base.name and .base.digest), or set those labels."),
@@ -71,11 +75,63 @@ func signature(p *check.Pass) {
 	}
 }
 
+func provenance(p *check.Pass) {
+	t := p.Image.Trust
+	switch {
+	case t == nil:
+		p.Skip(notLooked(p.Image))
+		return
+	case !t.Looked:
+		p.Skip(t.Why)
+		return
+	}
+	var found []facts.Attestation
+	for _, a := range t.Attestations {
+		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") {
+			found = append(found, a)
+		}
+	}
+	if len(found) == 0 {
+		p.Warn("no provenance attestation: how the image was built is not recorded", ev("provenance", "none", "SLSA provenance")).Sev(finding.Low)
+		return
+	}
+	a := found[0]
+	if a.Problem != "" {
+		p.Warn("the provenance cannot be read: "+a.Problem, ev("provenance", a.From, "SLSA provenance about this image")).Sev(finding.Low)
+		return
+	}
+	what := "built by " + or(a.Builder, "an unnamed builder")
+	if a.Source != "" {
+		what += " from " + a.Source
+		if a.Commit != "" {
+			what += " at " + a.Commit
+		}
+	}
+	evs := []finding.Evidence{ev("builder", or(a.Builder, "(none)"), ""), ev("source", or(a.Source, "(none)"), ""), ev("from", a.From, "")}
+	if t.IndexVerified {
+		p.OK(what+" (SLSA provenance in the index a verified signature covers)", evs...)
+		return
+	}
+	r := p.Warn(what+", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it", evs...)
+	if len(t.Policy) == 0 {
+		r.Sev(finding.Low)
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // notLooked says why an image's signatures were not looked for.
 func notLooked(im *facts.Image) string {
 	switch im.Source {
-	case "registry", "oci":
+	case "registry":
 		return "signatures were not looked for"
+	case "oci":
+		return "an OCI layout's signatures are not read yet: audit the image in its registry (registry:REPO@DIGEST) to verify them"
 	case "dir":
 		return "a root filesystem directory carries no signature"
 	}

@@ -65,3 +65,20 @@ func TestBase(t *testing.T) {
 	expect(t, run(t, im(nil), "IMG-BASE"), "warn info: the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)")
 	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-BASE"), "skip low: a root filesystem directory has no image configuration")
 }
+
+func TestProvenance(t *testing.T) {
+	prov := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", From: "buildkit attestation manifest sha256:aa",
+		Builder: "https://github.com/actions/runner", Source: "https://github.com/org/app.git#refs/heads/main", Commit: "0123abcd"}
+	reg := func(tr *facts.Trust) facts.Image { return facts.Image{Source: "registry", Digest: digest, Trust: tr} }
+	expect(t, run(t, reg(&facts.Trust{Looked: true, IndexVerified: true, Policy: []string{"key k"}, Attestations: []facts.Attestation{prov}}), "IMG-PROVENANCE"),
+		"pass medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd (SLSA provenance in the index a verified signature covers)")
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: []string{"key k"}, Attestations: []facts.Attestation{prov}}), "IMG-PROVENANCE"),
+		"warn medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd, but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it")
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{{PredicateType: "https://slsa.dev/provenance/v1", From: "x"}}}), "IMG-PROVENANCE"),
+		"warn low: built by an unnamed builder, but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it")
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{{PredicateType: "https://spdx.dev/Document"}}}), "IMG-PROVENANCE"),
+		"warn low: no provenance attestation: how the image was built is not recorded")
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{{PredicateType: "https://slsa.dev/provenance/v0.2", From: "x", Problem: "the statement is not about this image (" + digest + ")"}}}), "IMG-PROVENANCE"),
+		"warn low: the provenance cannot be read: the statement is not about this image ("+digest+")")
+	expect(t, run(t, facts.Image{Source: "oci"}, "IMG-PROVENANCE"), "skip medium: an OCI layout's signatures are not read yet: audit the image in its registry (registry:REPO@DIGEST) to verify them")
+}

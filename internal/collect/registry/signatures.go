@@ -169,3 +169,73 @@ func (c *Client) referrers(ctx context.Context, repo name.Repository, digest str
 	}
 	return idx.Manifests, nil
 }
+
+// Statement is one in-toto statement attached to an image, with what says where it
+// came from.
+type Statement struct {
+	From          string // "buildkit attestation manifest sha256:…"
+	PredicateType string // the layer's in-toto.io/predicate-type annotation
+	Body          []byte
+}
+
+// maxStatement bounds one in-toto statement (an SPDX SBOM of a large image is
+// megabytes).
+const maxStatement = 16 << 20
+
+// BuildKitAttestations reads the in-toto statements BuildKit attached to an image: the
+// attestation manifest its index lists for the image's digest
+// (vnd.docker.reference.type: attestation-manifest). indexDigest is "" for an image
+// that was not read through an index (it has none).
+func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository, indexDigest, imageDigest string) ([]Statement, error) {
+	if indexDigest == "" {
+		return nil, nil
+	}
+	body, mt, _, err := c.manifest(ctx, repo, indexDigest)
+	if err != nil {
+		return nil, err
+	}
+	if !mt.IsIndex() {
+		return nil, nil
+	}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("the index: %w", err)
+	}
+	var out []Statement
+	for _, d := range idx.Manifests {
+		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" || d.Annotations["vnd.docker.reference.digest"] != imageDigest {
+			continue
+		}
+		mb, _, _, err := c.manifest(ctx, repo, d.Digest.String())
+		if err != nil {
+			return nil, err
+		}
+		m, err := v1.ParseManifest(bytes.NewReader(mb))
+		if err != nil {
+			return nil, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
+		}
+		if len(m.Layers) > maxSignatureLayers {
+			return nil, fmt.Errorf("attestation manifest %s has %d layers; at most %d are read", d.Digest, len(m.Layers), maxSignatureLayers)
+		}
+		for _, l := range m.Layers {
+			if l.MediaType != "application/vnd.in-toto+json" {
+				continue
+			}
+			st := Statement{From: "buildkit attestation manifest " + d.Digest.String(), PredicateType: l.Annotations["in-toto.io/predicate-type"]}
+			if l.Size > maxStatement {
+				return nil, fmt.Errorf("an attestation of %d bytes (at most %d are read)", l.Size, maxStatement)
+			}
+			rc, err := c.blob(ctx, repo, l.Digest, maxStatement)
+			if err != nil {
+				return nil, err
+			}
+			st.Body, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}

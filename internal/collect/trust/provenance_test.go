@@ -1,0 +1,44 @@
+package trust
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// TestAttestations: SLSA provenance v0.2 (BuildKit's) and v1 read into who built the
+// image, from what source and commit, with which inputs; a statement about another
+// image, one that does not decode, and an SBOM each kept as what they are.
+func TestAttestations(t *testing.T) {
+	sub := `"subject":[{"name":"pkg:docker/app@1","digest":{"sha256":"1111111111111111111111111111111111111111111111111111111111111111"}}]`
+	stmts := []registry.Statement{
+		{From: "m1", PredicateType: slsaV02, Body: []byte(`{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://slsa.dev/provenance/v0.2",` + sub + `,"predicate":{"builder":{"id":"b"},"buildType":"https://mobyproject.org/buildkit@v1",` +
+			`"materials":[{"uri":"pkg:docker/library/alpine@3.20?platform=linux%2Famd64","digest":{"sha256":"aa"}},{"uri":"https://example.com/x.tgz"}],"invocation":{"configSource":{"uri":"git+https://g/app","digest":{"sha1":"c0"}}}}}`)},
+		{From: "m1", PredicateType: slsaV1, Body: []byte(`{"predicateType":"https://slsa.dev/provenance/v1",` + sub + `,"predicate":{"buildDefinition":{"buildType":"bt","externalParameters":{"configSource":{"uri":"u","digest":{"gitCommit":"c1"}}},` +
+			`"resolvedDependencies":[{"uri":"pkg:docker/ghcr.io/org/base@sha256:bb","digest":{"sha256":"bb"}}]},"runDetails":{"builder":{"id":"b1"}}}}`)},
+		{From: "m1", PredicateType: "https://spdx.dev/Document", Body: []byte(`{"predicateType":"https://spdx.dev/Document",` + sub + `,"predicate":{}}`)},
+		{From: "m2", PredicateType: slsaV02, Body: []byte(`{"predicateType":"https://slsa.dev/provenance/v0.2","subject":[{"digest":{"sha256":"22"}}],"predicate":{}}`)},
+		{From: "m3", PredicateType: slsaV02, Body: []byte(`not json`)},
+	}
+	got := Attestations(stmts, d1)
+	want := []facts.Attestation{
+		{PredicateType: slsaV02, From: "m1", Builder: "b", BuildType: "https://mobyproject.org/buildkit@v1", Source: "git+https://g/app", Commit: "c0",
+			Materials: []string{"pkg:docker/library/alpine@3.20?platform=linux%2Famd64 sha256:aa", "https://example.com/x.tgz"}},
+		{PredicateType: slsaV1, From: "m1", Builder: "b1", BuildType: "bt", Source: "u", Commit: "gitCommit:c1", Materials: []string{"pkg:docker/ghcr.io/org/base@sha256:bb sha256:bb"}},
+		{PredicateType: "https://spdx.dev/Document", From: "m1"},
+		{PredicateType: slsaV02, From: "m2", Problem: "the statement is not about this image (" + d1 + ")"},
+		{PredicateType: slsaV02, From: "m3", Problem: "not an in-toto statement: invalid character 'o' in literal null (expecting 'u')"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(&facts.Base{Name: "library/alpine:3.20", Digest: "sha256:aa", From: "provenance"}, BaseFromProvenance(got)); d != "" {
+		t.Errorf("base (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(&facts.Base{Name: "ghcr.io/org/base", Digest: "sha256:bb", From: "provenance"}, BaseFromProvenance(got[1:])); d != "" {
+		t.Errorf("base by digest (-want +got):\n%s", d)
+	}
+}
