@@ -301,41 +301,40 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	defer src.Close()
 	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
 	if err == nil && src.Kind == "registry" && !inventoryOnly {
-		im.Trust = r.signatures(ctx, src.Name, im.Digest)
+		im.Trust = r.signatures(ctx, src.Name, im.Digest, src.Indexes)
 		if im.Base == nil && im.Trust.Looked {
-			im.Base = trust.BaseFromProvenance(im.Trust.Attestations)
+			if im.Base = trust.BaseFromProvenance(im.Trust.Attestations); im.Base != nil && !im.Trust.IndexVerified {
+				im.Base.From = "provenance (unverified)"
+			}
 		}
 	}
 	return im, err
 }
 
 // signatures finds and verifies a registry image's cosign signatures: those stored for
-// its manifest digest and, when the reference names an index, for the index's.
-func (r *reader) signatures(ctx context.Context, ref, digest string) *facts.Trust {
+// its manifest digest and for the indexes the pull went through to reach it (each
+// lists the next by digest, so a signature of one covers the image), and reads the
+// attestations the innermost index lists for it.
+func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []string) *facts.Trust {
 	nr, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil || digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	digests := []string{digest}
-	index := ""
-	if top, err := r.reg.Digest(ctx, nr); err != nil {
-		return &facts.Trust{Why: "the signatures could not be read: " + err.Error()}
-	} else if top != digest {
-		digests, index = append(digests, top), top
-	}
-	t := trust.Cosign(ctx, r.reg, nr.Context(), digests, r.opts.Keys)
-	if !t.Looked {
+	t := trust.Cosign(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Keys)
+	if !t.Looked || len(indexes) == 0 {
 		return t
 	}
-	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), index, digest)
+	inner := indexes[len(indexes)-1]
+	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), inner, digest)
 	if err != nil {
-		return &facts.Trust{Why: "the attestations could not be read: " + err.Error()}
+		t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
+		return t
 	}
 	t.Attestations = trust.Attestations(stmts, digest)
 	for _, s := range t.Signatures {
-		// The attestations are listed by digest in the index: a verified signature of
-		// the index covers them.
-		t.IndexVerified = t.IndexVerified || (s.Verified && index != "" && s.Signs == index)
+		// The attestation manifest is listed by digest in the innermost index: a
+		// verified signature of that index, or of one that lists it, covers it.
+		t.IndexVerified = t.IndexVerified || (s.Verified && slices.Contains(indexes, s.Signs))
 	}
 	return t
 }

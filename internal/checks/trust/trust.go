@@ -45,11 +45,17 @@ func signature(p *check.Pass) {
 	case t == nil:
 		p.Skip(notLooked(p.Image))
 		return
-	case !t.Looked:
+	case !t.Looked && len(t.Policy) == 0:
 		p.Skip(t.Why)
 		return
 	}
 	policy := strings.Join(t.Policy, ", ")
+	if !t.Looked {
+		// Under a key policy a lookup that failed is a failure: a registry, or whoever
+		// can push to it, must not turn a check into a skip.
+		p.Fail(t.Why+": nothing was verified", ev("policy", policy, "a signature it verifies"))
+		return
+	}
 	var verified, problems []string
 	for _, s := range t.Signatures {
 		if s.Verified {
@@ -81,8 +87,11 @@ func provenance(p *check.Pass) {
 	case t == nil:
 		p.Skip(notLooked(p.Image))
 		return
-	case !t.Looked:
+	case !t.Looked && len(t.Policy) == 0:
 		p.Skip(t.Why)
+		return
+	case !t.Looked:
+		p.Fail(t.Why+": nothing was verified", ev("policy", strings.Join(t.Policy, ", "), "verified provenance"))
 		return
 	}
 	var found []facts.Attestation

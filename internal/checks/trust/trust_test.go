@@ -51,6 +51,10 @@ func TestSignature(t *testing.T) {
 	unverified.Problem = "not verified: no key was given (--key)"
 	expect(t, run(t, reg(&facts.Trust{Looked: true, Signatures: []facts.Signature{unverified}}), "IMG-SIGNATURE"), "warn low: 1 signatures, not verified: "+unverified.Location+": "+unverified.Problem)
 	expect(t, run(t, reg(&facts.Trust{Why: "the signatures could not be read: 500"}), "IMG-SIGNATURE"), "skip high: the signatures could not be read: 500")
+	// Under a key policy a lookup that failed fails: whoever can push junk must not
+	// turn the check into a skip.
+	expect(t, run(t, reg(&facts.Trust{Why: "the signatures could not be read: 500", Policy: policy}), "IMG-SIGNATURE"), "fail high: the signatures could not be read: 500: nothing was verified")
+	expect(t, run(t, reg(&facts.Trust{Why: "the attestations could not be read: 500", Policy: policy}), "IMG-PROVENANCE"), "fail medium: the attestations could not be read: 500: nothing was verified")
 	expect(t, run(t, facts.Image{Source: "docker-archive"}, "IMG-SIGNATURE"), "skip high: signatures live in registries, not in a docker-archive image: audit registry:REPO@DIGEST to verify them")
 	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-SIGNATURE"), "skip high: a root filesystem directory carries no signature")
 }

@@ -47,6 +47,9 @@ type Source struct {
 	// Annotations are the image manifest's, for sources that have one (registry,
 	// OCI layout).
 	Annotations map[string]string
+	// Indexes are the digests of the indexes a registry image was reached through,
+	// outermost first, each fetched by the pull and listing the next.
+	Indexes []string
 
 	cleanup []func()
 }
@@ -813,7 +816,18 @@ func (s *Source) openRegistry(ctx context.Context, ref string, opts OpenOptions)
 	if opts.Registry == nil {
 		return errors.New("registry pulls are not available")
 	}
-	img, digest, err := opts.Registry.Pull(ctx, r, platform(opts.Platform))
+	// A registry client that says which indexes it went through lets the image's
+	// signatures be looked up for them too, without asking the registry again (a tag
+	// may move between two questions).
+	var img v1.Image
+	var digest string
+	if pc, ok := opts.Registry.(interface {
+		PullChain(context.Context, name.Reference, v1.Platform) (v1.Image, string, []string, error)
+	}); ok {
+		img, digest, s.Indexes, err = pc.PullChain(ctx, r, platform(opts.Platform))
+	} else {
+		img, digest, err = opts.Registry.Pull(ctx, r, platform(opts.Platform))
+	}
 	if err != nil {
 		return err
 	}

@@ -367,6 +367,9 @@ func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 // manifest fetches a manifest or index by tag or digest, and verifies a digest
 // reference against what came back.
 func (c *Client) manifest(ctx context.Context, repo name.Repository, ref string) ([]byte, types.MediaType, v1.Hash, error) {
+	if strings.Contains(ref, ":") && !strings.HasPrefix(ref, "sha256:") {
+		return nil, "", v1.Hash{}, fmt.Errorf("manifest %s: only sha256 digests are verified", ref)
+	}
 	u := c.base(ctx, repo) + "/manifests/" + ref
 	resp, err := c.get(ctx, repo, u, manifestTypes)
 	if err != nil {
@@ -401,18 +404,28 @@ func (c *Client) manifest(ctx context.Context, repo name.Repository, ref string)
 // Pull resolves a reference to one image (choosing the platform from an index) and
 // returns it with its manifest digest. Layers are fetched when read.
 func (c *Client) Pull(ctx context.Context, ref name.Reference, plat v1.Platform) (v1.Image, string, error) {
+	img, digest, _, err := c.PullChain(ctx, ref, plat)
+	return img, digest, err
+}
+
+// PullChain is Pull that also returns the digests of the indexes it went through to
+// reach the image, outermost first: each was fetched, hashed and parsed here, and lists
+// the next (a signature of one of them covers the image).
+func (c *Client) PullChain(ctx context.Context, ref name.Reference, plat v1.Platform) (v1.Image, string, []string, error) {
 	repo := ref.Context()
 	body, mt, digest, err := c.manifest(ctx, repo, ref.Identifier())
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
+	var indexes []string
 	for depth := 0; mt.IsIndex(); depth++ {
+		indexes = append(indexes, digest.String())
 		if depth > 4 {
-			return nil, "", errors.New("image indexes nested too deeply")
+			return nil, "", nil, errors.New("image indexes nested too deeply")
 		}
 		idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
 		if err != nil {
-			return nil, "", fmt.Errorf("parse index of %s: %w", ref, err)
+			return nil, "", nil, fmt.Errorf("parse index of %s: %w", ref, err)
 		}
 		var pick *v1.Descriptor
 		for i, d := range idx.Manifests {
@@ -441,27 +454,27 @@ func (c *Client) Pull(ctx context.Context, ref name.Reference, plat v1.Platform)
 					have = append(have, d.Platform.String())
 				}
 			}
-			return nil, "", fmt.Errorf("%s has no image for %s (it has %s); choose one with --platform", ref, plat, strings.Join(have, ", "))
+			return nil, "", nil, fmt.Errorf("%s has no image for %s (it has %s); choose one with --platform", ref, plat, strings.Join(have, ", "))
 		}
 		if body, mt, digest, err = c.manifest(ctx, repo, pick.Digest.String()); err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 	}
 	if !mt.IsImage() {
-		return nil, "", fmt.Errorf("%s is a %s, not an image manifest", ref, mt)
+		return nil, "", nil, fmt.Errorf("%s is a %s, not an image manifest", ref, mt)
 	}
 	// Parsed once: go-containerregistry asks for each layer by digest, and a parse per
 	// layer made a manifest of 15,000 layers take minutes.
 	m, err := v1.ParseManifest(bytes.NewReader(body))
 	if err != nil {
-		return nil, "", fmt.Errorf("parse manifest of %s: %w", ref, err)
+		return nil, "", nil, fmt.Errorf("parse manifest of %s: %w", ref, err)
 	}
 	r := &remoteImage{c: c, ctx: ctx, repo: repo, manifest: body, mediaType: mt, parsed: m, layers: make(map[v1.Hash]v1.Descriptor, len(m.Layers))}
 	for _, l := range m.Layers {
 		r.layers[l.Digest] = l
 	}
 	img, err := partial.CompressedToImage(r)
-	return img, digest.String(), err
+	return img, digest.String(), indexes, err
 }
 
 // remoteImage implements partial.CompressedImageCore over the registry.

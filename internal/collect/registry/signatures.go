@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -23,6 +24,9 @@ type SignedLayer struct {
 	Annotations map[string]string
 	// Subject is the digest a referrer manifest says it refers to (bundles only).
 	Subject string
+	// Problem says why the layer or referrer could not be read: it is a signature
+	// that does not count, never an absent one.
+	Problem string
 }
 
 // maxSignatureLayers and maxPayload bound what one signature manifest may make us read.
@@ -46,38 +50,36 @@ func (c *Client) CosignSignatures(ctx context.Context, repo name.Repository, dig
 		return nil, false, err
 	}
 	m, err := v1.ParseManifest(bytes.NewReader(body))
-	if err != nil {
-		return nil, true, fmt.Errorf("the signature manifest: %w", err)
-	}
-	if len(m.Layers) > maxSignatureLayers {
-		return nil, true, fmt.Errorf("the signature manifest has %d layers; at most %d are read", len(m.Layers), maxSignatureLayers)
+	switch {
+	case err != nil:
+		return []SignedLayer{{Problem: "the signature manifest does not parse: " + firstLine(err.Error())}}, true, nil
+	case len(m.Layers) == 0:
+		return []SignedLayer{{Problem: "the signature manifest has no layer"}}, true, nil
+	case len(m.Layers) > maxSignatureLayers:
+		return []SignedLayer{{Problem: fmt.Sprintf("the signature manifest has %d layers; at most %d are read", len(m.Layers), maxSignatureLayers)}}, true, nil
 	}
 	for _, l := range m.Layers {
-		if l.Size > maxPayload {
-			return nil, true, fmt.Errorf("a signed payload of %d bytes (at most %d are read)", l.Size, maxPayload)
-		}
-		rc, err := c.blob(ctx, repo, l.Digest, maxPayload)
-		if err != nil {
-			return nil, true, err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, true, err
-		}
-		layers = append(layers, SignedLayer{Digest: l.Digest.String(), Payload: b, Annotations: l.Annotations})
+		sl := SignedLayer{Digest: l.Digest.String(), Annotations: l.Annotations}
+		sl.Payload, sl.Problem = c.smallBlob(ctx, repo, l, maxPayload)
+		layers = append(layers, sl)
 	}
 	return layers, true, nil
 }
 
-// Digest is the manifest digest a reference names now (an index's, for a
-// multi-platform tag).
-func (c *Client) Digest(ctx context.Context, ref name.Reference) (string, error) {
-	_, _, h, err := c.manifest(ctx, ref.Context(), ref.Identifier())
-	if err != nil {
-		return "", err
+// smallBlob reads a blob of at most max bytes; problem says why it could not be.
+func (c *Client) smallBlob(ctx context.Context, repo name.Repository, l v1.Descriptor, max int64) (b []byte, problem string) {
+	if l.Size > max {
+		return nil, fmt.Sprintf("a blob of %d bytes (at most %d are read)", l.Size, max)
 	}
-	return h.String(), nil
+	rc, err := c.blob(ctx, repo, l.Digest, max)
+	if err == nil {
+		b, err = io.ReadAll(rc)
+		rc.Close()
+	}
+	if err != nil {
+		return nil, "its blob could not be read: " + firstLine(err.Error())
+	}
+	return b, ""
 }
 
 // bundleTypes are the artifact types of Sigstore bundles attached as referrers.
@@ -105,58 +107,101 @@ func (c *Client) SigstoreBundles(ctx context.Context, repo name.Repository, dige
 			continue
 		}
 		if len(out) == maxReferrers {
-			return nil, fmt.Errorf("more than %d signature referrers", maxReferrers)
+			out = append(out, SignedLayer{Problem: fmt.Sprintf("more than %d signature referrers: the rest are not read", maxReferrers)})
+			break
 		}
-		body, _, _, err := c.manifest(ctx, repo, d.Digest.String())
-		if err != nil {
-			return nil, err
-		}
-		m, err := v1.ParseManifest(bytes.NewReader(body))
-		if err != nil {
-			return nil, fmt.Errorf("referrer %s: %w", d.Digest, err)
-		}
-		if len(m.Layers) != 1 || m.Layers[0].Size > maxPayload {
-			return nil, fmt.Errorf("referrer %s: want one bundle layer of at most %d bytes", d.Digest, maxPayload)
-		}
-		subject := ""
-		if m.Subject != nil {
-			subject = m.Subject.Digest.String()
-		}
-		rc, err := c.blob(ctx, repo, m.Layers[0].Digest, maxPayload)
-		if err != nil {
-			return nil, err
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, SignedLayer{Digest: d.Digest.String(), Payload: b, Annotations: m.Annotations, Subject: subject})
+		out = append(out, c.bundle(ctx, repo, d))
 	}
 	return out, nil
 }
 
-// referrers lists a digest's referrers: the API's answer, else the tag schema's index.
+// bundle reads one bundle referrer; what could not be read is its problem.
+func (c *Client) bundle(ctx context.Context, repo name.Repository, d v1.Descriptor) SignedLayer {
+	sl := SignedLayer{Digest: d.Digest.String()}
+	body, _, _, err := c.manifest(ctx, repo, d.Digest.String())
+	if err != nil {
+		sl.Problem = "the referrer could not be read: " + firstLine(err.Error())
+		return sl
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(body))
+	if err != nil {
+		sl.Problem = "the referrer does not parse: " + firstLine(err.Error())
+		return sl
+	}
+	if m.Subject != nil {
+		sl.Subject = m.Subject.Digest.String()
+	}
+	sl.Annotations = m.Annotations
+	if len(m.Layers) != 1 {
+		sl.Problem = fmt.Sprintf("the referrer has %d layers, not one bundle", len(m.Layers))
+		return sl
+	}
+	sl.Payload, sl.Problem = c.smallBlob(ctx, repo, m.Layers[0], maxPayload)
+	return sl
+}
+
+// referrers lists a digest's referrers: the API's answer (every page), else, when the
+// registry has no such API (404, 400 or 405), the referrers tag schema's index. Any
+// other answer is an error: never "no referrers".
 func (c *Client) referrers(ctx context.Context, repo name.Repository, digest string) ([]v1.Descriptor, error) {
 	u := c.base(ctx, repo) + "/referrers/" + digest
-	resp, err := c.get(ctx, repo, u, []string{"application/vnd.oci.image.index.v1+json"})
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest+1))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/vnd.oci.image.index.v1+json") && len(body) <= maxManifest {
+	var out []v1.Descriptor
+	for page := 0; u != ""; page++ {
+		if page == maxReferrerPages {
+			return nil, fmt.Errorf("the referrers of %s run to more than %d pages", digest, maxReferrerPages)
+		}
+		resp, err := c.get(ctx, repo, u, []string{"application/vnd.oci.image.index.v1+json"})
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifest+1))
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case page == 0 && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusMethodNotAllowed):
+			return c.referrersTag(ctx, repo, digest)
+		case resp.StatusCode != http.StatusOK:
+			return nil, &Error{URL: u, Status: resp.StatusCode, Body: firstLine(string(body))}
+		case len(body) > maxManifest:
+			return nil, fmt.Errorf("the referrers of %s: more than %d bytes", digest, maxManifest)
+		}
 		idx, err := v1.ParseIndexManifest(bytes.NewReader(body))
 		if err != nil {
 			return nil, fmt.Errorf("referrers of %s: %w", digest, err)
 		}
-		return idx.Manifests, nil
+		out = append(out, idx.Manifests...)
+		u = nextPage(u, resp.Header.Get("Link"))
 	}
-	// No referrers API: the tag schema.
-	body, _, _, err = c.manifest(ctx, repo, strings.Replace(digest, ":", "-", 1))
+	return out, nil
+}
+
+// maxReferrerPages bounds the pages of one referrers listing.
+const maxReferrerPages = 16
+
+// nextPage is the Link: <…>; rel="next" target, on the same host as the page it
+// followed; "" when there is none.
+func nextPage(cur, link string) string {
+	target, params, ok := strings.Cut(link, ";")
+	if !ok || !strings.Contains(params, `rel="next"`) {
+		return ""
+	}
+	target = strings.Trim(strings.TrimSpace(target), "<>")
+	base, err := url.Parse(cur)
+	if err != nil {
+		return ""
+	}
+	next, err := base.Parse(target)
+	if err != nil || next.Host != base.Host || next.Scheme != base.Scheme {
+		return ""
+	}
+	return next.String()
+}
+
+// referrersTag reads the referrers tag schema's index (tag sha256-HEX).
+func (c *Client) referrersTag(ctx context.Context, repo name.Repository, digest string) ([]v1.Descriptor, error) {
+	body, _, _, err := c.manifest(ctx, repo, strings.Replace(digest, ":", "-", 1))
 	if e := (*Error)(nil); errors.As(err, &e) && e.Status == http.StatusNotFound {
 		return nil, nil
 	}
@@ -202,9 +247,15 @@ func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository,
 		return nil, fmt.Errorf("the index: %w", err)
 	}
 	var out []Statement
+	seen := map[string]bool{}
+	manifests, total := 0, int64(0)
 	for _, d := range idx.Manifests {
-		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" || d.Annotations["vnd.docker.reference.digest"] != imageDigest {
+		if d.Annotations["vnd.docker.reference.type"] != "attestation-manifest" || d.Annotations["vnd.docker.reference.digest"] != imageDigest || seen[d.Digest.String()] {
 			continue
+		}
+		seen[d.Digest.String()] = true
+		if manifests++; manifests > maxAttestationManifests {
+			return nil, fmt.Errorf("more than %d attestation manifests for %s", maxAttestationManifests, imageDigest)
 		}
 		mb, _, _, err := c.manifest(ctx, repo, d.Digest.String())
 		if err != nil {
@@ -214,28 +265,30 @@ func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository,
 		if err != nil {
 			return nil, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
 		}
-		if len(m.Layers) > maxSignatureLayers {
-			return nil, fmt.Errorf("attestation manifest %s has %d layers; at most %d are read", d.Digest, len(m.Layers), maxSignatureLayers)
-		}
 		for _, l := range m.Layers {
-			if l.MediaType != "application/vnd.in-toto+json" {
+			// Only provenance is read (an SBOM of a large image is megabytes).
+			pt := l.Annotations["in-toto.io/predicate-type"]
+			if l.MediaType != "application/vnd.in-toto+json" || !strings.HasPrefix(pt, "https://slsa.dev/provenance/") || seen[l.Digest.String()] {
 				continue
 			}
-			st := Statement{From: "buildkit attestation manifest " + d.Digest.String(), PredicateType: l.Annotations["in-toto.io/predicate-type"]}
-			if l.Size > maxStatement {
-				return nil, fmt.Errorf("an attestation of %d bytes (at most %d are read)", l.Size, maxStatement)
+			seen[l.Digest.String()] = true
+			if total += l.Size; total > maxStatements {
+				return nil, fmt.Errorf("the attestations of %s hold more than %d bytes of provenance", imageDigest, maxStatements)
 			}
-			rc, err := c.blob(ctx, repo, l.Digest, maxStatement)
-			if err != nil {
-				return nil, err
-			}
-			st.Body, err = io.ReadAll(rc)
-			rc.Close()
-			if err != nil {
-				return nil, err
+			st := Statement{From: "buildkit attestation manifest " + d.Digest.String(), PredicateType: pt}
+			var problem string
+			if st.Body, problem = c.smallBlob(ctx, repo, l, maxStatement); problem != "" {
+				return nil, errors.New("a provenance statement: " + problem)
 			}
 			out = append(out, st)
 		}
 	}
 	return out, nil
 }
+
+// maxAttestationManifests and maxStatements bound what one image's attestations make
+// us read.
+const (
+	maxAttestationManifests = 4
+	maxStatements           = 32 << 20
+)

@@ -88,7 +88,10 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 		}
 		where := repo.String() + ":sha256-" + strings.TrimPrefix(d, "sha256:") + ".sig"
 		for i, layer := range layers {
-			s := judge(layer, d, keys)
+			s := facts.Signature{Format: "cosign", Problem: layer.Problem}
+			if layer.Problem == "" {
+				s = judge(layer, d, keys)
+			}
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
 			t.Signatures = append(t.Signatures, s)
 		}
@@ -99,7 +102,10 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 			return t
 		}
 		for _, b := range bundles {
-			s := judgeBundle(b.Payload, d, keys)
+			s := facts.Signature{Format: "sigstore-bundle", Problem: b.Problem}
+			if b.Problem == "" {
+				s = judgeBundle(b.Payload, d, keys)
+			}
 			s.Location = repo.String() + "@" + b.Digest + " (referrer)"
 			if b.Subject != d && s.Problem == "" {
 				// Listed among this image's referrers, made for another.
@@ -120,7 +126,12 @@ func judgeBundle(data []byte, digest string, keys []Key) facts.Signature {
 		s.Problem = "not a Sigstore bundle: " + firstLine(err.Error())
 		return s
 	}
-	s.Signs = bundleSubject(&b)
+	s.Signs = bundleSubject(&b, digest)
+	if pt := bundlePredicate(&b); pt != "" && pt != cosignSign {
+		// cosign attest makes bundles too: an attestation is not a signature.
+		s.Problem = fmt.Sprintf("an attestation (predicate %s), not a signature", pt)
+		return s
+	}
 	raw, err := hex.DecodeString(strings.TrimPrefix(digest, "sha256:"))
 	if err != nil {
 		s.Problem = "the image digest is not sha256"
@@ -166,21 +177,45 @@ func verifierFor(k Key) (*verify.Verifier, error) {
 	return verify.NewVerifier(tm, verify.WithNoObserverTimestamps())
 }
 
-// bundleSubject is the digest a bundle's in-toto statement (or message signature)
-// names; "" when it names none.
-func bundleSubject(b *bundle.Bundle) string {
-	if env := b.GetDsseEnvelope(); env != nil {
-		var st struct {
-			Subject []struct {
-				Digest map[string]string `json:"digest"`
-			} `json:"subject"`
-		}
-		if json.Unmarshal(env.GetPayload(), &st) == nil {
-			for _, sub := range st.Subject {
-				if h := sub.Digest["sha256"]; h != "" {
-					return "sha256:" + h
+// cosignSign is the predicate type of cosign 3's signature statements.
+const cosignSign = "https://sigstore.dev/cosign/sign/v1"
+
+// bundleStatement is the in-toto statement of a DSSE bundle, when it has one.
+func bundleStatement(b *bundle.Bundle) (st struct {
+	PredicateType string `json:"predicateType"`
+	Subject       []struct {
+		Digest map[string]string `json:"digest"`
+	} `json:"subject"`
+}, ok bool) {
+	env := b.GetDsseEnvelope()
+	if env == nil || env.GetPayloadType() != "application/vnd.in-toto+json" {
+		return st, false
+	}
+	return st, json.Unmarshal(env.GetPayload(), &st) == nil
+}
+
+func bundlePredicate(b *bundle.Bundle) string {
+	st, _ := bundleStatement(b)
+	return st.PredicateType
+}
+
+// bundleSubject is the digest a bundle's statement (or message signature) names:
+// want when it is among its subjects, else the first; "" when it names none.
+func bundleSubject(b *bundle.Bundle, want string) string {
+	if st, ok := bundleStatement(b); ok {
+		first := ""
+		for _, sub := range st.Subject {
+			if h := sub.Digest["sha256"]; h != "" {
+				if "sha256:"+h == want {
+					return want
+				}
+				if first == "" {
+					first = "sha256:" + h
 				}
 			}
+		}
+		if first != "" {
+			return first
 		}
 	}
 	if ms := b.GetMessageSignature(); ms != nil && ms.GetMessageDigest() != nil {

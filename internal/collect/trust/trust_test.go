@@ -187,6 +187,26 @@ func bundleFor(t *testing.T, digest string) ([]byte, Key) {
 	return js, k
 }
 
+// attestationFor is a bundle as cosign attest makes it: SLSA provenance about digest.
+func attestationFor(t *testing.T, digest string) ([]byte, Key) {
+	t.Helper()
+	kp, _ := sign.NewEphemeralKeypair(nil)
+	st := `{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"` + strings.TrimPrefix(digest, "sha256:") + `"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`
+	b, err := sign.Bundle(&sign.DSSEData{Data: []byte(st), PayloadType: "application/vnd.in-toto+json"}, kp, sign.BundleOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := protojson.Marshal(b)
+	pub, _ := kp.GetPublicKeyPem()
+	p := filepath.Join(t.TempDir(), "att.pub")
+	os.WriteFile(p, []byte(pub), 0o644)
+	k, err := LoadKey(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js, k
+}
+
 // TestSigstoreBundles: cosign 3's bundles attached as referrers, verified by
 // sigstore-go with the key; another key, a bundle for another image, one listed for a
 // subject it was not made for, and damaged ones each say why.
@@ -221,6 +241,18 @@ func TestSigstoreBundles(t *testing.T) {
 		if s.Verified != tc.ok || !strings.HasPrefix(s.Problem, tc.problem) || (tc.problem == "" && s.Problem != "") || s.Format != "sigstore-bundle" || s.Location != "registry.example/app@sha256:ffff (referrer)" {
 			t.Errorf("%s: %+v", tc.name, s)
 		}
+	}
+	// cosign attest's bundles are attestations, not signatures; a referrer that could
+	// not be read is a signature that does not count, never an absent one.
+	att, ka := attestationFor(t, d1)
+	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d1: {ref(att, d1)}}, repo, []string{d1}, []Key{ka}); tr.Signatures[0].Verified ||
+		tr.Signatures[0].Problem != "an attestation (predicate https://slsa.dev/provenance/v1), not a signature" {
+		t.Errorf("attestation: %+v", tr.Signatures[0])
+	}
+	broken := registry.SignedLayer{Digest: "sha256:ffff", Problem: "the referrer does not parse: unexpected end of JSON input"}
+	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d1: {broken, ref(b1, d1)}}, repo, []string{d1}, []Key{k}); len(tr.Signatures) != 2 ||
+		tr.Signatures[0].Problem != broken.Problem || !tr.Signatures[1].Verified {
+		t.Errorf("a broken referrer beside a good one: %+v", tr.Signatures)
 	}
 	// A bundle that verifies for this digest but is listed for another subject.
 	b2, k2 := bundleFor(t, d2)
