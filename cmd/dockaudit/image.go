@@ -144,6 +144,11 @@ func runImage(ctx context.Context, args []string, e env) int {
 	fs.Var(&severities, "severity", "report only vulnerabilities of these `SEVERITIES` (critical,high,medium,low,info, and unknown for the unrated)")
 	fs.Var(&vexFiles, "vex", "apply the OpenVEX statements in `FILE` (not_affected and fixed suppress findings); repeatable")
 	fs.Var(&keyFiles, "key", "verify registry images' cosign signatures with the public key in `FILE` (PEM: ECDSA, Ed25519 or RSA); repeatable, any one suffices")
+	trustedRoot := fs.String("trusted-root", "", "verify keyless signatures under the Sigstore trusted root in `FILE` (trusted_root.json; none is built in)")
+	certIdentity := fs.String("certificate-identity", "", "keyless: the signer `IDENTITY` the certificate must name (a workflow URL, an email)")
+	certIdentityRe := fs.String("certificate-identity-regexp", "", "keyless: a `REGEXP` the certificate's identity must match")
+	certIssuer := fs.String("certificate-oidc-issuer", "", "keyless: the OIDC `ISSUER` that vouched for the identity (https://token.actions.githubusercontent.com)")
+	certIssuerRe := fs.String("certificate-oidc-issuer-regexp", "", "keyless: a `REGEXP` the issuer must match")
 	var sub submitFlags
 	sub.register(fs)
 	refs, err := fs.parse(args, e)
@@ -170,13 +175,25 @@ func runImage(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		err = sub.check()
 	}
+	keyless := *certIdentity + *certIdentityRe + *certIssuer + *certIssuerRe
+	switch {
+	case err != nil:
+	case keyless != "" && *trustedRoot == "":
+		err = errors.New("--certificate-identity and --certificate-oidc-issuer need --trusted-root FILE (the Sigstore trusted_root.json to verify under; none is built in)")
+	case *trustedRoot != "" && ((*certIdentity == "") == (*certIdentityRe == "") || (*certIssuer == "") == (*certIssuerRe == "")):
+		err = errors.New("--trusted-root needs the signer: one of --certificate-identity or --certificate-identity-regexp, and one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp")
+	case *trustedRoot != "":
+		if src.Trust.Keyless, err = trust.NewKeyless(*trustedRoot, *certIdentity, *certIdentityRe, *certIssuer, *certIssuerRe); err != nil {
+			err = fmt.Errorf("--trusted-root %w", err)
+		}
+	}
 	for _, f := range keyFiles {
 		if err != nil {
 			break
 		}
 		var k trust.Key
 		if k, err = trust.LoadKey(f); err == nil {
-			src.Keys = append(src.Keys, k)
+			src.Trust.Keys = append(src.Trust.Keys, k)
 		} else {
 			err = fmt.Errorf("--key %w", err)
 		}

@@ -56,8 +56,9 @@ type ImageOptions struct {
 
 // SourceOptions say how dockaudit image and sbom reach and read images.
 type SourceOptions struct {
-	// Keys verify registry images' cosign signatures (dockaudit image --key).
-	Keys         []trust.Key
+	// Trust is what registry images' signatures are verified against (dockaudit
+	// image --key, --trusted-root with --certificate-identity…).
+	Trust        trust.Policy
 	Platform     string        // os/arch[/variant] for multi-platform images
 	Insecure     bool          // plain HTTP and unverified TLS to registries
 	Timeout      time.Duration // per image: export or pull, and read
@@ -320,7 +321,7 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 	if err != nil || digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	t := trust.Cosign(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Keys)
+	t := trust.Cosign(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Trust)
 	if !t.Looked || len(indexes) == 0 {
 		return t
 	}

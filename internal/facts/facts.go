@@ -788,6 +788,12 @@ type Signature struct {
 	Verified bool   `json:"verified"`
 	Problem  string `json:"problem,omitempty"`
 	Key      string `json:"key,omitempty"` // the key that verified it: FILE (sha256:…)
+	// For keyless signatures: the certificate's identity and issuer, when it expires,
+	// and the transparency-log entry that vouches for the signing time.
+	Identity  string `json:"identity,omitempty"`
+	Issuer    string `json:"issuer,omitempty"`
+	Expires   string `json:"certificateExpires,omitempty"`
+	TlogIndex int64  `json:"tlogIndex,omitempty"`
 }
 
 // ImageConfig is the part of an image's configuration the checks read. An image

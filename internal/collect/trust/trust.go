@@ -75,10 +75,13 @@ const (
 // Cosign finds the cosign signatures stored for each of digests in the repository (the
 // image's manifest digest, and the index's when the reference named one) and
 // verifies each against the keys.
-func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []string, keys []Key) *facts.Trust {
+func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []string, pol Policy) *facts.Trust {
 	t := &facts.Trust{Looked: true}
-	for _, k := range keys {
+	for _, k := range pol.Keys {
 		t.Policy = append(t.Policy, "key "+k.String())
+	}
+	if pol.Keyless != nil {
+		t.Policy = append(t.Policy, "keyless "+pol.Keyless.Describe)
 	}
 	for _, d := range digests {
 		layers, _, err := l.CosignSignatures(ctx, repo, d)
@@ -90,7 +93,7 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 		for i, layer := range layers {
 			s := facts.Signature{Format: "cosign", Problem: layer.Problem}
 			if layer.Problem == "" {
-				s = judge(layer, d, keys)
+				s = judge(layer, d, pol)
 			}
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
 			t.Signatures = append(t.Signatures, s)
@@ -104,7 +107,7 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 		for _, b := range bundles {
 			s := facts.Signature{Format: "sigstore-bundle", Problem: b.Problem}
 			if b.Problem == "" {
-				s = judgeBundle(b.Payload, d, keys)
+				s = judgeBundle(b.Payload, d, pol)
 			}
 			s.Location = repo.String() + "@" + b.Digest + " (referrer)"
 			if b.Subject != d && s.Problem == "" {
@@ -119,7 +122,7 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 
 // judgeBundle verifies a Sigstore bundle attached to digest with sigstore-go: with each
 // key, and for this digest; a valid signature of another digest is said to be one.
-func judgeBundle(data []byte, digest string, keys []Key) facts.Signature {
+func judgeBundle(data []byte, digest string, pol Policy) facts.Signature {
 	s := facts.Signature{Format: "sigstore-bundle"}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
@@ -137,11 +140,16 @@ func judgeBundle(data []byte, digest string, keys []Key) facts.Signature {
 		s.Problem = "the image digest is not sha256"
 		return s
 	}
+	if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
+		if pol.Keyless == nil {
+			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)"
+			return s
+		}
+		return pol.Keyless.verify(s, &b, "sha256", raw)
+	}
+	keys := pol.Keys
 	if len(keys) == 0 {
 		s.Problem = "not verified: no key was given (--key)"
-		if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
-			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, keyless verification is not done yet; give the signer's public key with --key"
-		}
 		return s
 	}
 	var tried []string
@@ -230,7 +238,8 @@ func firstLine(s string) string {
 }
 
 // judge verifies one signature layer stored for digest.
-func judge(layer registry.SignedLayer, digest string, keys []Key) facts.Signature {
+func judge(layer registry.SignedLayer, digest string, pol Policy) facts.Signature {
+	keys := pol.Keys
 	s := facts.Signature{Format: "cosign"}
 	var payload struct {
 		Critical struct {
@@ -257,11 +266,12 @@ func judge(layer registry.SignedLayer, digest string, keys []Key) facts.Signatur
 		s.Problem = fmt.Sprintf("the payload's type is %q, not %q", payload.Critical.Type, payloadType)
 		return s
 	}
+	if layer.Annotations[annCertificate] != "" && len(keys) == 0 {
+		s.Problem = "a keyless signature in cosign's legacy .sig form (with a Fulcio certificate): not verified, only Sigstore bundles (cosign 3's default) are verified keylessly"
+		return s
+	}
 	if len(keys) == 0 {
 		s.Problem = "not verified: no key was given (--key)"
-		if layer.Annotations[annCertificate] != "" {
-			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, keyless verification is not done yet; give the signer's public key with --key"
-		}
 		return s
 	}
 	var tried []string
