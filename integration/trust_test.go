@@ -158,7 +158,7 @@ func TestImageCosign(t *testing.T) {
 	dockerBuild(t, dir, "dockaudit-it-cosign:unsigned")
 	pushAs(t, "dockaudit-it-cosign:unsigned", host+"/trust/app:unsigned")
 	d := manifestDigest(t, host, "trust/app", "unsigned")
-	if f := audit(host+"/trust/app:unsigned", "--key", pub); f.Status.String() != "fail" || f.Message != "not signed: no cosign signature is stored for "+d {
+	if f := audit(host+"/trust/app:unsigned", "--key", pub); f.Status.String() != "fail" || f.Message != "not signed: no signature (cosign or Notation) is stored for "+d {
 		t.Errorf("unsigned: %s %s", f.Status, f.Message)
 	}
 	// A key file that is not a key: one line, exit 2.
@@ -174,7 +174,12 @@ func keyID(t *testing.T, pemFile string) string {
 	if err != nil {
 		t.Fatalf("openssl pkey: %v", err)
 	}
-	sum := sha256.Sum256(out)
+	return sha256Hex(out)
+}
+
+// sha256Hex is sha256:HEX of b, as fingerprints are printed.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 

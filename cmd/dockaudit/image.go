@@ -35,7 +35,12 @@ Reads each image's configuration, history and layers and reports:
     ENV, labels and history) and the image rules: root user, setuid and setgid files,
     sudo, empty passwords, duplicate IDs, package caches, latest tag, sensitive VOLUMEs,
     crafted layer entries, and credentials in files of any layer (values are never
-    shown: kind, path, layer and a short hash only).
+    shown: kind, path, layer and a short hash only);
+  - for registry images, who vouches for them (IMG-SIGNATURE, IMG-PROVENANCE, IMG-BASE):
+    cosign signatures (the .sig tag and Sigstore bundles, verified with --key, or
+    keyless with --trusted-root and --certificate-identity/--certificate-oidc-issuer),
+    Notation signatures (verified under the notation CLI's trust policy and trust
+    store, or --notation-config DIR), BuildKit's SLSA provenance and the base image.
 
 REF is one of:
   NAME or ID                an image of the daemon (--host, --context, DOCKER_HOST… as
@@ -59,9 +64,31 @@ Examples:
   dockaudit image docker-archive:app.tar --format sarif --output image.sarif
   dockaudit image registry:ghcr.io/org/app:2.1 --platform linux/arm64
   dockaudit image --key cosign.pub registry:ghcr.io/org/app@sha256:…   (verify its cosign signature)
+  dockaudit image --notation-config ~/.config/notation registry:myacr.azurecr.io/app:1   (Notation)
   dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
   dockaudit image --include VULN --ignore-unfixed --severity critical,high app:1
 `
+
+// notationPolicy loads the Notation trust policy of --notation-config DIR, which must
+// have one, else of the notation CLI's directory, if it has one.
+func notationPolicy(p *trust.Policy, flagValue string, e env) error {
+	p.NotationDir = flagValue
+	if flagValue == "" {
+		p.NotationDir = trust.NotationDir(e.getenv)
+	}
+	if p.NotationDir == "" {
+		return nil
+	}
+	n, found, err := trust.LoadNotation(p.NotationDir)
+	switch {
+	case err != nil:
+		return fmt.Errorf("--notation-config: %w", err)
+	case !found && flagValue != "":
+		return fmt.Errorf("--notation-config %s: no trust policy there (trustpolicy.oci.json or trustpolicy.json, as the notation CLI keeps them)", flagValue)
+	}
+	p.Notation = n
+	return nil
+}
 
 // dbDirectory is --db-dir, else $DOCKAUDIT_DB_DIR, else the user cache directory.
 func dbDirectory(flagValue string, e env) string {
@@ -149,6 +176,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 	certIdentityRe := fs.String("certificate-identity-regexp", "", "keyless: a `REGEXP` the certificate's identity must match")
 	certIssuer := fs.String("certificate-oidc-issuer", "", "keyless: the OIDC `ISSUER` that vouched for the identity (https://token.actions.githubusercontent.com)")
 	certIssuerRe := fs.String("certificate-oidc-issuer-regexp", "", "keyless: a `REGEXP` the issuer must match")
+	notationDir := fs.String("notation-config", "", "verify Notation signatures under the trust policy (trustpolicy.oci.json) and trust store in `DIR` (default: the notation CLI's, $XDG_CONFIG_HOME/notation, when it has a policy)")
 	var sub submitFlags
 	sub.register(fs)
 	refs, err := fs.parse(args, e)
@@ -186,6 +214,9 @@ func runImage(ctx context.Context, args []string, e env) int {
 		if src.Trust.Keyless, err = trust.NewKeyless(*trustedRoot, *certIdentity, *certIdentityRe, *certIssuer, *certIssuerRe); err != nil {
 			err = fmt.Errorf("--trusted-root %w", err)
 		}
+	}
+	if err == nil {
+		err = notationPolicy(&src.Trust, *notationDir, e)
 	}
 	for _, f := range keyFiles {
 		if err != nil {

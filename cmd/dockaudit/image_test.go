@@ -62,6 +62,8 @@ func TestImageCommand(t *testing.T) {
 }
 
 func TestImageUsage(t *testing.T) {
+	junk := t.TempDir()
+	os.WriteFile(filepath.Join(junk, "trustpolicy.oci.json"), []byte("{"), 0o644)
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -77,6 +79,8 @@ func TestImageUsage(t *testing.T) {
 		{[]string{"image", "--trusted-root", "r.json", "--certificate-identity", "me@example.com", "x"}, "dockaudit image: --trusted-root needs the signer: one of --certificate-identity or --certificate-identity-regexp, and one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp\n"},
 		{[]string{"image", "--trusted-root", "/nonexistent.json", "--certificate-identity", "me@example.com", "--certificate-oidc-issuer", "https://accounts.google.com", "x"}, "dockaudit image: --trusted-root open /nonexistent.json: no such file or directory\n"},
 		{[]string{"image", "--key", "/nonexistent.pub", "x"}, "dockaudit image: --key open /nonexistent.pub: no such file or directory\n"},
+		{[]string{"image", "--notation-config", "/nonexistent", "x"}, "dockaudit image: --notation-config /nonexistent: no trust policy there (trustpolicy.oci.json or trustpolicy.json, as the notation CLI keeps them)\n"},
+		{[]string{"image", "--notation-config", junk, "x"}, "dockaudit image: --notation-config: " + junk + "/trustpolicy.oci.json: not a Notation trust policy: unexpected end of JSON input\n"},
 		{[]string{"sbom"}, "dockaudit sbom: name one image (see dockaudit sbom --help)\n"},
 		{[]string{"sbom", "a", "b"}, "dockaudit sbom: one image per SBOM; got 2 (a, b)\n"},
 		{[]string{"sbom", "--format", "json", "a"}, "dockaudit sbom: --format \"json\": want cyclonedx or spdx\n"},

@@ -321,7 +321,7 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 	if err != nil || digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	t := trust.Cosign(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Trust)
+	t := trust.Signatures(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Trust)
 	if !t.Looked || len(indexes) == 0 {
 		return t
 	}

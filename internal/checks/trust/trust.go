@@ -21,7 +21,7 @@ func Checks() []check.Check {
 	return []check.Check{
 		{Rule: rule("IMG-SIGNATURE", finding.High, "The image is signed, and the signature verifies",
 			"A signature says who published an image; verified against the publisher's key it proves that what runs is what they pushed, not a tampered or substituted image. Docker Content Trust (Notary v1) is retired; cosign and Notation signatures replace it.",
-			"Sign images when they are pushed (cosign sign --key cosign.key REGISTRY/REPO@DIGEST) and verify them before they run: dockaudit image --key cosign.pub REF."),
+			"Sign images when they are pushed (cosign sign --key cosign.key REGISTRY/REPO@DIGEST, or notation sign REGISTRY/REPO@DIGEST) and verify them before they run: dockaudit image --key cosign.pub REF, or under the Notation trust policy the notation CLI keeps (--notation-config DIR)."),
 			Run: signature},
 		{Rule: rule("IMG-PROVENANCE", finding.Medium, "The image's build provenance is recorded and verified",
 			"SLSA provenance says who built an image, from which source and commit, with which inputs: what a signature cannot say. BuildKit attaches it to the image index; it is as trustworthy as the signature that covers the index.",
@@ -59,7 +59,7 @@ func signature(p *check.Pass) {
 	var verified, problems []string
 	for _, s := range t.Signatures {
 		if s.Verified {
-			verified = append(verified, s.Key)
+			verified = append(verified, signer(s))
 			continue
 		}
 		problems = append(problems, s.Location+": "+s.Problem)
@@ -69,16 +69,25 @@ func signature(p *check.Pass) {
 		slices.Sort(verified)
 		p.OK(fmt.Sprintf("signed: verified with %s", strings.Join(slices.Compact(verified), ", ")), ev("signatures", fmt.Sprint(len(t.Signatures)), "one that verifies"))
 	case len(t.Signatures) == 0 && policy != "":
-		p.Fail("not signed: no cosign signature is stored for "+digests(p.Image), ev("signatures", "0", "one by "+policy))
+		p.Fail("not signed: no signature (cosign or Notation) is stored for "+digests(p.Image), ev("signatures", "0", "one by "+policy))
 	case len(t.Signatures) == 0:
 		// Without a policy nobody said this image must be signed: low, not high.
-		p.Warn("not signed: no cosign signature is stored for "+digests(p.Image), ev("signatures", "0", "one that verifies")).Sev(finding.Low)
+		p.Warn("not signed: no signature (cosign or Notation) is stored for "+digests(p.Image), ev("signatures", "0", "one that verifies")).Sev(finding.Low)
 	case policy != "":
 		// A signature that fails is never called unsigned: why it failed is the finding.
 		p.Fail(fmt.Sprintf("%d signatures, none verifies: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", policy, "a signature it verifies"))
 	default:
-		p.Warn(fmt.Sprintf("%d signatures, not verified: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", "none", "--key FILE")).Sev(finding.Low)
+		p.Warn(fmt.Sprintf("%d signatures, not verified: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", "none", "--key FILE, --trusted-root FILE, or a Notation trust policy")).Sev(finding.Low)
 	}
+}
+
+// signer names who a verified signature is by: the key, the keyless identity, or a
+// Notation signer's certificate subject and fingerprint.
+func signer(s facts.Signature) string {
+	if strings.HasPrefix(s.Format, "notation") {
+		return fmt.Sprintf("Notation signer %q (certificate %s)", s.Identity, strings.TrimPrefix(s.Key, "x509 "))
+	}
+	return s.Key
 }
 
 func provenance(p *check.Pass) {

@@ -44,8 +44,11 @@ func TestSignature(t *testing.T) {
 	reg := func(tr *facts.Trust) facts.Image { return facts.Image{Source: "registry", Digest: digest, Trust: tr} }
 	policy := []string{"key " + key}
 	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy, Signatures: []facts.Signature{bad, ok}}), "IMG-SIGNATURE"), "pass high: signed: verified with "+key)
-	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy}), "IMG-SIGNATURE"), "fail high: not signed: no cosign signature is stored for "+digest)
-	expect(t, run(t, reg(&facts.Trust{Looked: true}), "IMG-SIGNATURE"), "warn low: not signed: no cosign signature is stored for "+digest)
+	notary := facts.Signature{Format: "notation-jws", Location: "r.example/app@sha256:22 (referrer)", Signs: digest, Verified: true, Key: "x509 sha256:ef", Identity: "CN=release,O=Example,C=DE"}
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: []string{"notation trust policy /n/trustpolicy.oci.json"}, Signatures: []facts.Signature{notary}}), "IMG-SIGNATURE"),
+		`pass high: signed: verified with Notation signer "CN=release,O=Example,C=DE" (certificate sha256:ef)`)
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy}), "IMG-SIGNATURE"), "fail high: not signed: no signature (cosign or Notation) is stored for "+digest)
+	expect(t, run(t, reg(&facts.Trust{Looked: true}), "IMG-SIGNATURE"), "warn low: not signed: no signature (cosign or Notation) is stored for "+digest)
 	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: policy, Signatures: []facts.Signature{bad}}), "IMG-SIGNATURE"), "fail high: 1 signatures, none verifies: "+bad.Location+": "+bad.Problem)
 	unverified := bad
 	unverified.Problem = "not verified: no key was given (--key)"

@@ -22,8 +22,11 @@ type SignedLayer struct {
 	Digest      string
 	Payload     []byte
 	Annotations map[string]string
-	// Subject is the digest a referrer manifest says it refers to (bundles only).
+	// Subject is the digest a referrer manifest says it refers to (referrers only).
 	Subject string
+	// ArtifactType and MediaType are a referrer's artifact type and its one layer's
+	// media type (a Notation envelope is application/jose+json or application/cose).
+	ArtifactType, MediaType string
 	// Problem says why the layer or referrer could not be read: it is a signature
 	// that does not count, never an absent one.
 	Problem string
@@ -82,17 +85,21 @@ func (c *Client) smallBlob(ctx context.Context, repo name.Repository, l v1.Descr
 	return b, ""
 }
 
-// bundleTypes are the artifact types of Sigstore bundles attached as referrers.
-var bundleTypes = []string{"application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.dev.sigstore.bundle+json;version=0.3"}
+// BundleTypes are the artifact types of Sigstore bundles attached as referrers.
+var BundleTypes = []string{"application/vnd.dev.sigstore.bundle.v0.3+json", "application/vnd.dev.sigstore.bundle+json;version=0.3"}
+
+// NotationType is the artifact type of a Notation signature.
+const NotationType = "application/vnd.cncf.notary.signature"
 
 // maxReferrers bounds the referrers read for one digest.
 const maxReferrers = 64
 
-// SigstoreBundles reads the Sigstore bundles attached to a manifest digest as OCI 1.1
-// referrers: through the referrers API, or, for registries without it (distribution
-// 2.8), the referrers tag schema's index under the tag sha256-HEX. Each comes with its
-// referrer manifest's digest and annotations.
-func (c *Client) SigstoreBundles(ctx context.Context, repo name.Repository, digest string) ([]SignedLayer, error) {
+// SignatureReferrers reads the signatures attached to a manifest digest as OCI 1.1
+// referrers, Sigstore bundles and Notation envelopes: through the referrers API, or,
+// for registries without it (distribution 2.8), the referrers tag schema's index under
+// the tag sha256-HEX. Each comes with its referrer manifest's digest, annotations,
+// artifact type and layer media type.
+func (c *Client) SignatureReferrers(ctx context.Context, repo name.Repository, digest string) ([]SignedLayer, error) {
 	hexDigest, ok := strings.CutPrefix(digest, "sha256:")
 	if !ok || len(hexDigest) != 64 {
 		return nil, fmt.Errorf("%q is not a sha256 manifest digest", digest)
@@ -103,21 +110,21 @@ func (c *Client) SigstoreBundles(ctx context.Context, repo name.Repository, dige
 	}
 	var out []SignedLayer
 	for _, d := range idx {
-		if !slices.Contains(bundleTypes, d.ArtifactType) {
+		if !slices.Contains(BundleTypes, d.ArtifactType) && d.ArtifactType != NotationType {
 			continue
 		}
 		if len(out) == maxReferrers {
 			out = append(out, SignedLayer{Problem: fmt.Sprintf("more than %d signature referrers: the rest are not read", maxReferrers)})
 			break
 		}
-		out = append(out, c.bundle(ctx, repo, d))
+		out = append(out, c.signatureReferrer(ctx, repo, d))
 	}
 	return out, nil
 }
 
-// bundle reads one bundle referrer; what could not be read is its problem.
-func (c *Client) bundle(ctx context.Context, repo name.Repository, d v1.Descriptor) SignedLayer {
-	sl := SignedLayer{Digest: d.Digest.String()}
+// signatureReferrer reads one signature referrer; what could not be read is its problem.
+func (c *Client) signatureReferrer(ctx context.Context, repo name.Repository, d v1.Descriptor) SignedLayer {
+	sl := SignedLayer{Digest: d.Digest.String(), ArtifactType: d.ArtifactType}
 	body, _, _, err := c.manifest(ctx, repo, d.Digest.String())
 	if err != nil {
 		sl.Problem = "the referrer could not be read: " + firstLine(err.Error())
@@ -133,11 +140,25 @@ func (c *Client) bundle(ctx context.Context, repo name.Repository, d v1.Descript
 	}
 	sl.Annotations = m.Annotations
 	if len(m.Layers) != 1 {
-		sl.Problem = fmt.Sprintf("the referrer has %d layers, not one bundle", len(m.Layers))
+		sl.Problem = fmt.Sprintf("the referrer has %d layers, not one signature", len(m.Layers))
 		return sl
 	}
+	sl.MediaType = string(m.Layers[0].MediaType)
 	sl.Payload, sl.Problem = c.smallBlob(ctx, repo, m.Layers[0], maxPayload)
 	return sl
+}
+
+// Descriptor is a manifest's descriptor (media type, digest, size), read from the
+// registry by digest and hashed: what a Notation signature must name.
+func (c *Client) Descriptor(ctx context.Context, repo name.Repository, digest string) (v1.Descriptor, error) {
+	if !strings.HasPrefix(digest, "sha256:") {
+		return v1.Descriptor{}, fmt.Errorf("%q is not a sha256 manifest digest", digest)
+	}
+	body, mt, h, err := c.manifest(ctx, repo, digest)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	return v1.Descriptor{MediaType: mt, Digest: h, Size: int64(len(body))}, nil
 }
 
 // referrers lists a digest's referrers: the API's answer (every page), else, when the

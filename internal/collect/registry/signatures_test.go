@@ -69,12 +69,12 @@ func TestSignatureLookupsFailClosed(t *testing.T) {
 	// tag schema, where nothing is found.
 	for _, code := range []string{"500", "403"} {
 		fail = code
-		if _, err := c.SigstoreBundles(ctx, repo, d); err == nil || !strings.Contains(err.Error(), code) {
+		if _, err := c.SignatureReferrers(ctx, repo, d); err == nil || !strings.Contains(err.Error(), code) {
 			t.Errorf("referrers API %s: %v", code, err)
 		}
 	}
 	fail = "404"
-	if b, err := c.SigstoreBundles(ctx, repo, d); err != nil || len(b) != 0 {
+	if b, err := c.SignatureReferrers(ctx, repo, d); err != nil || len(b) != 0 {
 		t.Errorf("no referrers API: %+v %v", b, err)
 	}
 	fail = ""
@@ -92,8 +92,8 @@ func TestSignatureLookupsFailClosed(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT referrer: %v %v", err, resp)
 	}
-	b, err := c.SigstoreBundles(ctx, repo, d)
-	if err != nil || len(b) != 1 || b[0].Problem != "the referrer has 2 layers, not one bundle" || b[0].Subject != d {
+	b, err := c.SignatureReferrers(ctx, repo, d)
+	if err != nil || len(b) != 1 || b[0].Problem != "the referrer has 2 layers, not one signature" || b[0].Subject != d {
 		t.Errorf("a referrer with two layers: %+v %v", b, err)
 	}
 	if next := nextPage("http://r/v2/app/referrers/x", `</v2/app/referrers/x?n=1&last=y>; rel="next"`); next != "http://r/v2/app/referrers/x?n=1&last=y" {

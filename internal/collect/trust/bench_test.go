@@ -60,12 +60,12 @@ func BenchmarkVerify(b *testing.B) {
 	imagetest.Push(b, srv.URL, "app", "sha256-"+strings.TrimPrefix(digest, "sha256:")+".sig", sigImg)
 	c := &registry.Client{Insecure: true}
 	ctx := context.Background()
-	tr := Cosign(ctx, c, repo, []string{digest}, Policy{Keys: []Key{k}})
+	tr := Signatures(ctx, c, repo, []string{digest}, Policy{Keys: []Key{k}})
 	if len(tr.Signatures) != 1 || !tr.Signatures[0].Verified {
 		b.Fatalf("%+v", tr)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		Cosign(ctx, c, repo, []string{digest}, Policy{Keys: []Key{k}})
+		Signatures(ctx, c, repo, []string{digest}, Policy{Keys: []Key{k}})
 	}
 }

@@ -12,11 +12,14 @@ import (
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
-// Policy is what signatures are verified against: public keys, and for keyless
-// signatures a certificate identity under a trusted root.
+// Policy is what signatures are verified against: public keys, for keyless signatures
+// a certificate identity under a trusted root, and for Notation signatures a trust
+// policy and trust store (NotationDir is where one was looked for).
 type Policy struct {
-	Keys    []Key
-	Keyless *Keyless
+	Keys        []Key
+	Keyless     *Keyless
+	Notation    *Notation
+	NotationDir string
 }
 
 // Keyless verifies keyless Sigstore bundles: a Fulcio certificate naming the identity,

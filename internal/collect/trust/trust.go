@@ -1,5 +1,6 @@
-// Package trust finds and verifies what vouches for an image: its cosign signatures,
-// verified with Sigstore's own signature library (no signature logic of our own).
+// Package trust finds and verifies what vouches for an image: its cosign signatures and
+// Sigstore bundles, verified with Sigstore's own libraries, and its Notation
+// signatures, verified with notation-go (no signature logic of our own).
 package trust
 
 import (
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -55,14 +57,20 @@ func LoadKey(path string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("%s: %w", path, err)
 	}
+	return Key{Path: path, ID: fingerprint(der), v: v}, nil
+}
+
+// fingerprint is sha256:HEX of DER bytes, as cosign and notation print fingerprints.
+func fingerprint(der []byte) string {
 	sum := sha256.Sum256(der)
-	return Key{Path: path, ID: "sha256:" + hex.EncodeToString(sum[:]), v: v}, nil
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // Lister reads the signatures stored for a manifest digest (registry.Client).
 type Lister interface {
 	CosignSignatures(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, bool, error)
-	SigstoreBundles(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, error)
+	SignatureReferrers(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, error)
+	Descriptor(ctx context.Context, repo name.Repository, digest string) (v1.Descriptor, error)
 }
 
 // cosign's layer annotations and payload type.
@@ -72,16 +80,20 @@ const (
 	payloadType    = "cosign container image signature"
 )
 
-// Cosign finds the cosign signatures stored for each of digests in the repository (the
-// image's manifest digest, and the index's when the reference named one) and
-// verifies each against the keys.
-func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []string, pol Policy) *facts.Trust {
+// Signatures finds the signatures stored for each of digests in the repository (the
+// image's manifest digest, and the indexes' the pull went through): cosign's .sig tag,
+// and Sigstore bundles and Notation envelopes attached as referrers; each is verified
+// under the policy.
+func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []string, pol Policy) *facts.Trust {
 	t := &facts.Trust{Looked: true}
 	for _, k := range pol.Keys {
 		t.Policy = append(t.Policy, "key "+k.String())
 	}
 	if pol.Keyless != nil {
 		t.Policy = append(t.Policy, "keyless "+pol.Keyless.Describe)
+	}
+	if pol.Notation != nil {
+		t.Policy = append(t.Policy, "notation "+pol.Notation.Describe)
 	}
 	for _, d := range digests {
 		layers, _, err := l.CosignSignatures(ctx, repo, d)
@@ -98,16 +110,33 @@ func Cosign(ctx context.Context, l Lister, repo name.Repository, digests []strin
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
 			t.Signatures = append(t.Signatures, s)
 		}
-		// cosign 3's default: Sigstore bundles attached as referrers.
-		bundles, err := l.SigstoreBundles(ctx, repo, d)
+		// cosign 3's default, Sigstore bundles, and Notation's signatures: referrers.
+		refs, err := l.SignatureReferrers(ctx, repo, d)
 		if err != nil {
 			t.Looked, t.Why = false, "the signature referrers could not be read: "+err.Error()
 			return t
 		}
-		for _, b := range bundles {
+		var desc *v1.Descriptor
+		for _, b := range refs {
 			s := facts.Signature{Format: "sigstore-bundle", Problem: b.Problem}
-			if b.Problem == "" {
+			if b.ArtifactType == registry.NotationType {
+				s.Format = "notation"
+			}
+			switch {
+			case b.Problem != "":
+			case b.ArtifactType != registry.NotationType:
 				s = judgeBundle(b.Payload, d, pol)
+			case desc == nil && pol.Notation != nil:
+				// Notation signs a descriptor: the manifest's media type and size too.
+				dd, err := l.Descriptor(ctx, repo, d)
+				if err != nil {
+					s.Problem = "the signed manifest could not be read again: " + firstLine(err.Error())
+					break
+				}
+				desc = &dd
+				fallthrough
+			default:
+				s = judgeNotation(ctx, b, repo, descOr(desc, d), pol)
 			}
 			s.Location = repo.String() + "@" + b.Digest + " (referrer)"
 			if b.Subject != d && s.Problem == "" {
@@ -230,6 +259,15 @@ func bundleSubject(b *bundle.Bundle, want string) string {
 		return "sha256:" + hex.EncodeToString(ms.GetMessageDigest().GetDigest())
 	}
 	return ""
+}
+
+// descOr is desc, else a descriptor of the digest alone.
+func descOr(desc *v1.Descriptor, d string) v1.Descriptor {
+	if desc != nil {
+		return *desc
+	}
+	h, _ := v1.NewHash(d)
+	return v1.Descriptor{Digest: h}
 }
 
 func firstLine(s string) string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -39,7 +40,12 @@ func (f fakeRegistry) CosignSignatures(_ context.Context, _ name.Repository, d s
 	return l, ok, nil
 }
 
-func (f fakeRegistry) SigstoreBundles(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, error) {
+func (f fakeRegistry) Descriptor(_ context.Context, _ name.Repository, d string) (v1.Descriptor, error) {
+	h, err := v1.NewHash(d)
+	return v1.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: h, Size: 1234}, err
+}
+
+func (f fakeRegistry) SignatureReferrers(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, error) {
 	if d == "sha256:badreferrers" {
 		return nil, errors.New("the referrers tag of sha256:badreferrers: unexpected end of JSON input")
 	}
@@ -101,7 +107,7 @@ func TestCosign(t *testing.T) {
 	repo, _ := name.NewRepository("registry.example/app")
 	for _, kind := range []string{"ecdsa", "ed25519", "rsa"} {
 		s, k := keyPair(t, kind)
-		tr := Cosign(context.Background(), fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, repo, []string{d1}, Policy{Keys: []Key{k}})
+		tr := Signatures(context.Background(), fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, repo, []string{d1}, Policy{Keys: []Key{k}})
 		want := &facts.Trust{Looked: true, Policy: []string{"key " + k.String()}, Signatures: []facts.Signature{{Format: "cosign",
 			Location: "registry.example/app:sha256-1111111111111111111111111111111111111111111111111111111111111111.sig (layer 0)", Signs: d1, Verified: true, Key: k.String()}}}
 		if d := cmp.Diff(want, tr); d != "" {
@@ -131,16 +137,16 @@ func TestCosign(t *testing.T) {
 		{"other type", fakeRegistry{d1: {signed(t, s, []byte(`{"critical":{"image":{"docker-manifest-digest":"`+d1+`"},"type":"atomic container signature"}}`), nil)}}, []Key{k}, d1,
 			`the payload's type is "atomic container signature", not "cosign container image signature"`},
 	} {
-		tr := Cosign(context.Background(), tc.reg, repo, []string{tc.digest}, Policy{Keys: tc.keys})
+		tr := Signatures(context.Background(), tc.reg, repo, []string{tc.digest}, Policy{Keys: tc.keys})
 		if !tr.Looked || len(tr.Signatures) != 1 || tr.Signatures[0].Verified || tr.Signatures[0].Problem != tc.want {
 			t.Errorf("%s: %+v", tc.name, tr)
 		}
 	}
 	// Unsigned: looked, nothing found; a registry error: not looked, with the reason.
-	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{d1, d2}, Policy{Keys: []Key{k}}); !tr.Looked || len(tr.Signatures) != 0 {
+	if tr := Signatures(context.Background(), fakeRegistry{}, repo, []string{d1, d2}, Policy{Keys: []Key{k}}); !tr.Looked || len(tr.Signatures) != 0 {
 		t.Errorf("unsigned: %+v", tr)
 	}
-	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{"sha256:broken"}, Policy{}); tr.Looked || tr.Why != "the signatures could not be read: GET …/manifests/sha256-broken.sig: 500 Internal Server Error" {
+	if tr := Signatures(context.Background(), fakeRegistry{}, repo, []string{"sha256:broken"}, Policy{}); tr.Looked || tr.Why != "the signatures could not be read: GET …/manifests/sha256-broken.sig: 500 Internal Server Error" {
 		t.Errorf("registry error: %+v", tr)
 	}
 }
@@ -232,7 +238,7 @@ func TestSigstoreBundles(t *testing.T) {
 		{"listed for another subject", fakeRegistry{"referrers:" + d2: {ref(b1, d1)}}, []Key{k}, d2, false, "a valid signature by " + k.String() + ", but for " + d1 + ", not for " + d2 + ": copied from another image"},
 		{"not a bundle", fakeRegistry{"referrers:" + d1: {ref([]byte(`{"mediaType":"x"}`), d1)}}, []Key{k}, d1, false, "not a Sigstore bundle: "},
 	} {
-		tr := Cosign(context.Background(), tc.reg, repo, []string{tc.digest}, Policy{Keys: tc.keys})
+		tr := Signatures(context.Background(), tc.reg, repo, []string{tc.digest}, Policy{Keys: tc.keys})
 		if len(tr.Signatures) != 1 {
 			t.Errorf("%s: %+v", tc.name, tr)
 			continue
@@ -245,22 +251,22 @@ func TestSigstoreBundles(t *testing.T) {
 	// cosign attest's bundles are attestations, not signatures; a referrer that could
 	// not be read is a signature that does not count, never an absent one.
 	att, ka := attestationFor(t, d1)
-	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d1: {ref(att, d1)}}, repo, []string{d1}, Policy{Keys: []Key{ka}}); tr.Signatures[0].Verified ||
+	if tr := Signatures(context.Background(), fakeRegistry{"referrers:" + d1: {ref(att, d1)}}, repo, []string{d1}, Policy{Keys: []Key{ka}}); tr.Signatures[0].Verified ||
 		tr.Signatures[0].Problem != "an attestation (predicate https://slsa.dev/provenance/v1), not a signature" {
 		t.Errorf("attestation: %+v", tr.Signatures[0])
 	}
 	broken := registry.SignedLayer{Digest: "sha256:ffff", Problem: "the referrer does not parse: unexpected end of JSON input"}
-	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d1: {broken, ref(b1, d1)}}, repo, []string{d1}, Policy{Keys: []Key{k}}); len(tr.Signatures) != 2 ||
+	if tr := Signatures(context.Background(), fakeRegistry{"referrers:" + d1: {broken, ref(b1, d1)}}, repo, []string{d1}, Policy{Keys: []Key{k}}); len(tr.Signatures) != 2 ||
 		tr.Signatures[0].Problem != broken.Problem || !tr.Signatures[1].Verified {
 		t.Errorf("a broken referrer beside a good one: %+v", tr.Signatures)
 	}
 	// A bundle that verifies for this digest but is listed for another subject.
 	b2, k2 := bundleFor(t, d2)
-	if tr := Cosign(context.Background(), fakeRegistry{"referrers:" + d2: {ref(b2, d1)}}, repo, []string{d2}, Policy{Keys: []Key{k2}}); tr.Signatures[0].Verified ||
+	if tr := Signatures(context.Background(), fakeRegistry{"referrers:" + d2: {ref(b2, d1)}}, repo, []string{d2}, Policy{Keys: []Key{k2}}); tr.Signatures[0].Verified ||
 		tr.Signatures[0].Problem != "listed as a referrer of "+d2+", but its subject is "+d1+": copied from another image" {
 		t.Errorf("subject: %+v", tr.Signatures[0])
 	}
-	if tr := Cosign(context.Background(), fakeRegistry{}, repo, []string{"sha256:badreferrers"}, Policy{}); tr.Looked || tr.Why != "the signature referrers could not be read: the referrers tag of sha256:badreferrers: unexpected end of JSON input" {
+	if tr := Signatures(context.Background(), fakeRegistry{}, repo, []string{"sha256:badreferrers"}, Policy{}); tr.Looked || tr.Why != "the signature referrers could not be read: the referrers tag of sha256:badreferrers: unexpected end of JSON input" {
 		t.Errorf("referrers error: %+v", tr)
 	}
 }
