@@ -127,8 +127,8 @@ func cis4_5() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure Content trust for Docker is Enabled",
-			Description: "Content trust makes the client refuse unsigned or tampered images, protecting against registry or network-level image substitution.",
-			Remediation: "Set DOCKER_CONTENT_TRUST=1 for users and CI that pull images (Docker Content Trust). Notary v1 is being retired, so also sign images with cosign or Notation and verify those signatures at deploy time.",
+			Description: "Content trust made the docker client refuse unsigned or tampered images. Docker Content Trust (Notary v1) is retired: Docker Official Images' DCT certificates began expiring on 2025-08-08, Docker Hub's Notary v1 service shuts down on 2026-12-08, and Harbor and ACR dropped it. What replaced it is verifying cosign or Notation signatures (and SLSA provenance) before an image runs, which IMG-SIGNATURE and IMG-PROVENANCE do for registry images.",
+			Remediation: "Do not rely on DOCKER_CONTENT_TRUST=1. Sign images with cosign (cosign sign) or Notation (notation sign) when they are pushed, and verify them before they run: dockaudit image --key cosign.pub, --trust-policy trust.yaml, or under the notation CLI's trust policy; enforce the same at admission (Kyverno, Ratify, sigstore policy-controller).",
 			Severity:    finding.Low,
 			Scope:       daemon,
 			CIS:         &finding.CIS{ID: "4.5", Level: 2, Automated: false, V180: "4.5"},
@@ -140,12 +140,12 @@ func cis4_5() check.Check {
 
 func run4_5(p *check.Pass) {
 	v := p.Facts.Client.ContentTrust
-	e := ev("DOCKER_CONTENT_TRUST", v, "1")
+	e := ev("DOCKER_CONTENT_TRUST", v, "")
 	if v == "1" || strings.EqualFold(v, "true") {
-		p.OK("Docker Content Trust is enabled in this environment (Notary v1 is being retired: plan a move to cosign or Notation)", e)
+		p.Warn("DOCKER_CONTENT_TRUST=1 is set, but Docker Content Trust is retired (Docker Hub's Notary v1 service shuts down on 2026-12-08): pulls that need it fail, and it verifies no cosign or Notation signature; verify those instead (dockaudit image --key or --trust-policy, IMG-SIGNATURE)", e)
 		return
 	}
-	p.Fail("Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)", e)
+	p.Manual("Docker Content Trust is not enabled, and is retired (Docker Hub's Notary v1 service shuts down on 2026-12-08): what replaced it is verifying cosign or Notation signatures before images run (dockaudit image --key or --trust-policy, IMG-SIGNATURE)", e)
 }
 
 // cis4_6 is CIS 4.6: Ensure that HEALTHCHECK instructions have been added to container images.

@@ -137,9 +137,9 @@ func TestManualImageItems(t *testing.T) {
 	} {
 		statuses(t, run(t, s, id), "manual: node1: "+msg)
 	}
-	statuses(t, run(t, s, "4.5"), "fail: node1: Docker Content Trust is not enabled in this environment, so pulls do not verify signatures (Notary v1 is being retired: cosign or Notation signatures are the replacement)")
+	statuses(t, run(t, s, "4.5"), "manual: node1: Docker Content Trust is not enabled, and is retired (Docker Hub's Notary v1 service shuts down on 2026-12-08): what replaced it is verifying cosign or Notation signatures before images run (dockaudit image --key or --trust-policy, IMG-SIGNATURE)")
 	s.Client.ContentTrust = "1"
-	statuses(t, run(t, s, "4.5"), "pass: node1: Docker Content Trust is enabled in this environment (Notary v1 is being retired: plan a move to cosign or Notation)")
+	statuses(t, run(t, s, "4.5"), "warn: node1: DOCKER_CONTENT_TRUST=1 is set, but Docker Content Trust is retired (Docker Hub's Notary v1 service shuts down on 2026-12-08): pulls that need it fail, and it verifies no cosign or Notation signature; verify those instead (dockaudit image --key or --trust-policy, IMG-SIGNATURE)")
 }
 
 func TestAbbreviateKeepsCharacters(t *testing.T) {
