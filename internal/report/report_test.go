@@ -237,3 +237,26 @@ func TestTableControlCharactersAndLists(t *testing.T) {
 		}
 	}
 }
+
+// TestTableTrust: an image's signatures, provenance and base are summed up under it.
+func TestTableTrust(t *testing.T) {
+	r := liveReport(t)
+	r.Command = "image"
+	r.Images = []report.Inventory{{Target: finding.Target{Kind: finding.KindImage, Name: "registry:r.example/app:1"}, Source: "registry",
+		Signatures: []facts.Signature{
+			{Format: "notation-jws", Verified: true, Key: "x509 sha256:ab", Identity: "CN=release,O=Example,C=DE"},
+			{Format: "cosign", Verified: true, Key: "cosign.pub (sha256:cd)"},
+			{Format: "cosign", Problem: "copied"},
+		},
+		Attestations: []facts.Attestation{{PredicateType: "https://spdx.dev/Document"}, {PredicateType: "https://slsa.dev/provenance/v1", Builder: "https://github.com/actions/runner"}},
+		Base:         &facts.Base{Name: "docker.io/library/debian:12", Digest: "sha256:ef"},
+	}}
+	var buf bytes.Buffer
+	if err := report.WriteTable(&buf, r, report.TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "    trust: 3 signatures, 2 verified (CN=release,O=Example,C=DE, cosign.pub (sha256:cd)); provenance: built by https://github.com/actions/runner; base docker.io/library/debian:12@sha256:ef\n"
+	if !strings.Contains(buf.String(), want) {
+		t.Errorf("no trust line %q in\n%s", want, buf.String())
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -307,6 +308,9 @@ func writeImages(tw *tableWriter, r *Report) {
 		}
 		parts = append(parts, plural(len(im.Layers), "layer"), plural(im.Entries, "entry"), pk)
 		tw.para(2, 4, "", "image "+printable(im.Target.Name)+": "+printable(strings.Join(parts, ", ")))
+		if line := trustLine(im); line != "" {
+			tw.para(4, 6, "", printable(line))
+		}
 		for _, n := range im.Notes {
 			tw.para(4, 6, ansiYellow, "note: "+printable(n))
 		}
@@ -329,6 +333,47 @@ func writeImages(tw *tableWriter, r *Report) {
 	for _, n := range r.Context.Notes {
 		tw.para(2, 4, ansiYellow, "note: "+printable(n))
 	}
+}
+
+// trustLine sums up what vouches for an image: its signatures (IMG-SIGNATURE says
+// which verify and why the others do not), its provenance and its base.
+func trustLine(im Inventory) string {
+	var parts []string
+	if n := len(im.Signatures); n > 0 {
+		var signers []string
+		for _, s := range im.Signatures {
+			if s.Verified {
+				who := s.Identity
+				if who == "" {
+					who = s.Key
+				}
+				signers = append(signers, who)
+			}
+		}
+		sig := fmt.Sprintf("%s, %d verified", plural(n, "signature"), len(signers))
+		if len(signers) > 0 {
+			sort.Strings(signers)
+			sig += " (" + strings.Join(slices.Compact(signers), ", ") + ")"
+		}
+		parts = append(parts, sig)
+	}
+	for _, a := range im.Attestations {
+		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") && a.Problem == "" && a.Builder != "" {
+			parts = append(parts, "provenance: built by "+a.Builder)
+			break
+		}
+	}
+	if b := im.Base; b != nil {
+		base := b.Name
+		if b.Digest != "" {
+			base += "@" + b.Digest
+		}
+		parts = append(parts, "base "+base)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "trust: " + strings.Join(parts, "; ")
 }
 
 func plural(n int, noun string) string {
