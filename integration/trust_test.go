@@ -329,4 +329,33 @@ func TestImageProvenance(t *testing.T) {
 	if got := statuses()["IMG-PROVENANCE"]; got != "warn low: "+built+", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it" {
 		t.Errorf("without a key: %s", got)
 	}
+	// A trust policy file: the same key by a path relative to the file, and what the
+	// provenance must say, per repository glob.
+	policy := filepath.Join(keys, "trust.yaml")
+	os.WriteFile(policy, []byte(`version: 1
+policies:
+  - repositories: ["`+host+`/trust/**"]
+    cosign: {keys: [cosign.pub]}
+    provenance:
+      builderRegexp: ^https://github\.com/org/app/\.github/workflows/
+      source: https://github.com/org/app
+  - repositories: ["*"]
+    cosign: {keys: [cosign.pub]}
+    provenance: {builder: https://builder.example}
+`), 0o644)
+	entry := policy + ", policy 1 (" + host + "/trust/**)"
+	want["IMG-PROVENANCE"] = "pass medium: " + built + ", as the trust policy " + entry + " requires (SLSA provenance in the index a verified signature covers)"
+	if d := cmp.Diff(want, statuses("--trust-policy", policy)); d != "" {
+		t.Errorf("with the policy file (-want +got):\n%s", d)
+	}
+	os.WriteFile(policy, []byte(`version: 1
+policies:
+  - repositories: ["`+host+`/trust/prov"]
+    cosign: {keys: [cosign.pub]}
+    provenance: {source: https://github.com/org/other}
+`), 0o644)
+	entry = policy + ", policy 1 (" + host + "/trust/prov)"
+	if got := statuses("--trust-policy", policy)["IMG-PROVENANCE"]; got != "fail medium: "+built+": the trust policy "+entry+" requires source https://github.com/org/other" {
+		t.Errorf("another source required: %s", got)
+	}
 }

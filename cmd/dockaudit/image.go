@@ -65,6 +65,7 @@ Examples:
   dockaudit image registry:ghcr.io/org/app:2.1 --platform linux/arm64
   dockaudit image --key cosign.pub registry:ghcr.io/org/app@sha256:…   (verify its cosign signature)
   dockaudit image --notation-config ~/.config/notation registry:myacr.azurecr.io/app:1   (Notation)
+  dockaudit image --trust-policy trust.yaml registry:ghcr.io/org/app:2.1   (keys, identities and provenance per repository)
   dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
   dockaudit image --include VULN --ignore-unfixed --severity critical,high app:1
 `
@@ -176,6 +177,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 	certIdentityRe := fs.String("certificate-identity-regexp", "", "keyless: a `REGEXP` the certificate's identity must match")
 	certIssuer := fs.String("certificate-oidc-issuer", "", "keyless: the OIDC `ISSUER` that vouched for the identity (https://token.actions.githubusercontent.com)")
 	certIssuerRe := fs.String("certificate-oidc-issuer-regexp", "", "keyless: a `REGEXP` the issuer must match")
+	trustPolicy := fs.String("trust-policy", "", "verify signatures and provenance per repository as the YAML policy in `FILE` says (docs/trust-policy.md); replaces --key, --trusted-root, --certificate-* and --notation-config")
 	notationDir := fs.String("notation-config", "", "verify Notation signatures under the trust policy (trustpolicy.oci.json) and trust store in `DIR` (default: the notation CLI's, $XDG_CONFIG_HOME/notation, when it has a policy)")
 	var sub submitFlags
 	sub.register(fs)
@@ -198,7 +200,8 @@ func runImage(ctx context.Context, args []string, e env) int {
 		err = serr
 	}
 	if err == nil {
-		err = outputClash(of.output, append(append([]string{of.ignoreFile}, vexFiles...), refPaths(refs)...)...)
+		inputs := append([]string{of.ignoreFile, *trustPolicy, *trustedRoot}, vexFiles...)
+		err = outputClash(of.output, append(append(inputs, keyFiles...), refPaths(refs)...)...)
 	}
 	if err == nil {
 		err = sub.check()
@@ -206,6 +209,12 @@ func runImage(ctx context.Context, args []string, e env) int {
 	keyless := *certIdentity + *certIdentityRe + *certIssuer + *certIssuerRe
 	switch {
 	case err != nil:
+	case *trustPolicy != "" && (len(keyFiles) > 0 || *trustedRoot != "" || keyless != "" || *notationDir != ""):
+		err = errors.New("--trust-policy FILE says what to verify against per repository: give it, or --key, --trusted-root, --certificate-* and --notation-config, not both")
+	case *trustPolicy != "":
+		if src.TrustFile, err = trust.LoadPolicyFile(*trustPolicy, e.getenv); err != nil {
+			err = fmt.Errorf("--trust-policy %w", err)
+		}
 	case keyless != "" && *trustedRoot == "":
 		err = errors.New("--certificate-identity and --certificate-oidc-issuer need --trusted-root FILE (the Sigstore trusted_root.json to verify under; none is built in)")
 	case *trustedRoot != "" && ((*certIdentity == "") == (*certIdentityRe == "") || (*certIssuer == "") == (*certIssuerRe == "")):
@@ -215,7 +224,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 			err = fmt.Errorf("--trusted-root %w", err)
 		}
 	}
-	if err == nil {
+	if err == nil && *trustPolicy == "" {
 		err = notationPolicy(&src.Trust, *notationDir, e)
 	}
 	for _, f := range keyFiles {

@@ -57,8 +57,10 @@ type ImageOptions struct {
 // SourceOptions say how dockaudit image and sbom reach and read images.
 type SourceOptions struct {
 	// Trust is what registry images' signatures are verified against (dockaudit
-	// image --key, --trusted-root with --certificate-identity…).
+	// image --key, --trusted-root with --certificate-identity…); TrustFile, when
+	// set, replaces it with a policy per repository (--trust-policy).
 	Trust        trust.Policy
+	TrustFile    *trust.PolicyFile
 	Platform     string        // os/arch[/variant] for multi-platform images
 	Insecure     bool          // plain HTTP and unverified TLS to registries
 	Timeout      time.Duration // per image: export or pull, and read
@@ -321,7 +323,12 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 	if err != nil || digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	t := trust.Signatures(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), r.opts.Trust)
+	pol, requires := r.opts.Trust, (*facts.ProvenanceRequirement)(nil)
+	if r.opts.TrustFile != nil {
+		pol, requires = r.opts.TrustFile.For(nr.Context())
+	}
+	t := trust.Signatures(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), pol)
+	t.Requires = requires
 	if !t.Looked || len(indexes) == 0 {
 		return t
 	}

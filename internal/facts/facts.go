@@ -762,6 +762,20 @@ type Trust struct {
 	// IndexVerified says a verified signature covers the index that lists the
 	// attestations (they carry no signature of their own).
 	IndexVerified bool `json:"indexVerified,omitempty"`
+	// Requires is what a trust policy file asks of the image's provenance, when it
+	// asks anything.
+	Requires *ProvenanceRequirement `json:"requires,omitempty"`
+}
+
+// ProvenanceRequirement is what a trust policy entry asks of an image's SLSA
+// provenance: verified, and built by this builder from this source (each exact, or a
+// regular expression; "" asks nothing of it).
+type ProvenanceRequirement struct {
+	Policy        string `json:"policy"` // "FILE, entry 2 (ghcr.io/org/*)"
+	Builder       string `json:"builder,omitempty"`
+	BuilderRegexp string `json:"builderRegexp,omitempty"`
+	Source        string `json:"source,omitempty"`
+	SourceRegexp  string `json:"sourceRegexp,omitempty"`
 }
 
 // Attestation is one in-toto statement about an image.

@@ -4,6 +4,7 @@ package trust
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -57,17 +58,20 @@ func signature(p *check.Pass) {
 		return
 	}
 	var verified, problems []string
+	var good, bad []finding.Evidence
 	for _, s := range t.Signatures {
 		if s.Verified {
 			verified = append(verified, signer(s))
+			good = append(good, sigEvidence(s)...)
 			continue
 		}
 		problems = append(problems, s.Location+": "+s.Problem)
+		bad = append(bad, sigEvidence(s)...)
 	}
 	switch {
 	case len(verified) > 0:
 		slices.Sort(verified)
-		p.OK(fmt.Sprintf("signed: verified with %s", strings.Join(slices.Compact(verified), ", ")), ev("signatures", fmt.Sprint(len(t.Signatures)), "one that verifies"))
+		p.OK(fmt.Sprintf("signed: verified with %s", strings.Join(slices.Compact(verified), ", ")), append([]finding.Evidence{ev("signatures", fmt.Sprint(len(t.Signatures)), "one that verifies")}, good...)...)
 	case len(t.Signatures) == 0 && policy != "":
 		p.Fail("not signed: no signature (cosign or Notation) is stored for "+digests(p.Image), ev("signatures", "0", "one by "+policy))
 	case len(t.Signatures) == 0:
@@ -75,10 +79,25 @@ func signature(p *check.Pass) {
 		p.Warn("not signed: no signature (cosign or Notation) is stored for "+digests(p.Image), ev("signatures", "0", "one that verifies")).Sev(finding.Low)
 	case policy != "":
 		// A signature that fails is never called unsigned: why it failed is the finding.
-		p.Fail(fmt.Sprintf("%d signatures, none verifies: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", policy, "a signature it verifies"))
+		p.Fail(fmt.Sprintf("%d signatures, none verifies: %s", len(t.Signatures), strings.Join(problems, "; ")), append([]finding.Evidence{ev("policy", policy, "a signature it verifies")}, bad...)...)
 	default:
-		p.Warn(fmt.Sprintf("%d signatures, not verified: %s", len(t.Signatures), strings.Join(problems, "; ")), ev("policy", "none", "--key FILE, --trusted-root FILE, or a Notation trust policy")).Sev(finding.Low)
+		p.Warn(fmt.Sprintf("%d signatures, not verified: %s", len(t.Signatures), strings.Join(problems, "; ")), append([]finding.Evidence{ev("policy", "none", "--key FILE, --trusted-root FILE, or a Notation trust policy")}, bad...)...).Sev(finding.Low)
 	}
+}
+
+// sigEvidence is what a signature says of itself: where it is, its format, and the
+// signer's key, identity, certificate expiry and transparency-log entry when known.
+func sigEvidence(s facts.Signature) []finding.Evidence {
+	evs := []finding.Evidence{ev("signature", s.Format+" "+s.Location, "")}
+	for _, kv := range [][2]string{{"key", s.Key}, {"identity", s.Identity}, {"issuer", s.Issuer}, {"certificate expires", s.Expires}, {"signs", s.Signs}} {
+		if kv[1] != "" {
+			evs = append(evs, ev(kv[0], kv[1], ""))
+		}
+	}
+	if s.TlogIndex != 0 {
+		evs = append(evs, ev("transparency log index", fmt.Sprint(s.TlogIndex), ""))
+	}
+	return evs
 }
 
 // signer names who a verified signature is by: the key, the keyless identity, or a
@@ -96,13 +115,14 @@ func provenance(p *check.Pass) {
 	case t == nil:
 		p.Skip(notLooked(p.Image))
 		return
-	case !t.Looked && len(t.Policy) == 0:
+	case !t.Looked && len(t.Policy) == 0 && t.Requires == nil:
 		p.Skip(t.Why)
 		return
 	case !t.Looked:
-		p.Fail(t.Why+": nothing was verified", ev("policy", strings.Join(t.Policy, ", "), "verified provenance"))
+		p.Fail(t.Why+": nothing was verified", ev("policy", policyOf(t), "verified provenance"))
 		return
 	}
+	req := t.Requires
 	var found []facts.Attestation
 	for _, a := range t.Attestations {
 		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") {
@@ -110,11 +130,19 @@ func provenance(p *check.Pass) {
 		}
 	}
 	if len(found) == 0 {
+		if req != nil {
+			p.Fail("no provenance attestation, and the trust policy "+req.Policy+" requires one", ev("provenance", "none", "SLSA provenance"))
+			return
+		}
 		p.Warn("no provenance attestation: how the image was built is not recorded", ev("provenance", "none", "SLSA provenance")).Sev(finding.Low)
 		return
 	}
 	a := found[0]
 	if a.Problem != "" {
+		if req != nil {
+			p.Fail("the provenance cannot be read: "+a.Problem, ev("provenance", a.From, "SLSA provenance about this image"))
+			return
+		}
 		p.Warn("the provenance cannot be read: "+a.Problem, ev("provenance", a.From, "SLSA provenance about this image")).Sev(finding.Low)
 		return
 	}
@@ -126,14 +154,70 @@ func provenance(p *check.Pass) {
 		}
 	}
 	evs := []finding.Evidence{ev("builder", or(a.Builder, "(none)"), ""), ev("source", or(a.Source, "(none)"), ""), ev("from", a.From, "")}
+	if req != nil {
+		if miss := unmet(req, a); len(miss) > 0 {
+			p.Fail(what+": the trust policy "+req.Policy+" requires "+strings.Join(miss, " and "), evs...)
+			return
+		}
+		what += ", as the trust policy " + req.Policy + " requires"
+	}
 	if t.IndexVerified {
 		p.OK(what+" (SLSA provenance in the index a verified signature covers)", evs...)
 		return
 	}
-	r := p.Warn(what+", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it", evs...)
-	if len(t.Policy) == 0 {
-		r.Sev(finding.Low)
+	msg := what + ", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it"
+	switch {
+	case req != nil:
+		p.Fail(msg, evs...)
+	case len(t.Policy) == 0:
+		p.Warn(msg, evs...).Sev(finding.Low)
+	default:
+		p.Warn(msg, evs...)
 	}
+}
+
+// unmet lists what a provenance requirement asks that the attestation does not say.
+func unmet(req *facts.ProvenanceRequirement, a facts.Attestation) []string {
+	var miss []string
+	check := func(what, got, exact, re string, norm func(string) string) {
+		switch {
+		case exact != "" && norm(got) != norm(exact):
+			miss = append(miss, fmt.Sprintf("%s %s", what, exact))
+		case re != "":
+			if m, err := regexp.MatchString(re, got); err != nil || !m {
+				miss = append(miss, fmt.Sprintf("a %s matching %s", what, re))
+			}
+		}
+	}
+	check("builder", a.Builder, req.Builder, req.BuilderRegexp, func(s string) string { return s })
+	check("source", a.Source, req.Source, req.SourceRegexp, sourceRepo)
+	return miss
+}
+
+// sourceRepo is a source URL as a repository: no git+ scheme prefix, no #ref or
+// @ref, no .git, no trailing slash (case is kept: not every host ignores it), so https://github.com/org/app names the source
+// git+https://github.com/org/app.git#refs/heads/main.
+func sourceRepo(s string) string {
+	s = strings.TrimPrefix(s, "git+")
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '@'); i > strings.LastIndexByte(s, '/') {
+		s = s[:i]
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(s, "/"), ".git")
+}
+
+// policyOf names what an image was held to: its signature policy, else its
+// provenance requirement's trust policy entry.
+func policyOf(t *facts.Trust) string {
+	if len(t.Policy) > 0 {
+		return strings.Join(t.Policy, ", ")
+	}
+	if t.Requires != nil {
+		return "trust policy " + t.Requires.Policy
+	}
+	return "none"
 }
 
 func or(a, b string) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
 )
 
 const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
@@ -87,5 +88,50 @@ func TestProvenance(t *testing.T) {
 		"warn low: no provenance attestation: how the image was built is not recorded")
 	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{{PredicateType: "https://slsa.dev/provenance/v0.2", From: "x", Problem: "the statement is not about this image (" + digest + ")"}}}), "IMG-PROVENANCE"),
 		"warn low: the provenance cannot be read: the statement is not about this image ("+digest+")")
+	// A trust policy file's requirements: met and verified passes; absent, not met or
+	// unverified fails.
+	req := &facts.ProvenanceRequirement{Policy: "trust.yaml, policy 1 (ghcr.io/org/*)", Builder: "https://github.com/actions/runner", Source: "git+https://github.com/org/app"}
+	withReq := func(verified bool, atts ...facts.Attestation) facts.Image {
+		return reg(&facts.Trust{Looked: true, IndexVerified: verified, Policy: []string{"key k"}, Attestations: atts, Requires: req})
+	}
+	expect(t, run(t, withReq(true, prov), "IMG-PROVENANCE"),
+		"pass medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd, as the trust policy trust.yaml, policy 1 (ghcr.io/org/*) requires (SLSA provenance in the index a verified signature covers)")
+	expect(t, run(t, withReq(false, prov), "IMG-PROVENANCE"),
+		"fail medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd, as the trust policy trust.yaml, policy 1 (ghcr.io/org/*) requires, but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it")
+	expect(t, run(t, withReq(true), "IMG-PROVENANCE"), "fail medium: no provenance attestation, and the trust policy trust.yaml, policy 1 (ghcr.io/org/*) requires one")
+	other := prov
+	other.Builder, other.Source = "https://evil.example/builder", "https://github.com/Org/app"
+	expect(t, run(t, withReq(true, other), "IMG-PROVENANCE"),
+		"fail medium: built by https://evil.example/builder from https://github.com/Org/app at 0123abcd: the trust policy trust.yaml, policy 1 (ghcr.io/org/*) requires builder https://github.com/actions/runner and source git+https://github.com/org/app")
+	re := *req
+	re.Builder, re.BuilderRegexp, re.Source, re.SourceRegexp = "", `^https://github\.com/actions/`, "", `^https://gitlab\.com/`
+	expect(t, run(t, reg(&facts.Trust{Looked: true, IndexVerified: true, Attestations: []facts.Attestation{prov}, Requires: &re}), "IMG-PROVENANCE"),
+		"fail medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd: the trust policy trust.yaml, policy 1 (ghcr.io/org/*) requires a source matching ^https://gitlab\\.com/")
+	expect(t, run(t, reg(&facts.Trust{Why: "the attestations could not be read: 500", Requires: req}), "IMG-PROVENANCE"),
+		"fail medium: the attestations could not be read: 500: nothing was verified")
 	expect(t, run(t, facts.Image{Source: "oci"}, "IMG-PROVENANCE"), "skip medium: an OCI layout's signatures are not read yet: audit the image in its registry (registry:REPO@DIGEST) to verify them")
+}
+
+// TestSignatureEvidence: a verified keyless signature's evidence names where it is, the
+// signer, the certificate's expiry and the transparency-log entry.
+func TestSignatureEvidence(t *testing.T) {
+	s := facts.Signature{Format: "sigstore-bundle", Location: "r.example/app@sha256:22 (referrer)", Signs: digest, Verified: true,
+		Key: "keyless https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1", Identity: "https://github.com/org/app/.github/workflows/release.yml@refs/tags/v1",
+		Issuer: "https://token.actions.githubusercontent.com", Expires: "2026-12-03T10:10:00Z", TlogIndex: 123456}
+	im := facts.Image{Source: "registry", Digest: digest, Trust: &facts.Trust{Looked: true, Policy: []string{"keyless …"}, Signatures: []facts.Signature{s}},
+		Tags: []string{"registry:r.example/app:1"}, Ref: "registry:r.example/app:1"}
+	sel, _ := check.Selection{Include: []string{"IMG-SIGNATURE"}}.Apply(Checks())
+	got := check.Run(sel, &facts.Snapshot{Images: []facts.Image{im}}, check.Options{})
+	want := []finding.Evidence{
+		{Key: "signatures", Actual: "1", Expected: "one that verifies"},
+		{Key: "signature", Actual: "sigstore-bundle r.example/app@sha256:22 (referrer)"},
+		{Key: "key", Actual: s.Key}, {Key: "identity", Actual: s.Identity}, {Key: "issuer", Actual: s.Issuer},
+		{Key: "certificate expires", Actual: s.Expires}, {Key: "signs", Actual: digest}, {Key: "transparency log index", Actual: "123456"},
+	}
+	if len(got) != 1 {
+		t.Fatalf("findings: %+v", got)
+	}
+	if d := cmp.Diff(want, got[0].Evidence); d != "" {
+		t.Errorf("evidence (-want +got):\n%s", d)
+	}
 }

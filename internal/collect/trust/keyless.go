@@ -14,12 +14,14 @@ import (
 
 // Policy is what signatures are verified against: public keys, for keyless signatures
 // a certificate identity under a trusted root, and for Notation signatures a trust
-// policy and trust store (NotationDir is where one was looked for).
+// policy and trust store (NotationDir is where one was looked for). Source names the
+// trust policy file entry it came from, when it did.
 type Policy struct {
 	Keys        []Key
 	Keyless     *Keyless
 	Notation    *Notation
 	NotationDir string
+	Source      string
 }
 
 // Keyless verifies keyless Sigstore bundles: a Fulcio certificate naming the identity,

@@ -81,16 +81,6 @@ func LoadNotation(configDir string) (n *Notation, found bool, err error) {
 // notationFormats names the envelope media types Notation signs in.
 var notationFormats = map[string]string{"application/jose+json": "notation-jws", "application/cose": "notation-cose"}
 
-// notationReference is the reference a trust policy's registry scopes are matched
-// against: Docker Hub as docker.io, as the notation CLI writes it.
-func notationReference(repo name.Repository, digest string) string {
-	reg := repo.RegistryStr()
-	if reg == name.DefaultRegistry {
-		reg = "docker.io"
-	}
-	return reg + "/" + repo.RepositoryStr() + "@" + digest
-}
-
 // judgeNotation verifies one Notation envelope attached to the manifest desc.
 func judgeNotation(ctx context.Context, l registry.SignedLayer, repo name.Repository, desc v1.Descriptor, pol Policy) facts.Signature {
 	s := facts.Signature{Format: notationFormats[l.MediaType]}
@@ -104,10 +94,10 @@ func judgeNotation(ctx context.Context, l registry.SignedLayer, repo name.Reposi
 		if where == "" {
 			where = "the notation CLI's configuration directory"
 		}
-		s.Problem = "not verified: no Notation trust policy in " + where + " (trustpolicy.oci.json, or --notation-config DIR)"
+		s.Problem = "not verified: " + pol.missing("no Notation trust policy in "+where+" (trustpolicy.oci.json, or --notation-config DIR)", "notation")
 		return s
 	}
-	ref := notationReference(repo, desc.Digest.String())
+	ref := RepositoryName(repo) + "@" + desc.Digest.String()
 	target := ocispec.Descriptor{MediaType: string(desc.MediaType), Digest: digest.Digest(desc.Digest.String()), Size: desc.Size}
 	out, err := pol.Notation.v.Verify(ctx, target, l.Payload, notation.VerifierVerifyOptions{ArtifactReference: ref, SignatureMediaType: l.MediaType})
 	if out != nil && out.EnvelopeContent != nil {

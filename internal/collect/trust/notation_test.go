@@ -88,6 +88,8 @@ func TestNotation(t *testing.T) {
 			"not verified: no statement of the Notation %s covers registry.example/app@" + d1 + " (registryScopes)"},
 		{"skip", chain.Sign(t, target(d1), notationtest.JWS), notationtest.JWS, notationPolicy(t, chain, notationtest.Policy{Scopes: []string{"*"}, Level: "skip"}), d1,
 			"not verified: the Notation %s skips verification for registry.example/app"},
+		{"a policy file entry without notation", chain.Sign(t, target(d1), notationtest.JWS), notationtest.JWS, Policy{Source: "trust.yaml, policy 1 (*)"}, d1,
+			"not verified: the trust policy trust.yaml, policy 1 (*) names none (notation)"},
 		{"no policy", chain.Sign(t, target(d1), notationtest.JWS), notationtest.JWS, Policy{NotationDir: "/home/u/.config/notation"}, d1,
 			"not verified: no Notation trust policy in /home/u/.config/notation (trustpolicy.oci.json, or --notation-config DIR)"},
 	} {

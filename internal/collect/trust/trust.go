@@ -171,14 +171,14 @@ func judgeBundle(data []byte, digest string, pol Policy) facts.Signature {
 	}
 	if vc, err := b.VerificationContent(); err == nil && vc.Certificate() != nil {
 		if pol.Keyless == nil {
-			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)"
+			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, " + pol.missing("no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)", "cosign: keyless")
 			return s
 		}
 		return pol.Keyless.verify(s, &b, "sha256", raw)
 	}
 	keys := pol.Keys
 	if len(keys) == 0 {
-		s.Problem = "not verified: no key was given (--key)"
+		s.Problem = "not verified: " + pol.missing("no key was given (--key)", "cosign: keys")
 		return s
 	}
 	var tried []string
@@ -261,6 +261,15 @@ func bundleSubject(b *bundle.Bundle, want string) string {
 	return ""
 }
 
+// missing says what the policy lacks to verify a signature: flags not given, or what
+// its trust policy file entry does not name.
+func (p Policy) missing(flags, field string) string {
+	if p.Source != "" {
+		return "the trust policy " + p.Source + " names none (" + field + ")"
+	}
+	return flags
+}
+
 // descOr is desc, else a descriptor of the digest alone.
 func descOr(desc *v1.Descriptor, d string) v1.Descriptor {
 	if desc != nil {
@@ -309,7 +318,7 @@ func judge(layer registry.SignedLayer, digest string, pol Policy) facts.Signatur
 		return s
 	}
 	if len(keys) == 0 {
-		s.Problem = "not verified: no key was given (--key)"
+		s.Problem = "not verified: " + pol.missing("no key was given (--key)", "cosign: keys")
 		return s
 	}
 	var tried []string
