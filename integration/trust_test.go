@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/testenv"
 )
@@ -283,10 +284,16 @@ func TestImageProvenance(t *testing.T) {
 		`"buildType":"https://mobyproject.org/buildkit@v1","materials":[{"uri":"pkg:docker/library/debian@12?platform=linux%2Famd64","digest":{"sha256":"` + base + `"}}],` +
 		`"invocation":{"configSource":{"uri":"https://github.com/org/app.git#refs/heads/main","digest":{"sha1":"0123456789abcdef0123456789abcdef01234567"},"entryPoint":"Dockerfile"}}}}`
 	stDigest := pushBlob(t, host, "trust/prov", []byte(st))
-	cfg := []byte(`{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":["` + stDigest + `"]}}`)
+	// The SBOM statement BuildKit writes beside it: an SPDX document as the predicate.
+	spdx := `{"spdxVersion":"SPDX-2.3","dataLicense":"CC0-1.0","SPDXID":"SPDXRef-DOCUMENT","name":"sbom","documentNamespace":"https://example.com/sbom","creationInfo":{"created":"2026-12-01T00:00:00Z","creators":["Tool: buildkit-v0.26.0"]},"packages":[{"name":"busybox","SPDXID":"SPDXRef-busybox","versionInfo":"1.36.1","downloadLocation":"NOASSERTION"}]}`
+	sbomSt := `{"_type":"https://in-toto.io/Statement/v0.1","predicateType":"https://spdx.dev/Document","subject":[{"name":"pkg:docker/trust/prov@1","digest":{"sha256":"` +
+		strings.TrimPrefix(imgDigest, "sha256:") + `"}}],"predicate":` + spdx + `}`
+	sbomDigest := pushBlob(t, host, "trust/prov", []byte(sbomSt))
+	cfg := []byte(`{"architecture":"unknown","os":"unknown","config":{},"rootfs":{"type":"layers","diff_ids":["` + stDigest + `","` + sbomDigest + `"]}}`)
 	cfgDigest := pushBlob(t, host, "trust/prov", cfg)
 	att := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":%q,"size":%d},`+
-		`"layers":[{"mediaType":"application/vnd.in-toto+json","digest":%q,"size":%d,"annotations":{"in-toto.io/predicate-type":"https://slsa.dev/provenance/v0.2"}}]}`, cfgDigest, len(cfg), stDigest, len(st))
+		`"layers":[{"mediaType":"application/vnd.in-toto+json","digest":%q,"size":%d,"annotations":{"in-toto.io/predicate-type":"https://slsa.dev/provenance/v0.2"}},`+
+		`{"mediaType":"application/vnd.in-toto+json","digest":%q,"size":%d,"annotations":{"in-toto.io/predicate-type":"https://spdx.dev/Document"}}]}`, cfgDigest, len(cfg), stDigest, len(st), sbomDigest, len(sbomSt))
 	attSum := sha256.Sum256([]byte(att))
 	attDigest := "sha256:" + hex.EncodeToString(attSum[:])
 	putManifest(t, host, "trust/prov", attDigest, []byte(att))
@@ -312,8 +319,9 @@ func TestImageProvenance(t *testing.T) {
 		for _, f := range rep.Findings {
 			out[f.Rule] = f.Status.String() + " " + f.Severity.String() + ": " + f.Message
 		}
-		if len(rep.Images) != 1 || len(rep.Images[0].Attestations) != 1 || rep.Images[0].Attestations[0].Commit != "0123456789abcdef0123456789abcdef01234567" {
-			t.Errorf("attestations in the report: %+v", rep.Images)
+		if len(rep.Images) != 1 || len(rep.Images[0].Attestations) != 2 || rep.Images[0].Attestations[0].Commit != "0123456789abcdef0123456789abcdef01234567" ||
+			!cmp.Equal(rep.Images[0].Attestations[1], facts.Attestation{PredicateType: "https://spdx.dev/Document", From: rep.Images[0].Attestations[0].From, Digest: sbomDigest, Size: int64(len(sbomSt))}) {
+			t.Errorf("attestations in the report: %+v", rep.Images[0].Attestations)
 		}
 		return out
 	}
@@ -357,5 +365,21 @@ policies:
 	entry = policy + ", policy 1 (" + host + "/trust/prov)"
 	if got := statuses("--trust-policy", policy)["IMG-PROVENANCE"]; got != "fail medium: "+built+": the trust policy "+entry+" requires source https://github.com/org/other" {
 		t.Errorf("another source required: %s", got)
+	}
+	// dockaudit sbom --attested writes the attached SPDX document as attached, and says
+	// where it came from; asked for CycloneDX, it says what is attached instead.
+	ref := "registry:" + host + "/trust/prov:1"
+	r := dockaudit(t, nil, "sbom", "--attested", ref)
+	from := fmt.Sprintf("the https://spdx.dev/Document SBOM BuildKit attached to %s/trust/prov@%s (buildkit attestation manifest %s, statement %s)", host, imgDigest, attDigest, sbomDigest)
+	if r.code != 0 || r.stdout != spdx+"\n" || r.stderr != "dockaudit sbom: wrote "+from+", unchanged; an attestation carries no signature of its own (dockaudit image --key or --trust-policy says whether a verified signature covers the index that lists it)\n" {
+		t.Errorf("sbom --attested: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = dockaudit(t, nil, "sbom", "--attested", "--format", "cyclonedx", ref)
+	if r.code != 1 || r.stdout != "" || r.stderr != "dockaudit sbom: "+ref+": the SBOM attached is spdx, not cyclonedx (--format): it is written as attached, never converted\n" {
+		t.Errorf("sbom --attested --format cyclonedx: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = dockaudit(t, nil, "sbom", "--attested", "registry:"+host+"/trust/prov:img")
+	if r.code != 1 || r.stderr != "dockaudit sbom: registry:"+host+"/trust/prov:img: no SBOM is attached: the image was not pushed with an index (docker buildx build --sbom=true --push attaches one)\n" {
+		t.Errorf("sbom --attested without an index: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

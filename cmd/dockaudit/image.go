@@ -113,9 +113,16 @@ Writes the packages of one image as a software bill of materials: CycloneDX 1.6 
 every package (with its PURL, source package, and the path and layer it was found in) are
 components. REF takes the same forms as for dockaudit image.
 
+With --attested, the SBOM BuildKit attached to a registry image (docker buildx build
+--sbom=true --push) is written instead, exactly as attached: it is the image's own
+claim, which dockaudit image --key or --trust-policy can tell whether a verified
+signature covers. Without --format, whichever format is attached; with it, that format
+or an error (an attached SBOM is never converted).
+
 Examples:
   dockaudit sbom docker-archive:app.tar > app.cdx.json
   dockaudit sbom --format spdx --output app.spdx.json registry:ghcr.io/org/app:2.1
+  dockaudit sbom --attested -o attached.spdx.json registry:ghcr.io/org/app:2.1
 `
 
 // sourceFlags are the flags of the commands that read images.
@@ -331,6 +338,7 @@ func runSBOM(ctx context.Context, args []string, e env) int {
 	fs.StringVar(&format, "f", "cyclonedx", "short for --format")
 	fs.StringVar(&output, "output", "", "write the SBOM to `FILE` instead of stdout: a file is replaced atomically and keeps its mode; a device or FIFO is written, never replaced")
 	fs.StringVar(&output, "o", "", "short for --output")
+	attested := fs.Bool("attested", false, "write the SBOM BuildKit attached to the registry image instead of our own, as attached (its format unless --format is given)")
 	refs, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -352,9 +360,27 @@ func runSBOM(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		err = outputClash(output, refPaths(refs)...)
 	}
+	if err == nil && *attested && !strings.HasPrefix(refs[0], "registry:") {
+		err = fmt.Errorf("--attested reads what is attached to an image in its registry: name it registry:NAME, not %s", refs[0])
+	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit sbom: %v\n", err)
 		return exitUsage
+	}
+	if *attested {
+		given := false
+		fs.Visit(func(f *flag.Flag) { given = given || f.Name == "format" || f.Name == "f" })
+		if !given {
+			format = "" // whichever is attached
+		}
+		from, err := app.AttestedSBOM(ctx, app.SBOMOptions{Ref: refs[0], Format: format, File: output, Source: src}, e.stdout)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit sbom: %v\n", err)
+			return exitFailed
+		}
+		// Said on every run: what was written is the image's own claim, not our reading.
+		fmt.Fprintf(e.stderr, "dockaudit sbom: wrote %s, unchanged; an attestation carries no signature of its own (dockaudit image --key or --trust-policy says whether a verified signature covers the index that lists it)\n", from)
+		return exitOK
 	}
 	progress := io.Discard
 	if e.stderrTTY {

@@ -87,6 +87,7 @@ func TestImageUsage(t *testing.T) {
 		{[]string{"sbom"}, "dockaudit sbom: name one image (see dockaudit sbom --help)\n"},
 		{[]string{"sbom", "a", "b"}, "dockaudit sbom: one image per SBOM; got 2 (a, b)\n"},
 		{[]string{"sbom", "--format", "json", "a"}, "dockaudit sbom: --format \"json\": want cyclonedx or spdx\n"},
+		{[]string{"sbom", "--attested", "docker-archive:a.tar"}, "dockaudit sbom: --attested reads what is attached to an image in its registry: name it registry:NAME, not docker-archive:a.tar\n"},
 	} {
 		code, out, errs := runCLI(t, nil, tt.args...)
 		if code != 2 || out != "" || errs != tt.want {

@@ -333,7 +333,7 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 		return t
 	}
 	inner := indexes[len(indexes)-1]
-	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), inner, digest)
+	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), inner, digest, registry.IsProvenance)
 	if err != nil {
 		t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
 		return t

@@ -781,7 +781,9 @@ type ProvenanceRequirement struct {
 // Attestation is one in-toto statement about an image.
 type Attestation struct {
 	PredicateType string `json:"predicateType"`
-	From          string `json:"from"` // "buildkit attestation manifest sha256:…"
+	From          string `json:"from"`   // "buildkit attestation manifest sha256:…"
+	Digest        string `json:"digest"` // the statement's blob, and its size
+	Size          int64  `json:"size"`
 	// For SLSA provenance: who built it, how, and from what.
 	Builder   string `json:"builder,omitempty"`
 	BuildType string `json:"buildType,omitempty"`

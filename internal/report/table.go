@@ -363,6 +363,12 @@ func trustLine(im Inventory) string {
 			break
 		}
 	}
+	for _, a := range im.Attestations {
+		if strings.HasPrefix(a.PredicateType, "https://spdx.dev/Document") || strings.HasPrefix(a.PredicateType, "https://cyclonedx.org/bom") {
+			parts = append(parts, "an SBOM attached (dockaudit sbom --attested)")
+			break
+		}
+	}
 	if b := im.Base; b != nil {
 		base := b.Name
 		if b.Digest != "" {

@@ -237,22 +237,31 @@ func (c *Client) referrersTag(ctx context.Context, repo name.Repository, digest 
 }
 
 // Statement is one in-toto statement attached to an image, with what says where it
-// came from.
+// came from. Body is nil for a statement that was listed but not fetched.
 type Statement struct {
 	From          string // "buildkit attestation manifest sha256:…"
 	PredicateType string // the layer's in-toto.io/predicate-type annotation
+	Digest        string // the statement's blob
+	Size          int64
 	Body          []byte
+}
+
+// IsProvenance says a predicate type is SLSA provenance's.
+func IsProvenance(predicateType string) bool {
+	return strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
 }
 
 // maxStatement bounds one in-toto statement (an SPDX SBOM of a large image is
 // megabytes).
 const maxStatement = 16 << 20
 
-// BuildKitAttestations reads the in-toto statements BuildKit attached to an image: the
+// BuildKitAttestations lists the in-toto statements BuildKit attached to an image: the
 // attestation manifest its index lists for the image's digest
 // (vnd.docker.reference.type: attestation-manifest). indexDigest is "" for an image
-// that was not read through an index (it has none).
-func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository, indexDigest, imageDigest string) ([]Statement, error) {
+// that was not read through an index (it has none). Only the statements whose
+// predicate type fetch accepts are read (an SPDX SBOM of a large image is megabytes);
+// the others are listed by type, digest and size.
+func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository, indexDigest, imageDigest string, fetch func(predicateType string) bool) ([]Statement, error) {
 	if indexDigest == "" {
 		return nil, nil
 	}
@@ -287,19 +296,20 @@ func (c *Client) BuildKitAttestations(ctx context.Context, repo name.Repository,
 			return nil, fmt.Errorf("attestation manifest %s: %w", d.Digest, err)
 		}
 		for _, l := range m.Layers {
-			// Only provenance is read (an SBOM of a large image is megabytes).
 			pt := l.Annotations["in-toto.io/predicate-type"]
-			if l.MediaType != "application/vnd.in-toto+json" || !strings.HasPrefix(pt, "https://slsa.dev/provenance/") || seen[l.Digest.String()] {
+			if l.MediaType != "application/vnd.in-toto+json" || seen[l.Digest.String()] {
 				continue
 			}
 			seen[l.Digest.String()] = true
-			if total += l.Size; total > maxStatements {
-				return nil, fmt.Errorf("the attestations of %s hold more than %d bytes of provenance", imageDigest, maxStatements)
-			}
-			st := Statement{From: "buildkit attestation manifest " + d.Digest.String(), PredicateType: pt}
-			var problem string
-			if st.Body, problem = c.smallBlob(ctx, repo, l, maxStatement); problem != "" {
-				return nil, errors.New("a provenance statement: " + problem)
+			st := Statement{From: "buildkit attestation manifest " + d.Digest.String(), PredicateType: pt, Digest: l.Digest.String(), Size: l.Size}
+			if fetch != nil && fetch(pt) {
+				if total += l.Size; total > maxStatements {
+					return nil, fmt.Errorf("the attestations of %s hold more than %d bytes", imageDigest, maxStatements)
+				}
+				var problem string
+				if st.Body, problem = c.smallBlob(ctx, repo, l, maxStatement); problem != "" {
+					return nil, fmt.Errorf("a statement (%s): %s", pt, problem)
+				}
 			}
 			out = append(out, st)
 		}
