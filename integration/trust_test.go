@@ -383,3 +383,53 @@ policies:
 		t.Errorf("sbom --attested without an index: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestImageDaemonSignatures: a daemon image pushed to Debian's docker-registry and
+// signed there with the real cosign CLI is verified through its repository digest;
+// --offline asks no registry, and an image never pushed has nowhere to look, each
+// said (and a failure under a key policy).
+func TestImageDaemonSignatures(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	port := registry(t)
+	host := "127.0.0.1:" + port
+	dir := busyboxContext(t, "LABEL n=daemon-signed\n")
+	dockerBuild(t, dir, "dockaudit-it-daemonsig:1")
+	remote := host + "/trust/daemon:1"
+	pushAs(t, "dockaudit-it-daemonsig:1", remote)
+	digest := manifestDigest(t, host, "trust/daemon", "1")
+	keys := t.TempDir()
+	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host + "/trust/daemon@" + digest}} {
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	pub := filepath.Join(keys, "cosign.pub")
+	local := busyboxContext(t, "LABEL n=daemon-local\n")
+	dockerBuild(t, local, "dockaudit-it-daemonsig:local")
+	status := func(ref string, args ...string) string {
+		t.Helper()
+		rep := jsonReport(t, nil, append(append([]string{"image", "--fail-on", "none", "--include", "IMG-SIGNATURE"}, args...), ref)...)
+		if len(rep.Findings) != 1 {
+			t.Fatalf("%s: %+v", ref, rep.Findings)
+		}
+		f := rep.Findings[0]
+		return f.Status.String() + " " + f.Severity.String() + ": " + f.Message
+	}
+	for _, tc := range []struct {
+		name, ref string
+		args      []string
+		want      string
+	}{
+		{"pushed and signed", remote, []string{"--key", pub}, "pass high: signed: verified with " + pub + " (" + keyID(t, pub) + ")"},
+		{"--offline", remote, []string{"--offline"}, "skip high: --offline: the registry its repository digest names (" + host + "/trust/daemon@" + digest + ") was not asked for its signatures"},
+		{"--offline under a key", remote, []string{"--offline", "--key", pub}, "fail high: --offline: the registry its repository digest names (" + host + "/trust/daemon@" + digest + ") was not asked for its signatures: nothing was verified"},
+		{"never pushed", "dockaudit-it-daemonsig:local", nil, "skip high: the daemon image has no repository digest (built or loaded here, never pushed or pulled): no registry holds its signatures"},
+	} {
+		if got := status(tc.ref, tc.args...); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -36,7 +36,8 @@ Reads each image's configuration, history and layers and reports:
     sudo, empty passwords, duplicate IDs, package caches, latest tag, sensitive VOLUMEs,
     crafted layer entries, and credentials in files of any layer (values are never
     shown: kind, path, layer and a short hash only);
-  - for registry images, who vouches for them (IMG-SIGNATURE, IMG-PROVENANCE, IMG-BASE):
+  - for registry images, and daemon images through the registry their repository
+    digest names (unless --offline), who vouches for them (IMG-SIGNATURE, IMG-PROVENANCE, IMG-BASE):
     cosign signatures (the .sig tag and Sigstore bundles, verified with --key, or
     keyless with --trusted-root and --certificate-identity/--certificate-oidc-issuer),
     Notation signatures (verified under the notation CLI's trust policy and trust
@@ -184,6 +185,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 	certIdentityRe := fs.String("certificate-identity-regexp", "", "keyless: a `REGEXP` the certificate's identity must match")
 	certIssuer := fs.String("certificate-oidc-issuer", "", "keyless: the OIDC `ISSUER` that vouched for the identity (https://token.actions.githubusercontent.com)")
 	certIssuerRe := fs.String("certificate-oidc-issuer-regexp", "", "keyless: a `REGEXP` the issuer must match")
+	offline := fs.Bool("offline", false, "do not ask the registry a daemon image's repository digest names for its signatures (they are then not verified)")
 	trustPolicy := fs.String("trust-policy", "", "verify signatures and provenance per repository as the YAML policy in `FILE` says (docs/trust-policy.md); replaces --key, --trusted-root, --certificate-* and --notation-config")
 	notationDir := fs.String("notation-config", "", "verify Notation signatures under the trust policy (trustpolicy.oci.json) and trust store in `DIR` (default: the notation CLI's, $XDG_CONFIG_HOME/notation, when it has a policy)")
 	var sub submitFlags
@@ -249,6 +251,7 @@ func runImage(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit image: %v\n", err)
 		return exitUsage
 	}
+	src.Offline = *offline
 	opts := app.ImageOptions{
 		Output: out, Selection: check.Selection{Include: of.include, Exclude: of.exclude},
 		Refs: refs, Source: src, Concurrency: *concurrency, DBDir: dbDirectory(*dbDir, e), IgnoreUnfixed: *ignoreUnfixed,

@@ -124,7 +124,7 @@ func TestSBOMCommand(t *testing.T) {
 	}
 	// A daemon image with no daemon: one line, exit 1.
 	code, _, errs = runCLI(t, map[string]string{"DOCKER_HOST": "unix:///nonexistent.sock"}, "sbom", "alpine:3.20")
-	if code != 1 || !strings.HasPrefix(errs, "dockaudit sbom: alpine:3.20: export from the daemon: ") || strings.Count(errs, "\n") != 1 {
+	if code != 1 || !strings.HasPrefix(errs, "dockaudit sbom: alpine:3.20: inspect on the daemon: cannot reach the Docker daemon at unix:///nonexistent.sock") || strings.Count(errs, "\n") != 1 {
 		t.Errorf("no daemon: exit %d, stderr %q", code, errs)
 	}
 }

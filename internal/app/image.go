@@ -7,12 +7,14 @@ import (
 	"io"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -25,6 +27,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // ImageOptions are the settings of dockaudit image.
@@ -59,8 +62,11 @@ type SourceOptions struct {
 	// Trust is what registry images' signatures are verified against (dockaudit
 	// image --key, --trusted-root with --certificate-identity…); TrustFile, when
 	// set, replaces it with a policy per repository (--trust-policy).
-	Trust        trust.Policy
-	TrustFile    *trust.PolicyFile
+	Trust     trust.Policy
+	TrustFile *trust.PolicyFile
+	// Offline keeps daemon images' signatures from being looked up in the registry
+	// their repository digests name.
+	Offline      bool
 	Platform     string        // os/arch[/variant] for multi-platform images
 	Insecure     bool          // plain HTTP and unverified TLS to registries
 	Timeout      time.Duration // per image: export or pull, and read
@@ -303,8 +309,12 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	}
 	defer src.Close()
 	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
-	if err == nil && src.Kind == "registry" && !inventoryOnly {
-		im.Trust = r.signatures(ctx, src.Name, im.Digest, src.Indexes)
+	if err == nil && !inventoryOnly && (src.Kind == "registry" || src.Kind == "daemon") {
+		if src.Kind == "registry" {
+			im.Trust = r.signatures(ctx, src.Name, im.Digest, src.Indexes)
+		} else {
+			im.Trust = r.daemonSignatures(ctx, src)
+		}
 		if im.Base == nil && im.Trust.Looked {
 			if im.Base = trust.BaseFromProvenance(im.Trust.Attestations); im.Base != nil && !im.Trust.IndexVerified {
 				im.Base.From = "provenance (unverified)"
@@ -323,10 +333,7 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 	if err != nil || digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	pol, requires := r.opts.Trust, (*facts.ProvenanceRequirement)(nil)
-	if r.opts.TrustFile != nil {
-		pol, requires = r.opts.TrustFile.For(nr.Context())
-	}
+	pol, requires := r.policy(nr.Context())
 	t := trust.Signatures(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), pol)
 	t.Requires = requires
 	if !t.Looked || len(indexes) == 0 {
@@ -345,6 +352,68 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 		t.IndexVerified = t.IndexVerified || (s.Verified && slices.Contains(indexes, s.Signs))
 	}
 	return t
+}
+
+// policy is what a repository's images are verified against: the trust policy file's
+// entry for it, else the flags.
+func (r *reader) policy(repo name.Repository) (trust.Policy, *facts.ProvenanceRequirement) {
+	if r.opts.TrustFile != nil {
+		return r.opts.TrustFile.For(repo)
+	}
+	return r.opts.Trust, nil
+}
+
+// daemonTrustTimeout bounds the registry lookups of one daemon image's signatures.
+const daemonTrustTimeout = time.Minute
+
+// daemonSignatures finds a daemon image's signatures in the registry its repository
+// digests name (where it was pulled from or pushed to): the first whose image there
+// has this image's ID (its config digest) is verified as a registry image would be.
+// Without one, or with --offline, nothing is looked up, and the reason is kept.
+func (r *reader) daemonSignatures(ctx context.Context, src *image.Source) *facts.Trust {
+	notLooked := func(why string) *facts.Trust {
+		t := &facts.Trust{Why: why}
+		if nr, err := name.ParseReference(src.Name, name.WeakValidation); err == nil {
+			pol, req := r.policy(nr.Context())
+			t.Policy, t.Requires = pol.Describe(), req
+		}
+		return t
+	}
+	switch {
+	case len(src.RepoDigests) == 0:
+		return notLooked("the daemon image has no repository digest (built or loaded here, never pushed or pulled): no registry holds its signatures")
+	case r.opts.Offline:
+		return notLooked("--offline: the registry its repository digest names (" + src.RepoDigests[0] + ") was not asked for its signatures")
+	case src.DaemonID != src.ID:
+		return notLooked("the image the name means changed on the daemon while it was read (" + src.DaemonID + ", then " + src.ID + ")")
+	}
+	// A registry that does not answer (Docker Hub from behind a firewall) costs at
+	// most this, not the image's whole timeout.
+	ctx, cancel := context.WithTimeout(ctx, daemonTrustTimeout)
+	defer cancel()
+	plat := v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+	if c := src.Config; c != nil && c.OS != "" && c.Architecture != "" {
+		plat = v1.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}
+	}
+	var tried []string
+	for _, rd := range src.RepoDigests {
+		ref, err := name.NewDigest(rd, name.WeakValidation)
+		if err != nil {
+			tried = append(tried, rd+": "+err.Error())
+			continue
+		}
+		img, digest, indexes, err := r.reg.PullChain(ctx, ref, plat)
+		if err != nil {
+			tried = append(tried, rd+": "+textsafe.FirstLine(err.Error(), 200))
+			continue
+		}
+		if cfg, err := img.ConfigName(); err != nil || cfg.String() != src.ID {
+			tried = append(tried, fmt.Sprintf("%s: the registry's %s image there is not this one (%s)", rd, plat, cfg))
+			continue
+		}
+		return r.signatures(ctx, rd, digest, indexes)
+	}
+	return notLooked("no repository digest of the daemon image could be looked up: " + strings.Join(tried, "; "))
 }
 
 // lazyDaemon connects to the daemon on the first daemon image.

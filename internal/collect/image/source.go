@@ -50,6 +50,11 @@ type Source struct {
 	// Indexes are the digests of the indexes a registry image was reached through,
 	// outermost first, each fetched by the pull and listing the next.
 	Indexes []string
+	// RepoDigests are a daemon image's repository digests (REPO@sha256:…, as docker
+	// inspect gives them): where it was pulled from or pushed to, so where its
+	// signatures are. DaemonID is the ID the daemon gave when asked.
+	RepoDigests []string
+	DaemonID    string
 
 	cleanup []func()
 }
@@ -249,16 +254,18 @@ func (s *Source) openDaemon(ctx context.Context, ref string, opts OpenOptions) e
 	if err != nil {
 		return err
 	}
+	// Which image the name means (the daemon resolves NAME:latest, then an ID
+	// prefix), and the repository digests that say where its signatures are.
+	id, digests, err := daemonImage(ctx, opts.Daemon, ref)
+	if err != nil {
+		return err
+	}
+	s.DaemonID, s.RepoDigests = id, digests
 	export := ref
 	if repoOf(ref) == ref && !strings.Contains(ref, "@") {
 		// A name without a tag is NAME:latest to the docker CLI, but the export
-		// endpoint takes it as every tag of the repository: ask the daemon which
-		// image the name means (it resolves NAME:latest, then an ID prefix) and
-		// export that one.
-		id, err := daemonImageID(ctx, opts.Daemon, ref)
-		if err != nil {
-			return err
-		}
+		// endpoint takes it as every tag of the repository: export the image the
+		// name means.
 		export = id
 	}
 	body, err := opts.Daemon.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(export), "%2F", "/")+"/get")
@@ -331,23 +338,25 @@ func notFound(ctx context.Context, ref string, d Exporter) error {
 	return e
 }
 
-// daemonImageID is the ID of the image the daemon resolves ref to.
-func daemonImageID(ctx context.Context, d Exporter, ref string) (string, error) {
+// daemonImage is the ID of the image the daemon resolves ref to, and its repository
+// digests.
+func daemonImage(ctx context.Context, d Exporter, ref string) (string, []string, error) {
 	body, err := d.Stream(ctx, "/images/"+strings.ReplaceAll(url.PathEscape(ref), "%2F", "/")+"/json")
 	if se := (*engine.StatusError)(nil); errors.As(err, &se) && se.Code == 404 {
-		return "", notFound(ctx, ref, d)
+		return "", nil, notFound(ctx, ref, d)
 	}
 	if err != nil {
-		return "", fmt.Errorf("inspect on the daemon: %w", err)
+		return "", nil, fmt.Errorf("inspect on the daemon: %w", err)
 	}
 	defer body.Close()
 	var im struct {
-		ID string `json:"Id"`
+		ID          string   `json:"Id"`
+		RepoDigests []string `json:"RepoDigests"`
 	}
 	if err := json.NewDecoder(io.LimitReader(body, maxMeta)).Decode(&im); err != nil || !strings.HasPrefix(im.ID, "sha256:") {
-		return "", fmt.Errorf("inspect on the daemon: not an image inspect answer")
+		return "", nil, fmt.Errorf("inspect on the daemon: not an image inspect answer")
 	}
-	return im.ID, nil
+	return im.ID, im.RepoDigests, nil
 }
 
 // repoOf is a name without its tag ("localhost:5000/app:1" is "localhost:5000/app").

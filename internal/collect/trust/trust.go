@@ -85,16 +85,7 @@ const (
 // and Sigstore bundles and Notation envelopes attached as referrers; each is verified
 // under the policy.
 func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []string, pol Policy) *facts.Trust {
-	t := &facts.Trust{Looked: true}
-	for _, k := range pol.Keys {
-		t.Policy = append(t.Policy, "key "+k.String())
-	}
-	if pol.Keyless != nil {
-		t.Policy = append(t.Policy, "keyless "+pol.Keyless.Describe)
-	}
-	if pol.Notation != nil {
-		t.Policy = append(t.Policy, "notation "+pol.Notation.Describe)
-	}
+	t := &facts.Trust{Looked: true, Policy: pol.Describe()}
 	for _, d := range digests {
 		layers, _, err := l.CosignSignatures(ctx, repo, d)
 		if err != nil {
@@ -259,6 +250,22 @@ func bundleSubject(b *bundle.Bundle, want string) string {
 		return "sha256:" + hex.EncodeToString(ms.GetMessageDigest().GetDigest())
 	}
 	return ""
+}
+
+// Describe lists what the policy verifies against ("key FILE (sha256:…)", "keyless …",
+// "notation …"); nil for no policy.
+func (p Policy) Describe() []string {
+	var out []string
+	for _, k := range p.Keys {
+		out = append(out, "key "+k.String())
+	}
+	if p.Keyless != nil {
+		out = append(out, "keyless "+p.Keyless.Describe)
+	}
+	if p.Notation != nil {
+		out = append(out, "notation "+p.Notation.Describe)
+	}
+	return out
 }
 
 // missing says what the policy lacks to verify a signature: flags not given, or what
