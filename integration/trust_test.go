@@ -433,3 +433,68 @@ func TestImageDaemonSignatures(t *testing.T) {
 		}
 	}
 }
+
+// TestImageCosignAttest: SLSA provenance attached by the real cosign CLI's attest, in
+// both its forms (the legacy sha256-HEX.att tag, and a Sigstore bundle referrer), is
+// verified with the key and passes IMG-PROVENANCE on its own signature; with another
+// key it is said to be unverified, and the image's signature check is not fooled into
+// counting an attestation as a signature.
+func TestImageCosignAttest(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	port := registry(t)
+	host := "127.0.0.1:" + port
+	keys := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("generate-key-pair")
+	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
+	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
+	run("generate-key-pair")
+	pub, other := filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub")
+	pred := filepath.Join(keys, "provenance.json")
+	os.WriteFile(pred, []byte(`{"builder":{"id":"https://ci.example/builder"},"buildType":"https://example.com/build","invocation":{"configSource":{"uri":"git+https://git.example/app","digest":{"sha1":"1111111111111111111111111111111111111111"}}}}`), 0o644)
+	for _, form := range []string{"legacy", "bundle"} {
+		dir := busyboxContext(t, "LABEL attest="+form+"\n")
+		dockerBuild(t, dir, "dockaudit-it-attest:"+form)
+		pushAs(t, "dockaudit-it-attest:"+form, host+"/trust/attest:"+form)
+		d := manifestDigest(t, host, "trust/attest", form)
+		args := []string{"attest", "--key", "cosign.key", "--type", "slsaprovenance", "--predicate", pred, "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes"}
+		if form == "legacy" {
+			args = append(args, "--new-bundle-format=false")
+		}
+		run(append(args, host+"/trust/attest@"+d)...)
+		report := func(key string) (string, []facts.Attestation) {
+			t.Helper()
+			rep := jsonReport(t, nil, "image", "--fail-on", "none", "--include", "IMG-PROVENANCE", "--key", key, "registry:"+host+"/trust/attest:"+form)
+			if len(rep.Findings) != 1 || len(rep.Images) != 1 {
+				t.Fatalf("%s: %+v", form, rep.Findings)
+			}
+			f := rep.Findings[0]
+			return f.Status.String() + " " + f.Severity.String() + ": " + f.Message, rep.Images[0].Attestations
+		}
+		built := "built by https://ci.example/builder from git+https://git.example/app at 1111111111111111111111111111111111111111"
+		got, atts := report(pub)
+		if want := "pass medium: " + built + " (SLSA provenance signed by " + pub + " (" + keyID(t, pub) + "))"; got != want {
+			t.Errorf("%s, the key:\n got %s\nwant %s", form, got, want)
+		}
+		if len(atts) != 1 || !atts[0].Verified || !strings.HasPrefix(atts[0].From, "cosign attestation "+host+"/trust/attest") {
+			t.Errorf("%s: attestations %+v", form, atts)
+		}
+		got, _ = report(other)
+		if !strings.HasPrefix(got, "warn medium: "+built+", but its signature is not verified: the attestation") {
+			t.Errorf("%s, another key: %s", form, got)
+		}
+		// An attestation is not a signature.
+		rep := jsonReport(t, nil, "image", "--fail-on", "none", "--include", "IMG-SIGNATURE", "--key", pub, "registry:"+host+"/trust/attest:"+form)
+		if f := rep.Findings[0]; f.Status.String() != "fail" || f.Message != "not signed: no signature (cosign or Notation) is stored for "+d {
+			t.Errorf("%s: IMG-SIGNATURE %s %s", form, f.Status, f.Message)
+		}
+	}
+}

@@ -316,9 +316,7 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 			im.Trust = r.daemonSignatures(ctx, src)
 		}
 		if im.Base == nil && im.Trust.Looked {
-			if im.Base = trust.BaseFromProvenance(im.Trust.Attestations); im.Base != nil && !im.Trust.IndexVerified {
-				im.Base.From = "provenance (unverified)"
-			}
+			im.Base = trust.BaseFromProvenance(im.Trust)
 		}
 	}
 	return im, err
@@ -345,7 +343,7 @@ func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []s
 		t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
 		return t
 	}
-	t.Attestations = trust.Attestations(stmts, digest)
+	t.Attestations = append(trust.Attestations(stmts, digest), t.Attestations...)
 	for _, s := range t.Signatures {
 		// The attestation manifest is listed by digest in the innermost index: a
 		// verified signature of that index, or of one that lists it, covers it.

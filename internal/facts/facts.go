@@ -792,6 +792,18 @@ type Attestation struct {
 	// Materials are the build's inputs as named (pkg:docker/debian@12?…).
 	Materials []string `json:"materials,omitempty"`
 	Problem   string   `json:"problem,omitempty"` // why it could not be read
+	// A cosign attestation is signed itself: Verified says the policy verified its
+	// signature (Key: by what), Unverified why not. BuildKit's carry no signature:
+	// a verified signature of the index that lists them vouches for them.
+	Verified   bool   `json:"verified,omitempty"`
+	Key        string `json:"key,omitempty"`
+	Unverified string `json:"unverified,omitempty"`
+}
+
+// Vouched says whether something verified vouches for an attestation: its own
+// signature, or, for BuildKit's, a verified signature of the index that lists it.
+func (t *Trust) Vouched(a Attestation) bool {
+	return a.Verified || strings.HasPrefix(a.From, "buildkit attestation manifest ") && t.IndexVerified
 }
 
 // Signature is one signature found for an image.

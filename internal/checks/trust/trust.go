@@ -137,7 +137,14 @@ func provenance(p *check.Pass) {
 		p.Warn("no provenance attestation: how the image was built is not recorded", ev("provenance", "none", "SLSA provenance")).Sev(finding.Low)
 		return
 	}
+	// Provenance something verified vouches for is judged first.
 	a := found[0]
+	for _, f := range found {
+		if f.Problem == "" && t.Vouched(f) {
+			a = f
+			break
+		}
+	}
 	if a.Problem != "" {
 		if req != nil {
 			p.Fail("the provenance cannot be read: "+a.Problem, ev("provenance", a.From, "SLSA provenance about this image"))
@@ -161,11 +168,18 @@ func provenance(p *check.Pass) {
 		}
 		what += ", as the trust policy " + req.Policy + " requires"
 	}
-	if t.IndexVerified {
+	switch {
+	case a.Verified:
+		p.OK(what+" (SLSA provenance signed by "+a.Key+")", evs...)
+		return
+	case t.Vouched(a):
 		p.OK(what+" (SLSA provenance in the index a verified signature covers)", evs...)
 		return
 	}
 	msg := what + ", but nothing verifies it: the provenance is unsigned, and no verified signature covers the index that lists it"
+	if a.Unverified != "" {
+		msg = what + ", but its signature is not verified: " + a.Unverified
+	}
 	switch {
 	case req != nil:
 		p.Fail(msg, evs...)

@@ -88,6 +88,15 @@ func TestProvenance(t *testing.T) {
 		"warn low: no provenance attestation: how the image was built is not recorded")
 	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{{PredicateType: "https://slsa.dev/provenance/v0.2", From: "x", Problem: "the statement is not about this image (" + digest + ")"}}}), "IMG-PROVENANCE"),
 		"warn low: the provenance cannot be read: the statement is not about this image ("+digest+")")
+	// A cosign attestation signed itself.
+	signed := prov
+	signed.From, signed.Verified, signed.Key = "cosign attestation r.example/app:sha256-11.att (layer 0)", true, "cosign.pub (sha256:ab)"
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Policy: []string{"key k"}, Attestations: []facts.Attestation{prov, signed}}), "IMG-PROVENANCE"),
+		"pass medium: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd (SLSA provenance signed by cosign.pub (sha256:ab))")
+	unsigned := signed
+	unsigned.Verified, unsigned.Key, unsigned.Unverified = false, "", "not verified: no key was given (--key)"
+	expect(t, run(t, reg(&facts.Trust{Looked: true, Attestations: []facts.Attestation{unsigned}}), "IMG-PROVENANCE"),
+		"warn low: built by https://github.com/actions/runner from https://github.com/org/app.git#refs/heads/main at 0123abcd, but its signature is not verified: not verified: no key was given (--key)")
 	// A trust policy file's requirements: met and verified passes; absent, not met or
 	// unverified fails.
 	req := &facts.ProvenanceRequirement{Policy: "trust.yaml, policy 1 (ghcr.io/org/*)", Builder: "https://github.com/actions/runner", Source: "git+https://github.com/org/app"}

@@ -41,11 +41,22 @@ const (
 // CosignSignatures reads what cosign stored for a manifest digest under the tag
 // sha256-HEX.sig in the repository. found is false when there is no such tag.
 func (c *Client) CosignSignatures(ctx context.Context, repo name.Repository, digest string) (layers []SignedLayer, found bool, err error) {
+	return c.cosignTag(ctx, repo, digest, ".sig")
+}
+
+// CosignAttestations reads what cosign attest stored for a manifest digest under the
+// tag sha256-HEX.att: one DSSE envelope per layer. found is false when there is none.
+func (c *Client) CosignAttestations(ctx context.Context, repo name.Repository, digest string) (layers []SignedLayer, found bool, err error) {
+	return c.cosignTag(ctx, repo, digest, ".att")
+}
+
+// cosignTag reads the layers of the manifest cosign keeps under sha256-HEX+suffix.
+func (c *Client) cosignTag(ctx context.Context, repo name.Repository, digest, suffix string) (layers []SignedLayer, found bool, err error) {
 	hexDigest, ok := strings.CutPrefix(digest, "sha256:")
 	if !ok || len(hexDigest) != 64 {
 		return nil, false, fmt.Errorf("%q is not a sha256 manifest digest", digest)
 	}
-	body, _, _, err := c.manifest(ctx, repo, "sha256-"+hexDigest+".sig")
+	body, _, _, err := c.manifest(ctx, repo, "sha256-"+hexDigest+suffix)
 	if e := (*Error)(nil); errors.As(err, &e) && e.Status == http.StatusNotFound {
 		return nil, false, nil
 	}
@@ -61,9 +72,20 @@ func (c *Client) CosignSignatures(ctx context.Context, repo name.Repository, dig
 	case len(m.Layers) > maxSignatureLayers:
 		return []SignedLayer{{Problem: fmt.Sprintf("the signature manifest has %d layers; at most %d are read", len(m.Layers), maxSignatureLayers)}}, true, nil
 	}
+	var total int64
 	for _, l := range m.Layers {
-		sl := SignedLayer{Digest: l.Digest.String(), Annotations: l.Annotations}
-		sl.Payload, sl.Problem = c.smallBlob(ctx, repo, l, maxPayload)
+		sl := SignedLayer{Digest: l.Digest.String(), Annotations: l.Annotations, MediaType: string(l.MediaType)}
+		max := int64(maxPayload)
+		if suffix == ".att" {
+			// An attested SBOM is megabytes; all of them together are bounded too.
+			max = maxStatement
+			if total += l.Size; total > maxStatements {
+				sl.Problem = fmt.Sprintf("the attestations hold more than %d bytes: this one is not read", maxStatements)
+				layers = append(layers, sl)
+				continue
+			}
+		}
+		sl.Payload, sl.Problem = c.smallBlob(ctx, repo, l, max)
 		layers = append(layers, sl)
 	}
 	return layers, true, nil

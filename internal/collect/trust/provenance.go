@@ -3,6 +3,7 @@ package trust
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,80 +29,85 @@ func Attestations(stmts []registry.Statement, imageDigest string) []facts.Attest
 			out = append(out, a)
 			continue
 		}
-		var st struct {
-			PredicateType string `json:"predicateType"`
-			Subject       []struct {
-				Digest map[string]string `json:"digest"`
-			} `json:"subject"`
-			Predicate json.RawMessage `json:"predicate"`
+		out = append(out, statement(a, s.Body, []string{imageDigest}))
+	}
+	return out
+}
+
+// statement reads an in-toto statement into a: its predicate type, and for SLSA
+// provenance who built the image from what. It must be about one of the digests
+// (the image's, or an index that lists it).
+func statement(a facts.Attestation, body []byte, about []string) facts.Attestation {
+	var st struct {
+		PredicateType string `json:"predicateType"`
+		Subject       []struct {
+			Digest map[string]string `json:"digest"`
+		} `json:"subject"`
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		a.Problem = "not an in-toto statement: " + firstLine(err.Error())
+		return a
+	}
+	if st.PredicateType != "" {
+		a.PredicateType = st.PredicateType
+	}
+	ok := false
+	for _, sub := range st.Subject {
+		ok = ok || slices.Contains(about, "sha256:"+sub.Digest["sha256"])
+	}
+	if !ok {
+		a.Problem = "the statement is not about this image (" + about[0] + ")"
+		return a
+	}
+	switch a.PredicateType {
+	case slsaV02:
+		var p struct {
+			Builder struct {
+				ID string `json:"id"`
+			} `json:"builder"`
+			BuildType  string `json:"buildType"`
+			Invocation struct {
+				ConfigSource struct {
+					URI    string            `json:"uri"`
+					Digest map[string]string `json:"digest"`
+				} `json:"configSource"`
+			} `json:"invocation"`
+			Materials []material `json:"materials"`
 		}
-		if err := json.Unmarshal(s.Body, &st); err != nil {
-			a.Problem = "not an in-toto statement: " + firstLine(err.Error())
-			out = append(out, a)
-			continue
+		if err := json.Unmarshal(st.Predicate, &p); err != nil {
+			a.Problem = "SLSA provenance v0.2 that does not decode: " + firstLine(err.Error())
+			break
 		}
-		if st.PredicateType != "" {
-			a.PredicateType = st.PredicateType
-		}
-		about := false
-		for _, sub := range st.Subject {
-			about = about || "sha256:"+sub.Digest["sha256"] == imageDigest
-		}
-		if !about {
-			a.Problem = "the statement is not about this image (" + imageDigest + ")"
-			out = append(out, a)
-			continue
-		}
-		switch a.PredicateType {
-		case slsaV02:
-			var p struct {
-				Builder struct {
-					ID string `json:"id"`
-				} `json:"builder"`
-				BuildType  string `json:"buildType"`
-				Invocation struct {
+		a.Builder, a.BuildType, a.Source, a.Commit = p.Builder.ID, p.BuildType, p.Invocation.ConfigSource.URI, commit(p.Invocation.ConfigSource.Digest)
+		a.Materials = materials(p.Materials)
+	case slsaV1:
+		var p struct {
+			BuildDefinition struct {
+				BuildType          string `json:"buildType"`
+				ExternalParameters struct {
 					ConfigSource struct {
 						URI    string            `json:"uri"`
 						Digest map[string]string `json:"digest"`
 					} `json:"configSource"`
-				} `json:"invocation"`
-				Materials []material `json:"materials"`
-			}
-			if err := json.Unmarshal(st.Predicate, &p); err != nil {
-				a.Problem = "SLSA provenance v0.2 that does not decode: " + firstLine(err.Error())
-				break
-			}
-			a.Builder, a.BuildType, a.Source, a.Commit = p.Builder.ID, p.BuildType, p.Invocation.ConfigSource.URI, commit(p.Invocation.ConfigSource.Digest)
-			a.Materials = materials(p.Materials)
-		case slsaV1:
-			var p struct {
-				BuildDefinition struct {
-					BuildType          string `json:"buildType"`
-					ExternalParameters struct {
-						ConfigSource struct {
-							URI    string            `json:"uri"`
-							Digest map[string]string `json:"digest"`
-						} `json:"configSource"`
-					} `json:"externalParameters"`
-					ResolvedDependencies []material `json:"resolvedDependencies"`
-				} `json:"buildDefinition"`
-				RunDetails struct {
-					Builder struct {
-						ID string `json:"id"`
-					} `json:"builder"`
-				} `json:"runDetails"`
-			}
-			if err := json.Unmarshal(st.Predicate, &p); err != nil {
-				a.Problem = "SLSA provenance v1 that does not decode: " + firstLine(err.Error())
-				break
-			}
-			b := p.BuildDefinition
-			a.Builder, a.BuildType, a.Source, a.Commit = p.RunDetails.Builder.ID, b.BuildType, b.ExternalParameters.ConfigSource.URI, commit(b.ExternalParameters.ConfigSource.Digest)
-			a.Materials = materials(b.ResolvedDependencies)
+				} `json:"externalParameters"`
+				ResolvedDependencies []material `json:"resolvedDependencies"`
+			} `json:"buildDefinition"`
+			RunDetails struct {
+				Builder struct {
+					ID string `json:"id"`
+				} `json:"builder"`
+			} `json:"runDetails"`
 		}
-		out = append(out, a)
+		if err := json.Unmarshal(st.Predicate, &p); err != nil {
+			a.Problem = "SLSA provenance v1 that does not decode: " + firstLine(err.Error())
+			break
+		}
+		b := p.BuildDefinition
+		a.Builder, a.BuildType, a.Source, a.Commit = p.RunDetails.Builder.ID, b.BuildType, b.ExternalParameters.ConfigSource.URI, commit(b.ExternalParameters.ConfigSource.Digest)
+		a.Materials = materials(b.ResolvedDependencies)
 	}
-	return out
+	return a
 }
 
 type material struct {
@@ -144,10 +150,26 @@ func IsProvenance(a facts.Attestation) bool {
 
 // BaseFromProvenance is the base image a build's provenance names: its first
 // container-image material (BuildKit lists the FROM images first), with its digest.
-func BaseFromProvenance(as []facts.Attestation) *facts.Base {
+// Provenance something verified vouches for is taken first; a base taken from any
+// other says so in its From.
+func BaseFromProvenance(t *facts.Trust) *facts.Base {
+	as := slices.Clone(t.Attestations)
+	slices.SortStableFunc(as, func(a, b facts.Attestation) int {
+		switch va, vb := t.Vouched(a), t.Vouched(b); {
+		case va && !vb:
+			return -1
+		case vb && !va:
+			return 1
+		}
+		return 0
+	})
 	for _, a := range as {
 		if !IsProvenance(a) || a.Problem != "" {
 			continue
+		}
+		from := "provenance"
+		if !t.Vouched(a) {
+			from = "provenance (unverified)"
 		}
 		for _, m := range a.Materials {
 			uri, digest, _ := strings.Cut(m, " ")
@@ -161,7 +183,7 @@ func BaseFromProvenance(as []facts.Attestation) *facts.Base {
 			if v != "" && !strings.HasPrefix(v, "sha256:") {
 				n += ":" + v
 			}
-			return &facts.Base{Name: n, Digest: digest, From: "provenance"}
+			return &facts.Base{Name: n, Digest: digest, From: from}
 		}
 	}
 	return nil

@@ -35,10 +35,22 @@ func TestAttestations(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(&facts.Base{Name: "library/alpine:3.20", Digest: "sha256:aa", From: "provenance"}, BaseFromProvenance(got)); d != "" {
+	// From BuildKit's attestations a verified signature of the index vouches for; from
+	// any provenance, said to be unverified, when nothing does; a cosign attestation
+	// verified by its own signature first.
+	vouched := &facts.Trust{Attestations: got, IndexVerified: true}
+	for i := range got {
+		got[i].From = "buildkit attestation manifest " + got[i].From
+	}
+	if d := cmp.Diff(&facts.Base{Name: "library/alpine:3.20", Digest: "sha256:aa", From: "provenance"}, BaseFromProvenance(vouched)); d != "" {
 		t.Errorf("base (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(&facts.Base{Name: "ghcr.io/org/base", Digest: "sha256:bb", From: "provenance"}, BaseFromProvenance(got[1:])); d != "" {
+	if d := cmp.Diff(&facts.Base{Name: "ghcr.io/org/base", Digest: "sha256:bb", From: "provenance (unverified)"}, BaseFromProvenance(&facts.Trust{Attestations: got[1:]})); d != "" {
 		t.Errorf("base by digest (-want +got):\n%s", d)
+	}
+	signed := got[1]
+	signed.From, signed.Verified = "cosign attestation r/app:sha256-11.att (layer 0)", true
+	if d := cmp.Diff(&facts.Base{Name: "ghcr.io/org/base", Digest: "sha256:bb", From: "provenance"}, BaseFromProvenance(&facts.Trust{Attestations: append(got[:1:1], signed)})); d != "" {
+		t.Errorf("base from a verified cosign attestation (-want +got):\n%s", d)
 	}
 }

@@ -69,6 +69,7 @@ func fingerprint(der []byte) string {
 // Lister reads the signatures stored for a manifest digest (registry.Client).
 type Lister interface {
 	CosignSignatures(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, bool, error)
+	CosignAttestations(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, bool, error)
 	SignatureReferrers(ctx context.Context, repo name.Repository, digest string) ([]registry.SignedLayer, error)
 	Descriptor(ctx context.Context, repo name.Repository, digest string) (v1.Descriptor, error)
 }
@@ -101,6 +102,17 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
 			t.Signatures = append(t.Signatures, s)
 		}
+		// cosign attest's legacy form: DSSE envelopes under sha256-HEX.att.
+		atts, _, err := l.CosignAttestations(ctx, repo, d)
+		if err != nil {
+			t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
+			return t
+		}
+		for i, layer := range atts {
+			a := cosignAttestation(layer, digests, pol)
+			a.From = fmt.Sprintf("cosign attestation %s:sha256-%s.att (layer %d)", repo, strings.TrimPrefix(d, "sha256:"), i)
+			t.Attestations = append(t.Attestations, a)
+		}
 		// cosign 3's default, Sigstore bundles, and Notation's signatures: referrers.
 		refs, err := l.SignatureReferrers(ctx, repo, d)
 		if err != nil {
@@ -116,6 +128,12 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 			switch {
 			case b.Problem != "":
 			case b.ArtifactType != registry.NotationType:
+				if a, ok := bundleAttestation(b.Payload, d, digests, pol); ok {
+					// cosign 3's attest: an attestation, not a signature.
+					a.From, a.Digest = "cosign attestation "+repo.String()+"@"+b.Digest+" (referrer)", b.Digest
+					t.Attestations = append(t.Attestations, a)
+					continue
+				}
 				s = judgeBundle(b.Payload, d, pol)
 			case desc == nil && pol.Notation != nil:
 				// Notation signs a descriptor: the manifest's media type and size too.

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -22,6 +23,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 	"github.com/sigstore/sigstore/pkg/signature"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
@@ -37,6 +39,11 @@ func (f fakeRegistry) CosignSignatures(_ context.Context, _ name.Repository, d s
 		return nil, false, errors.New("GET …/manifests/sha256-broken.sig: 500 Internal Server Error")
 	}
 	l, ok := f[d]
+	return l, ok, nil
+}
+
+func (f fakeRegistry) CosignAttestations(_ context.Context, _ name.Repository, d string) ([]registry.SignedLayer, bool, error) {
+	l, ok := f["att:"+d]
 	return l, ok, nil
 }
 
@@ -248,13 +255,8 @@ func TestSigstoreBundles(t *testing.T) {
 			t.Errorf("%s: %+v", tc.name, s)
 		}
 	}
-	// cosign attest's bundles are attestations, not signatures; a referrer that could
-	// not be read is a signature that does not count, never an absent one.
-	att, ka := attestationFor(t, d1)
-	if tr := Signatures(context.Background(), fakeRegistry{"referrers:" + d1: {ref(att, d1)}}, repo, []string{d1}, Policy{Keys: []Key{ka}}); tr.Signatures[0].Verified ||
-		tr.Signatures[0].Problem != "an attestation (predicate https://slsa.dev/provenance/v1), not a signature" {
-		t.Errorf("attestation: %+v", tr.Signatures[0])
-	}
+	// A referrer that could not be read is a signature that does not count, never an
+	// absent one.
 	broken := registry.SignedLayer{Digest: "sha256:ffff", Problem: "the referrer does not parse: unexpected end of JSON input"}
 	if tr := Signatures(context.Background(), fakeRegistry{"referrers:" + d1: {broken, ref(b1, d1)}}, repo, []string{d1}, Policy{Keys: []Key{k}}); len(tr.Signatures) != 2 ||
 		tr.Signatures[0].Problem != broken.Problem || !tr.Signatures[1].Verified {
@@ -268,5 +270,66 @@ func TestSigstoreBundles(t *testing.T) {
 	}
 	if tr := Signatures(context.Background(), fakeRegistry{}, repo, []string{"sha256:badreferrers"}, Policy{}); tr.Looked || tr.Why != "the signature referrers could not be read: the referrers tag of sha256:badreferrers: unexpected end of JSON input" {
 		t.Errorf("referrers error: %+v", tr)
+	}
+}
+
+// TestCosignAttestations: what cosign attest stores, in both its forms (DSSE envelopes
+// under sha256-HEX.att, and Sigstore bundles attached as referrers), is an
+// attestation, verified with the key for this image; another key, a statement about
+// another image, an altered statement and no key each say why it is not verified.
+func TestCosignAttestations(t *testing.T) {
+	repo, _ := name.NewRepository("registry.example/app")
+	ctx := context.Background()
+	// The bundle form.
+	att, ka := attestationFor(t, d1)
+	_, other := attestationFor(t, d1)
+	ref := registry.SignedLayer{Digest: "sha256:ffff", Payload: att, Subject: d1}
+	from := "cosign attestation registry.example/app@sha256:ffff (referrer)"
+	base := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v1", From: from, Digest: "sha256:ffff", Size: int64(len(att))}
+	verified := base
+	verified.Verified, verified.Key = true, ka.String()
+	wrongKey := base
+	wrongKey.Unverified = "the attestation does not verify with " + other.String() + " for " + d1 + " (another key signed it, it is about another image, or it was altered)"
+	noKey := base
+	noKey.Unverified = "not verified: no key was given (--key)"
+	for name, tc := range map[string]struct {
+		keys []Key
+		want facts.Attestation
+	}{"verified": {[]Key{ka}, verified}, "another key": {[]Key{other}, wrongKey}, "no key": {nil, noKey}} {
+		tr := Signatures(ctx, fakeRegistry{"referrers:" + d1: {ref}}, repo, []string{d1}, Policy{Keys: tc.keys})
+		if d := cmp.Diff(&facts.Trust{Looked: true, Policy: Policy{Keys: tc.keys}.Describe(), Attestations: []facts.Attestation{tc.want}}, tr); d != "" {
+			t.Errorf("bundle, %s (-want +got):\n%s", name, d)
+		}
+	}
+	// Listed for d2, about d1.
+	if tr := Signatures(ctx, fakeRegistry{"referrers:" + d2: {ref}}, repo, []string{d2}, Policy{Keys: []Key{ka}}); len(tr.Attestations) != 1 ||
+		tr.Attestations[0].Verified || tr.Attestations[0].Problem != "the statement is not about this image ("+d2+")" {
+		t.Errorf("bundle about another image: %+v", tr.Attestations)
+	}
+	// The legacy .att form: a DSSE envelope per layer.
+	s, k := keyPair(t, "ecdsa")
+	st := `{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"` + strings.TrimPrefix(d1, "sha256:") + `"}}],"predicateType":"https://slsa.dev/provenance/v0.2","predicate":{"builder":{"id":"https://ci.example/builder"}}}`
+	env, err := dsse.WrapSigner(s, inToto).SignMessage(strings.NewReader(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := registry.SignedLayer{Digest: "sha256:eeee", Payload: env, Annotations: map[string]string{"predicateType": "https://slsa.dev/provenance/v0.2"}}
+	altered := layer
+	altered.Payload = bytes.Replace(env, []byte(`"payload":"`), []byte(`"payload":"eyJf`), 1)
+	legacy := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", From: "cosign attestation registry.example/app:sha256-" + strings.TrimPrefix(d1, "sha256:") + ".att (layer 0)",
+		Digest: "sha256:eeee", Size: int64(len(env)), Builder: "https://ci.example/builder", Verified: true, Key: k.String()}
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {layer}}, repo, []string{d1}, Policy{Keys: []Key{k}}); !cmp.Equal(tr.Attestations, []facts.Attestation{legacy}) {
+		t.Errorf(".att (-want +got):\n%s", cmp.Diff([]facts.Attestation{legacy}, tr.Attestations))
+	}
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {layer}}, repo, []string{d1}, Policy{Keys: []Key{other}}); tr.Attestations[0].Verified ||
+		tr.Attestations[0].Unverified != "the attestation's signature does not verify with "+other.String()+" (another key signed it, or the statement was altered)" {
+		t.Errorf(".att, another key: %+v", tr.Attestations[0])
+	}
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {altered}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Verified {
+		t.Errorf(".att altered: %+v", tr.Attestations[0])
+	}
+	junk := registry.SignedLayer{Digest: "sha256:dddd", Payload: []byte("{}")}
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {junk}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Problem != "not a DSSE envelope of an in-toto statement" {
+		t.Errorf(".att junk: %+v", tr.Attestations[0])
 	}
 }
