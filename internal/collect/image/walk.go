@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"path"
 	"strconv"
@@ -208,7 +207,70 @@ type countingReader struct {
 	err       error
 	tail      [1024]byte // the last bytes read, to see the end-of-archive marker
 	tailLen   int
-	hash      hash.Hash // of everything read, when the layer has a DiffID to match
+	hash      *pipeHash // of everything read, when the layer has a DiffID to match
+}
+
+// pipeHash computes SHA-256 on another goroutine over copies of what is written to
+// it, so that a layer's digest (most of a read's CPU) is computed beside the tar
+// parsing and the catalogers, not in turn with them. Close stops it; Sum closes it
+// and returns the digest.
+type pipeHash struct {
+	ch     chan []byte
+	free   chan []byte
+	sum    chan []byte
+	made   int
+	closed bool
+}
+
+// pipeBuffers bounds the copies in flight, of pipeChunk bytes each (what the tar
+// reader's buffer reads at a time).
+const (
+	pipeBuffers = 8
+	pipeChunk   = 64 << 10
+)
+
+func newPipeHash() *pipeHash {
+	p := &pipeHash{ch: make(chan []byte, pipeBuffers), free: make(chan []byte, pipeBuffers), sum: make(chan []byte, 1)}
+	go func() {
+		h := sha256.New()
+		for b := range p.ch {
+			h.Write(b)
+			p.free <- b[:0]
+		}
+		p.sum <- h.Sum(nil)
+	}()
+	return p
+}
+
+func (p *pipeHash) Write(b []byte) {
+	for len(b) > 0 {
+		var buf []byte
+		select {
+		case buf = <-p.free:
+		default:
+			if p.made < pipeBuffers {
+				p.made++
+				buf = make([]byte, 0, pipeChunk)
+			} else {
+				buf = <-p.free // every copy is in flight: wait for one
+			}
+		}
+		n := min(len(b), pipeChunk)
+		p.ch <- append(buf, b[:n]...)
+		b = b[n:]
+	}
+}
+
+func (p *pipeHash) Close() {
+	if !p.closed {
+		p.closed = true
+		close(p.ch)
+	}
+}
+
+func (p *pipeHash) Sum() []byte {
+	p.Close()
+	return <-p.sum
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -258,7 +320,8 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 	}
 	wantHex, verify := strings.CutPrefix(diffID, "sha256:")
 	if verify {
-		cr.hash = sha256.New()
+		cr.hash = newPipeHash()
+		defer cr.hash.Close()
 	}
 	if l.Size > 0 {
 		// The compressed size comes from the image's own manifest: a huge one must not
@@ -288,7 +351,7 @@ func walkLayer(ctx context.Context, v *View, idx int, l Layer, opts Options, lim
 				rec.anomaly(v, idx, "", "the layer ends without the end-of-archive marker: it may be truncated")
 			}
 			if verify {
-				if got := hex.EncodeToString(cr.hash.Sum(nil)); got != wantHex {
+				if got := hex.EncodeToString(cr.hash.Sum()); got != wantHex {
 					return n, fmt.Errorf("%w: the content hashes to sha256:%s, the image says %s", ErrDigest, got, diffID)
 				}
 			}

@@ -5,11 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"io/fs"
+	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -317,4 +321,38 @@ func TestWhiteoutsAtAnyDepth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPipeHash: what the hashing goroutine sums equals sha256 of everything written,
+// in writes of any size (empty, under, at and over a chunk); a hash closed without
+// its sum stops its goroutine.
+func TestPipeHash(t *testing.T) {
+	data := make([]byte, 3*pipeChunk*pipeBuffers+12345)
+	rand.New(rand.NewSource(1)).Read(data)
+	want := sha256.Sum256(data)
+	for _, sizes := range [][]int{{1, 0, 511}, {pipeChunk}, {pipeChunk + 1, 7}, {5 * pipeChunk}, {len(data)}} {
+		p := newPipeHash()
+		for off, i := 0, 0; off < len(data); i++ {
+			n := min(sizes[i%len(sizes)], len(data)-off)
+			p.Write(data[off : off+n])
+			off += n
+		}
+		if got := p.Sum(); !bytes.Equal(got, want[:]) {
+			t.Errorf("writes of %v: %x, want %x", sizes, got, want)
+		}
+	}
+	before := runtime.NumGoroutine()
+	for range 50 {
+		p := newPipeHash()
+		p.Write(data[:100])
+		p.Close()
+		p.Close()
+	}
+	for range 100 {
+		if runtime.NumGoroutine() <= before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("goroutines: %d before, %d after closing 50 hashes", before, runtime.NumGoroutine())
 }
