@@ -522,13 +522,19 @@ webhooks:
 		}
 		return fmt.Sprint(n)
 	}
-	want := fmt.Sprint(map[string]int{serve.KindScanned: 4, serve.KindNew: 3, serve.KindFixed: 3, serve.KindWithdrawn: 3})
+	want := fmt.Sprint(map[string]int{serve.KindScanned: 4, serve.KindUnsigned: 4, serve.KindNew: 3, serve.KindFixed: 3, serve.KindWithdrawn: 3})
 	deadline := time.Now().Add(90 * time.Second)
 	for counts() != want && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if got := counts(); got != want {
 		t.Fatalf("events %s, want %s", got, want)
+	}
+	// Nothing signed the pushed images: each is an image.unsigned event, saying so.
+	for _, e := range rc.events(serve.KindUnsigned) {
+		if e.Image == nil || e.Reason != "not signed: no signature (cosign or Notation) is stored for "+e.Image.Digest {
+			t.Errorf("image.unsigned: %+v", e)
+		}
 	}
 	for _, e := range rc.events(serve.KindNew) {
 		if e.Vulnerability.ID != "CVE-2099-2003" || e.Vulnerability.Package != "sed" || e.Image == nil || e.Image.Digest == "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
+	"github.com/dockaudit/dockaudit/internal/collect/trust"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
 
@@ -25,6 +26,11 @@ type Config struct {
 	Events     EventsConfig     `yaml:"events"`
 	// Workers is how many jobs a replica runs at once (default 2).
 	Workers int `yaml:"workers"`
+	// TrustPolicy is a trust policy file (dockaudit image --trust-policy's format):
+	// what pushed images' signatures and provenance are verified against.
+	TrustPolicy string `yaml:"trust_policy"`
+
+	trust *trust.PolicyFile
 }
 
 // EventsConfig says how long the outbox keeps events.
@@ -126,6 +132,12 @@ func ParseConfig(b []byte, getenv func(string) string) (*Config, error) {
 	}
 	if c.Workers == 0 {
 		c.Workers = 2
+	}
+	if c.TrustPolicy != "" {
+		var err error
+		if c.trust, err = trust.LoadPolicyFile(c.TrustPolicy, getenv); err != nil {
+			return nil, fmt.Errorf("configuration: trust_policy: %w", err)
+		}
 	}
 	if c.Workers < 0 || c.Workers > 64 {
 		return nil, fmt.Errorf("configuration: workers %d: use 1 to 64", c.Workers)

@@ -23,13 +23,14 @@ const (
 	KindScanned    = "image.scanned"   // an image was scanned for the first time
 	KindUncovered  = "image.uncovered" // some of an image's packages were matched against no advisory source
 	KindFailed     = "image.failed"    // an image could not be read, after every retry
+	KindUnsigned   = "image.unsigned"  // an image was pushed that no verified signature covers
 	KindNew        = "vulnerability.new"
 	KindFixed      = "vulnerability.fixed"     // no longer matched: the advisory now names a fix the image has
 	KindWithdrawn  = "vulnerability.withdrawn" // no longer matched: the advisory was withdrawn or removed
 	KindHostReport = "host.report"             // a host submitted a report
 )
 
-var eventKinds = []string{KindScanned, KindUncovered, KindFailed, KindNew, KindFixed, KindWithdrawn, KindHostReport}
+var eventKinds = []string{KindScanned, KindUncovered, KindFailed, KindUnsigned, KindNew, KindFixed, KindWithdrawn, KindHostReport}
 
 func knownKind(k string) bool { return slices.Contains(eventKinds, k) }
 

@@ -51,7 +51,7 @@ func (s *Server) scanWith(ctx context.Context, r *RegistryConfig, creds func(str
 		return err
 	}
 	src := app.SourceOptions{Insecure: r.Insecure, Credentials: creds, Timeout: s.opts.ImageTimeout,
-		LayerCache: store.LayerCache{S: s.store}, TempDir: filepath.Join(s.opts.DataDir, "tmp")}
+		LayerCache: store.LayerCache{S: s.store}, TempDir: filepath.Join(s.opts.DataDir, "tmp"), TrustFile: s.cfg.trust}
 	images, _, err := app.ReadImages(ctx, []string{p.Ref()}, src, 1, nil)
 	if err != nil {
 		return err
@@ -95,6 +95,9 @@ func (s *Server) keep(ctx context.Context, im facts.Image, p ScanPayload, j *sto
 	events := []store.Event{s.event("image.scanned:"+p.Digest, KindScanned, EventPayload{Image: ei, Counts: j2.counts, Database: j2.db})}
 	if !j2.covered {
 		events = append(events, s.event("image.uncovered:"+p.Digest+":"+j2.dbKey(), KindUncovered, EventPayload{Image: ei, Reason: j2.uncovered, Database: j2.db}))
+	}
+	if why := unsigned(j2.rep); why != "" {
+		events = append(events, s.event("image.unsigned:"+p.Digest, KindUnsigned, EventPayload{Image: ei, Reason: why}))
 	}
 	if err := s.store.SaveImage(ctx, rec, refsOf(p.Host, p.Repository, p.Tag, p.IndexDigest), events, j, s.owner); err != nil {
 		return err
@@ -274,4 +277,19 @@ func packageKeys(os facts.OS, pkgs []facts.Package) ([]store.PackageKey, error) 
 		out = append(out, store.PackageKey{Ecosystem: k.Ecosystem, Name: k.Name, Pkgs: b})
 	}
 	return out, nil
+}
+
+// unsigned is why no verified signature covers an image, as IMG-SIGNATURE says it
+// (unsigned, or signed and not verifying, or not verified for want of a policy); ""
+// when one does, or when the signatures could not be looked for.
+func unsigned(rep *report.Report) string {
+	if rep == nil {
+		return ""
+	}
+	for _, f := range rep.Findings {
+		if f.Rule == "IMG-SIGNATURE" && (f.Status == finding.Fail || f.Status == finding.Warn) {
+			return f.Message
+		}
+	}
+	return ""
 }
