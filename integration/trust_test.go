@@ -498,3 +498,61 @@ func TestImageCosignAttest(t *testing.T) {
 		}
 	}
 }
+
+// TestImageLayoutSignatures: an image signed and attested by the real cosign CLI and
+// saved with cosign save into an OCI layout (the image, its sigs and atts manifests,
+// marked by kind annotations) is read from the layout, its signature verified with
+// the key and its provenance on its own signature; another key fails, saying where in
+// the layout the signature is.
+func TestImageLayoutSignatures(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	port := registry(t)
+	host := "127.0.0.1:" + port
+	dir := busyboxContext(t, "LABEL n=layout\n")
+	dockerBuild(t, dir, "dockaudit-it-layout:1")
+	pushAs(t, "dockaudit-it-layout:1", host+"/trust/layout:1")
+	d := manifestDigest(t, host, "trust/layout", "1")
+	keys := t.TempDir()
+	run := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("generate-key-pair")
+	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
+	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
+	run("generate-key-pair")
+	pred := filepath.Join(keys, "provenance.json")
+	os.WriteFile(pred, []byte(`{"builder":{"id":"https://ci.example/builder"},"buildType":"https://example.com/build"}`), 0o644)
+	ref := host + "/trust/layout@" + d
+	legacy := []string{"--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes"}
+	run(append([]string{"sign", "--key", "cosign.key"}, append(legacy, ref)...)...)
+	run(append([]string{"attest", "--key", "cosign.key", "--type", "slsaprovenance", "--predicate", pred}, append(legacy, ref)...)...)
+	out := filepath.Join(t.TempDir(), "layout")
+	run("save", "--dir", out, "--allow-http-registry", ref)
+	pub, other := filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub")
+	statuses := func(key string) map[string]string {
+		rep := jsonReport(t, nil, "image", "--fail-on", "none", "--include", "IMG-SIGNATURE,IMG-PROVENANCE", "--key", key, "oci:"+out)
+		got := map[string]string{}
+		for _, f := range rep.Findings {
+			got[f.Rule] = f.Status.String() + " " + f.Severity.String() + ": " + f.Message
+		}
+		return got
+	}
+	want := map[string]string{
+		"IMG-SIGNATURE":  "pass high: signed: verified with " + pub + " (" + keyID(t, pub) + ")",
+		"IMG-PROVENANCE": "pass medium: built by https://ci.example/builder (SLSA provenance signed by " + pub + " (" + keyID(t, pub) + "))",
+	}
+	if diff := cmp.Diff(want, statuses(pub)); diff != "" {
+		t.Errorf("the key (-want +got):\n%s", diff)
+	}
+	got := statuses(other)["IMG-SIGNATURE"]
+	if !strings.HasPrefix(got, "fail high: 1 signatures, none verifies: oci:"+out+": cosign signatures manifest sha256:") ||
+		!strings.HasSuffix(got, " (layer 0): the signature does not verify with "+other+" ("+keyID(t, other)+") (another key signed it, or the payload was altered)") {
+		t.Errorf("another key: %s", got)
+	}
+}

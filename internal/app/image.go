@@ -309,11 +309,14 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	}
 	defer src.Close()
 	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
-	if err == nil && !inventoryOnly && (src.Kind == "registry" || src.Kind == "daemon") {
-		if src.Kind == "registry" {
+	if err == nil && !inventoryOnly && (src.Kind == "registry" || src.Kind == "daemon" || src.Kind == "oci") {
+		switch src.Kind {
+		case "registry":
 			im.Trust = r.signatures(ctx, src.Name, im.Digest, src.Indexes)
-		} else {
+		case "daemon":
 			im.Trust = r.daemonSignatures(ctx, src)
+		default:
+			im.Trust = r.layoutSignatures(ctx, src, im.Digest)
 		}
 		if im.Base == nil && im.Trust.Looked {
 			im.Base = trust.BaseFromProvenance(im.Trust)
@@ -359,6 +362,26 @@ func (r *reader) policy(repo name.Repository) (trust.Policy, *facts.ProvenanceRe
 		return r.opts.TrustFile.For(repo)
 	}
 	return r.opts.Trust, nil
+}
+
+// layoutRepository is the repository an OCI layout's images are verified as being in
+// (a layout has none): what a Notation trust policy's registryScopes see.
+var layoutRepository, _ = name.NewRepository("localhost/oci-layout")
+
+// layoutSignatures verifies the signatures an OCI layout keeps beside its image (what
+// cosign save writes, and referrers notation and oras write) against the flags'
+// policy; a trust policy file, whose globs name registry repositories, covers no
+// layout.
+func (r *reader) layoutSignatures(ctx context.Context, src *image.Source, digest string) *facts.Trust {
+	l := src.Layout()
+	if l == nil || digest == "" {
+		return &facts.Trust{Why: "the layout's image has no manifest digest to look signatures up by"}
+	}
+	pol := r.opts.Trust
+	if f := r.opts.TrustFile; f != nil {
+		pol = trust.Policy{Source: f.Path + ", no policy covers an OCI layout (its image is in no repository)"}
+	}
+	return trust.Signatures(ctx, l, layoutRepository, append([]string{digest}, src.Indexes...), pol)
 }
 
 // daemonTrustTimeout bounds the registry lookups of one daemon image's signatures.

@@ -244,10 +244,8 @@ func or(a, b string) string {
 // notLooked says why an image's signatures were not looked for.
 func notLooked(im *facts.Image) string {
 	switch im.Source {
-	case "registry":
+	case "registry", "oci":
 		return "signatures were not looked for"
-	case "oci":
-		return "an OCI layout's signatures are not read yet: audit the image in its registry (registry:REPO@DIGEST) to verify them"
 	case "dir":
 		return "a root filesystem directory carries no signature"
 	}

@@ -56,6 +56,8 @@ type Source struct {
 	RepoDigests []string
 	DaemonID    string
 
+	layout *Layout // an OCI layout's signatures, for oci: sources
+
 	cleanup []func()
 }
 
@@ -687,16 +689,26 @@ func (s *Source) openOCI(ctx context.Context, ref string, opts OpenOptions) erro
 	if err != nil {
 		return fmt.Errorf("oci layout: %w", noPath(err))
 	}
-	img, digest, err := pickImage(idx, tag, platform(opts.Platform), 0)
+	img, digest, err := pickImage(idx, tag, platform(opts.Platform), 0, &s.Indexes)
 	if err != nil {
 		return fmt.Errorf("oci layout: %w", noPath(err))
 	}
+	s.layout = &Layout{dir: dir, name: "oci:" + ref}
 	return s.fromImage(img, digest, false)
+}
+
+// cosign save keeps an image's signatures and attestations beside it in the layout's
+// index, marked by this annotation: they are not images to choose.
+const cosignKind = "kind"
+
+func cosignExtra(d v1.Descriptor) bool {
+	k := d.Annotations[cosignKind]
+	return k == "dev.cosignproject.cosign/sigs" || k == "dev.cosignproject.cosign/atts"
 }
 
 // pickImage chooses a manifest of an index: by tag annotation, else the one matching
 // the platform, else the only one. Nested indexes are followed.
-func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int) (v1.Image, string, error) {
+func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int, indexes *[]string) (v1.Image, string, error) {
 	if depth > 4 {
 		return nil, "", errors.New("image indexes nested too deeply")
 	}
@@ -706,7 +718,7 @@ func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int) (v1.I
 	}
 	var cands []v1.Descriptor
 	for _, d := range im.Manifests {
-		if tag != "" && d.Annotations["org.opencontainers.image.ref.name"] != tag {
+		if tag != "" && d.Annotations["org.opencontainers.image.ref.name"] != tag || cosignExtra(d) {
 			continue
 		}
 		cands = append(cands, d)
@@ -732,7 +744,8 @@ func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int) (v1.I
 		if err != nil {
 			return nil, "", err
 		}
-		return pickImage(child, "", want, depth+1)
+		*indexes = append(*indexes, d.Digest.String())
+		return pickImage(child, "", want, depth+1, indexes)
 	}
 	img, err := idx.Image(d.Digest)
 	return img, d.Digest.String(), err

@@ -27,6 +27,9 @@ type SignedLayer struct {
 	// ArtifactType and MediaType are a referrer's artifact type and its one layer's
 	// media type (a Notation envelope is application/jose+json or application/cose).
 	ArtifactType, MediaType string
+	// Location says where it was found, when the reader knows better than the
+	// registry's tag and referrer names (an OCI layout).
+	Location string
 	// Problem says why the layer or referrer could not be read: it is a signature
 	// that does not count, never an absent one.
 	Problem string

@@ -100,6 +100,9 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 				s = judge(layer, d, pol)
 			}
 			s.Location = fmt.Sprintf("%s (layer %d)", where, i)
+			if layer.Location != "" {
+				s.Location = layer.Location
+			}
 			t.Signatures = append(t.Signatures, s)
 		}
 		// cosign attest's legacy form: DSSE envelopes under sha256-HEX.att.
@@ -111,6 +114,9 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 		for i, layer := range atts {
 			a := cosignAttestation(layer, digests, pol)
 			a.From = fmt.Sprintf("cosign attestation %s:sha256-%s.att (layer %d)", repo, strings.TrimPrefix(d, "sha256:"), i)
+			if layer.Location != "" {
+				a.From = layer.Location
+			}
 			t.Attestations = append(t.Attestations, a)
 		}
 		// cosign 3's default, Sigstore bundles, and Notation's signatures: referrers.
@@ -131,6 +137,9 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 				if a, ok := bundleAttestation(b.Payload, d, digests, pol); ok {
 					// cosign 3's attest: an attestation, not a signature.
 					a.From, a.Digest = "cosign attestation "+repo.String()+"@"+b.Digest+" (referrer)", b.Digest
+					if b.Location != "" {
+						a.From = b.Location
+					}
 					t.Attestations = append(t.Attestations, a)
 					continue
 				}
@@ -148,6 +157,9 @@ func Signatures(ctx context.Context, l Lister, repo name.Repository, digests []s
 				s = judgeNotation(ctx, b, repo, descOr(desc, d), pol)
 			}
 			s.Location = repo.String() + "@" + b.Digest + " (referrer)"
+			if b.Location != "" {
+				s.Location = b.Location
+			}
 			if b.Subject != d && s.Problem == "" {
 				// Listed among this image's referrers, made for another.
 				s.Verified, s.Problem = false, fmt.Sprintf("listed as a referrer of %s, but its subject is %s: copied from another image", d, b.Subject)
