@@ -351,7 +351,21 @@ func judge(layer registry.SignedLayer, digest string, pol Policy) facts.Signatur
 		return s
 	}
 	if layer.Annotations[annCertificate] != "" && len(keys) == 0 {
-		s.Problem = "a keyless signature in cosign's legacy .sig form (with a Fulcio certificate): not verified, only Sigstore bundles (cosign 3's default) are verified keylessly"
+		if pol.Keyless == nil {
+			s.Problem = "a keyless signature (with a Fulcio certificate): not verified, " + pol.missing("no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)", "cosign: keyless")
+			return s
+		}
+		b, sum, err := legacyBundle(layer, sig)
+		if err != nil {
+			s.Problem = "a keyless signature that cannot be verified: " + err.Error()
+			return s
+		}
+		signs := s.Signs
+		s = pol.Keyless.verify(s, b, "sha256", sum)
+		if s.Verified && signs != digest {
+			// A valid signature of another image, stored beside this one.
+			s.Verified, s.Problem = false, fmt.Sprintf("a valid signature by %s, but for %s, not for %s: copied from another image", s.Key, signs, digest)
+		}
 		return s
 	}
 	if len(keys) == 0 {

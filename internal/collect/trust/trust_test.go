@@ -137,7 +137,7 @@ func TestCosign(t *testing.T) {
 		{"other key", fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, []Key{other}, d1, "the signature does not verify with " + other.String() + " (another key signed it, or the payload was altered)"},
 		{"no key", fakeRegistry{d1: {signed(t, s, payload(d1), nil)}}, nil, d1, "not verified: no key was given (--key)"},
 		{"keyless", fakeRegistry{d1: {signed(t, s, payload(d1), map[string]string{annCertificate: "-----BEGIN CERTIFICATE-----"})}}, nil, d1,
-			"a keyless signature in cosign's legacy .sig form (with a Fulcio certificate): not verified, only Sigstore bundles (cosign 3's default) are verified keylessly"},
+			"a keyless signature (with a Fulcio certificate): not verified, no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)"},
 		{"no signature", fakeRegistry{d1: {{Payload: payload(d1), Annotations: map[string]string{}}}}, []Key{k}, d1, "the layer carries no signature (dev.cosignproject.cosign/signature)"},
 		{"not base64", fakeRegistry{d1: {{Payload: payload(d1), Annotations: map[string]string{annSignature: "!!"}}}}, []Key{k}, d1, "the signature is not base64: illegal base64 data at input byte 0"},
 		{"not a payload", fakeRegistry{d1: {{Payload: []byte("<xml/>"), Annotations: map[string]string{annSignature: "AA=="}}}}, []Key{k}, d1, "the signed payload is not a simple-signing document: invalid character '<' looking for beginning of value"},
