@@ -220,7 +220,7 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		}
 		item.Base = im.Base
 		if im.Trust != nil {
-			item.Signatures, item.Attestations = im.Trust.Signatures, im.Trust.Attestations
+			item.Signatures, item.Attestations, item.IndexVerified = im.Trust.Signatures, im.Trust.Attestations, im.Trust.IndexVerified
 		}
 		inv = append(inv, item)
 	}
@@ -312,7 +312,12 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	if err == nil && !inventoryOnly && (src.Kind == "registry" || src.Kind == "daemon" || src.Kind == "oci") {
 		switch src.Kind {
 		case "registry":
-			im.Trust = r.signatures(ctx, src.Name, im.Digest, src.Indexes)
+			if nr, err := name.ParseReference(src.Name, name.WeakValidation); err != nil {
+				im.Trust = &facts.Trust{Why: "the image's name is no registry reference: " + err.Error()}
+			} else {
+				pol, req := r.policy(nr.Context())
+				im.Trust = r.signatures(ctx, nr.Context(), im.Digest, src.Indexes, pol, req)
+			}
 		case "daemon":
 			im.Trust = r.daemonSignatures(ctx, src)
 		default:
@@ -329,19 +334,17 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 // its manifest digest and for the indexes the pull went through to reach it (each
 // lists the next by digest, so a signature of one covers the image), and reads the
 // attestations the innermost index lists for it.
-func (r *reader) signatures(ctx context.Context, ref, digest string, indexes []string) *facts.Trust {
-	nr, err := name.ParseReference(ref, name.WeakValidation)
-	if err != nil || digest == "" {
+func (r *reader) signatures(ctx context.Context, repo name.Repository, digest string, indexes []string, pol trust.Policy, requires *facts.ProvenanceRequirement) *facts.Trust {
+	if digest == "" {
 		return &facts.Trust{Why: "the image has no manifest digest to look signatures up by"}
 	}
-	pol, requires := r.policy(nr.Context())
-	t := trust.Signatures(ctx, r.reg, nr.Context(), append([]string{digest}, indexes...), pol)
+	t := trust.Signatures(ctx, r.reg, repo, append([]string{digest}, indexes...), pol)
 	t.Requires = requires
 	if !t.Looked || len(indexes) == 0 {
 		return t
 	}
 	inner := indexes[len(indexes)-1]
-	stmts, err := r.reg.BuildKitAttestations(ctx, nr.Context(), inner, digest, registry.IsProvenance)
+	stmts, err := r.reg.BuildKitAttestations(ctx, repo, inner, digest, registry.IsProvenance)
 	if err != nil {
 		t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
 		return t
@@ -379,7 +382,7 @@ func (r *reader) layoutSignatures(ctx context.Context, src *image.Source, digest
 	}
 	pol := r.opts.Trust
 	if f := r.opts.TrustFile; f != nil {
-		pol = trust.Policy{Source: f.Path + ", no policy covers an OCI layout (its image is in no repository)"}
+		pol = trust.Policy{Uncovered: "no policy of the trust policy " + f.Path + " covers an OCI layout (its image is in no repository)"}
 	}
 	return trust.Signatures(ctx, l, layoutRepository, append([]string{digest}, src.Indexes...), pol)
 }
@@ -392,20 +395,31 @@ const daemonTrustTimeout = time.Minute
 // has this image's ID (its config digest) is verified as a registry image would be.
 // Without one, or with --offline, nothing is looked up, and the reason is kept.
 func (r *reader) daemonSignatures(ctx context.Context, src *image.Source) *facts.Trust {
-	notLooked := func(why string) *facts.Trust {
-		t := &facts.Trust{Why: why}
-		if nr, err := name.ParseReference(src.Name, name.WeakValidation); err == nil {
-			pol, req := r.policy(nr.Context())
-			t.Policy, t.Requires = pol.Describe(), req
+	// The policy is the one for the name the image was asked for by, wherever its
+	// signatures are found (a mirror it was pulled from must not bring a laxer one);
+	// an image asked for by ID takes its first repository digest's.
+	named, byName := daemonRepository(src.Name)
+	if !byName && len(src.RepoDigests) > 0 {
+		if d, err := name.NewDigest(src.RepoDigests[0], name.WeakValidation); err == nil {
+			named, byName = d.Context(), true
 		}
-		return t
+	}
+	var pol trust.Policy
+	var req *facts.ProvenanceRequirement
+	if byName {
+		pol, req = r.policy(named)
+	} else {
+		pol = r.opts.Trust
+	}
+	notLooked := func(why string) *facts.Trust {
+		return &facts.Trust{Why: why, Policy: pol.Describe(), Requires: req}
 	}
 	switch {
 	case len(src.RepoDigests) == 0:
 		return notLooked("the daemon image has no repository digest (built or loaded here, never pushed or pulled): no registry holds its signatures")
 	case r.opts.Offline:
 		return notLooked("--offline: the registry its repository digest names (" + src.RepoDigests[0] + ") was not asked for its signatures")
-	case src.DaemonID != src.ID:
+	case !sameImage(src):
 		return notLooked("the image the name means changed on the daemon while it was read (" + src.DaemonID + ", then " + src.ID + ")")
 	}
 	// A registry that does not answer (Docker Hub from behind a firewall) costs at
@@ -416,8 +430,20 @@ func (r *reader) daemonSignatures(ctx context.Context, src *image.Source) *facts
 	if c := src.Config; c != nil && c.OS != "" && c.Architecture != "" {
 		plat = v1.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant}
 	}
+	// The named repository's digests first.
+	digests := slices.Clone(src.RepoDigests)
+	slices.SortStableFunc(digests, func(a, b string) int {
+		ina, inb := byName && strings.HasPrefix(a, named.Name()+"@"), byName && strings.HasPrefix(b, named.Name()+"@")
+		switch {
+		case ina && !inb:
+			return -1
+		case inb && !ina:
+			return 1
+		}
+		return 0
+	})
 	var tried []string
-	for _, rd := range src.RepoDigests {
+	for _, rd := range digests {
 		ref, err := name.NewDigest(rd, name.WeakValidation)
 		if err != nil {
 			tried = append(tried, rd+": "+err.Error())
@@ -432,9 +458,38 @@ func (r *reader) daemonSignatures(ctx context.Context, src *image.Source) *facts
 			tried = append(tried, fmt.Sprintf("%s: the registry's %s image there is not this one (%s)", rd, plat, cfg))
 			continue
 		}
-		return r.signatures(ctx, rd, digest, indexes)
+		return r.signatures(ctx, ref.Context(), digest, indexes, pol, req)
 	}
 	return notLooked("no repository digest of the daemon image could be looked up: " + strings.Join(tried, "; "))
+}
+
+// daemonRepository is the repository a daemon image was asked for by; false for an
+// image asked for by ID (a digest, or 12 to 64 hexadecimal digits).
+func daemonRepository(ref string) (name.Repository, bool) {
+	id := strings.TrimPrefix(ref, "sha256:")
+	if len(id) >= 12 && len(id) <= 64 && strings.Trim(id, "0123456789abcdef") == "" {
+		return name.Repository{}, false
+	}
+	nr, err := name.ParseReference(ref, name.WeakValidation)
+	if err != nil {
+		return name.Repository{}, false
+	}
+	return nr.Context(), true
+}
+
+// sameImage says the image exported is the one the inspect named: its ID is the
+// config digest (the classic image store) or, with the containerd image store, the
+// digest of its manifest or index, which its repository digests carry.
+func sameImage(src *image.Source) bool {
+	if src.DaemonID == src.ID || src.DaemonID != "" && src.DaemonID == src.Digest {
+		return true
+	}
+	for _, rd := range src.RepoDigests {
+		if strings.HasSuffix(rd, "@"+src.DaemonID) {
+			return true
+		}
+	}
+	return false
 }
 
 // lazyDaemon connects to the daemon on the first daemon image.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/advisory"
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/collect/image"
 	"github.com/dockaudit/dockaudit/internal/imagetest"
 	"github.com/dockaudit/dockaudit/internal/testenv"
 )
@@ -183,3 +184,40 @@ func TestImageUnreadable(t *testing.T) {
 		t.Errorf("selection: %v", err)
 	}
 }
+
+// TestDaemonTrustHelpers: an image asked for by ID has no repository of its own to be
+// held to; an export is the inspected image when its ID is the config digest (the
+// classic store) or the manifest or index digest its repository digests carry (the
+// containerd store), and not otherwise.
+func TestDaemonTrustHelpers(t *testing.T) {
+	for ref, want := range map[string]string{
+		"nginx:1.27":                           "index.docker.io/library/nginx",
+		"ghcr.io/org/app@sha256:" + hex64("a"): "ghcr.io/org/app",
+		"sha256:" + hex64("b"):                 "",
+		"0123456789ab":                         "",
+		hex64("c"):                             "",
+		"localhost:5000/app":                   "localhost:5000/app",
+	} {
+		repo, ok := daemonRepository(ref)
+		if got := repo.Name(); ok != (want != "") || ok && got != want {
+			t.Errorf("%s: %q %v, want %q", ref, got, ok, want)
+		}
+	}
+	cfg, idx := "sha256:"+hex64("1"), "sha256:"+hex64("2")
+	for _, tc := range []struct {
+		src  image.Source
+		want bool
+	}{
+		{image.Source{DaemonID: cfg, ID: cfg}, true},
+		{image.Source{DaemonID: idx, ID: cfg, RepoDigests: []string{"r.example/app@" + idx}}, true},
+		{image.Source{DaemonID: idx, ID: cfg, Digest: idx}, true},
+		{image.Source{DaemonID: idx, ID: cfg, RepoDigests: []string{"r.example/app@sha256:" + hex64("3")}}, false},
+		{image.Source{DaemonID: "", ID: cfg}, false},
+	} {
+		if got := sameImage(&tc.src); got != tc.want {
+			t.Errorf("%+v: %v", tc.src, got)
+		}
+	}
+}
+
+func hex64(c string) string { return strings.Repeat(c, 64) }

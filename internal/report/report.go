@@ -49,6 +49,9 @@ type Inventory struct {
 	Base         *facts.Base         `json:"base,omitempty"`
 	Signatures   []facts.Signature   `json:"signatures,omitempty"`
 	Attestations []facts.Attestation `json:"attestations,omitempty"`
+	// IndexVerified says a verified signature covers the index that lists BuildKit's
+	// attestations (which carry no signature of their own).
+	IndexVerified bool `json:"indexVerified,omitempty"`
 }
 
 // Tool identifies dockaudit.

@@ -255,7 +255,7 @@ func TestTableTrust(t *testing.T) {
 	if err := report.WriteTable(&buf, r, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "    trust: 3 signatures, 2 verified (CN=release,O=Example,C=DE, cosign.pub (sha256:cd)); provenance: built by https://github.com/actions/runner; an SBOM attached (dockaudit sbom --attested); base docker.io/library/debian:12@sha256:ef\n"
+	want := "    trust: 3 signatures, 2 verified (CN=release,O=Example,C=DE, cosign.pub (sha256:cd)); provenance: built by https://github.com/actions/runner (unverified); an SBOM attached (dockaudit sbom --attested); base docker.io/library/debian:12@sha256:ef\n"
 	if !strings.Contains(buf.String(), want) {
 		t.Errorf("no trust line %q in\n%s", want, buf.String())
 	}

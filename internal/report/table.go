@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -357,11 +358,26 @@ func trustLine(im Inventory) string {
 		}
 		parts = append(parts, sig)
 	}
-	for _, a := range im.Attestations {
-		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") && a.Problem == "" && a.Builder != "" {
-			parts = append(parts, "provenance: built by "+a.Builder)
-			break
+	// The provenance IMG-PROVENANCE judges: the first something verified vouches for,
+	// else the first.
+	t := &facts.Trust{IndexVerified: im.IndexVerified}
+	var prov *facts.Attestation
+	for i, a := range im.Attestations {
+		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") && a.Problem == "" {
+			if prov == nil || t.Vouched(a) && !t.Vouched(*prov) {
+				prov = &im.Attestations[i]
+			}
 		}
+	}
+	if prov != nil {
+		p := "provenance: built by " + prov.Builder
+		if prov.Builder == "" {
+			p = "provenance: an unnamed builder"
+		}
+		if !t.Vouched(*prov) {
+			p += " (unverified)"
+		}
+		parts = append(parts, p)
 	}
 	for _, a := range im.Attestations {
 		if strings.HasPrefix(a.PredicateType, "https://spdx.dev/Document") || strings.HasPrefix(a.PredicateType, "https://cyclonedx.org/bom") {

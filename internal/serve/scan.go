@@ -280,8 +280,8 @@ func packageKeys(os facts.OS, pkgs []facts.Package) ([]store.PackageKey, error) 
 }
 
 // unsigned is why no verified signature covers an image, as IMG-SIGNATURE says it
-// (unsigned, or signed and not verifying, or not verified for want of a policy); ""
-// when one does, or when the signatures could not be looked for.
+// (unsigned, signed and not verifying, not verified for want of a policy, or, under a
+// policy, not looked up); "" when one does, or when the rule skipped.
 func unsigned(rep *report.Report) string {
 	if rep == nil {
 		return ""

@@ -298,3 +298,23 @@ func TestReceiverName(t *testing.T) {
 		}
 	}
 }
+
+// TestUnsigned: an image.unsigned event carries IMG-SIGNATURE's message when the rule
+// fails or warns, and there is none when it passes or skips.
+func TestUnsigned(t *testing.T) {
+	rep := func(st finding.Status) *report.Report {
+		return &report.Report{Findings: []finding.Finding{{Rule: "VULN", Status: finding.Fail, Message: "x"}, {Rule: "IMG-SIGNATURE", Status: st, Message: "not signed: no signature (cosign or Notation) is stored for sha256:11"}}}
+	}
+	for st, want := range map[finding.Status]string{
+		finding.Fail: "not signed: no signature (cosign or Notation) is stored for sha256:11",
+		finding.Warn: "not signed: no signature (cosign or Notation) is stored for sha256:11",
+		finding.Pass: "", finding.Skip: "",
+	} {
+		if got := unsigned(rep(st)); got != want {
+			t.Errorf("%s: %q", st, got)
+		}
+	}
+	if unsigned(nil) != "" {
+		t.Error("a nil report")
+	}
+}

@@ -127,7 +127,7 @@ func cis4_5() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure Content trust for Docker is Enabled",
-			Description: "Content trust made the docker client refuse unsigned or tampered images. Docker Content Trust (Notary v1) is retired: Docker Official Images' DCT certificates began expiring on 2025-08-08, Docker Hub's Notary v1 service shuts down on 2026-12-08, and Harbor and ACR dropped it. What replaced it is verifying cosign or Notation signatures (and SLSA provenance) before an image runs, which IMG-SIGNATURE and IMG-PROVENANCE do for registry images.",
+			Description: "Content trust made the docker client refuse unsigned or tampered images. Docker Content Trust (Notary v1) is retired: Docker Official Images' DCT certificates began expiring on 2025-08-08, Docker Hub's Notary v1 service shuts down on 2026-12-08, and Harbor and ACR dropped it. What replaced it is verifying cosign or Notation signatures (and SLSA provenance) before an image runs, which IMG-SIGNATURE and IMG-PROVENANCE do for registry images, daemon images through their repository digests, and OCI layouts.",
 			Remediation: "Do not rely on DOCKER_CONTENT_TRUST=1. Sign images with cosign (cosign sign) or Notation (notation sign) when they are pushed, and verify them before they run: dockaudit image --key cosign.pub, --trust-policy trust.yaml, or under the notation CLI's trust policy; enforce the same at admission (Kyverno, Ratify, sigstore policy-controller).",
 			Severity:    finding.Low,
 			Scope:       daemon,

@@ -25,7 +25,7 @@ func Checks() []check.Check {
 			"Sign images when they are pushed (cosign sign --key cosign.key REGISTRY/REPO@DIGEST, or notation sign REGISTRY/REPO@DIGEST) and verify them before they run: dockaudit image --key cosign.pub REF, or under the Notation trust policy the notation CLI keeps (--notation-config DIR)."),
 			Run: signature},
 		{Rule: rule("IMG-PROVENANCE", finding.Medium, "The image's build provenance is recorded and verified",
-			"SLSA provenance says who built an image, from which source and commit, with which inputs: what a signature cannot say. BuildKit attaches it to the image index; it is as trustworthy as the signature that covers the index.",
+			"SLSA provenance says who built an image, from which source and commit, with which inputs: what a signature cannot say. cosign attest attaches it signed; BuildKit attaches it unsigned to the image index, where it is as trustworthy as the signature that covers the index.",
 			"Build with docker buildx build --provenance=mode=max --push, and sign the index (cosign sign --key cosign.key REGISTRY/REPO@INDEX-DIGEST); verify with dockaudit image --key cosign.pub."),
 			Run: provenance},
 		{Rule: rule("IMG-BASE", finding.Low, "The image names its base image, pinned by digest",

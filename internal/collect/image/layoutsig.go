@@ -120,10 +120,12 @@ func (l *Layout) cosign(digest, kind, what string, max int64) ([]registry.Signed
 	for i, ly := range m.Layers {
 		sl := registry.SignedLayer{Digest: ly.Digest.String(), Annotations: ly.Annotations, MediaType: string(ly.MediaType),
 			Location: fmt.Sprintf("%s: %s manifest %s (layer %d)", l.name, what, extra.Digest, i)}
-		if total += ly.Size; total > maxLayoutStatement*2 || i >= 64 {
+		if total += ly.Size; total > maxLayoutStatement*2 || i >= 64 || ly.Size < 0 {
 			sl.Problem = "the " + what + " hold more than the read limit: this one is not read"
 		} else if sl.Payload, err = l.blob(ly.Digest, max); err != nil {
 			sl.Problem = "its blob could not be read: " + err.Error()
+		} else if int64(len(sl.Payload)) != ly.Size {
+			sl.Payload, sl.Problem = nil, fmt.Sprintf("the blob is %d bytes, its descriptor says %d", len(sl.Payload), ly.Size)
 		}
 		out = append(out, sl)
 	}

@@ -96,10 +96,20 @@ func (c *Client) cosignTag(ctx context.Context, repo name.Repository, digest, su
 
 // smallBlob reads a blob of at most max bytes; problem says why it could not be.
 func (c *Client) smallBlob(ctx context.Context, repo name.Repository, l v1.Descriptor, max int64) (b []byte, problem string) {
-	if l.Size > max {
+	switch {
+	case l.Size > max:
 		return nil, fmt.Sprintf("a blob of %d bytes (at most %d are read)", l.Size, max)
+	case l.Size < 0:
+		return nil, fmt.Sprintf("a blob of %d bytes, its descriptor says", l.Size)
 	}
-	rc, err := c.blob(ctx, repo, l.Digest, max)
+	// The bounds on what is read are counted in declared sizes: a blob longer or
+	// shorter than its descriptor says is refused.
+	defer func() {
+		if problem == "" && int64(len(b)) != l.Size {
+			b, problem = nil, fmt.Sprintf("the blob is %d bytes, its descriptor says %d", len(b), l.Size)
+		}
+	}()
+	rc, err := c.blob(ctx, repo, l.Digest, min(max, l.Size+1))
 	if err == nil {
 		b, err = io.ReadAll(rc)
 		rc.Close()

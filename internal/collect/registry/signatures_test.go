@@ -111,3 +111,43 @@ func mustHash(s string) v1.Hash {
 	}
 	return h
 }
+
+// TestDeclaredSizes: a signature or attestation blob is bounded by the size its
+// descriptor declares, so one longer or shorter than declared, or declared negative, is
+// refused rather than read up to the per-blob limit.
+func TestDeclaredSizes(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	img, _ := random.Image(64, 1)
+	d := imagetest.Push(t, srv.URL, "app", "img", img)
+	sig, _ := random.Image(100, 1)
+	imagetest.Push(t, srv.URL, "app", "carrier", sig)
+	m, _ := sig.Manifest()
+	c := &Client{Insecure: true}
+	repo, _ := name.NewRepository(strings.TrimPrefix(srv.URL, "http://")+"/app", name.Insecure)
+	put := func(size int64) {
+		t.Helper()
+		mm := *m
+		mm.Layers = []v1.Descriptor{m.Layers[0]}
+		mm.Layers[0].Size = size
+		body, _ := json.Marshal(mm)
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v2/app/manifests/sha256-"+strings.TrimPrefix(d, "sha256:")+".att", bytes.NewReader(body))
+		req.Header.Set("Content-Type", string(mm.MediaType))
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT: %v %v", err, resp)
+		}
+	}
+	real := m.Layers[0].Size
+	for size, want := range map[int64]string{
+		real:     "",
+		real - 1: "the blob is ",
+		1:        "its blob could not be read",
+		-5:       "a blob of -5 bytes, its descriptor says",
+	} {
+		put(size)
+		layers, found, err := c.CosignAttestations(context.Background(), repo, d)
+		if err != nil || !found || len(layers) != 1 || !strings.HasPrefix(layers[0].Problem, want) || (want == "" && (layers[0].Problem != "" || int64(len(layers[0].Payload)) != real)) {
+			t.Errorf("declared %d of %d: %+v %v %v", size, real, layers, found, err)
+		}
+	}
+}

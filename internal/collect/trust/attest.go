@@ -21,7 +21,9 @@ const inToto = "application/vnd.in-toto+json"
 // an in-toto statement about one of the digests, and verifies its signature with the
 // policy's keys (sigstore's DSSE verifier).
 func cosignAttestation(l registry.SignedLayer, about []string, pol Policy) facts.Attestation {
-	a := facts.Attestation{PredicateType: l.Annotations["predicateType"], Digest: l.Digest, Size: int64(len(l.Payload))}
+	// The predicate type is the signed statement's, never the layer's unsigned
+	// annotation.
+	a := facts.Attestation{Digest: l.Digest, Size: int64(len(l.Payload))}
 	if l.Problem != "" {
 		a.Problem = l.Problem
 		return a
@@ -34,7 +36,9 @@ func cosignAttestation(l registry.SignedLayer, about []string, pol Policy) facts
 		a.Problem = "not a DSSE envelope of an in-toto statement"
 		return a
 	}
-	a = statement(a, env.Payload, about)
+	if a = statement(a, env.Payload, about); a.Problem != "" {
+		return a // not this image's, or no statement: nothing to verify
+	}
 	switch {
 	case l.Annotations[annCertificate] != "" && len(pol.Keys) == 0:
 		a.Unverified = "a keyless attestation in cosign's legacy .att form: not verified, only Sigstore bundles (cosign 3's default) are verified keylessly"
@@ -70,6 +74,9 @@ func bundleAttestation(data []byte, d string, about []string, pol Policy) (a fac
 		return a, false
 	}
 	a = statement(facts.Attestation{PredicateType: pt, Size: int64(len(data))}, b.GetDsseEnvelope().GetPayload(), about)
+	if a.Problem != "" {
+		return a, true // not this image's: nothing to verify
+	}
 	raw, err := hex.DecodeString(strings.TrimPrefix(d, "sha256:"))
 	if err != nil {
 		a.Problem = "the image digest is not sha256"

@@ -15,13 +15,15 @@ import (
 // Policy is what signatures are verified against: public keys, for keyless signatures
 // a certificate identity under a trusted root, and for Notation signatures a trust
 // policy and trust store (NotationDir is where one was looked for). Source names the
-// trust policy file entry it came from, when it did.
+// trust policy file entry it came from, when it did; Uncovered says why no entry of
+// one applies.
 type Policy struct {
 	Keys        []Key
 	Keyless     *Keyless
 	Notation    *Notation
 	NotationDir string
 	Source      string
+	Uncovered   string
 }
 
 // Keyless verifies keyless Sigstore bundles: a Fulcio certificate naming the identity,

@@ -129,9 +129,10 @@ func judgeNotation(ctx context.Context, l registry.SignedLayer, repo name.Reposi
 		s.Key = ""
 		s.Problem = fmt.Sprintf("not verified: the Notation %s skips verification for %s", pol.Notation.Describe, repo)
 	default:
-		s.Verified = true
-		// A policy at the permissive or audit level only logs some failures, as the
-		// notation CLI does; they are said beside the verdict.
+		// A policy at the permissive or audit level only logs some failed checks (an
+		// untrusted signer, a revoked or expired certificate) and notation-go returns
+		// no error: the notation CLI then passes with a warning. A signature whose
+		// checks failed is never counted as verified here.
 		var logged []string
 		for _, r := range out.VerificationResults {
 			if r != nil && r.Error != nil {
@@ -139,8 +140,10 @@ func judgeNotation(ctx context.Context, l registry.SignedLayer, repo name.Reposi
 			}
 		}
 		if len(logged) > 0 {
-			s.Problem = "verified at the policy's " + out.VerificationLevel.Name + " level, which only logs: " + strings.Join(logged, "; ")
+			s.Problem = "the Notation signature fails checks that the " + pol.Notation.Describe + " only logs (level " + out.VerificationLevel.Name + "): " + strings.Join(logged, "; ")
+			return s
 		}
+		s.Verified = true
 	}
 	return s
 }

@@ -127,6 +127,9 @@ func LoadPolicyFile(p string, getenv func(string) string) (*PolicyFile, error) {
 			if dir == "" {
 				dir = NotationDir(getenv)
 			}
+			if dir == "" {
+				return nil, fmt.Errorf("%s: notation: no config, and neither $XDG_CONFIG_HOME nor $HOME says where the notation CLI's configuration is", where)
+			}
 			nv, found, err := LoadNotation(dir)
 			switch {
 			case err != nil:
@@ -167,7 +170,7 @@ func (f *PolicyFile) For(repo name.Repository) (Policy, *facts.ProvenanceRequire
 			}
 		}
 	}
-	return Policy{Source: f.Path + ", no policy covers " + r}, nil
+	return Policy{Uncovered: "no policy of the trust policy " + f.Path + " covers " + r}, nil
 }
 
 // RepositoryName is REGISTRY/REPOSITORY with Docker Hub as docker.io, as trust policies

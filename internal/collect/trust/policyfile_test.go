@@ -72,7 +72,8 @@ policies:
 	if pol, req := f.For(repo("debian")); pol.Notation == nil || len(pol.Keys) != 0 || req != nil || pol.Source != p+", policy 2 (registry.example/*, docker.io/library/*)" {
 		t.Errorf("debian: %+v %+v", pol, req)
 	}
-	if pol, req := f.For(repo("quay.io/x/y")); pol.Notation != nil || len(pol.Keys) != 0 || req != nil || pol.Source != p+", no policy covers quay.io/x/y" {
+	if pol, req := f.For(repo("quay.io/x/y")); pol.Notation != nil || len(pol.Keys) != 0 || req != nil || pol.Source != "" ||
+		pol.missing("no key was given (--key)", "cosign: keys") != "no policy of the trust policy "+p+" covers quay.io/x/y" {
 		t.Errorf("uncovered: %+v %+v", pol, req)
 	}
 	if got := (Policy{}).missing("no key was given (--key)", "cosign: keys"); got != "no key was given (--key)" {
@@ -88,6 +89,7 @@ policies:
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n", p + ": policy 1: asks nothing (give cosign keys or keyless, notation, or provenance)"},
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    cosign: {keys: [missing.pub]}\n", p + ": policy 1: cosign key: open " + filepath.Join(dir, "missing.pub") + ": no such file or directory"},
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    cosign: {keyless: {trustedRoot: r.json, identity: me}}\n", p + ": policy 1: keyless needs trustedRoot, one of identity or identityRegexp, and one of issuer or issuerRegexp"},
+		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    notation: {}\n", p + ": policy 1: notation: no config, and neither $XDG_CONFIG_HOME nor $HOME says where the notation CLI's configuration is"},
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    notation: {config: nowhere}\n", p + ": policy 1: notation: no trust policy in " + filepath.Join(dir, "nowhere") + " (trustpolicy.oci.json or trustpolicy.json)"},
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    provenance: {builderRegexp: \"(\"}\n", p + ": policy 1: provenance: error parsing regexp: missing closing ): `(`"},
 		{"version: 1\npolicies:\n  - repositories: [\"*\"]\n    provenance: {builder: b}\n", p + ": policy 1: provenance needs cosign or notation beside it: it is verified through a signature of the index that lists it"},

@@ -301,6 +301,9 @@ func (p Policy) Describe() []string {
 // missing says what the policy lacks to verify a signature: flags not given, or what
 // its trust policy file entry does not name.
 func (p Policy) missing(flags, field string) string {
+	if p.Uncovered != "" {
+		return p.Uncovered
+	}
 	if p.Source != "" {
 		return "the trust policy " + p.Source + " names none (" + field + ")"
 	}

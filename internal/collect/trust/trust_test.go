@@ -328,6 +328,17 @@ func TestCosignAttestations(t *testing.T) {
 	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {altered}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Verified {
 		t.Errorf(".att altered: %+v", tr.Attestations[0])
 	}
+	// A statement about another image: never verified, whatever signed it.
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d2: {layer}}, repo, []string{d2}, Policy{Keys: []Key{k}}); tr.Attestations[0].Verified ||
+		tr.Attestations[0].Problem != "the statement is not about this image ("+d2+")" {
+		t.Errorf(".att about another image: %+v", tr.Attestations[0])
+	}
+	// The predicate type is the signed statement's, not the layer's annotation.
+	lying := layer
+	lying.Annotations = map[string]string{"predicateType": "https://spdx.dev/Document"}
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {lying}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].PredicateType != "https://slsa.dev/provenance/v0.2" {
+		t.Errorf(".att predicate type: %+v", tr.Attestations[0])
+	}
 	junk := registry.SignedLayer{Digest: "sha256:dddd", Payload: []byte("{}")}
 	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {junk}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Problem != "not a DSSE envelope of an in-toto statement" {
 		t.Errorf(".att junk: %+v", tr.Attestations[0])
