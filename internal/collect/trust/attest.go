@@ -41,7 +41,28 @@ func cosignAttestation(l registry.SignedLayer, about []string, pol Policy) facts
 	}
 	switch {
 	case l.Annotations[annCertificate] != "" && len(pol.Keys) == 0:
-		a.Unverified = "a keyless attestation in cosign's legacy .att form: not verified, only Sigstore bundles (cosign 3's default) are verified keylessly"
+		if pol.Keyless == nil {
+			a.Unverified = "a keyless attestation (with a Fulcio certificate): not verified, " + pol.missing("no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)", "cosign: keyless")
+			return a
+		}
+		b, err := legacyAttestationBundle(l)
+		if err != nil {
+			a.Unverified = "a keyless attestation that cannot be verified: " + err.Error()
+			return a
+		}
+		// Verified for the digest its statement is about (the image's, or an index's
+		// that lists it).
+		for _, d := range about {
+			raw, err := hex.DecodeString(strings.TrimPrefix(d, "sha256:"))
+			if err != nil {
+				continue
+			}
+			s := pol.Keyless.verify(facts.Signature{}, b, "sha256", raw)
+			a.Verified, a.Key, a.Unverified = s.Verified, s.Key, s.Problem
+			if s.Verified {
+				break
+			}
+		}
 		return a
 	case len(pol.Keys) == 0:
 		a.Unverified = "not verified: " + pol.missing("no key was given (--key)", "cosign: keys")

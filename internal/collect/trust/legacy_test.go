@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
 	"github.com/sigstore/sigstore-go/pkg/verify"
@@ -84,5 +85,49 @@ func TestLegacyKeyless(t *testing.T) {
 	check("no log entry", nolog, d1, false, "a keyless signature that cannot be verified: it carries no transparency-log entry")
 	if tr := Signatures(ctx, fakeRegistry{d1: {good}}, repo, []string{d1}, Policy{}); tr.Signatures[0].Problem != "a keyless signature (with a Fulcio certificate): not verified, no identity policy was given (--certificate-identity, --certificate-oidc-issuer, --trusted-root)" {
 		t.Errorf("no policy: %+v", tr.Signatures[0])
+	}
+}
+
+// TestLegacyKeylessAttestation: a keyless attestation in cosign's legacy .att form (a
+// DSSE envelope, its certificate and Rekor entry in annotations) is verified by
+// sigstore-go as a v0.1 bundle; another identity is not.
+func TestLegacyKeylessAttestation(t *testing.T) {
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := `{"_type":"https://in-toto.io/Statement/v0.1","subject":[{"digest":{"sha256":"` + strings.TrimPrefix(d1, "sha256:") + `"}}],"predicateType":"https://slsa.dev/provenance/v0.2","predicate":{"builder":{"id":"https://ci.example/b"}}}`
+	layer := func(identity string) registry.SignedLayer {
+		ent, err := vs.Attest(identity, "https://issuer.example", []byte(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vc, _ := ent.VerificationContent()
+		sc, _ := ent.SignatureContent()
+		env, _ := json.Marshal(sc.(*bundle.Envelope).RawEnvelope())
+		entries, _ := ent.TlogEntries()
+		tle := entries[0].TransparencyLogEntry()
+		rp := tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), IntegratedTime: tle.GetIntegratedTime(),
+			LogIndex: tle.GetLogIndex(), LogID: hex.EncodeToString(tle.GetLogId().GetKeyId())}
+		set, err := vs.RekorSignPayload(rp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rb, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": rp})
+		return registry.SignedLayer{Digest: "sha256:eeee", Payload: env, Annotations: map[string]string{
+			annCertificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})),
+			annBundle:      string(rb),
+		}}
+	}
+	id, _ := verify.NewShortCertificateIdentity("https://issuer.example", "", "me@example.com", "")
+	k := &Keyless{Describe: "identity me@example.com (virtual)", root: vs, identity: id}
+	repo, _ := name.NewRepository("registry.example/app")
+	tr := Signatures(context.Background(), fakeRegistry{"att:" + d1: {layer("me@example.com")}}, repo, []string{d1}, Policy{Keyless: k})
+	if len(tr.Attestations) != 1 || !tr.Attestations[0].Verified || tr.Attestations[0].Key != "keyless me@example.com" || tr.Attestations[0].Builder != "https://ci.example/b" {
+		t.Errorf("verified: %+v", tr.Attestations)
+	}
+	tr = Signatures(context.Background(), fakeRegistry{"att:" + d1: {layer("someone@example.com")}}, repo, []string{d1}, Policy{Keyless: k})
+	if len(tr.Attestations) != 1 || tr.Attestations[0].Verified || !strings.HasPrefix(tr.Attestations[0].Unverified, "the keyless signature does not verify under "+k.Describe) {
+		t.Errorf("another identity: %+v", tr.Attestations)
 	}
 }
