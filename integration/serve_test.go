@@ -934,3 +934,93 @@ func TestServeReplicas(t *testing.T) {
 		t.Errorf("the survivor never saw the registry down:\n%s", tail(survivor.log.String(), 20))
 	}
 }
+
+// TestServeTrust: dockaudit serve under a trust_policy, against Debian's
+// docker-registry: an image signed by the real cosign CLI before the service starts is
+// verified (its report's IMG-SIGNATURE passes, as dockaudit image says), an unsigned
+// one is an image.unsigned event with the reason, and the .sig manifest cosign pushed
+// beside the image is not taken for an image to scan.
+func TestServeTrust(t *testing.T) {
+	need(t)
+	cosign := cosignCLI(t)
+	dsn := pgtest.New(t)
+	host := "127.0.0.1:" + registry(t)
+	digests := map[string]string{}
+	for _, n := range []string{"signed", "unsigned"} {
+		dir := busyboxContext(t, "LABEL serve-trust="+n+"\n")
+		dockerBuild(t, dir, "dockaudit-it-servetrust:"+n)
+		pushAs(t, "dockaudit-it-servetrust:"+n, host+"/it/"+n+":1")
+		digests[n] = manifestDigest(t, host, "it/"+n, "1")
+	}
+	work := t.TempDir()
+	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes", host + "/it/signed@" + digests["signed"]}} {
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = work, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+work)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	pub := filepath.Join(work, "cosign.pub")
+	policy := filepath.Join(work, "trust.yaml")
+	os.WriteFile(policy, []byte("version: 1\npolicies:\n  - repositories: [\""+host+"/it/*\"]\n    cosign: {keys: [cosign.pub]}\n"), 0o644)
+	hookSecret := filepath.Join(work, "hook.secret")
+	os.WriteFile(hookSecret, []byte("hmac-key\n"), 0o600)
+	rc := &receiver{secret: []byte("hmac-key"), keys: map[string]int{}}
+	hooks := httptest.NewServer(rc)
+	defer hooks.Close()
+	config := filepath.Join(work, "serve.yaml")
+	os.WriteFile(config, []byte(fmt.Sprintf("registries:\n  - url: http://%s\n    repositories: [\"it/*\"]\n    poll: 1h\nadvisories:\n  update: 0\nwebhooks:\n  - url: %s/dockaudit\n    secret_file: %s\ntrust_policy: %s\n",
+		host, hooks.URL, hookSecret, policy)), 0o644)
+	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 {
+		t.Fatalf("--migrate-only: %s", r.stderr)
+	}
+	tok := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", "read", "--name", "it")
+	if tok.code != 0 {
+		t.Fatalf("token create: %s", tok.stderr)
+	}
+	srv := startServe(t, dsn, config, filepath.Join(work, "data"), freePort(t))
+	srv.token = strings.TrimSpace(tok.stdout)
+	var page serve.Page[store.ImageSummary]
+	eventually(t, "the two images are scanned by the first poll", 120*time.Second, func() bool {
+		return srv.get(t, "/api/v1/images", &page) == 200 && len(page.Items) == 2
+	})
+	eventually(t, "an image.unsigned event", 60*time.Second, func() bool { return len(rc.events(serve.KindUnsigned)) >= 1 })
+	time.Sleep(time.Second) // a second one, if there were any, would have come by now
+	if got := rc.events(serve.KindUnsigned); len(got) != 1 || got[0].Image == nil || got[0].Image.Digest != digests["unsigned"] ||
+		got[0].Reason != "not signed: no signature (cosign or Notation) is stored for "+digests["unsigned"] {
+		t.Errorf("image.unsigned events: %+v", got)
+	}
+	for _, im := range page.Items {
+		if im.Digest != digests["signed"] && im.Digest != digests["unsigned"] {
+			t.Errorf("scanned as an image: %s %s", im.Repository, im.Digest)
+		}
+	}
+	// Two scans queued: none for the sha256-HEX.sig manifest.
+	req, _ := http.NewRequest(http.MethodGet, srv.url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "\ndockaudit_queued_total 2\n") {
+		t.Errorf("scans queued:\n%s", metrics)
+	}
+	var rep report.Report
+	if code := srv.get(t, "/api/v1/images/"+digests["signed"], &rep); code != 200 {
+		t.Fatalf("GET the signed image: %d", code)
+	}
+	want := "pass: signed: verified with " + pub + " (" + keyID(t, pub) + ")"
+	for _, f := range rep.Findings {
+		if f.Rule == "IMG-SIGNATURE" {
+			if got := f.Status.String() + ": " + f.Message; got != want {
+				t.Errorf("the signed image's IMG-SIGNATURE: %s, want %s", got, want)
+			}
+			want = ""
+		}
+	}
+	if want != "" || len(rep.Images) != 1 || len(rep.Images[0].Signatures) != 1 || !rep.Images[0].Signatures[0].Verified {
+		t.Errorf("the signed image's report: %+v", rep.Images)
+	}
+}

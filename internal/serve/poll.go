@@ -104,6 +104,12 @@ func (s *Server) resolveWith(ctx context.Context, c *registry.Client, r *Registr
 	if err != nil {
 		return err
 	}
+	if res.Artifact != "" {
+		// A signature, attestation or referrers list pushed beside an image: no image
+		// to scan (the image it vouches for is verified when it is scanned).
+		s.log.Debug("not an image", "repository", repo, "reference", ref, "is", res.Artifact)
+		return nil
+	}
 	for _, m := range res.Manifests {
 		idx := ""
 		if res.Index {

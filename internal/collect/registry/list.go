@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Bounds on what a registry may make a lister do.
@@ -103,11 +104,44 @@ type Manifest struct {
 	Platform string // os/arch[/variant]; "" for a single image without an index
 }
 
-// Resolved is what a tag or digest names: one image, or an index of images.
+// Resolved is what a tag or digest names: one image, or an index of images. Artifact,
+// when set, says it names no image but a signature, attestation or other artifact
+// (what cosign, notation and BuildKit push beside images), and Manifests is empty.
 type Resolved struct {
 	Digest    string // of what the reference names (the index, for an index)
 	Index     bool
 	Manifests []Manifest
+	Artifact  string
+}
+
+// imageType says an artifact type is an image's: none, or an image configuration's media
+// type (registries and go-containerregistry list images in an index with their
+// config's type as artifact type).
+func imageType(t string) bool {
+	return t == "" || t == string(types.OCIConfigJSON) || t == string(types.DockerConfigJSON)
+}
+
+// artifact says what an image manifest is when it is no image: a referrer (it has a
+// subject), an artifact (it has an artifact type), or a manifest none of whose layers
+// is a filesystem layer (cosign's .sig and .att manifests). "" for an image.
+func artifact(body []byte) string {
+	m, err := v1.ParseManifest(bytes.NewReader(body))
+	switch {
+	case err != nil:
+		return ""
+	case m.Subject != nil:
+		return "a referrer of " + m.Subject.Digest.String()
+	case !imageType(m.ArtifactType):
+		return "an artifact of type " + m.ArtifactType
+	case len(m.Layers) == 0:
+		return ""
+	}
+	for _, l := range m.Layers {
+		if l.MediaType.IsLayer() {
+			return ""
+		}
+	}
+	return "an artifact whose layers are " + string(m.Layers[0].MediaType)
 }
 
 // Resolve fetches what ref names and lists its image manifests: the image itself, or
@@ -122,6 +156,9 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 		if !mt.IsImage() {
 			return Resolved{}, fmt.Errorf("%s is a %s, not an image", ref, mt)
 		}
+		if r.Artifact = artifact(body); r.Artifact != "" {
+			return r, nil
+		}
 		r.Manifests = []Manifest{{Digest: r.Digest}}
 		return r, nil
 	}
@@ -130,7 +167,12 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 	if err != nil {
 		return Resolved{}, fmt.Errorf("parse index of %s: %w", ref, err)
 	}
+	artifacts := 0
 	for _, d := range idx.Manifests {
+		if !imageType(d.ArtifactType) {
+			artifacts++ // the referrers tag schema's index lists signatures and the like
+			continue
+		}
 		if d.Annotations["vnd.docker.reference.type"] != "" || (d.Platform != nil && d.Platform.OS == "unknown") {
 			continue
 		}
@@ -142,6 +184,10 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 			m.Platform = d.Platform.String()
 		}
 		r.Manifests = append(r.Manifests, m)
+	}
+	if len(r.Manifests) == 0 && artifacts > 0 && artifacts == len(idx.Manifests) {
+		r.Artifact = "an index of artifacts (a referrers list)"
+		return r, nil
 	}
 	if len(r.Manifests) == 0 {
 		return Resolved{}, errors.New(ref.String() + ": the index lists no image manifests")

@@ -151,3 +151,48 @@ func TestDeclaredSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveArtifacts: what cosign and notation push beside images (a .sig manifest
+// whose layers are no filesystem layers, a referrer with a subject and artifact type,
+// the referrers tag schema's index) resolves to no image to scan, said; an image
+// resolves to itself.
+func TestResolveArtifacts(t *testing.T) {
+	srv := httptest.NewServer(registry.New())
+	defer srv.Close()
+	img, _ := random.Image(64, 1)
+	d := imagetest.Push(t, srv.URL, "app", "img", img)
+	c := &Client{Insecure: true}
+	put := func(tag, mt string, body []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/v2/app/manifests/"+tag, bytes.NewReader(body))
+		req.Header.Set("Content-Type", mt)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("PUT %s: %v %v", tag, err, resp)
+		}
+	}
+	m, _ := img.Manifest()
+	sig := *m
+	sig.MediaType = "application/vnd.oci.image.manifest.v1+json"
+	sig.Layers = []v1.Descriptor{{MediaType: "application/vnd.dev.cosign.simplesigning.v1+json", Digest: m.Layers[0].Digest, Size: m.Layers[0].Size}}
+	body, _ := json.Marshal(sig)
+	put("sha256-x.sig", string(sig.MediaType), body)
+	referrer := sig
+	referrer.Layers = m.Layers
+	referrer.ArtifactType = "application/vnd.cncf.notary.signature"
+	referrer.Subject = &v1.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: mustHash(d), Size: 1}
+	body, _ = json.Marshal(referrer)
+	put("referrer", string(referrer.MediaType), body)
+	idx := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + d + `","size":1,"artifactType":"application/vnd.cncf.notary.signature"}]}`
+	put("sha256-y", "application/vnd.oci.image.index.v1+json", []byte(idx))
+	for tag, want := range map[string]string{
+		"sha256-x.sig": "an artifact whose layers are application/vnd.dev.cosign.simplesigning.v1+json",
+		"referrer":     "a referrer of " + d,
+		"sha256-y":     "an index of artifacts (a referrers list)",
+		"img":          "",
+	} {
+		res, err := c.Resolve(context.Background(), ref(t, srv, "app:"+tag))
+		if err != nil || res.Artifact != want || (want == "") != (len(res.Manifests) == 1) {
+			t.Errorf("%s: %+v %v", tag, res, err)
+		}
+	}
+}
