@@ -103,6 +103,9 @@ func LoadPolicyFile(p string, getenv func(string) string) (*PolicyFile, error) {
 			if _, err := path.Match(strings.TrimSuffix(g, "/**"), ""); err != nil || g == "" {
 				return nil, fmt.Errorf("%s: bad repository glob %q", where, g)
 			}
+			if why := neverMatches(g); why != "" {
+				return nil, fmt.Errorf("%s: repository glob %q matches no repository: %s", where, g, why)
+			}
 		}
 		e.pol.Source = fmt.Sprintf("%s, policy %d (%s)", p, i+1, strings.Join(d.Repositories, ", "))
 		if c := d.Cosign; c != nil {
@@ -181,6 +184,29 @@ func RepositoryName(repo name.Repository) string {
 		reg = "docker.io"
 	}
 	return reg + "/" + repo.RepositoryStr()
+}
+
+// neverMatches says why a glob can match no repository as RepositoryName writes them,
+// "" when it can: a glob without its registry, with a tag or digest, in capitals, or a
+// Docker Hub name without its namespace.
+func neverMatches(g string) string {
+	if g == "*" {
+		return ""
+	}
+	first, rest, _ := strings.Cut(g, "/")
+	switch {
+	case rest == "":
+		return "a repository is REGISTRY/PATH (docker.io/library/debian, ghcr.io/org/app)"
+	case !strings.ContainsAny(first, ".:*?[") && first != "localhost":
+		return "it names no registry first (" + first + " is no host name): write docker.io/" + g + " for Docker Hub"
+	case strings.ContainsAny(rest, ":@"):
+		return "a repository has no tag or digest"
+	case strings.ToLower(g) != g:
+		return "repository names are lowercase"
+	case first == "docker.io" && !strings.ContainsAny(rest, "/*?["):
+		return "Docker Hub's official images are docker.io/library/" + rest
+	}
+	return ""
 }
 
 // MatchRepository matches a repository glob: "*" is every repository, "PREFIX/**"
