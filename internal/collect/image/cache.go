@@ -15,7 +15,7 @@ import (
 // RecordFormat is the version of a layer record. Bump it whenever want, the walk or
 // the record change what reading a layer gives: records of another format are read
 // again, never replayed.
-const RecordFormat = 5 // 2: rpm BerkeleyDB and NDB databases, Python eggs, Java identity, gems, Composer, NuGet; 3: Red Hat content manifests; 4: Go 1.13–1.17 and cargo-auditable binaries; 5: Java archives two levels deep, manifest continuation lines, Jenkins plugin manifests
+const RecordFormat = 6 // 6: .NET single-file bundles; 2: rpm BerkeleyDB and NDB databases, Python eggs, Java identity, gems, Composer, NuGet; 3: Red Hat content manifests; 4: Go 1.13–1.17 and cargo-auditable binaries; 5: Java archives two levels deep, manifest continuation lines, Jenkins plugin manifests
 
 // LayerCache keeps layer records by diff ID (dockaudit serve keeps them in
 // PostgreSQL). Get returns nil, nil for a layer it does not hold. A cache that fails

@@ -20,6 +20,10 @@ import (
 //     strings and modinfo blobs (between their fixed sentinels) were seen, captures
 //     the two headers as they pass, and maps addresses to file offsets with the
 //     program headers read at the start.
+//   - .NET single-file bundles: the apphost keeps, in its data, the bundle header's
+//     offset just before a fixed 32-byte signature; the header comes at the end of the
+//     bundle, right after the deps.json it locates. From the marker on, the stretch
+//     before the header (up to maxDotnetDeps) and the header are kept.
 //   - Rust built with cargo-auditable: a zlib-compressed JSON list of crates in an
 //     unloaded .dep-v0 section. Unloaded sections lie between the last loaded segment
 //     and the section header table (whose offset the ELF header gives): that stretch
@@ -31,6 +35,15 @@ const maxELFTail = 16 << 20
 
 // maxDepV0 bounds cargo-auditable's decompressed crate list.
 const maxDepV0 = 8 << 20
+
+// maxDotnetDeps bounds the deps.json read from a .NET single-file bundle (with the
+// header, what is kept of the bundle).
+const maxDotnetDeps = 8 << 20
+
+// dotnetBundleSig is the signature the .NET host's bundle marker carries (after the
+// header's offset, 8 bytes little-endian).
+var dotnetBundleSig = []byte{0x8b, 0x12, 0x02, 0xb9, 0x6a, 0x61, 0x20, 0x38, 0x72, 0x7b, 0x93, 0x02, 0x14, 0xd7, 0xa0, 0x32,
+	0x13, 0xf5, 0xb9, 0xe6, 0xef, 0xae, 0x33, 0x18, 0xee, 0x3b, 0x2d, 0xce, 0x24, 0xb3, 0x6a, 0xae}
 
 // maxGoStrings bounds the "go1." strings remembered per binary, maxGoVersion the bytes
 // kept of each ("go1.17.13 X:boringcrypto" and the like).
@@ -49,7 +62,79 @@ var (
 type binaryFacts struct {
 	Go    *GoBuildInfo
 	DepV0 []byte // cargo-auditable's crate list, decompressed JSON
-	Note  string // what could not be read, for the image's notes
+	// DotnetDeps is the deps.json a .NET single-file bundle carries.
+	DotnetDeps []byte
+	Note       string // what could not be read, for the image's notes
+}
+
+// dotnetBundle is a .NET single-file bundle found by its marker: the header's offset,
+// and the spans kept to read it and the deps.json before it.
+type dotnetBundle struct {
+	header      int64
+	before, hdr *span
+}
+
+// findDotnetMarker looks for the bundle marker in data (at file offset pos; seam is
+// the end of the previous chunk when data follows it directly) and returns the header
+// offset it holds, when it is past the marker (0 in an apphost that bundles nothing).
+func findDotnetMarker(seam, data []byte, pos int64) (int64, bool) {
+	look := func(b []byte, base int64) (int64, bool) {
+		i := bytes.Index(b, dotnetBundleSig)
+		if i < 8 {
+			return 0, false
+		}
+		h := int64(binary.LittleEndian.Uint64(b[i-8 : i]))
+		return h, h > base+int64(i)
+	}
+	if h, ok := look(data, pos); ok {
+		return h, true
+	}
+	if len(seam) > 0 {
+		n := min(len(data), len(dotnetBundleSig)+8)
+		joined := append(append([]byte{}, seam...), data[:n]...)
+		return look(joined, pos-int64(len(seam)))
+	}
+	return 0, false
+}
+
+// deps reads the deps.json out of what was kept: the header (major, minor, file count,
+// bundle ID, then from version 2 on deps.json's offset and size).
+func (d *dotnetBundle) deps() ([]byte, string) {
+	h := d.hdr.buf
+	if len(h) < 13 {
+		return nil, ".NET single-file bundle: its header was not read whole"
+	}
+	major := binary.LittleEndian.Uint32(h[0:])
+	if major < 2 {
+		return nil, fmt.Sprintf(".NET single-file bundle version %d: it locates no deps.json (.NET 5 and later do)", major)
+	}
+	// The bundle ID: a string with a 7-bit encoded length.
+	p, n, shift := 12, 0, 0
+	for ; p < len(h) && shift < 35; p++ {
+		n |= int(h[p]&0x7f) << shift
+		shift += 7
+		if h[p] < 0x80 {
+			p++
+			break
+		}
+	}
+	if p+n+16 > len(h) {
+		return nil, ".NET single-file bundle: its header was not read whole"
+	}
+	p += n
+	off, size := int64(binary.LittleEndian.Uint64(h[p:])), int64(binary.LittleEndian.Uint64(h[p+8:]))
+	b := d.before
+	switch {
+	case size == 0:
+		return nil, ""
+	case size < 0 || off < b.off || off+size > b.off+int64(len(b.buf)):
+		return nil, fmt.Sprintf(".NET single-file bundle: its deps.json (%d bytes at %d) is not in the %d bytes kept before its header", size, off, len(b.buf))
+	}
+	deps := b.buf[off-b.off : off-b.off+size]
+	if t := bytes.TrimLeft(deps, "\xef\xbb\xbf \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, ".NET single-file bundle: its deps.json is compressed or not JSON: not read"
+	}
+	return deps, ""
 }
 
 type elfLoad struct {
@@ -261,6 +346,7 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 	var shdrs *span
 	var pos int64
 	var prev []byte // the last bytes of the previous chunk: a string may straddle two
+	var bundle *dotnetBundle
 	first := true
 	for {
 		n, err := io.ReadFull(r, sb.buf)
@@ -322,6 +408,23 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 			old.verHdr.feed(chunk, pos)
 			old.modHdr.feed(chunk, pos)
 		}
+		if out.Go == nil && bundle == nil && lay.ok {
+			// The marker is in the apphost's data, not its code.
+			if lo, hi := lay.dataPart(pos, len(chunk)); lo < hi {
+				seam := prev
+				if lo > 0 {
+					seam = nil
+				}
+				if h, ok := findDotnetMarker(seam, chunk[lo:hi], pos+int64(lo)); ok {
+					start := max(pos+int64(hi), h-maxDotnetDeps)
+					bundle = &dotnetBundle{header: h, before: &span{off: start, n: int(h - start)}, hdr: &span{off: h, n: 512}}
+				}
+			}
+		}
+		if bundle != nil {
+			bundle.before.feed(chunk, pos)
+			bundle.hdr.feed(chunk, pos)
+		}
 		for _, t := range tails {
 			t.feed(chunk, pos)
 		}
@@ -351,6 +454,12 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 	}
 	if shdrs.full() {
 		out.DepV0, out.Note = depV0(lay, shdrs.buf, tails)
+	}
+	if bundle != nil && out.Go == nil {
+		var note string
+		if out.DotnetDeps, note = bundle.deps(); note != "" {
+			out.Note = note
+		}
 	}
 	return out, nil
 }

@@ -5,10 +5,18 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/inventory"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // elfFile lays out a little-endian ELF64 executable as linkers do: the headers, a
@@ -265,4 +273,130 @@ func FuzzScanExecutable(f *testing.F) {
 // executable is an executable file entry.
 func executable(name, body string) tarEntry {
 	return tarEntry{name: name, body: body, typ: tar.TypeReg, mode: 0o755}
+}
+
+// dotnetBundleBinary is an apphost with a .NET single-file bundle: the marker in its
+// data at 0x2000, deps.json at depsAt (after the loaded part), the header right after
+// it (version major).
+func dotnetBundleBinary(deps string, depsAt, major int) []byte {
+	f := newELF(false)
+	f.at(0x1000, []byte("apphost"))
+	const loadEnd = 0x10000
+	f.at(loadEnd-1, []byte{0})
+	h := depsAt + len(deps)
+	marker := binary.LittleEndian.AppendUint64(nil, uint64(h))
+	f.at(0x2000, append(marker, dotnetBundleSig...))
+	f.at(depsAt, []byte(deps))
+	le := binary.LittleEndian
+	hdr := le.AppendUint32(nil, uint32(major))
+	hdr = le.AppendUint32(hdr, 0)
+	hdr = le.AppendUint32(hdr, 1)
+	hdr = append(hdr, 3, 'a', 'b', 'c')
+	hdr = le.AppendUint64(hdr, uint64(depsAt))
+	hdr = le.AppendUint64(hdr, uint64(len(deps)))
+	hdr = append(hdr, make([]byte, 24)...)
+	f.at(h, hdr)
+	return f.finish(loadEnd)
+}
+
+const bundledDeps = `{"runtimeTarget":{"name":".NETCoreApp,Version=v8.0/linux-x64"},"targets":{".NETCoreApp,Version=v8.0/linux-x64":{"App/1.0.0":{"dependencies":{"Newtonsoft.Json":"13.0.1"}},"Newtonsoft.Json/13.0.1":{"runtime":{"lib/net6.0/Newtonsoft.Json.dll":{}}}}},"libraries":{"App/1.0.0":{"type":"project","serviceable":false,"sha512":""},"Newtonsoft.Json/13.0.1":{"type":"package","serviceable":true,"sha512":"sha512-x","path":"newtonsoft.json/13.0.1"}}}`
+
+// TestDotnetBundle: a .NET single-file bundle's deps.json is found through the marker
+// in the apphost's data and the header at the bundle's end; a version 1 bundle (which
+// locates none), and a deps.json farther before the header than is kept, each say so;
+// an apphost whose marker holds 0 bundles nothing.
+func TestDotnetBundle(t *testing.T) {
+	f, err := scanExecutable(bytes.NewReader(dotnetBundleBinary(bundledDeps, 0x30000, 6)))
+	if err != nil || string(f.DotnetDeps) != bundledDeps || f.Note != "" {
+		t.Fatalf("%q %q %v", f.DotnetDeps, f.Note, err)
+	}
+	if f, _ := scanExecutable(bytes.NewReader(dotnetBundleBinary(bundledDeps, 0x30000, 1))); f.DotnetDeps != nil ||
+		f.Note != ".NET single-file bundle version 1: it locates no deps.json (.NET 5 and later do)" {
+		t.Errorf("version 1: %q", f.Note)
+	}
+	far := dotnetBundleBinary(bundledDeps, 0x30000, 6)
+	// deps.json moved far before the header: the header says where, but it was not kept.
+	h := 0x30000 + len(bundledDeps)
+	gap := make([]byte, maxDotnetDeps)
+	moved := append(append(append([]byte{}, far[:h]...), gap...), far[h:]...)
+	binary.LittleEndian.PutUint64(moved[0x2000:], uint64(h+len(gap)))
+	if f, _ := scanExecutable(bytes.NewReader(moved)); f.DotnetDeps != nil ||
+		!strings.HasPrefix(f.Note, fmt.Sprintf(".NET single-file bundle: its deps.json (%d bytes at %d) is not in the", len(bundledDeps), 0x30000)) {
+		t.Errorf("far: %q", f.Note)
+	}
+	none := dotnetBundleBinary(bundledDeps, 0x30000, 6)
+	binary.LittleEndian.PutUint64(none[0x2000:], 0)
+	if f, _ := scanExecutable(bytes.NewReader(none)); f.DotnetDeps != nil || f.Note != "" {
+		t.Errorf("no bundle: %q %q", f.DotnetDeps, f.Note)
+	}
+	// Through the walk: the bundle's packages, the application's own project left out.
+	pkgs := inventory.DotnetPackages(f.DotnetDeps, "/app/App", 0)
+	if len(pkgs) != 1 || pkgs[0].Name != "Newtonsoft.Json" || pkgs[0].Version != "13.0.1" {
+		t.Errorf("packages: %+v", pkgs)
+	}
+}
+
+// TestDotnetBundleSarifMultitool: the real Sarif.Multitool 5.7.0 (a .NET 8 single-file
+// bundle, npm @microsoft/sarif-multitool-linux, which scripts/setup fetches) gives the
+// same NuGet packages Syft 1.57.2 found in it (testdata, recorded from syft scan).
+func TestDotnetBundleSarifMultitool(t *testing.T) {
+	cache := os.Getenv("DOCKAUDIT_CACHE")
+	if cache == "" {
+		cache = "/var/cache/dockaudit-test"
+	}
+	p := filepath.Join(cache, "sarif-multitool-5.7.0", "package", "Sarif.Multitool")
+	fh, err := os.Open(p)
+	if err != nil {
+		testenv.Missing(t, "the Sarif.Multitool binary (scripts/setup fetches it): %v", err)
+	}
+	defer fh.Close()
+	f, err := scanExecutable(fh)
+	if err != nil || f.DotnetDeps == nil {
+		t.Fatalf("%q %v", f.Note, err)
+	}
+	var got []string
+	for _, pk := range inventory.DotnetPackages(f.DotnetDeps, "/app/Sarif.Multitool", 0) {
+		got = append(got, pk.Name+" "+pk.Version)
+	}
+	slices.Sort(got)
+	// What Syft lists and we do not must be the application's own assemblies (type
+	// "project" or "reference": no release any advisory names) or the runtime pack,
+	// which we list under the name NuGet advisories give the runtime (without Syft's
+	// "runtimepack." prefix); what we list and Syft does not must be packages that
+	// deploy no runtime or native files (reference and facade packages, which Syft's
+	// bundle reading leaves out and NuGet advisories can name).
+	var deps struct {
+		Targets   map[string]map[string]map[string]json.RawMessage `json:"targets"`
+		Libraries map[string]struct {
+			Type string `json:"type"`
+		} `json:"libraries"`
+	}
+	if err := json.Unmarshal(f.DotnetDeps, &deps); err != nil {
+		t.Fatal(err)
+	}
+	assets := map[string]bool{}
+	for _, target := range deps.Targets {
+		for lib, parts := range target {
+			assets[lib] = assets[lib] || parts["runtime"] != nil || parts["native"] != nil
+		}
+	}
+	want, _ := os.ReadFile("testdata/sarif-multitool-5.7.0.syft-nuget.txt")
+	theirs := strings.Split(strings.TrimSpace(string(want)), "\n")
+	lib := func(s string) string { return strings.Replace(s, " ", "/", 1) }
+	var missing, extra []string
+	for _, s := range theirs {
+		if typ := deps.Libraries[lib(s)].Type; slices.Contains(got, s) || typ == "project" || typ == "reference" ||
+			typ == "runtimepack" && slices.Contains(got, strings.TrimPrefix(s, "runtimepack.")) {
+			continue
+		}
+		missing = append(missing, s)
+	}
+	for _, s := range got {
+		if !slices.Contains(theirs, s) && assets[lib(s)] {
+			extra = append(extra, s)
+		}
+	}
+	if len(missing) > 0 || len(extra) > 0 || len(got) < 60 {
+		t.Errorf("%d packages; Syft's, not ours (and no project): %q; ours with runtime files, not Syft's: %q", len(got), missing, extra)
+	}
 }

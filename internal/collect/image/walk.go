@@ -505,6 +505,11 @@ func readContent(r io.Reader, node *Node, act Action, layer int, opts Options, l
 					node.Derived = []facts.Package{} // read, and no crate from a registry
 				}
 			}
+			if f.DotnetDeps != nil {
+				if node.Derived = inventory.DotnetPackages(f.DotnetDeps, node.Path, layer); node.Derived == nil {
+					node.Derived = []facts.Package{}
+				}
+			}
 			return nil, nil
 		}
 		if act&Scan != 0 && opts.OnContent != nil { // a script
