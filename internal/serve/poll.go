@@ -107,7 +107,7 @@ func (s *Server) resolveWith(ctx context.Context, c *registry.Client, r *Registr
 	if res.Artifact != "" {
 		// A signature, attestation or referrers list pushed beside an image: no image
 		// to scan (the image it vouches for is verified when it is scanned).
-		s.log.Debug("not an image", "repository", repo, "reference", ref, "is", res.Artifact)
+		s.log.Info("not an image: not scanned", "repository", repo, "reference", ref, "is", res.Artifact)
 		return nil
 	}
 	for _, m := range res.Manifests {

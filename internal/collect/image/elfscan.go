@@ -127,7 +127,7 @@ func (d *dotnetBundle) deps() ([]byte, string) {
 	switch {
 	case size == 0:
 		return nil, ""
-	case size < 0 || off < b.off || off+size > b.off+int64(len(b.buf)):
+	case size < 0 || off < b.off || size > int64(len(b.buf)) || off-b.off > int64(len(b.buf))-size:
 		return nil, fmt.Sprintf(".NET single-file bundle: its deps.json (%d bytes at %d) is not in the %d bytes kept before its header", size, off, len(b.buf))
 	}
 	deps := b.buf[off-b.off : off-b.off+size]

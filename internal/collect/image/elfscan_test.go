@@ -265,6 +265,7 @@ func FuzzScanExecutable(f *testing.F) {
 	small := newELF(false)
 	small.sections = []elfSection{{name: ".dep-v0", data: []byte("x\x9c")}}
 	f.Add(small.finish(0x300))
+	f.Add(dotnetBundleBinary(`{"a":1}`, 0x10000, 6))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		scanExecutable(bytes.NewReader(b))
 	})
@@ -323,6 +324,14 @@ func TestDotnetBundle(t *testing.T) {
 	if f, _ := scanExecutable(bytes.NewReader(moved)); f.DotnetDeps != nil ||
 		!strings.HasPrefix(f.Note, fmt.Sprintf(".NET single-file bundle: its deps.json (%d bytes at %d) is not in the", len(bundledDeps), 0x30000)) {
 		t.Errorf("far: %q", f.Note)
+	}
+	// A header whose offset and size overflow when added: a note, not a panic.
+	huge := dotnetBundleBinary(bundledDeps, 0x30000, 6)
+	hp := 0x30000 + len(bundledDeps) + 16
+	binary.LittleEndian.PutUint64(huge[hp:], 0x7000000000000000)
+	binary.LittleEndian.PutUint64(huge[hp+8:], 0x7000000000000000)
+	if f, err := scanExecutable(bytes.NewReader(huge)); err != nil || f.DotnetDeps != nil || !strings.HasPrefix(f.Note, ".NET single-file bundle: its deps.json (") {
+		t.Errorf("overflowing header: %q %v", f.Note, err)
 	}
 	none := dotnetBundleBinary(bundledDeps, 0x30000, 6)
 	binary.LittleEndian.PutUint64(none[0x2000:], 0)

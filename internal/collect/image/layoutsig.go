@@ -81,7 +81,7 @@ func (l *Layout) CosignAttestations(_ context.Context, _ name.Repository, digest
 	return l.cosign(digest, "dev.cosignproject.cosign/atts", "cosign attestations", maxLayoutStatement)
 }
 
-func (l *Layout) cosign(digest, kind, what string, max int64) ([]registry.SignedLayer, bool, error) {
+func (l *Layout) cosign(digest, kind, what string, limit int64) ([]registry.SignedLayer, bool, error) {
 	ms, err := l.index()
 	if err != nil {
 		return nil, false, err
@@ -120,9 +120,9 @@ func (l *Layout) cosign(digest, kind, what string, max int64) ([]registry.Signed
 	for i, ly := range m.Layers {
 		sl := registry.SignedLayer{Digest: ly.Digest.String(), Annotations: ly.Annotations, MediaType: string(ly.MediaType),
 			Location: fmt.Sprintf("%s: %s manifest %s (layer %d)", l.name, what, extra.Digest, i)}
-		if total += ly.Size; total > maxLayoutStatement*2 || i >= 64 || ly.Size < 0 {
+		if total += max(ly.Size, 0); total > maxLayoutStatement*2 || i >= 64 || ly.Size < 0 {
 			sl.Problem = "the " + what + " hold more than the read limit: this one is not read"
-		} else if sl.Payload, err = l.blob(ly.Digest, max); err != nil {
+		} else if sl.Payload, err = l.blob(ly.Digest, limit); err != nil {
 			sl.Problem = "its blob could not be read: " + err.Error()
 		} else if int64(len(sl.Payload)) != ly.Size {
 			sl.Payload, sl.Problem = nil, fmt.Sprintf("the blob is %d bytes, its descriptor says %d", len(sl.Payload), ly.Size)
@@ -164,6 +164,8 @@ func (l *Layout) SignatureReferrers(_ context.Context, _ name.Repository, digest
 			sl.Subject, sl.MediaType = digest, string(m.Layers[0].MediaType)
 			if sl.Payload, err = l.blob(m.Layers[0].Digest, maxLayoutPayload); err != nil {
 				sl.Problem = "its blob could not be read: " + err.Error()
+			} else if int64(len(sl.Payload)) != m.Layers[0].Size {
+				sl.Payload, sl.Problem = nil, fmt.Sprintf("the blob is %d bytes, its descriptor says %d", len(sl.Payload), m.Layers[0].Size)
 			}
 		}
 		out = append(out, sl)

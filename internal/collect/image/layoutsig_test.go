@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 )
 
 // writeLayout makes an OCI layout of the given blobs and index.json entries.
@@ -104,4 +107,30 @@ func TestLayoutSignatures(t *testing.T) {
 func layoutRepo() name.Repository {
 	r, _ := name.NewRepository("localhost/oci-layout")
 	return r
+}
+
+// TestLayoutTampered: a layout's manifest or configuration blob changed in place (the
+// digest index.json names stays, so signatures of it would still be found) is refused
+// when the image is opened, as altered layers are when read.
+func TestLayoutTampered(t *testing.T) {
+	img, _ := random.Image(64, 1)
+	other, _ := random.Image(64, 1)
+	m, _ := img.Manifest()
+	md, _ := img.Digest()
+	otherCfg, _ := other.RawConfigFile()
+	otherMan, _ := other.RawManifest()
+	for what, tc := range map[string]struct {
+		hex  string
+		body []byte
+	}{"manifest": {md.Hex, otherMan}, "configuration": {m.Config.Digest.Hex, otherCfg}} {
+		dir := writeLayout(t, map[string]v1.Image{"1": img}, nil)
+		os.WriteFile(filepath.Join(dir, "blobs", "sha256", tc.hex), tc.body, 0o644)
+		_, err := Open(context.Background(), "oci:"+dir+":1", OpenOptions{})
+		if err == nil || !errors.Is(err, ErrDigest) || !strings.Contains(err.Error(), "the "+what+" sha256:"+tc.hex+" hashes to sha256:") {
+			t.Errorf("%s replaced: %v", what, err)
+		}
+	}
+	if s, err := Open(context.Background(), "oci:"+writeLayout(t, map[string]v1.Image{"1": img}, nil)+":1", OpenOptions{}); err != nil || s.Digest != md.String() {
+		t.Errorf("untouched: %v", err)
+	}
 }

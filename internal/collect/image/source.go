@@ -32,6 +32,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Source is an opened image: its configuration and its layers, base first.
@@ -718,7 +719,7 @@ func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int, index
 	}
 	var cands []v1.Descriptor
 	for _, d := range im.Manifests {
-		if tag != "" && d.Annotations["org.opencontainers.image.ref.name"] != tag || cosignExtra(d) {
+		if tag != "" && d.Annotations["org.opencontainers.image.ref.name"] != tag || cosignExtra(d) || referrerLike(d) {
 			continue
 		}
 		cands = append(cands, d)
@@ -744,11 +745,50 @@ func pickImage(idx v1.ImageIndex, tag string, want v1.Platform, depth int, index
 		if err != nil {
 			return nil, "", err
 		}
+		// A layout's blobs are files anyone can change: each manifest is checked
+		// against the digest that names it before it is believed.
+		if err := checkRaw(child.RawManifest, d.Digest, "index"); err != nil {
+			return nil, "", err
+		}
 		*indexes = append(*indexes, d.Digest.String())
 		return pickImage(child, "", want, depth+1, indexes)
 	}
 	img, err := idx.Image(d.Digest)
-	return img, d.Digest.String(), err
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkRaw(img.RawManifest, d.Digest, "manifest"); err != nil {
+		return nil, "", err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkRaw(img.RawConfigFile, m.Config.Digest, "configuration"); err != nil {
+		return nil, "", err
+	}
+	return img, d.Digest.String(), nil
+}
+
+// checkRaw checks that a blob read from a layout hashes to the digest that names it.
+func checkRaw(raw func() ([]byte, error), want v1.Hash, what string) error {
+	if want.Algorithm != "sha256" {
+		return fmt.Errorf("%w: %s %s: only sha256 digests are verified", ErrDigest, what, want)
+	}
+	b, err := raw()
+	if err != nil {
+		return err
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != want.Hex {
+		return fmt.Errorf("%w: the %s %s hashes to sha256:%x", ErrDigest, what, want, sum)
+	}
+	return nil
+}
+
+// referrerLike says an index entry is an artifact beside the images (a Notation
+// signature, a Sigstore bundle…), by an artifact type that is no image config's.
+func referrerLike(d v1.Descriptor) bool {
+	return d.ArtifactType != "" && d.ArtifactType != string(types.OCIConfigJSON) && d.ArtifactType != string(types.DockerConfigJSON)
 }
 
 // platform parses "os/arch[/variant]"; the default is linux on this machine's arch.

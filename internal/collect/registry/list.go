@@ -121,18 +121,18 @@ func imageType(t string) bool {
 	return t == "" || t == string(types.OCIConfigJSON) || t == string(types.DockerConfigJSON)
 }
 
-// artifact says what an image manifest is when it is no image: a referrer (it has a
-// subject), an artifact (it has an artifact type), or a manifest none of whose layers
-// is a filesystem layer (cosign's .sig and .att manifests). "" for an image.
+// artifact says what an image manifest is when it is no image, by what it holds: a
+// configuration that is no image configuration, or layers none of which is a
+// filesystem layer (cosign's .sig and .att manifests, Notation signatures, Sigstore
+// bundles, BuildKit's attestations, Helm charts). "" for an image: fields anyone can
+// set (a subject, an artifact type) never make a real image go unscanned.
 func artifact(body []byte) string {
 	m, err := v1.ParseManifest(bytes.NewReader(body))
 	switch {
 	case err != nil:
 		return ""
-	case m.Subject != nil:
-		return "a referrer of " + m.Subject.Digest.String()
-	case !imageType(m.ArtifactType):
-		return "an artifact of type " + m.ArtifactType
+	case !imageType(string(m.Config.MediaType)):
+		return "an artifact whose configuration is " + string(m.Config.MediaType)
 	case len(m.Layers) == 0:
 		return ""
 	}
@@ -171,8 +171,13 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 	for _, d := range idx.Manifests {
 		if !imageType(d.ArtifactType) {
 			artifacts++ // the referrers tag schema's index lists signatures and the like
-			continue
 		}
+	}
+	if artifacts > 0 && artifacts == len(idx.Manifests) {
+		r.Artifact = "an index of artifacts (a referrers list)"
+		return r, nil
+	}
+	for _, d := range idx.Manifests {
 		if d.Annotations["vnd.docker.reference.type"] != "" || (d.Platform != nil && d.Platform.OS == "unknown") {
 			continue
 		}
@@ -184,10 +189,6 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 			m.Platform = d.Platform.String()
 		}
 		r.Manifests = append(r.Manifests, m)
-	}
-	if len(r.Manifests) == 0 && artifacts > 0 && artifacts == len(idx.Manifests) {
-		r.Artifact = "an index of artifacts (a referrers list)"
-		return r, nil
 	}
 	if len(r.Manifests) == 0 {
 		return Resolved{}, errors.New(ref.String() + ": the index lists no image manifests")

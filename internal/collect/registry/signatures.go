@@ -78,17 +78,18 @@ func (c *Client) cosignTag(ctx context.Context, repo name.Repository, digest, su
 	var total int64
 	for _, l := range m.Layers {
 		sl := SignedLayer{Digest: l.Digest.String(), Annotations: l.Annotations, MediaType: string(l.MediaType)}
-		max := int64(maxPayload)
+		limit := int64(maxPayload)
 		if suffix == ".att" {
-			// An attested SBOM is megabytes; all of them together are bounded too.
-			max = maxStatement
-			if total += l.Size; total > maxStatements {
+			// An attested SBOM is megabytes; all of them together are bounded too (a
+			// negative size must not lower the total: smallBlob refuses it).
+			limit = maxStatement
+			if total += max(l.Size, 0); total > maxStatements {
 				sl.Problem = fmt.Sprintf("the attestations hold more than %d bytes: this one is not read", maxStatements)
 				layers = append(layers, sl)
 				continue
 			}
 		}
-		sl.Payload, sl.Problem = c.smallBlob(ctx, repo, l, max)
+		sl.Payload, sl.Problem = c.smallBlob(ctx, repo, l, limit)
 		layers = append(layers, sl)
 	}
 	return layers, true, nil

@@ -177,18 +177,28 @@ func TestResolveArtifacts(t *testing.T) {
 	body, _ := json.Marshal(sig)
 	put("sha256-x.sig", string(sig.MediaType), body)
 	referrer := sig
-	referrer.Layers = m.Layers
 	referrer.ArtifactType = "application/vnd.cncf.notary.signature"
+	referrer.Config.MediaType = "application/vnd.cncf.notary.signature"
+	referrer.Layers = []v1.Descriptor{{MediaType: "application/jose+json", Digest: m.Layers[0].Digest, Size: m.Layers[0].Size}}
 	referrer.Subject = &v1.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: mustHash(d), Size: 1}
 	body, _ = json.Marshal(referrer)
 	put("referrer", string(referrer.MediaType), body)
+	// A real image (an image configuration, filesystem layers) that also names a
+	// subject and an odd artifact type: still an image, scanned.
+	withSubject := *m
+	withSubject.MediaType = "application/vnd.oci.image.manifest.v1+json"
+	withSubject.ArtifactType = "application/x-odd"
+	withSubject.Subject = referrer.Subject
+	body, _ = json.Marshal(withSubject)
+	put("image-with-subject", string(withSubject.MediaType), body)
 	idx := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + d + `","size":1,"artifactType":"application/vnd.cncf.notary.signature"}]}`
 	put("sha256-y", "application/vnd.oci.image.index.v1+json", []byte(idx))
 	for tag, want := range map[string]string{
-		"sha256-x.sig": "an artifact whose layers are application/vnd.dev.cosign.simplesigning.v1+json",
-		"referrer":     "a referrer of " + d,
-		"sha256-y":     "an index of artifacts (a referrers list)",
-		"img":          "",
+		"sha256-x.sig":       "an artifact whose layers are application/vnd.dev.cosign.simplesigning.v1+json",
+		"referrer":           "an artifact whose configuration is application/vnd.cncf.notary.signature",
+		"image-with-subject": "",
+		"sha256-y":           "an index of artifacts (a referrers list)",
+		"img":                "",
 	} {
 		res, err := c.Resolve(context.Background(), ref(t, srv, "app:"+tag))
 		if err != nil || res.Artifact != want || (want == "") != (len(res.Manifests) == 1) {

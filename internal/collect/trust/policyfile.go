@@ -203,8 +203,10 @@ func neverMatches(g string) string {
 		return "a repository has no tag or digest"
 	case strings.ToLower(g) != g:
 		return "repository names are lowercase"
-	case first == "docker.io" && !strings.ContainsAny(rest, "/*?["):
-		return "Docker Hub's official images are docker.io/library/" + rest
+	case first == "index.docker.io" || first == "registry-1.docker.io":
+		return "Docker Hub is written docker.io (docker.io/" + rest + ")"
+	case first == "docker.io" && !strings.Contains(rest, "/") && rest != "**":
+		return "a Docker Hub repository is docker.io/NAMESPACE/NAME (its official images are docker.io/library/" + rest + ")"
 	}
 	return ""
 }
