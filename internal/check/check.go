@@ -1,6 +1,8 @@
 package check
 
 import (
+	"fmt"
+
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 )
@@ -102,6 +104,32 @@ func (r Result) Line(n int) Result {
 		r.f.Location.Line = n
 	}
 	return r
+}
+
+// Column sets the column of the finding's location (after At).
+func (r Result) Column(n int) Result {
+	if r.f.Location != nil && n > 0 {
+		r.f.Location.Column = n
+	}
+	return r
+}
+
+// Step points the finding at where a history step is written, when it is known (an
+// image read from its Dockerfile).
+func (r Result) Step(h facts.History) Result {
+	if h.File != "" {
+		return r.At(h.File).Line(h.Line).Column(h.Column)
+	}
+	return r
+}
+
+// StepName names a history step in a message: its Dockerfile line when known, else its
+// place in the history (i from 0).
+func StepName(h facts.History, i int) string {
+	if h.Line > 0 {
+		return fmt.Sprintf("line %d", h.Line)
+	}
+	return fmt.Sprintf("history step %d", i+1)
 }
 
 func (p *Pass) add(s finding.Status, msg string, ev []finding.Evidence) Result {

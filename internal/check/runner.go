@@ -223,6 +223,7 @@ func Sort(fs []finding.Finding, rank func(rule string) int) {
 			cmp.Compare(a.Target.Name, b.Target.Name),
 			cmp.Compare(a.Target.ID, b.Target.ID),
 			cmp.Compare(locPath(a), locPath(b)),
+			cmp.Compare(locLine(a), locLine(b)),
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
@@ -287,4 +288,12 @@ func ShortID(id string) string {
 		id = id[:12]
 	}
 	return id
+}
+
+// locLine orders findings in one file by line, then column.
+func locLine(f finding.Finding) int {
+	if f.Location == nil {
+		return 0
+	}
+	return f.Location.Line<<16 | min(f.Location.Column, 1<<16-1)
 }

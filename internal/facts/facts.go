@@ -827,6 +827,9 @@ type Signature struct {
 // ImageConfig is the part of an image's configuration the checks read. An image
 // without a config section has an empty one: no user (root), no healthcheck.
 type ImageConfig struct {
+	// Inherited names the settings (user, healthcheck) the image takes from a base
+	// image that was not read, when it was read from its Dockerfile: unknown, not unset.
+	Inherited    []string `json:"inherited,omitempty"`
 	User         string   `json:"user"`
 	Healthcheck  []string `json:"healthcheck,omitempty"`
 	Env          []string `json:"env,omitempty"`
@@ -989,6 +992,11 @@ type Anomaly struct {
 type History struct {
 	CreatedBy  string `json:"createdBy"`
 	EmptyLayer bool   `json:"emptyLayer"`
+	// File, Line and Column say where the step is written, for an image read from
+	// its Dockerfile (dockaudit config).
+	File   string `json:"file,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // Network is one daemon network.

@@ -173,9 +173,10 @@ type Evidence struct {
 
 // Location points inside a target: a file on the host, a file in an image layer.
 type Location struct {
-	Path  string `json:"path,omitempty"`
-	Layer string `json:"layer,omitempty"`
-	Line  int    `json:"line,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Layer  string `json:"layer,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // Vuln describes a known vulnerability in a package; only vulnerability rules set it.

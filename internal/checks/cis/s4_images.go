@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -166,6 +167,10 @@ func cis4_6() check.Check {
 
 func run4_6(p *check.Pass) {
 	im := p.Image
+	if len(im.Config.Healthcheck) == 0 && slices.Contains(im.Config.Inherited, "healthcheck") {
+		p.Skip("no HEALTHCHECK in the Dockerfile: the base image's, if it has one, applies, and it was not read (build the image and run dockaudit image)")
+		return
+	}
 	if hasHealthcheck(im.Config.Healthcheck) {
 		p.OK("has a HEALTHCHECK", ev("healthcheck", redact(strings.Join(im.Config.Healthcheck, " ")), ""))
 		return
@@ -192,8 +197,8 @@ func cis4_7() check.Check {
 func run4_7(p *check.Pass) {
 	for i, h := range p.Image.History {
 		if tool, ok := loneUpdate(h.CreatedBy); ok {
-			p.Warn(fmt.Sprintf("history step %d runs %s update without installing in the same step", i+1, tool),
-				ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN"))
+			p.Warn(fmt.Sprintf("%s runs %s update without installing in the same step", check.StepName(h, i), tool),
+				ev("history step", abbreviate(h.CreatedBy), "update and install in one RUN")).Step(h)
 		}
 	}
 	if !p.Reported() {
@@ -243,7 +248,7 @@ func run4_9(p *check.Pass) {
 			continue // the base layer's ADD of a root filesystem is how every base image starts
 		}
 		if src, ok := addInstruction(h.CreatedBy); ok {
-			r := p.Warn(fmt.Sprintf("history step %d uses ADD %s", i+1, redact(src)), ev("history step", abbreviate(h.CreatedBy), "COPY"))
+			r := p.Warn(fmt.Sprintf("%s uses ADD %s", check.StepName(h, i), redact(src)), ev("history step", abbreviate(h.CreatedBy), "COPY")).Step(h)
 			if strings.Contains(src, "://") {
 				r.Sev(finding.Medium)
 			}
@@ -328,7 +333,20 @@ func secretsInConfig(p *check.Pass) {
 		seen[name+"\x00"+value] = true
 		sum := sha256.Sum256([]byte(value))
 		reported[hex.EncodeToString(sum[:])[:12]] = true
-		p.Fail(msg, ev(strings.TrimSpace(what+" "+name), redacted(value), "no secret in the image"))
+		r := p.Fail(msg, ev(strings.TrimSpace(what+" "+name), redacted(value), "no secret in the image"))
+		// Read from a Dockerfile: the line that sets it.
+		for i := len(im.History) - 1; i >= 0; i-- {
+			h := im.History[i]
+			if h.File == "" {
+				break
+			}
+			for _, a := range secrets.Assignments(h.CreatedBy) {
+				if a.Key == name && a.Value == value {
+					r.Step(h)
+					return
+				}
+			}
+		}
 	}
 	shaped := func(v string) (string, bool) {
 		if ms := secrets.Scan("", []byte(v)); len(ms) > 0 {
@@ -360,7 +378,7 @@ func secretsInConfig(p *check.Pass) {
 		for _, a := range secrets.Assignments(h.CreatedBy) {
 			k, v := a.Key, a.Value
 			if secretKey(k) && v != "" {
-				report(fmt.Sprintf("history step %d sets %s, which looks like a secret", i+1, k), "", k, v)
+				report(fmt.Sprintf("%s sets %s, which looks like a secret", check.StepName(h, i), k), "", k, v)
 			}
 		}
 		// The ENV step of a variable reported above is not a second secret.
@@ -374,20 +392,20 @@ func secretsInConfig(p *check.Pass) {
 		step := map[string]bool{} // hashes reported for this step: one value, one finding
 		for _, ms := range secrets.Scan("", []byte(h.CreatedBy)) {
 			step[ms.Hash] = true
-			key := fmt.Sprintf("history step %d", i+1)
+			key := check.StepName(h, i)
 			if assigned[ms.Hash] {
 				continue
 			}
 			if !seen[key+"\x00"+ms.Kind] {
 				seen[key+"\x00"+ms.Kind] = true
-				p.Fail(fmt.Sprintf("history step %d holds what looks like a %s", i+1, ms.Kind),
-					ev(key, fmt.Sprintf("[redacted: %d characters, sha256:%s]", ms.Length, ms.Hash), "no secret in the image history"))
+				p.Fail(fmt.Sprintf("%s holds what looks like a %s", key, ms.Kind),
+					ev(key, fmt.Sprintf("[redacted: %d characters, sha256:%s]", ms.Length, ms.Hash), "no secret in the image history")).Step(h)
 			}
 		}
 		for _, in := range secrets.InlineSecrets(h.CreatedBy) {
 			sum := sha256.Sum256([]byte(in.Value))
-			if h := hex.EncodeToString(sum[:])[:12]; !step[h] && !assigned[h] {
-				report(fmt.Sprintf("history step %d passes a secret on the command line (%s)", i+1, in.Kind), fmt.Sprintf("history step %d", i+1), in.Kind, in.Value)
+			if short := hex.EncodeToString(sum[:])[:12]; !step[short] && !assigned[short] {
+				report(fmt.Sprintf("%s passes a secret on the command line (%s)", check.StepName(h, i), in.Kind), check.StepName(h, i), in.Kind, in.Value)
 			}
 		}
 	}

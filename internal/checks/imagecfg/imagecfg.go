@@ -3,6 +3,7 @@ package imagecfg
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -90,6 +91,10 @@ func rootUser(p *check.Pass) {
 		shown = "(not set: root)"
 	}
 	e := ev("USER", shown, "a non-root user")
+	if u == "" && slices.Contains(p.Image.Config.Inherited, "user") {
+		p.Skip("no USER in the Dockerfile: the base image's user applies, and it was not read (build the image and run dockaudit image)")
+		return
+	}
 	if user == "" || user == "root" || user == "0" {
 		p.Fail("runs as root", e)
 		return

@@ -270,6 +270,10 @@ func base(p *check.Pass) {
 		p.Warn("the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)", ev("base image", "unknown", "named and pinned by digest")).Sev(finding.SevInfo)
 		return
 	}
+	if b.Name == "scratch" {
+		p.OK("built FROM scratch: no base image to trace or pin", ev("from", b.From, ""))
+		return
+	}
 	note := ""
 	if official(b.Name) {
 		note = " (a Docker Official Image)"

@@ -1,0 +1,125 @@
+package dockerfile
+
+import (
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// Image is what the image the Dockerfile's last stage builds says of itself, as far as
+// the file decides it: its configuration (along the chain of stages it is built on)
+// and its history, each step where the file writes it, so the image rules judge the
+// file as they judge a built image. What the file does not decide is unknown, never
+// unset: the files of an image not built yet (the rules that read them skip), and
+// the user and health check of a base image that was not read.
+func (f *File) Image() facts.Image {
+	target := len(f.Stages) - 1
+	var chain []int // root first
+	for i, seen := target, 0; i >= 0 && seen <= len(f.Stages); i, seen = f.Stages[i].FromStage, seen+1 {
+		chain = append([]int{i}, chain...)
+	}
+	root := f.Stages[chain[0]]
+	im := facts.Image{
+		Source: "dockerfile",
+		Tags:   []string{f.Path},
+		Config: &facts.ImageConfig{},
+		Unknown: map[facts.Part]string{
+			facts.PartContent: "a Dockerfile is not built: the image's files are known once docker build has run (dockaudit image reads them)",
+			facts.PartRef:     "a Dockerfile names no image",
+		},
+	}
+	step := func(createdBy string, p Pos, empty bool) {
+		im.History = append(im.History, facts.History{CreatedBy: createdBy, EmptyLayer: empty, File: f.Path, Line: p.Line, Column: p.Column})
+	}
+	step("FROM "+root.Base, root.Pos, true)
+	im.Base = &facts.Base{Name: root.Base, From: "Dockerfile FROM"}
+	if name, digest, ok := strings.Cut(root.Base, "@"); ok {
+		im.Base.Name, im.Base.Digest = name, digest
+	}
+	cfg := im.Config
+	user, health := false, false
+	for _, si := range chain {
+		for _, in := range f.Stages[si].Instructions {
+			switch c := in.Command.(type) {
+			case *instructions.RunCommand:
+				text := "RUN " + strings.Join(c.CmdLine, " ")
+				for _, h := range c.Files {
+					text += "\n" + h.Data // heredoc bodies are run too
+				}
+				step(text, in.Pos, false)
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					setEnv(cfg, kv.Key, kv.Value)
+					step("ENV "+kv.Key+"="+kv.Value, in.Pos, true)
+				}
+			case *instructions.LabelCommand:
+				for _, kv := range c.Labels {
+					cfg.Labels = append(cfg.Labels, [2]string{kv.Key, kv.Value})
+				}
+				step(in.Original, in.Pos, true)
+			case *instructions.ArgCommand:
+				for _, kv := range c.Args {
+					text := "ARG " + kv.Key
+					if kv.Value != nil {
+						text += "=" + *kv.Value
+					}
+					step(text, in.Pos, true)
+				}
+			case *instructions.UserCommand:
+				cfg.User, user = c.User, true
+				step("USER "+c.User, in.Pos, true)
+			case *instructions.HealthCheckCommand:
+				cfg.Healthcheck, health = nil, true
+				if c.Health != nil {
+					cfg.Healthcheck = c.Health.Test
+				}
+				step(in.Original, in.Pos, true)
+			case *instructions.EntrypointCommand:
+				cfg.Entrypoint = command(c.CmdLine, c.PrependShell)
+				step(in.Original, in.Pos, true)
+			case *instructions.CmdCommand:
+				cfg.Cmd = command(c.CmdLine, c.PrependShell)
+				step(in.Original, in.Pos, true)
+			case *instructions.VolumeCommand:
+				cfg.Volumes = append(cfg.Volumes, c.Volumes...)
+				step(in.Original, in.Pos, true)
+			case *instructions.ExposeCommand:
+				cfg.ExposedPorts = append(cfg.ExposedPorts, c.Ports...)
+				step(in.Original, in.Pos, true)
+			default: // COPY, ADD, WORKDIR, SHELL…: as written
+				step(in.Original, in.Pos, in.Name != "copy" && in.Name != "add")
+			}
+		}
+	}
+	if root.Base != "scratch" {
+		if !user {
+			cfg.Inherited = append(cfg.Inherited, "user")
+		}
+		if !health {
+			cfg.Inherited = append(cfg.Inherited, "healthcheck")
+		}
+	}
+	return im
+}
+
+// setEnv sets a variable in the configuration's environment, replacing an earlier one.
+func setEnv(cfg *facts.ImageConfig, k, v string) {
+	for i, kv := range cfg.Env {
+		if name, _, _ := strings.Cut(kv, "="); name == k {
+			cfg.Env[i] = k + "=" + v
+			return
+		}
+	}
+	cfg.Env = append(cfg.Env, k+"="+v)
+}
+
+// command is a CMD or ENTRYPOINT as the image configuration keeps it: the shell form
+// run by /bin/sh -c.
+func command(line []string, shell bool) []string {
+	if shell {
+		return []string{"/bin/sh", "-c", strings.Join(line, " ")}
+	}
+	return line
+}
