@@ -44,6 +44,8 @@ Commands:
             CIS Docker Benchmark v1.6.0 (sections 1-7)
   image     read images (daemon, docker-archive:, oci:, registry:, dir:) and report
             their packages, configuration, setuid files and secrets
+  config    judge Dockerfiles with the image rules before anything is built, each
+            finding at its file:line
   sbom      write one image's packages as CycloneDX 1.6 or SPDX 2.3 JSON
   db        the local vulnerability database: update, import, export, status
   endpoint  probe daemon addresses: anonymous API, TLS, client certificates, versions,
@@ -128,7 +130,7 @@ func (s *stdoutErr) Write(p []byte) (int, error) {
 }
 
 // commands are the names dispatch takes, for suggestions.
-var commands = []string{"host", "image", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "version", "help"}
+var commands = []string{"host", "image", "config", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "version", "help"}
 
 func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
@@ -140,6 +142,8 @@ func dispatch(ctx context.Context, args []string, e env) int {
 		return runHost(ctx, args[1:], e)
 	case "image":
 		return runImage(ctx, args[1:], e)
+	case "config":
+		return runConfig(ctx, args[1:], e)
 	case "sbom":
 		return runSBOM(ctx, args[1:], e)
 	case "db":

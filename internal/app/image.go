@@ -33,6 +33,8 @@ import (
 // ImageOptions are the settings of dockaudit image.
 type ImageOptions struct {
 	Output
+	// Command names the report's command ("image" when empty; "config").
+	Command   string
 	Selection check.Selection
 	// Checks, when set, are the rules to run, already selected (dockaudit serve
 	// selects them once for thousands of images); Selection is then not applied.
@@ -191,7 +193,7 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 	snap := &facts.Snapshot{
 		SchemaVersion: facts.SchemaVersion, CollectedAt: opts.now().UTC(),
 		Containers: []facts.Container{}, Images: images, Networks: []facts.Network{}, Volumes: []facts.Volume{},
-		HostAccess: facts.HostAccess{Reason: "dockaudit image reads images, not the host"},
+		HostAccess: facts.HostAccess{Reason: "dockaudit " + opts.command() + " reads images, not the host"},
 	}
 	findings := check.Run(selected, snap, check.Options{})
 	findings, filtered := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
@@ -207,6 +209,9 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 			continue
 		}
 		c := im.Content
+		if c == nil {
+			c = &facts.ImageContent{} // a Dockerfile: nothing built, nothing read
+		}
 		// History lines are the image's own text: a build argument may be a token.
 		layers := make([]facts.ImageLayer, len(im.Layers))
 		for i, l := range im.Layers {
@@ -231,11 +236,19 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		rules = append(rules, c.Rule)
 	}
 	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, opts.VEX, opts.now())
-	r = report.Build(toolInfo(), "image", opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
+	r = report.Build(toolInfo(), opts.command(), opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Images = inv
 	r.Summary.Suppressed = suppressed
 	r.Summary.LeftOut = append(filtered, leftOut...)
 	return r, failed, nil
+}
+
+// command is the command the report is of: image, or config for Dockerfiles.
+func (o ImageOptions) command() string {
+	if o.Command != "" {
+		return o.Command
+	}
+	return "image"
 }
 
 func (o ImageOptions) now() time.Time {

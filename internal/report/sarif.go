@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/finding"
@@ -112,11 +113,13 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
-	StartLine int `json:"startLine"`
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
 }
 
 // securitySeverity maps severities onto GitHub's 0–10 scale (critical ≥ 9, high ≥ 7,
@@ -215,8 +218,25 @@ func sarifLocationOf(f finding.Finding) sarifLocation {
 	}}
 	if f.Location != nil && f.Location.Line > 0 {
 		loc.PhysicalLocation.Region.StartLine = f.Location.Line
+		loc.PhysicalLocation.Region.StartColumn = f.Location.Column
+	}
+	if buildFile(f) {
+		// A finding in a file of the project (dockaudit config): its path relative to
+		// the source root, so a code scanning upload annotates that line.
+		var segs []string
+		for _, seg := range strings.Split(strings.TrimPrefix(filepath.ToSlash(filepath.Clean(f.Location.Path)), "./"), "/") {
+			segs = append(segs, url.PathEscape(seg))
+		}
+		loc.PhysicalLocation.ArtifactLocation = sarifArtifact{URI: strings.Join(segs, "/"), URIBaseID: "%SRCROOT%"}
 	}
 	return loc
+}
+
+// buildFile says a finding points into a build file the audit read (a Dockerfile),
+// by a relative path, rather than into an image, a container or the host.
+func buildFile(f finding.Finding) bool {
+	return f.Location != nil && f.Location.Line > 0 && f.Location.Layer == "" && f.Location.Path != "" &&
+		!filepath.IsAbs(f.Location.Path) && f.Target.Kind == finding.KindImage && f.Target.Name == f.Location.Path
 }
 
 // artifactURI names where a finding lives as a stable relative URI: the target kind and

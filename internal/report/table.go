@@ -256,6 +256,14 @@ func writeHeader(tw *tableWriter, r *Report) {
 	case "image":
 		writeImages(tw, r)
 		return
+	case "config":
+		for _, t := range r.Targets {
+			tw.para(2, 4, "", "dockerfile "+printable(t.Name))
+		}
+		for _, n := range c.Notes {
+			tw.para(2, 4, ansiYellow, "note: "+printable(n))
+		}
+		return
 	case "endpoint", "registry", "seccomp lint":
 		for _, t := range r.Targets {
 			tw.para(2, 4, "", string(t.Kind)+" "+printable(t.Name))
@@ -459,6 +467,12 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 		where := ""
 		if f.Location != nil && f.Location.Path != "" && !strings.Contains(f.Message, f.Location.Path) {
 			where = f.Location.Path
+			if f.Location.Line > 0 && f.Location.Layer == "" {
+				where += fmt.Sprintf(":%d", f.Location.Line) // a build file's line: file:line
+				if f.Location.Column > 0 {
+					where += fmt.Sprintf(":%d", f.Location.Column)
+				}
+			}
 		}
 		key := f.Status.String() + "\x00" + f.Message + "\x00" + where
 		g, ok := index[key]

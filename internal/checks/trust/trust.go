@@ -248,6 +248,8 @@ func notLooked(im *facts.Image) string {
 		return "signatures were not looked for"
 	case "dir":
 		return "a root filesystem directory carries no signature"
+	case "dockerfile":
+		return "a Dockerfile is not built or signed yet: verify the image it builds (dockaudit image --key, --trust-policy)"
 	}
 	return "signatures live in registries, not in a " + im.Source + " image: audit registry:REPO@DIGEST to verify them"
 }

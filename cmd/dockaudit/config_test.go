@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestConfigCommand: dockaudit config finds the Dockerfiles under a directory (not
+// through symbolic links, not in .git), judges each with the image rules at its lines,
+// says a Compose file is not audited yet, and makes a Dockerfile that does not parse
+// an error naming its line (exit 1); a path that is not there, or holds no Dockerfile,
+// is a usage error.
+func TestConfigCommand(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "svc", ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM debian:12\nRUN apt-get update\n  ADD https://example.com/t.tgz /opt/\nUSER 10001\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "svc", "api.Dockerfile"), []byte("FROM scratch\nCOPY app /app\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "svc", ".git", "Dockerfile"), []byte("FROB\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services: {}\n"), 0o644)
+	os.Symlink("/etc/passwd", filepath.Join(dir, "svc", "Dockerfile.link"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	code, out, errs := runCLI(t, nil, "config", "--format", "json", "--include", "CIS-4.7,CIS-4.9,IMG-ROOT-USER", dir)
+	var r struct {
+		Context  struct{ Notes []string }
+		Targets  []struct{ Name string }
+		Findings []struct {
+			Rule, Status, Message string
+			Target                struct{ Name string }
+			Location              *struct {
+				Path         string
+				Line, Column int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || errs != "" {
+		t.Fatalf("exit %d, %v, stderr %q\n%s", code, err, errs, out)
+	}
+	df, api := filepath.Join(dir, "Dockerfile"), filepath.Join(dir, "svc", "api.Dockerfile")
+	var got []string
+	for _, f := range r.Findings {
+		s := f.Rule + " " + f.Status + " " + strings.TrimPrefix(f.Target.Name, dir+"/") + ": " + f.Message
+		if l := f.Location; l != nil {
+			s += " @" + strings.TrimPrefix(l.Path, dir+"/") + ":" + string(rune('0'+l.Line)) + ":" + string(rune('0'+l.Column))
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"CIS-4.7 warn Dockerfile: line 2 runs apt-get update without installing in the same step @Dockerfile:2:1",
+		"CIS-4.7 pass svc/api.Dockerfile: none of its 2 history steps updates package indexes alone",
+		"CIS-4.9 warn Dockerfile: line 3 uses ADD https://example.com/t.tgz @Dockerfile:3:3",
+		"CIS-4.9 pass svc/api.Dockerfile: no history step after the base layer uses ADD",
+		"IMG-ROOT-USER pass Dockerfile: runs as 10001",
+		"IMG-ROOT-USER fail svc/api.Dockerfile: runs as root",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	if len(r.Targets) != 2 || r.Targets[0].Name != df && r.Targets[1].Name != df || r.Targets[0].Name != api && r.Targets[1].Name != api {
+		t.Errorf("targets: %+v", r.Targets)
+	}
+	wantNotes := []string{
+		filepath.Join(dir, "compose.yaml") + ": Compose files are not audited yet (dockaudit config reads Dockerfiles)",
+		filepath.Join(dir, "svc", "Dockerfile.link") + ": a symbolic link, not followed (name its target to audit it)",
+	}
+	if d := cmp.Diff(wantNotes, r.Context.Notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	// A Dockerfile that does not parse: an error at its line, exit 1.
+	bad := filepath.Join(t.TempDir(), "Dockerfile")
+	os.WriteFile(bad, []byte("FROM debian\nFROB x\n"), 0o644)
+	if code, _, errs := runCLI(t, nil, "config", bad); code != 1 || errs != "dockaudit config: "+bad+": line 2: unknown instruction: FROB (did you mean FROM?)\n" {
+		t.Errorf("a bad Dockerfile: exit %d, stderr %q", code, errs)
+	}
+	for _, tc := range []struct{ arg, want string }{
+		{"/nonexistent", "dockaudit config: stat /nonexistent: no such file or directory\n"},
+		{t.TempDir(), "dockaudit config: no Dockerfile in "},
+	} {
+		if code, out, errs := runCLI(t, nil, "config", tc.arg); code != 2 || out != "" || !strings.HasPrefix(errs, tc.want) || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q", tc.arg, code, errs)
+		}
+	}
+}

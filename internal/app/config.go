@@ -1,0 +1,155 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/dockerfile"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/report"
+)
+
+// ConfigOptions are the settings of dockaudit config.
+type ConfigOptions struct {
+	ImageOptions
+	Paths []string // files and directories; "." when none
+}
+
+// Bounds on what a directory given to dockaudit config makes it walk.
+const (
+	maxConfigDepth   = 16
+	maxConfigEntries = 100000
+	maxConfigFiles   = 1000
+)
+
+// skipDirs are not walked: dependencies and version-control data, not the project's
+// own build files.
+var skipDirs = []string{".git", "node_modules", "vendor", ".venv", "__pycache__"}
+
+// IsDockerfile says a file name is a Dockerfile's as docker build and docker compose
+// name them: Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME.
+func IsDockerfile(name string) bool {
+	l := strings.ToLower(name)
+	return l == "dockerfile" || l == "containerfile" || strings.HasSuffix(l, ".dockerfile") || strings.HasPrefix(l, "dockerfile.") && !strings.HasSuffix(l, ".dockerignore")
+}
+
+// isCompose says a file name is a Compose file's.
+func isCompose(name string) bool {
+	l := strings.ToLower(name)
+	ext := filepath.Ext(l)
+	return (ext == ".yml" || ext == ".yaml") && (strings.HasPrefix(l, "compose.") || strings.HasPrefix(l, "docker-compose"))
+}
+
+// Config audits Dockerfiles before anything is built: each one's last stage is judged
+// by dockaudit image's own rules, each finding at its file, line and column. Compose
+// files are found and said not to be read yet, never passed in silence.
+func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
+	if _, err := opts.Selection.Apply(checks.Image()); err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	paths := opts.Paths
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var files, notes []string
+	for _, p := range paths {
+		found, n, err := findConfigFiles(p)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		files, notes = append(files, found...), append(notes, n...)
+	}
+	if len(files) == 0 && len(notes) == 0 {
+		return nil, &UsageError{Err: fmt.Errorf("no Dockerfile in %s (Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME)", strings.Join(paths, ", "))}
+	}
+	var images []facts.Image
+	for _, f := range files {
+		df, err := dockerfile.Read(f)
+		if err != nil {
+			msg := oneLine(err)
+			var de *dockerfile.Error
+			if errors.As(err, &de) {
+				msg = oneLine(de.Err)
+				if de.Pos.Line > 0 {
+					msg = fmt.Sprintf("line %d: %s", de.Pos.Line, msg)
+				}
+			}
+			images = append(images, facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg})
+			continue
+		}
+		images = append(images, df.Image())
+	}
+	opts.Command = "config"
+	r, failed, err := ImageReport(images, notes, opts.ImageOptions)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.write(stdout, r); err != nil {
+		return nil, err
+	}
+	if len(failed) > 0 {
+		return r, &ReadError{Failed: failed}
+	}
+	return r, nil
+}
+
+func oneLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// findConfigFiles is the Dockerfiles a path names: the file itself, or those under a
+// directory (bounded; symbolic links are not followed, dependency and VCS directories
+// are not walked). Compose files found are noted as not read yet.
+func findConfigFiles(root string) (files, notes []string, err error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fi.IsDir() {
+		if isCompose(filepath.Base(root)) {
+			return nil, []string{root + ": Compose files are not audited yet (dockaudit config reads Dockerfiles)"}, nil
+		}
+		return []string{root}, nil, nil
+	}
+	entries := 0
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if entries++; entries > maxConfigEntries {
+			return fmt.Errorf("%s: more than %d entries: name the directories to audit", root, maxConfigEntries)
+		}
+		if d.IsDir() {
+			if p != root && (slices.Contains(skipDirs, d.Name()) || strings.Count(p, string(filepath.Separator))-strings.Count(root, string(filepath.Separator)) > maxConfigDepth) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			if IsDockerfile(d.Name()) || isCompose(d.Name()) {
+				notes = append(notes, p+": a symbolic link, not followed (name its target to audit it)")
+			}
+		case IsDockerfile(d.Name()):
+			if len(files) == maxConfigFiles {
+				return fmt.Errorf("%s: more than %d Dockerfiles: name the directories to audit", root, maxConfigFiles)
+			}
+			files = append(files, p)
+		case isCompose(d.Name()):
+			notes = append(notes, p+": Compose files are not audited yet (dockaudit config reads Dockerfiles)")
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.SkipAll) {
+		return nil, nil, err
+	}
+	return files, notes, nil
+}
