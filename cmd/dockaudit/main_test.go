@@ -171,10 +171,11 @@ func TestRulesCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 32 || rules[0].ID != "CIS-5.1" {
 		t.Errorf("rules --include runtime: exit %d, %d rules", code, len(rules))
 	}
-	// 117 CIS items, 12 daemon-link rules and 12 syscall-control rules dockaudit host
-	// adds, 11 image rules, VULN, and ENGINE-CVE and 6 registry rules, after the header.
+	// Every rule (host's CIS items, daemon-link and syscall-control rules; the image,
+	// trust and build-step rules; VULN, ENGINE-CVE and the registry rules), one line
+	// each after the header: 161.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 160 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
+	if code != 0 || strings.Count(out, "\n") != 162 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 	// The severity listed is the one findings carry: a private key is a critical

@@ -63,7 +63,7 @@ func Checks() []check.Check {
 			"Add .git to .dockerignore, or copy only the build output into the final stage.", "4.10"),
 			Needs: []facts.Part{facts.PartContent}, Run: gitDirs},
 	}
-	return cs
+	return append(cs, stepChecks()...)
 }
 
 func rule(id string, sev finding.Severity, title, desc, fix, cis string) finding.Rule {

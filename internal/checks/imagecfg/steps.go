@@ -1,0 +1,68 @@
+package imagecfg
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
+)
+
+// stepChecks judge what the build steps run: the same on a built image's history and
+// on a Dockerfile (dockaudit config), where they point at the line.
+func stepChecks() []check.Check {
+	return []check.Check{
+		{Rule: rule("IMG-PIPE-SHELL", finding.Medium, "No build step pipes a download into a shell",
+			"curl … | sh runs whatever the server (or anyone in between) sends at that moment, unverified, with the build's privileges; the next build may run something else. (hadolint has no counterpart; its DL4006 asks for pipefail, which a piped download needs too.)",
+			"Download to a file, verify its checksum or signature, then run it: RUN curl -fsSLo install.sh URL && echo 'SHA256  install.sh' | sha256sum -c && sh install.sh.", ""),
+			Needs: []facts.Part{facts.PartHistory}, Run: pipeShell},
+		{Rule: rule("IMG-WORLD-WRITABLE", finding.Low, "No build step makes files writable by everyone",
+			"chmod 777 (or a+w, o+w) lets any user in the container, and any process sharing a volume, change the files the application trusts.",
+			"Give the application's user ownership (COPY --chown, chown) and the least mode it needs (755 for directories, 644 for files).", ""),
+			Needs: []facts.Part{facts.PartHistory}, Run: worldWritable},
+	}
+}
+
+var (
+	// A download (curl, wget) whose output goes into a shell in the same pipeline.
+	pipeShellRE = regexp.MustCompile(`\b(curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(sh|bash|zsh|dash|ash|ksh)\b`)
+	// chmod giving write to everyone: 777, 666, a+w, o+w, ugo+rwx and the like.
+	worldWritableRE = regexp.MustCompile(`\bchmod\s+(?:-[A-Za-z]+\s+)*(?:0?[0-7]?[2367][2367][2367]|[0-7]*[2367]\b|[ugoa]*[oa][ugoa]*\+[rwxXst]*w[rwxXst]*)\b`)
+)
+
+func pipeShell(p *check.Pass) {
+	for i, h := range p.Image.History {
+		if m := pipeShellRE.FindStringSubmatch(h.CreatedBy); m != nil {
+			p.Warn(fmt.Sprintf("%s pipes a %s download into %s", check.StepName(h, i), m[1], m[2]),
+				ev("history step", abbreviate(h.CreatedBy), "download, verify, then run")).Step(h)
+		}
+	}
+	if !p.Reported() {
+		p.OK(fmt.Sprintf("none of its %d build steps pipes a download into a shell", len(p.Image.History)))
+	}
+}
+
+func worldWritable(p *check.Pass) {
+	for i, h := range p.Image.History {
+		if m := worldWritableRE.FindString(h.CreatedBy); m != "" {
+			p.Warn(fmt.Sprintf("%s makes files writable by everyone (%s)", check.StepName(h, i), m),
+				ev("history step", abbreviate(h.CreatedBy), "the least mode the application needs")).Step(h)
+		}
+	}
+	if !p.Reported() {
+		p.OK(fmt.Sprintf("none of its %d build steps makes files writable by everyone", len(p.Image.History)))
+	}
+}
+
+// abbreviate keeps a history step short enough for evidence, its secrets redacted
+// (a build argument may be a token).
+func abbreviate(s string) string {
+	s = strings.Join(strings.Fields(secrets.Redact(s)), " ")
+	if r := []rune(s); len(r) > 160 {
+		return string(r[:159]) + "…"
+	}
+	return s
+}
