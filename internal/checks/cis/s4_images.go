@@ -154,7 +154,7 @@ func cis4_6() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure that HEALTHCHECK instructions have been added to container images",
-			Description: "A HEALTHCHECK lets Docker and orchestrators detect a hung or broken service and restart or replace it.",
+			Description: "A HEALTHCHECK lets Docker and orchestrators detect a hung or broken service and restart or replace it. (hadolint: DL3057.)",
 			Remediation: "Add a `HEALTHCHECK` instruction to each Dockerfile, e.g. `HEALTHCHECK --interval=30s CMD curl -f http://localhost/ || exit 1`, and rebuild.",
 			Severity:    finding.Low,
 			Scope:       image,
@@ -183,7 +183,7 @@ func cis4_7() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure update instructions are not used alone in Dockerfiles",
-			Description: "A cached `RUN apt-get update` layer on its own means later installs can use stale package indexes and miss security updates.",
+			Description: "A cached `RUN apt-get update` layer on its own means later installs can use stale package indexes and miss security updates. (hadolint has none; its version-pinning rules DL3008 and the like serve reproducibility, and what is installed is judged by VULN.)",
 			Remediation: "Combine update and install in one layer with pinned versions, e.g. `RUN apt-get update && apt-get install -y pkg=1.2.3`, or build with `--no-cache`.",
 			Severity:    finding.Low,
 			Scope:       image,
@@ -230,7 +230,7 @@ func cis4_9() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure that COPY is used instead of ADD in Dockerfiles",
-			Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files.",
+			Description: "ADD can fetch remote URLs and auto-extract archives, which can pull in unverified content or trigger archive attacks; COPY only copies local files. (hadolint: DL3020, which allows ADD of a local archive; this rule warns on every ADD after the base, a URL at medium.)",
 			Remediation: "Replace `ADD` with `COPY` in Dockerfiles; download remote content explicitly and verify its checksum if needed.",
 			Severity:    finding.Low,
 			MaxSeverity: finding.Medium, // ADD of a URL
@@ -264,7 +264,7 @@ func cis4_10() check.Check {
 	return check.Check{
 		Rule: finding.Rule{
 			Title:       "Ensure secrets are not stored in Dockerfiles",
-			Description: "Secrets put in Dockerfiles (ENV, ARG, copied files) persist in image layers and history where anyone with the image can read them.",
+			Description: "Secrets put in Dockerfiles (ENV, ARG, copied files) persist in image layers and history where anyone with the image can read them. (hadolint: DL3064 for ARG and ENV; this rule also reads labels, RUN lines and the health check, entrypoint and command.)",
 			Remediation: "Keep secrets out of Dockerfiles; use BuildKit secret mounts (`RUN --mount=type=secret,id=...`) at build time and a secrets manager or Docker secrets at runtime.",
 			Severity:    finding.High,
 			Scope:       image,

@@ -19,7 +19,7 @@ const section = "Image configuration and contents"
 func Checks() []check.Check {
 	cs := []check.Check{
 		{Rule: rule("IMG-ROOT-USER", finding.Medium, "The image runs as a non-root user",
-			"A container runs as the image's last USER unless told otherwise; root in a container is root on the host's kernel, a short escape away from the host.",
+			"A container runs as the image's last USER unless told otherwise; root in a container is root on the host's kernel, a short escape away from the host. (hadolint: DL3002, for an explicit USER root; here no USER is root too.)",
 			"End the Dockerfile with USER and an unprivileged UID (USER 10001), or run the container with --user.", "4.1"),
 			Needs: []facts.Part{facts.PartImageConfig}, Run: rootUser},
 		{Rule: rule("IMG-SETUID", finding.Low, "The image has no setuid or setgid files it does not need",
@@ -27,7 +27,7 @@ func Checks() []check.Check {
 			"Remove the bits the application does not need: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} + (and run with --security-opt no-new-privileges).", "4.8"),
 			Needs: []facts.Part{facts.PartContent}, Run: setuid},
 		{Rule: rule("IMG-SUDO", finding.Low, "sudo is not installed",
-			"sudo in a container makes privilege escalation a configuration mistake away; containers should start with the privileges they need.",
+			"sudo in a container makes privilege escalation a configuration mistake away; containers should start with the privileges they need. (hadolint: DL3004 flags sudo in RUN; this rule finds sudo installed in the built image.)",
 			"Remove sudo from the image and run as the user the workload needs.", ""),
 			Needs: []facts.Part{facts.PartContent}, Run: sudo},
 		{Rule: rule("IMG-EMPTY-PASSWORD", finding.High, "No account has an empty password",

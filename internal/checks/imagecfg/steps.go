@@ -20,7 +20,7 @@ func stepChecks() []check.Check {
 			"Download to a file, verify its checksum or signature, then run it: RUN curl -fsSLo install.sh URL && echo 'SHA256  install.sh' | sha256sum -c && sh install.sh.", ""),
 			Needs: []facts.Part{facts.PartHistory}, Run: pipeShell},
 		{Rule: rule("IMG-WORLD-WRITABLE", finding.Low, "No build step makes files writable by everyone",
-			"chmod 777 (or a+w, o+w) lets any user in the container, and any process sharing a volume, change the files the application trusts.",
+			"chmod 777 (or a+w, o+w) lets any user in the container, and any process sharing a volume, change the files the application trusts. (hadolint has none.)",
 			"Give the application's user ownership (COPY --chown, chown) and the least mode it needs (755 for directories, 644 for files).", ""),
 			Needs: []facts.Part{facts.PartHistory}, Run: worldWritable},
 	}

@@ -29,7 +29,7 @@ func Checks() []check.Check {
 			"Build with docker buildx build --provenance=mode=max --push, and sign the index (cosign sign --key cosign.key REGISTRY/REPO@INDEX-DIGEST); verify with dockaudit image --key cosign.pub."),
 			Run: provenance},
 		{Rule: rule("IMG-BASE", finding.Low, "The image names its base image, pinned by digest",
-			"The base image carries most of an image's packages; an image that names its base by digest can be traced and rebuilt when the base is fixed, one that names a tag cannot say which build it took.",
+			"The base image carries most of an image's packages; an image that names its base by digest can be traced and rebuilt when the base is fixed, one that names a tag cannot say which build it took. (hadolint: DL3006 and DL3007 for an untagged or latest FROM; an unpinned tag is judged the same here.)",
 			"Build FROM name@sha256:… and let the builder record it (BuildKit writes org.opencontainers.image.base.name and .base.digest), or set those labels."),
 			Run: base},
 	}
