@@ -942,7 +942,7 @@ func TestServeReplicas(t *testing.T) {
 // beside the image is not taken for an image to scan.
 func TestServeTrust(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	dsn := pgtest.New(t)
 	host := "127.0.0.1:" + registry(t)
 	digests := map[string]string{}
@@ -953,13 +953,9 @@ func TestServeTrust(t *testing.T) {
 		digests[n] = manifestDigest(t, host, "it/"+n, "1")
 	}
 	work := t.TempDir()
-	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes", host + "/it/signed@" + digests["signed"]}} {
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = work, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+work)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	run := cosignRunner(t, work)
+	run("generate-key-pair")
+	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes", host+"/it/signed@"+digests["signed"])
 	pub := filepath.Join(work, "cosign.pub")
 	policy := filepath.Join(work, "trust.yaml")
 	os.WriteFile(policy, []byte("version: 1\npolicies:\n  - repositories: [\""+host+"/it/*\"]\n    cosign: {keys: [cosign.pub]}\n"), 0o644)

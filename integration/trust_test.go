@@ -40,7 +40,7 @@ func cosignCLI(t *testing.T) string {
 // verified.
 func TestImageCosign(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	port := registry(t)
 	host := "127.0.0.1:" + port
 	var digests []string
@@ -53,18 +53,8 @@ func TestImageCosign(t *testing.T) {
 		digests = append(digests, manifestDigest(t, host, "trust/app", fmt.Sprint(i)))
 	}
 	keys := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("generate-key-pair")
-	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
-	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
-	run("generate-key-pair")
+	run := cosignRunner(t, keys)
+	twoKeyPairs(t, run, keys)
 	// The legacy storage: the sha256-HEX.sig tag, no transparency log (offline).
 	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--new-bundle-format=false", "--allow-http-registry", "--yes", host+"/trust/app@"+digests[0])
 
@@ -166,6 +156,33 @@ func TestImageCosign(t *testing.T) {
 	if r := dockaudit(t, nil, "image", "--key", filepath.Join(keys, "cosign.key"), "registry:"+host+"/trust/app:0"); r.code != 2 || !strings.HasPrefix(r.stderr, "dockaudit image: --key "+filepath.Join(keys, "cosign.key")+": not a PEM public key") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("a private key as --key: exit %d, %q", r.code, r.stderr)
 	}
+}
+
+// cosignRunner runs the real cosign CLI in dir, where its keys are (an empty key
+// password, dir as HOME so nothing of the user's is read).
+func cosignRunner(t *testing.T, dir string) func(args ...string) {
+	cosign := cosignCLI(t)
+	return func(args ...string) {
+		t.Helper()
+		cmd := exec.Command(cosign, args...)
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// twoKeyPairs makes in dir another key pair (other.key, other.pub), then the one the
+// images are signed with (cosign.key, cosign.pub).
+func twoKeyPairs(t *testing.T, run func(...string), dir string) {
+	t.Helper()
+	run("generate-key-pair")
+	for _, f := range []string{"pub", "key"} {
+		if err := os.Rename(filepath.Join(dir, "cosign."+f), filepath.Join(dir, "other."+f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("generate-key-pair")
 }
 
 // keyID is the fingerprint dockaudit gives a public key: sha256 of its DER form.
@@ -270,7 +287,7 @@ func putIndex(t *testing.T, host, repo, ref string, body []byte) {
 // image it names, and verifies the index signature that covers it.
 func TestImageProvenance(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	port := registry(t)
 	host := "127.0.0.1:" + port
 	dir := busyboxContext(t, "LABEL n=prov\n")
@@ -305,13 +322,9 @@ func TestImageProvenance(t *testing.T) {
 	indexSum := sha256.Sum256([]byte(index))
 	indexDigest := "sha256:" + hex.EncodeToString(indexSum[:])
 	keys := t.TempDir()
-	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host + "/trust/prov@" + indexDigest}} {
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	run := cosignRunner(t, keys)
+	run("generate-key-pair")
+	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host+"/trust/prov@"+indexDigest)
 	pub := filepath.Join(keys, "cosign.pub")
 	statuses := func(args ...string) map[string]string {
 		rep := jsonReport(t, nil, append(append([]string{"image", "--fail-on", "none", "--include", "IMG-PROVENANCE,IMG-BASE,IMG-SIGNATURE"}, args...), "registry:"+host+"/trust/prov:1")...)
@@ -390,7 +403,7 @@ policies:
 // said (and a failure under a key policy).
 func TestImageDaemonSignatures(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	port := registry(t)
 	host := "127.0.0.1:" + port
 	dir := busyboxContext(t, "LABEL n=daemon-signed\n")
@@ -399,13 +412,9 @@ func TestImageDaemonSignatures(t *testing.T) {
 	pushAs(t, "dockaudit-it-daemonsig:1", remote)
 	digest := manifestDigest(t, host, "trust/daemon", "1")
 	keys := t.TempDir()
-	for _, args := range [][]string{{"generate-key-pair"}, {"sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host + "/trust/daemon@" + digest}} {
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	run := cosignRunner(t, keys)
+	run("generate-key-pair")
+	run("sign", "--key", "cosign.key", "--tlog-upload=false", "--use-signing-config=false", "--allow-http-registry", "--yes", host+"/trust/daemon@"+digest)
 	pub := filepath.Join(keys, "cosign.pub")
 	local := busyboxContext(t, "LABEL n=daemon-local\n")
 	dockerBuild(t, local, "dockaudit-it-daemonsig:local")
@@ -441,22 +450,12 @@ func TestImageDaemonSignatures(t *testing.T) {
 // counting an attestation as a signature.
 func TestImageCosignAttest(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	port := registry(t)
 	host := "127.0.0.1:" + port
 	keys := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("generate-key-pair")
-	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
-	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
-	run("generate-key-pair")
+	run := cosignRunner(t, keys)
+	twoKeyPairs(t, run, keys)
 	pub, other := filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub")
 	pred := filepath.Join(keys, "provenance.json")
 	os.WriteFile(pred, []byte(`{"builder":{"id":"https://ci.example/builder"},"buildType":"https://example.com/build","invocation":{"configSource":{"uri":"git+https://git.example/app","digest":{"sha1":"1111111111111111111111111111111111111111"}}}}`), 0o644)
@@ -506,7 +505,7 @@ func TestImageCosignAttest(t *testing.T) {
 // the layout the signature is.
 func TestImageLayoutSignatures(t *testing.T) {
 	need(t)
-	cosign := cosignCLI(t)
+	cosignCLI(t) // skips at once when the CLI is missing
 	port := registry(t)
 	host := "127.0.0.1:" + port
 	dir := busyboxContext(t, "LABEL n=layout\n")
@@ -514,18 +513,8 @@ func TestImageLayoutSignatures(t *testing.T) {
 	pushAs(t, "dockaudit-it-layout:1", host+"/trust/layout:1")
 	d := manifestDigest(t, host, "trust/layout", "1")
 	keys := t.TempDir()
-	run := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command(cosign, args...)
-		cmd.Dir, cmd.Env = keys, append(os.Environ(), "COSIGN_PASSWORD=", "HOME="+keys)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("generate-key-pair")
-	os.Rename(filepath.Join(keys, "cosign.pub"), filepath.Join(keys, "other.pub"))
-	os.Rename(filepath.Join(keys, "cosign.key"), filepath.Join(keys, "other.key"))
-	run("generate-key-pair")
+	run := cosignRunner(t, keys)
+	twoKeyPairs(t, run, keys)
 	pred := filepath.Join(keys, "provenance.json")
 	os.WriteFile(pred, []byte(`{"builder":{"id":"https://ci.example/builder"},"buildType":"https://example.com/build"}`), 0o644)
 	ref := host + "/trust/layout@" + d

@@ -87,17 +87,7 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 		images = append(images, df.Image())
 	}
 	opts.Command = "config"
-	r, failed, err := ImageReport(images, notes, opts.ImageOptions)
-	if err != nil {
-		return nil, err
-	}
-	if err := opts.write(stdout, r); err != nil {
-		return nil, err
-	}
-	if len(failed) > 0 {
-		return r, &ReadError{Failed: failed}
-	}
-	return r, nil
+	return writeImageReport(images, notes, opts.ImageOptions, stdout)
 }
 
 func oneLine(err error) string {

@@ -126,6 +126,12 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 			return nil, err
 		}
 	}
+	return writeImageReport(images, notes, opts, stdout)
+}
+
+// writeImageReport judges images as read, writes the report, and says which images
+// could not be read.
+func writeImageReport(images []facts.Image, notes []string, opts ImageOptions, stdout io.Writer) (*report.Report, error) {
 	r, failed, err := ImageReport(images, notes, opts)
 	if err != nil {
 		return nil, err

@@ -36,17 +36,23 @@ import (
 	"github.com/dockaudit/dockaudit/internal/notationtest"
 )
 
+// benchRegistry is go-containerregistry's in-process registry (with the referrers
+// API) holding one image, app:1.
+func benchRegistry(b *testing.B) (srv *httptest.Server, host string, repo name.Repository, digest string) {
+	srv = httptest.NewServer(ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0))))
+	host = strings.TrimPrefix(srv.URL, "http://")
+	repo, _ = name.NewRepository(host + "/app")
+	img, _ := random.Image(1024, 2)
+	return srv, host, repo, imagetest.Push(b, srv.URL, "app", "1", img)
+}
+
 // BenchmarkVerify is what looking up and verifying one image's signatures adds to
 // reading it: an image in an in-process registry (go-containerregistry's, with the
 // referrers API) signed both ways cosign signs (a .sig tag and a bundle referrer),
 // read through dockaudit's registry client and verified with the key.
 func BenchmarkVerify(b *testing.B) {
-	srv := httptest.NewServer(ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0))))
+	srv, _, repo, digest := benchRegistry(b)
 	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	repo, _ := name.NewRepository(host + "/app")
-	img, _ := random.Image(1024, 2)
-	digest := imagetest.Push(b, srv.URL, "app", "1", img)
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	signer, _ := signature.LoadSigner(priv, crypto.SHA256)
 	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
@@ -79,12 +85,8 @@ func BenchmarkVerify(b *testing.B) {
 // notation-go into the in-process registry as a referrer, verified under a trust
 // policy and trust store in the notation CLI's layout.
 func BenchmarkVerifyNotation(b *testing.B) {
-	srv := httptest.NewServer(ggcr.New(ggcr.WithReferrersSupport(true), ggcr.Logger(log.New(io.Discard, "", 0))))
+	srv, host, repo, digest := benchRegistry(b)
 	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
-	repo, _ := name.NewRepository(host + "/app")
-	img, _ := random.Image(1024, 2)
-	digest := imagetest.Push(b, srv.URL, "app", "1", img)
 	chain := notationtest.NewChain(b, "signer", time.Now().Add(time.Hour))
 	r, err := remote.NewRepository(host + "/app")
 	if err != nil {

@@ -26,8 +26,17 @@ func legacyKeyless(t *testing.T, vs *ca.VirtualSigstore, identity string, p []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc, _ := ent.VerificationContent()
 	sc, _ := ent.SignatureContent()
+	ann := legacyAnnotations(t, vs, ent)
+	ann[annSignature] = base64.StdEncoding.EncodeToString(sc.Signature())
+	return registry.SignedLayer{Payload: p, Annotations: ann}
+}
+
+// legacyAnnotations are the certificate and Rekor entry annotations cosign's legacy
+// form gives a keyless signature or attestation made under the virtual Sigstore.
+func legacyAnnotations(t *testing.T, vs *ca.VirtualSigstore, ent *ca.TestEntity) map[string]string {
+	t.Helper()
+	vc, _ := ent.VerificationContent()
 	entries, _ := ent.TlogEntries()
 	tle := entries[0].TransparencyLogEntry()
 	// The log's signed entry timestamp over the entry, as Rekor gives it (the test
@@ -39,11 +48,10 @@ func legacyKeyless(t *testing.T, vs *ca.VirtualSigstore, identity string, p []by
 		t.Fatal(err)
 	}
 	rb, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": rp})
-	return registry.SignedLayer{Payload: p, Annotations: map[string]string{
-		annSignature:   base64.StdEncoding.EncodeToString(sc.Signature()),
+	return map[string]string{
 		annCertificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})),
 		annBundle:      string(rb),
-	}}
+	}
 }
 
 // TestLegacyKeyless: a keyless signature in cosign's legacy .sig form (certificate and
@@ -102,22 +110,9 @@ func TestLegacyKeylessAttestation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vc, _ := ent.VerificationContent()
 		sc, _ := ent.SignatureContent()
 		env, _ := json.Marshal(sc.(*bundle.Envelope).RawEnvelope())
-		entries, _ := ent.TlogEntries()
-		tle := entries[0].TransparencyLogEntry()
-		rp := tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody()), IntegratedTime: tle.GetIntegratedTime(),
-			LogIndex: tle.GetLogIndex(), LogID: hex.EncodeToString(tle.GetLogId().GetKeyId())}
-		set, err := vs.RekorSignPayload(rp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rb, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": rp})
-		return registry.SignedLayer{Digest: "sha256:eeee", Payload: env, Annotations: map[string]string{
-			annCertificate: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})),
-			annBundle:      string(rb),
-		}}
+		return registry.SignedLayer{Digest: "sha256:eeee", Payload: env, Annotations: legacyAnnotations(t, vs, ent)}
 	}
 	id, _ := verify.NewShortCertificateIdentity("https://issuer.example", "", "me@example.com", "")
 	k := &Keyless{Describe: "identity me@example.com (virtual)", root: vs, identity: id}
