@@ -14,6 +14,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/dockerfile"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // ConfigOptions are the settings of dockaudit config.
@@ -90,10 +91,7 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 	return writeImageReport(images, notes, opts.ImageOptions, stdout)
 }
 
-func oneLine(err error) string {
-	s, _, _ := strings.Cut(err.Error(), "\n")
-	return s
-}
+func oneLine(err error) string { return textsafe.FirstLine(err.Error(), 200) }
 
 // findConfigFiles is the Dockerfiles a path names: the file itself, or those under a
 // directory (bounded; symbolic links are not followed, dependency and VCS directories

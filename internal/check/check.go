@@ -2,9 +2,12 @@ package check
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 )
 
 // Check is a rule plus the one small function that decides it. Rule.Scope says what it
@@ -178,4 +181,18 @@ func (p *Pass) Reported() bool { return len(p.results) > 0 }
 // Ev builds one evidence entry.
 func Ev(key, actual, expected string) finding.Evidence {
 	return finding.Evidence{Key: key, Actual: actual, Expected: expected}
+}
+
+// Abbreviate is a build step or command line fit for evidence: secrets redacted,
+// whitespace folded, at most 160 bytes (never cutting a character).
+func Abbreviate(s string) string {
+	s = strings.Join(strings.Fields(secrets.Redact(s)), " ")
+	if len(s) > 160 {
+		cut := 157
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return s[:cut] + "..."
+	}
+	return s
 }

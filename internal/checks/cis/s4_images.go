@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -502,14 +501,4 @@ var (
 )
 
 // abbreviate keeps history lines readable in reports, redacted.
-func abbreviate(s string) string {
-	s = strings.Join(strings.Fields(redact(s)), " ")
-	if len(s) > 160 {
-		cut := 157
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut-- // never split a character
-		}
-		return s[:cut] + "..."
-	}
-	return s
-}
+func abbreviate(s string) string { return check.Abbreviate(s) }

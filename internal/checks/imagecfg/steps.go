@@ -3,12 +3,10 @@ package imagecfg
 import (
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
-	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 )
 
 // stepChecks judge what the build steps run: the same on a built image's history and
@@ -37,7 +35,7 @@ func pipeShell(p *check.Pass) {
 	for i, h := range p.Image.History {
 		if m := pipeShellRE.FindStringSubmatch(h.CreatedBy); m != nil {
 			p.Warn(fmt.Sprintf("%s pipes a %s download into %s", check.StepName(h, i), m[1], m[2]),
-				ev("history step", abbreviate(h.CreatedBy), "download, verify, then run")).Step(h)
+				ev("history step", check.Abbreviate(h.CreatedBy), "download, verify, then run")).Step(h)
 		}
 	}
 	if !p.Reported() {
@@ -49,20 +47,10 @@ func worldWritable(p *check.Pass) {
 	for i, h := range p.Image.History {
 		if m := worldWritableRE.FindString(h.CreatedBy); m != "" {
 			p.Warn(fmt.Sprintf("%s makes files writable by everyone (%s)", check.StepName(h, i), m),
-				ev("history step", abbreviate(h.CreatedBy), "the least mode the application needs")).Step(h)
+				ev("history step", check.Abbreviate(h.CreatedBy), "the least mode the application needs")).Step(h)
 		}
 	}
 	if !p.Reported() {
 		p.OK(fmt.Sprintf("none of its %d build steps makes files writable by everyone", len(p.Image.History)))
 	}
-}
-
-// abbreviate keeps a history step short enough for evidence, its secrets redacted
-// (a build argument may be a token).
-func abbreviate(s string) string {
-	s = strings.Join(strings.Fields(secrets.Redact(s)), " ")
-	if r := []rune(s); len(r) > 160 {
-		return string(r[:159]) + "…"
-	}
-	return s
 }

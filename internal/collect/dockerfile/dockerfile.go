@@ -16,6 +16,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // MaxSize bounds a Dockerfile read (the largest in the wild are tens of kilobytes).
@@ -167,10 +168,7 @@ func locate(path string, err error) error {
 	return e
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // rangePos is where the first range starts and the last ends.
 func rangePos(lines []string, rs []parser.Range) Pos {

@@ -27,6 +27,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // Key is a public key signatures are verified with.
@@ -319,10 +320,7 @@ func descOr(desc *v1.Descriptor, d string) v1.Descriptor {
 	return v1.Descriptor{Digest: h}
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
-}
+func firstLine(s string) string { return textsafe.FirstLine(s, 200) }
 
 // judge verifies one signature layer stored for digest.
 func judge(layer registry.SignedLayer, digest string, pol Policy) facts.Signature {
