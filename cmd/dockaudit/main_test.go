@@ -173,9 +173,9 @@ func TestRulesCommand(t *testing.T) {
 	}
 	// Every rule (host's CIS items, daemon-link and syscall-control rules; the image,
 	// trust and build-step rules; VULN, ENGINE-CVE and the registry rules), one line
-	// each after the header: 161.
+	// each after the header: 164.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 162 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
+	if code != 0 || strings.Count(out, "\n") != 165 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 	// The severity listed is the one findings carry: a private key is a critical

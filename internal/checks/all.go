@@ -43,7 +43,7 @@ func Image() []check.Check {
 // Every returns every rule dockaudit has, each once: those of dockaudit host, then
 // the image rules host does not run.
 func Every() []check.Check {
-	out := append(append(All(), imagecfg.Checks()...), vuln.Checks()...)
+	out := append(append(append(All(), imagecfg.Checks()...), trust.Checks()...), vuln.Checks()...)
 	for _, c := range link.Checks() {
 		if c.ID == "ENGINE-CVE" || c.Scope == finding.KindRegistry {
 			out = append(out, c)

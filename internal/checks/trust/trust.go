@@ -299,5 +299,5 @@ func official(ref string) bool {
 	if i := strings.LastIndexByte(n, ':'); i > strings.LastIndexByte(n, '/') {
 		n = n[:i]
 	}
-	return strings.HasPrefix(n, "library/") || (!strings.Contains(n, "/") && !strings.Contains(ref, "/"))
+	return strings.HasPrefix(n, "library/") || !strings.Contains(n, "/")
 }

@@ -144,6 +144,26 @@ func artifact(body []byte) string {
 	return "an artifact whose layers are " + string(m.Layers[0].MediaType)
 }
 
+// artifactIndex says an index lists only artifacts (the referrers tag schema's list of
+// signatures and the like), judged by what each manifest holds, not by the artifact
+// type the index gives it, which anyone who pushes can set: a runnable image listed
+// under another type is still an image.
+func (c *Client) artifactIndex(ctx context.Context, repo name.Repository, idx *v1.IndexManifest) bool {
+	if len(idx.Manifests) == 0 || len(idx.Manifests) > maxReferrers {
+		return false
+	}
+	for _, d := range idx.Manifests {
+		if imageType(d.ArtifactType) || !d.MediaType.IsImage() {
+			return false
+		}
+		body, _, _, err := c.manifest(ctx, repo, d.Digest.String())
+		if err != nil || artifact(body) == "" {
+			return false
+		}
+	}
+	return true
+}
+
 // Resolve fetches what ref names and lists its image manifests: the image itself, or
 // each platform of an index (attestation manifests, which are no images, left out).
 func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, error) {
@@ -167,13 +187,7 @@ func (c *Client) Resolve(ctx context.Context, ref name.Reference) (Resolved, err
 	if err != nil {
 		return Resolved{}, fmt.Errorf("parse index of %s: %w", ref, err)
 	}
-	artifacts := 0
-	for _, d := range idx.Manifests {
-		if !imageType(d.ArtifactType) {
-			artifacts++ // the referrers tag schema's index lists signatures and the like
-		}
-	}
-	if artifacts > 0 && artifacts == len(idx.Manifests) {
+	if c.artifactIndex(ctx, ref.Context(), idx) {
 		r.Artifact = "an index of artifacts (a referrers list)"
 		return r, nil
 	}

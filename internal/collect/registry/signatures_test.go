@@ -3,7 +3,9 @@ package registry
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -183,6 +185,7 @@ func TestResolveArtifacts(t *testing.T) {
 	referrer.Subject = &v1.Descriptor{MediaType: "application/vnd.oci.image.manifest.v1+json", Digest: mustHash(d), Size: 1}
 	body, _ = json.Marshal(referrer)
 	put("referrer", string(referrer.MediaType), body)
+	refDigest := fmt.Sprintf("sha256:%x", sha256.Sum256(body))
 	// A real image (an image configuration, filesystem layers) that also names a
 	// subject and an odd artifact type: still an image, scanned.
 	withSubject := *m
@@ -191,12 +194,18 @@ func TestResolveArtifacts(t *testing.T) {
 	withSubject.Subject = referrer.Subject
 	body, _ = json.Marshal(withSubject)
 	put("image-with-subject", string(withSubject.MediaType), body)
-	idx := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + d + `","size":1,"artifactType":"application/vnd.cncf.notary.signature"}]}`
-	put("sha256-y", "application/vnd.oci.image.index.v1+json", []byte(idx))
+	// The referrers tag schema's index of that referrer: no image; an index that lists
+	// the real image under an artifact type: still an image, scanned.
+	list := func(digest string) []byte {
+		return []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"` + digest + `","size":1,"artifactType":"application/vnd.cncf.notary.signature"}]}`)
+	}
+	put("sha256-y", "application/vnd.oci.image.index.v1+json", list(refDigest))
+	put("disguised", "application/vnd.oci.image.index.v1+json", list(d))
 	for tag, want := range map[string]string{
 		"sha256-x.sig":       "an artifact whose layers are application/vnd.dev.cosign.simplesigning.v1+json",
 		"referrer":           "an artifact whose configuration is application/vnd.cncf.notary.signature",
 		"image-with-subject": "",
+		"disguised":          "",
 		"sha256-y":           "an index of artifacts (a referrers list)",
 		"img":                "",
 	} {

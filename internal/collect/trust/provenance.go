@@ -9,6 +9,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 )
 
 // Predicate types of SLSA provenance.
@@ -79,7 +80,7 @@ func statement(a facts.Attestation, body []byte, about []string) facts.Attestati
 			a.Problem = "SLSA provenance v0.2 that does not decode: " + firstLine(err.Error())
 			break
 		}
-		a.Builder, a.BuildType, a.Source, a.Commit = p.Builder.ID, p.BuildType, p.Invocation.ConfigSource.URI, commit(p.Invocation.ConfigSource.Digest)
+		a.Builder, a.BuildType, a.Source, a.Commit = p.Builder.ID, p.BuildType, secrets.Redact(p.Invocation.ConfigSource.URI), commit(p.Invocation.ConfigSource.Digest)
 		a.Materials = materials(p.Materials)
 	case slsaV1:
 		var p struct {
@@ -104,7 +105,7 @@ func statement(a facts.Attestation, body []byte, about []string) facts.Attestati
 			break
 		}
 		b := p.BuildDefinition
-		a.Builder, a.BuildType, a.Source, a.Commit = p.RunDetails.Builder.ID, b.BuildType, b.ExternalParameters.ConfigSource.URI, commit(b.ExternalParameters.ConfigSource.Digest)
+		a.Builder, a.BuildType, a.Source, a.Commit = p.RunDetails.Builder.ID, b.BuildType, secrets.Redact(b.ExternalParameters.ConfigSource.URI), commit(b.ExternalParameters.ConfigSource.Digest)
 		a.Materials = materials(b.ResolvedDependencies)
 	}
 	return a
@@ -118,7 +119,7 @@ type material struct {
 func materials(ms []material) []string {
 	var out []string
 	for _, m := range ms {
-		s := m.URI
+		s := secrets.Redact(m.URI) // a git URL may carry a token
 		if d := m.Digest["sha256"]; d != "" {
 			s += " sha256:" + d
 		}
@@ -143,10 +144,6 @@ func commit(d map[string]string) string {
 	return ""
 }
 
-// IsProvenance reports an attestation of SLSA provenance.
-func IsProvenance(a facts.Attestation) bool {
-	return strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/")
-}
 
 // BaseFromProvenance is the base image a build's provenance names: its first
 // container-image material (BuildKit lists the FROM images first), with its digest.
@@ -164,7 +161,7 @@ func BaseFromProvenance(t *facts.Trust) *facts.Base {
 		return 0
 	})
 	for _, a := range as {
-		if !IsProvenance(a) || a.Problem != "" {
+		if !registry.IsProvenance(a.PredicateType) || a.Problem != "" {
 			continue
 		}
 		from := "provenance"

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,5 +53,17 @@ func TestAttestations(t *testing.T) {
 	signed.From, signed.Verified = "cosign attestation r/app:sha256-11.att (layer 0)", true
 	if d := cmp.Diff(&facts.Base{Name: "ghcr.io/org/base", Digest: "sha256:bb", From: "provenance"}, BaseFromProvenance(&facts.Trust{Attestations: append(got[:1:1], signed)})); d != "" {
 		t.Errorf("base from a verified cosign attestation (-want +got):\n%s", d)
+	}
+}
+
+// TestProvenanceRedacted: a source or material URL carrying credentials is kept
+// redacted, never as written.
+func TestProvenanceRedacted(t *testing.T) {
+	st := `{"predicateType":"https://slsa.dev/provenance/v0.2","subject":[{"digest":{"sha256":"` + strings.TrimPrefix(d1, "sha256:") + `"}}],` +
+		`"predicate":{"builder":{"id":"b"},"invocation":{"configSource":{"uri":"https://user:hunter2pass@git.example/app.git"}},"materials":[{"uri":"https://tok:hunter2pass@git.example/lib.git"}]}}`
+	got := Attestations([]registry.Statement{{From: "m", Body: []byte(st)}}, d1)
+	if len(got) != 1 || got[0].Source != "https://[redacted: 16 characters, sha256:fb258c58351e]@git.example/app.git" ||
+		len(got[0].Materials) != 1 || strings.Contains(got[0].Materials[0], "hunter2pass") {
+		t.Errorf("%+v", got)
 	}
 }

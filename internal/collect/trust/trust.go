@@ -181,11 +181,6 @@ func judgeBundle(data []byte, digest string, pol Policy) facts.Signature {
 		return s
 	}
 	s.Signs = bundleSubject(&b, digest)
-	if pt := bundlePredicate(&b); pt != "" && pt != cosignSign {
-		// cosign attest makes bundles too: an attestation is not a signature.
-		s.Problem = fmt.Sprintf("an attestation (predicate %s), not a signature", pt)
-		return s
-	}
 	raw, err := hex.DecodeString(strings.TrimPrefix(digest, "sha256:"))
 	if err != nil {
 		s.Problem = "the image digest is not sha256"
