@@ -31,7 +31,7 @@ func Checks() []check.Check {
 		{Rule: rule("IMG-BASE", finding.Low, "The image names its base image, pinned by digest",
 			"The base image carries most of an image's packages; an image that names its base by digest can be traced and rebuilt when the base is fixed, one that names a tag cannot say which build it took. (hadolint: DL3006 and DL3007 for an untagged or latest FROM; an unpinned tag is judged the same here.)",
 			"Build FROM name@sha256:… and let the builder record it (BuildKit writes org.opencontainers.image.base.name and .base.digest), or set those labels."),
-			Run: base},
+			Needs: []facts.Part{facts.PartImageConfig}, Run: base},
 	}
 }
 
@@ -264,10 +264,6 @@ func digests(im *facts.Image) string {
 func base(p *check.Pass) {
 	b := p.Image.Base
 	if b == nil {
-		if p.Image.Source == "dir" {
-			p.Skip("a root filesystem directory has no image configuration")
-			return
-		}
 		// Most builders do not record it yet: worth knowing, not failing a build for.
 		p.Warn("the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)", ev("base image", "unknown", "named and pinned by digest")).Sev(finding.SevInfo)
 		return

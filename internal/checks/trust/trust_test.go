@@ -64,14 +64,14 @@ func TestSignature(t *testing.T) {
 }
 
 func TestBase(t *testing.T) {
-	im := func(b *facts.Base) facts.Image { return facts.Image{Source: "registry", Base: b} }
+	im := func(b *facts.Base) facts.Image { return facts.Image{Source: "registry", Base: b, Config: &facts.ImageConfig{}} }
 	expect(t, run(t, im(&facts.Base{Name: "docker.io/library/debian:12", Digest: digest, From: "manifest annotation"}), "IMG-BASE"),
 		"pass low: built on docker.io/library/debian:12@"+digest+" (a Docker Official Image)")
 	expect(t, run(t, im(&facts.Base{Name: "debian:12", From: "label"}), "IMG-BASE"), "warn low: built on debian:12 (a Docker Official Image), not pinned by digest")
 	expect(t, run(t, im(&facts.Base{Name: "ghcr.io/org/base@" + digest, From: "label"}), "IMG-BASE"), "pass low: built on ghcr.io/org/base@"+digest)
 	expect(t, run(t, im(&facts.Base{Name: "registry.example:5000/team/base:1", From: "label"}), "IMG-BASE"), "warn low: built on registry.example:5000/team/base:1, not pinned by digest")
 	expect(t, run(t, im(nil), "IMG-BASE"), "warn info: the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)")
-	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-BASE"), "skip low: a root filesystem directory has no image configuration")
+	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-BASE"), "skip low: not known: the facts hold no imageConfig for this image")
 }
 
 func TestProvenance(t *testing.T) {
