@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,7 +25,7 @@ func TestConfigCommand(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "svc", ".git", "Dockerfile"), []byte("FROB\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "compose.yaml"), []byte("services: {}\n"), 0o644)
 	os.Symlink("/etc/passwd", filepath.Join(dir, "svc", "Dockerfile.link"))
-	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644)
+	os.WriteFile(filepath.Join(dir, "Dockerfile.md"), []byte("# how to build\n"), 0o644)
 	code, out, errs := runCLI(t, nil, "config", "--format", "json", "--include", "CIS-4.7,CIS-4.9,IMG-ROOT-USER", dir)
 	var r struct {
 		Context  struct{ Notes []string }
@@ -46,7 +47,7 @@ func TestConfigCommand(t *testing.T) {
 	for _, f := range r.Findings {
 		s := f.Rule + " " + f.Status + " " + strings.TrimPrefix(f.Target.Name, dir+"/") + ": " + f.Message
 		if l := f.Location; l != nil {
-			s += " @" + strings.TrimPrefix(l.Path, dir+"/") + ":" + string(rune('0'+l.Line)) + ":" + string(rune('0'+l.Column))
+			s += " @" + strings.TrimPrefix(l.Path, dir+"/") + ":" + strconv.Itoa(l.Line) + ":" + strconv.Itoa(l.Column)
 		}
 		got = append(got, s)
 	}
@@ -76,6 +77,22 @@ func TestConfigCommand(t *testing.T) {
 	os.WriteFile(bad, []byte("FROM debian\nFROB x\n"), 0o644)
 	if code, _, errs := runCLI(t, nil, "config", bad); code != 1 || errs != "dockaudit config: "+bad+": line 2: unknown instruction: FROB (did you mean FROM?)\n" {
 		t.Errorf("a bad Dockerfile: exit %d, stderr %q", code, errs)
+	}
+	// A FIFO found as a Dockerfile is refused unread (exit 1); the report may not
+	// replace a Dockerfile the run reads.
+	fifoDir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(fifoDir, "x.Dockerfile"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, nil, "config", fifoDir); code != 1 || !strings.Contains(errs, "x.Dockerfile") || !strings.Contains(errs, "a FIFO") {
+		t.Errorf("a FIFO: exit %d, stderr %q", code, errs)
+	}
+	before, _ := os.ReadFile(api)
+	if code, _, errs := runCLI(t, nil, "config", "-o", api, dir); code != 2 || errs != "dockaudit config: --output "+api+" is also an input of this run ("+api+"): the report would replace it\n" {
+		t.Errorf("-o onto a Dockerfile: exit %d, stderr %q", code, errs)
+	}
+	if after, _ := os.ReadFile(api); string(after) != string(before) {
+		t.Errorf("the Dockerfile was replaced: %q", after)
 	}
 	for _, tc := range []struct{ arg, want string }{
 		{"/nonexistent", "dockaudit config: stat /nonexistent: no such file or directory\n"},

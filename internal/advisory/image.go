@@ -45,6 +45,14 @@ func (s *Store) MatchImage(im *facts.Image) {
 			continue
 		}
 		eco, sources, covered := s.covers(t.Ecosystems)
+		if covered && t.Module != "" && BaseEcosystem(eco) == "Red Hat" && !slices.Contains(sources, redHatCSAFSource) {
+			// Red Hat's OSV records say nothing of module builds: without its CSAF
+			// files nothing judges these, which is no pass.
+			g := group("rpm module streams on " + eco)
+			g.Packages++
+			g.Uncovered = "the database has no advisories that name module streams (Red Hat's OSV records do not): dockaudit db import Red Hat's CSAF files"
+			continue
+		}
 		g := group(eco)
 		g.Packages++
 		if !covered {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -338,6 +339,24 @@ func TestRedHatMatching(t *testing.T) {
 	im = image(rhel8, node("1:18.20.0-1.module+el8.10.0+100+abcd", "nodejs:18:8100020240101:abcd"), rpm("bash", "bash", "4.4-1.el8"))
 	if c := im.VulnDB.Coverage; len(c) != 1 || !strings.HasSuffix(c[0].Note, "; 1 packages from module streams are judged only by advisories that name their stream (Red Hat's CSAF files do, its OSV records do not)") {
 		t.Errorf("coverage of a modular package: %+v", c)
+	}
+	// Without Red Hat's CSAF files nothing judges a module build: its packages are not
+	// covered, never passed.
+	saved := s.Meta.Ecosystems
+	s.Meta.Ecosystems = slices.Clone(saved)
+	for i := range s.Meta.Ecosystems {
+		s.Meta.Ecosystems[i].Sources = slices.DeleteFunc(slices.Clone(saved[i].Sources), func(x string) bool { return x == redHatCSAFSource })
+	}
+	im = image(rhel8, node("1:18.20.0-1.module+el8.10.0+100+abcd", "nodejs:18:8100020240101:abcd"), rpm("bash", "bash", "4.4-1.el8"))
+	s.Meta.Ecosystems = saved
+	var modules *facts.Coverage
+	for i, c := range im.VulnDB.Coverage {
+		if strings.HasPrefix(c.Ecosystem, "rpm module streams on Red Hat:") {
+			modules = &im.VulnDB.Coverage[i]
+		}
+	}
+	if modules == nil || modules.Packages != 1 || modules.Uncovered != "the database has no advisories that name module streams (Red Hat's OSV records do not): dockaudit db import Red Hat's CSAF files" {
+		t.Errorf("a modular package without CSAF advisories: %+v", im.VulnDB.Coverage)
 	}
 	// Keys: the family and the image's repositories, so a changed map or any stream's
 	// change re-judges the image.

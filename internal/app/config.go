@@ -38,8 +38,15 @@ var skipDirs = []string{".git", "node_modules", "vendor", ".venv", "__pycache__"
 // name them: Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME.
 func IsDockerfile(name string) bool {
 	l := strings.ToLower(name)
-	return l == "dockerfile" || l == "containerfile" || strings.HasSuffix(l, ".dockerfile") || strings.HasPrefix(l, "dockerfile.") && !strings.HasSuffix(l, ".dockerignore")
+	if slices.Contains(notDockerfiles, filepath.Ext(l)) {
+		return false // Dockerfile.md, Dockerfile.sarif (a report of this command), templates
+	}
+	return l == "dockerfile" || l == "containerfile" || strings.HasSuffix(l, ".dockerfile") || strings.HasPrefix(l, "dockerfile.")
 }
+
+// notDockerfiles are the extensions of what Dockerfile.NAME may be besides a
+// Dockerfile: documentation, reports, templates, editor leftovers.
+var notDockerfiles = []string{".dockerignore", ".md", ".txt", ".json", ".sarif", ".html", ".j2", ".tmpl", ".tpl", ".orig", ".bak", ".swp"}
 
 // isCompose says a file name is a Compose file's.
 func isCompose(name string) bool {
@@ -61,11 +68,20 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 	}
 	var files, notes []string
 	for _, p := range paths {
-		found, n, err := findConfigFiles(p)
-		if err != nil {
+		if _, err := os.Stat(p); err != nil {
 			return nil, &UsageError{Err: err}
 		}
+		found, n, err := findConfigFiles(p)
+		if err != nil {
+			return nil, err // an unreadable directory is an input that could not be read: exit 1
+		}
 		files, notes = append(files, found...), append(notes, n...)
+	}
+	for _, f := range files {
+		if Clash(opts.File, f) {
+			// The report must never replace what it audits.
+			return nil, &UsageError{Err: fmt.Errorf("--output %s is also an input of this run (%s): the report would replace it", opts.File, f)}
+		}
 	}
 	if len(files) == 0 && len(notes) == 0 {
 		return nil, &UsageError{Err: fmt.Errorf("no Dockerfile in %s (Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME)", strings.Join(paths, ", "))}

@@ -64,7 +64,9 @@ func TestSignature(t *testing.T) {
 }
 
 func TestBase(t *testing.T) {
-	im := func(b *facts.Base) facts.Image { return facts.Image{Source: "registry", Base: b, Config: &facts.ImageConfig{}} }
+	im := func(b *facts.Base) facts.Image {
+		return facts.Image{Source: "registry", Base: b, Config: &facts.ImageConfig{}}
+	}
 	expect(t, run(t, im(&facts.Base{Name: "docker.io/library/debian:12", Digest: digest, From: "manifest annotation"}), "IMG-BASE"),
 		"pass low: built on docker.io/library/debian:12@"+digest+" (a Docker Official Image)")
 	expect(t, run(t, im(&facts.Base{Name: "debian:12", From: "label"}), "IMG-BASE"), "warn low: built on debian:12 (a Docker Official Image), not pinned by digest")

@@ -130,6 +130,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 	}
 	lex := shell.NewLex(res.EscapeToken)
+	byName := map[string]int{} // stage names seen so far, lowercased: the last one wins
 	for i, st := range stages {
 		s := Stage{Name: st.Name, BaseRaw: st.BaseName, Base: st.BaseName, FromStage: -1, Platform: st.Platform, Pos: rangePos(lines, st.Location)}
 		// The base is expanded with the global build arguments' defaults, as docker
@@ -137,10 +138,11 @@ func Parse(path string, data []byte) (*File, error) {
 		if r, err := lex.ProcessWordWithMatches(st.BaseName, shell.EnvsFromSlice(envList(env))); err == nil {
 			s.Base = r.Result
 		}
-		for j := range i {
-			if stages[j].Name != "" && strings.EqualFold(stages[j].Name, s.Base) {
-				s.FromStage = j
-			}
+		if j, ok := byName[strings.ToLower(s.Base)]; ok {
+			s.FromStage = j
+		}
+		if st.Name != "" {
+			byName[strings.ToLower(st.Name)] = i
 		}
 		for _, c := range st.Commands {
 			in := Instruction{Name: strings.ToLower(c.Name()), Pos: rangePos(lines, c.Location()), Command: c}

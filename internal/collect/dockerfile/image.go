@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -16,10 +17,11 @@ import (
 // the user and health check of a base image that was not read.
 func (f *File) Image() facts.Image {
 	target := len(f.Stages) - 1
-	var chain []int // root first
-	for i, seen := target, 0; i >= 0 && seen <= len(f.Stages); i, seen = f.Stages[i].FromStage, seen+1 {
-		chain = append([]int{i}, chain...)
+	var chain []int // each stage's FromStage is an earlier one: the walk ends
+	for i := target; i >= 0; i = f.Stages[i].FromStage {
+		chain = append(chain, i)
 	}
+	slices.Reverse(chain) // root first
 	root := f.Stages[chain[0]]
 	im := facts.Image{
 		Source: "dockerfile",

@@ -70,7 +70,6 @@ type binaryFacts struct {
 // dotnetBundle is a .NET single-file bundle found by its marker: the header's offset,
 // and the spans kept to read it and the deps.json before it.
 type dotnetBundle struct {
-	header      int64
 	before, hdr *span
 }
 
@@ -110,7 +109,7 @@ func (d *dotnetBundle) deps() ([]byte, string) {
 	}
 	// The bundle ID: a string with a 7-bit encoded length.
 	p, n, shift := 12, 0, 0
-	for ; p < len(h) && shift < 35; p++ {
+	for ; p < len(h) && shift < 28; p++ {
 		n |= int(h[p]&0x7f) << shift
 		shift += 7
 		if h[p] < 0x80 {
@@ -118,7 +117,7 @@ func (d *dotnetBundle) deps() ([]byte, string) {
 			break
 		}
 	}
-	if p+n+16 > len(h) {
+	if n < 0 || p+n+16 > len(h) {
 		return nil, ".NET single-file bundle: its header was not read whole"
 	}
 	p += n
@@ -417,7 +416,7 @@ func scanExecutable(r io.Reader) (binaryFacts, error) {
 				}
 				if h, ok := findDotnetMarker(seam, chunk[lo:hi], pos+int64(lo)); ok {
 					start := max(pos+int64(hi), h-maxDotnetDeps)
-					bundle = &dotnetBundle{header: h, before: &span{off: start, n: int(h - start)}, hdr: &span{off: h, n: 512}}
+					bundle = &dotnetBundle{before: &span{off: start, n: int(h - start)}, hdr: &span{off: h, n: 512}}
 				}
 			}
 		}

@@ -144,7 +144,6 @@ func commit(d map[string]string) string {
 	return ""
 }
 
-
 // BaseFromProvenance is the base image a build's provenance names: its first
 // container-image material (BuildKit lists the FROM images first), with its digest.
 // Provenance something verified vouches for is taken first; a base taken from any
