@@ -85,17 +85,24 @@ func redHatFallbackCPEs(versionID string) ([]string, string) {
 // redHatTarget resolves a RHEL package's family target ("Red Hat") into the
 // ecosystems of the image's repositories, and says how when it had to assume them.
 func (s *Store) redHatTarget(os facts.OS, t Target) (Target, string, error) {
-	var cpes []string
+	var cpes, unmapped []string
 	for _, cs := range os.ContentSets {
 		es, err := s.Lookup(RedHatRepoEcosystem, cs)
 		if err != nil {
 			return t, "", err
+		}
+		if len(es) == 0 {
+			unmapped = append(unmapped, cs)
 		}
 		for _, e := range es {
 			cpes = append(cpes, e.Affected.Versions...)
 		}
 	}
 	note := ""
+	if len(cpes) > 0 && len(unmapped) > 0 {
+		// Never silently: packages from those repositories are judged by the others'.
+		note = fmt.Sprintf("%d of the image's content sets are not in Red Hat's repository-to-CPE map (%s): their packages are matched against the other repositories' streams", len(unmapped), strings.Join(unmapped, ", "))
+	}
 	if len(cpes) == 0 {
 		fb, what := redHatFallbackCPEs(os.VersionID)
 		if fb == nil {

@@ -336,6 +336,12 @@ func TestRedHatMatching(t *testing.T) {
 	if want := "none of the image's 1 content sets is in Red Hat's repository-to-CPE map (dockaudit db update, or db import repository-to-cpe.json): matched against RHEL 9 BaseOS and AppStream"; len(im.VulnDB.Coverage) != 1 || im.VulnDB.Coverage[0].Note != want {
 		t.Errorf("coverage with unknown content sets: %+v", im.VulnDB.Coverage)
 	}
+	mixed := mainline
+	mixed.ContentSets = append(slices.Clone(mainline.ContentSets), "rhel-9-for-x86_64-layered-unknown-rpms")
+	im = image(mixed, rpm("bash", "bash", "5.1-1.el9"))
+	if want := "1 of the image's content sets are not in Red Hat's repository-to-CPE map (rhel-9-for-x86_64-layered-unknown-rpms): their packages are matched against the other repositories' streams"; len(im.VulnDB.Coverage) != 1 || im.VulnDB.Coverage[0].Note != want {
+		t.Errorf("coverage with one unknown content set: %+v", im.VulnDB.Coverage)
+	}
 	im = image(rhel8, node("1:18.20.0-1.module+el8.10.0+100+abcd", "nodejs:18:8100020240101:abcd"), rpm("bash", "bash", "4.4-1.el8"))
 	if c := im.VulnDB.Coverage; len(c) != 1 || !strings.HasSuffix(c[0].Note, "; 1 packages from module streams are judged only by advisories that name their stream (Red Hat's CSAF files do, its OSV records do not)") {
 		t.Errorf("coverage of a modular package: %+v", c)

@@ -67,16 +67,17 @@ type SourceOptions struct {
 	Trust     trust.Policy
 	TrustFile *trust.PolicyFile
 	// Offline keeps daemon images' signatures from being looked up in the registry
-	// their repository digests name.
-	Offline      bool
-	Platform     string        // os/arch[/variant] for multi-platform images
-	Insecure     bool          // plain HTTP and unverified TLS to registries
-	Timeout      time.Duration // per image: export or pull, and read
-	Limits       image.Limits
-	Env          engine.Env // the daemon, for daemon images
-	EnvErr       error      // why the daemon could not be resolved (a missing context)
-	DockerConfig string     // the docker CLI configuration directory ($DOCKER_CONFIG)
-	TempDir      string
+	// their repository digests name; NoTrust keeps every image's from being looked
+	// up (no selected rule judges them).
+	Offline, NoTrust bool
+	Platform         string        // os/arch[/variant] for multi-platform images
+	Insecure         bool          // plain HTTP and unverified TLS to registries
+	Timeout          time.Duration // per image: export or pull, and read
+	Limits           image.Limits
+	Env              engine.Env // the daemon, for daemon images
+	EnvErr           error      // why the daemon could not be resolved (a missing context)
+	DockerConfig     string     // the docker CLI configuration directory ($DOCKER_CONFIG)
+	TempDir          string
 	// Credentials, when set, answer for registries instead of the docker CLI
 	// configuration (dockaudit serve's own, from its configuration file).
 	Credentials func(host string) (registry.Credential, error)
@@ -114,9 +115,13 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 	if len(opts.Refs) == 0 {
 		return nil, &UsageError{Err: errors.New("name at least one image")}
 	}
-	if _, err := opts.Selection.Apply(checks.Image()); err != nil {
+	selected, err := opts.Selection.Apply(checks.Image())
+	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	// Signatures are looked up (registries asked, for daemon images too) only for a
+	// rule that judges them.
+	opts.Source.NoTrust = !slices.ContainsFunc(selected, func(c check.Check) bool { return slices.Contains(c.Tags, "trust") })
 	images, notes, err := ReadImages(ctx, opts.Refs, opts.Source, opts.Concurrency, progress)
 	if err != nil {
 		return nil, err
@@ -328,7 +333,7 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 	}
 	defer src.Close()
 	im, err := image.Collect(ctx, src, image.CollectOptions{Limits: r.opts.Limits, InventoryOnly: inventoryOnly, Cache: r.opts.LayerCache})
-	if err == nil && !inventoryOnly && (src.Kind == "registry" || src.Kind == "daemon" || src.Kind == "oci") {
+	if err == nil && !inventoryOnly && !r.opts.NoTrust {
 		switch src.Kind {
 		case "registry":
 			if nr, err := name.ParseReference(src.Name, name.WeakValidation); err != nil {
@@ -339,10 +344,10 @@ func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, pr
 			}
 		case "daemon":
 			im.Trust = r.daemonSignatures(ctx, src)
-		default:
+		case "oci":
 			im.Trust = r.layoutSignatures(ctx, src, im.Digest)
 		}
-		if im.Base == nil && im.Trust.Looked {
+		if im.Base == nil && im.Trust != nil && im.Trust.Looked {
 			im.Base = trust.BaseFromProvenance(im.Trust)
 		}
 	}
@@ -365,7 +370,10 @@ func (r *reader) signatures(ctx context.Context, repo name.Repository, digest st
 	inner := indexes[len(indexes)-1]
 	stmts, err := r.reg.BuildKitAttestations(ctx, repo, inner, digest, registry.IsProvenance)
 	if err != nil {
-		t.Looked, t.Why = false, "the attestations could not be read: "+err.Error()
+		// The signatures were read and judged: only the provenance is not known, and
+		// IMG-PROVENANCE says so (an unreadable attestation, never an absent one).
+		t.Attestations = append(t.Attestations, facts.Attestation{PredicateType: "https://slsa.dev/provenance/", From: "the attestation manifests index " + inner + " lists",
+			Problem: "the attestations could not be read: " + textsafe.FirstLine(err.Error(), 200)})
 		return t
 	}
 	t.Attestations = append(trust.Attestations(stmts, digest), t.Attestations...)
