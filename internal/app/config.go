@@ -86,6 +86,17 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 	if len(files) == 0 && len(notes) == 0 {
 		return nil, &UsageError{Err: fmt.Errorf("no Dockerfile in %s (Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME)", strings.Join(paths, ", "))}
 	}
+	// Named relative to the working directory when under it, as a repository's files
+	// are: SARIF then points code scanning at the file in the pull request.
+	if wd, err := os.Getwd(); err == nil {
+		for i, f := range files {
+			if abs, err := filepath.Abs(f); err == nil {
+				if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+					files[i] = rel
+				}
+			}
+		}
+	}
 	var images []facts.Image
 	for _, f := range files {
 		df, err := dockerfile.Read(f)
