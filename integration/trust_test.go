@@ -333,7 +333,7 @@ func TestImageProvenance(t *testing.T) {
 			out[f.Rule] = f.Status.String() + " " + f.Severity.String() + ": " + f.Message
 		}
 		if len(rep.Images) != 1 || len(rep.Images[0].Attestations) != 2 || rep.Images[0].Attestations[0].Commit != "0123456789abcdef0123456789abcdef01234567" ||
-			!cmp.Equal(rep.Images[0].Attestations[1], facts.Attestation{PredicateType: "https://spdx.dev/Document", From: rep.Images[0].Attestations[0].From, Digest: sbomDigest, Size: int64(len(sbomSt))}) {
+			!cmp.Equal(rep.Images[0].Attestations[1], facts.Attestation{PredicateType: "https://spdx.dev/Document", From: rep.Images[0].Attestations[0].From, Digest: sbomDigest, Size: int64(len(sbomSt)), InIndex: true}) {
 			t.Errorf("attestations in the report: %+v", rep.Images[0].Attestations)
 		}
 		return out

@@ -798,12 +798,39 @@ type Attestation struct {
 	Verified   bool   `json:"verified,omitempty"`
 	Key        string `json:"key,omitempty"`
 	Unverified string `json:"unverified,omitempty"`
+	// InIndex marks an attestation BuildKit listed in the image's index.
+	InIndex bool `json:"inIndex,omitempty"`
 }
 
 // Vouched says whether something verified vouches for an attestation: its own
 // signature, or, for BuildKit's, a verified signature of the index that lists it.
 func (t *Trust) Vouched(a Attestation) bool {
-	return a.Verified || strings.HasPrefix(a.From, "buildkit attestation manifest ") && t.IndexVerified
+	return a.Verified || a.InIndex && t.IndexVerified
+}
+
+// ProvenancePrefix begins the predicate type of every SLSA provenance version.
+const ProvenancePrefix = "https://slsa.dev/provenance/"
+
+// Provenance is the provenance attestation IMG-PROVENANCE judges: the first one
+// something verified vouches for and that could be read, else the first; false when
+// there is none.
+func (t *Trust) Provenance() (Attestation, bool) {
+	var first *Attestation
+	for i, a := range t.Attestations {
+		if !strings.HasPrefix(a.PredicateType, ProvenancePrefix) {
+			continue
+		}
+		if a.Problem == "" && t.Vouched(a) {
+			return a, true
+		}
+		if first == nil {
+			first = &t.Attestations[i]
+		}
+	}
+	if first == nil {
+		return Attestation{}, false
+	}
+	return *first, true
 }
 
 // Signature is one signature found for an image.

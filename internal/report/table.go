@@ -366,23 +366,17 @@ func trustLine(im Inventory) string {
 		}
 		parts = append(parts, sig)
 	}
-	// The provenance IMG-PROVENANCE judges: the first something verified vouches for,
-	// else the first.
-	t := &facts.Trust{IndexVerified: im.IndexVerified}
-	var prov *facts.Attestation
-	for i, a := range im.Attestations {
-		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") && a.Problem == "" {
-			if prov == nil || t.Vouched(a) && !t.Vouched(*prov) {
-				prov = &im.Attestations[i]
-			}
-		}
-	}
-	if prov != nil {
+	// The provenance IMG-PROVENANCE judges.
+	t := &facts.Trust{IndexVerified: im.IndexVerified, Attestations: im.Attestations}
+	if prov, ok := t.Provenance(); ok {
 		p := "provenance: built by " + prov.Builder
-		if prov.Builder == "" {
+		switch {
+		case prov.Problem != "":
+			p = "provenance: not readable"
+		case prov.Builder == "":
 			p = "provenance: an unnamed builder"
 		}
-		if !t.Vouched(*prov) {
+		if prov.Problem == "" && !t.Vouched(prov) {
 			p += " (unverified)"
 		}
 		parts = append(parts, p)

@@ -123,27 +123,14 @@ func provenance(p *check.Pass) {
 		return
 	}
 	req := t.Requires
-	var found []facts.Attestation
-	for _, a := range t.Attestations {
-		if strings.HasPrefix(a.PredicateType, "https://slsa.dev/provenance/") {
-			found = append(found, a)
-		}
-	}
-	if len(found) == 0 {
+	a, found := t.Provenance()
+	if !found {
 		if req != nil {
 			p.Fail("no provenance attestation, and the trust policy "+req.Policy+" requires one", ev("provenance", "none", "SLSA provenance"))
 			return
 		}
 		p.Warn("no provenance attestation: how the image was built is not recorded", ev("provenance", "none", "SLSA provenance")).Sev(finding.Low)
 		return
-	}
-	// Provenance something verified vouches for is judged first.
-	a := found[0]
-	for _, f := range found {
-		if f.Problem == "" && t.Vouched(f) {
-			a = f
-			break
-		}
 	}
 	if a.Problem != "" {
 		if req != nil {

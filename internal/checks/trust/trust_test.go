@@ -77,7 +77,7 @@ func TestBase(t *testing.T) {
 }
 
 func TestProvenance(t *testing.T) {
-	prov := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", From: "buildkit attestation manifest sha256:aa",
+	prov := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", From: "buildkit attestation manifest sha256:aa", InIndex: true,
 		Builder: "https://github.com/actions/runner", Source: "https://github.com/org/app.git#refs/heads/main", Commit: "0123abcd"}
 	reg := func(tr *facts.Trust) facts.Image { return facts.Image{Source: "registry", Digest: digest, Trust: tr} }
 	expect(t, run(t, reg(&facts.Trust{Looked: true, IndexVerified: true, Policy: []string{"key k"}, Attestations: []facts.Attestation{prov}}), "IMG-PROVENANCE"),

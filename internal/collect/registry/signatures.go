@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
 )
 
 // SignedLayer is one layer of a cosign signature manifest: the signed payload (a
@@ -284,7 +286,7 @@ type Statement struct {
 
 // IsProvenance says a predicate type is SLSA provenance's.
 func IsProvenance(predicateType string) bool {
-	return strings.HasPrefix(predicateType, "https://slsa.dev/provenance/")
+	return strings.HasPrefix(predicateType, facts.ProvenancePrefix)
 }
 
 // maxStatement bounds one in-toto statement (an SPDX SBOM of a large image is

@@ -24,7 +24,7 @@ const (
 func Attestations(stmts []registry.Statement, imageDigest string) []facts.Attestation {
 	var out []facts.Attestation
 	for _, s := range stmts {
-		a := facts.Attestation{PredicateType: s.PredicateType, From: s.From, Digest: s.Digest, Size: s.Size}
+		a := facts.Attestation{PredicateType: s.PredicateType, From: s.From, Digest: s.Digest, Size: s.Size, InIndex: true}
 		if s.Body == nil {
 			// Listed, not read: an SBOM (dockaudit sbom --attested writes it).
 			out = append(out, a)
