@@ -992,14 +992,7 @@ func TestServeTrust(t *testing.T) {
 		}
 	}
 	// Two scans queued: none for the sha256-HEX.sig manifest.
-	req, _ := http.NewRequest(http.MethodGet, srv.url+"/metrics", nil)
-	req.Header.Set("Authorization", "Bearer "+srv.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, _, metrics := srv.do(t, http.MethodGet, "/metrics", "", nil, "")
 	if !strings.Contains(string(metrics), "\ndockaudit_queued_total 2\n") {
 		t.Errorf("scans queued:\n%s", metrics)
 	}

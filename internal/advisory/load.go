@@ -189,15 +189,9 @@ func loadFile(ctx context.Context, b *Builder, c *counter, p string) error {
 		return ParseDSAList(safefile.Reader(ctx, f), c.add(b))
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		if isCSAF(head) || isRepositoryToCPE(head) {
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return err
-			}
-			data, err := io.ReadAll(io.LimitReader(f, maxRedHatFile+1))
+			data, err := readBounded(p, maxRedHatFile)
 			if err != nil {
 				return err
-			}
-			if len(data) > maxRedHatFile {
-				return fmt.Errorf("%s: larger than %d bytes", p, maxRedHatFile)
 			}
 			if isRepositoryToCPE(head) {
 				return ParseRepositoryToCPE(data, c.add(b))

@@ -13,6 +13,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/checks"
 	"github.com/dockaudit/dockaudit/internal/collect/dockerfile"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -111,6 +112,10 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 			}
 			images = append(images, facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg})
 			continue
+		}
+		for _, w := range df.Warnings {
+			// The parser quotes the instruction, which may hold a token.
+			notes = append(notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
 		}
 		images = append(images, df.Image())
 	}

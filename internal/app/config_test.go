@@ -42,3 +42,20 @@ func TestConfigSARIF(t *testing.T) {
 		t.Errorf("location (-want +got):\n%s", d)
 	}
 }
+
+// TestConfigWarnings: what BuildKit's parser warns of in a Dockerfile is a note at its
+// line, not dropped.
+func TestConfigWarnings(t *testing.T) {
+	dir := t.TempDir()
+	df := filepath.Join(dir, "Dockerfile")
+	os.WriteFile(df, []byte("FROM debian:12\nRUN echo ghp_0123456789abcdefghijABCDEFGHIJ012345 \\\n\n  b\n"), 0o644)
+	var buf bytes.Buffer
+	opts := ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Selection: check.Selection{Include: []string{"CIS-4.7"}}}, Paths: []string{df}}
+	r, err := Config(opts, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{df + ":4: Empty continuation line found in: RUN echo [redacted: 40 characters, sha256:d8fe76b428b9]   b"}, r.Context.Notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+}

@@ -3,8 +3,6 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -64,8 +62,8 @@ func (l *Layout) blob(d v1.Hash, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != d.Hex {
-		return nil, fmt.Errorf("blob %s: its content hashes to sha256:%x", d, sum)
+	if err := checkRaw(func() ([]byte, error) { return b, nil }, d, "blob"); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

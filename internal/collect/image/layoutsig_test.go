@@ -64,7 +64,7 @@ func TestLayoutSignatures(t *testing.T) {
 	}
 	// The payload altered in place.
 	os.WriteFile(filepath.Join(dir, "blobs", "sha256", strings.TrimPrefix(pd, "sha256:")), []byte(`{"critical":{1}}`), 0o644)
-	if layers, _, _ := l.CosignSignatures(ctx, layoutRepo(), img); !strings.HasPrefix(layers[0].Problem, "its blob could not be read: blob "+pd+": its content hashes to sha256:") {
+	if layers, _, _ := l.CosignSignatures(ctx, layoutRepo(), img); !strings.HasPrefix(layers[0].Problem, "its blob could not be read: the layer was altered or damaged: the blob "+pd+" hashes to sha256:") {
 		t.Errorf("altered: %+v", layers)
 	}
 	// Two saved images.
