@@ -69,12 +69,11 @@ func (s *Store) suseTarget(os facts.OS, t Target) (Target, error) {
 		}
 		// The release ends the name, as "15 SP6" or "15 SP6-LTSS": "15 SP6" is not
 		// "15 SP6 …" of another product line nor "5 SP6".
-		base, ltss := strings.CutSuffix(product, "-LTSS")
+		base, _ := strings.CutSuffix(product, "-LTSS") // LTSS products are kept either way
 		name, ok := strings.CutSuffix(base, " "+rel)
 		if !ok {
 			continue
 		}
-		ltss = ltss || strings.Contains(name, "LTSS")
 		name = strings.TrimSpace(strings.ReplaceAll(name, "LTSS Extended Security", ""))
 		name = strings.TrimSpace(strings.ReplaceAll(name, "LTSS", ""))
 		if slices.ContainsFunc(families, func(f string) bool {
