@@ -56,10 +56,15 @@ type Pass struct {
 	results []*finding.Finding
 }
 
+// Missing is for a rule that decides some cases without a part it would otherwise
+// need (a privileged container is unconfined whatever the daemon): whether the part
+// is missing, and why.
+func (p *Pass) Missing(part facts.Part) (string, bool) { return p.missing(part) }
+
 // missing asks the target, then the snapshot, whether a part of the facts is missing.
 func (p *Pass) missing(part facts.Part) (string, bool) {
 	switch part {
-	case facts.PartState, facts.PartConfig, facts.PartHostConfig, facts.PartMounts, facts.PartPorts, facts.PartNetworks:
+	case facts.PartState, facts.PartConfig, facts.PartHostConfig, facts.PartMounts, facts.PartPorts, facts.PartNetworks, facts.PartUser, facts.PartHealthcheck:
 		if p.Container == nil {
 			return "", false
 		}

@@ -50,11 +50,17 @@ type Snapshot struct {
 	// Notes are things the collectors could not read that weaken some checks, in words
 	// (the volume list failed, so volume binds were not resolved).
 	Notes []string `json:"notes,omitempty"`
+	// NoDaemon says why no daemon was asked at all (dockaudit config reads files): it
+	// is the reason the engine and its security options are missing.
+	NoDaemon string `json:"noDaemon,omitempty"`
 }
 
 // Missing reports whether a daemon- or client-wide part of the facts is missing, and
 // why.
 func (s *Snapshot) Missing(p Part) (string, bool) {
+	if s.NoDaemon != "" && (p == PartEngine || p == PartSecurityOptions) {
+		return s.NoDaemon, true
+	}
 	switch p {
 	case PartEngine:
 		if !s.Engine.Info || s.Engine.ServerVersion == "" {
@@ -499,6 +505,11 @@ const (
 	PartMounts     Part = "mounts"
 	PartPorts      Part = "ports"
 	PartNetworks   Part = "networks"
+	// PartUser and PartHealthcheck are a container's user and health check when its
+	// configuration is otherwise known but these come from an image not read (a Compose
+	// service that sets neither).
+	PartUser        Part = "user"
+	PartHealthcheck Part = "healthcheck"
 )
 
 // Missing reports whether a part is missing and why.
@@ -517,6 +528,8 @@ func (c *Container) Missing(p Part) (string, bool) {
 		missing = c.Ports == nil
 	case PartNetworks:
 		missing = c.Networks == nil
+	case PartUser, PartHealthcheck:
+		missing = c.Config == nil || c.Unknown[p] != ""
 	}
 	if !missing {
 		return "", false
@@ -1090,4 +1103,19 @@ type OS struct {
 	// Products are the SUSE products installed, as their release packages name them
 	// ("sles-release", "sles-ltss-release", "sle-module-basesystem-release").
 	Products []string `json:"products,omitempty"`
+}
+
+// BindDevice returns the host path a local volume binds (created with --opt type=none
+// --opt o=bind --opt device=PATH, or a Compose volume with those driver_opts).
+func BindDevice(driver string, opts map[string]string) (string, bool) {
+	dev := opts["device"]
+	if (driver != "local" && driver != "") || !strings.HasPrefix(dev, "/") {
+		return "", false
+	}
+	for _, o := range strings.Split(opts["o"], ",") {
+		if o == "bind" || o == "rbind" {
+			return dev, true
+		}
+	}
+	return "", false
 }

@@ -42,7 +42,7 @@ func cis4_1() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "4.1", Level: 1, Automated: false, V180: "4.1"},
 		},
-		Needs: []facts.Part{facts.PartConfig},
+		Needs: []facts.Part{facts.PartConfig, facts.PartUser},
 		Run:   run4_1,
 	}
 }

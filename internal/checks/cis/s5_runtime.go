@@ -90,7 +90,7 @@ func cis5_2() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.2", Level: 1, Automated: false, V180: "5.2"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig, facts.PartState, facts.PartSecurityOptions},
+		Needs: []facts.Part{facts.PartHostConfig, facts.PartState},
 		Run:   run5_2,
 	}
 }
@@ -98,6 +98,18 @@ func cis5_2() check.Check {
 func run5_2(p *check.Pass) {
 	c := p.Container
 	requested := c.SecurityOptValues("apparmor")
+	if why, missing := p.Missing(facts.PartSecurityOptions); missing {
+		// The container's own options decide these whatever the daemon.
+		switch {
+		case c.HostConfig.Privileged:
+			p.Fail("privileged: runs without AppArmor confinement", ev("privileged", "true", "false"))
+		case len(requested) > 0 && requested[len(requested)-1] == "unconfined":
+			p.Fail("asks to run without an AppArmor profile (apparmor=unconfined)", ev("requested apparmor", "unconfined", "docker-default or a custom profile"))
+		default:
+			p.Skip("whether AppArmor confines it depends on the daemon's host: " + why)
+		}
+		return
+	}
 	if !apparmorAvailable(p.Facts) {
 		evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=apparmor")}
 		if len(requested) > 0 {
@@ -142,7 +154,7 @@ func cis5_3() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.3", Level: 2, Automated: false, V180: "5.3"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions},
+		Needs: []facts.Part{facts.PartHostConfig},
 		Run:   run5_3,
 	}
 }
@@ -150,6 +162,18 @@ func cis5_3() check.Check {
 func run5_3(p *check.Pass) {
 	c := p.Container
 	labels := c.SecurityOptValues("label")
+	if why, missing := p.Missing(facts.PartSecurityOptions); missing {
+		// The container's own options decide these whatever the daemon.
+		switch {
+		case c.HostConfig.Privileged:
+			p.Fail("privileged: runs without SELinux separation", ev("privileged", "true", "false"))
+		case slices.Contains(labels, "disable"):
+			p.Fail("SELinux separation is disabled (label=disable)", ev("security options", strings.Join(c.HostConfig.SecurityOpt, ", "), "no label=disable"))
+		default:
+			p.Skip("whether SELinux separates it depends on the daemon: " + why)
+		}
+		return
+	}
 	if _, ok := p.Facts.Engine.SecurityOption("selinux"); !ok {
 		evs := []finding.Evidence{ev("daemon security options", strings.Join(p.Facts.Engine.SecurityOptions, "; "), "name=selinux")}
 		if len(labels) > 0 {
@@ -754,7 +778,7 @@ func cis5_22() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.22", Level: 1, Automated: false, V180: "5.22"},
 		},
-		Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions},
+		Needs: []facts.Part{facts.PartHostConfig},
 		Run:   run5_22,
 	}
 }
@@ -764,6 +788,11 @@ func run5_22(p *check.Pass) {
 	e := ev("seccomp", v.Requested(), "Docker's default or a custom profile that refuses what it does not name")
 	if v.Problem != "" {
 		p.Fail(v.Problem, e)
+		return
+	}
+	if v.DaemonDecides() {
+		why, _ := p.Missing(facts.PartSecurityOptions)
+		p.Skip("asks for no seccomp profile of its own, so the daemon's default decides: "+why, e)
 		return
 	}
 	p.OK("runs with "+v.Requested(), e)
@@ -865,6 +894,8 @@ func run5_26(p *check.Pass) {
 		p.OK("gets no-new-privileges from the daemon default", evs...)
 	case v.Requested:
 		p.OK("sets no-new-privileges", evs...)
+	case v.Source == "" && p.Facts.NoDaemon != "":
+		p.Skip("does not set no-new-privileges, so the daemon's default decides: "+p.Facts.NoDaemon, evs...)
 	case v.Source == "":
 		p.Warn("does not set no-new-privileges, and the daemon default could not be read", evs...)
 	case v.Source == "daemon default":
@@ -885,7 +916,7 @@ func cis5_27() check.Check {
 			Scope:       container,
 			CIS:         &finding.CIS{ID: "5.27", Level: 1, Automated: false, V180: "5.27"},
 		},
-		Needs: []facts.Part{facts.PartConfig, facts.PartState},
+		Needs: []facts.Part{facts.PartConfig, facts.PartState, facts.PartHealthcheck},
 		Run:   run5_27,
 	}
 }

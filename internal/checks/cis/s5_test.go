@@ -26,6 +26,24 @@ func TestAppArmorAndSELinuxNotOnHost(t *testing.T) {
 		[]finding.Evidence{ev("daemon security options", "name=seccomp,profile=default", "name=selinux"), ev("requested label", "type:container_t", "")}})
 }
 
+func TestLSMDaemonNotKnown(t *testing.T) {
+	// Without the daemon's security options (dockaudit config has no daemon), what the
+	// container asks for decides where it can; the rest is skip, never pass.
+	s := base()
+	s.Engine.SecurityOptions, s.NoDaemon = nil, "dockaudit config reads files: the daemon that will run it is not known"
+	statuses(t, run(t, s, "5.2"), "skip: web: whether AppArmor confines it depends on the daemon's host: dockaudit config reads files: the daemon that will run it is not known")
+	statuses(t, run(t, s, "5.3"), "skip: web: whether SELinux separates it depends on the daemon: dockaudit config reads files: the daemon that will run it is not known")
+	s.Containers[0].HostConfig.SecurityOpt = []string{"apparmor=unconfined", "label=disable"}
+	statuses(t, run(t, s, "5.2"), "fail: web: asks to run without an AppArmor profile (apparmor=unconfined)")
+	statuses(t, run(t, s, "5.3"), "fail: web: SELinux separation is disabled (label=disable)")
+	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = nil, true
+	statuses(t, run(t, s, "5.2"), "fail: web: privileged: runs without AppArmor confinement")
+	statuses(t, run(t, s, "5.3"), "fail: web: privileged: runs without SELinux separation")
+	// The daemon's no-new-privileges default is unknown, not unread: skip, not warn.
+	s.Containers[0].HostConfig.Privileged, s.Daemon = false, nil
+	statuses(t, run(t, s, "5.26"), "skip: web: does not set no-new-privileges, so the daemon's default decides: dockaudit config reads files: the daemon that will run it is not known")
+}
+
 func TestAppArmorOnHost(t *testing.T) {
 	s := base()
 	s.Engine.SecurityOptions = []string{"name=apparmor", "name=seccomp,profile=builtin"}
@@ -250,7 +268,12 @@ func TestSeccomp(t *testing.T) {
 	statuses(t, run(t, s, "5.22"), "fail: web: runs with the daemon's default seccomp profile, which is unconfined: every syscall reaches the kernel")
 	// Security options not read: no verdict (it failed as "no seccomp" once).
 	s.Engine.SecurityOptions = nil
-	statuses(t, run(t, s, "5.22"), "skip: web: not known: the daemon's /info gave no SecurityOptions")
+	statuses(t, run(t, s, "5.22"), "skip: web: asks for no seccomp profile of its own, so the daemon's default decides: the daemon's /info gave no SecurityOptions")
+	// What the container asks for itself decides without them.
+	s.Containers[0].HostConfig.SecurityOpt = []string{"seccomp=unconfined"}
+	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined: every syscall reaches the kernel")
+	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = nil, true
+	statuses(t, run(t, s, "5.22"), "fail: web: privileged: no seccomp filter, every syscall reaches the kernel")
 }
 
 // TestOneVerdictPerFact: the CIS items and the CONFINE rules read one view of each

@@ -91,7 +91,7 @@ func builtin(profile string) bool {
 
 // request is the seccomp a container asked for.
 type request struct {
-	kind    string // disabled, unconfined, none, custom, daemon, default
+	kind    string // disabled, unconfined, none, custom, daemon, default, unknown
 	desc    string
 	profile *seccomp.Profile // the profile in force, when it is known
 }
@@ -104,7 +104,7 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 		return request{kind: "disabled", desc: "none: --privileged disables seccomp"}
 	case len(vals) > 0 && vals[len(vals)-1] == "unconfined":
 		return request{kind: "unconfined", desc: "seccomp=unconfined"}
-	case !daemonSeccomp:
+	case !daemonSeccomp && s.Engine.SecurityOptions != nil:
 		return request{kind: "none", desc: "none: the daemon applies no seccomp filter"}
 	case len(vals) > 0 && vals[len(vals)-1] == "builtin":
 		// Engine 23.0 and later: Docker's own profile, whatever the daemon's default.
@@ -119,6 +119,9 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 			r.profile = prof
 		}
 		return r
+	case s.Engine.SecurityOptions == nil:
+		// The daemon's security options were not read, or there is no daemon yet.
+		return request{kind: "unknown", desc: "the daemon's default seccomp profile"}
 	case opt["profile"] == "unconfined":
 		return request{kind: "unconfined", desc: "the daemon's default seccomp profile, which is unconfined"}
 	case !builtin(opt["profile"]):
@@ -195,7 +198,7 @@ func ContainerChecks() []check.Check {
 			"Seccomp is what keeps a container's processes away from the parts of the kernel they have no use for. --privileged and seccomp=unconfined remove it; a daemon without seccomp never applies it. For running containers on this host the filter is confirmed in /proc/PID/status.",
 			"Keep Docker's default profile or a stricter one (dockaudit seccomp record writes one from a real run); remove seccomp=unconfined and --privileged.",
 			"seccomp"),
-			Needs: []facts.Part{facts.PartHostConfig, facts.PartSecurityOptions}, Run: containerSeccomp},
+			Needs: []facts.Part{facts.PartHostConfig}, Run: containerSeccomp},
 		{Rule: rule("CONFINE-CAPS", finding.KindContainer, finding.High,
 			"The container holds no capability beyond Docker's default set",
 			"Capabilities are root's powers split up; the bounding set is what any process of the container can have (a setuid-root binary gets it back, unless no-new-privileges is in effect). The effective and bounding sets are decoded from /proc/PID/status for running containers on this host, and worked out from --cap-add, --cap-drop and --privileged otherwise.",
@@ -240,6 +243,9 @@ func containerSeccomp(p *check.Pass) {
 	switch {
 	case v.Problem != "":
 		p.Fail(v.Problem, evs...)
+	case v.DaemonDecides():
+		why, _ := p.Missing(facts.PartSecurityOptions)
+		p.Skip("asks for no seccomp profile of its own, so the daemon's default decides: "+why, evs...)
 	case v.Conf == nil:
 		p.Skip(v.desc+" is requested; whether the kernel applies it is not known: "+v.Why, evs...)
 	default:
@@ -357,6 +363,8 @@ func containerNNP(p *check.Pass) {
 		p.Fail("no-new-privileges is not in effect (NoNewPrivs: 0): setuid binaries can raise privileges", evs...)
 	case v.Requested:
 		p.Skip("no-new-privileges is requested; whether it is in effect is not known: "+v.Why, evs...)
+	case v.Source == "" && p.Facts.NoDaemon != "":
+		p.Skip("does not set no-new-privileges, so the daemon's default decides: "+p.Facts.NoDaemon, evs...)
 	case v.Source == "":
 		p.Warn("does not set no-new-privileges, and the daemon default could not be read", evs...)
 	default:

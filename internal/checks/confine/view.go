@@ -36,8 +36,8 @@ type Seccomp struct {
 	Problem string
 }
 
-// SeccompOf decides a container's seccomp. The snapshot must hold the daemon's
-// security options and the container's HostConfig (rules declare both).
+// SeccompOf decides a container's seccomp. The container's HostConfig must be known;
+// without the daemon's security options only the container's own options decide.
 func SeccompOf(s *facts.Snapshot, c *facts.Container) Seccomp {
 	v := Seccomp{request: requestedSeccomp(s, c), Kernel: KernelOf(s, c)}
 	switch {
@@ -55,6 +55,10 @@ func SeccompOf(s *facts.Snapshot, c *facts.Container) Seccomp {
 	}
 	return v
 }
+
+// DaemonDecides says the container asks for nothing of its own and the daemon's
+// security options, which decide, are not known.
+func (v Seccomp) DaemonDecides() bool { return v.kind == "unknown" }
 
 // Requested describes the profile the container runs with, as requested.
 func (v Seccomp) Requested() string { return v.desc }

@@ -93,7 +93,7 @@ func Collect(ctx context.Context, api API, opts Options) (*Result, error) {
 	res.Volumes = []facts.Volume{}
 	for _, v := range vols.Volumes {
 		res.Volumes = append(res.Volumes, facts.Volume{Name: v.Name, Driver: v.Driver, Options: sortedPairs(v.Options)})
-		if dev, ok := bindDevice(v.Driver, v.Options); ok {
+		if dev, ok := facts.BindDevice(v.Driver, v.Options); ok {
 			binds[v.Name] = dev
 		}
 	}
@@ -376,19 +376,4 @@ func sortedPairs(m map[string]string) facts.Labels {
 	}
 	slices.SortFunc(out, func(a, b [2]string) int { return cmp.Compare(a[0], b[0]) })
 	return out
-}
-
-// bindDevice returns the host path a local volume binds (created with --opt type=none
-// --opt o=bind --opt device=PATH).
-func bindDevice(driver string, opts map[string]string) (string, bool) {
-	dev := opts["device"]
-	if driver != "local" || !strings.HasPrefix(dev, "/") {
-		return "", false
-	}
-	for _, o := range strings.Split(opts["o"], ",") {
-		if o == "bind" || o == "rbind" {
-			return dev, true
-		}
-	}
-	return "", false
 }

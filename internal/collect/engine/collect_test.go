@@ -358,8 +358,8 @@ func TestBindDevice(t *testing.T) {
 		{"local", map[string]string{"type": "tmpfs", "device": "tmpfs"}, ""},
 		{"rexray", map[string]string{"o": "bind", "device": "/etc"}, ""},
 	} {
-		if got, _ := bindDevice(tt.driver, tt.opts); got != tt.want {
-			t.Errorf("bindDevice(%s, %v) = %q, want %q", tt.driver, tt.opts, got, tt.want)
+		if got, _ := facts.BindDevice(tt.driver, tt.opts); got != tt.want {
+			t.Errorf("BindDevice(%s, %v) = %q, want %q", tt.driver, tt.opts, got, tt.want)
 		}
 	}
 }
