@@ -66,7 +66,6 @@ func TestConfigCommand(t *testing.T) {
 		t.Errorf("targets: %+v", r.Targets)
 	}
 	wantNotes := []string{
-		filepath.Join(dir, "compose.yaml") + ": Compose files are not audited yet (dockaudit config reads Dockerfiles)",
 		filepath.Join(dir, "svc", "Dockerfile.link") + ": a symbolic link, not followed (name its target to audit it)",
 	}
 	if d := cmp.Diff(wantNotes, r.Context.Notes); d != "" {
@@ -96,7 +95,7 @@ func TestConfigCommand(t *testing.T) {
 	}
 	for _, tc := range []struct{ arg, want string }{
 		{"/nonexistent", "dockaudit config: stat /nonexistent: no such file or directory\n"},
-		{t.TempDir(), "dockaudit config: no Dockerfile in "},
+		{t.TempDir(), "dockaudit config: no Dockerfile or Compose file in "},
 	} {
 		if code, out, errs := runCLI(t, nil, "config", tc.arg); code != 2 || out != "" || !strings.HasPrefix(errs, tc.want) || strings.Count(errs, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q", tc.arg, code, errs)

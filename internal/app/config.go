@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,9 +11,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/compose"
 	"github.com/dockaudit/dockaudit/internal/collect/dockerfile"
 	"github.com/dockaudit/dockaudit/internal/facts"
+	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
@@ -22,6 +26,16 @@ import (
 type ConfigOptions struct {
 	ImageOptions
 	Paths []string // files and directories; "." when none
+	// ComposeFiles are Compose files merged into one project, as docker compose -f
+	// merges them; ProjectDir, ProjectName, EnvFiles and Profiles are docker compose's
+	// --project-directory, -p, --env-file and --profile. Env is the environment
+	// interpolation reads (os.Environ() when nil).
+	ComposeFiles []string
+	ProjectDir   string
+	ProjectName  string
+	EnvFiles     []string
+	Profiles     []string
+	Env          []string
 }
 
 // Bounds on what a directory given to dockaudit config makes it walk.
@@ -56,49 +70,78 @@ func isCompose(name string) bool {
 	return (ext == ".yml" || ext == ".yaml") && (strings.HasPrefix(l, "compose.") || strings.HasPrefix(l, "docker-compose"))
 }
 
-// Config audits Dockerfiles before anything is built: each one's last stage is judged
-// by dockaudit image's own rules, each finding at its file, line and column. Compose
-// files are found and said not to be read yet, never passed in silence.
-func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
-	if _, err := opts.Selection.Apply(checks.Image()); err != nil {
+// Config audits Dockerfiles and Compose files before anything is built or run: each
+// Dockerfile's last stage is judged by dockaudit image's rules, each Compose service
+// by dockaudit host's container rules as the container docker compose would create,
+// each finding at its file, line and column.
+func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
+	selected, err := opts.Selection.Apply(checks.Config())
+	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	opts.Checks = selected
 	paths := opts.Paths
-	if len(paths) == 0 {
+	if len(paths) == 0 && len(opts.ComposeFiles) == 0 {
 		paths = []string{"."}
 	}
 	var files, notes []string
+	var projects [][]string // Compose files, one list per project
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			return nil, &UsageError{Err: err}
 		}
-		found, n, err := findConfigFiles(p)
+		found, comp, n, err := findConfigFiles(p)
 		if err != nil {
 			return nil, err // an unreadable directory is an input that could not be read: exit 1
 		}
-		files, notes = append(files, found...), append(notes, n...)
+		files, projects, notes = append(files, found...), append(projects, comp...), append(notes, n...)
 	}
-	for _, f := range files {
+	if len(opts.ComposeFiles) > 0 {
+		for _, f := range opts.ComposeFiles {
+			if _, err := os.Stat(f); err != nil {
+				return nil, &UsageError{Err: err}
+			}
+		}
+		projects = append(projects, opts.ComposeFiles)
+	}
+	for _, f := range append(slices.Clone(files), slices.Concat(projects...)...) {
 		if Clash(opts.File, f) {
 			// The report must never replace what it audits.
 			return nil, &UsageError{Err: fmt.Errorf("--output %s is also an input of this run (%s): the report would replace it", opts.File, f)}
 		}
 	}
-	if len(files) == 0 && len(notes) == 0 {
-		return nil, &UsageError{Err: fmt.Errorf("no Dockerfile in %s (Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME)", strings.Join(paths, ", "))}
+	if len(files) == 0 && len(projects) == 0 && len(notes) == 0 {
+		return nil, &UsageError{Err: fmt.Errorf("no Dockerfile or Compose file in %s (Dockerfile, Containerfile, NAME.Dockerfile, Dockerfile.NAME, compose.yaml, docker-compose*.yml)", strings.Join(paths, ", "))}
 	}
-	// Named relative to the working directory when under it, as a repository's files
-	// are: SARIF then points code scanning at the file in the pull request.
-	if wd, err := os.Getwd(); err == nil {
-		for i, f := range files {
-			if abs, err := filepath.Abs(f); err == nil {
-				if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
-					files[i] = rel
+	services := &configServices{}
+	var images []facts.Image
+	env := opts.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	for _, pf := range projects {
+		p, err := compose.Load(ctx, compose.Options{Files: pf, ProjectDir: opts.ProjectDir, Name: opts.ProjectName, EnvFiles: opts.EnvFiles, Profiles: opts.Profiles, Env: env})
+		if err != nil {
+			// One error finding for the project, at its first file.
+			images = append(images, facts.Image{Tags: []string{relPath(pf[0])}, Ref: relPath(pf[0]), Source: "compose", Error: oneLine(err)})
+			continue
+		}
+		services.add(p)
+		notes = append(notes, p.Notes...)
+		if len(p.Disabled) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: services of profiles not enabled, not audited (--profile enables them): %s", relPath(pf[0]), strings.Join(p.Disabled, ", ")))
+		}
+		for _, s := range p.Services {
+			if b := s.Build; b != nil && b.Dockerfile != "" && !slices.ContainsFunc(files, func(f string) bool { return sameFile(f, b.Dockerfile) }) {
+				if fi, err := os.Lstat(b.Dockerfile); err == nil && fi.Mode().IsRegular() {
+					files = append(files, b.Dockerfile) // built by a service, outside the paths given
 				}
 			}
 		}
 	}
-	var images []facts.Image
+	for i, f := range files {
+		files[i] = relPath(f)
+	}
 	for _, f := range files {
 		df, err := dockerfile.Read(f)
 		if err != nil {
@@ -119,27 +162,149 @@ func Config(opts ConfigOptions, stdout io.Writer) (*report.Report, error) {
 		}
 		images = append(images, df.Image())
 	}
+	// Rules of a kind of file that is not there would only say "nothing audited".
+	opts.Checks = slices.DeleteFunc(opts.Checks, func(c check.Check) bool {
+		return (c.Scope == finding.KindImage && len(images) == 0) || (c.Scope == finding.KindContainer && len(services.containers) == 0)
+	})
 	opts.Command = "config"
-	return writeImageReport(images, notes, opts.ImageOptions, stdout)
+	return writeImageReport(images, services, notes, opts.ImageOptions, stdout)
+}
+
+// relPath names a file relative to the working directory when it is under it, as a
+// repository's files are: SARIF then points code scanning at the file in the pull
+// request.
+func relPath(f string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return f
+	}
+	abs, err := filepath.Abs(f)
+	if err != nil {
+		return f
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return rel
+	}
+	return f
+}
+
+// configServices are the Compose services of a config run, as containers not created
+// yet, and where each of their settings is written.
+type configServices struct {
+	containers []facts.Container
+	where      map[string]serviceRef // by container name
+}
+
+type serviceRef struct {
+	project *compose.Project
+	service string
+}
+
+func (cs *configServices) add(p *compose.Project) {
+	if cs.where == nil {
+		cs.where = map[string]serviceRef{}
+	}
+	for _, s := range p.Services {
+		cs.containers = append(cs.containers, s.Container)
+		cs.where[s.Container.Name] = serviceRef{p, s.Name}
+	}
+}
+
+// noDaemon is why config judges no daemon setting.
+const noDaemon = "dockaudit config reads files: the daemon that will run it is not known"
+
+// prepare puts the services in the snapshot, with what every daemon has: the default
+// bridge network (so CIS-5.30 judges network_mode: bridge).
+func (cs *configServices) prepare(snap *facts.Snapshot) {
+	snap.Containers = cs.containers
+	snap.Networks = []facts.Network{{ID: "bridge", Name: "bridge", Driver: "bridge", Scope: "local"}}
+	snap.NoDaemon = noDaemon
+	snap.HostAccess.Reason = "dockaudit config reads files, not the host"
+}
+
+// composeKeys are the Compose keys each container rule judges, the most specific
+// first: a finding points at the first one the service's files write, else at the
+// service itself (a limit not set is the service's).
+var composeKeys = map[string][]string{
+	"CIS-4.1":         {"user"},
+	"CIS-5.2":         {"security_opt", "privileged"},
+	"CIS-5.3":         {"security_opt", "privileged"},
+	"CIS-5.4":         {"cap_add", "privileged", "cap_drop"},
+	"CIS-5.5":         {"privileged"},
+	"CIS-5.6":         {"volumes"},
+	"CIS-5.8":         {"ports"},
+	"CIS-5.9":         {"ports"},
+	"CIS-5.10":        {"network_mode"},
+	"CIS-5.11":        {"deploy.resources.limits.memory", "mem_limit"},
+	"CIS-5.12":        {"deploy.resources.limits.cpus", "cpus", "cpu_shares", "cpu_quota"},
+	"CIS-5.13":        {"read_only"},
+	"CIS-5.14":        {"ports"},
+	"CIS-5.15":        {"deploy.restart_policy", "restart"},
+	"CIS-5.16":        {"pid"},
+	"CIS-5.17":        {"ipc"},
+	"CIS-5.18":        {"devices"},
+	"CIS-5.19":        {"ulimits"},
+	"CIS-5.20":        {"volumes"},
+	"CIS-5.21":        {"uts"},
+	"CIS-5.22":        {"security_opt", "privileged"},
+	"CIS-5.25":        {"cgroup_parent"},
+	"CIS-5.26":        {"security_opt"},
+	"CIS-5.27":        {"healthcheck"},
+	"CIS-5.29":        {"deploy.resources.limits.pids", "pids_limit"},
+	"CIS-5.30":        {"network_mode", "networks"},
+	"CIS-5.31":        {"userns_mode"},
+	"CIS-5.32":        {"volumes", "use_api_socket"},
+	"CONFINE-SECCOMP": {"security_opt", "privileged"},
+	"CONFINE-CAPS":    {"cap_add", "privileged"},
+	"CONFINE-NNP":     {"security_opt"},
+	"CONFINE-USERNS":  {"userns_mode"},
+	"CONFINE-MAC":     {"security_opt"},
+}
+
+// locate points each service finding at the line of the Compose file that causes it.
+func (cs *configServices) locate(fs []finding.Finding) {
+	for i := range fs {
+		f := &fs[i]
+		ref, ok := cs.where[f.Target.Name]
+		if !ok || f.Target.Kind != finding.KindContainer {
+			continue
+		}
+		keys := composeKeys[f.Rule]
+		if strings.HasPrefix(f.Message, "privileged") {
+			keys = append([]string{"privileged"}, keys...)
+		}
+		// A list item is picked by what the finding names: a path, a port, a capability.
+		said := f.Message
+		for _, e := range f.Evidence {
+			said += " " + e.Actual
+		}
+		loc := ref.project.Locate(ref.service, keys, said)
+		loc.Path = relPath(loc.Path)
+		f.Location = &loc
+	}
 }
 
 func oneLine(err error) string { return textsafe.FirstLine(err.Error(), 200) }
 
-// findConfigFiles is the Dockerfiles a path names: the file itself, or those under a
-// directory (bounded; symbolic links are not followed, dependency and VCS directories
-// are not walked). Compose files found are noted as not read yet.
-func findConfigFiles(root string) (files, notes []string, err error) {
+// findConfigFiles is the Dockerfiles and Compose projects a path names: the file
+// itself, or those under a directory (bounded; symbolic links are not followed,
+// dependency and VCS directories are not walked). In a directory, the file docker
+// compose would read with its override file is one project; every other Compose file
+// is a project of its own.
+func findConfigFiles(root string) (files []string, projects [][]string, notes []string, err error) {
 	fi, err := os.Stat(root)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !fi.IsDir() {
 		if isCompose(filepath.Base(root)) {
-			return nil, []string{root + ": Compose files are not audited yet (dockaudit config reads Dockerfiles)"}, nil
+			return nil, [][]string{{root}}, nil, nil
 		}
-		return []string{root}, nil, nil
+		return []string{root}, nil, nil, nil
 	}
 	entries := 0
+	composeDirs := map[string][]string{}
+	var dirs []string
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -164,12 +329,32 @@ func findConfigFiles(root string) (files, notes []string, err error) {
 			}
 			files = append(files, p)
 		case isCompose(d.Name()):
-			notes = append(notes, p+": Compose files are not audited yet (dockaudit config reads Dockerfiles)")
+			dir := filepath.Dir(p)
+			if composeDirs[dir] == nil {
+				dirs = append(dirs, dir)
+			}
+			if len(composeDirs[dir]) == maxConfigFiles {
+				return fmt.Errorf("%s: more than %d Compose files: name the directories to audit", dir, maxConfigFiles)
+			}
+			composeDirs[dir] = append(composeDirs[dir], p)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, fs.SkipAll) {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return files, notes, nil
+	for _, dir := range dirs {
+		main := compose.Discover(dir)
+		if len(main) > 0 && !slices.ContainsFunc(main, func(f string) bool { return !slices.Contains(composeDirs[dir], f) }) {
+			projects = append(projects, main)
+		} else {
+			main = nil
+		}
+		for _, f := range composeDirs[dir] {
+			if !slices.Contains(main, f) {
+				projects = append(projects, []string{f})
+			}
+		}
+	}
+	return files, projects, notes, nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func TestConfigSARIF(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "svc", "Dockerfile"), []byte("FROM debian:12\n  RUN apt-get update\n"), 0o644)
 	var buf bytes.Buffer
 	opts := ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "sarif"}, Selection: check.Selection{Include: []string{"CIS-4.7"}}}, Paths: []string{dir}}
-	if _, err := Config(opts, &buf); err != nil {
+	if _, err := Config(context.Background(), opts, &buf); err != nil {
 		t.Fatal(err)
 	}
 	var log struct {
@@ -51,7 +52,7 @@ func TestConfigWarnings(t *testing.T) {
 	os.WriteFile(df, []byte("FROM debian:12\nRUN echo ghp_0123456789abcdefghijABCDEFGHIJ012345 \\\n\n  b\n"), 0o644)
 	var buf bytes.Buffer
 	opts := ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Selection: check.Selection{Include: []string{"CIS-4.7"}}}, Paths: []string{df}}
-	r, err := Config(opts, &buf)
+	r, err := Config(context.Background(), opts, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}

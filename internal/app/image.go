@@ -131,13 +131,13 @@ func Image(ctx context.Context, opts ImageOptions, stdout, progress io.Writer) (
 			return nil, err
 		}
 	}
-	return writeImageReport(images, notes, opts, stdout)
+	return writeImageReport(images, nil, notes, opts, stdout)
 }
 
 // writeImageReport judges images as read, writes the report, and says which images
 // could not be read.
-func writeImageReport(images []facts.Image, notes []string, opts ImageOptions, stdout io.Writer) (*report.Report, error) {
-	r, failed, err := ImageReport(images, notes, opts)
+func writeImageReport(images []facts.Image, services *configServices, notes []string, opts ImageOptions, stdout io.Writer) (*report.Report, error) {
+	r, failed, err := judge(images, services, notes, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +191,13 @@ func ReadImages(ctx context.Context, refs []string, src SourceOptions, conc int,
 // images that could not be read ("REF: reason"). dockaudit serve calls it on stored
 // facts, so its findings are dockaudit image's.
 func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *report.Report, failed []string, err error) {
+	return judge(images, nil, notes, opts)
+}
+
+// judge runs the selected rules on images and on containers not created yet (the
+// services of Compose files, which dockaudit config judges with no daemon), then
+// builds the report.
+func judge(images []facts.Image, services *configServices, notes []string, opts ImageOptions) (r *report.Report, failed []string, err error) {
 	selected := opts.Checks
 	if selected == nil {
 		var err error
@@ -206,11 +213,20 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		Containers: []facts.Container{}, Images: images, Networks: []facts.Network{}, Volumes: []facts.Volume{},
 		HostAccess: facts.HostAccess{Reason: "dockaudit " + opts.command() + " reads images, not the host"},
 	}
+	if services != nil {
+		services.prepare(snap)
+	}
 	findings := check.Run(selected, snap, check.Options{})
+	if services != nil {
+		services.locate(findings)
+	}
 	findings, filtered := filterVulns(findings, opts.IgnoreUnfixed, opts.Severities)
 	rules := make([]finding.Rule, 0, len(selected)+1)
 	var inv []report.Inventory
-	targets := make([]finding.Target, 0, len(images))
+	targets := make([]finding.Target, 0, len(images)+len(snap.Containers))
+	for i := range snap.Containers {
+		targets = append(targets, check.ContainerTarget(&snap.Containers[i]))
+	}
 	for i := range images {
 		im := &images[i]
 		t := check.ImageTarget(im)
@@ -247,7 +263,7 @@ func ImageReport(images []facts.Image, notes []string, opts ImageOptions) (r *re
 		rules = append(rules, c.Rule)
 	}
 	findings, rules, suppressed, leftOut := opts.suppress(findings, rules, opts.VEX, opts.now())
-	r = report.Build(toolInfo(), opts.command(), opts.now(), report.Context{Images: len(images), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
+	r = report.Build(toolInfo(), opts.command(), opts.now(), report.Context{Images: len(images), Containers: len(snap.Containers), Notes: notes}, rules, targets, findings, report.Gate{FailOn: opts.FailOn, UnknownAs: opts.UnknownAs})
 	r.Images = inv
 	r.Summary.Suppressed = suppressed
 	r.Summary.LeftOut = append(filtered, leftOut...)

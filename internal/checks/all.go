@@ -40,6 +40,12 @@ func Image() []check.Check {
 	return append(out, vuln.Checks()...)
 }
 
+// Config returns the checks dockaudit config runs: the image rules on Dockerfiles, then
+// the container rules of dockaudit host on Compose services.
+func Config() []check.Check {
+	return append(Image(), scoped(All(), finding.KindContainer)...)
+}
+
 // Every returns every rule dockaudit has, each once: those of dockaudit host, then
 // the image rules host does not run.
 func Every() []check.Check {

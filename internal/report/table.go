@@ -258,7 +258,11 @@ func writeHeader(tw *tableWriter, r *Report) {
 		return
 	case "config":
 		for _, t := range r.Targets {
-			tw.para(2, 4, "", "dockerfile "+printable(t.Name))
+			what := "dockerfile "
+			if t.Kind == finding.KindContainer {
+				what = "compose service " // named as docker compose will name its container
+			}
+			tw.para(2, 4, "", what+printable(t.Name))
 		}
 		for _, n := range c.Notes {
 			tw.para(2, 4, ansiYellow, "note: "+printable(n))
