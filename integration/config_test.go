@@ -1,10 +1,18 @@
 package integration
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
 // TestConfigMatchesImage: a Dockerfile read by dockaudit config and the image the real
@@ -46,4 +54,107 @@ HEALTHCHECK CMD ["/bin/busybox", "true"]
 	if d := cmp.Diff(want, config); d != "" {
 		t.Errorf("dockaudit config (-want +got):\n%s", d)
 	}
+}
+
+// TestConfigComposeMatchesHost brings a Compose file up with Debian's docker-compose
+// (1.29.2, so the file keeps to what it reads) on the real daemon, then compares,
+// service by service, what dockaudit config says of the file with what dockaudit host
+// says of the containers: every rule both decide (neither skips) must agree.
+func TestConfigComposeMatchesHost(t *testing.T) {
+	need(t)
+	if _, err := exec.LookPath("docker-compose"); err != nil {
+		testenv.Missing(t, "no docker-compose (apt-get install docker-compose)")
+	}
+	dir := busyboxContext(t, `CMD ["/bin/busybox", "sleep", "600"]`+"\n")
+	dockerBuild(t, dir, "dockaudit-it-parity:1")
+	file := filepath.Join(dir, "docker-compose.yml")
+	os.WriteFile(file, []byte(`version: "2.4"
+services:
+  bad:
+    image: dockaudit-it-parity:1
+    user: "0"
+    privileged: true
+    pid: host
+    ipc: host
+    cap_add: [SYS_ADMIN]
+    security_opt: ["seccomp:unconfined"]
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+      - /etc:/host-etc:ro
+    restart: always
+  good:
+    image: dockaudit-it-parity:1
+    user: "10001"
+    read_only: true
+    mem_limit: 64m
+    cpus: 0.5
+    pids_limit: 50
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    ports: ["127.0.0.1:18091:80"]
+    restart: on-failure:3
+    healthcheck:
+      test: ["CMD", "/bin/busybox", "true"]
+  open:
+    image: dockaudit-it-parity:1
+    network_mode: bridge
+    ports: ["18092:80"]
+    devices: ["/dev/null:/dev/xnull"]
+`), 0o644)
+	compose := func(args ...string) {
+		out, err := exec.Command("docker-compose", append([]string{"-p", "daparity", "-f", file}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	t.Cleanup(func() { exec.Command("docker-compose", "-p", "daparity", "-f", file, "down", "-v").Run() })
+	// A privileged container cannot start in this sandbox (runc may not apply its
+	// capabilities): bad is created, the others run, and host reads all of them.
+	compose("up", "--no-start")
+	compose("start", "good", "open")
+
+	rules := "CIS-4.1,runtime,CONFINE-SECCOMP,CONFINE-CAPS,CONFINE-NNP"
+	bySvc := func(rep *report.Report, name func(string) (string, bool)) map[string]string {
+		out := map[string]string{}
+		for _, f := range rep.Findings {
+			if svc, ok := name(f.Target.Name); ok && f.Target.Kind == finding.KindContainer {
+				out[svc+" "+f.Rule] = f.Status.String()
+			}
+		}
+		return out
+	}
+	host := bySvc(jsonReport(t, nil, "host", "--all", "--fail-on", "none", "--include", rules), func(n string) (string, bool) {
+		svc, ok := strings.CutPrefix(n, "daparity_")
+		return strings.TrimSuffix(svc, "_1"), ok // docker-compose 1.x names daparity_bad_1
+	})
+	config := bySvc(jsonReport(t, nil, "config", "--fail-on", "none", "--include", rules, "--project-name", "daparity", "--compose-file", file), func(n string) (string, bool) {
+		svc, ok := strings.CutPrefix(n, "daparity-")
+		return strings.TrimSuffix(svc, "-1"), ok // docker compose v2 names daparity-bad-1
+	})
+	var compared []string
+	for k, c := range config {
+		h, ok := host[k]
+		if !ok {
+			t.Errorf("%s: config says %s, host has no finding", k, c)
+			continue
+		}
+		if c == "skip" || h == "skip" {
+			continue
+		}
+		compared = append(compared, k+" "+c)
+		if c != h {
+			t.Errorf("%s: config %s, host %s", k, c, h)
+		}
+	}
+	slices.Sort(compared)
+	// What the file alone decides, so the comparison above cannot pass empty.
+	for _, k := range []string{"bad CIS-4.1 fail", "bad CIS-5.5 fail", "bad CIS-5.6 fail", "bad CIS-5.16 fail", "bad CIS-5.17 fail",
+		"bad CIS-5.22 fail", "bad CIS-5.32 fail", "bad CONFINE-SECCOMP fail", "bad CONFINE-CAPS fail", "good CIS-4.1 pass", "good CIS-5.11 pass",
+		"good CIS-5.12 pass", "good CIS-5.13 pass", "good CIS-5.14 pass", "good CIS-5.15 pass", "good CIS-5.29 pass", "good CIS-5.27 pass",
+		"open CIS-5.14 fail", "open CIS-5.18 warn", "open CIS-5.30 fail"} {
+		if !slices.Contains(compared, k) {
+			t.Errorf("not decided alike on both sides: %s", k)
+		}
+	}
+	t.Logf("%d (service, rule) pairs decided by both: %v", len(compared), compared)
 }
