@@ -51,6 +51,7 @@ HEALTHCHECK CMD ["/bin/busybox", "true"]
 		t.Errorf("dockaudit image (-want +got):\n%s", d)
 	}
 	want["SECRET-FILE"], want["SECRET-GIT-DIR"] = "skip", "skip"
+	want["CONTEXT-SECRET"] = "pass" // its context: busybox and the Dockerfile, no credential file
 	if d := cmp.Diff(want, config); d != "" {
 		t.Errorf("dockaudit config (-want +got):\n%s", d)
 	}

@@ -57,7 +57,7 @@ func TestConfigCommand(t *testing.T) {
 		"CIS-4.9 warn Dockerfile: line 3 uses ADD https://example.com/t.tgz @Dockerfile:3:3",
 		"CIS-4.9 pass svc/api.Dockerfile: no history step after the base layer uses ADD",
 		"IMG-ROOT-USER pass Dockerfile: runs as 10001",
-		"IMG-ROOT-USER fail svc/api.Dockerfile: runs as root",
+		"IMG-ROOT-USER fail svc/api.Dockerfile: runs as root @svc/api.Dockerfile:1:1",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)

@@ -172,10 +172,10 @@ func TestRulesCommand(t *testing.T) {
 		t.Errorf("rules --include runtime: exit %d, %d rules", code, len(rules))
 	}
 	// Every rule (host's CIS items, daemon-link and syscall-control rules; the image,
-	// trust and build-step rules; VULN, ENGINE-CVE and the registry rules), one line
-	// each after the header: 164.
+	// trust, build-step and build-context rules; VULN, ENGINE-CVE and the registry
+	// rules), one line each after the header: 165.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 165 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") {
+	if code != 0 || strings.Count(out, "\n") != 166 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") || !strings.Contains(out, "\nCONTEXT-SECRET ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 	// The severity listed is the one findings carry: a private key is a critical

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
+	"github.com/dockaudit/dockaudit/internal/collect/buildctx"
 	"github.com/dockaudit/dockaudit/internal/collect/compose"
 	"github.com/dockaudit/dockaudit/internal/collect/dockerfile"
 	"github.com/dockaudit/dockaudit/internal/facts"
@@ -115,6 +116,7 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	}
 	services := &configServices{}
 	var images []facts.Image
+	contexts := map[string]string{} // Dockerfile (absolute) → the context a service builds it with
 	env := opts.Env
 	if env == nil {
 		env = os.Environ()
@@ -132,7 +134,12 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 			notes = append(notes, fmt.Sprintf("%s: services of profiles not enabled, not audited (--profile enables them): %s", relPath(pf[0]), strings.Join(p.Disabled, ", ")))
 		}
 		for _, s := range p.Services {
-			if b := s.Build; b != nil && b.Dockerfile != "" && !slices.ContainsFunc(files, func(f string) bool { return sameFile(f, b.Dockerfile) }) {
+			b := s.Build
+			if b == nil || b.Dockerfile == "" {
+				continue
+			}
+			contexts[b.Dockerfile] = b.Context
+			if !slices.ContainsFunc(files, func(f string) bool { return sameFile(f, b.Dockerfile) }) {
 				if fi, err := os.Lstat(b.Dockerfile); err == nil && fi.Mode().IsRegular() {
 					files = append(files, b.Dockerfile) // built by a service, outside the paths given
 				}
@@ -142,6 +149,7 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	for i, f := range files {
 		files[i] = relPath(f)
 	}
+	read := map[string]*buildctx.Context{}
 	for _, f := range files {
 		df, err := dockerfile.Read(f)
 		if err != nil {
@@ -160,7 +168,11 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 			// The parser quotes the instruction, which may hold a token.
 			notes = append(notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
 		}
-		images = append(images, df.Image())
+		im := df.Image()
+		im.Context = buildContext(df, contexts, read)
+		last := df.Stages[len(df.Stages)-1].Pos
+		services.from(f, finding.Location{Path: f, Line: last.Line, Column: last.Column})
+		images = append(images, im)
 	}
 	// Rules of a kind of file that is not there would only say "nothing audited".
 	opts.Checks = slices.DeleteFunc(opts.Checks, func(c check.Check) bool {
@@ -168,6 +180,65 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	})
 	opts.Command = "config"
 	return writeImageReport(images, services, notes, opts.ImageOptions, stdout)
+}
+
+// buildContext is what a Dockerfile's COPY and ADD take from its build context: the
+// one a Compose service builds it with, else its own directory (assumed). Contexts
+// are read once (read) however many Dockerfiles share them.
+func buildContext(df *dockerfile.File, contexts map[string]string, read map[string]*buildctx.Context) *facts.BuildContext {
+	abs, _ := filepath.Abs(df.Path)
+	root, ok := "", false
+	for f, r := range contexts {
+		if sameFile(f, abs) {
+			root, ok = r, true
+		}
+	}
+	bc := &facts.BuildContext{Root: relPath(root), Copies: []facts.ContextCopy{}}
+	if !ok {
+		root, bc.Assumed = filepath.Dir(abs), true
+		bc.Root = relPath(root)
+	}
+	ignore := buildctx.IgnoreFileFor(root, abs)
+	bc.IgnoreFile = relPath(ignore)
+	if ignore == "" {
+		bc.IgnoreFile = ""
+	}
+	key := root + "\x00" + ignore
+	c, ok := read[key]
+	if !ok {
+		var err error
+		if c, err = buildctx.Read(root, ignore); err != nil {
+			bc.Error = oneLine(err)
+			return bc
+		}
+		read[key] = c
+	}
+	final := df.Chain(len(df.Stages) - 1)
+	for _, cp := range df.ContextCopies() {
+		out := facts.ContextCopy{File: df.Path, Line: cp.Instruction.Pos.Line, Column: cp.Instruction.Pos.Column,
+			Instruction: secrets.Redact(cp.Instruction.Original), Stage: df.Stages[cp.Stage].Name, Final: slices.Contains(final, cp.Stage), Unresolved: cp.Unresolved}
+		gits := map[string]bool{}
+		for _, src := range cp.Sources {
+			shipped, err := c.Ships(src, cp.Excludes)
+			if err != nil {
+				out.Unresolved = oneLine(err)
+				continue
+			}
+			out.Files += len(shipped)
+			for _, f := range shipped {
+				if g := buildctx.GitDir(f); g != "" {
+					if !gits[g] {
+						gits[g] = true
+						out.GitDirs = append(out.GitDirs, g)
+					}
+					continue
+				}
+				out.Secrets = append(out.Secrets, c.Secrets(f)...)
+			}
+		}
+		bc.Copies = append(bc.Copies, out)
+	}
+	return bc
 }
 
 // relPath names a file relative to the working directory when it is under it, as a
@@ -193,6 +264,16 @@ func relPath(f string) string {
 type configServices struct {
 	containers []facts.Container
 	where      map[string]serviceRef // by container name
+	// froms are where each Dockerfile's last stage starts: what its image is, and
+	// where a finding on the whole image (no HEALTHCHECK, runs as root) points.
+	froms map[string]finding.Location
+}
+
+func (cs *configServices) from(dockerfile string, loc finding.Location) {
+	if cs.froms == nil {
+		cs.froms = map[string]finding.Location{}
+	}
+	cs.froms[dockerfile] = loc
 }
 
 type serviceRef struct {
@@ -261,10 +342,17 @@ var composeKeys = map[string][]string{
 	"CONFINE-MAC":     {"security_opt"},
 }
 
-// locate points each service finding at the line of the Compose file that causes it.
+// locate points each service finding at the line of the Compose file that causes it,
+// and each Dockerfile finding that names no line at its last FROM.
 func (cs *configServices) locate(fs []finding.Finding) {
 	for i := range fs {
 		f := &fs[i]
+		if loc, ok := cs.froms[f.Target.Name]; ok && f.Target.Kind == finding.KindImage {
+			if f.Status != finding.Pass && (f.Location == nil || f.Location.Line == 0) {
+				f.Location = &loc
+			}
+			continue
+		}
 		ref, ok := cs.where[f.Target.Name]
 		if !ok || f.Target.Kind != finding.KindContainer {
 			continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dockaudit/dockaudit/internal/check"
+	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/report"
 )
 
 // TestConfigSARIF: a Dockerfile under the working directory is named relative to it,
@@ -58,5 +61,96 @@ func TestConfigWarnings(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{df + ":4: Empty continuation line found in: RUN echo [redacted: 40 characters, sha256:d8fe76b428b9]   b"}, r.Context.Notes); d != "" {
 		t.Errorf("notes (-want +got):\n%s", d)
+	}
+}
+
+// configRepo writes a small repository with something for every config rule: a
+// Dockerfile whose context ships a credential, and a Compose project (a base file,
+// its override, an env file) whose services break the container rules, and makes
+// it the working directory.
+func configRepo(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	files := map[string]string{
+		"Dockerfile": "FROM debian:12@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS build\n" +
+			"COPY src/ /src/\n" +
+			"FROM debian:12\n" +
+			"RUN apt-get update\n" +
+			"ADD https://example.com/tool.tgz /opt/\n" +
+			"ENV API_TOKEN=" + fakeGH + "\n" +
+			"COPY . /app/\n" +
+			"RUN curl -fsSL https://example.com/install.sh | sh && chmod 777 /app\n",
+		".dockerignore":                ".git\n*.md\n",
+		".env":                         "TAG=1.27\nAWS_SECRET_ACCESS_KEY=" + "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEqq" + "\n",
+		"keys/deploy.pem":              "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+		"src/main.go":                  "package main\n",
+		"README.md":                    "# golden\n",
+		"deploy/compose.yaml":          "services:\n  web:\n    image: \"nginx:${TAG:-1}\"\n    privileged: true\n    ports: [\"8080:80\", \"127.0.0.1:8443:443\"]\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./html:/usr/share/nginx/html:ro\n  app:\n    build: {context: .., dockerfile: Dockerfile}\n    user: \"10001\"\n    read_only: true\n    cap_drop: [ALL]\n    security_opt: [\"no-new-privileges:true\"]\n    mem_limit: 128m\n    cpus: 0.5\n    pids_limit: 64\n    restart: on-failure:3\n    healthcheck: {test: [\"CMD\", \"/app/health\"]}\n",
+		"deploy/compose.override.yaml": "services:\n  web:\n    cap_add: [SYS_ADMIN]\n    network_mode: host\n",
+	}
+	for name, content := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(filepath.Join(dir, ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".git", "config"), []byte("[remote \"origin\"]\n\turl = https://x:"+fakeGH+"@github.com/o/r\n"), 0o644)
+}
+
+func runConfig(t *testing.T, format string, include ...string) (*report.Report, string) {
+	t.Helper()
+	var out bytes.Buffer
+	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: format, Remediation: true}, Now: goldenNow,
+		Selection: check.Selection{Include: include}}, Env: []string{}}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, out.String()
+}
+
+// TestConfigGolden: the config report in every format, over a repository written by
+// configRepo.
+func TestConfigGolden(t *testing.T) {
+	wd, _ := os.Getwd()
+	configRepo(t)
+	for _, format := range []string{"table", "json", "sarif"} {
+		_, out := runConfig(t, format)
+		checkGolden(t, filepath.Join(wd, "testdata", "config."+format+".golden"), out)
+	}
+}
+
+// TestConfigLocations: each finding of a Compose service or a build context points at
+// the line and column that causes it, in the file that writes it.
+func TestConfigLocations(t *testing.T) {
+	configRepo(t)
+	r, _ := runConfig(t, "json", "CIS-5.4", "CIS-5.5", "CIS-5.10", "CIS-5.11", "CIS-5.14", "CIS-5.32", "CONTEXT-SECRET", "IMG-PIPE-SHELL")
+	var got []string
+	for _, f := range r.Findings {
+		if f.Status == finding.Pass {
+			continue
+		}
+		s := f.Rule + " " + f.Status.String() + " " + f.Target.Name + ": " + f.Message
+		if l := f.Location; l != nil {
+			s += fmt.Sprintf(" @%s:%d:%d", l.Path, l.Line, l.Column)
+		}
+		got = append(got, s)
+	}
+	// The Dockerfile itself is in the context it copies, with the token its ENV holds.
+	want := []string{
+		"CIS-5.4 fail deploy-web-1: privileged: has every capability @deploy/compose.yaml:4:5",
+		"CIS-5.5 fail deploy-web-1: runs privileged: every capability, every device, no seccomp or LSM confinement @deploy/compose.yaml:4:5",
+		"CIS-5.10 fail deploy-web-1: shares the host's network namespace @deploy/compose.override.yaml:4:5",
+		"CIS-5.11 fail deploy-web-1: has no memory limit @deploy/compose.yaml:2:3",
+		"CIS-5.14 fail deploy-web-1: accepts traffic on every host interface: *:8080->80/tcp @deploy/compose.yaml:5:13",
+		"CIS-5.32 fail deploy-web-1: mounts the Docker socket /var/run/docker.sock at /var/run/docker.sock: the container controls the daemon @deploy/compose.yaml:7:9",
+		"IMG-PIPE-SHELL warn Dockerfile: line 8 pipes a curl download into sh @Dockerfile:8:1",
+		"CONTEXT-SECRET fail Dockerfile: line 7 COPY . /app/ takes .env from the build context: env-file-secret (AWS_SECRET_ACCESS_KEY) @Dockerfile:7:1",
+		"CONTEXT-SECRET fail Dockerfile: line 7 COPY . /app/ takes Dockerfile from the build context: github-token @Dockerfile:7:1",
+		"CONTEXT-SECRET fail Dockerfile: line 7 COPY . /app/ takes keys/deploy.pem from the build context: private-key @Dockerfile:7:1",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }

@@ -69,7 +69,7 @@ func (p *Pass) missing(part facts.Part) (string, bool) {
 			return "", false
 		}
 		return p.Container.Missing(part)
-	case facts.PartImageConfig, facts.PartHistory, facts.PartContent, facts.PartRef:
+	case facts.PartImageConfig, facts.PartHistory, facts.PartContent, facts.PartRef, facts.PartBuildContext:
 		if p.Image == nil {
 			return "", false
 		}

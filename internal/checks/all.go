@@ -43,13 +43,22 @@ func Image() []check.Check {
 // Config returns the checks dockaudit config runs: the image rules on Dockerfiles, then
 // the container rules of dockaudit host on Compose services.
 func Config() []check.Check {
-	return append(Image(), scoped(All(), finding.KindContainer)...)
+	// CIS sections 4 and 5 in their order (4.1 judges services, the other 4.x
+	// Dockerfiles), then the image rules, the build context, and syscall control.
+	var out []check.Check
+	for _, c := range cis.Checks() {
+		if c.Scope == finding.KindImage || c.Scope == finding.KindContainer {
+			out = append(out, c)
+		}
+	}
+	out = append(append(append(append(out, imagecfg.Checks()...), imagecfg.ContextChecks()...), trust.Checks()...), vuln.Checks()...)
+	return append(out, scoped(confine.HostChecks(), finding.KindContainer)...)
 }
 
 // Every returns every rule dockaudit has, each once: those of dockaudit host, then
 // the image rules host does not run.
 func Every() []check.Check {
-	out := append(append(append(All(), imagecfg.Checks()...), trust.Checks()...), vuln.Checks()...)
+	out := append(append(append(append(All(), imagecfg.Checks()...), imagecfg.ContextChecks()...), trust.Checks()...), vuln.Checks()...)
 	for _, c := range link.Checks() {
 		if c.ID == "ENGINE-CVE" || c.Scope == finding.KindRegistry {
 			out = append(out, c)

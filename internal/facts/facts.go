@@ -498,6 +498,7 @@ const (
 	PartHistory         Part = "history"
 	PartContent         Part = "content" // what an image's layers hold
 	PartRef             Part = "ref"     // how the user named an image
+	PartBuildContext    Part = "buildContext"
 
 	PartState      Part = "state"
 	PartConfig     Part = "config"
@@ -747,6 +748,43 @@ type Image struct {
 	// of its signatures (nil: not looked for).
 	Base  *Base  `json:"base,omitempty"`
 	Trust *Trust `json:"trust,omitempty"`
+	// Context is what the Dockerfile's COPY and ADD take from the build context (dockaudit
+	// config); nil for a built image, which keeps no build context.
+	Context *BuildContext `json:"context,omitempty"`
+}
+
+// BuildContext is a build context as the builder receives it: the files under its
+// root that .dockerignore does not exclude, and what each COPY or ADD takes from it.
+type BuildContext struct {
+	Root string `json:"root"`
+	// Assumed says the root is the Dockerfile's directory because nothing named one
+	// (docker build's usual `docker build .` beside it).
+	Assumed bool `json:"assumed,omitempty"`
+	// IgnoreFile is the .dockerignore applied ("" when there is none).
+	IgnoreFile string        `json:"ignoreFile,omitempty"`
+	Copies     []ContextCopy `json:"copies"`
+	// Error says why the context could not be read: the copies are then unknown.
+	Error string `json:"error,omitempty"`
+}
+
+// ContextCopy is one COPY or ADD from the build context.
+type ContextCopy struct {
+	File   string `json:"file"` // the Dockerfile
+	Line   int    `json:"line"`
+	Column int    `json:"column,omitempty"`
+	// Instruction is the instruction as written, Stage the stage it is in ("" for an
+	// unnamed one), Final whether that stage is the built image or one it is built on.
+	Instruction string `json:"instruction"`
+	Stage       string `json:"stage,omitempty"`
+	Final       bool   `json:"final"`
+	// Files is how many context files it takes; Secrets the credentials among them
+	// (values never kept), GitDirs the .git directories it takes.
+	Files   int      `json:"files"`
+	Secrets []Secret `json:"secrets,omitempty"`
+	GitDirs []string `json:"gitDirs,omitempty"`
+	// Unresolved says why what it takes is not known (a source naming a build
+	// argument with no default).
+	Unresolved string `json:"unresolved,omitempty"`
 }
 
 // Base is the image an image says it was built on: the OCI annotations
@@ -892,6 +930,8 @@ func (im *Image) Missing(p Part) (string, bool) {
 		missing = im.Content == nil
 	case PartRef:
 		missing = im.Ref == ""
+	case PartBuildContext:
+		missing = im.Context == nil || im.Context.Error != ""
 	}
 	if !missing {
 		return "", false
@@ -900,6 +940,11 @@ func (im *Image) Missing(p Part) (string, bool) {
 		return why, true
 	}
 	switch p {
+	case PartBuildContext:
+		if im.Context != nil {
+			return "the build context " + im.Context.Root + " could not be read: " + im.Context.Error, true
+		}
+		return "a built image keeps no build context (dockaudit config reads it beside the Dockerfile)", true
 	case PartContent:
 		return "the image's files were not read (dockaudit image reads them)", true
 	case PartRef:

@@ -232,11 +232,14 @@ func sarifLocationOf(f finding.Finding) sarifLocation {
 	return loc
 }
 
-// buildFile says a finding points into a build file the audit read (a Dockerfile),
-// by a relative path, rather than into an image, a container or the host.
+// buildFile says a finding points into a build file the audit read (a Dockerfile, or
+// the Compose file of a service), by a relative path, rather than into an image, a
+// container or the host.
 func buildFile(f finding.Finding) bool {
-	return f.Location != nil && f.Location.Line > 0 && f.Location.Layer == "" && f.Location.Path != "" &&
-		!filepath.IsAbs(f.Location.Path) && f.Target.Kind == finding.KindImage && f.Target.Name == f.Location.Path
+	if f.Location == nil || f.Location.Line == 0 || f.Location.Layer != "" || f.Location.Path == "" || filepath.IsAbs(f.Location.Path) {
+		return false
+	}
+	return f.Target.Kind == finding.KindContainer || (f.Target.Kind == finding.KindImage && f.Target.Name == f.Location.Path)
 }
 
 // artifactURI names where a finding lives as a stable relative URI: the target kind and

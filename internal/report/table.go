@@ -463,7 +463,9 @@ func detailLines(fs []finding.Finding, ruleStatus finding.Status, passes, quiet 
 			continue
 		}
 		where := ""
-		if f.Location != nil && f.Location.Path != "" && !strings.Contains(f.Message, f.Location.Path) {
+		// A build file's line is shown even when the message names the file (a COPY
+		// that ships the Dockerfile itself).
+		if l := f.Location; l != nil && l.Path != "" && (!strings.Contains(f.Message, l.Path) || (l.Line > 0 && l.Layer == "")) {
 			where = f.Location.Path
 			if f.Location.Line > 0 && f.Location.Layer == "" {
 				where += fmt.Sprintf(":%d", f.Location.Line) // a build file's line: file:line

@@ -126,7 +126,7 @@ volumes:
 		{"web", []string{"volumes"}, "mounts volume shop_etc (/etc) read-write at /host-etc etc:/host-etc:rw", finding.Location{Path: files[0], Line: 13, Column: 9}},
 		{"web", []string{"ports"}, "accepts traffic on every host interface: *:8080->80/tcp", finding.Location{Path: files[0], Line: 9, Column: 13}},
 		{"web", []string{"deploy.resources.limits.memory", "mem_limit"}, "", finding.Location{Path: files[0], Line: 15, Column: 28}},
-		{"web", []string{"mem_limit"}, "", finding.Location{Path: files[1], Line: 2, Column: 3}},
+		{"web", []string{"mem_limit"}, "", finding.Location{Path: files[0], Line: 5, Column: 3}}, // unset: the service, where first defined
 		{"cache", []string{"privileged"}, "", finding.Location{Path: filepath.Join(dir, "lib/cache.yaml"), Line: 4, Column: 5}},
 	} {
 		if got := p.Locate(tc.svc, tc.keys, tc.said); got != tc.want {

@@ -319,7 +319,7 @@ func (p *Project) Locate(service string, keys []string, said string) finding.Loc
 			return loc
 		}
 	}
-	if loc, ok := p.index.lookup(files, "services."+service, ""); ok {
+	if loc, ok := p.index.first("services." + service); ok {
 		return loc
 	}
 	return finding.Location{Path: p.Files[0]}

@@ -122,6 +122,17 @@ func parts(n *yaml.Node) []string {
 	return out
 }
 
+// first is where a key is first written, in read order: a service is defined where
+// it first appears.
+func (x *index) first(path string) (finding.Location, bool) {
+	for _, f := range x.files {
+		if e, ok := x.keys[f][path]; ok {
+			return finding.Location{Path: f, Line: e.line, Column: e.col}, true
+		}
+	}
+	return finding.Location{}, false
+}
+
 // lookup is where a key of a service is written: the last file (in merge order) that
 // writes it. When the key is a list, the first item whose every part the finding
 // (its message and evidence, in said) mentions.

@@ -36,6 +36,8 @@ type File struct {
 	// Stages in file order; the last is what docker build produces by default.
 	Stages   []Stage
 	Warnings []Warning
+
+	escape rune // the escape character the file declares
 }
 
 // Arg is a build argument and its default ("" when it has none).
@@ -106,7 +108,7 @@ func Parse(path string, data []byte) (*File, error) {
 		return nil, locate(path, err)
 	}
 	lines := strings.Split(string(data), "\n")
-	f := &File{Path: path}
+	f := &File{Path: path, escape: res.EscapeToken}
 	for _, w := range res.Warnings {
 		var p Pos
 		if w.Location != nil {

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +117,40 @@ func TestRead(t *testing.T) {
 	os.WriteFile(ok, []byte("FROM debian:12\nUSER app\n"), 0o644)
 	if f, err := Read(ok); err != nil || len(f.Stages) != 1 || f.Stages[0].Base != "debian:12" || f.Path != ok {
 		t.Errorf("a Dockerfile: %+v %v", f, err)
+	}
+}
+
+func TestContextCopies(t *testing.T) {
+	f, err := Parse("Dockerfile", []byte("ARG SRC=app\n"+
+		"FROM debian:12 AS build\n"+
+		"COPY --from=other /x /x\n"+
+		"COPY ${SRC}/ /src/\n"+
+		"ADD https://example.com/a.tgz keys/ /opt/\n"+
+		"ARG SRC\n"+
+		"ARG LATE\n"+
+		"COPY $SRC/$LATE /late/\n"+
+		"FROM build\n"+
+		"COPY --exclude=*.md ../../docs /docs\n"+
+		"COPY <<EOT /etc/motd\nhi\nEOT\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range f.ContextCopies() {
+		got = append(got, fmt.Sprintf("%d:%d %v %v %q", c.Stage, c.Instruction.Pos.Line, c.Sources, c.Excludes, c.Unresolved))
+	}
+	want := []string{
+		// A global argument is not in scope in a stage until the stage declares it:
+		// empty, as BuildKit expands it, so the whole context.
+		`0:4 [.] [] ""`,
+		`0:5 [keys] [] ""`,
+		`0:8 [] [] "the source $SRC/$LATE names LATE, which has no value in the Dockerfile (a --build-arg decides it)"`,
+		`1:10 [docs] [*.md] ""`,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("copies (-want +got):\n%s", d)
+	}
+	if c := f.Chain(1); len(c) != 2 || c[0] != 0 || c[1] != 1 {
+		t.Errorf("chain %v", c)
 	}
 }

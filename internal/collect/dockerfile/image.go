@@ -1,7 +1,6 @@
 package dockerfile
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -16,12 +15,7 @@ import (
 // unset: the files of an image not built yet (the rules that read them skip), and
 // the user and health check of a base image that was not read.
 func (f *File) Image() facts.Image {
-	target := len(f.Stages) - 1
-	var chain []int // each stage's FromStage is an earlier one: the walk ends
-	for i := target; i >= 0; i = f.Stages[i].FromStage {
-		chain = append(chain, i)
-	}
-	slices.Reverse(chain) // root first
+	chain := f.Chain(len(f.Stages) - 1) // each stage's FromStage is an earlier one: the walk ends
 	root := f.Stages[chain[0]]
 	im := facts.Image{
 		Source: "dockerfile",
