@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dockaudit/dockaudit/internal/check"
 	"github.com/dockaudit/dockaudit/internal/checks"
@@ -121,11 +123,21 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	if env == nil {
 		env = os.Environ()
 	}
-	for _, pf := range projects {
-		p, err := compose.Load(ctx, compose.Options{Files: pf, ProjectDir: opts.ProjectDir, Name: opts.ProjectName, EnvFiles: opts.EnvFiles, Profiles: opts.Profiles, Env: env})
-		if err != nil {
+	copts := make([]compose.Options, len(projects))
+	for i, pf := range projects {
+		copts[i] = compose.Options{Files: pf, ProjectDir: opts.ProjectDir, Name: opts.ProjectName, EnvFiles: opts.EnvFiles, Profiles: opts.Profiles, Env: env}
+	}
+	loaded, errs, loadNotes := compose.LoadAll(ctx, copts)
+	notes = append(notes, loadNotes...)
+	have := map[string]bool{} // the Dockerfiles found, absolute
+	for _, f := range files {
+		have[absPath(f)] = true
+	}
+	for i, p := range loaded {
+		pf := projects[i]
+		if errs[i] != nil {
 			// One error finding for the project, at its first file.
-			images = append(images, facts.Image{Tags: []string{relPath(pf[0])}, Ref: relPath(pf[0]), Source: "compose", Error: oneLine(err)})
+			images = append(images, facts.Image{Tags: []string{relPath(pf[0])}, Ref: relPath(pf[0]), Source: "compose", Error: oneLine(errs[i])})
 			continue
 		}
 		services.add(p)
@@ -138,10 +150,12 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 			if b == nil || b.Dockerfile == "" {
 				continue
 			}
-			contexts[b.Dockerfile] = b.Context
-			if !slices.ContainsFunc(files, func(f string) bool { return sameFile(f, b.Dockerfile) }) {
-				if fi, err := os.Lstat(b.Dockerfile); err == nil && fi.Mode().IsRegular() {
-					files = append(files, b.Dockerfile) // built by a service, outside the paths given
+			df := absPath(b.Dockerfile)
+			contexts[df] = b.Context
+			if !have[df] {
+				if fi, err := os.Lstat(df); err == nil && fi.Mode().IsRegular() {
+					have[df] = true
+					files = append(files, df) // built by a service, outside the paths given
 				}
 			}
 		}
@@ -149,30 +163,53 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	for i, f := range files {
 		files[i] = relPath(f)
 	}
-	read := map[string]*buildctx.Context{}
-	for _, f := range files {
-		df, err := dockerfile.Read(f)
-		if err != nil {
-			msg := oneLine(err)
-			var de *dockerfile.Error
-			if errors.As(err, &de) {
-				msg = oneLine(de.Err)
-				if de.Pos.Line > 0 {
-					msg = fmt.Sprintf("line %d: %s", de.Pos.Line, msg)
+	// Each Dockerfile is read and its context judged on its own goroutine; contexts
+	// shared by several are read once.
+	read := &contextCache{m: map[string]*contextEntry{}}
+	type result struct {
+		im    facts.Image
+		notes []string
+		from  finding.Location
+	}
+	results := make([]result, len(files))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			df, err := dockerfile.Read(f)
+			if err != nil {
+				msg := oneLine(err)
+				var de *dockerfile.Error
+				if errors.As(err, &de) {
+					msg = oneLine(de.Err)
+					if de.Pos.Line > 0 {
+						msg = fmt.Sprintf("line %d: %s", de.Pos.Line, msg)
+					}
 				}
+				results[i].im = facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg}
+				return
 			}
-			images = append(images, facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg})
-			continue
+			for _, w := range df.Warnings {
+				// The parser quotes the instruction, which may hold a token.
+				results[i].notes = append(results[i].notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
+			}
+			im := df.Image()
+			im.Context = buildContext(df, contexts, read)
+			last := df.Stages[len(df.Stages)-1].Pos
+			results[i] = result{im: im, notes: results[i].notes, from: finding.Location{Path: f, Line: last.Line, Column: last.Column}}
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		images = append(images, r.im)
+		notes = append(notes, r.notes...)
+		if r.from.Path != "" {
+			services.from(r.from.Path, r.from)
 		}
-		for _, w := range df.Warnings {
-			// The parser quotes the instruction, which may hold a token.
-			notes = append(notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
-		}
-		im := df.Image()
-		im.Context = buildContext(df, contexts, read)
-		last := df.Stages[len(df.Stages)-1].Pos
-		services.from(f, finding.Location{Path: f, Line: last.Line, Column: last.Column})
-		images = append(images, im)
 	}
 	// Rules of a kind of file that is not there would only say "nothing audited".
 	opts.Checks = slices.DeleteFunc(opts.Checks, func(c check.Check) bool {
@@ -182,36 +219,55 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	return writeImageReport(images, services, notes, opts.ImageOptions, stdout)
 }
 
-// buildContext is what a Dockerfile's COPY and ADD take from its build context: the
-// one a Compose service builds it with, else its own directory (assumed). Contexts
-// are read once (read) however many Dockerfiles share them.
-func buildContext(df *dockerfile.File, contexts map[string]string, read map[string]*buildctx.Context) *facts.BuildContext {
-	abs, _ := filepath.Abs(df.Path)
-	root, ok := "", false
-	for f, r := range contexts {
-		if sameFile(f, abs) {
-			root, ok = r, true
-		}
+// contextCache reads each build context once, however many Dockerfiles share it.
+type contextCache struct {
+	mu sync.Mutex
+	m  map[string]*contextEntry
+}
+
+type contextEntry struct {
+	once sync.Once
+	c    *buildctx.Context
+	err  error
+}
+
+func (cc *contextCache) get(root, ignore string) (*buildctx.Context, error) {
+	cc.mu.Lock()
+	e, ok := cc.m[root+"\x00"+ignore]
+	if !ok {
+		e = &contextEntry{}
+		cc.m[root+"\x00"+ignore] = e
 	}
+	cc.mu.Unlock()
+	e.once.Do(func() { e.c, e.err = buildctx.Read(root, ignore) })
+	return e.c, e.err
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// buildContext is what a Dockerfile's COPY and ADD take from its build context: the
+// one a Compose service builds it with, else its own directory (assumed).
+func buildContext(df *dockerfile.File, contexts map[string]string, read *contextCache) *facts.BuildContext {
+	abs := absPath(df.Path)
+	root, ok := contexts[abs]
 	bc := &facts.BuildContext{Root: relPath(root), Copies: []facts.ContextCopy{}}
 	if !ok {
 		root, bc.Assumed = filepath.Dir(abs), true
 		bc.Root = relPath(root)
 	}
 	ignore := buildctx.IgnoreFileFor(root, abs)
-	bc.IgnoreFile = relPath(ignore)
-	if ignore == "" {
-		bc.IgnoreFile = ""
+	if ignore != "" {
+		bc.IgnoreFile = relPath(ignore)
 	}
-	key := root + "\x00" + ignore
-	c, ok := read[key]
-	if !ok {
-		var err error
-		if c, err = buildctx.Read(root, ignore); err != nil {
-			bc.Error = oneLine(err)
-			return bc
-		}
-		read[key] = c
+	c, err := read.get(root, ignore)
+	if err != nil {
+		bc.Error = oneLine(err)
+		return bc
 	}
 	final := df.Chain(len(df.Stages) - 1)
 	for _, cp := range df.ContextCopies() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -152,5 +153,80 @@ func TestConfigLocations(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+// benchRepo writes a repository of n Dockerfiles (multi-stage, with a context to copy)
+// and m Compose projects (a file and its override, services built and pulled).
+func benchRepo(b testing.TB, dir string, n, m int) {
+	for i := range n {
+		d := filepath.Join(dir, "services", fmt.Sprintf("svc%02d", i))
+		os.MkdirAll(filepath.Join(d, "src"), 0o755)
+		os.WriteFile(filepath.Join(d, "Dockerfile"), []byte(fmt.Sprintf(`ARG GO=1.24
+FROM golang:${GO} AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY src/ ./
+RUN CGO_ENABLED=0 go build -o /out/app%d .
+FROM debian:12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/app%d /usr/local/bin/app
+COPY config/ /etc/app/
+ENV APP_ENV=production
+EXPOSE 8080
+USER 10001
+HEALTHCHECK CMD ["/usr/local/bin/app", "health"]
+ENTRYPOINT ["/usr/local/bin/app"]
+`, i, i)), 0o644)
+		os.WriteFile(filepath.Join(d, ".dockerignore"), []byte(".git\n*.md\n"), 0o644)
+		for j := range 20 {
+			os.WriteFile(filepath.Join(d, "src", fmt.Sprintf("f%02d.go", j)), []byte("package main\n\nfunc f() {}\n"), 0o644)
+		}
+		os.MkdirAll(filepath.Join(d, "config"), 0o755)
+		os.WriteFile(filepath.Join(d, "config", "app.yaml"), []byte("listen: :8080\n"), 0o644)
+	}
+	for i := range m {
+		d := filepath.Join(dir, "deploy", fmt.Sprintf("env%02d", i))
+		os.MkdirAll(d, 0o755)
+		os.WriteFile(filepath.Join(d, "compose.yaml"), []byte(fmt.Sprintf(`name: env%02d
+services:
+  api:
+    build: {context: ../../services/svc%02d}
+    user: "10001"
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    ports: ["127.0.0.1:80%02d:8080"]
+    deploy: {resources: {limits: {memory: 256M, cpus: "0.5", pids: 100}}}
+    restart: on-failure:5
+    volumes: ["./data:/data"]
+  db:
+    image: postgres:16.4@sha256:0000000000000000000000000000000000000000000000000000000000000000
+    environment: {POSTGRES_PASSWORD_FILE: /run/secrets/db}
+    volumes: [db:/var/lib/postgresql/data]
+  proxy:
+    image: nginx:1.27
+    ports: ["443:443"]
+    volumes: [/var/run/docker.sock:/var/run/docker.sock:ro]
+volumes:
+  db: {}
+`, i, i, i)), 0o644)
+		os.WriteFile(filepath.Join(d, "compose.override.yaml"), []byte("services:\n  proxy:\n    cap_add: [NET_ADMIN]\n"), 0o644)
+	}
+}
+
+// BenchmarkConfigRepo: dockaudit config over a repository of 50 Dockerfiles and 20
+// Compose projects, every rule, JSON.
+func BenchmarkConfigRepo(b *testing.B) {
+	dir := b.TempDir()
+	benchRepo(b, dir, 50, 20)
+	b.Chdir(dir)
+	opts := ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow}, Env: []string{}}
+	for b.Loop() {
+		r, err := Config(context.Background(), opts, io.Discard)
+		if err != nil || r.Context.Images != 50 || r.Context.Containers != 60 {
+			b.Fatalf("%v: %d images, %d containers", err, r.Context.Images, r.Context.Containers)
+		}
 	}
 }

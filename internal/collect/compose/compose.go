@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -94,13 +95,56 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// logMu serialises loads: compose-go warns through logrus's global logger, which a
-// load points at its own notes.
+// logMu serialises batches of loads: compose-go warns through logrus's global logger,
+// which a batch points at its own notes.
 var logMu sync.Mutex
 
 // Load loads a project. Files it would read are checked first, so a FIFO, a device, an
 // oversized file or a link out of the project is one clear error, never a hang.
 func Load(ctx context.Context, opts Options) (*Project, error) {
+	ps, errs, notes := LoadAll(ctx, []Options{opts})
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	ps[0].Notes = append(notes, ps[0].Notes...)
+	return ps[0], nil
+}
+
+// LoadAll loads projects, several at once; errs[i] is why projects[i] is nil. notes
+// are the loader's warnings (each names its file).
+func LoadAll(ctx context.Context, opts []Options) (projects []*Project, errs []error, notes []string) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	hook := &noteHook{}
+	prevOut, prevHooks, prevLevel := logrus.StandardLogger().Out, logrus.StandardLogger().ReplaceHooks(logrus.LevelHooks{}), logrus.GetLevel()
+	logrus.SetOutput(io.Discard)
+	logrus.SetLevel(logrus.WarnLevel)
+	logrus.AddHook(hook)
+	defer func() {
+		logrus.SetOutput(prevOut)
+		logrus.StandardLogger().ReplaceHooks(prevHooks)
+		logrus.SetLevel(prevLevel)
+	}()
+	projects, errs = make([]*Project, len(opts)), make([]error, len(opts))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, o := range opts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			projects[i], errs[i] = load(ctx, o)
+		}()
+	}
+	wg.Wait()
+	hook.mu.Lock()
+	defer hook.mu.Unlock()
+	slices.Sort(hook.notes)
+	return projects, errs, slices.Compact(hook.notes)
+}
+
+func load(ctx context.Context, opts Options) (*Project, error) {
 	if len(opts.Files) == 0 {
 		return nil, errors.New("no Compose file")
 	}
@@ -117,20 +161,6 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	logMu.Lock()
-	defer logMu.Unlock()
-	var notes []string
-	hook := &noteHook{notes: &notes}
-	prevOut, prevHooks, prevLevel := logrus.StandardLogger().Out, logrus.StandardLogger().ReplaceHooks(logrus.LevelHooks{}), logrus.GetLevel()
-	logrus.SetOutput(io.Discard)
-	logrus.SetLevel(logrus.WarnLevel)
-	logrus.AddHook(hook)
-	defer func() {
-		logrus.SetOutput(prevOut)
-		logrus.StandardLogger().ReplaceHooks(prevHooks)
-		logrus.SetLevel(prevLevel)
-	}()
 
 	fns := []cli.ProjectOptionsFn{
 		cli.WithWorkingDirectory(absDir),
@@ -181,17 +211,22 @@ func Load(ctx context.Context, opts Options) (*Project, error) {
 	for _, n := range names {
 		p.Services = append(p.Services, convert(res.p, res.p.Services[n], pre.seccomp))
 	}
-	p.Notes = append(notes, pre.notes...)
+	p.Notes = pre.notes
 	return p, nil
 }
 
 // noteHook keeps the loader's warnings as notes.
-type noteHook struct{ notes *[]string }
+type noteHook struct {
+	mu    sync.Mutex
+	notes []string
+}
 
 func (h *noteHook) Levels() []logrus.Level { return []logrus.Level{logrus.WarnLevel} }
 
 func (h *noteHook) Fire(e *logrus.Entry) error {
-	*h.notes = append(*h.notes, "compose: "+textsafe.FirstLine(e.Message, 300))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.notes = append(h.notes, "compose: "+textsafe.FirstLine(e.Message, 300))
 	return nil
 }
 
