@@ -267,11 +267,27 @@ func base(p *check.Pass) {
 	switch {
 	case strings.Contains(b.Name, "@sha256:"):
 		p.OK("built on "+b.Name+note, ev("base image", b.Name, "pinned by digest"), from)
+	case b.Digest == "" && floating(b.Name) != "":
+		// hadolint DL3006/DL3007: what is built on changes whenever latest moves.
+		p.Warn("built on "+b.Name+note+", "+floating(b.Name)+", not pinned by digest", ev("base image", b.Name, "a version tag, pinned by digest"), from)
 	case b.Digest == "":
 		p.Warn("built on "+b.Name+note+", not pinned by digest", ev("base image", b.Name, "pinned by digest"), from)
 	default:
 		p.OK("built on "+b.Name+"@"+b.Digest+note, ev("base image", b.Name+"@"+b.Digest, "pinned by digest"), from)
 	}
+}
+
+// floating says how a base image name without a digest follows whatever is pushed
+// last: no tag, or the tag latest ("" for another tag).
+func floating(ref string) string {
+	i := strings.LastIndexByte(ref, ':')
+	switch {
+	case i <= strings.LastIndexByte(ref, '/'):
+		return "untagged (so latest)"
+	case ref[i+1:] == "latest":
+		return "tagged latest"
+	}
+	return ""
 }
 
 // official reports a Docker Official Image name: docker.io/library/NAME, or NAME

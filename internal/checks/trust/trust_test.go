@@ -72,6 +72,9 @@ func TestBase(t *testing.T) {
 	expect(t, run(t, im(&facts.Base{Name: "debian:12", From: "label"}), "IMG-BASE"), "warn low: built on debian:12 (a Docker Official Image), not pinned by digest")
 	expect(t, run(t, im(&facts.Base{Name: "ghcr.io/org/base@" + digest, From: "label"}), "IMG-BASE"), "pass low: built on ghcr.io/org/base@"+digest)
 	expect(t, run(t, im(&facts.Base{Name: "registry.example:5000/team/base:1", From: "label"}), "IMG-BASE"), "warn low: built on registry.example:5000/team/base:1, not pinned by digest")
+	// No tag, or latest: the base moves whenever latest does (hadolint DL3006, DL3007).
+	expect(t, run(t, im(&facts.Base{Name: "registry.example:5000/team/base", From: "Dockerfile FROM"}), "IMG-BASE"), "warn low: built on registry.example:5000/team/base, untagged (so latest), not pinned by digest")
+	expect(t, run(t, im(&facts.Base{Name: "debian:latest", From: "Dockerfile FROM"}), "IMG-BASE"), "warn low: built on debian:latest (a Docker Official Image), tagged latest, not pinned by digest")
 	expect(t, run(t, im(nil), "IMG-BASE"), "warn info: the image does not say what it is built on (no org.opencontainers.image.base.name annotation or label)")
 	expect(t, run(t, facts.Image{Source: "dir"}, "IMG-BASE"), "skip low: not known: the facts hold no imageConfig for this image")
 }
