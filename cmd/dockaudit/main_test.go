@@ -173,9 +173,9 @@ func TestRulesCommand(t *testing.T) {
 	}
 	// Every rule (host's CIS items, daemon-link and syscall-control rules; the image,
 	// trust, build-step and build-context rules; VULN, ENGINE-CVE and the registry
-	// rules), one line each after the header: 165.
+	// rules), one line each after the header: 166.
 	code, out, _ = runCLI(t, nil, "rules")
-	if code != 0 || strings.Count(out, "\n") != 166 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") || !strings.Contains(out, "\nCONTEXT-SECRET ") {
+	if code != 0 || strings.Count(out, "\n") != 167 || !strings.HasPrefix(out, "ID ") || !strings.Contains(out, "\nSECRET-FILE ") || !strings.Contains(out, "\nCONTEXT-SECRET ") {
 		t.Errorf("rules: exit %d, %d lines", code, strings.Count(out, "\n"))
 	}
 	// The severity listed is the one findings carry: a private key is a critical

@@ -21,6 +21,25 @@ func stepChecks() []check.Check {
 			"chmod 777 (or a+w, o+w) lets any user in the container, and any process sharing a volume, change the files the application trusts. (hadolint has none.)",
 			"Give the application's user ownership (COPY --chown, chown) and the least mode it needs (755 for directories, 644 for files).", ""),
 			Needs: []facts.Part{facts.PartHistory}, Run: worldWritable},
+		{Rule: rule("IMG-RUN-SUDO", finding.Low, "No build step runs sudo",
+			"Build steps already run as the USER in force; sudo in one means a user that can become root, or sudo installed and configured in the image, which IMG-SUDO judges on the built image. (hadolint: DL3004.)",
+			"Switch with USER root for the steps that need it and back to the unprivileged USER after, and leave sudo out of the image.", ""),
+			Needs: []facts.Part{facts.PartHistory}, Run: runSudo},
+	}
+}
+
+// sudoRE is sudo called as a command: first in a RUN or a shell's -c, or after a
+// shell separator.
+var sudoRE = regexp.MustCompile(`(?:^|[;&|(]|\s-c|\bRUN)\s*sudo\s`)
+
+func runSudo(p *check.Pass) {
+	for i, h := range p.Image.History {
+		if sudoRE.MatchString(h.CreatedBy) {
+			p.Warn(fmt.Sprintf("%s runs sudo", check.StepName(h, i)), ev("history step", check.Abbreviate(h.CreatedBy), "no sudo")).Step(h)
+		}
+	}
+	if !p.Reported() {
+		p.OK(fmt.Sprintf("none of its %d build steps runs sudo", len(p.Image.History)))
 	}
 }
 

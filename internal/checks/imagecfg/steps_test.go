@@ -14,7 +14,7 @@ import (
 func TestStepRules(t *testing.T) {
 	run := func(hist []facts.History) []string {
 		t.Helper()
-		sel, err := check.Selection{Include: []string{"IMG-PIPE-SHELL", "IMG-WORLD-WRITABLE"}}.Apply(Checks())
+		sel, err := check.Selection{Include: []string{"IMG-PIPE-SHELL", "IMG-WORLD-WRITABLE", "IMG-RUN-SUDO"}}.Apply(Checks())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,19 +35,24 @@ func TestStepRules(t *testing.T) {
 		{CreatedBy: "/bin/sh -c chmod -R 777 /srv && chmod a+rwx /tmp/x"},
 		{CreatedBy: "/bin/sh -c curl -fsSLo i.sh https://x && sha256sum -c sums && sh i.sh"},
 		{CreatedBy: "/bin/sh -c chmod 755 /app && chmod u+w /data"},
+		{CreatedBy: "/bin/sh -c apt-get install -y sudo && echo pseudo sudoers"},
+		{CreatedBy: "|1 V=2 /bin/sh -c sudo apt-get update"},
 	}
 	want := []string{
 		"IMG-PIPE-SHELL warn: history step 1 pipes a curl download into sh",
 		"IMG-PIPE-SHELL warn: history step 2 pipes a wget download into bash",
 		"IMG-WORLD-WRITABLE warn: history step 3 makes files writable by everyone (chmod -R 777)",
+		"IMG-RUN-SUDO warn: history step 2 runs sudo",
+		"IMG-RUN-SUDO warn: history step 7 runs sudo",
 	}
 	if d := cmp.Diff(want, run(built)); d != "" {
 		t.Errorf("built (-want +got):\n%s", d)
 	}
-	dockerfile := []facts.History{{CreatedBy: "FROM debian:12", File: "Dockerfile", Line: 1, Column: 1}, {CreatedBy: "RUN curl https://x | bash", File: "Dockerfile", Line: 4, Column: 3}}
+	dockerfile := []facts.History{{CreatedBy: "FROM debian:12", File: "Dockerfile", Line: 1, Column: 1}, {CreatedBy: "RUN curl https://x | bash", File: "Dockerfile", Line: 4, Column: 3}, {CreatedBy: "RUN sudo chown app /srv", File: "Dockerfile", Line: 5, Column: 1}}
 	want = []string{
 		"IMG-PIPE-SHELL warn: line 4 pipes a curl download into bash @Dockerfile",
-		"IMG-WORLD-WRITABLE pass: none of its 2 build steps makes files writable by everyone",
+		"IMG-WORLD-WRITABLE pass: none of its 3 build steps makes files writable by everyone",
+		"IMG-RUN-SUDO warn: line 5 runs sudo @Dockerfile",
 	}
 	if d := cmp.Diff(want, run(dockerfile)); d != "" {
 		t.Errorf("Dockerfile (-want +got):\n%s", d)
