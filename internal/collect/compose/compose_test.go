@@ -60,7 +60,7 @@ services:
       restart_policy: {condition: on-failure, max_attempts: 3}
     security_opt: ["seccomp=profile.json"]
   worker:
-    build: {context: ./app}
+    build: {context: ./app, target: base}
     network_mode: service:web
     pid: host
     profiles: [jobs]
@@ -74,7 +74,7 @@ volumes:
 		".env":                  "TAG=1.27\n",
 		"prod.env":              "TAG=9.9\n",
 		"profile.json":          "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": []\n}\n",
-		"app/Dockerfile":        "FROM debian:12\nUSER app\nHEALTHCHECK CMD true\n",
+		"app/Dockerfile":        "FROM debian:12 AS base\nUSER app\nHEALTHCHECK CMD true\nFROM base AS debug\nUSER root\n",
 	})
 	files := []string{filepath.Join(dir, "compose.yaml"), filepath.Join(dir, "compose.override.yaml")}
 	p, err := Load(context.Background(), Options{Files: files, Env: []string{}})

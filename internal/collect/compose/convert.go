@@ -79,10 +79,16 @@ func convert(p *types.Project, s types.ServiceConfig, profiles map[string]profil
 	}
 	c.Config = &facts.ContainerConfig{Image: image, User: s.User}
 	var built *facts.ImageConfig
-	if out.Build != nil && out.Build.Dockerfile != "" && out.Build.Target == "" {
+	if out.Build != nil && out.Build.Dockerfile != "" {
 		if df, err := dockerfile.Read(out.Build.Dockerfile); err == nil {
-			im := df.Image()
-			built = im.Config
+			target := len(df.Stages) - 1
+			if out.Build.Target != "" {
+				target = df.Stage(out.Build.Target)
+			}
+			if target >= 0 {
+				im := df.ImageAt(target)
+				built = im.Config
+			}
 		}
 	}
 	if s.User == "" {

@@ -14,8 +14,22 @@ import (
 // file as they judge a built image. What the file does not decide is unknown, never
 // unset: the files of an image not built yet (the rules that read them skip), and
 // the user and health check of a base image that was not read.
-func (f *File) Image() facts.Image {
-	chain := f.Chain(len(f.Stages) - 1) // each stage's FromStage is an earlier one: the walk ends
+func (f *File) Image() facts.Image { return f.ImageAt(len(f.Stages) - 1) }
+
+// Stage is the index of the stage named name (docker build --target, Compose
+// build.target), the last one of that name as BuildKit takes it; -1 when none is.
+func (f *File) Stage(name string) int {
+	for i := len(f.Stages) - 1; i >= 0; i-- {
+		if strings.EqualFold(f.Stages[i].Name, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// ImageAt is Image for the stage target builds.
+func (f *File) ImageAt(target int) facts.Image {
+	chain := f.Chain(target) // each stage's FromStage is an earlier one: the walk ends
 	root := f.Stages[chain[0]]
 	im := facts.Image{
 		Source: "dockerfile",
