@@ -102,3 +102,47 @@ func TestConfigCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigComposeFlags: docker compose's own options reach the loader (--compose-file
+// merged in order, --env-file, --profile, --project-name), and a project whose files
+// cannot be read safely is exit 1 with one line on stderr.
+func TestConfigComposeFlags(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "base.yml"), []byte("services:\n  web:\n    image: \"nginx:${TAG}\"\n  dbg:\n    image: busybox:1\n    profiles: [debug]\n    privileged: true\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "prod.yml"), []byte("services:\n  web:\n    network_mode: host\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "prod.env"), []byte("TAG=1.27\n"), 0o644)
+	code, out, errs := runCLI(t, nil, "config", "--format", "json", "--include", "CIS-4.1,CIS-5.5,CIS-5.10", "--compose-file", filepath.Join(dir, "base.yml"),
+		"--compose-file", filepath.Join(dir, "prod.yml"), "--env-file", filepath.Join(dir, "prod.env"), "--profile", "debug", "--project-name", "shop")
+	var r struct {
+		Findings []struct {
+			Rule, Status, Message string
+			Target                struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != 3 || errs != "" {
+		t.Fatalf("exit %d, %v, stderr %q\n%s", code, err, errs, out)
+	}
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, f.Rule+" "+f.Status+" "+f.Target.Name+": "+f.Message)
+	}
+	want := []string{
+		"CIS-4.1 skip shop-dbg-1: not known: the service sets no user: and its image busybox:1 decides it, which dockaudit config does not read (set user:, or audit the image with dockaudit image)",
+		"CIS-4.1 skip shop-web-1: not known: the service sets no user: and its image nginx:1.27 decides it, which dockaudit config does not read (set user:, or audit the image with dockaudit image)",
+		"CIS-5.5 fail shop-dbg-1: runs privileged: every capability, every device, no seccomp or LSM confinement",
+		"CIS-5.5 pass shop-web-1: not privileged",
+		"CIS-5.10 pass shop-dbg-1: has its own network namespace",
+		"CIS-5.10 fail shop-web-1: shares the host's network namespace",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	fifo := t.TempDir()
+	os.WriteFile(filepath.Join(fifo, "compose.yaml"), []byte("services:\n  web:\n    image: x\n"), 0o644)
+	if err := syscall.Mkfifo(filepath.Join(fifo, ".env"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, nil, "config", fifo); code != 1 || errs != "dockaudit config: "+filepath.Join(fifo, "compose.yaml")+": "+filepath.Join(fifo, ".env")+": the env file: "+filepath.Join(fifo, ".env")+" is a FIFO, not a regular file\n" {
+		t.Errorf("a FIFO .env: exit %d, stderr %q", code, errs)
+	}
+}

@@ -212,8 +212,10 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 		}
 	}
 	// Rules of a kind of file that is not there would only say "nothing audited".
+	// (A Compose project that could not be loaded is an error target, not a Dockerfile.)
+	dockerfiles := slices.ContainsFunc(images, func(im facts.Image) bool { return im.Source == "dockerfile" })
 	opts.Checks = slices.DeleteFunc(opts.Checks, func(c check.Check) bool {
-		return (c.Scope == finding.KindImage && len(images) == 0) || (c.Scope == finding.KindContainer && len(services.containers) == 0)
+		return (c.Scope == finding.KindImage && !dockerfiles) || (c.Scope == finding.KindContainer && len(services.containers) == 0)
 	})
 	opts.Command = "config"
 	return writeImageReport(images, services, notes, opts.ImageOptions, stdout)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -259,8 +260,11 @@ func writeHeader(tw *tableWriter, r *Report) {
 	case "config":
 		for _, t := range r.Targets {
 			what := "dockerfile "
-			if t.Kind == finding.KindContainer {
+			switch ext := path.Ext(t.Name); {
+			case t.Kind == finding.KindContainer:
 				what = "compose service " // named as docker compose will name its container
+			case ext == ".yml" || ext == ".yaml":
+				what = "compose file " // one that could not be loaded
 			}
 			tw.para(2, 4, "", what+printable(t.Name))
 		}
