@@ -21,6 +21,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
+	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -172,38 +173,30 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 		from  finding.Location
 	}
 	results := make([]result, len(files))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			df, err := dockerfile.Read(f)
-			if err != nil {
-				msg := oneLine(err)
-				var de *dockerfile.Error
-				if errors.As(err, &de) {
-					msg = oneLine(de.Err)
-					if de.Pos.Line > 0 {
-						msg = fmt.Sprintf("line %d: %s", de.Pos.Line, msg)
-					}
+	parallel.Do(len(files), runtime.GOMAXPROCS(0), func(i int) {
+		f := files[i]
+		df, err := dockerfile.Read(f)
+		if err != nil {
+			msg := oneLine(err)
+			var de *dockerfile.Error
+			if errors.As(err, &de) {
+				msg = oneLine(de.Err)
+				if de.Pos.Line > 0 {
+					msg = fmt.Sprintf("line %d: %s", de.Pos.Line, msg)
 				}
-				results[i].im = facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg}
-				return
 			}
-			for _, w := range df.Warnings {
-				// The parser quotes the instruction, which may hold a token.
-				results[i].notes = append(results[i].notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
-			}
-			im := df.Image()
-			im.Context = buildContext(df, contexts, read)
-			last := df.Stages[len(df.Stages)-1].Pos
-			results[i] = result{im: im, notes: results[i].notes, from: finding.Location{Path: f, Line: last.Line, Column: last.Column}}
-		}()
-	}
-	wg.Wait()
+			results[i].im = facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: msg}
+			return
+		}
+		for _, w := range df.Warnings {
+			// The parser quotes the instruction, which may hold a token.
+			results[i].notes = append(results[i].notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
+		}
+		im := df.Image()
+		im.Context = buildContext(df, contexts, read)
+		last := df.Stages[len(df.Stages)-1].Pos
+		results[i] = result{im: im, notes: results[i].notes, from: finding.Location{Path: f, Line: last.Line, Column: last.Column}}
+	})
 	for _, r := range results {
 		images = append(images, r.im)
 		notes = append(notes, r.notes...)

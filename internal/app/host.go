@@ -22,6 +22,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
@@ -371,7 +372,7 @@ func probeListeners(ctx context.Context, d *facts.DaemonProcess, proc string) []
 		o.NetNS = ns
 	}
 	eps := make([]facts.Endpoint, len(targets))
-	parallel(len(targets), 4, func(i int) {
+	parallel.Do(len(targets), 4, func(i int) {
 		eps[i] = endpoint.Probe(ctx, targets[i].addr, o)
 		eps[i].Source = targets[i].source
 	})

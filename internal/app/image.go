@@ -26,6 +26,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
+	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -160,19 +161,7 @@ func ReadImages(ctx context.Context, refs []string, src SourceOptions, conc int,
 	rd := newReader(src)
 	defer rd.close()
 	images = make([]facts.Image, len(refs))
-	conc = max(1, min(conc, len(refs)))
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	for i, ref := range refs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			images[i] = rd.read(ctx, ref, false, progress)
-		}()
-	}
-	wg.Wait()
+	parallel.Do(len(refs), min(conc, len(refs)), func(i int) { images[i] = rd.read(ctx, refs[i], false, progress) })
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}

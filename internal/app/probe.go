@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/dockaudit/dockaudit/internal/check"
@@ -15,6 +14,7 @@ import (
 	"github.com/dockaudit/dockaudit/internal/collect/registry"
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/report"
 	"github.com/dockaudit/dockaudit/internal/safefile"
 )
@@ -84,7 +84,7 @@ func Endpoint(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report
 		return nil, err
 	}
 	eps := make([]facts.Endpoint, len(opts.Targets))
-	parallel(len(opts.Targets), 4, func(i int) {
+	parallel.Do(len(opts.Targets), 4, func(i int) {
 		// --timeout bounds each address's whole probe; a probe cut short is an error,
 		// never a partial list of versions and suites taken for refusals.
 		tctx, cancel := context.WithTimeout(ctx, opts.Timeout)
@@ -114,7 +114,7 @@ func Registry(ctx context.Context, opts ProbeOptions, stdout io.Writer) (*report
 		return nil, err
 	}
 	regs := make([]facts.Registry, len(opts.Targets))
-	parallel(len(opts.Targets), 4, func(i int) {
+	parallel.Do(len(opts.Targets), 4, func(i int) {
 		regs[i] = registry.Probe(ctx, opts.Targets[i], registry.ProbeOptions{Repository: opts.Repository, Credential: opts.Credential,
 			ProbePush: opts.ProbePush, Insecure: opts.Insecure, Timeout: opts.Timeout, TLS: eo})
 	})
@@ -169,19 +169,4 @@ func probeReport(ctx context.Context, command string, all []check.Check, snap *f
 		return r, &ProbeError{Failed: failed}
 	}
 	return r, nil
-}
-
-// parallel runs f(0..n-1) with at most k at once.
-func parallel(n, k int, f func(int)) {
-	sem := make(chan struct{}, k)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			f(i)
-		}()
-	}
-	wg.Wait()
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
 
+	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
@@ -126,18 +127,7 @@ func LoadAll(ctx context.Context, opts []Options) (projects []*Project, errs []e
 		logrus.SetLevel(prevLevel)
 	}()
 	projects, errs = make([]*Project, len(opts)), make([]error, len(opts))
-	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
-	var wg sync.WaitGroup
-	for i, o := range opts {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			projects[i], errs[i] = load(ctx, o)
-		}()
-	}
-	wg.Wait()
+	parallel.Do(len(opts), runtime.GOMAXPROCS(0), func(i int) { projects[i], errs[i] = load(ctx, opts[i]) })
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
 	slices.Sort(hook.notes)
