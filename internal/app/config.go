@@ -399,7 +399,7 @@ func (cs *configServices) locate(fs []finding.Finding) {
 	for i := range fs {
 		f := &fs[i]
 		if loc, ok := cs.froms[f.Target.Name]; ok && f.Target.Kind == finding.KindImage {
-			if f.Status != finding.Pass && (f.Location == nil || f.Location.Line == 0) {
+			if f.Status != finding.Pass && f.Status != finding.Skip && (f.Location == nil || f.Location.Line == 0) {
 				f.Location = &loc
 			}
 			continue
