@@ -44,8 +44,9 @@ Commands:
             CIS Docker Benchmark v1.6.0 (sections 1-7)
   image     read images (daemon, docker-archive:, oci:, registry:, dir:) and report
             their packages, configuration, setuid files and secrets
-  config    judge Dockerfiles with the image rules before anything is built, each
-            finding at its file:line
+  config    judge Dockerfiles, Compose files and build contexts with the image and
+            container rules before anything is built or run, each finding at its
+            file:line
   sbom      write one image's packages as CycloneDX 1.6 or SPDX 2.3 JSON
   db        the local vulnerability database: update, import, export, status
   endpoint  probe daemon addresses: anonymous API, TLS, client certificates, versions,
@@ -56,6 +57,7 @@ Commands:
   rules     list every rule: ID, severity, title and tags (for --include and --exclude)
   serve     the service: watch registries, scan every pushed image, re-check stored
             images on every advisory update, collect hosts' reports (PostgreSQL)
+  plugin    install dockaudit as a Docker CLI plugin: docker audit host, image, …
   version   print dockaudit's version
 
 Run "dockaudit <command> --help" for the flags of a command.
@@ -95,7 +97,26 @@ func main() {
 		stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv,
 		stdoutTTY: isTerminal(os.Stdout), stderrTTY: isTerminal(os.Stderr), stdoutWidth: terminalWidth(os.Stdout),
 	}
-	os.Exit(run(ctx, os.Args[1:], e))
+	args := os.Args[1:]
+	if isPlugin(os.Args[0]) {
+		// Run by the docker CLI as docker-audit.
+		if len(args) == 1 && args[0] == pluginMetadata {
+			os.Stdout.Write(pluginMeta())
+			os.Exit(exitOK)
+		}
+		var err error
+		if args, err = pluginArgs(args, func(k, v string) {
+			if v == "" {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, v)
+			}
+		}); err != nil {
+			fmt.Fprintf(os.Stderr, "docker audit: %v\n", err)
+			os.Exit(exitUsage)
+		}
+	}
+	os.Exit(run(ctx, args, e))
 }
 
 func run(ctx context.Context, args []string, e env) int {
@@ -130,7 +151,7 @@ func (s *stdoutErr) Write(p []byte) (int, error) {
 }
 
 // commands are the names dispatch takes, for suggestions.
-var commands = []string{"host", "image", "config", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "version", "help"}
+var commands = []string{"host", "image", "config", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "plugin", "version", "help"}
 
 func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
@@ -160,6 +181,8 @@ func dispatch(ctx context.Context, args []string, e env) int {
 		return runRules(args[1:], e)
 	case "serve":
 		return runServe(ctx, args[1:], e)
+	case "plugin":
+		return runPlugin(args[1:], e)
 	case "version", "--version":
 		fmt.Fprintf(e.stdout, "dockaudit %s\n", app.ToolVersion())
 		return exitOK
