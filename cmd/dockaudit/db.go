@@ -105,6 +105,11 @@ image's streams come from its /root/buildinfo/content_manifests through Red Hat'
 repository-to-CPE map, downloaded with the Red Hat ecosystem (--redhat-repo-map). Red
 Hat's CSAF advisories and VEX files (security.access.redhat.com/data/csaf/v2/) can be
 loaded with dockaudit db import DIR, the map with db import repository-to-cpe.json.
+
+Examples:
+  dockaudit db update
+  dockaudit db update --ecosystems Debian,Alpine,Go,PyPI --alpine-branches v3.20,v3.21
+  dockaudit db update --updateinfo-repos https://cdn.amazonlinux.com/al2023/core/mirrors/latest/x86_64/mirror.list
 `
 
 func runDBUpdate(ctx context.Context, args []string, e env) int {
@@ -284,7 +289,7 @@ func openDB(name, dir string, e env) (*advisory.Store, int) {
 }
 
 func runDBExport(args []string, e env) int {
-	fs, dir := dbFlags("export", "Usage: dockaudit db export [flags] FILE\n\nWrites the database as a bundle for dockaudit db import on another host (- for stdout).\n")
+	fs, dir := dbFlags("export", "Usage: dockaudit db export [flags] FILE\n\nWrites the database as a bundle for dockaudit db import on another host (- for stdout).\n\nExamples:\n  dockaudit db export vulndb.tar.gz\n  dockaudit db export - > /media/usb/vulndb.tar.gz\n")
 	pos, err := fs.parse(args, e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -317,7 +322,7 @@ func runDBExport(args []string, e env) int {
 }
 
 func runDBStatus(args []string, e env) int {
-	fs, dir := dbFlags("status", "Usage: dockaudit db status [flags]\n\nShows the database's sources, record counts and age.\n")
+	fs, dir := dbFlags("status", "Usage: dockaudit db status [flags]\n\nShows the database's sources, record counts and age.\n\nExamples:\n  dockaudit db status\n  dockaudit db status --format json\n")
 	format := fs.String("format", "table", "`FORMAT`: table or json")
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code

@@ -58,9 +58,11 @@ Commands:
   serve     the service: watch registries, scan every pushed image, re-check stored
             images on every advisory update, collect hosts' reports (PostgreSQL)
   plugin    install dockaudit as a Docker CLI plugin: docker audit host, image, …
+  completion  print a bash, zsh or fish completion script
   version   print dockaudit's version
 
-Run "dockaudit <command> --help" for the flags of a command.
+Run "dockaudit <command> --help" for the flags of a command, "dockaudit help synopsis"
+for every command with every flag.
 
 Exit codes (the same for every format):
   0  nothing failed at or above --fail-on
@@ -151,7 +153,7 @@ func (s *stdoutErr) Write(p []byte) (int, error) {
 }
 
 // commands are the names dispatch takes, for suggestions.
-var commands = []string{"host", "image", "config", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "plugin", "version", "help"}
+var commands = []string{"host", "image", "config", "sbom", "db", "endpoint", "registry", "certs", "seccomp", "rules", "serve", "plugin", "completion", "version", "help"}
 
 func dispatch(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
@@ -183,10 +185,22 @@ func dispatch(ctx context.Context, args []string, e env) int {
 		return runServe(ctx, args[1:], e)
 	case "plugin":
 		return runPlugin(args[1:], e)
+	case "completion":
+		return runCompletion(args[1:], e)
 	case "version", "--version":
 		fmt.Fprintf(e.stdout, "dockaudit %s\n", app.ToolVersion())
 		return exitOK
 	case "help", "-h", "-help", "--help":
+		if len(args) == 2 && args[1] == "synopsis" {
+			// Every command with every flag: the README's usage block.
+			cmds, err := describeAll()
+			if err != nil {
+				fmt.Fprintf(e.stderr, "dockaudit help synopsis: %v\n", err)
+				return exitFailed
+			}
+			fmt.Fprint(e.stdout, synopsis(cmds))
+			return exitOK
+		}
 		fmt.Fprint(e.stdout, usage)
 		return exitOK
 	}
@@ -557,6 +571,11 @@ const rulesUsage = `Usage: dockaudit rules [flags]
 
 Lists every rule with its ID, severity, title and tags. The IDs, section prefixes and
 tags are what --include and --exclude take.
+
+Examples:
+  dockaudit rules
+  dockaudit rules --include runtime
+  dockaudit rules --include IMG-SIGNATURE,VULN --format json
 `
 
 func runRules(args []string, e env) int {

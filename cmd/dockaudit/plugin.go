@@ -120,7 +120,7 @@ func cmpOr(vals ...string) string {
 	return ""
 }
 
-const pluginUsage = `Usage: dockaudit plugin install [--system] [--dir DIR]
+const pluginUsage = `Usage: dockaudit plugin install [flags]
 
 Installs dockaudit as a Docker CLI plugin, so that it runs as "docker audit host",
 "docker audit image REF", "docker audit config" and the rest: a link named docker-audit

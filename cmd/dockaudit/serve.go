@@ -65,7 +65,7 @@ func runServe(ctx context.Context, args []string, e env) int {
 	tlsKey := fs.String("tls-key", "", "and this key `FILE`")
 	migrateOnly := fs.Bool("migrate-only", false, "migrate the database schema and exit")
 	noAuth := fs.Bool("insecure-no-auth", false, "serve the API without tokens (development only; refused unless --listen is loopback)")
-	workers := fs.Int("workers", 0, "jobs this replica runs at once (default: the configuration's workers, else 2)")
+	workers := fs.Int("workers", 0, "`N` jobs this replica runs at once (default: the configuration's workers, else 2)")
 	lease := fs.Duration("lease", 2*time.Minute, "how long a job stays this replica's without a heartbeat: after a crash, the `DURATION` before another replica takes it over")
 	if code, done := fs.parseFlagsOnly(args, e); done {
 		return code
@@ -165,15 +165,29 @@ func runServe(ctx context.Context, args []string, e env) int {
 	return exitOK
 }
 
-const tokenUsage = `Usage: dockaudit serve token create --database DSN --scope read|submit|scan|admin [--name NAME]
-       dockaudit serve token list --database DSN
-       dockaudit serve token revoke --database DSN ID
+// tokenUsage is the help of serve token SUB: its own synopsis first.
+func tokenUsage(sub string) string {
+	synopsis := map[string]string{
+		"create": "Usage: dockaudit serve token create --database DSN --scope read|submit|scan|admin [--name NAME]",
+		"list":   "Usage: dockaudit serve token list --database DSN",
+		"revoke": "Usage: dockaudit serve token revoke --database DSN ID",
+	}[sub]
+	if synopsis == "" {
+		synopsis = "Usage: dockaudit serve token create|list|revoke --database DSN ..."
+	}
+	return synopsis + `
 
 Tokens are stored as SHA-256 hashes: create prints the token once. Scopes, each
 including the ones before it: read (the API's GET endpoints and /metrics), submit
 (POST /api/v1/reports: dockaudit host --submit), scan (POST /api/v1/scan, Harbor),
 admin.
+
+Examples:
+  dockaudit serve token create --database postgres://dockaudit@db/dockaudit --scope submit --name ci
+  dockaudit serve token list --database postgres://dockaudit@db/dockaudit
+  dockaudit serve token revoke --database postgres://dockaudit@db/dockaudit 7
 `
+}
 
 func runServeToken(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
@@ -181,7 +195,7 @@ func runServeToken(ctx context.Context, args []string, e env) int {
 		if len(args) > 0 {
 			w = e.stdout
 		}
-		fmt.Fprint(w, tokenUsage)
+		fmt.Fprint(w, tokenUsage(""))
 		if len(args) == 0 {
 			return exitUsage
 		}
@@ -192,10 +206,13 @@ func runServeToken(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit serve token: unknown subcommand %q%s (create, list or revoke)\n", sub, suggest.Phrase(suggest.Closest(sub, []string{"create", "list", "revoke"})))
 		return exitUsage
 	}
-	fs := newFlagSet("serve token "+sub, tokenUsage)
+	fs := newFlagSet("serve token "+sub, tokenUsage(sub))
 	dsn := fs.String("database", "", "PostgreSQL `DSN` (default $DOCKAUDIT_DATABASE)")
-	scope := fs.String("scope", "", "`SCOPE` of the new token: read, submit, scan or admin")
-	name := fs.String("name", "", "a `NAME` to recognise the token by")
+	scope, name := new(string), new(string)
+	if sub == "create" {
+		fs.StringVar(scope, "scope", "", "`SCOPE` of the new token: read, submit, scan or admin")
+		fs.StringVar(name, "name", "", "a `NAME` to recognise the token by")
+	}
 	pos, err := fs.parse(args[1:], e)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
