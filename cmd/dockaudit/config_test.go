@@ -142,7 +142,7 @@ func TestConfigComposeFlags(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(fifo, ".env"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errs := runCLI(t, nil, "config", fifo); code != 1 || errs != "dockaudit config: "+filepath.Join(fifo, "compose.yaml")+": "+filepath.Join(fifo, ".env")+": the env file: "+filepath.Join(fifo, ".env")+" is a FIFO, not a regular file\n" {
+	if code, _, errs := runCLI(t, nil, "config", fifo); code != 1 || errs != "dockaudit config: "+filepath.Join(fifo, "compose.yaml")+": "+filepath.Join(fifo, ".env")+": the env file is a FIFO, not a regular file\n" {
 		t.Errorf("a FIFO .env: exit %d, stderr %q", code, errs)
 	}
 }

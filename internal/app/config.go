@@ -138,7 +138,7 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 		pf := projects[i]
 		if errs[i] != nil {
 			// One error finding for the project, at its first file.
-			images = append(images, facts.Image{Tags: []string{relPath(pf[0])}, Ref: relPath(pf[0]), Source: "compose", Error: oneLine(errs[i])})
+			images = append(images, facts.Image{Tags: []string{relPath(pf[0])}, Ref: relPath(pf[0]), Source: "compose", Error: composeError(errs[i], pf[0])})
 			continue
 		}
 		services.add(p)
@@ -292,6 +292,20 @@ func buildContext(df *dockerfile.File, contexts map[string]string, read *context
 	return bc
 }
 
+// composeError is why a project could not be loaded, naming the file at fault when it
+// is not the project's first file (which the report names already).
+func composeError(err error, first string) string {
+	var ce *compose.Error
+	if !errors.As(err, &ce) {
+		return oneLine(err)
+	}
+	msg := textsafe.FirstLine(strings.Join(strings.Fields(ce.Err.Error()), " "), 300)
+	if ce.File != "" && absPath(ce.File) != absPath(first) {
+		msg = relPath(ce.File) + ": " + msg
+	}
+	return msg
+}
+
 // relPath names a file relative to the working directory when it is under it, as a
 // repository's files are: SARIF then points code scanning at the file in the pull
 // request.
@@ -337,8 +351,12 @@ func (cs *configServices) add(p *compose.Project) {
 		cs.where = map[string]serviceRef{}
 	}
 	for _, s := range p.Services {
-		cs.containers = append(cs.containers, s.Container)
-		cs.where[s.Container.Name] = serviceRef{p, s.Name}
+		// Containers not created have no ID: the service's own, unique across the
+		// projects of a run (two may share a name) and stable across machines.
+		c := s.Container
+		c.ID = "compose:" + relPath(p.Files[0]) + "#" + s.Name
+		cs.containers = append(cs.containers, c)
+		cs.where[c.ID] = serviceRef{p, s.Name}
 	}
 }
 
@@ -404,7 +422,7 @@ func (cs *configServices) locate(fs []finding.Finding) {
 			}
 			continue
 		}
-		ref, ok := cs.where[f.Target.Name]
+		ref, ok := cs.where[f.Target.ID]
 		if !ok || f.Target.Kind != finding.KindContainer {
 			continue
 		}

@@ -230,3 +230,39 @@ func BenchmarkConfigRepo(b *testing.B) {
 		}
 	}
 }
+
+// TestConfigProjects: two projects whose directories share a name keep their findings
+// apart (each at its own file), and a service joining another's namespace is judged
+// by what that one shares.
+func TestConfigProjects(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for name, content := range map[string]string{
+		"a/app/compose.yaml": "services:\n  web:\n    image: x:1\n    privileged: true\n",
+		"b/app/compose.yaml": "services:\n  web:\n    image: x:1\n    pid: service:db\n  db:\n    image: y:1\n    pid: host\n",
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	var out bytes.Buffer
+	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow,
+		Selection: check.Selection{Include: []string{"CIS-5.5", "CIS-5.16"}}}, Env: []string{}}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%s %s %s: %s @%s:%d", f.Rule, f.Status, f.Target.ID, f.Message, f.Location.Path, f.Location.Line))
+	}
+	want := []string{
+		"CIS-5.5 pass compose:b/app/compose.yaml#db: not privileged @b/app/compose.yaml:5",
+		"CIS-5.5 fail compose:a/app/compose.yaml#web: runs privileged: every capability, every device, no seccomp or LSM confinement @a/app/compose.yaml:4",
+		"CIS-5.5 pass compose:b/app/compose.yaml#web: not privileged @b/app/compose.yaml:2",
+		"CIS-5.16 fail compose:b/app/compose.yaml#db: shares the host's process namespace @b/app/compose.yaml:7",
+		"CIS-5.16 pass compose:a/app/compose.yaml#web: has its own process namespace @a/app/compose.yaml:2",
+		"CIS-5.16 fail compose:b/app/compose.yaml#web: shares the host's process namespace through container app-db-1 @b/app/compose.yaml:4",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}

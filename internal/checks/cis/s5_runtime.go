@@ -1002,7 +1002,7 @@ func run5_30(p *check.Pass) {
 			p.Skip(fmt.Sprintf("joins the network of container %s, which is not known: %s", strings.Join(j.via, " -> "), j.unknown), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		case j.last == nil:
-			p.Warn(fmt.Sprintf("joins the network of container %s, %s", j.via[len(j.via)-1], notAudited(p.Facts)), ev("network mode", c.HostConfig.NetworkMode, ""))
+			joinsUnknown(p, fmt.Sprintf("joins the network of container %s, %s", j.via[len(j.via)-1], notAudited(p.Facts)), ev("network mode", c.HostConfig.NetworkMode, ""))
 			return
 		}
 		c = j.last // the container whose network it shares
@@ -1209,7 +1209,7 @@ func sharedNamespace(p *check.Pass, what string, get func(*facts.Container) stri
 	case j.unknown != "":
 		p.Skip(fmt.Sprintf("joins the %s namespace of container %s, which is not known: %s", what, strings.Join(j.via, " -> "), j.unknown), e)
 	case j.last == nil && len(j.via) > 0:
-		p.Warn(fmt.Sprintf("joins the %s namespace of container %s, %s", what, j.via[len(j.via)-1], notAudited(p.Facts)), e)
+		joinsUnknown(p, fmt.Sprintf("joins the %s namespace of container %s, %s", what, j.via[len(j.via)-1], notAudited(p.Facts)), e)
 	case len(j.via) > 0:
 		p.OK(fmt.Sprintf("shares the %s namespace of container %s, which is not the host's", what, strings.Join(j.via, " -> ")), e)
 	default:
@@ -1260,10 +1260,23 @@ func resolveMode(s *facts.Snapshot, c *facts.Container, get func(*facts.Containe
 
 // notAudited says why a container a mode refers to is not among the audited ones.
 func notAudited(s *facts.Snapshot) string {
+	if s.NoDaemon != "" {
+		return "which the files do not define: what it shares is not known"
+	}
 	if s.IncludesStopped {
 		return "which the daemon did not list (it does not exist, or the reference is ambiguous)"
 	}
 	return "which was not audited (run with --all to follow it)"
+}
+
+// joinsUnknown reports a container that joins one the audit did not see: a warning on a
+// daemon (the container exists there, unaudited), skip for files (it is not known).
+func joinsUnknown(p *check.Pass, msg string, e finding.Evidence) {
+	if p.Facts.NoDaemon != "" {
+		p.Skip(msg, e)
+		return
+	}
+	p.Warn(msg, e)
 }
 
 // findContainer finds a container by full ID or name, or else by a unique ID prefix,

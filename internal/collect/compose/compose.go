@@ -165,12 +165,9 @@ func load(ctx context.Context, opts Options) (*Project, error) {
 	} else {
 		fns = append(fns, cli.WithDefaultProfiles(splitList(env["COMPOSE_PROFILES"])...))
 	}
-	po, err := cli.NewProjectOptions(opts.Files, fns...)
-	if err != nil {
-		return nil, &Error{File: opts.Files[0], Err: err}
-	}
 	// No remote resource loader is registered: an include or extends of a git or OCI
-	// reference fails instead of fetching.
+	// reference fails instead of fetching. The options read the env files too: they
+	// are made inside the time bound, like the load.
 	type result struct {
 		p   *types.Project
 		err error
@@ -179,6 +176,11 @@ func load(ctx context.Context, opts Options) (*Project, error) {
 	ctx, cancel := context.WithTimeout(ctx, loadTimeout)
 	defer cancel()
 	go func() {
+		po, err := cli.NewProjectOptions(opts.Files, fns...)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
 		p, err := po.LoadProject(ctx)
 		done <- result{p, err}
 	}()

@@ -136,7 +136,9 @@ volumes:
 
 	// --env-file, --profile; the environment wins over env files; the build's
 	// Dockerfile gives the user and health check a service does not set.
-	p, err = Load(context.Background(), Options{Files: files, EnvFiles: []string{filepath.Join(dir, "prod.env")}, Profiles: []string{"jobs"}, Env: []string{}})
+	// --env-file is relative to the working directory, as docker compose takes it.
+	t.Chdir(dir)
+	p, err = Load(context.Background(), Options{Files: files, EnvFiles: []string{"prod.env"}, Profiles: []string{"jobs"}, Env: []string{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,16 +205,46 @@ func TestLoadHostile(t *testing.T) {
 			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n"})
 			fifo(filepath.Join(dir, ".env"))
 			return []string{filepath.Join(dir, "compose.yaml")}
-		}, ".env: the env file: " + "DIR/.env is a FIFO, not a regular file"},
+		}, "DIR/.env: the env file is a FIFO, not a regular file"},
 		{"FIFO env_file", func(dir string) []string {
 			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    env_file: [app.env]\n"})
 			fifo(filepath.Join(dir, "app.env"))
 			return []string{filepath.Join(dir, "compose.yaml")}
-		}, "app.env: the env file: DIR/app.env is a FIFO, not a regular file"},
+		}, "DIR/app.env: the env file is a FIFO, not a regular file"},
+		{"FIFO env_file through a merge key", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "x-common: &common\n  env_file: [app.env]\nservices:\n  web:\n    <<: *common\n    image: x\n"})
+			fifo(filepath.Join(dir, "app.env"))
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/app.env: the env file is a FIFO, not a regular file"},
+		{"FIFO env_file of an included file, beside it", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "include: [inc/compose.yaml]\nservices:\n  web:\n    image: x\n",
+				"inc/compose.yaml": "services:\n  db:\n    image: y\n    env_file: app.env\n"})
+			fifo(filepath.Join(dir, "inc", "app.env"))
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/inc/app.env: the env file is a FIFO, not a regular file"},
+		{"FIFO .env of an included project", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "include: [inc/compose.yaml]\nservices:\n  web:\n    image: x\n",
+				"inc/compose.yaml": "services:\n  db:\n    image: y\n"})
+			fifo(filepath.Join(dir, "inc", ".env"))
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/inc/.env: the env file is a FIFO, not a regular file"},
+		{"FIFO env_file in a second YAML document", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n---\nservices:\n  web:\n    env_file: app.env\n"})
+			fifo(filepath.Join(dir, "app.env"))
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/app.env: the env file is a FIFO, not a regular file"},
+		{"seccomp profile missing", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    security_opt: [seccomp=nope.json]\n"})
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/compose.yaml: security_opt seccomp=nope.json: open DIR/nope.json: no such file or directory"},
+		{"seccomp profile not JSON", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    security_opt: [\"seccomp:p.json\"]\n", "p.json": "{nope"})
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, "DIR/compose.yaml: security_opt seccomp=p.json: the profile is not JSON"},
 		{"FIFO Compose file", func(dir string) []string {
 			fifo(filepath.Join(dir, "compose.yaml"))
 			return []string{filepath.Join(dir, "compose.yaml")}
-		}, "compose.yaml: the Compose file: DIR/compose.yaml is a FIFO, not a regular file"},
+		}, "DIR/compose.yaml: the Compose file is a FIFO, not a regular file"},
 		{"symlink out of the project", func(dir string) []string {
 			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    extends: {file: base.yaml, service: b}\n"})
 			os.Symlink("/etc/passwd", filepath.Join(dir, "base.yaml"))

@@ -37,9 +37,12 @@ const (
 func newIndex() *index { return &index{keys: map[string]map[string]*entry{}} }
 
 func (x *index) add(file string, root *yaml.Node) {
-	m := map[string]*entry{}
-	x.files = append(x.files, file)
-	x.keys[file] = m
+	m, ok := x.keys[file]
+	if !ok { // a file's later YAML documents add to its first one's keys
+		m = map[string]*entry{}
+		x.files = append(x.files, file)
+		x.keys[file] = m
+	}
 	budget := maxIndexVisits
 	// merged: the keys come from a merge key's anchor, and do not replace the
 	// mapping's own.

@@ -2,8 +2,10 @@ package compose
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,10 +43,19 @@ const maxSeccompFile = 1 << 20
 // reads them with no check of type or size, so a FIFO would hang it and a device
 // would fill memory.
 func precheck(opts Options, dir string, env map[string]string) (*prechecked, error) {
-	pc := &prechecked{index: newIndex(), seccomp: map[string]profileFile{}, envFiles: opts.EnvFiles}
+	pc := &prechecked{index: newIndex(), seccomp: map[string]profileFile{}}
 	c := &checker{dir: dir, pc: pc, seen: map[string]bool{}}
+	// --env-file names files relative to the working directory, as docker compose
+	// takes them; compose-go is given them absolute, so both read the same files.
+	for _, f := range opts.EnvFiles {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, err
+		}
+		pc.envFiles = append(pc.envFiles, abs)
+	}
 	// The env files first: interpolation of the paths below reads them.
-	envFiles := opts.EnvFiles
+	envFiles := pc.envFiles
 	if len(envFiles) == 0 {
 		// docker compose reads <project dir>/.env when it is there and not a directory.
 		if fi, err := os.Stat(filepath.Join(dir, ".env")); err == nil && !fi.IsDir() {
@@ -57,13 +68,13 @@ func precheck(opts Options, dir string, env map[string]string) (*prechecked, err
 	}
 	vars := map[string]string{}
 	for _, f := range envFiles {
-		if !filepath.IsAbs(f) {
-			f = filepath.Join(dir, f)
-		}
 		if err := c.file(f, maxEnvFile, "env file"); err != nil {
 			return nil, err
 		}
-		b, _ := os.ReadFile(f) // checked: regular and bounded
+		b, err := safefile.Read(f, maxEnvFile)
+		if err != nil {
+			return nil, &Error{File: f, Err: err}
+		}
 		m, err := dotenv.ParseWithLookup(bytes.NewReader(b), func(k string) (string, bool) {
 			if v, ok := env[k]; ok {
 				return v, true
@@ -83,6 +94,10 @@ func precheck(opts Options, dir string, env map[string]string) (*prechecked, err
 	}
 	c.vars = vars
 	for _, f := range opts.Files {
+		f, err := filepath.Abs(f) // as given: relative to the working directory
+		if err != nil {
+			return nil, err
+		}
 		if err := c.compose(f, dir); err != nil {
 			return nil, err
 		}
@@ -135,7 +150,11 @@ func (c *checker) file(path string, max int64, what string) error {
 		return &Error{File: path, Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return &Error{File: path, Err: fmt.Errorf("the %s: %w", what, safefile.NotRegular(path, fi.Mode()))}
+		var se *safefile.Error
+		if errors.As(safefile.NotRegular(path, fi.Mode()), &se) && se.Is != "" && se.Is != "not a regular file" {
+			return &Error{File: path, Err: fmt.Errorf("the %s is %s, not a regular file", what, se.Is)}
+		}
+		return &Error{File: path, Err: fmt.Errorf("the %s is not a regular file", what)}
 	}
 	if fi.Size() > max {
 		return &Error{File: path, Err: fmt.Errorf("the %s is larger than %s", what, safefile.Size(max))}
@@ -144,12 +163,14 @@ func (c *checker) file(path string, max int64, what string) error {
 	return nil
 }
 
-// compose checks and indexes one Compose file, then what it references. base is the
-// directory its relative references resolve against.
-func (c *checker) compose(path, base string) error {
-	if !filepath.IsAbs(path) && !filepath.IsAbs(base) {
-		path = filepath.Join(base, path)
-	}
+// maxDocuments bounds the YAML documents of one Compose file.
+const maxDocuments = 64
+
+// compose checks and indexes one Compose file, then what it references. projDir is
+// the directory its services' relative paths (env_file, label_file, seccomp
+// profiles) resolve against: the project's for the files given, an included
+// project's for its files, an extended file's own directory for it.
+func (c *checker) compose(path, projDir string) error {
 	if c.seen[path] {
 		return nil
 	}
@@ -160,36 +181,61 @@ func (c *checker) compose(path, base string) error {
 	if err != nil {
 		return &Error{File: path, Err: err}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return &Error{File: path, Err: err}
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
-	if root.Kind != yaml.MappingNode {
-		if root.Kind == 0 {
-			return nil // empty: compose-go says so
+	// compose-go reads every document of a file: so does the check.
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for n := 0; ; n++ {
+		if n == maxDocuments {
+			return &Error{File: path, Err: fmt.Errorf("more than %d YAML documents", maxDocuments)}
 		}
-		return &Error{File: path, Err: errors.New("not a Compose file: the top level is not a mapping")}
+		var doc yaml.Node
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return &Error{File: path, Err: err}
+		}
+		root := &doc
+		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+			root = root.Content[0]
+		}
+		if root.Kind == 0 {
+			continue // empty: compose-go says so
+		}
+		if deref(root).Kind != yaml.MappingNode {
+			return &Error{File: path, Err: errors.New("not a Compose file: the top level is not a mapping")}
+		}
+		if err := c.document(path, projDir, deref(root)); err != nil {
+			return err
+		}
 	}
+}
+
+func (c *checker) document(path, projDir string, root *yaml.Node) error {
 	c.pc.index.add(path, root)
 	fileDir := filepath.Dir(path)
-	// include: a path, a list of paths, or entries with path, env_file, project_directory.
+	// include: a path, a list of paths, or entries with path, env_file and
+	// project_directory; the included project reads its own .env.
 	for _, item := range seq(get(root, "include")) {
-		if item.Kind == yaml.ScalarNode {
-			if err := c.compose(c.resolve(item.Value, fileDir), ""); err != nil {
-				return err
-			}
-			continue
-		}
-		for _, p := range strs(get(item, "path")) {
-			if err := c.compose(c.resolve(p, fileDir), ""); err != nil {
-				return err
+		paths, dir := strs(item), ""
+		if item.Kind == yaml.MappingNode {
+			paths = strs(get(item, "path"))
+			if d := scalar(get(item, "project_directory")); d != "" {
+				dir = c.resolve(d, fileDir)
 			}
 		}
-		for _, p := range strs(get(item, "env_file")) {
+		for i, p := range paths {
+			p = c.resolve(p, fileDir)
+			if dir == "" && i == 0 {
+				dir = filepath.Dir(p)
+			}
+			if err := c.compose(p, dir); err != nil {
+				return err
+			}
+		}
+		envs := strs(get(item, "env_file"))
+		if len(envs) == 0 && dir != "" {
+			envs = []string{filepath.Join(dir, ".env")}
+		}
+		for _, p := range envs {
 			if err := c.file(c.resolve(p, fileDir), maxEnvFile, "env file"); err != nil {
 				return err
 			}
@@ -200,34 +246,31 @@ func (c *checker) compose(path, base string) error {
 		return nil
 	}
 	for i := 1; i < len(services.Content); i += 2 {
-		svc := services.Content[i]
+		svc := deref(services.Content[i])
 		if svc.Kind != yaml.MappingNode {
 			continue
 		}
 		if ext := get(svc, "extends"); ext != nil && ext.Kind == yaml.MappingNode {
-			if f := get(ext, "file"); f != nil && f.Kind == yaml.ScalarNode {
-				if err := c.compose(c.resolve(f.Value, fileDir), ""); err != nil {
+			if f := scalar(get(ext, "file")); f != "" {
+				f = c.resolve(f, fileDir)
+				if err := c.compose(f, filepath.Dir(f)); err != nil {
 					return err
 				}
 			}
 		}
-		envs := seq(get(svc, "env_file"))
-		if e := get(svc, "env_file"); e != nil && e.Kind == yaml.ScalarNode {
-			envs = []*yaml.Node{e}
-		}
-		for _, e := range envs {
-			p := e.Value
+		for _, e := range append([]*yaml.Node{}, seqOrOne(get(svc, "env_file"))...) {
+			p := scalar(e)
 			if e.Kind == yaml.MappingNode {
 				p = scalar(get(e, "path"))
 			}
 			if p != "" {
-				if err := c.file(c.resolve(p, c.dir), maxEnvFile, "env file"); err != nil {
+				if err := c.file(c.resolve(p, projDir), maxEnvFile, "env file"); err != nil {
 					return err
 				}
 			}
 		}
 		for _, p := range strs(get(svc, "label_file")) {
-			if err := c.file(c.resolve(p, c.dir), maxEnvFile, "label file"); err != nil {
+			if err := c.file(c.resolve(p, projDir), maxEnvFile, "label file"); err != nil {
 				return err
 			}
 		}
@@ -240,16 +283,20 @@ func (c *checker) compose(path, base string) error {
 			if !ok || k != "seccomp" || v == "unconfined" || v == "builtin" {
 				continue
 			}
-			p := c.resolve(v, c.dir)
+			// docker compose reads the profile to send its content, and refuses to
+			// create the container when it cannot: so does the check.
+			p := c.resolve(v, projDir)
 			if err := c.file(p, maxSeccompFile, "seccomp profile"); err != nil {
 				return err
 			}
 			b, err := safefile.Read(p, maxSeccompFile)
-			pf := profileFile{content: string(b)}
 			if err != nil {
-				pf = profileFile{err: err.Error()}
+				return &Error{File: path, Err: fmt.Errorf("security_opt seccomp=%s: %w", v, err)}
 			}
-			c.pc.seccomp[p] = pf
+			if !json.Valid(b) {
+				return &Error{File: path, Err: fmt.Errorf("security_opt seccomp=%s: the profile is not JSON", v)}
+			}
+			c.pc.seccomp[p] = profileFile{content: string(b)}
 		}
 	}
 	return nil
@@ -280,27 +327,72 @@ func (c *checker) interpolate(s string) string {
 	return out
 }
 
-// get is the value of key in a mapping node, nil when absent.
+// maxMergeDepth bounds how far merge keys (<<: *anchor) are followed.
+const maxMergeDepth = 8
+
+// deref is the node an alias stands for.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < maxMergeDepth; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// get is the value of key in a mapping node, nil when absent: the mapping's own key,
+// else one a merge key (<<: *anchor, or a list of them) brings in, as YAML merges.
 func get(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
+	return getDepth(deref(n), key, 0)
+}
+
+func getDepth(n *yaml.Node, key string, depth int) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode || depth > maxMergeDepth {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			return deref(n.Content[i+1])
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "<<" {
+			continue
+		}
+		for _, m := range seqOrOne(n.Content[i+1]) {
+			if v := getDepth(deref(m), key, depth+1); v != nil {
+				return v
+			}
 		}
 	}
 	return nil
 }
 
+// seq is the items of a sequence node, each dereferenced.
 func seq(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return nil
 	}
-	return n.Content
+	out := make([]*yaml.Node, 0, len(n.Content))
+	for _, item := range n.Content {
+		out = append(out, deref(item))
+	}
+	return out
+}
+
+// seqOrOne is a sequence's items, or the node itself when it is not a sequence.
+func seqOrOne(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		return seq(n)
+	}
+	return []*yaml.Node{n}
 }
 
 func scalar(n *yaml.Node) string {
+	n = deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
 	}
@@ -309,14 +401,8 @@ func scalar(n *yaml.Node) string {
 
 // strs is a string or a list of strings.
 func strs(n *yaml.Node) []string {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		return []string{n.Value}
-	}
 	var out []string
-	for _, item := range seq(n) {
+	for _, item := range seqOrOne(n) {
 		if item.Kind == yaml.ScalarNode {
 			out = append(out, item.Value)
 		}
