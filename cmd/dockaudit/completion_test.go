@@ -100,7 +100,10 @@ func TestCompletionZshFish(t *testing.T) {
 		testenv.Missing(t, "no fish (apt-get install fish)")
 	}
 	zsh := completionScript(t, "zsh")
-	out, err := exec.Command("zsh", "-fc", "autoload -Uz compinit && compinit -u -d /dev/null; source "+zsh+"; print -r -- ${_comps[dockaudit]}").CombinedOutput()
+	// compinit writes its dump file: a temporary one (given /dev/null, it replaces
+	// /dev/null with a regular file).
+	dump := filepath.Join(t.TempDir(), "zcompdump")
+	out, err := exec.Command("zsh", "-fc", "autoload -Uz compinit && compinit -u -d "+dump+"; source "+zsh+"; print -r -- ${_comps[dockaudit]}").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) == "" {
 		t.Errorf("zsh: %q, %v", out, err)
 	}
