@@ -35,7 +35,13 @@ links are not followed; .git, node_modules and vendor are not searched); the def
 is the current directory. In a directory, the Compose file docker compose would read
 and its override file make one project; any other Compose file is a project of its
 own. --compose-file names the files of one project explicitly, merged in order, as
-docker compose -f does (-f is --format here).
+docker compose -f does (-f is --format here). --env-file (relative to the working
+directory, as docker compose takes it), --profile, --project-directory and
+--project-name apply to every Compose project of the run.
+
+The build context a COPY or ADD reads is the one a Compose service builds the
+Dockerfile with (its target and build args too), else the Dockerfile's directory,
+said to be assumed.
 
 What files cannot decide is skip with the reason, never a pass: the files of an image
 not built yet (setuid files, secrets in files: build it and run dockaudit image), the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -119,7 +120,7 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 	}
 	services := &configServices{}
 	var images []facts.Image
-	contexts := map[string]string{} // Dockerfile (absolute) → the context a service builds it with
+	contexts := map[string]buildSpec{} // Dockerfile (absolute) → how a service builds it
 	env := opts.Env
 	if env == nil {
 		env = os.Environ()
@@ -148,11 +149,24 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 		}
 		for _, s := range p.Services {
 			b := s.Build
-			if b == nil || b.Dockerfile == "" {
+			if b == nil {
+				continue
+			}
+			who := relPath(pf[0]) + ": service " + s.Name
+			if len(b.NotRead) > 0 {
+				notes = append(notes, who+": "+strings.Join(b.NotRead, ", ")+" is not read by dockaudit config (audit the built image with dockaudit image)")
+			}
+			if b.Dockerfile == "" {
 				continue
 			}
 			df := absPath(b.Dockerfile)
-			contexts[df] = b.Context
+			spec := buildSpec{who: who, context: b.Context, target: b.Target, args: b.Args}
+			if first, ok := contexts[df]; !ok {
+				contexts[df] = spec
+			} else if !first.same(spec) {
+				notes = append(notes, fmt.Sprintf("%s builds %s with another context, target or build arguments than %s: the Dockerfile is judged as %s builds it",
+					who, relPath(df), first.who, first.who))
+			}
 			if !have[df] {
 				if fi, err := os.Lstat(df); err == nil && fi.Mode().IsRegular() {
 					have[df] = true
@@ -192,8 +206,16 @@ func Config(ctx context.Context, opts ConfigOptions, stdout io.Writer) (*report.
 			// The parser quotes the instruction, which may hold a token.
 			results[i].notes = append(results[i].notes, fmt.Sprintf("%s:%d: %s", f, w.Pos.Line, secrets.Redact(w.Message)))
 		}
-		im := df.Image()
-		im.Context = buildContext(df, contexts, read)
+		spec, built := contexts[absPath(f)]
+		target := len(df.Stages) - 1
+		if built && spec.target != "" {
+			if target = df.Stage(spec.target); target < 0 {
+				results[i].im = facts.Image{Tags: []string{f}, Ref: f, Source: "dockerfile", Error: fmt.Sprintf("%s builds target %q, which is no stage of it", spec.who, spec.target)}
+				return
+			}
+		}
+		im := df.ImageAt(target)
+		im.Context = buildContext(df, spec, built, target, read)
 		last := df.Stages[len(df.Stages)-1].Pos
 		results[i] = result{im: im, notes: results[i].notes, from: finding.Location{Path: f, Line: last.Line, Column: last.Column}}
 	})
@@ -245,13 +267,24 @@ func absPath(p string) string {
 	return p
 }
 
+// buildSpec is how a Compose service builds a Dockerfile.
+type buildSpec struct {
+	who, context, target string
+	args                 map[string]string
+}
+
+func (b buildSpec) same(o buildSpec) bool {
+	return b.context == o.context && b.target == o.target && maps.Equal(b.args, o.args)
+}
+
 // buildContext is what a Dockerfile's COPY and ADD take from its build context: the
-// one a Compose service builds it with, else its own directory (assumed).
-func buildContext(df *dockerfile.File, contexts map[string]string, read *contextCache) *facts.BuildContext {
+// one a Compose service builds it with (its target and build arguments too), else
+// its own directory (assumed).
+func buildContext(df *dockerfile.File, spec buildSpec, built bool, target int, read *contextCache) *facts.BuildContext {
 	abs := absPath(df.Path)
-	root, ok := contexts[abs]
+	root := spec.context
 	bc := &facts.BuildContext{Root: relPath(root), Copies: []facts.ContextCopy{}}
-	if !ok {
+	if !built {
 		root, bc.Assumed = filepath.Dir(abs), true
 		bc.Root = relPath(root)
 	}
@@ -264,8 +297,8 @@ func buildContext(df *dockerfile.File, contexts map[string]string, read *context
 		bc.Error = oneLine(err)
 		return bc
 	}
-	final := df.Chain(len(df.Stages) - 1)
-	for _, cp := range df.ContextCopies() {
+	final := df.Chain(target)
+	for _, cp := range df.ContextCopies(spec.args) {
 		out := facts.ContextCopy{File: df.Path, Line: cp.Instruction.Pos.Line, Column: cp.Instruction.Pos.Column,
 			Instruction: secrets.Redact(cp.Instruction.Original), Stage: df.Stages[cp.Stage].Name, Final: slices.Contains(final, cp.Stage), Unresolved: cp.Unresolved}
 		gits := map[string]bool{}
@@ -284,7 +317,11 @@ func buildContext(df *dockerfile.File, contexts map[string]string, read *context
 					}
 					continue
 				}
-				out.Secrets = append(out.Secrets, c.Secrets(f)...)
+				found, scanned := c.Secrets(f)
+				out.Secrets = append(out.Secrets, found...)
+				if !scanned {
+					out.Unscanned = append(out.Unscanned, f)
+				}
 			}
 		}
 		bc.Copies = append(bc.Copies, out)

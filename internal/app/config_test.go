@@ -266,3 +266,35 @@ func TestConfigProjects(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }
+
+// TestConfigBuildContext: a Compose service's build decides what CONTEXT-SECRET reads:
+// its context (through a link too), its build arguments and its target stage.
+func TestConfigBuildContext(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for name, content := range map[string]string{
+		"real/Dockerfile":        "FROM debian:12 AS build\nARG SRC=public\nCOPY ${SRC}/ /src/\nFROM debian:12\nCOPY --from=build /src /src\n",
+		"real/public/index.html": "<p>hi</p>\n",
+		"real/secretdir/id_rsa":  "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+		"compose.yaml":           "services:\n  app:\n    build: {context: ./app, target: build, args: {SRC: secretdir}}\n",
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
+	}
+	os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "app"))
+	var out bytes.Buffer
+	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow,
+		Selection: check.Selection{Include: []string{"CONTEXT-SECRET"}}}, Paths: []string{"compose.yaml"}, Env: []string{}}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%s %s %s %s: %s", f.Rule, f.Status, f.Severity, f.Target.Name, f.Message))
+	}
+	// The target is the build stage: what it copies is in the image built.
+	want := []string{"CONTEXT-SECRET fail high app/Dockerfile: line 3 COPY ${SRC}/ /src/ takes secretdir/id_rsa from the build context: private-key"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}

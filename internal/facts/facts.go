@@ -782,6 +782,8 @@ type ContextCopy struct {
 	Files   int      `json:"files"`
 	Secrets []Secret `json:"secrets,omitempty"`
 	GitDirs []string `json:"gitDirs,omitempty"`
+	// Unscanned are files it takes that could not be scanned (over 1 GiB, unreadable).
+	Unscanned []string `json:"unscanned,omitempty"`
 	// Unresolved says why what it takes is not known (a source naming a build
 	// argument with no default).
 	Unresolved string `json:"unresolved,omitempty"`

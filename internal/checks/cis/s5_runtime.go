@@ -790,9 +790,9 @@ func run5_22(p *check.Pass) {
 		p.Fail(v.Problem, e)
 		return
 	}
-	if v.DaemonDecides() {
+	if what, ok := v.DaemonDecides(); ok {
 		why, _ := p.Missing(facts.PartSecurityOptions)
-		p.Skip("asks for no seccomp profile of its own, so the daemon's default decides: "+why, e)
+		p.Skip(what+": "+why, e)
 		return
 	}
 	p.OK("runs with "+v.Requested(), e)

@@ -274,6 +274,9 @@ func TestSeccomp(t *testing.T) {
 	statuses(t, run(t, s, "5.22"), "fail: web: runs with seccomp=unconfined: every syscall reaches the kernel")
 	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = nil, true
 	statuses(t, run(t, s, "5.22"), "fail: web: privileged: no seccomp filter, every syscall reaches the kernel")
+	// builtin is Docker's profile only where the daemon applies seccomp.
+	s.Containers[0].HostConfig.SecurityOpt, s.Containers[0].HostConfig.Privileged = []string{"seccomp=builtin"}, false
+	statuses(t, run(t, s, "5.22"), "skip: web: asks for Docker's builtin profile, which applies only where the daemon has seccomp: the daemon's /info gave no SecurityOptions")
 }
 
 // TestOneVerdictPerFact: the CIS items and the CONFINE rules read one view of each

@@ -106,6 +106,9 @@ func requestedSeccomp(s *facts.Snapshot, c *facts.Container) request {
 		return request{kind: "unconfined", desc: "seccomp=unconfined"}
 	case !daemonSeccomp && s.Engine.SecurityOptions != nil:
 		return request{kind: "none", desc: "none: the daemon applies no seccomp filter"}
+	case len(vals) > 0 && vals[len(vals)-1] == "builtin" && s.Engine.SecurityOptions == nil:
+		// Docker's own profile, if the daemon applies seccomp at all: not known.
+		return request{kind: "unknown", desc: "seccomp=builtin (Docker's default profile, if the daemon applies seccomp)"}
 	case len(vals) > 0 && vals[len(vals)-1] == "builtin":
 		// Engine 23.0 and later: Docker's own profile, whatever the daemon's default.
 	case len(vals) > 0:
@@ -226,6 +229,11 @@ func ContainerChecks() []check.Check {
 	}
 }
 
+func daemonDecides(v Seccomp) string {
+	why, _ := v.DaemonDecides()
+	return why
+}
+
 func containerSeccomp(p *check.Pass) {
 	c := p.Container
 	v := SeccompOf(p.Facts, c)
@@ -243,9 +251,9 @@ func containerSeccomp(p *check.Pass) {
 	switch {
 	case v.Problem != "":
 		p.Fail(v.Problem, evs...)
-	case v.DaemonDecides():
+	case daemonDecides(v) != "":
 		why, _ := p.Missing(facts.PartSecurityOptions)
-		p.Skip("asks for no seccomp profile of its own, so the daemon's default decides: "+why, evs...)
+		p.Skip(daemonDecides(v)+": "+why, evs...)
 	case v.Conf == nil:
 		p.Skip(v.desc+" is requested; whether the kernel applies it is not known: "+v.Why, evs...)
 	default:

@@ -56,9 +56,17 @@ func SeccompOf(s *facts.Snapshot, c *facts.Container) Seccomp {
 	return v
 }
 
-// DaemonDecides says the container asks for nothing of its own and the daemon's
-// security options, which decide, are not known.
-func (v Seccomp) DaemonDecides() bool { return v.kind == "unknown" }
+// DaemonDecides says what the container asks for depends on the daemon's security
+// options, which are not known; why says it in words.
+func (v Seccomp) DaemonDecides() (why string, ok bool) {
+	if v.kind != "unknown" {
+		return "", false
+	}
+	if strings.HasPrefix(v.desc, "seccomp=builtin") {
+		return "asks for Docker's builtin profile, which applies only where the daemon has seccomp", true
+	}
+	return "asks for no seccomp profile of its own, so the daemon's default decides", true
+}
 
 // Requested describes the profile the container runs with, as requested.
 func (v Seccomp) Requested() string { return v.desc }

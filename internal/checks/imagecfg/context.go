@@ -28,9 +28,10 @@ func contextSecrets(p *check.Pass) {
 	}
 	ignore := ev(".dockerignore", orNone(bc.IgnoreFile), "")
 	files := 0
-	var unresolved []string
+	var unresolved, unscanned []string
 	for _, c := range bc.Copies {
 		files += c.Files
+		unscanned = append(unscanned, c.Unscanned...)
 		name := fmt.Sprintf("line %d %s", c.Line, check.Abbreviate(c.Instruction))
 		if c.Unresolved != "" {
 			unresolved = append(unresolved, fmt.Sprintf("line %d: %s", c.Line, c.Unresolved))
@@ -64,6 +65,8 @@ func contextSecrets(p *check.Pass) {
 	case p.Reported():
 	case len(unresolved) > 0:
 		p.Skip("what some COPY or ADD takes from the build context is not known: "+strings.Join(unresolved, "; "), ctxEv, ignore)
+	case len(unscanned) > 0:
+		p.Skip(fmt.Sprintf("%d files it takes from the build context could not be scanned: %s", len(unscanned), check.Abbreviate(strings.Join(unscanned, ", "))), ctxEv, ignore)
 	case len(bc.Copies) == 0:
 		p.OK("takes nothing from the build context", ctxEv)
 	default:

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -27,10 +28,15 @@ import (
 
 // Bounds on one context.
 const (
-	maxEntries   = 200000
-	maxIgnore    = 1 << 20
-	maxScanFile  = 1 << 20   // larger files are not scanned, only named when their name says credential
-	maxScanTotal = 256 << 20 // bytes scanned per context
+	maxEntries = 200000
+	maxIgnore  = 1 << 20
+	// Files are scanned in windows of scanWindow bytes overlapping by scanOverlap (a
+	// secret across a window's edge is still whole in one), up to maxScanFile; a
+	// larger file is counted as not scanned (and named when its name says
+	// credential), never taken as clean.
+	scanWindow  = 8 << 20
+	scanOverlap = 64 << 10
+	maxScanFile = 1 << 30
 )
 
 // Context is a build context read once; Ships and Secrets may be called from several
@@ -40,10 +46,15 @@ type Context struct {
 	IgnoreFile string   // the .dockerignore applied, "" when none
 	Files      []string // slash-separated, relative to Root, sorted; what the builder receives
 
+	real string // Root with its links resolved
+
 	mu      sync.Mutex
-	scanned map[string][]facts.Secret
-	budget  int64
-	notes   []string
+	scanned map[string]scan
+}
+
+type scan struct {
+	found   []facts.Secret
+	skipped bool // over maxScanFile: not read
 }
 
 // IgnoreFileFor is the ignore file BuildKit applies to a Dockerfile's build: the
@@ -62,7 +73,7 @@ func IgnoreFileFor(root, dockerfile string) string {
 
 // Read walks a context root, leaving out what the ignore file excludes.
 func Read(root, ignoreFile string) (*Context, error) {
-	c := &Context{Root: root, IgnoreFile: ignoreFile, scanned: map[string][]facts.Secret{}, budget: maxScanTotal}
+	c := &Context{Root: root, IgnoreFile: ignoreFile, scanned: map[string]scan{}}
 	var pm *patternmatcher.PatternMatcher
 	if ignoreFile != "" {
 		b, err := safefile.Read(ignoreFile, maxIgnore)
@@ -84,19 +95,25 @@ func Read(root, ignoreFile string) (*Context, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("%s is not a directory", root)
 	}
+	// The builder sends what a linked context directory holds: walk the directory
+	// itself (WalkDir does not descend into a link given as its root).
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	walkRoot := root
 	entries := 0
 	parents := map[string]patternmatcher.MatchInfo{}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p == root {
+		if p == walkRoot {
 			return nil
 		}
 		if entries++; entries > maxEntries {
 			return fmt.Errorf("%s holds more than %d entries", root, maxEntries)
 		}
-		rel, err := filepath.Rel(root, p)
+		rel, err := filepath.Rel(walkRoot, p)
 		if err != nil {
 			return err
 		}
@@ -125,6 +142,7 @@ func Read(root, ignoreFile string) (*Context, error) {
 		return nil, err
 	}
 	slices.Sort(c.Files)
+	c.real = walkRoot
 	return c, nil
 }
 
@@ -179,49 +197,79 @@ func (c *Context) Ships(src string, excludes []string) ([]string, error) {
 	return out, nil
 }
 
-// Secrets are the credentials in a context file (values never kept), scanned once.
-// Files over the scan limits are not read; one whose name says credential is then
-// named with kind "unscanned-credential-file".
-func (c *Context) Secrets(rel string) []facts.Secret {
+// Secrets are the credentials in a context file (values never kept), scanned once;
+// scanned is false for a file over the scan limit, which is not read (one whose name
+// says credential is then named with kind "unscanned-credential-file").
+func (c *Context) Secrets(rel string) (found []facts.Secret, scanned bool) {
 	c.mu.Lock()
 	if s, ok := c.scanned[rel]; ok {
 		c.mu.Unlock()
-		return s
+		return s.found, !s.skipped
 	}
 	c.mu.Unlock()
-	var found []facts.Secret
-	full := filepath.Join(c.Root, filepath.FromSlash(rel))
+	var r scan
+	full := filepath.Join(c.real, filepath.FromSlash(rel))
 	fi, err := os.Lstat(full)
 	switch {
 	case err != nil || !fi.Mode().IsRegular():
 		// A link or a special file: the builder copies the link, not what it names.
-	case fi.Size() > maxScanFile || !c.spend(fi.Size()):
+	case fi.Size() > maxScanFile:
+		r.skipped = true
 		if secrets.Candidate(rel) {
-			found = append(found, facts.Secret{Kind: "unscanned-credential-file", Path: rel, Detail: "not scanned: " + safefile.Size(fi.Size())})
+			r.found = append(r.found, facts.Secret{Kind: "unscanned-credential-file", Path: rel, Detail: "not scanned: " + safefile.Size(fi.Size())})
 		}
 	default:
-		if data, err := safefile.Read(full, maxScanFile); err == nil {
-			for _, m := range secrets.Scan(rel, data) {
-				found = append(found, facts.Secret{Kind: m.Kind, Path: rel, Line: m.Line, Hash: m.Hash, Length: m.Length, Detail: m.Detail})
+		found, err := scanFile(full, rel)
+		r.found = found
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.skipped = true
+			if secrets.Candidate(rel) {
+				r.found = append(r.found, facts.Secret{Kind: "unscanned-credential-file", Path: rel, Detail: "not read: " + err.Error()})
 			}
-		} else if !errors.Is(err, fs.ErrNotExist) && secrets.Candidate(rel) {
-			found = append(found, facts.Secret{Kind: "unscanned-credential-file", Path: rel, Detail: "not read: " + err.Error()})
 		}
 	}
 	c.mu.Lock()
-	c.scanned[rel] = found
+	c.scanned[rel] = r
 	c.mu.Unlock()
-	return found
+	return r.found, !r.skipped
 }
 
-func (c *Context) spend(n int64) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if n > c.budget {
-		return false
+// scanFile scans a file window by window, so memory stays bounded whatever its size.
+func scanFile(full, rel string) ([]facts.Secret, error) {
+	f, err := safefile.Open(full)
+	if err != nil {
+		return nil, err
 	}
-	c.budget -= n
-	return true
+	defer f.Close()
+	var out []facts.Secret
+	seen := map[string]bool{}
+	var tail []byte // the end of the last window, scanned again at the start of the next
+	lines := 0      // newlines before tail
+	buf := make([]byte, scanWindow)
+	for {
+		n, err := io.ReadFull(f, buf)
+		if n > 0 {
+			data := append(tail, buf[:n]...)
+			for _, m := range secrets.Scan(rel, data) {
+				if key := m.Kind + m.Hash; !seen[key] {
+					seen[key] = true
+					line := m.Line
+					if line > 0 {
+						line += lines
+					}
+					out = append(out, facts.Secret{Kind: m.Kind, Path: rel, Line: line, Hash: m.Hash, Length: m.Length, Detail: m.Detail})
+				}
+			}
+			keep := min(len(data), scanOverlap)
+			lines += bytes.Count(data[:len(data)-keep], []byte("\n"))
+			tail = append([]byte(nil), data[len(data)-keep:]...)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return out, nil
+		} else if err != nil {
+			return out, err
+		}
+	}
 }
 
 // GitDir is the .git directory a context file is in ("" when none).

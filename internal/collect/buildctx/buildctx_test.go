@@ -3,6 +3,7 @@ package buildctx
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,34 +78,46 @@ func TestReadAndShips(t *testing.T) {
 }
 
 func TestSecrets(t *testing.T) {
+	// A key across the edge of the first scan window, on line 3.
+	big := strings.Repeat("x", scanWindow-30) + "\n\nkey AKIAZ3MSJV4QWERTYUIO\n" + strings.Repeat("y", 1<<20)
 	root := tree(t, map[string]string{
 		".env":        "DEBUG=1\nDB_PASSWORD=s3cr3t-value-here\n",
 		"config.py":   "KEY = 'AKIAZ3MSJV4QWERTYUIO'\n",
 		"README":      "nothing\n",
-		"big/id_rsa":  strings.Repeat("x", maxScanFile+1),
+		"bundle.js":   big,
 		".git/config": "[core]\n",
 	})
+	// Over the scan limit: counted as not scanned, named when its name says credential.
+	os.Mkdir(filepath.Join(root, "big"), 0o755)
+	f, _ := os.Create(filepath.Join(root, "big", "id_rsa"))
+	f.Truncate(maxScanFile + 1)
+	f.Close()
 	c, err := Read(root, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := func(rel string) string {
-		var out []string
-		for _, s := range c.Secrets(rel) {
-			out = append(out, s.Kind+"@"+s.Path+":"+string(rune('0'+s.Line)))
-		}
-		return strings.Join(out, " ")
-	}
 	for rel, want := range map[string]string{
-		".env": "env-file-secret@.env:2", "config.py": "aws-access-key-id@config.py:1", "README": "",
-		"big/id_rsa": "unscanned-credential-file@big/id_rsa:0",
+		".env": "env-file-secret@.env:2 scanned", "config.py": "aws-access-key-id@config.py:1 scanned", "README": " scanned",
+		"bundle.js": "aws-access-key-id@bundle.js:3 scanned", "big/id_rsa": "unscanned-credential-file@big/id_rsa:0 not scanned",
 	} {
-		if got := kinds(rel); got != want {
+		found, scanned := c.Secrets(rel)
+		var out []string
+		for _, s := range found {
+			out = append(out, s.Kind+"@"+s.Path+":"+strconv.Itoa(s.Line))
+		}
+		got := strings.Join(out, " ") + map[bool]string{true: " scanned", false: " not scanned"}[scanned]
+		if got != want {
 			t.Errorf("%s: %q, want %q", rel, got, want)
 		}
 	}
 	if GitDir(".git/config") != ".git" || GitDir("a/.git/objects/x") != "a/.git" || GitDir("a/b") != "" || GitDir(".gitignore") != "" {
 		t.Error("GitDir")
+	}
+	// A context given as a link to a directory is that directory's files.
+	link := filepath.Join(t.TempDir(), "ctx")
+	os.Symlink(root, link)
+	if c, err := Read(link, ""); err != nil || len(c.Files) != 6 {
+		t.Errorf("through a link: %v, %v", c.Files, err)
 	}
 }
 

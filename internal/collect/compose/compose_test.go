@@ -284,3 +284,25 @@ func TestDiscover(t *testing.T) {
 		t.Errorf("Discover = %v", got)
 	}
 }
+
+// TestConvertEdges: what docker compose sends for a restart_policy without a
+// condition (no restart), and a volumes_from another container (mounts not known).
+func TestConvertEdges(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    deploy: {restart_policy: {max_attempts: 3}}\n    volumes_from: [\"container:vault\"]\n    build: {context: \"https://github.com/o/r.git\", dockerfile_inline: \"FROM x\"}\n"})
+	p, err := Load(context.Background(), Options{Files: []string{filepath.Join(dir, "compose.yaml")}, Env: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := service(t, p, "web")
+	c := s.Container
+	if c.HostConfig.RestartPolicy != "no" {
+		t.Errorf("restart policy %q", c.HostConfig.RestartPolicy)
+	}
+	if len(c.Mounts) != 1 || c.Mounts[0].HostPathUnknown != "volumes_from container:vault: that container's mounts are not in the files" {
+		t.Errorf("mounts %+v", c.Mounts)
+	}
+	if got := strings.Join(s.Build.NotRead, "; "); got != "its dockerfile_inline" || s.Build.Dockerfile != "" {
+		t.Errorf("build %+v", s.Build)
+	}
+}

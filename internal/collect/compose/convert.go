@@ -30,10 +30,18 @@ type Service struct {
 
 // Build is where a service's image is built from.
 type Build struct {
-	Context    string // absolute
-	Dockerfile string // absolute; "" for dockerfile_inline
+	Context    string // absolute, or a URL for a remote context
+	Dockerfile string // absolute; "" for dockerfile_inline or a remote context
 	Target     string
 	Args       map[string]string
+	// NotRead says what of the build dockaudit config does not read: a
+	// dockerfile_inline, a remote context, additional_contexts.
+	NotRead []string
+}
+
+// remoteContext says a build context is fetched (git, an URL), not a directory.
+func remoteContext(c string) bool {
+	return strings.Contains(c, "://") || strings.HasPrefix(c, "git@") || strings.HasSuffix(c, ".git")
 }
 
 // ContainerName is the name docker compose gives a service's first container.
@@ -58,7 +66,16 @@ func convert(p *types.Project, s types.ServiceConfig, profiles map[string]profil
 	image := s.Image
 	if s.Build != nil {
 		b := &Build{Context: s.Build.Context, Target: s.Build.Target, Args: map[string]string{}}
-		if s.Build.DockerfileInline == "" {
+		switch {
+		case s.Build.DockerfileInline != "":
+			b.NotRead = append(b.NotRead, "its dockerfile_inline")
+		case remoteContext(b.Context):
+			b.NotRead = append(b.NotRead, "its remote build context "+b.Context)
+		}
+		if len(s.Build.AdditionalContexts) > 0 {
+			b.NotRead = append(b.NotRead, "its additional_contexts")
+		}
+		if s.Build.DockerfileInline == "" && !remoteContext(b.Context) {
 			b.Dockerfile = s.Build.Dockerfile
 			if b.Dockerfile == "" {
 				b.Dockerfile = "Dockerfile"
@@ -222,8 +239,10 @@ func restart(s types.ServiceConfig) (string, int) {
 			retries = int(*d.RestartPolicy.MaxAttempts)
 		}
 		switch d.RestartPolicy.Condition {
-		case "", "any":
+		case "any":
 			return "always", 0
+		case "":
+			return "no", 0 // docker compose sends the empty condition: no restart
 		case "none":
 			return "no", 0
 		case "on-failure":
@@ -300,8 +319,11 @@ func mounts(p *types.Project, s types.ServiceConfig) []facts.Mount {
 	}
 	for _, from := range s.VolumesFrom {
 		name, mode, _ := strings.Cut(strings.TrimPrefix(from, "service:"), ":")
-		if strings.HasPrefix(from, "container:") {
-			continue // another container's: not in the files
+		if name, ok := strings.CutPrefix(from, "container:"); ok {
+			// Another container's mounts: not in the files, so not known.
+			out = append(out, facts.Mount{Type: "volume", Name: name, Destination: "(volumes_from " + from + ")",
+				HostPathUnknown: "volumes_from " + from + ": that container's mounts are not in the files"})
+			continue
 		}
 		if other, ok := p.Services[name]; ok && other.Name != s.Name {
 			for _, m := range mounts(&types.Project{Name: p.Name, Volumes: p.Volumes, Services: types.Services{}}, other) {

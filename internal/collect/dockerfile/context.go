@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -24,18 +25,30 @@ type Copy struct {
 
 // ContextCopies are the file's COPY and ADD instructions that take files from the
 // build context, in file order: not COPY --from, not ADD of a URL or a git
-// repository, not heredoc files.
-func (f *File) ContextCopies() []Copy {
+// repository, not heredoc files. buildArgs are the --build-arg values (Compose
+// build.args): they set the arguments the file declares.
+func (f *File) ContextCopies(buildArgs map[string]string) []Copy {
 	global := map[string]string{}
 	for _, a := range f.Args {
-		if a.HasDefault {
+		if v, ok := buildArgs[a.Name]; ok {
+			global[a.Name] = v
+		} else if a.HasDefault {
 			global[a.Name] = a.Default
 		}
 	}
 	lex := shell.NewLex(f.escape)
 	var out []Copy
+	envOf := make([]map[string]string, len(f.Stages)) // each stage's ENV at its end
 	for si, st := range f.Stages {
 		env := map[string]string{}
+		if st.FromStage >= 0 {
+			// A stage built on an earlier one inherits its environment (not its
+			// build arguments).
+			for k, v := range envOf[st.FromStage] {
+				env[k] = v
+			}
+		}
+		envOnly := maps.Clone(env)
 		declared := map[string]bool{} // build arguments the stage declares: a --build-arg sets them
 		for _, in := range st.Instructions {
 			var sources, excludes []string
@@ -43,7 +56,9 @@ func (f *File) ContextCopies() []Copy {
 			case *instructions.ArgCommand:
 				for _, kv := range c.Args {
 					declared[kv.Key] = true
-					if kv.Value != nil {
+					if v, ok := buildArgs[kv.Key]; ok {
+						env[kv.Key] = v
+					} else if kv.Value != nil {
 						env[kv.Key] = *kv.Value
 					} else if v, ok := global[kv.Key]; ok {
 						env[kv.Key] = v // a global argument redeclared keeps its default
@@ -53,6 +68,7 @@ func (f *File) ContextCopies() []Copy {
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
 					env[kv.Key] = kv.Value
+					envOnly[kv.Key] = kv.Value
 				}
 				continue
 			case *instructions.CopyCommand:
@@ -96,6 +112,7 @@ func (f *File) ContextCopies() []Copy {
 			}
 			out = append(out, cp)
 		}
+		envOf[si] = envOnly
 	}
 	return out
 }

@@ -136,7 +136,7 @@ func TestContextCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, c := range f.ContextCopies() {
+	for _, c := range f.ContextCopies(nil) {
 		got = append(got, fmt.Sprintf("%d:%d %v %v %q", c.Stage, c.Instruction.Pos.Line, c.Sources, c.Excludes, c.Unresolved))
 	}
 	want := []string{
