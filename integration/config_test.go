@@ -57,10 +57,11 @@ HEALTHCHECK CMD ["/bin/busybox", "true"]
 	}
 }
 
-// TestConfigComposeMatchesHost brings a Compose file up with Debian's docker-compose
-// (1.29.2, so the file keeps to what it reads) on the real daemon, then compares,
-// service by service, what dockaudit config says of the file with what dockaudit host
-// says of the containers: every rule both decide (neither skips) must agree.
+// TestConfigComposeMatchesHost brings Compose files up with Debian's docker-compose
+// (1.29.2, so the files keep to what it reads; --compatibility for deploy) on the real
+// daemon, then compares, service by service, what dockaudit config says of the file
+// with what dockaudit host says of the containers: every rule both decide (neither
+// skips) must agree.
 func TestConfigComposeMatchesHost(t *testing.T) {
 	need(t)
 	if _, err := exec.LookPath("docker-compose"); err != nil {
@@ -68,8 +69,12 @@ func TestConfigComposeMatchesHost(t *testing.T) {
 	}
 	dir := busyboxContext(t, `CMD ["/bin/busybox", "sleep", "600"]`+"\n")
 	dockerBuild(t, dir, "dockaudit-it-parity:1")
-	file := filepath.Join(dir, "docker-compose.yml")
-	os.WriteFile(file, []byte(`version: "2.4"
+	// A privileged container cannot start in this sandbox (runc may not apply its
+	// capabilities): bad is created, the others run, and host reads all of them.
+	// (docker-compose 1.29.2 here creates network_mode: "service:X" and pid:
+	// "service:X" without them, unlike docker compose v2: those joins are tested
+	// without a daemon, in internal/app.)
+	compared := composeParity(t, dir, "daparity", nil, []string{"good", "open"}, `version: "2.4"
 services:
   bad:
     image: dockaudit-it-parity:1
@@ -101,18 +106,52 @@ services:
     network_mode: bridge
     ports: ["18092:80"]
     devices: ["/dev/null:/dev/xnull"]
-`), 0o644)
+`)
+	// What the file alone decides, so the comparison cannot pass empty.
+	for _, k := range []string{"bad CIS-4.1 fail", "bad CIS-5.5 fail", "bad CIS-5.6 fail", "bad CIS-5.16 fail", "bad CIS-5.17 fail",
+		"bad CIS-5.22 fail", "bad CIS-5.32 fail", "bad CONFINE-SECCOMP fail", "bad CONFINE-CAPS fail", "good CIS-4.1 pass", "good CIS-5.11 pass",
+		"good CIS-5.12 pass", "good CIS-5.13 pass", "good CIS-5.14 pass", "good CIS-5.15 pass", "good CIS-5.29 pass", "good CIS-5.27 pass",
+		"open CIS-5.14 fail", "open CIS-5.18 warn", "open CIS-5.30 fail"} {
+		if !slices.Contains(compared, k) {
+			t.Errorf("not decided alike on both sides: %s", k)
+		}
+	}
+	compared = composeParity(t, dir, "daparity3", []string{"--compatibility"}, []string{"limited", "unlimited"}, `version: "3.8"
+services:
+  limited:
+    image: dockaudit-it-parity:1
+    deploy:
+      resources: {limits: {memory: 64M, cpus: "0.5"}}
+      restart_policy: {condition: on-failure, max_attempts: 2}
+  unlimited:
+    image: dockaudit-it-parity:1
+    deploy: {restart_policy: {condition: any}}
+`)
+	for _, k := range []string{"limited CIS-5.11 pass", "limited CIS-5.12 pass", "limited CIS-5.15 pass", "unlimited CIS-5.11 fail", "unlimited CIS-5.12 fail", "unlimited CIS-5.15 fail"} {
+		if !slices.Contains(compared, k) {
+			t.Errorf("deploy: not decided alike on both sides: %s", k)
+		}
+	}
+}
+
+// composeParity brings a Compose file up as project (created; start the services
+// named), audits it with host and with config, fails on every (service, rule) both
+// decide differently, and returns those decided alike, sorted.
+func composeParity(t *testing.T, dir, project string, flags, start []string, yml string) []string {
+	t.Helper()
+	file := filepath.Join(dir, project+".yml")
+	os.WriteFile(file, []byte(yml), 0o644)
+	base := append(append([]string{}, flags...), "-p", project, "-f", file)
 	compose := func(args ...string) {
-		out, err := exec.Command("docker-compose", append([]string{"-p", "daparity", "-f", file}, args...)...).CombinedOutput()
+		t.Helper()
+		out, err := exec.Command("docker-compose", append(slices.Clone(base), args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("docker-compose %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	t.Cleanup(func() { exec.Command("docker-compose", "-p", "daparity", "-f", file, "down", "-v").Run() })
-	// A privileged container cannot start in this sandbox (runc may not apply its
-	// capabilities): bad is created, the others run, and host reads all of them.
+	t.Cleanup(func() { exec.Command("docker-compose", append(slices.Clone(base), "down", "-v")...).Run() })
 	compose("up", "--no-start")
-	compose("start", "good", "open")
+	compose(append([]string{"start"}, start...)...)
 
 	rules := "CIS-4.1,runtime,CONFINE-SECCOMP,CONFINE-CAPS,CONFINE-NNP"
 	bySvc := func(rep *report.Report, name func(string) (string, bool)) map[string]string {
@@ -125,12 +164,12 @@ services:
 		return out
 	}
 	host := bySvc(jsonReport(t, nil, "host", "--all", "--fail-on", "none", "--include", rules), func(n string) (string, bool) {
-		svc, ok := strings.CutPrefix(n, "daparity_")
-		return strings.TrimSuffix(svc, "_1"), ok // docker-compose 1.x names daparity_bad_1
+		svc, ok := strings.CutPrefix(n, project+"_")
+		return strings.TrimSuffix(svc, "_1"), ok // docker-compose 1.x names PROJECT_SERVICE_1
 	})
-	config := bySvc(jsonReport(t, nil, "config", "--fail-on", "none", "--include", rules, "--project-name", "daparity", "--compose-file", file), func(n string) (string, bool) {
-		svc, ok := strings.CutPrefix(n, "daparity-")
-		return strings.TrimSuffix(svc, "-1"), ok // docker compose v2 names daparity-bad-1
+	config := bySvc(jsonReport(t, nil, "config", "--fail-on", "none", "--include", rules, "--project-name", project, "--compose-file", file), func(n string) (string, bool) {
+		svc, ok := strings.CutPrefix(n, project+"-")
+		return strings.TrimSuffix(svc, "-1"), ok // docker compose v2 names PROJECT-SERVICE-1
 	})
 	var compared []string
 	for k, c := range config {
@@ -144,18 +183,10 @@ services:
 		}
 		compared = append(compared, k+" "+c)
 		if c != h {
-			t.Errorf("%s: config %s, host %s", k, c, h)
+			t.Errorf("%s %s: config %s, host %s", project, k, c, h)
 		}
 	}
 	slices.Sort(compared)
-	// What the file alone decides, so the comparison above cannot pass empty.
-	for _, k := range []string{"bad CIS-4.1 fail", "bad CIS-5.5 fail", "bad CIS-5.6 fail", "bad CIS-5.16 fail", "bad CIS-5.17 fail",
-		"bad CIS-5.22 fail", "bad CIS-5.32 fail", "bad CONFINE-SECCOMP fail", "bad CONFINE-CAPS fail", "good CIS-4.1 pass", "good CIS-5.11 pass",
-		"good CIS-5.12 pass", "good CIS-5.13 pass", "good CIS-5.14 pass", "good CIS-5.15 pass", "good CIS-5.29 pass", "good CIS-5.27 pass",
-		"open CIS-5.14 fail", "open CIS-5.18 warn", "open CIS-5.30 fail"} {
-		if !slices.Contains(compared, k) {
-			t.Errorf("not decided alike on both sides: %s", k)
-		}
-	}
-	t.Logf("%d (service, rule) pairs decided by both: %v", len(compared), compared)
+	t.Logf("%s: %d (service, rule) pairs decided by both: %v", project, len(compared), compared)
+	return compared
 }
