@@ -165,4 +165,41 @@ func TestVulnDebianImage(t *testing.T) {
 	if got := vulns(rep); len(got) != 1 || !strings.HasPrefix(got[0], "bash CVE-2099-1001 fixed") {
 		t.Errorf("--ignore-unfixed: %q", got)
 	}
+
+	// The same findings from SBOMs of the image: dockaudit's own and Syft's, in both
+	// formats, read as sbom:FILE (and recognised without the prefix).
+	sboms := t.TempDir()
+	for _, format := range []string{"cyclonedx", "spdx"} {
+		out := filepath.Join(sboms, "dockaudit."+format+".json")
+		if r := dockaudit(t, nil, "sbom", "--format", format, "--output", out, tag); r.code != 0 {
+			t.Fatalf("dockaudit sbom: %s", r.stderr)
+		}
+	}
+	syft := filepath.Join(cacheDir(), "syft-v1.57.2", "syft")
+	if _, err := os.Stat(syft); err != nil {
+		testenv.Missing(t, "no Syft at %s (scripts/setup builds it)", syft)
+	}
+	archive := filepath.Join(sboms, "image.tar")
+	docker(t, "save", "-o", archive, tag)
+	for format, file := range map[string]string{"cyclonedx-json": "syft.cyclonedx.json", "spdx-json": "syft.spdx.json"} {
+		cmd := exec.Command(syft, "scan", "docker-archive:"+archive, "-q", "-o", format+"="+filepath.Join(sboms, file))
+		cmd.Env = append(os.Environ(), "SYFT_CHECK_FOR_APP_UPDATE=false")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("syft %s: %v\n%s", format, err, out)
+		}
+	}
+	for _, file := range []string{"dockaudit.cyclonedx.json", "dockaudit.spdx.json", "syft.cyclonedx.json", "syft.spdx.json"} {
+		for _, ref := range []string{"sbom:" + filepath.Join(sboms, file), filepath.Join(sboms, file)} {
+			rep := jsonReport(t, nil, "image", "--db-dir", db, "--include", "VULN", ref)
+			if got := vulns(rep); !slices.Equal(want, got) {
+				t.Errorf("%s: findings:\n got %q\nwant %q", ref, got, want)
+			}
+			if len(rep.Images) != 1 || rep.Images[0].Source != "sbom" || len(rep.Images[0].Packages) != len(installedPackages(t, root)) {
+				t.Errorf("%s: read as %+v", ref, rep.Images)
+			}
+		}
+	}
 }
+
+// installedPackages is the root's dpkg packages, one line each.
+func installedPackages(t *testing.T, root string) []string { return dpkgQuery(t, root) }

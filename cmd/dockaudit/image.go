@@ -52,6 +52,10 @@ REF is one of:
                             come from $DOCKER_CONFIG/config.json (auths, credsStore,
                             credHelpers)
   dir:PATH                  an unpacked root filesystem
+  sbom:PATH                 an SBOM: CycloneDX 1.4-1.7 or SPDX 2.2-2.3 JSON (Syft, Trivy,
+                            BuildKit, dockaudit sbom); its packages are matched against
+                            the advisories, and the rules on an image's configuration,
+                            history and files skip (an SBOM does not hold them)
 Without a prefix, an existing path is recognised by its content and anything else is a
 daemon image.
 
@@ -68,6 +72,7 @@ Examples:
   dockaudit image --notation-config ~/.config/notation registry:myacr.azurecr.io/app:1   (Notation)
   dockaudit image --trust-policy trust.yaml registry:ghcr.io/org/app:2.1   (keys, identities and provenance per repository)
   dockaudit image --insecure registry:localhost:5000/app:dev --include secrets
+  dockaudit image --include VULN sbom:app.spdx.json   (an SBOM from Syft, Trivy or BuildKit)
   dockaudit image --include VULN --ignore-unfixed --severity critical,high app:1
 `
 

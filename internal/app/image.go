@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,8 @@ import (
 	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/report"
+	"github.com/dockaudit/dockaudit/internal/safefile"
+	"github.com/dockaudit/dockaudit/internal/sbom"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
@@ -274,6 +277,57 @@ func (o ImageOptions) now() time.Time {
 	return time.Now()
 }
 
+// looksLikeSBOM says an existing file named without a prefix is JSON naming an SBOM
+// format in its first 64 KiB (an image archive or layout is not).
+func looksLikeSBOM(path string) bool {
+	if strings.Contains(path, ":") {
+		return false // a prefix, or a daemon image name with a tag
+	}
+	f, err := safefile.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(head[:n], " \t\r\n")
+	return len(head) > 0 && head[0] == '{' && (bytes.Contains(head, []byte(`"bomFormat"`)) || bytes.Contains(head, []byte(`"spdxVersion"`)))
+}
+
+// imageFromSBOM is the image an SBOM file describes: its operating system and
+// packages, for matching against the advisories. What an SBOM does not hold (the
+// image's configuration, history and files) is unknown, so the rules that read them
+// skip; never an empty image that passes them.
+func imageFromSBOM(ref, path string) (*facts.Image, error) {
+	data, err := safefile.Read(path, sbom.MaxInput)
+	if err != nil {
+		return nil, err
+	}
+	p, err := sbom.Read(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	from := p.Format
+	if p.Tool != "" {
+		from += " by " + p.Tool
+	}
+	why := "an SBOM (" + from + ") lists packages, not the image's files"
+	im := &facts.Image{Ref: ref, Tags: []string{ref}, Source: "sbom", Digest: p.Digest, Digests: []string{}, History: nil,
+		Content: &facts.ImageContent{OS: p.OS, Packages: p.Packages, Notes: p.Notes, PackagesOnly: why},
+		Unknown: map[facts.Part]string{
+			facts.PartImageConfig: "an SBOM (" + from + ") holds no image configuration",
+			facts.PartHistory:     "an SBOM (" + from + ") holds no build history",
+			facts.PartContent:     why,
+		}}
+	if p.Digest != "" {
+		im.Digests = []string{p.Digest}
+	}
+	if im.Content.Packages == nil {
+		im.Content.Packages = []facts.Package{}
+	}
+	return im, nil
+}
+
 // reader opens and reads images from every kind of source, connecting to the daemon
 // and loading registry credentials only when an image needs them.
 type reader struct {
@@ -332,6 +386,12 @@ func (r *reader) read(ctx context.Context, ref string, inventoryOnly bool, progr
 
 func (r *reader) collect(ctx context.Context, ref string, inventoryOnly bool, progress io.Writer) (*facts.Image, error) {
 	fmt.Fprintf(progress, "dockaudit: reading %s\n", ref)
+	if path, ok := strings.CutPrefix(ref, "sbom:"); ok {
+		return imageFromSBOM(ref, path)
+	}
+	if looksLikeSBOM(ref) {
+		return imageFromSBOM(ref, ref)
+	}
 	src, err := image.Open(ctx, ref, image.OpenOptions{Daemon: r.daemon, Registry: r.reg, Platform: r.opts.Platform, TempDir: r.opts.TempDir})
 	if err != nil {
 		return nil, err

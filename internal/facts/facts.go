@@ -929,7 +929,7 @@ func (im *Image) Missing(p Part) (string, bool) {
 	case PartHistory:
 		missing = im.History == nil
 	case PartContent:
-		missing = im.Content == nil
+		missing = im.Content == nil || im.Content.PackagesOnly != ""
 	case PartRef:
 		missing = im.Ref == ""
 	case PartBuildContext:
@@ -1030,6 +1030,9 @@ type ImageContent struct {
 	Accounts  Accounts   `json:"accounts"`
 	Anomalies []Anomaly  `json:"anomalies,omitempty"`
 	Entries   int        `json:"entries"` // tar entries over all layers
+	// PackagesOnly says why only OS and Packages are known (an SBOM lists packages,
+	// not files): the rest is not empty but unknown, and the rules reading it skip.
+	PackagesOnly string `json:"packagesOnly,omitempty"`
 }
 
 // FileMeta is a file's metadata in an image.

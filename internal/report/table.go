@@ -323,7 +323,11 @@ func writeImages(tw *tableWriter, r *Report) {
 		if im.Platform != "" {
 			parts = append(parts, im.Platform)
 		}
-		parts = append(parts, plural(len(im.Layers), "layer"), plural(im.Entries, "entry"), pk)
+		if im.Source == "sbom" {
+			parts = append(parts, "read from an SBOM", pk) // no layers or files were read
+		} else {
+			parts = append(parts, plural(len(im.Layers), "layer"), plural(im.Entries, "entry"), pk)
+		}
 		tw.para(2, 4, "", "image "+printable(im.Target.Name)+": "+printable(strings.Join(parts, ", ")))
 		if line := trustLine(im); line != "" {
 			tw.para(4, 6, "", printable(line))

@@ -1,0 +1,106 @@
+package sbom
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dockaudit/dockaudit/internal/facts"
+)
+
+// TestReadRoundTrip: what dockaudit writes, it reads back as the packages the image
+// collector listed (each once), with the OS, in both formats.
+func TestReadRoundTrip(t *testing.T) {
+	im := fixture()
+	im.Content.Packages = append(im.Content.Packages,
+		facts.Package{Name: "@babel/core", Version: "7.24.0", Type: "npm", PURL: "pkg:npm/%40babel/core@7.24.0"},
+		facts.Package{Name: "org.apache.logging.log4j:log4j-core", Version: "2.14.1", Type: "maven", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+		facts.Package{Name: "openssl-libs", Version: "1:3.0.7-24.el9", Arch: "x86_64", SourceName: "openssl", SourceVersion: "3.0.7-24.el9", Type: "rpm",
+			PURL: "pkg:rpm/redhat/openssl-libs@3.0.7-24.el9?arch=x86_64&distro=rhel-9.3&epoch=1&upstream=openssl-3.0.7-24.el9.src.rpm"},
+	)
+	want := []string{
+		"deb libssl3 3.0.15-1~deb12u1 src openssl 3.0.15-1~deb12u1",
+		"golang stdlib v1.22.4 src  ",
+		"golang golang.org/x/net v0.25.0 src  ",
+		"npm left-pad 1.3.0 src  ",
+		"pypi requests 2.32.3 src  ",
+		"npm dual 1.0.0 src  ",
+		"npm @babel/core 7.24.0 src  ",
+		"maven org.apache.logging.log4j:log4j-core 2.14.1 src  ",
+		"rpm openssl-libs 1:3.0.7-24.el9 src openssl 3.0.7-24.el9",
+	}
+	for _, format := range Formats {
+		p, err := Read(render(t, format, im))
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		var got []string
+		for _, pk := range p.Packages {
+			got = append(got, pk.Type+" "+pk.Name+" "+pk.Version+" src "+pk.SourceName+" "+pk.SourceVersion)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s packages (-want +got):\n%s", format, d)
+		}
+		// (SPDX names a tool as name-version.)
+		if p.OS.ID != "debian" || p.OS.VersionID != "12" || (p.Tool != "dockaudit 1.0.0-test" && p.Tool != "dockaudit-1.0.0-test") || len(p.Notes) != 0 {
+			t.Errorf("%s: os %+v, tool %q, notes %q", format, p.OS, p.Tool, p.Notes)
+		}
+	}
+}
+
+// TestReadOtherTools: Trivy's source-package properties (CycloneDX) and sourceInfo
+// (SPDX), the OS from a distro qualifier, and what is counted rather than matched.
+func TestReadOtherTools(t *testing.T) {
+	cdx := `{"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"tools":{"components":[{"name":"trivy","version":"0.74.0"}]}},
+"components":[
+ {"type":"library","name":"libssl3","version":"3.0.15-1~deb12u1","purl":"pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64&distro=debian-12.8",
+  "properties":[{"name":"aquasecurity:trivy:SrcName","value":"openssl"},{"name":"aquasecurity:trivy:SrcVersion","value":"3.0.15"},{"name":"aquasecurity:trivy:SrcRelease","value":"1~deb12u1"}]},
+ {"type":"library","name":"zlib1g","version":"1:1.2.13.dfsg-1","purl":"pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12.8"},
+ {"type":"library","name":"x","purl":"pkg:github/o/x@1"},
+ {"type":"file","name":"/etc/x"}]}`
+	p, err := Read([]byte(cdx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pk := range p.Packages {
+		got = append(got, pk.Name+" "+pk.Version+" "+pk.SourceName+" "+pk.SourceVersion)
+	}
+	if d := cmp.Diff([]string{"libssl3 3.0.15-1~deb12u1 openssl 3.0.15-1~deb12u1", "zlib1g 1:1.2.13.dfsg-1  "}, got); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	wantNotes := []string{
+		"1 components have no package URL: they are not matched",
+		"1 components of type github are not matched (no advisory source covers them)",
+		"1 deb packages name no source package: matched by their own names, which Debian's and Ubuntu's advisories (by source) may not use",
+	}
+	if d := cmp.Diff(wantNotes, p.Notes); d != "" || p.OS.ID != "debian" || p.OS.VersionID != "12.8" || p.Tool != "trivy 0.74.0" {
+		t.Errorf("notes (-want +got):\n%s\nos %+v tool %q", d, p.OS, p.Tool)
+	}
+	spdx := `{"spdxVersion":"SPDX-2.3","name":"app:1","creationInfo":{"creators":["Organization: Aqua","Tool: trivy-0.74.0"]},"packages":[
+ {"name":"debian","versionInfo":"12.8","primaryPackagePurpose":"OPERATING-SYSTEM"},
+ {"name":"libssl3","versionInfo":"3.0.15-1~deb12u1","sourceInfo":"built package from: openssl 3.0.15-1~deb12u1",
+  "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64"}]}]}`
+	p, err = Read([]byte(spdx))
+	if err != nil || len(p.Packages) != 1 || p.Packages[0].SourceName != "openssl" || p.Packages[0].SourceVersion != "3.0.15-1~deb12u1" || p.OS.VersionID != "12.8" || p.Name != "app:1" {
+		t.Errorf("SPDX: %v %+v", err, p)
+	}
+}
+
+func TestReadRefuses(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"bomFormat":"CycloneDX","specVersion":"1.2"}`: "CycloneDX 1.2: dockaudit reads CycloneDX 1.4 to 1.7",
+		`{"spdxVersion":"SPDX-2.1"}`:                    "SPDX-2.1: dockaudit reads SPDX 2.2 and 2.3 (JSON)",
+		`{"hello":1}`:                                   "neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON",
+		`<?xml version="1.0"?><bom/>`:                   "not a JSON SBOM: invalid character '<' looking for beginning of value",
+		`{"bomFormat":"CycloneDX","specVersion":"1.5","components":{}}`: "CycloneDX: json: cannot unmarshal object into Go struct field cdxIn.components of type []sbom.cdxInComponent",
+	} {
+		if _, err := Read([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("%.40s: %v, want %q", in, err, want)
+		}
+	}
+	if _, err := Read([]byte(strings.Repeat(" ", MaxInput+1))); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("oversized: %v", err)
+	}
+}
