@@ -90,10 +90,10 @@ func TestReadOtherTools(t *testing.T) {
 
 func TestReadRefuses(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"bomFormat":"CycloneDX","specVersion":"1.2"}`: "CycloneDX 1.2: dockaudit reads CycloneDX 1.4 to 1.7",
-		`{"spdxVersion":"SPDX-2.1"}`:                    "SPDX-2.1: dockaudit reads SPDX 2.2 and 2.3 (JSON)",
-		`{"hello":1}`:                                   "neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON",
-		`<?xml version="1.0"?><bom/>`:                   "not a JSON SBOM: invalid character '<' looking for beginning of value",
+		`{"bomFormat":"CycloneDX","specVersion":"1.2"}`:                 "CycloneDX 1.2: dockaudit reads CycloneDX 1.4 to 1.7",
+		`{"spdxVersion":"SPDX-2.1"}`:                                    "SPDX-2.1: dockaudit reads SPDX 2.2 and 2.3 (JSON)",
+		`{"hello":1}`:                                                   "neither CycloneDX (bomFormat) nor SPDX (spdxVersion) JSON",
+		`<?xml version="1.0"?><bom/>`:                                   "not a JSON SBOM: invalid character '<' looking for beginning of value",
 		`{"bomFormat":"CycloneDX","specVersion":"1.5","components":{}}`: "CycloneDX: json: cannot unmarshal object into Go struct field cdxIn.components of type []sbom.cdxInComponent",
 	} {
 		if _, err := Read([]byte(in)); err == nil || err.Error() != want {
