@@ -73,7 +73,7 @@ func TestImageUsage(t *testing.T) {
 		{[]string{"image", "--timeout", "0s", "x"}, "dockaudit image: --timeout 0s: want a positive duration such as 5m\n"},
 		{[]string{"image", "--concurrency", "0", "x"}, "dockaudit image: --concurrency 0: want 1 to 16\n"},
 		{[]string{"image", "--temp-dir", "/nonexistent", "x"}, "dockaudit image: --temp-dir /nonexistent: not a directory\n"},
-		{[]string{"image", "--format", "cyclonedx", "x"}, "dockaudit image: --format \"cyclonedx\": want table, json or sarif\n"},
+		{[]string{"image", "--format", "cyclonedx", "x"}, "dockaudit image: --format \"cyclonedx\": want table, json, sarif or html\n"},
 		{[]string{"image", "--include", "CIS-5.4", "x"}, "dockaudit image: selector \"CIS-5.4\" matches no rule (dockaudit rules lists IDs and tags)\n"},
 		{[]string{"image", "--certificate-identity", "me@example.com", "x"}, "dockaudit image: --certificate-identity and --certificate-oidc-issuer need --trusted-root FILE (the Sigstore trusted_root.json to verify under; none is built in)\n"},
 		{[]string{"image", "--trusted-root", "r.json", "--certificate-identity", "me@example.com", "x"}, "dockaudit image: --trusted-root needs the signer: one of --certificate-identity or --certificate-identity-regexp, and one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp\n"},

@@ -245,7 +245,7 @@ type outputFlags struct {
 }
 
 func (o *outputFlags) register(fs *flags) {
-	fs.StringVar(&o.format, "format", "table", "report `FORMAT`: table, json or sarif")
+	fs.StringVar(&o.format, "format", "table", "report `FORMAT`: table, json, sarif, or html (one self-contained page: charts, filters, findings, packages)")
 	fs.StringVar(&o.format, "f", "table", "short for --format")
 	fs.StringVar(&o.output, "output", "", "write the report to `FILE` instead of stdout: a file is replaced atomically and keeps its mode; a device or FIFO (/dev/null, /dev/stdout) is written, never replaced")
 	fs.StringVar(&o.output, "o", "", "short for --output")
@@ -265,9 +265,9 @@ func (o *outputFlags) register(fs *flags) {
 func (o *outputFlags) resolve(e env) (app.Output, error) {
 	out := app.Output{Format: o.format, File: o.output, Passes: o.passes, Remediation: o.remediation, Quiet: o.quiet}
 	switch o.format {
-	case "table", "json", "sarif":
+	case "table", "json", "sarif", "html":
 	default:
-		return out, fmt.Errorf("--format %q: want table, json or sarif", o.format)
+		return out, fmt.Errorf("--format %q: want table, json, sarif or html", o.format)
 	}
 	if o.failOn != "none" {
 		s, err := finding.ParseLevel(o.failOn)

@@ -89,7 +89,7 @@ func TestUsage(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"host", "--format", "xml"}, 2, "dockaudit host: --format \"xml\": want table, json or sarif\n"},
+		{[]string{"host", "--format", "xml"}, 2, "dockaudit host: --format \"xml\": want table, json, sarif or html\n"},
 		{[]string{"host", "--fail-on", "severe"}, 2, "dockaudit host: --fail-on: \"severe\" is not a severity threshold (want one of info, low, medium, high, critical), or none\n"},
 		{[]string{"host", "--include", "CIS-9.9", "--from-facts", liveFacts}, 2, "dockaudit host: selector \"CIS-9.9\" matches no rule (dockaudit rules lists IDs and tags)\n"},
 		{[]string{"host", "--color", "sometimes"}, 2, "dockaudit host: --color \"sometimes\": want auto, always or never\n"},

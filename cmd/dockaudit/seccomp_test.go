@@ -87,7 +87,7 @@ func TestSeccompUsage(t *testing.T) {
 		{[]string{"seccomp"}, 2, seccompUsage},
 		{[]string{"seccomp", "audit"}, 2, "dockaudit seccomp: unknown subcommand \"audit\" (want lint, diff or record)\n"},
 		{[]string{"seccomp", "lint"}, 2, "dockaudit seccomp lint: name at least one profile file, or - for stdin (see dockaudit seccomp lint --help)\n"},
-		{[]string{"seccomp", "lint", "--format", "xml", "x"}, 2, "dockaudit seccomp lint: --format \"xml\": want table, json or sarif\n"},
+		{[]string{"seccomp", "lint", "--format", "xml", "x"}, 2, "dockaudit seccomp lint: --format \"xml\": want table, json, sarif or html\n"},
 		{[]string{"seccomp", "lint", dir}, 1, "dockaudit seccomp lint: " + dir + " is not a regular file\n"},
 		{[]string{"seccomp", "diff"}, 2, "dockaudit seccomp diff: name one profile (compared with Docker's default) or two (see dockaudit seccomp diff --help)\n"},
 		{[]string{"seccomp", "diff", "a", "b", "c"}, 2, "dockaudit seccomp diff: name one profile (compared with Docker's default) or two (see dockaudit seccomp diff --help)\n"},

@@ -78,8 +78,10 @@ func (o Output) write(stdout io.Writer, r *report.Report) error {
 			return report.WriteJSON(w, r)
 		case "sarif":
 			return report.WriteSARIF(w, r)
+		case "html":
+			return report.WriteHTML(w, r)
 		}
-		return &UsageError{Err: fmt.Errorf("unknown format %q (want table, json or sarif)", o.Format)}
+		return &UsageError{Err: fmt.Errorf("unknown format %q (want table, json, sarif or html)", o.Format)}
 	}
 	return WriteOutput(o.File, 0o644, stdout, render)
 }
