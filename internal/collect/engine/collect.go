@@ -200,6 +200,19 @@ func Processes(ctx context.Context, api API, cs []facts.Container, concurrency i
 			for attempt := 1; ; attempt++ {
 				top := facts.ProcessList{Source: "engine API top"}
 				err := api.Get(ctx, "/containers/"+url.PathEscape(c.ID)+"/top", nil, &top)
+				if err == nil && len(top.Processes) == 0 && attempt < topAttempts {
+					// No process in a running container: it is exiting. Ask the daemon
+					// again, as for a failed top.
+					if note, ok := stopped(ctx, api, c, &StatusError{Code: http.StatusConflict}); ok {
+						mu.Lock()
+						notes = append(notes, note)
+						mu.Unlock()
+						return
+					}
+					if sleep(ctx, topRetryDelay) {
+						continue
+					}
+				}
 				if err == nil {
 					top.Source = "engine API top"
 					c.Processes = &top

@@ -33,6 +33,9 @@ type recorded struct {
 	// (500 "ttrpc: closed"), and lag[id] inspects after the first still say running.
 	shim bool
 	lag  map[string]int
+	// emptyTop makes top of a stopping container answer with no process (its cgroup
+	// emptied before the daemon recorded the exit).
+	emptyTop bool
 }
 
 func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) error {
@@ -70,6 +73,9 @@ func (r *recorded) Get(_ context.Context, path string, _ url.Values, out any) er
 			return json.Unmarshal(b, out)
 		}
 	case len(parts) == 3 && parts[0] == "containers" && parts[2] == "top":
+		if r.emptyTop && r.stops[parts[1]] != "" {
+			return json.Unmarshal([]byte(`{"Titles":["UID","PID","PPID","C","STIME","TTY","TIME","CMD"],"Processes":[]}`), out)
+		}
 		if r.shim && (r.failTop || r.stops[parts[1]] != "") {
 			return &StatusError{Path: path, Code: 500, Message: "ttrpc: closed: unknown"}
 		}
@@ -266,6 +272,28 @@ func TestContainerExitsDuringTop(t *testing.T) {
 	}
 	if n := api.inspect[sshd]; n != 4 {
 		t.Errorf("da-sshd inspected %d times, want 4 (the first, then twice still running, then exited)", n)
+	}
+}
+
+// TestContainerExitsWithEmptyTop: top answers with no process while the container
+// exits (seen on the real daemon under load): asked again, it is judged as stopped,
+// never as a running container without processes.
+func TestContainerExitsWithEmptyTop(t *testing.T) {
+	defer func(d time.Duration) { topRetryDelay = d }(topRetryDelay)
+	topRetryDelay = time.Millisecond
+	sshd := "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8"
+	api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited"}, inspect: map[string]int{}, emptyTop: true, lag: map[string]int{sshd: 2}}
+	res, err := Collect(context.Background(), api, Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := Processes(context.Background(), api, res.Containers, 4)
+	want := []string{"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container"}
+	if d := cmp.Diff(want, notes); d != "" {
+		t.Errorf("notes (-want +got):\n%s", d)
+	}
+	if c := byName(res)["da-sshd"]; c.Status() != "exited" || c.Processes != nil {
+		t.Errorf("da-sshd: state %q processes %v", c.Status(), c.Processes)
 	}
 }
 
