@@ -108,9 +108,19 @@ func chrome(t *testing.T, chromium, page string, args ...string) (string, string
 	return out.String(), strings.Join(console, "\n")
 }
 
-// checkScreenshot reads a screenshot back: its width, and the colours a report shows
-// (the fail badge's red, the pass bar's green), so a blank or unstyled page fails.
-func checkScreenshot(t *testing.T, path string, width int, rep *report.Report) {
+// checkPage reads a screenshot back: its width, and enough that is not background
+// (a blank page fails).
+func checkPage(t *testing.T, path string, width int) {
+	t.Helper()
+	_, _, other := screenshotColours(t, path, width)
+	if other < 1000 {
+		t.Errorf("%d-pixel screenshot: %d pixels not background: a blank page", width, other)
+	}
+}
+
+// screenshotColours counts, in a screenshot (checked to be width wide), the fail
+// badge's red, the pass bar's green, and other non-background pixels.
+func screenshotColours(t *testing.T, path string, width int) (red, green, other int) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -124,7 +134,6 @@ func checkScreenshot(t *testing.T, path string, width int, rep *report.Report) {
 	if img.Bounds().Dx() != width {
 		t.Errorf("screenshot %d pixels wide, want %d", img.Bounds().Dx(), width)
 	}
-	red, green, other := 0, 0, 0
 	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y += 2 {
 		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x += 2 {
 			r, g, b, _ := img.At(x, y).RGBA()
@@ -139,6 +148,14 @@ func checkScreenshot(t *testing.T, path string, width int, rep *report.Report) {
 			}
 		}
 	}
+	return red, green, other
+}
+
+// checkScreenshot reads a screenshot back: its width, and the colours a report shows
+// (the fail badge's red, the pass bar's green), so a blank or unstyled page fails.
+func checkScreenshot(t *testing.T, path string, width int, rep *report.Report) {
+	t.Helper()
+	red, green, other := screenshotColours(t, path, width)
 	fails := rep.Summary.Findings.Fail > 0
 	if (fails && red == 0) || (rep.Summary.Findings.Pass > 0 && green == 0) || other < 1000 {
 		t.Errorf("%d-pixel screenshot: %d red, %d green, %d other pixels: not the styled report", width, red, green, other)

@@ -28,7 +28,30 @@ func WriteHTML(w io.Writer, r *Report) error {
 	if err := htmlTemplate.Execute(&body, v); err != nil {
 		return err
 	}
-	csp := fmt.Sprintf("default-src 'none'; style-src '%s'; script-src '%s'; img-src data:; base-uri 'none'; form-action 'none'", cspHash(htmlStyle), cspHash(htmlScript))
+	return WritePage(w, v.Title, body.Bytes(), htmlScript)
+}
+
+// Script is the report page's own script (its filters), for a policy sent as a header.
+func Script() string { return htmlScript }
+
+// PageCSP is the Content-Security-Policy of a page with the report's style and the
+// given inline script ("" for none).
+func PageCSP(script string) string {
+	src := "'none'"
+	if script != "" {
+		src = "'" + cspHash(script) + "'"
+	}
+	return fmt.Sprintf("default-src 'none'; style-src '%s'; script-src %s; img-src data:; base-uri 'none'; form-action 'self'", cspHash(htmlStyle), src)
+}
+
+// WritePage writes body (HTML the caller escaped) as a page with the report's style
+// and the given inline script, under PageCSP: dockaudit serve's dashboard pages are
+// written with it too, so they look and are confined alike.
+func WritePage(w io.Writer, title string, body []byte, script string) error {
+	tail := "</body>\n</html>\n"
+	if script != "" {
+		tail = "<script>" + script + "</script>\n" + tail
+	}
 	_, err := fmt.Fprintf(w, `<!doctype html>
 <html lang="en">
 <head>
@@ -39,10 +62,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 <style>%s</style>
 </head>
 <body>
-%s<script>%s</script>
-</body>
-</html>
-`, csp, template.HTMLEscapeString(v.Title), htmlStyle, body.Bytes(), htmlScript)
+%s%s`, PageCSP(script), template.HTMLEscapeString(title), htmlStyle, body, tail)
 	return err
 }
 

@@ -53,7 +53,7 @@ func TestWriteHTML(t *testing.T) {
 	if style == nil || script == nil || strings.Count(page, "<script") != 1 || strings.Count(page, "<style") != 1 {
 		t.Fatalf("want one inline style and one inline script")
 	}
-	csp := `content="default-src 'none'; style-src '` + hash(style[1]) + `'; script-src '` + hash(script[1]) + `'; img-src data:; base-uri 'none'; form-action 'none'"`
+	csp := `content="default-src 'none'; style-src '` + hash(style[1]) + `'; script-src '` + hash(script[1]) + `'; img-src data:; base-uri 'none'; form-action 'self'"`
 	if !strings.Contains(page, csp) {
 		t.Errorf("no CSP allowing exactly the inline style and script: want %s", csp)
 	}

@@ -76,6 +76,7 @@ func (s *Server) Handler(noAuth bool) http.Handler {
 	mux.HandleFunc("POST /api/v1/images", auth("submit", s.submitImages))
 	mux.HandleFunc("POST /api/v1/scan", auth("scan", s.requestScan))
 	mux.HandleFunc("POST /hooks/registry", s.registryHook)
+	s.uiRoutes(mux, noAuth)
 	s.harborRoutes(mux, auth)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path+" (see docs/api.md)")
