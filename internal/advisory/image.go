@@ -100,7 +100,7 @@ func (s *Store) MatchImage(im *facts.Image) {
 	}
 	for _, reason := range im.Content.Unread {
 		g := group("unread package database")
-		g.Uncovered = reason
+		g.Uncovered = joinNotes(g.Uncovered, reason)
 	}
 	for eco, n := range modular {
 		groups[eco].Note = joinNotes(groups[eco].Note, fmt.Sprintf("%d packages from module streams are judged only by advisories that name their stream (Red Hat's CSAF files do, its OSV records do not)", n))

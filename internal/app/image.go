@@ -313,7 +313,7 @@ func imageFromSBOM(ref, path string) (*facts.Image, error) {
 	}
 	why := "an SBOM (" + from + ") lists packages, not the image's files"
 	im := &facts.Image{Ref: ref, Tags: []string{ref}, Source: "sbom", Digest: p.Digest, Digests: []string{}, History: nil,
-		Content: &facts.ImageContent{OS: p.OS, Packages: p.Packages, Notes: p.Notes, PackagesOnly: why},
+		Content: &facts.ImageContent{OS: p.OS, Packages: p.Packages, Notes: p.Notes, Unread: p.Unread, PackagesOnly: why},
 		Unknown: map[facts.Part]string{
 			facts.PartImageConfig: "an SBOM (" + from + ") holds no image configuration",
 			facts.PartHistory:     "an SBOM (" + from + ") holds no build history",
@@ -324,6 +324,10 @@ func imageFromSBOM(ref, path string) (*facts.Image, error) {
 	}
 	if im.Content.Packages == nil {
 		im.Content.Packages = []facts.Package{}
+		if len(p.Unread) == 0 {
+			// An SBOM listing nothing says nothing was looked at, not that nothing is there.
+			im.Content.Unread = []string{"the SBOM lists no packages"}
+		}
 	}
 	return im, nil
 }

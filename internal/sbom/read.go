@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,10 +15,15 @@ import (
 )
 
 // MaxInput bounds an SBOM read (a large image's is a few megabytes).
-const MaxInput = 256 << 20
+const MaxInput = 64 << 20
 
-// maxComponents bounds the packages of one SBOM, nested ones included.
-const maxComponents = 500000
+// maxComponents bounds the packages of one SBOM, nested ones included; maxObjects the
+// JSON objects, counted before decoding, so a file of empty objects cannot make the
+// decoder build gigabytes of them.
+const (
+	maxComponents = 500000
+	maxObjects    = 4000000
+)
 
 // Parsed is what an SBOM says of an image: its operating system and packages, as the
 // image collector would have listed them, and what could not be taken.
@@ -29,6 +35,9 @@ type Parsed struct {
 	OS           facts.OS
 	Packages     []facts.Package
 	Notes        []string
+	// Unread are components that could not be taken as packages (no package URL, one
+	// that does not parse): nothing said of Packages covers them.
+	Unread []string
 }
 
 // Read parses a CycloneDX (1.4–1.7, Syft's default being 1.7) or SPDX (2.2–2.3) JSON document, recognised by its
@@ -37,6 +46,9 @@ type Parsed struct {
 func Read(data []byte) (*Parsed, error) {
 	if len(data) > MaxInput {
 		return nil, fmt.Errorf("larger than %d MiB", MaxInput>>20)
+	}
+	if n := bytes.Count(data, []byte("{")); n > maxObjects {
+		return nil, fmt.Errorf("more than %d JSON objects", maxObjects)
 	}
 	var probe struct {
 		BOMFormat   string `json:"bomFormat"`
@@ -111,6 +123,11 @@ func readCycloneDX(data []byte, spec string) (*Parsed, error) {
 	}
 	if err := walk(doc.Components); err != nil {
 		return nil, err
+	}
+	if c := doc.Metadata.Component; c != nil {
+		if err := walk(c.Components); err != nil { // some tools nest the image's packages there
+			return nil, err
+		}
 	}
 	var pkgs []pkgIn
 	for _, c := range all {
@@ -226,10 +243,17 @@ func readSPDX(data []byte, spec string) (*Parsed, error) {
 	return p, nil
 }
 
-// osOf is the OS an SBOM names: ID and version ("debian", "12.5").
+// osOf is the OS an SBOM names: ID and version ("debian", "12.5"), with the names
+// Trivy gives some distributions made the os-release IDs they stand for.
 func osOf(name, version string) facts.OS {
-	return facts.OS{ID: strings.ToLower(name), VersionID: version}
+	id := strings.ToLower(name)
+	if os, ok := trivyOS[id]; ok {
+		id = os
+	}
+	return facts.OS{ID: id, VersionID: version}
 }
+
+var trivyOS = map[string]string{"redhat": "rhel", "alma": "almalinux", "amazon": "amzn", "oracle": "ol", "suse linux enterprise server": "sles", "opensuse.leap": "opensuse-leap", "opensuse.tumbleweed": "opensuse-tumbleweed", "cbl-mariner": "mariner"}
 
 type pkgIn struct {
 	name, purl          string
@@ -239,7 +263,7 @@ type pkgIn struct {
 // take turns the SBOM's packages into the inventory's, and the OS from their distro
 // qualifier when the SBOM names none.
 func (p *Parsed) take(in []pkgIn) {
-	noPURL, other := 0, map[string]int{}
+	noPURL, bad := 0, 0
 	noSource := 0
 	seen := map[string]bool{}
 	for _, i := range in {
@@ -249,11 +273,7 @@ func (p *Parsed) take(in []pkgIn) {
 		}
 		pk, distro, err := fromPURL(i.purl)
 		if err != nil {
-			other["unreadable package URLs"]++
-			continue
-		}
-		if pk.Type == "" {
-			other[strings.SplitN(strings.TrimPrefix(i.purl, "pkg:"), "/", 2)[0]]++
+			bad++
 			continue
 		}
 		switch {
@@ -267,7 +287,7 @@ func (p *Parsed) take(in []pkgIn) {
 				pk.SourceVersion = i.srcVersion
 			}
 		}
-		if pk.Type == "deb" && pk.SourceName == "" && !strings.Contains(i.purl, "upstream=") {
+		if pk.Type == "deb" && pk.SourceName == "" {
 			noSource++
 		}
 		if p.OS.ID == "" && distro != "" {
@@ -280,19 +300,16 @@ func (p *Parsed) take(in []pkgIn) {
 			p.Packages = append(p.Packages, pk)
 		}
 	}
+	// What is not taken is unread, never fewer packages to pass: a package of a type
+	// no advisory source covers is kept, and matching counts it as not covered.
 	if noPURL > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d components have no package URL: they are not matched", noPURL))
+		p.Unread = append(p.Unread, fmt.Sprintf("%d components of the SBOM have no package URL, so they are not matched", noPURL))
 	}
-	kinds := make([]string, 0, len(other))
-	for k := range other {
-		kinds = append(kinds, k)
-	}
-	slices.Sort(kinds)
-	for _, k := range kinds {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d components of type %s are not matched (no advisory source covers them)", other[k], k))
+	if bad > 0 {
+		p.Unread = append(p.Unread, fmt.Sprintf("%d components of the SBOM have a package URL that does not parse, so they are not matched", bad))
 	}
 	if noSource > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%d deb packages name no source package: matched by their own names, which Debian's and Ubuntu's advisories (by source) may not use", noSource))
+		p.Notes = append(p.Notes, fmt.Sprintf("%d deb packages name no source package: each is taken as its own source (as dpkg does when they share a name)", noSource))
 	}
 }
 
@@ -309,9 +326,13 @@ func fromPURL(s string) (facts.Package, string, error) {
 	}
 	rest, _, _ = strings.Cut(rest, "#")
 	rest, query, _ := strings.Cut(rest, "?")
-	path, ver, _ := strings.Cut(rest, "@")
-	segs := strings.Split(path, "/")
-	if len(segs) < 2 {
+	// The version follows the last @: a namespace may hold one (%40 or not).
+	path, ver := rest, ""
+	if i := strings.LastIndexByte(rest, '@'); i > strings.IndexByte(rest, '/') {
+		path, ver = rest[:i], rest[i+1:]
+	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) < 2 || segs[len(segs)-1] == "" {
 		return facts.Package{}, "", errors.New("no name")
 	}
 	typ := strings.ToLower(segs[0])
@@ -326,28 +347,41 @@ func fromPURL(s string) (facts.Package, string, error) {
 	if err != nil {
 		return facts.Package{}, "", err
 	}
-	q, err := url.ParseQuery(query)
-	if err != nil {
-		return facts.Package{}, "", err
+	// Qualifier values are percent-decoded, a literal + kept (as the PURL spec and
+	// packageurl-go read them; url.ParseQuery would make it a space).
+	q := map[string]string{}
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "" {
+			continue
+		}
+		if q[strings.ToLower(k)], err = url.PathUnescape(v); err != nil {
+			return facts.Package{}, "", err
+		}
 	}
 	ns, name := strings.Join(segs[1:len(segs)-1], "/"), segs[len(segs)-1]
-	pk := facts.Package{Name: name, Version: version, Arch: q.Get("arch"), PURL: s, Path: "sbom"}
+	pk := facts.Package{Name: name, Version: version, Arch: q["arch"], PURL: s, Path: "sbom", Type: typ}
 	if !slices.Contains(purlTypes, typ) {
-		return pk, q.Get("distro"), nil
+		if ns != "" {
+			pk.Name = ns + "/" + name
+		}
+		return pk, q["distro"], nil // kept: matching says no source covers it
 	}
-	pk.Type = typ
-	up := q.Get("upstream")
+	up := q["upstream"]
 	switch typ {
 	case "deb":
 		if up != "" {
 			pk.SourceName, pk.SourceVersion, _ = strings.Cut(up, "@")
+		}
+		if e := q["epoch"]; e != "" && e != "0" && !strings.Contains(version, ":") {
+			pk.Version = e + ":" + version // Trivy writes the epoch as a qualifier
 		}
 	case "apk":
 		pk.SourceName = up
 	case "rpm":
 		rp := rpmdb.Package{Name: name, SourceRPM: up}
 		rp.Version, rp.Release, _ = strings.Cut(version, "-")
-		if e := q.Get("epoch"); e != "" {
+		if e := q["epoch"]; e != "" {
 			if n, err := strconv.Atoi(e); err == nil {
 				rp.Epoch, rp.HasEpoch = n, true
 				pk.Version = e + ":" + version
@@ -356,13 +390,17 @@ func fromPURL(s string) (facts.Package, string, error) {
 		if up != "" {
 			pk.SourceName, pk.SourceVersion = rp.SourceName()
 		}
-	case "golang", "composer":
+	case "golang":
 		if ns != "" {
 			pk.Name = ns + "/" + name
 		}
-	case "npm":
+		// Syft writes the standard library's version without the v modules have.
+		if version != "" && version[0] >= '0' && version[0] <= '9' {
+			pk.Version = "v" + version
+		}
+	case "composer", "npm":
 		if ns != "" {
-			pk.Name = ns + "/" + name // @scope/name
+			pk.Name = ns + "/" + name // vendor/name, @scope/name
 		}
 	case "maven":
 		if ns != "" {
@@ -371,5 +409,5 @@ func fromPURL(s string) (facts.Package, string, error) {
 	case "pypi":
 		pk.Name = strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(name))
 	}
-	return pk, q.Get("distro"), nil
+	return pk, q["distro"], nil
 }

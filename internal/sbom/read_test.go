@@ -67,16 +67,15 @@ func TestReadOtherTools(t *testing.T) {
 	for _, pk := range p.Packages {
 		got = append(got, pk.Name+" "+pk.Version+" "+pk.SourceName+" "+pk.SourceVersion)
 	}
-	if d := cmp.Diff([]string{"libssl3 3.0.15-1~deb12u1 openssl 3.0.15-1~deb12u1", "zlib1g 1:1.2.13.dfsg-1  "}, got); d != "" {
+	// A type no advisory source covers is kept (matching counts it as not covered); a
+	// component without a package URL is unread, never one package fewer.
+	if d := cmp.Diff([]string{"libssl3 3.0.15-1~deb12u1 openssl 3.0.15-1~deb12u1", "zlib1g 1:1.2.13.dfsg-1  ", "o/x 1  "}, got); d != "" {
 		t.Errorf("packages (-want +got):\n%s", d)
 	}
-	wantNotes := []string{
-		"1 components have no package URL: they are not matched",
-		"1 components of type github are not matched (no advisory source covers them)",
-		"1 deb packages name no source package: matched by their own names, which Debian's and Ubuntu's advisories (by source) may not use",
-	}
-	if d := cmp.Diff(wantNotes, p.Notes); d != "" || p.OS.ID != "debian" || p.OS.VersionID != "12.8" || p.Tool != "trivy 0.74.0" {
-		t.Errorf("notes (-want +got):\n%s\nos %+v tool %q", d, p.OS, p.Tool)
+	wantNotes := []string{"1 deb packages name no source package: each is taken as its own source (as dpkg does when they share a name)"}
+	wantUnread := []string{"1 components of the SBOM have no package URL, so they are not matched"}
+	if d := cmp.Diff(wantNotes, p.Notes) + cmp.Diff(wantUnread, p.Unread); d != "" || p.OS.ID != "debian" || p.OS.VersionID != "12.8" || p.Tool != "trivy 0.74.0" {
+		t.Errorf("notes, unread (-want +got):\n%s\nos %+v tool %q", d, p.OS, p.Tool)
 	}
 	spdx := `{"spdxVersion":"SPDX-2.3","name":"app:1","creationInfo":{"creators":["Organization: Aqua","Tool: trivy-0.74.0"]},"packages":[
  {"name":"debian","versionInfo":"12.8","primaryPackagePurpose":"OPERATING-SYSTEM"},
@@ -85,6 +84,51 @@ func TestReadOtherTools(t *testing.T) {
 	p, err = Read([]byte(spdx))
 	if err != nil || len(p.Packages) != 1 || p.Packages[0].SourceName != "openssl" || p.Packages[0].SourceVersion != "3.0.15-1~deb12u1" || p.OS.VersionID != "12.8" || p.Name != "app:1" {
 		t.Errorf("SPDX: %v %+v", err, p)
+	}
+}
+
+// TestFromPURL: the version after the last @, qualifiers percent-decoded with a
+// literal + kept, Syft's stdlib version, Trivy's deb epoch.
+func TestFromPURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"pkg:npm/@angular/core@16.0.0":                                                  "npm @angular/core 16.0.0  ",
+		"pkg:npm/%40angular/core@16.0.0":                                                "npm @angular/core 16.0.0  ",
+		"pkg:deb/debian/sox@14.4.2?upstream=sox@14.4.2+git20190427-2+deb11u2":           "deb sox 14.4.2 sox 14.4.2+git20190427-2+deb11u2",
+		"pkg:golang/stdlib@1.20.1":                                                      "golang stdlib v1.20.1  ",
+		"pkg:deb/debian/zlib1g@1.2.13.dfsg-1?epoch=1&upstream=zlib":                     "deb zlib1g 1:1.2.13.dfsg-1 zlib ",
+		"pkg:generic/openssl@3.0.0":                                                     "generic openssl 3.0.0  ",
+		"pkg:rpm/redhat/bash@5.1.8-6.el9?arch=x86_64&upstream=bash-5.1.8-6.el9.src.rpm": "rpm bash 5.1.8-6.el9 bash 5.1.8-6.el9",
+	} {
+		pk, _, err := fromPURL(in)
+		got := pk.Type + " " + pk.Name + " " + pk.Version + " " + pk.SourceName + " " + pk.SourceVersion
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"npm/x@1", "pkg:npm/", "pkg:npm/x@1%zz", "pkg:deb/debian/x@1?upstream=%zz"} {
+		if _, _, err := fromPURL(bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// FuzzRead: any input is a parsed SBOM or an error, never a panic, and bounded.
+func FuzzRead(f *testing.F) {
+	f.Add([]byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"purl":"pkg:npm/@a/b@1","components":[{"purl":"pkg:deb/debian/x@1?upstream=y@2"}]}]}`))
+	f.Add([]byte(`{"spdxVersion":"SPDX-2.3","packages":[{"name":"debian","versionInfo":"12","primaryPackagePurpose":"OPERATING_SYSTEM"},{"externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:rpm/x@1-2?epoch=1"}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Read(data)
+		if err == nil && len(p.Packages) > maxComponents {
+			t.Errorf("%d packages", len(p.Packages))
+		}
+	})
+}
+
+// TestReadBounded: a file of nothing but empty objects is refused before decoding.
+func TestReadBounded(t *testing.T) {
+	doc := `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[` + strings.Repeat("{},", maxObjects) + `{}]}`
+	if _, err := Read([]byte(doc)); err == nil || err.Error() != "more than 4000000 JSON objects" {
+		t.Errorf("%v", err)
 	}
 }
 
