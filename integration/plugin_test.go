@@ -70,7 +70,7 @@ func TestDockerCLIPlugin(t *testing.T) {
 		}
 	}
 	// A TLS setting dockaudit would not honour is refused, never dropped.
-	if _, errs, code := docker("--tls", "-H", "tcp://127.0.0.1:1", "audit", "host"); code != 2 || !strings.Contains(errs, "--tls without --tlsverify") {
+	if _, errs, code := docker("--tls", "-H", "tcp://127.0.0.1:1", "audit", "host"); code != 2 || !strings.Contains(errs, "TLS without verifying the daemon's certificate") {
 		t.Errorf("docker --tls audit: exit %d, %q", code, errs)
 	}
 }

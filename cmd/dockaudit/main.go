@@ -107,7 +107,7 @@ func main() {
 			os.Exit(exitOK)
 		}
 		var err error
-		if args, err = pluginArgs(args, func(k, v string) {
+		if args, err = pluginArgs(args, os.Getenv, func(k, v string) {
 			if v == "" {
 				os.Unsetenv(k)
 			} else {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/dockaudit/dockaudit/internal/app"
 )
@@ -44,7 +45,7 @@ func pluginMeta() []byte {
 // flags before "audit" become the environment the docker CLI would give a client
 // (--context, --host, --config, TLS), so dockaudit picks the daemon the docker command
 // named; what follows "audit" is dockaudit's own command line.
-func pluginArgs(args []string, setenv func(k, v string)) ([]string, error) {
+func pluginArgs(args []string, getenv func(string) string, setenv func(k, v string)) ([]string, error) {
 	fs := flag.NewFlagSet("docker", flag.ContinueOnError)
 	fs.SetOutput(new(strings.Builder))
 	var host, ctx, config, logLevel, ca, cert, key string
@@ -77,6 +78,21 @@ func pluginArgs(args []string, setenv func(k, v string)) ([]string, error) {
 	if host != "" && ctx != "" {
 		return nil, errors.New("--host and --context cannot both be given (as in the docker CLI)")
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// As the docker CLI decides: --tlsverify (given, whatever its value) or
+	// DOCKER_TLS_VERIFY says whether the daemon's certificate is verified, and
+	// --tls, --tlsverify, the client's files or DOCKER_TLS turn TLS on.
+	verify := getenv("DOCKER_TLS_VERIFY") != "" || ca != "" || cert != "" || key != ""
+	if given["tlsverify"] {
+		verify = tlsVerify
+	}
+	tlsOn := tls || given["tlsverify"] || verify || getenv("DOCKER_TLS") != ""
+	if tlsOn && !verify {
+		// TLS that does not verify the daemon is not a transport dockaudit uses: it
+		// would send the audit's requests to whoever answers.
+		return nil, errors.New("TLS without verifying the daemon's certificate (--tls, --tlsverify=false or DOCKER_TLS without DOCKER_TLS_VERIFY): dockaudit verifies it; use --tlsverify (with --tlscacert) or a context")
+	}
 	switch {
 	case ctx != "":
 		setenv("DOCKER_CONTEXT", ctx)
@@ -88,14 +104,6 @@ func pluginArgs(args []string, setenv func(k, v string)) ([]string, error) {
 	if config != "" {
 		setenv("DOCKER_CONFIG", config)
 	}
-	if tls && !tlsVerify {
-		// TLS that does not verify the daemon is not a transport dockaudit uses: it
-		// would send the audit's requests to whoever answers.
-		return nil, errors.New("--tls without --tlsverify: dockaudit verifies the daemon's certificate; use --tlsverify (with --tlscacert) or a context")
-	}
-	if tlsVerify {
-		setenv("DOCKER_TLS_VERIFY", "1")
-	}
 	if ca != "" || cert != "" || key != "" {
 		// dockaudit reads the client's TLS files as the docker CLI reads
 		// DOCKER_CERT_PATH: ca.pem, cert.pem and key.pem in one directory.
@@ -106,6 +114,8 @@ func pluginArgs(args []string, setenv func(k, v string)) ([]string, error) {
 			}
 		}
 		setenv("DOCKER_CERT_PATH", dir)
+	}
+	if tlsOn {
 		setenv("DOCKER_TLS_VERIFY", "1")
 	}
 	return rest[1:], nil
@@ -182,6 +192,14 @@ func runPlugin(args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dockaudit plugin install: this binary's path: %v\n", err)
 		return exitFailed
 	}
+	if *system {
+		// Every user's docker CLI runs the plugin (docker info asks it for its
+		// metadata), root's too: it must be a file only root can change.
+		if err := rootOnly(self); err != nil {
+			fmt.Fprintf(e.stderr, "dockaudit plugin install --system: %v (install the binary in a root-owned directory first, e.g. scripts/build /usr/local/bin/dockaudit)\n", err)
+			return exitFailed
+		}
+	}
 	link, err := installPlugin(self, target)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dockaudit plugin install: %v\n", err)
@@ -189,6 +207,27 @@ func runPlugin(args []string, e env) int {
 	}
 	fmt.Fprintf(e.stdout, "%s -> %s\nrun: docker audit host\n", link, self)
 	return exitOK
+}
+
+// rootOnly checks that a file and every directory above it belong to root and that no
+// one else may write them.
+func rootOnly(path string) error {
+	for p := path; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return fmt.Errorf("%s: its owner cannot be read", p)
+		}
+		if st.Uid != 0 || fi.Mode().Perm()&0o022 != 0 {
+			return fmt.Errorf("%s is not root's alone (owner %d, mode %s): another user could change what root runs", p, st.Uid, fi.Mode().Perm())
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }
 
 // installPlugin links dir/docker-audit to self. A link already there to self is kept;

@@ -9,10 +9,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+const tlsRefused = "TLS without verifying the daemon's certificate (--tls, --tlsverify=false or DOCKER_TLS without DOCKER_TLS_VERIFY): dockaudit verifies it; use --tlsverify (with --tlscacert) or a context"
+
 func TestPluginArgs(t *testing.T) {
 	certs := t.TempDir()
 	for _, tc := range []struct {
 		args    []string
+		getenv  map[string]string
 		want    []string
 		env     map[string]string
 		wantErr string
@@ -24,13 +27,19 @@ func TestPluginArgs(t *testing.T) {
 		{args: []string{"--tlscacert", filepath.Join(certs, "ca.pem"), "--tlscert", filepath.Join(certs, "cert.pem"), "--tlskey", filepath.Join(certs, "key.pem"), "-D", "audit", "host"},
 			want: []string{"host"}, env: map[string]string{"DOCKER_CERT_PATH": certs, "DOCKER_TLS_VERIFY": "1"}},
 		{args: []string{"--tlscert", "/a/client.crt", "audit", "host"}, wantErr: "--tlscacert, --tlscert and --tlskey must be ca.pem, cert.pem and key.pem in one directory (dockaudit reads them as DOCKER_CERT_PATH): got /a/client.crt"},
-		{args: []string{"--tls", "-H", "tcp://h:2376", "audit", "host"}, wantErr: "--tls without --tlsverify: dockaudit verifies the daemon's certificate; use --tlsverify (with --tlscacert) or a context"},
+		{args: []string{"--tls", "-H", "tcp://h:2376", "audit", "host"}, wantErr: tlsRefused},
+		{args: []string{"--tlsverify=false", "-H", "tcp://h:2376", "audit", "host"}, wantErr: tlsRefused},
+		{args: []string{"-H", "tcp://h:2376", "audit", "host"}, getenv: map[string]string{"DOCKER_TLS": "1"}, wantErr: tlsRefused},
+		{args: []string{"--tlsverify=false", "audit", "host"}, getenv: map[string]string{"DOCKER_TLS_VERIFY": "1"}, wantErr: tlsRefused},
+		// --tls with DOCKER_TLS_VERIFY set verifies, as the docker CLI does.
+		{args: []string{"--tls", "-H", "tcp://h:2376", "audit", "host"}, getenv: map[string]string{"DOCKER_TLS_VERIFY": "1"}, want: []string{"host"},
+			env: map[string]string{"DOCKER_HOST": "tcp://h:2376", "DOCKER_CONTEXT": "", "DOCKER_TLS_VERIFY": "1"}},
 		{args: []string{"-H", "x", "--context", "y", "audit", "host"}, wantErr: "--host and --context cannot both be given (as in the docker CLI)"},
 		{args: []string{"host"}, wantErr: "run as a docker CLI plugin, expected `docker [flags] audit COMMAND`, got \"host\""},
 		{args: []string{"--bogus", "audit"}, wantErr: "docker's global flags: flag provided but not defined: -bogus"},
 	} {
 		env := map[string]string{}
-		got, err := pluginArgs(tc.args, func(k, v string) { env[k] = v })
+		got, err := pluginArgs(tc.args, func(k string) string { return tc.getenv[k] }, func(k, v string) { env[k] = v })
 		if tc.wantErr != "" {
 			if err == nil || err.Error() != tc.wantErr {
 				t.Errorf("%v: error %v, want %q", tc.args, err, tc.wantErr)
@@ -87,5 +96,17 @@ func TestPluginInstall(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, nil, "plugin", "install", "--system", "--dir", cfg); code != 2 {
 		t.Errorf("--system with --dir: exit %d", code)
+	}
+	// --system links only a binary no one but root can change.
+	writable := filepath.Join(t.TempDir(), "sub")
+	os.Mkdir(writable, 0o777)
+	os.Chmod(writable, 0o777)
+	bin := filepath.Join(writable, "dockaudit")
+	os.WriteFile(bin, nil, 0o755)
+	if err := rootOnly(bin); err == nil || !strings.Contains(err.Error(), writable+" is not root's alone") {
+		t.Errorf("a binary in a world-writable directory: %v", err)
+	}
+	if err := rootOnly("/usr/bin/env"); err != nil {
+		t.Errorf("/usr/bin/env: %v", err)
 	}
 }
