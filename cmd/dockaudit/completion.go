@@ -16,7 +16,7 @@ completes file names.
 
 Examples:
   source <(dockaudit completion bash)          # in ~/.bashrc
-  dockaudit completion zsh > "${fpath[1]}/_dockaudit"
+  source <(dockaudit completion zsh)           # in ~/.zshrc, after compinit
   dockaudit completion fish > ~/.config/fish/completions/dockaudit.fish
 `
 
@@ -41,8 +41,9 @@ func runCompletion(args []string, e env) int {
 	case "bash":
 		fmt.Fprint(e.stdout, bashCompletion(cmds))
 	case "zsh":
-		// zsh runs the bash completion through its bashcompinit.
-		fmt.Fprint(e.stdout, "#compdef dockaudit\nautoload -U +X bashcompinit && bashcompinit\n"+bashCompletion(cmds))
+		// zsh runs the bash completion through its bashcompinit; the script is
+		// sourced (an autoloaded _dockaudit would redefine itself on the first TAB).
+		fmt.Fprint(e.stdout, "# source this file (from ~/.zshrc): compinit must have run\nautoload -U +X bashcompinit && bashcompinit\n"+bashCompletion(cmds))
 	case "fish":
 		fmt.Fprint(e.stdout, fishCompletion(cmds))
 	}
@@ -100,16 +101,22 @@ _dockaudit() {
 		fmt.Fprintf(&b, "    %q) flags=%q valued=%q ;;\n", strings.Join(c.Path, " "), strings.Join(all, " "), strings.Join(valued, " "))
 	}
 	b.WriteString(`    esac
+    COMPREPLY=()
     case " $valued " in
-    *" $prev "*) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    *" $prev "*) _dockaudit_files; return ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$flags" -- "$cur")
     elif [[ -n $words ]]; then
-        COMPREPLY=($(compgen -W "$words" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
     else
-        COMPREPLY=($(compgen -f -- "$cur"))
+        _dockaudit_files
     fi
+}
+# File names one per reply, whatever they hold, quoted by bash when inserted.
+_dockaudit_files() {
+    compopt -o filenames 2>/dev/null
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }
 _dockaudit_children() {
     case "$1" in
@@ -132,6 +139,8 @@ complete -o default -F _dockaudit dockaudit
 
 func fishCompletion(cmds []cmdInfo) string {
 	var b strings.Builder
+	// The command path is printed as one word ("-" for none), so conditions compare
+	// it with test on any fish version.
 	b.WriteString(`# dockaudit completion for fish (dockaudit completion fish)
 function __dockaudit_path
     set -l tokens (commandline -opc)
@@ -140,7 +149,11 @@ function __dockaudit_path
         string match -q -- '-*' $t; and continue
         contains -- $t (__dockaudit_children (string join ' ' $path)); and set path $path $t
     end
-    string join ' ' $path
+    if test (count $path) -eq 0
+        echo -
+    else
+        string join . $path
+    end
 end
 function __dockaudit_children
     switch "$argv[1]"
@@ -155,15 +168,21 @@ function __dockaudit_children
 		fmt.Fprintf(&b, "        case '%s'\n            printf '%%s\\n' %s\n", p, strings.Join(kids[p], " "))
 	}
 	b.WriteString("    end\nend\n")
-	b.WriteString("complete -c dockaudit -f\n")
+	key := func(path string) string {
+		if path == "" {
+			return "-"
+		}
+		return strings.ReplaceAll(path, " ", ".")
+	}
 	for _, p := range parents {
 		for _, k := range kids[p] {
-			fmt.Fprintf(&b, "complete -c dockaudit -n 'test \"$(__dockaudit_path)\" = \"%s\"' -a %s\n", p, k)
+			// -f: where a subcommand is expected, no file names.
+			fmt.Fprintf(&b, "complete -c dockaudit -n 'test (__dockaudit_path) = %s' -f -a %s\n", key(p), k)
 		}
 	}
 	for _, c := range cmds {
 		for _, f := range c.Flags {
-			line := fmt.Sprintf("complete -c dockaudit -n 'test \"$(__dockaudit_path)\" = \"%s\"' -l %s", strings.Join(c.Path, " "), f.Long)
+			line := fmt.Sprintf("complete -c dockaudit -n 'test (__dockaudit_path) = %s' -l %s", key(strings.Join(c.Path, " ")), f.Long)
 			if f.Short != "" {
 				line += " -s " + f.Short
 			}

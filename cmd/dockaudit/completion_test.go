@@ -64,14 +64,16 @@ func TestCompletionBash(t *testing.T) {
 	script := completionScript(t, "bash")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "compose.yaml"), nil, 0o644)
-	for line, want := range map[string]string{
-		"dockaudit ho":                      "host",
-		"dockaudit db up":                   "update",
-		"dockaudit serve token ":            "create list revoke",
-		"dockaudit config --compose-f":      "--compose-file",
-		"dockaudit image --ignore-un":       "--ignore-unfixed",
-		"dockaudit config --compose-file c": "compose.yaml",
-		"dockaudit host --all --fo":         "--format",
+	os.WriteFile(filepath.Join(dir, "my report.json"), nil, 0o644)
+	for line, want := range map[string][]string{
+		"dockaudit ho":                      {"host"},
+		"dockaudit db up":                   {"update"},
+		"dockaudit serve token ":            {"create", "list", "revoke"},
+		"dockaudit config --compose-f":      {"--compose-file"},
+		"dockaudit image --ignore-un":       {"--ignore-unfixed"},
+		"dockaudit config --compose-file c": {"compose.yaml"},
+		"dockaudit host --all --fo":         {"--format"},
+		"dockaudit host --output my":        {"my report.json"}, // one name, not two words
 	} {
 		words := strings.Fields(line)
 		if strings.HasSuffix(line, " ") {
@@ -81,10 +83,10 @@ func TestCompletionBash(t *testing.T) {
 		for _, w := range words {
 			quoted = append(quoted, "'"+w+"'")
 		}
-		cmd := exec.Command("bash", "-c", "source "+script+"; COMP_WORDS=("+strings.Join(quoted, " ")+"); COMP_CWORD="+strconv.Itoa(len(words)-1)+"; _dockaudit; echo \"${COMPREPLY[*]}\"")
+		cmd := exec.Command("bash", "-c", "source "+script+"; COMP_WORDS=("+strings.Join(quoted, " ")+"); COMP_CWORD="+strconv.Itoa(len(words)-1)+"; _dockaudit; printf '%s|' \"${COMPREPLY[@]}\"")
 		cmd.Dir = dir
 		out, err := cmd.CombinedOutput()
-		if err != nil || strings.TrimSpace(string(out)) != want {
+		if err != nil || string(out) != strings.Join(want, "|")+"|" {
 			t.Errorf("%q: %q, %v; want %q", line, out, err, want)
 		}
 	}
@@ -104,8 +106,8 @@ func TestCompletionZshFish(t *testing.T) {
 	// /dev/null with a regular file).
 	dump := filepath.Join(t.TempDir(), "zcompdump")
 	out, err := exec.Command("zsh", "-fc", "autoload -Uz compinit && compinit -u -d "+dump+"; source "+zsh+"; print -r -- ${_comps[dockaudit]}").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) == "" {
-		t.Errorf("zsh: %q, %v", out, err)
+	if err != nil || strings.TrimSpace(string(out)) != "_bash_complete -o default -F _dockaudit" {
+		t.Errorf("zsh: %q, %v; want the bash completion registered", out, err)
 	}
 	fish := completionScript(t, "fish")
 	for line, want := range map[string]string{
