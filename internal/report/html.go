@@ -13,6 +13,7 @@ import (
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 	"github.com/dockaudit/dockaudit/internal/finding"
+	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
 
 // WriteHTML writes the report as one self-contained page: no script, style, font or
@@ -120,7 +121,10 @@ var htmlSeverities = []finding.Severity{finding.Critical, finding.High, finding.
 
 func htmlView(r *Report) htmlPage {
 	p := htmlPage{Command: r.Command, Generated: r.GeneratedAt.UTC().Format("2006-01-02 15:04:05 UTC"), Tool: r.Tool.Name + " " + r.Tool.Version,
-		Notes: r.Context.Notes, Total: len(r.Findings)}
+		Total: len(r.Findings)}
+	for _, n := range r.Context.Notes {
+		p.Notes = append(p.Notes, textsafe.String(n))
+	}
 	p.Title = "dockaudit " + r.Command + " report, " + p.Generated
 	c := r.Context
 	for _, kv := range []htmlKV{{"endpoint", c.Endpoint}, {"docker context", c.DockerContext}, {"daemon", c.Daemon}, {"engine", c.ServerVersion},
@@ -172,9 +176,9 @@ func htmlView(r *Report) htmlPage {
 		hr := htmlRule{ID: ru.ID, Title: ru.Title, Description: ru.Description, Remediation: ru.Remediation, Status: agg[ru.ID].String(), Severity: ru.Severity.String()}
 		hr.Open = agg[ru.ID].Problem() || agg[ru.ID] == finding.Error
 		for _, f := range fs {
-			hf := htmlFinding{Status: f.Status.String(), Severity: f.Severity.String(), Target: f.Target.String(), Message: f.Message}
+			hf := htmlFinding{Status: f.Status.String(), Severity: f.Severity.String(), Target: textsafe.String(f.Target.String()), Message: textsafe.String(f.Message)}
 			if l := f.Location; l != nil {
-				hf.Location = l.Path
+				hf.Location = textsafe.String(l.Path)
 				if l.Line > 0 {
 					hf.Location += fmt.Sprintf(":%d", l.Line)
 					if l.Column > 0 {
@@ -187,7 +191,7 @@ func htmlView(r *Report) htmlPage {
 				if e.Expected != "" {
 					val += " (expected: " + e.Expected + ")"
 				}
-				hf.Evidence = append(hf.Evidence, htmlKV{e.Key, val})
+				hf.Evidence = append(hf.Evidence, htmlKV{e.Key, textsafe.String(val)})
 			}
 			hr.Findings = append(hr.Findings, hf)
 		}
@@ -195,8 +199,12 @@ func htmlView(r *Report) htmlPage {
 	}
 
 	for _, im := range r.Images {
-		hi := htmlImage{Name: im.Target.Name, Source: im.Source, OS: cmp.Or(im.OS.PrettyName, strings.TrimSpace(im.OS.ID+" "+im.OS.VersionID)), Digest: im.Digest}
+		hi := htmlImage{Name: textsafe.String(im.Target.Name), Source: im.Source, OS: cmp.Or(im.OS.PrettyName, strings.TrimSpace(im.OS.ID+" "+im.OS.VersionID)), Digest: im.Digest}
 		hi.Packages = slices.Clone(im.Packages)
+		for i := range hi.Packages { // names come from the image: no control or bidi character acts
+			p := &hi.Packages[i]
+			p.Name, p.Version, p.SourceName, p.PURL = textsafe.String(p.Name), textsafe.String(p.Version), textsafe.String(p.SourceName), textsafe.String(p.PURL)
+		}
 		slices.SortFunc(hi.Packages, func(a, b facts.Package) int {
 			return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
 		})

@@ -23,7 +23,7 @@ func htmlReport() *Report {
 		{Rule: "CIS-5.5", Status: finding.Fail, Severity: finding.Critical, Target: finding.Target{Kind: finding.KindContainer, Name: "web"},
 			Message: `runs privileged <script>alert(1)</script>`, Evidence: []finding.Evidence{{Key: "privileged", Actual: "true", Expected: "false"}},
 			Location: &finding.Location{Path: "compose.yaml", Line: 4, Column: 5}},
-		{Rule: "CIS-5.5", Status: finding.Pass, Severity: finding.Critical, Target: finding.Target{Kind: finding.KindContainer, Name: "db"}, Message: "not privileged"},
+		{Rule: "CIS-5.5", Status: finding.Pass, Severity: finding.Critical, Target: finding.Target{Kind: finding.KindContainer, Name: "db\u202egnp.exe"}, Message: "not privileged"},
 		{Rule: "VULN", Status: finding.Fail, Severity: finding.Low, Target: img, Message: "CVE-1 in a", Vuln: &finding.Vuln{ID: "CVE-1", Package: "a", Installed: "1", Fixed: "2"}},
 		{Rule: "VULN", Status: finding.Fail, Severity: finding.Unknown, Target: img, Message: "GO-1 in b", Vuln: &finding.Vuln{ID: "GO-1", Package: "b", Installed: "1"}},
 		{Rule: "VULN", Status: finding.Fail, Severity: finding.Critical, Target: img, Message: "CVE-2 in c", Vuln: &finding.Vuln{ID: "CVE-2", Package: "c", Installed: "1", Fixed: "3"}},
@@ -67,6 +67,9 @@ func TestWriteHTML(t *testing.T) {
 	}
 	if n := strings.Count(page, `<tr class="finding"`); n != 5 {
 		t.Errorf("%d finding rows, want 5", n)
+	}
+	if strings.Contains(page, "\u202e") || !strings.Contains(page, `db\u{202e}gnp.exe`) {
+		t.Error("a right-to-left override reaches the page as is")
 	}
 	if strings.Contains(page, "<script>alert") || !strings.Contains(page, "runs privileged &lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("a message is not escaped")
