@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dockaudit/dockaudit/internal/pgtest"
 	"github.com/dockaudit/dockaudit/internal/testenv"
 )
 
@@ -22,23 +21,10 @@ import (
 // host (its report and trend), the image and "where is".
 func TestServeDashboard(t *testing.T) {
 	need(t)
-	dsn := pgtest.New(t)
-	work := t.TempDir()
-	config := filepath.Join(work, "serve.yaml")
-	os.WriteFile(config, []byte("workers: 1\n"), 0o644)
-	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	token := func(scope string) string {
-		r := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", scope)
-		if r.code != 0 {
-			t.Fatal(r.stderr)
-		}
-		return strings.TrimSpace(r.stdout)
-	}
-	submit, read := token("submit"), token("read")
-	tokFile := filepath.Join(work, "submit.token")
-	os.WriteFile(tokFile, []byte(submit), 0o600)
+	dsn, work, config, token := serviceDB(t)
+	tokFile := token("submit")
+	b, _ := os.ReadFile(token("read"))
+	read := strings.TrimSpace(string(b))
 	srv := startServe(t, dsn, config, filepath.Join(work, "data"), freePort(t))
 	for range 2 {
 		if r := dockaudit(t, nil, "host", "--submit", srv.url, "--token-file", tokFile, "--submit-name", "web-1", "--format", "json", "--include", "CIS-2,CIS-5"); r.code != 0 && r.code != 3 {

@@ -649,16 +649,20 @@ webhooks:
 // TestServeHostSubmit: dockaudit host --submit sends the report, which the service keeps
 // in the host's history; a token of the wrong scope, a revoked one and plain HTTP to
 // another machine are refused with one line each.
-func TestServeHostSubmit(t *testing.T) {
-	need(t)
-	dsn := pgtest.New(t)
-	work := t.TempDir()
-	config := filepath.Join(work, "serve.yaml")
+// serviceDB is a migrated database for dockaudit serve, a work directory with a
+// one-worker serve.yaml, and a maker of tokens: each is written to WORK/SCOPE.token,
+// whose path is returned.
+func serviceDB(t *testing.T) (dsn, work, config string, token func(scope string) string) {
+	t.Helper()
+	dsn = pgtest.New(t)
+	work = t.TempDir()
+	config = filepath.Join(work, "serve.yaml")
 	os.WriteFile(config, []byte("workers: 1\n"), 0o644)
 	if r := dockaudit(t, nil, "serve", "--database", dsn, "--migrate-only"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	token := func(scope string) string {
+	token = func(scope string) string {
+		t.Helper()
 		r := dockaudit(t, nil, "serve", "token", "create", "--database", dsn, "--scope", scope)
 		if r.code != 0 {
 			t.Fatal(r.stderr)
@@ -667,6 +671,12 @@ func TestServeHostSubmit(t *testing.T) {
 		os.WriteFile(p, []byte(r.stdout), 0o600)
 		return p
 	}
+	return dsn, work, config, token
+}
+
+func TestServeHostSubmit(t *testing.T) {
+	need(t)
+	dsn, work, config, token := serviceDB(t)
 	submitTok, readTok := token("submit"), token("read")
 	srv := startServe(t, dsn, config, filepath.Join(work, "data"), freePort(t))
 	b, _ := os.ReadFile(readTok)

@@ -230,8 +230,8 @@ func readSPDX(data []byte, spec string) (*Parsed, error) {
 				in.purl = r.ReferenceLocator
 			}
 		}
-		if in.purl == "" && sp.PrimaryPackagePurpose == "CONTAINER" {
-			continue // the image itself
+		if sp.PrimaryPackagePurpose == "CONTAINER" {
+			continue // the image itself (Syft gives it a pkg:oci URL)
 		}
 		// Trivy: "built package from: openssl 3.0.11-1~deb12u2".
 		if src, ok := strings.CutPrefix(sp.SourceInfo, "built package from: "); ok {

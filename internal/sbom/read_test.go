@@ -79,6 +79,7 @@ func TestReadOtherTools(t *testing.T) {
 	}
 	spdx := `{"spdxVersion":"SPDX-2.3","name":"app:1","creationInfo":{"creators":["Organization: Aqua","Tool: trivy-0.74.0"]},"packages":[
  {"name":"debian","versionInfo":"12.8","primaryPackagePurpose":"OPERATING-SYSTEM"},
+ {"name":"app.tar","primaryPackagePurpose":"CONTAINER","externalRefs":[{"referenceType":"purl","referenceLocator":"pkg:oci/app.tar@sha256%3A00"}]},
  {"name":"libssl3","versionInfo":"3.0.15-1~deb12u1","sourceInfo":"built package from: openssl 3.0.15-1~deb12u1",
   "externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:deb/debian/libssl3@3.0.15-1~deb12u1?arch=amd64"}]}]}`
 	p, err = Read([]byte(spdx))
