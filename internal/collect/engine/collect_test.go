@@ -249,51 +249,41 @@ func TestContainerStopsDuringTheAudit(t *testing.T) {
 	}
 }
 
-// TestContainerExitsDuringTop: top fails with the shim's 500 while the container's
-// process exits, and the daemon records the exit only a moment later (seen on the real
-// daemon in TestContainersExitDuringTheAudit): asked again, it is judged as stopped.
+// TestContainerExitsDuringTop: while a container's process exits, top fails with the
+// shim's 500, or answers with no process, and the daemon records the exit only a
+// moment later (both seen on the real daemon in TestContainersExitDuringTheAudit):
+// asked again, it is judged as stopped, never as running without processes.
 func TestContainerExitsDuringTop(t *testing.T) {
 	defer func(d time.Duration) { topRetryDelay = d }(topRetryDelay)
 	topRetryDelay = time.Millisecond
 	sshd := "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8"
-	api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited"}, inspect: map[string]int{}, shim: true, lag: map[string]int{sshd: 2}}
-	res, err := Collect(context.Background(), api, Options{Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	notes := Processes(context.Background(), api, res.Containers, 4)
-	want := []string{"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container"}
-	if d := cmp.Diff(want, notes); d != "" {
-		t.Errorf("notes (-want +got):\n%s", d)
-	}
-	c := byName(res)["da-sshd"]
-	if c.Status() != "exited" || c.ProcessesError != "" || c.Processes != nil {
-		t.Errorf("da-sshd: state %q processes %v error %q", c.Status(), c.Processes, c.ProcessesError)
-	}
-	if n := api.inspect[sshd]; n != 4 {
-		t.Errorf("da-sshd inspected %d times, want 4 (the first, then twice still running, then exited)", n)
-	}
-}
-
-// TestContainerExitsWithEmptyTop: top answers with no process while the container
-// exits (seen on the real daemon under load): asked again, it is judged as stopped,
-// never as a running container without processes.
-func TestContainerExitsWithEmptyTop(t *testing.T) {
-	defer func(d time.Duration) { topRetryDelay = d }(topRetryDelay)
-	topRetryDelay = time.Millisecond
-	sshd := "71efac0d87479ec5ed7d7be1d42b57f4b47e72a7fcfbde7abf89f40f01615cc8"
-	api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited"}, inspect: map[string]int{}, emptyTop: true, lag: map[string]int{sshd: 2}}
-	res, err := Collect(context.Background(), api, Options{Concurrency: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	notes := Processes(context.Background(), api, res.Containers, 4)
-	want := []string{"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container"}
-	if d := cmp.Diff(want, notes); d != "" {
-		t.Errorf("notes (-want +got):\n%s", d)
-	}
-	if c := byName(res)["da-sshd"]; c.Status() != "exited" || c.Processes != nil {
-		t.Errorf("da-sshd: state %q processes %v", c.Status(), c.Processes)
+	for _, tc := range []struct {
+		name            string
+		shim, emptyTop  bool
+		wantInspections int
+	}{
+		{"500 from the shim", true, false, 4}, // the first, twice still running, then exited
+		{"no process", false, true, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &recorded{dir: "testdata/api", stops: map[string]string{sshd: "exited"}, inspect: map[string]int{}, shim: tc.shim, emptyTop: tc.emptyTop, lag: map[string]int{sshd: 2}}
+			res, err := Collect(context.Background(), api, Options{Concurrency: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := Processes(context.Background(), api, res.Containers, 4)
+			want := []string{"container da-sshd stopped during the audit (now exited), after it was inspected: judged as a stopped container"}
+			if d := cmp.Diff(want, notes); d != "" {
+				t.Errorf("notes (-want +got):\n%s", d)
+			}
+			c := byName(res)["da-sshd"]
+			if c.Status() != "exited" || c.ProcessesError != "" || c.Processes != nil {
+				t.Errorf("da-sshd: state %q processes %v error %q", c.Status(), c.Processes, c.ProcessesError)
+			}
+			if n := api.inspect[sshd]; n != tc.wantInspections {
+				t.Errorf("da-sshd inspected %d times, want %d", n, tc.wantInspections)
+			}
+		})
 	}
 }
 
