@@ -588,10 +588,9 @@ func ContainerProcesses(procRoot string, cs []facts.Container) {
 		return
 	}
 	for i := range cs {
-		// No process in procfs for a container the daemon listed as running: it exited
-		// since (its cgroup emptied before the daemon noticed). What the engine's top
-		// listed while it ran is kept.
-		if l, ok := lists[cs[i].ID]; ok && (len(l.Processes) > 0 || cs[i].Processes == nil) {
+		// A container with no process in procfs has no list here: what the engine's
+		// top listed while it ran is kept.
+		if l, ok := lists[cs[i].ID]; ok {
 			cs[i].Processes = l
 		}
 	}
