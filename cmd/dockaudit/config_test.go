@@ -14,7 +14,7 @@ import (
 
 // TestConfigCommand: dockaudit config finds the Dockerfiles under a directory (not
 // through symbolic links, not in .git), judges each with the image rules at its lines,
-// says a Compose file is not audited yet, and makes a Dockerfile that does not parse
+// notes a linked one it does not follow, and makes a Dockerfile that does not parse
 // an error naming its line (exit 1); a path that is not there, or holds no Dockerfile,
 // is a usage error.
 func TestConfigCommand(t *testing.T) {
