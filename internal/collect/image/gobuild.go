@@ -3,7 +3,6 @@ package image
 import (
 	"bytes"
 	"encoding/binary"
-	"io"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -40,14 +39,6 @@ var (
 )
 
 const buildInfoHeader = 32
-
-// scanGoBuildInfo reads an executable once and returns its Go build information (nil
-// for files that are not ELF or carry none). Memory stays bounded: the file is read in
-// chunks and only the blob is kept.
-func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
-	f, err := scanExecutable(r)
-	return f.Go, err
-}
 
 const scanChunk = 256 << 10
 

@@ -2,6 +2,7 @@ package image
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,4 +80,10 @@ func FuzzScanGoBuildInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		scanGoBuildInfo(bytes.NewReader(b)) // must not panic or hang
 	})
+}
+
+// scanGoBuildInfo is the Go build information scanExecutable finds in an executable.
+func scanGoBuildInfo(r io.Reader) (*GoBuildInfo, error) {
+	f, err := scanExecutable(r)
+	return f.Go, err
 }
