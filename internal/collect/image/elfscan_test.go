@@ -338,10 +338,11 @@ func TestDotnetBundle(t *testing.T) {
 	if f, _ := scanExecutable(bytes.NewReader(none)); f.DotnetDeps != nil || f.Note != "" {
 		t.Errorf("no bundle: %q %q", f.DotnetDeps, f.Note)
 	}
-	// Through the walk: the bundle's packages, the application's own project left out.
-	pkgs := inventory.DotnetPackages(f.DotnetDeps, "/app/App", 0)
-	if len(pkgs) != 1 || pkgs[0].Name != "Newtonsoft.Json" || pkgs[0].Version != "13.0.1" {
-		t.Errorf("packages: %+v", pkgs)
+	// Through the walker: the bundle's packages at the executable's path, the
+	// application's own project left out.
+	pkgs, notes, _ := collectLayers(t, Limits{}, dir("app/"), executable("app/App", string(dotnetBundleBinary(bundledDeps, 0x30000, 6))))
+	if d := cmp.Diff([]string{"Newtonsoft.Json 13.0.1 /app/App pkg:nuget/Newtonsoft.Json@13.0.1"}, pkgs); d != "" || len(notes) != 0 {
+		t.Errorf("packages (-want +got):\n%s\nnotes %q", d, notes)
 	}
 }
 
