@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -122,11 +123,7 @@ _dockaudit_children() {
     case "$1" in
 `)
 	kids := children(cmds)
-	parents := make([]string, 0, len(kids))
-	for p := range kids {
-		parents = append(parents, p)
-	}
-	slices.Sort(parents)
+	parents := slices.Sorted(maps.Keys(kids))
 	for _, p := range parents {
 		fmt.Fprintf(&b, "    %q) echo %q ;;\n", p, strings.Join(kids[p], " "))
 	}
@@ -159,11 +156,7 @@ function __dockaudit_children
     switch "$argv[1]"
 `)
 	kids := children(cmds)
-	parents := make([]string, 0, len(kids))
-	for p := range kids {
-		parents = append(parents, p)
-	}
-	slices.Sort(parents)
+	parents := slices.Sorted(maps.Keys(kids))
 	for _, p := range parents {
 		fmt.Fprintf(&b, "        case '%s'\n            printf '%%s\\n' %s\n", p, strings.Join(kids[p], " "))
 	}
