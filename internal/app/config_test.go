@@ -298,3 +298,22 @@ func TestConfigBuildContext(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }
+
+// TestConfigSecretFile: a Compose secret from a host file is a bind of that file, so
+// CIS-5.6 judges it at the service's secrets item (it passed, unseen).
+func TestConfigSecretFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("compose.yaml", []byte("services:\n  web:\n    image: x:1\n    secrets: [shadow]\nsecrets:\n  shadow: {file: /etc/shadow}\n"), 0o644)
+	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow,
+		Selection: check.Selection{Include: []string{"CIS-5.6"}}}, Env: []string{}}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range r.Findings {
+		got = append(got, fmt.Sprintf("%s %s: %s @%s:%d:%d", f.Rule, f.Status, f.Message, f.Location.Path, f.Location.Line, f.Location.Column))
+	}
+	if d := cmp.Diff([]string{"CIS-5.6 fail: mounts the host's /etc/shadow read-only at /run/secrets/shadow @compose.yaml:4:15"}, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}

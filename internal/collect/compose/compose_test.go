@@ -289,7 +289,9 @@ func TestDiscover(t *testing.T) {
 // condition (no restart), and a volumes_from another container (mounts not known).
 func TestConvertEdges(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    deploy: {restart_policy: {max_attempts: 3}}\n    volumes_from: [\"container:vault\"]\n    build: {context: \"https://github.com/o/r.git\", dockerfile_inline: \"FROM x\"}\n"})
+	write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    deploy: {restart_policy: {max_attempts: 3}}\n    volumes_from: [\"container:vault\"]\n    build: {context: \"https://github.com/o/r.git\", dockerfile_inline: \"FROM x\"}\n" +
+		"    secrets: [shadow, {source: token, target: api}, inline]\n    configs: [{source: cfg, target: /etc/app.conf}]\n" +
+		"secrets:\n  shadow: {file: /etc/shadow}\n  token: {external: true}\n  inline: {environment: HOME}\nconfigs:\n  cfg: {file: ./app.conf}\n"})
 	p, err := Load(context.Background(), Options{Files: []string{filepath.Join(dir, "compose.yaml")}, Env: []string{}})
 	if err != nil {
 		t.Fatal(err)
@@ -299,8 +301,16 @@ func TestConvertEdges(t *testing.T) {
 	if c.HostConfig.RestartPolicy != "no" {
 		t.Errorf("restart policy %q", c.HostConfig.RestartPolicy)
 	}
-	if len(c.Mounts) != 1 || c.Mounts[0].HostPathUnknown != "volumes_from container:vault: that container's mounts are not in the files" {
-		t.Errorf("mounts %+v", c.Mounts)
+	// File secrets and configs are binds of host files; an external one is not known;
+	// one from the environment has no host path.
+	want := []facts.Mount{
+		{Type: "bind", Source: "/etc/shadow", Destination: "/run/secrets/shadow", HostPath: "/etc/shadow", Propagation: "rprivate"},
+		{Type: "bind", Name: "token", Destination: "/run/secrets/api", HostPathUnknown: "the external secret or config token is not in the files"},
+		{Type: "bind", Source: filepath.Join(dir, "app.conf"), Destination: "/etc/app.conf", HostPath: filepath.Join(dir, "app.conf"), Propagation: "rprivate"},
+		{Type: "volume", Name: "vault", Destination: "(volumes_from container:vault)", HostPathUnknown: "volumes_from container:vault: that container's mounts are not in the files"},
+	}
+	if d := cmp.Diff(want, c.Mounts); d != "" {
+		t.Errorf("mounts (-want +got):\n%s", d)
 	}
 	if got := strings.Join(s.Build.NotRead, "; "); got != "its dockerfile_inline" || s.Build.Dockerfile != "" {
 		t.Errorf("build %+v", s.Build)

@@ -314,6 +314,18 @@ func mounts(p *types.Project, s types.ServiceConfig) []facts.Mount {
 		}
 		out = append(out, m)
 	}
+	// File secrets and configs are bind mounts of host files (docker compose without
+	// swarm): /etc/shadow as a secret is /etc/shadow in the container.
+	for _, sec := range s.Secrets {
+		if def, ok := p.Secrets[sec.Source]; ok {
+			out = appendFileMount(out, types.FileObjectConfig(def), sec.Source, sec.Target, "/run/secrets/")
+		}
+	}
+	for _, cfg := range s.Configs {
+		if def, ok := p.Configs[cfg.Source]; ok {
+			out = appendFileMount(out, types.FileObjectConfig(def), cfg.Source, cfg.Target, "/")
+		}
+	}
 	if s.UseAPISocket {
 		out = append(out, facts.Mount{Type: "bind", Source: "/var/run/docker.sock", Destination: "/var/run/docker.sock", RW: true, HostPath: "/var/run/docker.sock", Propagation: "rprivate"})
 	}
@@ -333,6 +345,26 @@ func mounts(p *types.Project, s types.ServiceConfig) []facts.Mount {
 				out = append(out, m)
 			}
 		}
+	}
+	return out
+}
+
+// appendFileMount adds the mount a secret or config makes: a read-only bind of its file,
+// or, for an external one, a mount whose host path is not in the files. One from an
+// environment variable or inline content is written into the container: no host path.
+func appendFileMount(out []facts.Mount, def types.FileObjectConfig, source, target, dir string) []facts.Mount {
+	if target == "" {
+		target = source
+	}
+	if !strings.HasPrefix(target, "/") {
+		target = dir + target
+	}
+	switch {
+	case bool(def.External):
+		return append(out, facts.Mount{Type: "bind", Name: source, Destination: target,
+			HostPathUnknown: "the external secret or config " + source + " is not in the files"})
+	case def.File != "":
+		return append(out, facts.Mount{Type: "bind", Source: def.File, Destination: target, HostPath: def.File, Propagation: "rprivate"})
 	}
 	return out
 }
