@@ -336,7 +336,7 @@ func composeError(err error, first string) string {
 	if !errors.As(err, &ce) {
 		return oneLine(err)
 	}
-	msg := textsafe.FirstLine(strings.Join(strings.Fields(ce.Err.Error()), " "), 300)
+	msg := textsafe.FirstLine(secrets.Redact(strings.Join(strings.Fields(ce.Err.Error()), " ")), 300)
 	if ce.File != "" && absPath(ce.File) != absPath(first) {
 		msg = relPath(ce.File) + ": " + msg
 	}
@@ -478,7 +478,9 @@ func (cs *configServices) locate(fs []finding.Finding) {
 	}
 }
 
-func oneLine(err error) string { return textsafe.FirstLine(err.Error(), 200) }
+// oneLine is an error of reading a file as one bounded line; a parser may quote the
+// file's text, which may hold a token.
+func oneLine(err error) string { return textsafe.FirstLine(secrets.Redact(err.Error()), 200) }
 
 // findConfigFiles is the Dockerfiles and Compose projects a path names: the file
 // itself, or those under a directory (bounded; symbolic links are not followed,

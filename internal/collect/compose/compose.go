@@ -24,6 +24,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sirupsen/logrus"
 
+	"github.com/dockaudit/dockaudit/internal/inventory/secrets"
 	"github.com/dockaudit/dockaudit/internal/parallel"
 	"github.com/dockaudit/dockaudit/internal/textsafe"
 )
@@ -87,7 +88,8 @@ type Error struct {
 func (e *Error) Error() string {
 	// compose-go's YAML errors go on over several lines ("construct errors:" then
 	// the reason): one line, every part kept.
-	msg := textsafe.FirstLine(strings.Join(strings.Fields(e.Err.Error()), " "), 300)
+	// The env file's parser quotes the line it stops at, which may hold a token.
+	msg := textsafe.FirstLine(secrets.Redact(strings.Join(strings.Fields(e.Err.Error()), " ")), 300)
 	if e.File == "" {
 		return msg
 	}

@@ -233,6 +233,10 @@ func TestLoadHostile(t *testing.T) {
 			fifo(filepath.Join(dir, "app.env"))
 			return []string{filepath.Join(dir, "compose.yaml")}
 		}, "DIR/app.env: the env file is a FIFO, not a regular file"},
+		{"a token in a line the env file parser quotes", func(dir string) []string {
+			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n", ".env": "A=1\nB=\"ghp_0123456789abcdefghijABCDEFGHIJ012345\n"})
+			return []string{filepath.Join(dir, "compose.yaml")}
+		}, ".env: line 3: unterminated quoted value \"[redacted: 40 characters, sha256:d8fe76b428b9]"},
 		{"seccomp profile missing", func(dir string) []string {
 			write(t, dir, map[string]string{"compose.yaml": "services:\n  web:\n    image: x\n    security_opt: [seccomp=nope.json]\n"})
 			return []string{filepath.Join(dir, "compose.yaml")}
