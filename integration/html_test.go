@@ -94,18 +94,17 @@ func chrome(t *testing.T, chromium, page string, args ...string) (string, string
 	t.Helper()
 	cmd := exec.Command(chromium, append([]string{"--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
 		"--user-data-dir=" + t.TempDir()}, append(args, "file://"+page)...)...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
+	r := run(t, cmd)
+	if r.code != 0 {
+		t.Fatalf("chromium %v: exit %d\n%s", args, r.code, r.stderr)
 	}
 	var console []string
-	for _, l := range strings.Split(errb.String(), "\n") {
+	for _, l := range strings.Split(r.stderr, "\n") {
 		if strings.Contains(l, ":CONSOLE") {
 			console = append(console, l)
 		}
 	}
-	return out.String(), strings.Join(console, "\n")
+	return r.stdout, strings.Join(console, "\n")
 }
 
 // checkPage reads a screenshot back: its width, and enough that is not background

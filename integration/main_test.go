@@ -104,6 +104,13 @@ func dockaudit(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
+	return run(t, cmd)
+}
+
+// run runs a command to its end: its exit code is the result's, and only a command
+// that could not run at all fails the test.
+func run(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

@@ -58,16 +58,8 @@ func TestOwnImage(t *testing.T) {
 		cmd := exec.Command("bash", "-c", line)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=0")
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		r := run(t, cmd)
+		return r.stdout, r.stderr, r.code
 	}
 	if _, errs, code := sh(repo, lines[0]); code != 0 {
 		t.Fatalf("%s: exit %d\n%s", lines[0], code, errs)

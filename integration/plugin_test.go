@@ -26,16 +26,8 @@ func TestDockerCLIPlugin(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("docker", args...)
 		cmd.Env = append(os.Environ(), env...)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), code
+		r := run(t, cmd)
+		return r.stdout, r.stderr, r.code
 	}
 	info, _, _ := docker("info")
 	if !strings.Contains(info, "audit: Audit the Docker host, images and build files") || strings.Contains(info, "Invalid Plugins") {
