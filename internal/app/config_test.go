@@ -244,12 +244,7 @@ func TestConfigProjects(t *testing.T) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
 		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
 	}
-	var out bytes.Buffer
-	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow,
-		Selection: check.Selection{Include: []string{"CIS-5.5", "CIS-5.16"}}}, Env: []string{}}, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := runConfig(t, "json", "CIS-5.5", "CIS-5.16")
 	var got []string
 	for _, f := range r.Findings {
 		got = append(got, fmt.Sprintf("%s %s %s: %s @%s:%d", f.Rule, f.Status, f.Target.ID, f.Message, f.Location.Path, f.Location.Line))
@@ -304,11 +299,7 @@ func TestConfigBuildContext(t *testing.T) {
 func TestConfigSecretFile(t *testing.T) {
 	t.Chdir(t.TempDir())
 	os.WriteFile("compose.yaml", []byte("services:\n  web:\n    image: x:1\n    secrets: [shadow]\nsecrets:\n  shadow: {file: /etc/shadow}\n"), 0o644)
-	r, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow,
-		Selection: check.Selection{Include: []string{"CIS-5.6"}}}, Env: []string{}}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := runConfig(t, "json", "CIS-5.6")
 	var got []string
 	for _, f := range r.Findings {
 		got = append(got, fmt.Sprintf("%s %s: %s @%s:%d:%d", f.Rule, f.Status, f.Message, f.Location.Path, f.Location.Line, f.Location.Column))
