@@ -108,8 +108,8 @@ func pluginArgs(args []string, getenv func(string) string, setenv func(k, v stri
 		// dockaudit reads the client's TLS files as the docker CLI reads
 		// DOCKER_CERT_PATH: ca.pem, cert.pem and key.pem in one directory.
 		dir := filepath.Dir(cmpOr(ca, cert, key))
-		for f, want := range map[string]string{ca: "ca.pem", cert: "cert.pem", key: "key.pem"} {
-			if f != "" && (filepath.Dir(f) != dir || filepath.Base(f) != want) {
+		for _, fw := range [][2]string{{ca, "ca.pem"}, {cert, "cert.pem"}, {key, "key.pem"}} {
+			if f, want := fw[0], fw[1]; f != "" && (filepath.Dir(f) != dir || filepath.Base(f) != want) {
 				return nil, fmt.Errorf("--tlscacert, --tlscert and --tlskey must be ca.pem, cert.pem and key.pem in one directory (dockaudit reads them as DOCKER_CERT_PATH): got %s", f)
 			}
 		}

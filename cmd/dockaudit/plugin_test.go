@@ -27,6 +27,8 @@ func TestPluginArgs(t *testing.T) {
 		{args: []string{"--tlscacert", filepath.Join(certs, "ca.pem"), "--tlscert", filepath.Join(certs, "cert.pem"), "--tlskey", filepath.Join(certs, "key.pem"), "-D", "audit", "host"},
 			want: []string{"host"}, env: map[string]string{"DOCKER_CERT_PATH": certs, "DOCKER_TLS_VERIFY": "1"}},
 		{args: []string{"--tlscert", "/a/client.crt", "audit", "host"}, wantErr: "--tlscacert, --tlscert and --tlskey must be ca.pem, cert.pem and key.pem in one directory (dockaudit reads them as DOCKER_CERT_PATH): got /a/client.crt"},
+		// Several wrong: the first in flag order is named, every time.
+		{args: []string{"--tlskey", "/a/k.key", "--tlscacert", "/a/ca.crt", "--tlscert", "/a/c.crt", "audit", "host"}, wantErr: "--tlscacert, --tlscert and --tlskey must be ca.pem, cert.pem and key.pem in one directory (dockaudit reads them as DOCKER_CERT_PATH): got /a/ca.crt"},
 		{args: []string{"--tls", "-H", "tcp://h:2376", "audit", "host"}, wantErr: tlsRefused},
 		{args: []string{"--tlsverify=false", "-H", "tcp://h:2376", "audit", "host"}, wantErr: tlsRefused},
 		{args: []string{"-H", "tcp://h:2376", "audit", "host"}, getenv: map[string]string{"DOCKER_TLS": "1"}, wantErr: tlsRefused},
