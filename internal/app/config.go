@@ -317,6 +317,10 @@ func buildContext(df *dockerfile.File, spec buildSpec, built bool, target int, r
 					}
 					continue
 				}
+				if cp.Instruction.Name == "add" && c.Archive(f) {
+					out.Unscanned = append(out.Unscanned, f+" (an archive ADD unpacks)")
+					continue
+				}
 				found, scanned := c.Secrets(f)
 				out.Secrets = append(out.Secrets, found...)
 				if !scanned {

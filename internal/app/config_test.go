@@ -1,7 +1,9 @@
 package app
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -306,5 +308,31 @@ func TestConfigSecretFile(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"CIS-5.6 fail: mounts the host's /etc/shadow read-only at /run/secrets/shadow @compose.yaml:4:15"}, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+// TestConfigAddArchive: an archive ADD unpacks into the image is not what was scanned,
+// so CONTEXT-SECRET cannot pass it (a key in a tarball passed unseen); COPY of the same
+// file copies the file, which was scanned.
+func TestConfigAddArchive(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var tgz bytes.Buffer
+	zw := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(zw)
+	key := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+	tw.WriteHeader(&tar.Header{Name: "id_rsa", Mode: 0o600, Size: int64(len(key))})
+	tw.Write([]byte(key))
+	tw.Close()
+	zw.Close()
+	os.WriteFile("keys.tgz", tgz.Bytes(), 0o644)
+	for instr, want := range map[string]string{
+		"ADD":  "skip: 1 files it takes from the build context could not be scanned: keys.tgz (an archive ADD unpacks)",
+		"COPY": "pass: 1 COPY/ADD take 2 files from the build context; none is a credential or in a .git directory",
+	} {
+		os.WriteFile("Dockerfile", []byte("FROM scratch\n"+instr+" keys.tgz Dockerfile /\n"), 0o644)
+		r, _ := runConfig(t, "json", "CONTEXT-SECRET")
+		if len(r.Findings) != 1 || r.Findings[0].Status.String()+": "+r.Findings[0].Message != want {
+			t.Errorf("%s: %+v, want %q", instr, r.Findings, want)
+		}
 	}
 }

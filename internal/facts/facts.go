@@ -782,7 +782,8 @@ type ContextCopy struct {
 	Files   int      `json:"files"`
 	Secrets []Secret `json:"secrets,omitempty"`
 	GitDirs []string `json:"gitDirs,omitempty"`
-	// Unscanned are files it takes that could not be scanned (over 1 GiB, unreadable).
+	// Unscanned are files it takes that could not be scanned (over 1 GiB, unreadable,
+	// an archive ADD unpacks), each with why when it is not the size.
 	Unscanned []string `json:"unscanned,omitempty"`
 	// Unresolved says why what it takes is not known (a source naming a build
 	// argument with no default).

@@ -272,6 +272,26 @@ func scanFile(full, rel string) ([]facts.Secret, error) {
 	}
 }
 
+// Archive says a context file is an archive ADD unpacks into the image (tar, plain or
+// gzip-, bzip2-, xz- or zstd-compressed, recognised by content as the builder does):
+// what it holds is not what was scanned.
+func (c *Context) Archive(rel string) bool {
+	f, err := safefile.Open(filepath.Join(c.real, filepath.FromSlash(rel)))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 262)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	for _, magic := range [][]byte{{0x1f, 0x8b}, []byte("BZh"), {0xfd, '7', 'z', 'X', 'Z', 0}, {0x28, 0xb5, 0x2f, 0xfd}} {
+		if bytes.HasPrefix(head, magic) {
+			return true
+		}
+	}
+	return n >= 262 && string(head[257:262]) == "ustar"
+}
+
 // GitDir is the .git directory a context file is in ("" when none).
 func GitDir(rel string) string {
 	parts := strings.Split(rel, "/")
