@@ -6,10 +6,12 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -334,5 +336,19 @@ func TestConfigAddArchive(t *testing.T) {
 		if len(r.Findings) != 1 || r.Findings[0].Status.String()+": "+r.Findings[0].Message != want {
 			t.Errorf("%s: %+v, want %q", instr, r.Findings, want)
 		}
+	}
+}
+
+// TestConfigParseErrorRedacted: a parse error that quotes the Dockerfile's text holds
+// no token (BuildKit quotes the value it could not split).
+func TestConfigParseErrorRedacted(t *testing.T) {
+	t.Chdir(t.TempDir())
+	os.WriteFile("Dockerfile", []byte("FROM debian:12\nENV GITHUB_TOKEN= "+fakeGH+"\n"), 0o644)
+	var out bytes.Buffer
+	_, err := Config(context.Background(), ConfigOptions{ImageOptions: ImageOptions{Output: Output{Format: "json"}, Now: goldenNow}, Env: []string{}}, &out)
+	var re *ReadError
+	want := `Dockerfile: line 2: Syntax error - can't find = in "[redacted: 40 characters, sha256:d8fe76b428b9]". Must be of the form: name=value`
+	if !errors.As(err, &re) || len(re.Failed) != 1 || re.Failed[0] != want || strings.Contains(out.String(), fakeGH) {
+		t.Errorf("%v %+v", err, re)
 	}
 }
