@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -48,10 +49,23 @@ func (f *File) ImageAt(target int) facts.Image {
 	if name, digest, ok := strings.Cut(root.Base, "@"); ok {
 		im.Base.Name, im.Base.Digest = name, digest
 	}
-	cfg := im.Config
 	user, health := false, false
-	for _, si := range chain {
-		for _, in := range f.Stages[si].Instructions {
+	// Global build arguments are the file's too: a default may be a token.
+	for _, a := range f.Args {
+		if a.HasDefault {
+			step("ARG "+a.Name+"="+a.Default, a.Pos, true)
+		}
+	}
+	// The chain's instructions make the image. Every other stage's are build steps of
+	// the same file, judged as such (a secret or curl | sh in a build stage is in the
+	// Dockerfile all the same), with a configuration of their own that is dropped.
+	for si, st := range f.Stages {
+		own := slices.Contains(chain, si)
+		cfg := im.Config
+		if !own {
+			cfg = &facts.ImageConfig{}
+		}
+		for _, in := range st.Instructions {
 			switch c := in.Command.(type) {
 			case *instructions.RunCommand:
 				text := "RUN " + strings.Join(c.CmdLine, " ")
@@ -78,10 +92,10 @@ func (f *File) ImageAt(target int) facts.Image {
 					step(text, in.Pos, true)
 				}
 			case *instructions.UserCommand:
-				cfg.User, user = c.User, true
+				cfg.User, user = c.User, user || own
 				step("USER "+c.User, in.Pos, true)
 			case *instructions.HealthCheckCommand:
-				cfg.Healthcheck, health = nil, true
+				cfg.Healthcheck, health = nil, health || own
 				if c.Health != nil {
 					cfg.Healthcheck = c.Health.Test
 				}
@@ -103,7 +117,7 @@ func (f *File) ImageAt(target int) facts.Image {
 			}
 		}
 	}
-	if root.Base != "scratch" {
+	if cfg := im.Config; root.Base != "scratch" {
 		if !user {
 			cfg.Inherited = append(cfg.Inherited, "user")
 		}

@@ -84,3 +84,28 @@ func TestImageRules(t *testing.T) {
 		t.Errorf("set (-want +got):\n%s", d)
 	}
 }
+
+// TestEveryStageJudged: a token in a global ARG and a download piped into a shell in
+// a build stage the image does not run on are in the Dockerfile all the same (they
+// passed when only the final stage's chain was read); the image's configuration is
+// still the final stage's.
+func TestEveryStageJudged(t *testing.T) {
+	src := "ARG GITHUB_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n" +
+		"FROM debian:12 AS build\n" +
+		"USER root\n" +
+		"RUN curl -fsSL https://get.example.com | sh\n" +
+		"FROM debian:12\n" +
+		"COPY --from=build /out /out\n" +
+		"USER 10001\n"
+	got := judge(t, src, "CIS-4.10", "IMG-PIPE-SHELL", "IMG-ROOT-USER")
+	want := []string{
+		"CIS-4.10 fail: line 1 sets GITHUB_TOKEN, which looks like a secret @app/Dockerfile:1:1",
+		"IMG-ROOT-USER pass: runs as 10001",
+		"SECRET-FILE skip: not known: a Dockerfile is not built: the image's files are known once docker build has run (dockaudit image reads them)",
+		"SECRET-GIT-DIR skip: not known: a Dockerfile is not built: the image's files are known once docker build has run (dockaudit image reads them)",
+		"IMG-PIPE-SHELL warn: line 4 pipes a curl download into sh @app/Dockerfile:4:1",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
