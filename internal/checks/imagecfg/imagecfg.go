@@ -95,6 +95,11 @@ func rootUser(p *check.Pass) {
 		p.Skip("no USER in the Dockerfile: the base image's user applies, and it was not read (build the image and run dockaudit image)")
 		return
 	}
+	if strings.Contains(u, "$") {
+		// A Dockerfile's USER naming a build argument with no value there.
+		p.Skip("USER "+u+" names a build argument with no value in the Dockerfile: the --build-arg given decides the user", e)
+		return
+	}
 	if user == "" || user == "root" || user == "0" {
 		p.Fail("runs as root", e)
 		return
@@ -219,7 +224,12 @@ func sensitiveVolumes(p *check.Pass) {
 			}
 		}
 	}
-	if !p.Reported() {
+	switch {
+	case p.Reported():
+	case slices.Contains(p.Image.Config.Inherited, "volumes"):
+		p.Skip("no VOLUME of the Dockerfile covers a sensitive path; the base image's VOLUMEs apply too, and it was not read (build the image and run dockaudit image)",
+			ev("volumes", strings.Join(p.Image.Config.Volumes, ", "), ""))
+	default:
 		p.OK("no VOLUME covers a sensitive path", ev("volumes", strings.Join(p.Image.Config.Volumes, ", "), ""))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 
 	"github.com/dockaudit/dockaudit/internal/facts"
 )
@@ -65,6 +66,13 @@ func (f *File) ImageAt(target int) facts.Image {
 		if !own {
 			cfg = &facts.ImageConfig{}
 		}
+		// What a USER may name: the stage's build arguments (a global one keeps its
+		// default when declared again) and the environment along its chain.
+		vars := map[string]string{}
+		for _, kv := range cfg.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
 		for _, in := range st.Instructions {
 			switch c := in.Command.(type) {
 			case *instructions.RunCommand:
@@ -76,6 +84,7 @@ func (f *File) ImageAt(target int) facts.Image {
 			case *instructions.EnvCommand:
 				for _, kv := range c.Env {
 					setEnv(cfg, kv.Key, kv.Value)
+					vars[kv.Key] = kv.Value
 					step("ENV "+kv.Key+"="+kv.Value, in.Pos, true)
 				}
 			case *instructions.LabelCommand:
@@ -88,11 +97,14 @@ func (f *File) ImageAt(target int) facts.Image {
 					text := "ARG " + kv.Key
 					if kv.Value != nil {
 						text += "=" + *kv.Value
+						vars[kv.Key] = *kv.Value
+					} else if a := f.arg(kv.Key); a != nil && a.HasDefault {
+						vars[kv.Key] = a.Default
 					}
 					step(text, in.Pos, true)
 				}
 			case *instructions.UserCommand:
-				cfg.User, user = c.User, user || own
+				cfg.User, user = f.expand(c.User, vars), user || own
 				step("USER "+c.User, in.Pos, true)
 			case *instructions.HealthCheckCommand:
 				cfg.Healthcheck, health = nil, health || own
@@ -124,8 +136,36 @@ func (f *File) ImageAt(target int) facts.Image {
 		if !health {
 			cfg.Inherited = append(cfg.Inherited, "healthcheck")
 		}
+		cfg.Inherited = append(cfg.Inherited, "volumes") // the base's are kept, whatever the file adds
 	}
 	return im
+}
+
+// arg is the global build argument name, nil when the file declares none.
+func (f *File) arg(name string) *Arg {
+	for i := range f.Args {
+		if f.Args[i].Name == name {
+			return &f.Args[i]
+		}
+	}
+	return nil
+}
+
+// expand is a word with the variables in scope replaced, as BuildKit expands USER; a
+// variable with no value here is left as written ($U), for the rules to say so.
+func (f *File) expand(word string, vars map[string]string) string {
+	if !strings.Contains(word, "$") {
+		return word
+	}
+	env := make([]string, 0, len(vars))
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	r, err := shell.NewLex(f.escape).ProcessWordWithMatches(word, shell.EnvsFromSlice(env))
+	if err != nil || len(r.Unmatched) > 0 {
+		return word
+	}
+	return r.Result
 }
 
 // setEnv sets a variable in the configuration's environment, replacing an earlier one.

@@ -109,3 +109,19 @@ func TestEveryStageJudged(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }
+
+// TestUserVariable: USER naming a build argument is the value it has in the file (as
+// BuildKit expands it), and a skip when only --build-arg gives it one (it passed as
+// "runs as $U"); the base image's VOLUMEs, not read, make a Dockerfile without a
+// sensitive one a skip.
+func TestUserVariable(t *testing.T) {
+	for src, want := range map[string][]string{
+		"ARG U=root\nFROM debian:12\nARG U\nUSER $U\n":           {"IMG-ROOT-USER fail: runs as root", "IMG-SENSITIVE-VOLUME skip: no VOLUME of the Dockerfile covers a sensitive path; the base image's VOLUMEs apply too, and it was not read (build the image and run dockaudit image)"},
+		"FROM debian:12\nENV APP_USER=10001\nUSER ${APP_USER}\n": {"IMG-ROOT-USER pass: runs as 10001", "IMG-SENSITIVE-VOLUME skip: no VOLUME of the Dockerfile covers a sensitive path; the base image's VOLUMEs apply too, and it was not read (build the image and run dockaudit image)"},
+		"FROM scratch\nARG U\nUSER $U\n":                         {"IMG-ROOT-USER skip: USER $U names a build argument with no value in the Dockerfile: the --build-arg given decides the user", "IMG-SENSITIVE-VOLUME pass: no VOLUME covers a sensitive path"},
+	} {
+		if d := cmp.Diff(want, judge(t, src, "IMG-ROOT-USER", "IMG-SENSITIVE-VOLUME")); d != "" {
+			t.Errorf("%q (-want +got):\n%s", src, d)
+		}
+	}
+}
