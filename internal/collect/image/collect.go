@@ -219,6 +219,19 @@ func Collect(ctx context.Context, src *Source, opts CollectOptions) (*facts.Imag
 			im.Layers = append(im.Layers, facts.ImageLayer{Digest: l.Digest})
 		}
 	}
+	if len(im.History) == 0 {
+		// No build step is recorded (a root filesystem directory, an image whose
+		// configuration keeps no history): the rules on build steps cannot say "none".
+		im.History = nil
+		why := "the image's configuration records no build history"
+		if src.Config == nil {
+			why = "a root filesystem directory has no build history"
+		}
+		if im.Unknown == nil {
+			im.Unknown = map[facts.Part]string{}
+		}
+		im.Unknown[facts.PartHistory] = why
+	}
 	w := want
 	if opts.InventoryOnly {
 		w = inventoryOnly

@@ -3,6 +3,7 @@ package image
 import (
 	"context"
 	"fmt"
+	"github.com/dockaudit/dockaudit/internal/facts"
 	"os"
 	"slices"
 	"strings"
@@ -190,5 +191,17 @@ func TestRedHatContentManifests(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"nodejs nodejs 1:18.19.0-1.module+el9.4.0+100+abcd1234 nodejs:18:9040020240101000000:abcd1234", "python3.9-libs python3.9 3.9.18-3.el9_4.3 "}, mods); d != "" {
 		t.Errorf("packages (-want +got):\n%s", d)
+	}
+}
+
+// TestNoHistory: a source without a configuration records no build step; its history
+// is unknown, never an empty list the build-step rules would pass as "no step".
+func TestNoHistory(t *testing.T) {
+	im, err := Collect(context.Background(), &Source{Kind: "dir", Layers: []Layer{layer(layerBytes(t, dir("etc/")))}}, CollectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why, missing := im.Missing(facts.PartHistory); !missing || why != "a root filesystem directory has no build history" || im.History != nil {
+		t.Errorf("history %v, missing %v %q", im.History, missing, why)
 	}
 }
