@@ -562,8 +562,7 @@ func (r *reader) daemonSignatures(ctx context.Context, src *image.Source) *facts
 // daemonRepository is the repository a daemon image was asked for by; false for an
 // image asked for by ID (a digest, or 12 to 64 hexadecimal digits).
 func daemonRepository(ref string) (name.Repository, bool) {
-	id := strings.TrimPrefix(ref, "sha256:")
-	if len(id) >= 12 && len(id) <= 64 && strings.Trim(id, "0123456789abcdef") == "" {
+	if image.LooksLikeID(strings.TrimPrefix(ref, "sha256:")) {
 		return name.Repository{}, false
 	}
 	nr, err := name.ParseReference(ref, name.WeakValidation)

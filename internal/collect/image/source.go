@@ -505,7 +505,7 @@ func (s *Source) openArchive(p, tag string) error {
 		return fmt.Errorf("read docker archive: %w", err)
 	}
 	var t *name.Tag
-	if tag != "" && !strings.HasPrefix(tag, "sha256:") && !looksLikeID(tag) {
+	if tag != "" && !strings.HasPrefix(tag, "sha256:") && !LooksLikeID(tag) {
 		if nt, err := name.NewTag(tag, name.WeakValidation); err == nil {
 			t = &nt
 		}
@@ -575,7 +575,9 @@ func (s *Source) compressedSizes(p string) error {
 	}
 }
 
-func looksLikeID(s string) bool {
+// LooksLikeID says a name is an image ID as the daemon takes one: 12 to 64 lowercase
+// hex digits.
+func LooksLikeID(s string) bool {
 	if len(s) < 12 || len(s) > 64 {
 		return false
 	}
