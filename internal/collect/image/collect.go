@@ -512,7 +512,10 @@ func inventoryPackages(v *View, c *facts.ImageContent) {
 		return n.Data != nil || n.Derived != nil || n.GoBuildInfo != nil || n.Truncated || n.Note != ""
 	}) {
 		if n.Note != "" {
-			c.Notes = append(c.Notes, n.Path+": "+n.Note)
+			// Every note on a file is of packages it holds that were not inventoried
+			// (a bundle's deps.json, a crate list, an old Go binary's modules): unread,
+			// so matching cannot pass over them.
+			unread(n.Path + ": " + n.Note)
 		}
 		switch {
 		case n.GoBuildInfo != nil && n.GoBuildInfo.OldFormat:

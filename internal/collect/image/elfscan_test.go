@@ -344,6 +344,11 @@ func TestDotnetBundle(t *testing.T) {
 	if d := cmp.Diff([]string{"Newtonsoft.Json 13.0.1 /app/App pkg:nuget/Newtonsoft.Json@13.0.1"}, pkgs); d != "" || len(notes) != 0 {
 		t.Errorf("packages (-want +got):\n%s\nnotes %q", d, notes)
 	}
+	// A bundle whose packages cannot be read is unread, so matching cannot pass it.
+	_, _, unread := collectLayers(t, Limits{}, dir("app/"), executable("app/App", string(dotnetBundleBinary(bundledDeps, 0x30000, 1))))
+	if d := cmp.Diff([]string{"/app/App: .NET single-file bundle version 1: it locates no deps.json (.NET 5 and later do)"}, unread); d != "" {
+		t.Errorf("unread (-want +got):\n%s", d)
+	}
 }
 
 // TestDotnetBundleSarifMultitool: the real Sarif.Multitool 5.7.0 (a .NET 8 single-file
