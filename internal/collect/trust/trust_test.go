@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -11,6 +10,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"os"
@@ -314,8 +314,18 @@ func TestCosignAttestations(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := registry.SignedLayer{Digest: "sha256:eeee", Payload: env, Annotations: map[string]string{"predicateType": "https://slsa.dev/provenance/v0.2"}}
+	// Altered: a valid statement that names another builder, under the original
+	// signature (a payload that no longer parses would be refused before the
+	// signature is checked).
+	var envelope map[string]any
+	if err := json.Unmarshal(env, &envelope); err != nil {
+		t.Fatal(err)
+	}
+	envelope["payload"] = base64.StdEncoding.EncodeToString([]byte(strings.Replace(st, "https://ci.example/builder", "https://evil.example/builder", 1)))
 	altered := layer
-	altered.Payload = bytes.Replace(env, []byte(`"payload":"`), []byte(`"payload":"eyJf`), 1)
+	if altered.Payload, err = json.Marshal(envelope); err != nil {
+		t.Fatal(err)
+	}
 	legacy := facts.Attestation{PredicateType: "https://slsa.dev/provenance/v0.2", From: "cosign attestation registry.example/app:sha256-" + strings.TrimPrefix(d1, "sha256:") + ".att (layer 0)",
 		Digest: "sha256:eeee", Size: int64(len(env)), Builder: "https://ci.example/builder", Verified: true, Key: k.String()}
 	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {layer}}, repo, []string{d1}, Policy{Keys: []Key{k}}); !cmp.Equal(tr.Attestations, []facts.Attestation{legacy}) {
@@ -325,7 +335,8 @@ func TestCosignAttestations(t *testing.T) {
 		tr.Attestations[0].Unverified != "the attestation's signature does not verify with "+other.String()+" (another key signed it, or the statement was altered)" {
 		t.Errorf(".att, another key: %+v", tr.Attestations[0])
 	}
-	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {altered}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Verified {
+	if tr := Signatures(ctx, fakeRegistry{"att:" + d1: {altered}}, repo, []string{d1}, Policy{Keys: []Key{k}}); tr.Attestations[0].Verified ||
+		tr.Attestations[0].Unverified != "the attestation's signature does not verify with "+k.String()+" (another key signed it, or the statement was altered)" {
 		t.Errorf(".att altered: %+v", tr.Attestations[0])
 	}
 	// A statement about another image: never verified, whatever signed it.
